@@ -1,0 +1,192 @@
+"""`Agent`: the public Python API.
+
+    agent = Agent(name="root", instructions="...", model="openai:gpt-5-mini", tools=[add])
+    result = agent.run_sync("task", workdir="repo")   # or: await agent.run(...)
+    result.answer, result.run_id, result.usage
+
+An `Agent` is a description (instructions, model, tools, kits, limits); each `run` opens the
+event log, resolves the model and kits, and drives an `AgentLoop` to a `RunResult`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from opensage import __version__
+from opensage.config import Config, load_config
+from opensage.core.budget import Budget, Limits
+from opensage.core.events import EventLog, Listener
+from opensage.core.loop import AgentConfig, AgentLoop, RunResult
+from opensage.core.tools import Tool, Toolset
+from opensage.models.base import ConfigError, Model, ModelSettings, Usage
+from opensage.runtime import kit_tools, new_run_id, resolve_model
+
+
+class Agent:
+    def __init__(
+        self,
+        name: str = "agent",
+        instructions: str = "",
+        *,
+        model: str | Model | None = None,
+        tools: Sequence[Tool | Callable[..., Any]] = (),
+        kits: Sequence[str] = (),
+        limits: Limits | None = None,
+        max_steps: int | None = None,
+        max_cost_usd: float | None = None,
+        max_tokens: int | None = None,
+        max_seconds: float | None = None,
+        settings: ModelSettings | None = None,
+        require_finish: bool = False,
+        max_format_errors: int = 3,
+        tool_timeout_s: float | None = 600.0,
+        base_url: str | None = None,
+        home: str | Path | None = None,
+    ):
+        self.name = name
+        self.instructions = instructions
+        self.model = model
+        self.tools = [t if isinstance(t, Tool) else Tool(t) for t in tools]
+        self.kits = list(kits)
+        self.limits = (limits or Limits()).merged(
+            Limits(max_steps, max_tokens, max_cost_usd, max_seconds))
+        self.settings = settings or ModelSettings()
+        self.require_finish = require_finish
+        self.max_format_errors = max_format_errors
+        self.tool_timeout_s = tool_timeout_s
+        self.base_url = base_url
+        self.home = Path(home).expanduser() if home else None
+
+    # --- running ------------------------------------------------------------------------------
+
+    async def run(self, task: str, *, workdir: str | Path | None = None,
+                  on_event: Listener | None = None) -> RunResult:
+        config = load_config(home=self.home)
+        workdir = Path(workdir or Path.cwd()).resolve()
+        run_id = new_run_id()
+        async with _Session(self, config, workdir, on_event) as s:
+            limits = config.limits.merged(self.limits)
+            start = s.log.emit(run_id, "run_started", {
+                "task": task, "workdir": str(workdir), "pid": os.getpid(), "version": __version__,
+                "agent": self._describe(s.model, s.toolset), "limits": asdict(limits),
+            })
+            loop = AgentLoop(self._config(s.model, s.toolset), log=s.log, run_id=run_id,
+                             budget=Budget(limits, name=self.name), parent_event=start)
+            return await s.drive(start, loop.run(task), loop)
+
+    def run_sync(self, task: str, *, workdir: str | Path | None = None,
+                 on_event: Listener | None = None) -> RunResult:
+        return asyncio.run(self.run(task, workdir=workdir, on_event=on_event))
+
+    async def resume(self, run_id: str, *, on_event: Listener | None = None) -> RunResult:
+        """Continue a run that was interrupted (its process killed) from its event log."""
+        config = load_config(home=self.home)
+        log = EventLog(config.events_path)
+        try:
+            found = log.find_run(run_id) or run_id
+            summary = log.run(found)
+            if summary is None:
+                raise ConfigError(f"no run {run_id!r} in {config.events_path}")
+            if summary.status != "interrupted":
+                raise ConfigError(f"run {found} is {summary.status}"
+                                  + (f" ({summary.stop_reason})" if summary.stop_reason else "")
+                                  + "; only an interrupted run can be resumed")
+            events = log.events(found, ("run_started", "agent_started", "budget_charge"))
+        finally:
+            log.close()
+        start = events[0]
+        root = next(e for e in events if e.kind == "agent_started" and e.parent == start.id)
+        workdir = Path(start.data["workdir"])
+        async with _Session(self, config, workdir, on_event) as s:
+            limits = Limits(**start.data["limits"])
+            elapsed = max(0.0, events[-1].ts - start.ts) if len(events) > 1 else 0.0
+            budget = Budget(limits, name=self.name, elapsed_s=elapsed)
+            for charge in (e for e in events if e.kind == "budget_charge"):
+                budget.charge(steps=charge.data["steps"], tokens=charge.data["tokens"],
+                              cost_usd=charge.data["cost_usd"])
+            resumed = s.log.emit(found, "run_resumed", {"pid": os.getpid()}, parent=start.id)
+            if hasattr(s.model, "fast_forward"):  # a replayed script skips what was replayed
+                s.model.fast_forward(budget.steps)
+            loop = AgentLoop(self._config(s.model, s.toolset), log=s.log, run_id=found,
+                             budget=budget, parent_event=resumed)
+            return await s.drive(start.id, loop.resume(root.id), loop)
+
+    def resume_sync(self, run_id: str, *, on_event: Listener | None = None) -> RunResult:
+        return asyncio.run(self.resume(run_id, on_event=on_event))
+
+    @classmethod
+    def from_record(cls, start_data: dict[str, Any], home: Path | None = None) -> Agent:
+        """The agent a `run_started` event describes: what `opensage runs resume` rebuilds. Tools
+        given in Python are not recorded; only kits come back."""
+        a = start_data["agent"]
+        return cls(a["name"], model=a["model"], kits=a["kits"],
+                   settings=ModelSettings(**a["settings"]), require_finish=a["require_finish"],
+                   max_format_errors=a["max_format_errors"], tool_timeout_s=a["tool_timeout_s"],
+                   home=home)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _config(self, model: Model, toolset: Toolset) -> AgentConfig:
+        return AgentConfig(name=self.name, model=model, instructions=self.instructions,
+                           tools=toolset, settings=self.settings,
+                           max_format_errors=self.max_format_errors,
+                           tool_timeout_s=self.tool_timeout_s, require_finish=self.require_finish)
+
+    def _describe(self, model: Model, toolset: Toolset) -> dict[str, Any]:
+        return {"name": self.name, "model": model.name, "kits": self.kits,
+                "tools": toolset.names, "settings": asdict(self.settings),
+                "require_finish": self.require_finish,
+                "max_format_errors": self.max_format_errors, "tool_timeout_s": self.tool_timeout_s}
+
+
+class _Session:
+    """What one run or resume holds open: the event log, the model, the toolset."""
+
+    def __init__(self, agent: Agent, config: Config, workdir: Path, on_event: Listener | None):
+        self.agent = agent
+        self.config = config
+        self.workdir = workdir
+        self.on_event = on_event
+
+    async def __aenter__(self) -> _Session:
+        a = self.agent
+        self.owns_model = not isinstance(a.model, Model)
+        self.model: Model = (a.model if isinstance(a.model, Model)
+                             else resolve_model(a.model, self.config, base_url=a.base_url))
+        self.toolset = Toolset([*a.tools, *kit_tools(a.kits, self.workdir)])
+        self.log = EventLog(self.config.events_path)
+        if self.on_event is not None:
+            self.log.listeners.append(self.on_event)
+        return self
+
+    async def drive(self, start_event: int, body: Any, loop: AgentLoop) -> RunResult:
+        """Await the loop and record how the run ended, even when it is cancelled or breaks."""
+        try:
+            result: RunResult = await body
+        except BaseException as exc:
+            cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
+            self._record_end(loop, start_event, "cancelled" if cancelled else "error", None,
+                             "the run was cancelled" if cancelled else f"internal error: {exc!r}")
+            raise
+        self._record_end(loop, start_event, result.stop_reason, result.answer, result.message)
+        return result
+
+    def _record_end(self, loop: AgentLoop, start_event: int, reason: str, answer: str | None,
+                    message: str) -> None:
+        self.log.emit(loop.run_id, "run_finished", {
+            "stop_reason": reason, "answer": answer, "message": message,
+            "usage": loop.usage.to_dict(), "steps": loop.steps}, parent=start_event)
+        self.log.commit()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.log.close()
+        if self.owns_model:
+            await self.model.aclose()
+
+
+__all__ = ["Agent", "Limits", "RunResult", "Usage"]

@@ -1,0 +1,180 @@
+"""The `opensage` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from opensage.agent import Agent
+from opensage.config import load_config
+from opensage.core.budget import Limits
+from opensage.core.events import EventLog
+from opensage.core.loop import RunResult
+from opensage.models.base import ConfigError, ModelError
+from opensage.trace import render_tree, run_tree
+
+app = typer.Typer(help="OpenSage: agents that design their own agent systems.",
+                  no_args_is_help=True, add_completion=False)
+runs_app = typer.Typer(help="Inspect and resume recorded runs.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+out = Console()
+err = Console(stderr=True)
+
+DEFAULT_KITS = ["files"]
+
+
+def default_instructions() -> str:
+    return (resources.files("opensage") / "prompts" / "default.md").read_text()
+
+
+class Progress:
+    """A one-line live view of a run on the terminal: step, current tool, tokens, cost."""
+
+    def __init__(self) -> None:
+        self.step = 0
+        self.tokens = 0
+        self.cost = 0.0
+        self.doing = "starting"
+        self.live = Live(self.render(), console=err, refresh_per_second=8, transient=True)
+
+    def render(self) -> Text:
+        return Text.assemble(("● ", "cyan"), (f"step {self.step}", "bold"),
+                             f"  {self.doing}  ", (f"{self.tokens:,} tokens  ${self.cost:.4f}",
+                                                    "dim"))
+
+    def __call__(self, kind: str, agent: str | None, data: dict[str, Any]) -> None:
+        if kind == "model_request":
+            self.doing = "thinking"
+        elif kind == "model_response":
+            self.step = data["step"]
+            self.tokens += data["usage"]["total_tokens"]
+            self.cost += data["usage"]["cost_usd"]
+        elif kind == "tool_call":
+            self.doing = f"running {data['name']}"
+        self.live.update(self.render())
+
+
+def _finish(result: RunResult, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(result.to_dict()))
+    else:
+        style = "green" if result.ok else "red"
+        if result.answer:
+            out.print(result.answer)
+        u = result.usage
+        err.print(f"[{style}]{result.stop_reason}[/]: {result.message}  ·  run {result.run_id}"
+                  f"  ·  {result.steps} steps, {u.total_tokens:,} tokens, ${u.cost_usd:.4f}")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _drive(coro_factory: Any, as_json: bool) -> None:
+    progress = Progress() if err.is_terminal and not as_json else None
+    try:
+        if progress is not None:
+            with progress.live:
+                result = asyncio.run(coro_factory(progress))
+        else:
+            result = asyncio.run(coro_factory(None))
+    except (ConfigError, ModelError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("[yellow]cancelled[/]")
+        raise typer.Exit(130) from None
+    _finish(result, as_json)
+
+
+@app.command()
+def run(
+    task: Annotated[str, typer.Argument(help="What the agent should do.")],
+    model: Annotated[str | None, typer.Option(help="Model spec or profile name.")] = None,
+    workdir: Annotated[Path | None, typer.Option(help="Work directory (default: .).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after N model calls.")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Stop after spending USD.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Stop after N tokens.")] = None,
+    max_seconds: Annotated[float | None, typer.Option(help="Stop after S seconds.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
+    kit: Annotated[list[str] | None, typer.Option(help="Kits to give the agent.")] = None,
+    instructions: Annotated[str | None, typer.Option(help="System prompt.")] = None,
+) -> None:
+    """Run an agent on TASK."""
+    agent = Agent("root", instructions if instructions is not None else default_instructions(),
+                  model=model, kits=kit if kit is not None else DEFAULT_KITS,
+                  limits=Limits(max_steps, max_tokens, max_cost, max_seconds), base_url=base_url)
+    _drive(lambda listener: agent.run(task, workdir=workdir, on_event=listener), as_json)
+
+
+@runs_app.command("list")
+def runs_list(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List recorded runs."""
+    log = EventLog(load_config().events_path)
+    runs = log.runs(limit)
+    if as_json:
+        out.print_json(json.dumps([asdict(r) for r in runs]))
+        return
+    table = Table("run", "status", "agent", "model", "steps/cost", "task")
+    for r in runs:
+        status = r.stop_reason or r.status
+        style = {"finished": "green", "running": "cyan", "interrupted": "yellow"}.get(status,
+                                                                                      "red")
+        cost = f"{r.steps} / ${r.usage.get('cost_usd', 0):.4f}" if r.usage else ""
+        table.add_row(r.run_id, Text(status, style), r.agent, r.model, cost, r.task[:60])
+    out.print(table)
+
+
+def _run_id(log: EventLog, given: str) -> str:
+    found = log.find_run(given)
+    if found is None:
+        err.print(f"[red]error:[/] no single run matches {given!r}")
+        raise typer.Exit(2)
+    return found
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="A run id, or a unique prefix of one.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show a run as a tree of its steps."""
+    log = EventLog(load_config().events_path)
+    tree = run_tree(log, _run_id(log, run_id))
+    if as_json:
+        out.print_json(json.dumps(tree))
+    else:
+        out.print(render_tree(tree))
+
+
+@runs_app.command("resume")
+def runs_resume(
+    run_id: Annotated[str, typer.Argument(help="The interrupted run.")],
+    model: Annotated[str | None, typer.Option(help="Resume with another model.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Continue a run that was interrupted (e.g. its process was killed)."""
+    log = EventLog(load_config().events_path)
+    found = _run_id(log, run_id)
+    start = log.events(found, ("run_started",))[0]
+    log.close()
+    agent = Agent.from_record(start.data)
+    if model:
+        agent.model = model
+    _drive(lambda listener: agent.resume(found, on_event=listener), as_json)
+
+
+if __name__ == "__main__":
+    app(prog_name="opensage")

@@ -1,0 +1,131 @@
+"""Configuration: `opensage.toml` in OPENSAGE_HOME, then one in the current directory, then
+environment variables, then command-line flags (each overriding the one before).
+
+    default_model = "fast"            # a profile name or a model spec
+
+    [limits]
+    max_steps = 50
+    max_cost_usd = 2.0
+    max_tokens = 2_000_000
+    max_seconds = 1800
+
+    [models.fast]                      # a profile: --model fast
+    spec = "openai:gpt-5-mini"
+    base_url = "https://..."           # optional
+    api_key_env = "MY_PROVIDER_KEY"    # optional: read the key from this variable
+    timeout_s = 60
+
+    [prices]                           # USD per million tokens (input, output)
+    "my-model" = [0.2, 0.8]
+
+Environment: OPENSAGE_HOME, OPENSAGE_MODEL, OPENSAGE_MAX_STEPS, OPENSAGE_MAX_COST_USD,
+OPENSAGE_MAX_TOKENS, OPENSAGE_MAX_SECONDS.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opensage.core.budget import Limits
+from opensage.models.base import ConfigError
+
+CONFIG_NAME = "opensage.toml"
+DEFAULT_LIMITS = Limits(max_steps=50)
+DEFAULT_OPENAI_MODEL = "openai:gpt-5-mini"
+DEFAULT_ANTHROPIC_MODEL = "anthropic:claude-sonnet-4-5"
+
+
+def opensage_home() -> Path:
+    return Path(os.environ.get("OPENSAGE_HOME") or "~/.opensage").expanduser()
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    spec: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    timeout_s: float | None = None
+
+
+@dataclass
+class Config:
+    home: Path
+    default_model: str | None = None
+    limits: Limits = DEFAULT_LIMITS
+    profiles: dict[str, ModelProfile] = field(default_factory=dict)
+    prices: dict[str, tuple[float, float]] = field(default_factory=dict)
+    sources: list[Path] = field(default_factory=list)  # the files that were read
+
+    @property
+    def events_path(self) -> Path:
+        return self.home / "events.db"
+
+    def default_model_spec(self) -> str:
+        """No model asked for: the configured one, else a hosted one whose key is set, else the
+        bundled local model (so a fresh machine with no network works)."""
+        if self.default_model:
+            return self.default_model
+        if os.environ.get("OPENAI_API_KEY"):
+            return DEFAULT_OPENAI_MODEL
+        if os.environ.get("ANTHROPIC_API_KEY"):
+            return DEFAULT_ANTHROPIC_MODEL
+        return "local"
+
+
+def load_config(cwd: Path | None = None, home: Path | None = None) -> Config:
+    config = Config(home=home or opensage_home())
+    for path in (config.home / CONFIG_NAME, (cwd or Path.cwd()) / CONFIG_NAME):
+        if path.is_file():
+            _apply_file(config, path)
+    _apply_env(config)
+    return config
+
+
+def _apply_file(config: Config, path: Path) -> None:
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    config.sources.append(path)
+    if "default_model" in data:
+        config.default_model = str(data["default_model"])
+    if "limits" in data:
+        config.limits = config.limits.merged(_limits(data["limits"], str(path)))
+    for name, profile in (data.get("models") or {}).items():
+        if not isinstance(profile, dict) or "spec" not in profile:
+            raise ConfigError(f"{path}: [models.{name}] needs a spec, e.g. spec = \"openai:NAME\"")
+        unknown = set(profile) - {"spec", "base_url", "api_key_env", "timeout_s"}
+        if unknown:
+            raise ConfigError(f"{path}: [models.{name}] has unknown keys: {sorted(unknown)}")
+        config.profiles[name] = ModelProfile(**profile)
+    for model, price in (data.get("prices") or {}).items():
+        if not (isinstance(price, list) and len(price) == 2):
+            raise ConfigError(f"{path}: prices.{model} must be [input, output] USD per Mtok")
+        config.prices[model] = (float(price[0]), float(price[1]))
+
+
+def _limits(table: Any, where: str) -> Limits:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [limits] must be a table")
+    known = {"max_steps": int, "max_tokens": int, "max_cost_usd": float, "max_seconds": float}
+    unknown = set(table) - set(known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown limits {sorted(unknown)}; known: {sorted(known)}")
+    try:
+        return Limits(**{k: known[k](v) for k, v in table.items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: bad limit value: {exc}") from exc
+
+
+def _apply_env(config: Config) -> None:
+    if os.environ.get("OPENSAGE_MODEL"):
+        config.default_model = os.environ["OPENSAGE_MODEL"]
+    env = {k: os.environ[f"OPENSAGE_{k.upper()}"]
+           for k in ("max_steps", "max_tokens", "max_cost_usd", "max_seconds")
+           if os.environ.get(f"OPENSAGE_{k.upper()}")}
+    if env:
+        config.limits = config.limits.merged(_limits(env, "environment"))

@@ -1,0 +1,287 @@
+"""The agent loop: ask the model, run the tools it calls, repeat until `finish` or a limit.
+
+Each stop is an exception that carries its reason and message (finished, a budget limit, too many
+malformed calls in a row, a model that keeps failing), so the loop body reads as the happy path.
+Every step is written to the event log as it happens; the log is committed before each wait on
+the model or on tools, which is what makes a killed run resumable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from opensage.core.budget import Budget, BudgetExceeded
+from opensage.core.events import EventLog
+from opensage.core.tools import Tool, ToolOutcome, Toolset, truncate
+from opensage.models.base import Message, Model, ModelResponse, ModelSettings, ToolCall, Usage
+
+
+def finish(answer: str) -> str:
+    """Finish the task and give the final answer. Call this once the task is done.
+
+    Args:
+        answer: the final answer or a summary of what was done.
+    """
+    return answer
+
+
+FINISH = Tool(finish)
+INTERRUPTED = ("The run was interrupted before this tool call finished, so its effect is unknown. "
+               "Check the state before calling it again.")
+
+
+@dataclass
+class AgentConfig:
+    """What makes an agent: its instructions, tools and model, and how strictly it is run."""
+
+    name: str
+    model: Model
+    instructions: str = ""
+    tools: Toolset = field(default_factory=Toolset)
+    settings: ModelSettings = field(default_factory=ModelSettings)
+    max_format_errors: int = 3  # malformed turns in a row before the run stops
+    max_output_chars: int = 16_000  # a tool output longer than this is cut for the model
+    tool_timeout_s: float | None = 600.0
+    # When False, a reply with text and no tool call is the final answer; when True the model is
+    # told to call finish, and the reply counts as a malformed turn.
+    require_finish: bool = False
+
+    def __post_init__(self) -> None:
+        if "finish" not in self.tools:
+            self.tools.add(FINISH)
+
+
+@dataclass
+class RunResult:
+    answer: str | None
+    run_id: str
+    stop_reason: str  # finished | max_steps | max_tokens | max_cost | max_time | format_errors
+    #                   | model_error | cancelled
+    message: str  # why it stopped, for people
+    usage: Usage
+    steps: int
+    agent: str
+
+    @property
+    def ok(self) -> bool:
+        return self.stop_reason == "finished"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answer": self.answer, "run_id": self.run_id, "stop_reason": self.stop_reason,
+                "message": self.message, "usage": self.usage.to_dict(), "steps": self.steps,
+                "agent": self.agent}
+
+
+class Stop(Exception):
+    reason = "stopped"
+
+    def __init__(self, message: str, answer: str | None = None):
+        super().__init__(message)
+        self.answer = answer
+
+
+class Finished(Stop):
+    reason = "finished"
+
+
+class TooManyFormatErrors(Stop):
+    reason = "format_errors"
+
+
+class ModelFailed(Stop):
+    reason = "model_error"
+
+
+class AgentLoop:
+    """Runs one agent's conversation. Make one per run of an agent."""
+
+    def __init__(self, config: AgentConfig, *, log: EventLog, run_id: str, budget: Budget,
+                 parent_event: int | None = None):
+        self.config = config
+        self.log = log
+        self.run_id = run_id
+        self.budget = budget
+        self.parent_event = parent_event
+        self.messages: list[Message] = []
+        self.usage = Usage()
+        self.steps = 0
+        self.conv = 0  # the agent_started event: this conversation's id in the log
+        self.format_errors = 0
+        self._response_event: int | None = None  # parent of the tool calls of this step
+        self._schemas = config.tools.schemas
+
+    # --- entry points -------------------------------------------------------------------------
+
+    async def run(self, task: str) -> RunResult:
+        c = self.config
+        self.conv = self._emit("agent_started", {"name": c.name, "model": c.model.name,
+                                                 "tools": c.tools.names},
+                               parent=self.parent_event)
+        if c.instructions:
+            self._append(Message("system", c.instructions), self.conv)
+        self._append(Message("user", task), self.conv)
+        return await self._run()
+
+    async def resume(self, conv: int) -> RunResult:
+        """Continue a conversation recorded in the log, e.g. after the process was killed."""
+        self.conv = conv
+        self.messages = self.log.conversation(conv)
+        # A request's parent is its conversation; a response's parent is its request.
+        requests = {e.id for e in self.log.events(self.run_id, ("model_request",))
+                    if e.parent == conv}
+        for ev in self.log.events(self.run_id, ("model_response",)):
+            if ev.parent in requests:
+                self.steps += 1
+                self.usage.add(Usage.from_dict(ev.data["usage"]))
+        self._emit("agent_resumed", {"steps": self.steps, "messages": len(self.messages)},
+                   parent=conv)
+        last = self.messages[-1] if self.messages else None
+        if last is not None and last.role == "assistant":
+            # Killed between the model's reply and its tools' results: answer every call.
+            if not last.tool_calls and not self.config.require_finish:
+                return self._finish(Finished(last.content, answer=last.content))
+            answer = next((_finish_answer(c) for c in last.tool_calls if c.name == "finish"),
+                          None)
+            for call in last.tool_calls:
+                text = "ok" if call.name == "finish" else INTERRUPTED
+                self._append(Message("tool", text, tool_call_id=call.id, name=call.name,
+                                     is_error=call.name != "finish"), None)
+            if answer is not None:
+                return self._finish(Finished("finished (recorded before the interruption)",
+                                             answer=answer))
+        return await self._run()
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    async def _run(self) -> RunResult:
+        try:
+            while True:
+                self.budget.check()
+                reply = (await self._ask_model()).message
+                if not reply.tool_calls:
+                    if not self.config.require_finish:
+                        raise Finished("the model answered without calling a tool",
+                                       answer=reply.content)
+                    self._malformed_turn()
+                    self._append(Message("user", "Call a tool, or call finish(answer) if the task "
+                                         "is done."), None)
+                    continue
+                answer = await self._run_tools(reply.tool_calls)
+                if answer is not None:
+                    raise Finished("the model called finish", answer=answer)
+        except (Stop, BudgetExceeded) as stop:
+            return self._finish(stop)
+        except asyncio.CancelledError:
+            self._finish(Stop("the run was cancelled"), reason="cancelled")
+            raise
+
+    async def _ask_model(self) -> ModelResponse:
+        request = self._emit("model_request", {"step": self.steps + 1, "conv": self.conv,
+                                               "upto": len(self.messages)}, parent=self.conv)
+        self.log.commit()
+        try:
+            async with asyncio.timeout_at(self._deadline()):
+                response = await self.config.model.request(self.messages, self._schemas,
+                                                           self.config.settings)
+        except TimeoutError as exc:
+            self._emit("model_error", {"error": "TimeoutError", "message": str(exc)},
+                       parent=request)
+            self.budget.check()  # the wall-time limit ran out: raises BudgetExceeded
+            raise ModelFailed(f"the model request timed out: {exc}") from exc
+        except Exception as exc:  # any model failure ends this agent, never the process
+            self._emit("model_error", {"error": type(exc).__name__, "message": str(exc)},
+                       parent=request)
+            raise ModelFailed(f"the model failed: {exc}") from exc
+        self.steps += 1
+        usage = response.usage
+        self.usage.add(usage)
+        event = self._emit("model_response", {"step": self.steps, "usage": usage.to_dict(),
+                                              "finish_reason": response.finish_reason,
+                                              "model": response.model}, parent=request)
+        self._append(response.message, event)
+        self.budget.charge(steps=1, tokens=usage.total_tokens, cost_usd=usage.cost_usd)
+        self._emit("budget_charge", {"budget": self.budget.name, "steps": 1,
+                                     "tokens": usage.total_tokens, "cost_usd": usage.cost_usd},
+                   parent=event)
+        self._response_event = event
+        return response
+
+    async def _run_tools(self, calls: tuple[ToolCall, ...]) -> str | None:
+        """Run the calls (concurrently when several); returns finish's answer if it was called."""
+        events = [self._emit("tool_call", {"call_id": c.id, "name": c.name},
+                             parent=self._response_event) for c in calls]
+        self.log.commit()
+        tools, timeout = self.config.tools, self.config.tool_timeout_s
+        try:
+            async with asyncio.timeout_at(self._deadline()):
+                if len(calls) == 1:
+                    outcomes = [await tools.call(calls[0], timeout)]
+                else:
+                    outcomes = await asyncio.gather(*(tools.call(c, timeout) for c in calls))
+        except TimeoutError:  # the run's wall-time limit; the check at the loop's top stops it
+            outcomes = [ToolOutcome("Stopped: the run's time limit ran out.", error="timeout")
+                        for _ in calls]
+        answer = None
+        for call, event, outcome in zip(calls, events, outcomes, strict=True):
+            self._record_result(call, event, outcome)
+            if call.name == "finish" and outcome.ok:
+                answer = outcome.value
+        if all(o.format_error for o in outcomes):
+            self._malformed_turn()
+        else:
+            self.format_errors = 0
+        return answer
+
+    def _record_result(self, call: ToolCall, parent: int, outcome: ToolOutcome) -> None:
+        text, limit = outcome.text, self.config.max_output_chars
+        data: dict[str, Any] = {"call_id": call.id, "name": call.name, "ok": outcome.ok,
+                                "error": outcome.error, "duration_s": round(outcome.duration_s, 6),
+                                "chars": len(text)}
+        if len(text) > limit:
+            data["full_output"] = text  # the message gets the cut version; keep it all here
+        event = self._emit("tool_result", data, parent=parent)
+        shown = truncate(text, limit, f"; the full output is event {event}") \
+            if len(text) > limit else text
+        self._append(Message("tool", shown, tool_call_id=call.id, name=call.name,
+                             is_error=not outcome.ok), event)
+
+    def _malformed_turn(self) -> None:
+        self.format_errors += 1
+        if self.format_errors >= self.config.max_format_errors:
+            raise TooManyFormatErrors(
+                f"{self.format_errors} malformed turns in a row (limit "
+                f"{self.config.max_format_errors})")
+
+    def _finish(self, stop: Stop | BudgetExceeded, reason: str | None = None) -> RunResult:
+        answer = stop.answer if isinstance(stop, Stop) else None
+        result = RunResult(answer=answer, run_id=self.run_id,
+                           stop_reason=reason or stop.reason, message=str(stop),
+                           usage=self.usage, steps=self.steps, agent=self.config.name)
+        self._emit("agent_finished", {"stop_reason": result.stop_reason, "message": result.message,
+                                      "answer": answer, "usage": self.usage.to_dict(),
+                                      "steps": self.steps}, parent=self.conv)
+        self.log.commit()
+        return result
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _deadline(self) -> float | None:
+        # asyncio's clock is time.monotonic, the same clock the budget's deadline is on.
+        return None if math.isinf(self.budget.deadline) else self.budget.deadline
+
+    def _emit(self, kind: str, data: dict[str, Any], *, parent: int | None) -> int:
+        return self.log.emit(self.run_id, kind, data, parent=parent, agent=self.config.name)
+
+    def _append(self, message: Message, event: int | None) -> None:
+        self.log.add_message(self.run_id, self.conv, len(self.messages), message, event)
+        self.messages.append(message)
+
+
+def _finish_answer(call: ToolCall) -> str | None:
+    try:
+        return str(FINISH.parse_arguments(call.arguments)["answer"])
+    except Exception:
+        return None

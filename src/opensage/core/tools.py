@@ -1,0 +1,281 @@
+"""Tools: typed Python functions the model can call.
+
+`@tool` reads a function's signature and docstring once, at decoration, into a JSON schema (via
+pydantic) and a validator. Calling a tool never raises into the agent loop: every failure (an
+unknown name, arguments that are not JSON, arguments that do not fit the schema, an exception, a
+timeout) becomes a `ToolOutcome` with an error message written for the model to act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import re
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, overload
+
+import pydantic
+
+from opensage.models.base import ToolCall, ToolSchema
+
+ErrorKind = Literal["unknown_tool", "bad_json", "bad_arguments", "exception", "timeout"]
+# Kinds that mean the model wrote a malformed call, as opposed to a call that failed to run.
+FORMAT_ERRORS: frozenset[str] = frozenset({"unknown_tool", "bad_json", "bad_arguments"})
+
+
+@dataclass(slots=True)
+class ToolOutcome:
+    text: str  # what the model sees (before truncation)
+    error: ErrorKind | None = None
+    value: Any = None  # the tool's return value, for the loop (e.g. finish's answer)
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def format_error(self) -> bool:
+        return self.error in FORMAT_ERRORS
+
+
+class Tool:
+    """A function with the schema the model sees. Build one with `@tool` or `Tool.from_function`."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout_s: float | None = None,
+    ):
+        self.fn = fn
+        self.name = name or fn.__name__
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", self.name):
+            raise ValueError(f"tool name {self.name!r} must be 1-64 letters, digits, _ or -")
+        summary, arg_docs = _parse_docstring(inspect.getdoc(fn) or "")
+        self.description = description or summary or self.name
+        self.timeout_s = timeout_s
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self._args_model = _arguments_model(fn, self.name, arg_docs)
+        self.schema = ToolSchema(self.name, self.description, _clean_schema(
+            self._args_model.model_json_schema()))
+
+    def __repr__(self) -> str:
+        return f"Tool({self.name!r})"
+
+    def parse_arguments(self, raw: str) -> dict[str, Any]:
+        """Raw JSON text -> validated keyword arguments. Raises `ToolCallError` for the model."""
+        try:
+            args = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ToolCallError("bad_json", f"Arguments for {self.name} are not valid JSON "
+                                f"({exc.msg} at position {exc.pos}): {raw[:500]!r}. "
+                                "Send a JSON object.") from None
+        if not isinstance(args, dict):
+            raise ToolCallError("bad_json", f"Arguments for {self.name} must be a JSON object, "
+                                f"got {type(args).__name__}: {raw[:200]!r}")
+        try:
+            validated = self._args_model.model_validate(args)
+        except pydantic.ValidationError as exc:
+            raise ToolCallError("bad_arguments", _describe_validation(self, exc)) from None
+        return {k: getattr(validated, k) for k in type(validated).model_fields}
+
+    async def invoke(self, args: dict[str, Any]) -> Any:
+        """Run the function. Sync functions run in a worker thread so they never block the loop."""
+        if self.is_async:
+            return await self.fn(**args)
+        return await asyncio.to_thread(self.fn, **args)
+
+
+class ToolCallError(Exception):
+    def __init__(self, kind: ErrorKind, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@overload
+def tool(fn: Callable[..., Any], /) -> Tool: ...
+@overload
+def tool(*, name: str | None = None, description: str | None = None,
+         timeout_s: float | None = None) -> Callable[[Callable[..., Any]], Tool]: ...
+
+
+def tool(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout_s: float | None = None,
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Make a tool from a typed function; its docstring is the description (an `Args:` section
+    describes the parameters)."""
+    if fn is not None:
+        return Tool(fn)
+    return lambda f: Tool(f, name=name, description=description, timeout_s=timeout_s)
+
+
+class Toolset:
+    """The tools one agent may call, by name, with their schemas computed once."""
+
+    def __init__(self, tools: Iterable[Tool | Callable[..., Any]] = ()):
+        self._tools: dict[str, Tool] = {}
+        for t in tools:
+            self.add(t)
+
+    def add(self, t: Tool | Callable[..., Any]) -> Tool:
+        t = t if isinstance(t, Tool) else Tool(t)
+        if t.name in self._tools and self._tools[t.name] is not t:
+            raise ValueError(f"two tools are named {t.name!r}")
+        self._tools[t.name] = t
+        return t
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    @property
+    def schemas(self) -> list[ToolSchema]:
+        return [t.schema for t in self._tools.values()]
+
+    async def call(self, call: ToolCall, timeout_s: float | None = None) -> ToolOutcome:
+        """Run one call from the model; never raises (except cancellation)."""
+        started = time.perf_counter()
+        t = self._tools.get(call.name)
+        if t is None:
+            return ToolOutcome(
+                f"Unknown tool {call.name!r}. Available tools: {', '.join(self._tools)}.",
+                error="unknown_tool")
+        try:
+            args = t.parse_arguments(call.arguments)
+        except ToolCallError as exc:
+            return ToolOutcome(str(exc), error=exc.kind)
+        limit = t.timeout_s if t.timeout_s is not None else timeout_s
+        try:
+            async with asyncio.timeout(limit):
+                value = await t.invoke(args)
+        except TimeoutError:
+            return ToolOutcome(f"{t.name} timed out after {limit:g} s and was abandoned.",
+                               error="timeout", duration_s=time.perf_counter() - started)
+        except (Exception, SystemExit) as exc:  # a tool's bug must not end the run
+            return ToolOutcome(_describe_exception(t.name, exc), error="exception",
+                               duration_s=time.perf_counter() - started)
+        return ToolOutcome(render(value), value=value, duration_s=time.perf_counter() - started)
+
+
+def render(value: Any) -> str:
+    """A tool's return value as the text the model reads."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "(no output)"
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump_json()
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def truncate(text: str, limit: int, note: str = "") -> str:
+    """Keep the head and the tail of a long output: errors tend to be at the end."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n[... {cut} characters cut{note} ...]\n{text[-tail:]}"
+
+
+# --- schema building --------------------------------------------------------------------------
+
+
+def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into its summary and its `Args:` entries."""
+    summary: list[str] = []
+    args: dict[str, str] = {}
+    section, current, arg_indent = "summary", "", -1
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if re.fullmatch(r"(Args|Arguments|Parameters):", stripped):
+            section = "args"
+        elif re.fullmatch(r"[A-Z][a-z]+:", stripped):  # Returns:, Raises:, Examples: ...
+            section = "other"
+        elif section == "summary":
+            summary.append(line)
+        elif section == "args" and stripped:
+            indent = len(line) - len(line.lstrip())
+            m = re.match(r"(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)", stripped)
+            if m and (arg_indent < 0 or indent <= arg_indent):
+                arg_indent, current = indent, m.group(1)
+                args[current] = m.group(2)
+            elif current:  # a continuation line of the current argument
+                args[current] = f"{args[current]} {stripped}".strip()
+    return "\n".join(summary).strip(), args
+
+
+def _arguments_model(fn: Callable[..., Any], name: str,
+                     arg_docs: dict[str, str]) -> type[pydantic.BaseModel]:
+    try:
+        hints = inspect.get_annotations(fn, eval_str=True)
+    except Exception as exc:  # a forward reference that does not resolve
+        raise TypeError(f"tool {name!r}: cannot resolve its type hints: {exc}") from exc
+    fields: dict[str, Any] = {}
+    for pname, param in inspect.signature(fn).parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise TypeError(f"tool {name!r}: *args and **kwargs cannot be described to a model")
+        if pname not in hints:
+            raise TypeError(f"tool {name!r}: parameter {pname!r} needs a type annotation")
+        default = ... if param.default is param.empty else param.default
+        fields[pname] = (hints[pname], pydantic.Field(default, description=arg_docs.get(pname)))
+    return pydantic.create_model(
+        f"{name}_arguments", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
+
+
+def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's titles: they cost tokens and tell the model nothing the names don't."""
+    if isinstance(schema, dict):
+        return {k: _clean_schema(v) for k, v in schema.items()
+                if not (k == "title" and isinstance(v, str))}
+    if isinstance(schema, list):
+        return [_clean_schema(v) for v in schema]
+    return schema
+
+
+def _describe_validation(t: Tool, exc: pydantic.ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        if err["type"] == "extra_forbidden":
+            problems.append(f"{where}: unexpected argument")
+        elif err["type"] == "missing":
+            problems.append(f"{where}: required argument is missing")
+        else:
+            problems.append(f"{where}: {err['msg']} (got {err.get('input')!r:.100})")
+    expected = json.dumps(t.schema.parameters.get("properties", {}))
+    return (f"Invalid arguments for {t.name}: " + "; ".join(problems)
+            + f". Expected parameters: {expected[:1000]}")
+
+
+def _describe_exception(name: str, exc: BaseException) -> str:
+    frames = traceback.format_exception(exc)
+    tail = "".join(frames[-6:])  # the innermost frames say where it broke
+    return f"{name} raised {type(exc).__name__}: {exc}\n{tail[-2000:]}"

@@ -1,0 +1,64 @@
+"""The `files` kit: read, write and list files inside the run's work directory.
+
+Paths are resolved against the work directory, symlinks included, and refused if they lead
+outside it: the model can only touch the tree it was given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from opensage.core.tools import Tool
+
+MAX_READ_CHARS = 200_000
+MAX_LISTED = 500
+
+
+def files_kit(workdir: Path) -> list[Tool]:
+    root = workdir.resolve()
+
+    def inside(path: str) -> Path:
+        target = (root / path).resolve()
+        if target != root and root not in target.parents:
+            raise PermissionError(f"{path!r} is outside the work directory")
+        return target
+
+    def read_file(path: str, start_line: int = 1, max_lines: int = 400) -> str:
+        """Read a text file of the work directory, with line numbers.
+
+        Args:
+            path: the file's path, relative to the work directory.
+            start_line: the first line to show (1-based).
+            max_lines: how many lines to show at most.
+        """
+        lines = inside(path).read_text(errors="replace").splitlines()
+        end = min(len(lines), start_line - 1 + max_lines)
+        shown = [f"{n:>5}  {lines[n - 1]}" for n in range(max(1, start_line), end + 1)]
+        more = f"\n[... {len(lines) - end} more lines]" if end < len(lines) else ""
+        return "\n".join(shown)[:MAX_READ_CHARS] + more
+
+    def write_file(path: str, content: str) -> str:
+        """Create or overwrite a file of the work directory (parent folders are made).
+
+        Args:
+            path: the file's path, relative to the work directory.
+            content: the whole new content of the file.
+        """
+        target = inside(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+        return f"wrote {len(content)} characters to {target.relative_to(root)}"
+
+    def list_files(path: str = ".") -> str:
+        """List the files under a folder of the work directory, recursively.
+
+        Args:
+            path: the folder, relative to the work directory.
+        """
+        base = inside(path)
+        names = sorted(str(p.relative_to(root)) + ("/" if p.is_dir() else "")
+                       for p in base.rglob("*") if not p.name.startswith("."))
+        more = f"\n[... {len(names) - MAX_LISTED} more]" if len(names) > MAX_LISTED else ""
+        return "\n".join(names[:MAX_LISTED]) + more or "(empty)"
+
+    return [Tool(read_file), Tool(write_file), Tool(list_files)]

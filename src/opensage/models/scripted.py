@@ -1,0 +1,200 @@
+"""A test model that replays a script of responses: text, tool calls, or raised errors.
+
+Build one in Python:
+
+    model = ScriptedModel([
+        tool_call("add", a=1, b=2),
+        tool_call("finish", answer="3"),
+    ])
+
+or load one from JSON (`scripted:FILE.json`): a list of steps, or `{"steps": [...]}`. A step is
+a string (assistant text) or an object with any of
+  "text", "tool_calls": [{"name", "arguments": {...} | "raw json text", "id"?}],
+  "raise": "rate_limit" | "server" | "timeout" | "auth" | "not_found" | "unreachable" | "error",
+  "message", "retry_after", "usage": {"input_tokens", "output_tokens"}, "delay_s".
+In Python a step may also be a `ModelResponse`, an exception instance, or a function
+`(messages, tools) -> step` that computes the reply from what the model was sent.
+
+Asked for more steps than the script has, it raises `ScriptExhaustedError`; `unused` and
+`assert_exhausted()` report steps that were never asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from opensage.models.base import (
+    Message,
+    ModelAuthError,
+    ModelError,
+    ModelNotFoundError,
+    ModelRateLimitError,
+    ModelResponse,
+    ModelServerError,
+    ModelSettings,
+    ModelTimeoutError,
+    ModelUnreachableError,
+    ToolCall,
+    ToolSchema,
+    Usage,
+)
+from opensage.models.pricing import Price, cost_usd
+
+Step = Any  # str | dict | ModelResponse | BaseException | Callable[[messages, tools], Step]
+
+_ERRORS: dict[str, type[ModelError]] = {
+    "rate_limit": ModelRateLimitError,
+    "server": ModelServerError,
+    "timeout": ModelTimeoutError,
+    "auth": ModelAuthError,
+    "not_found": ModelNotFoundError,
+    "unreachable": ModelUnreachableError,
+    "error": ModelError,
+}
+
+
+class ScriptExhaustedError(ModelError):
+    """The script has no step left for this request."""
+
+
+def tool_call(name: str, _id: str | None = None, **arguments: Any) -> dict[str, Any]:
+    """A step with one tool call; pass several dicts' calls via `{"tool_calls": [...]}`."""
+    call: dict[str, Any] = {"name": name, "arguments": arguments}
+    if _id is not None:
+        call["id"] = _id
+    return {"tool_calls": [call]}
+
+
+class ScriptedModel:
+    def __init__(
+        self,
+        steps: Sequence[Step],
+        *,
+        name: str = "scripted",
+        price: Price | None = (0.0, 0.0),
+    ):
+        self.steps = list(steps)
+        self.position = 0
+        self.requests: list[list[Message]] = []  # what each request was sent, for assertions
+        self.price = price
+        self._name = name
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScriptedModel:
+        p = Path(path)
+        try:
+            data = json.loads(p.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"cannot load scripted model from {p}: {exc}") from exc
+        steps = data["steps"] if isinstance(data, dict) else data
+        if not isinstance(steps, list):
+            raise ModelError(f"{p}: expected a list of steps or {{\"steps\": [...]}}")
+        return cls(steps, name=f"scripted:{p}")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def unused(self) -> list[Step]:
+        return self.steps[self.position:]
+
+    def fast_forward(self, steps_taken: int) -> None:
+        """Skip the steps a resumed run already consumed before it was interrupted."""
+        self.position = steps_taken
+
+    def assert_exhausted(self) -> None:
+        if self.unused:
+            raise AssertionError(
+                f"scripted model: {len(self.unused)} of {len(self.steps)} steps were never "
+                f"requested, starting at step {self.position + 1}: {self.unused[0]!r}"
+            )
+
+    async def request(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSchema],
+        settings: ModelSettings | None = None,
+    ) -> ModelResponse:
+        if self.position >= len(self.steps):
+            last = messages[-1].content[:200] if messages else ""
+            raise ScriptExhaustedError(
+                f"scripted model has no step {self.position + 1} (the script has "
+                f"{len(self.steps)}); last message: {last!r}"
+            )
+        step = self.steps[self.position]
+        self.position += 1
+        self.requests.append(list(messages))
+        while callable(step) and not isinstance(step, type):
+            step = step(messages, tools)
+        if isinstance(step, dict) and step.get("delay_s"):
+            await asyncio.sleep(float(step["delay_s"]))
+        return self._respond(step)
+
+    def _respond(self, step: Step) -> ModelResponse:
+        if isinstance(step, ModelResponse):
+            return step
+        if isinstance(step, BaseException):
+            raise step
+        if isinstance(step, str):
+            step = {"text": step}
+        if not isinstance(step, dict):
+            raise ModelError(f"scripted step {self.position} has an unknown form: {step!r}")
+        if "raise" in step:
+            kind = _ERRORS.get(step["raise"], ModelError)
+            raise kind(step.get("message", f"scripted {step['raise']} error"),
+                       retry_after=step.get("retry_after"))
+        calls = tuple(
+            ToolCall(
+                id=c.get("id") or f"call_{self.position}_{i}",
+                name=c["name"],
+                arguments=(c["arguments"] if isinstance(c.get("arguments"), str)
+                           else json.dumps(c.get("arguments") or {})),
+            )
+            for i, c in enumerate(step.get("tool_calls") or ())
+        )
+        text = step.get("text", "")
+        given = step.get("usage") or {}
+        usage = Usage(
+            requests=1,
+            input_tokens=int(given.get("input_tokens", 0)),
+            # A rough count (4 characters a token) keeps token limits meaningful in tests.
+            output_tokens=int(given.get("output_tokens",
+                                        (len(text) + sum(len(c.arguments) for c in calls)) // 4)),
+        )
+        cost = cost_usd(self.price, usage.input_tokens, usage.output_tokens)
+        if cost is None:
+            usage.unpriced = 1
+        else:
+            usage.cost_usd = cost
+        return ModelResponse(
+            message=Message(role="assistant", content=text, tool_calls=calls),
+            usage=usage,
+            model=self._name,
+            finish_reason="tool_calls" if calls else "stop",
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+
+class FunctionModel(ScriptedModel):
+    """A model whose every reply is computed by `fn(messages, tools)`: an endless script."""
+
+    def __init__(self, fn: Callable[[Sequence[Message], Sequence[ToolSchema]], Step],
+                 *, name: str = "function"):
+        super().__init__([], name=name)
+        self.fn = fn
+
+    async def request(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSchema],
+        settings: ModelSettings | None = None,
+    ) -> ModelResponse:
+        self.steps.append(self.fn)
+        return await super().request(messages, tools, settings)

@@ -1,0 +1,50 @@
+"""The composition root: turns names (a model spec or profile, kit names, a run id) into the
+objects a run is made of. Features plug in here, so that the core never imports them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from opensage.config import Config
+from opensage.core.tools import Tool
+from opensage.kits.files import files_kit
+from opensage.models import model_from_spec
+from opensage.models.base import ConfigError, Model
+
+KitFactory = Callable[[Path], list[Tool]]
+KITS: dict[str, KitFactory] = {"files": files_kit}
+
+
+def new_run_id() -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def resolve_model(spec: str | None, config: Config, *, base_url: str | None = None) -> Model:
+    """A profile name or a model spec (or None: the default) -> a model."""
+    spec = spec or config.default_model_spec()
+    profile = config.profiles.get(spec)
+    api_key = None
+    timeout_s = None
+    if profile is not None:
+        spec = profile.spec
+        base_url = base_url or profile.base_url
+        timeout_s = profile.timeout_s
+        if profile.api_key_env:
+            api_key = os.environ.get(profile.api_key_env)
+            if not api_key:
+                raise ConfigError(f"model profile needs ${profile.api_key_env}, which is not set")
+    return model_from_spec(spec, base_url=base_url, api_key=api_key, prices=config.prices,
+                           timeout_s=timeout_s, log_dir=config.home / "logs")
+
+
+def kit_tools(names: list[str], workdir: Path) -> list[Tool]:
+    tools: list[Tool] = []
+    for name in names:
+        if name not in KITS:
+            raise ConfigError(f"unknown kit {name!r}; known kits: {', '.join(sorted(KITS))}")
+        tools.extend(KITS[name](workdir))
+    return tools
