@@ -36,7 +36,7 @@ from opensage.models.base import ConfigError
 CONFIG_NAME = "opensage.toml"
 DEFAULT_LIMITS = Limits(max_steps=50)
 DEFAULT_OPENAI_MODEL = "openai:gpt-5-mini"
-DEFAULT_ANTHROPIC_MODEL = "anthropic:claude-sonnet-4-5"
+DEFAULT_ANTHROPIC_MODEL = "anthropic:claude-sonnet-4-6"
 
 
 def opensage_home() -> Path:

@@ -61,6 +61,11 @@ def model_from_spec(
 ) -> Model:
     """Build the model a spec names. Raises `ConfigError` with a fix for a bad spec or setup."""
     provider, _, name = spec.partition(":")
+    if provider not in PROVIDERS:
+        raise ConfigError(
+            f"unknown model provider {provider!r} in {spec!r}; use one of: "
+            + ", ".join(f"{p}:NAME" for p in PROVIDERS)
+        )
     if provider == "local":
         from opensage.models.local import LocalModel
 
@@ -82,17 +87,12 @@ def model_from_spec(
             )
         return OpenAIModel(name, base_url=base_url, api_key=api_key, timeout_s=timeout_s or 120.0,
                            retry=retry, price=find_price(name, prices), spec=spec)
-    if provider == "anthropic":
-        from opensage.models.anthropic import AnthropicModel
+    from opensage.models.anthropic import AnthropicModel  # the provider left: anthropic
 
-        base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
-        api_key = api_key or os.environ.get("ANTHROPIC_API_KEY")
-        if not api_key:
-            raise ConfigError(f"{spec}: no API key. Set ANTHROPIC_API_KEY.")
-        return AnthropicModel(name, base_url=base_url, api_key=api_key,
-                              timeout_s=timeout_s or 120.0, retry=retry,
-                              price=find_price(name, prices), spec=spec)
-    raise ConfigError(
-        f"unknown model provider {provider!r} in {spec!r}; use one of: "
-        + ", ".join(f"{p}:NAME" for p in PROVIDERS)
-    )
+    base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
+    api_key = api_key or os.environ.get("ANTHROPIC_API_KEY")
+    if not api_key:
+        raise ConfigError(f"{spec}: no API key. Set ANTHROPIC_API_KEY.")
+    return AnthropicModel(name, base_url=base_url, api_key=api_key,
+                          timeout_s=timeout_s or 120.0, retry=retry,
+                          price=find_price(name, prices), spec=spec)

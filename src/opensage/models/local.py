@@ -79,7 +79,8 @@ class LocalServer:
         self.port = 0
         self.users = 0
         self._proc: subprocess.Popen[bytes] | None = None
-        self._lock = asyncio.Lock()
+        # One server outlives event loops (each run_sync makes one); a lock belongs to one loop.
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
     @classmethod
     def shared(cls, gguf: Path, log_path: Path | None = None) -> LocalServer:
@@ -96,7 +97,8 @@ class LocalServer:
         return self._proc is not None and self._proc.poll() is None
 
     async def ensure_started(self, timeout_s: float = 120.0) -> None:
-        async with self._lock:
+        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with lock:
             if self.running:
                 return
             if importlib.util.find_spec("llama_cpp") is None:
@@ -107,6 +109,8 @@ class LocalServer:
                 "--model", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port),
                 "--n_ctx", str(self.n_ctx), "--verbose", "False",
             ]
+            if self.log_path:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
             log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
             try:
                 self._proc = subprocess.Popen(

@@ -1,15 +1,18 @@
 """USD prices of common hosted models, per million tokens (input, output).
 
-Names match by longest prefix, so dated snapshots (`claude-sonnet-4-5-20250929`) find their
-family. Users override or extend the table with `[prices]` in opensage.toml. A model not found
-here is unpriced: its tokens are counted and its cost is reported as unknown.
+A name matches its entry exactly or with a date suffix (`claude-sonnet-4-5-20250929`,
+`gpt-4.1-2025-04-14`), never by family: a newer version is often priced differently, and a
+wrong price is worse than none. Users extend the table with `[prices]` in opensage.toml. A model
+not found here is unpriced: its tokens are counted and its cost is reported as unknown.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 Price = tuple[float, float]
+_DATED = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2}|latest)$")
 
 PRICES: dict[str, Price] = {
     # OpenAI
@@ -24,9 +27,11 @@ PRICES: dict[str, Price] = {
     "o3": (2.0, 8.0),
     "o4-mini": (1.10, 4.40),
     # Anthropic
+    "claude-opus-4-6": (5.0, 25.0),
     "claude-opus-4-5": (5.0, 25.0),
     "claude-opus-4-1": (15.0, 75.0),
     "claude-opus-4": (15.0, 75.0),
+    "claude-sonnet-4-6": (3.0, 15.0),
     "claude-sonnet-4-5": (3.0, 15.0),
     "claude-sonnet-4": (3.0, 15.0),
     "claude-haiku-4-5": (1.0, 5.0),
@@ -37,8 +42,10 @@ PRICES: dict[str, Price] = {
 def find_price(model: str, overrides: Mapping[str, Price] | None = None) -> Price | None:
     table = {**PRICES, **(overrides or {})}
     name = model.rsplit("/", 1)[-1]  # "openai/gpt-4o" as routers spell it
-    best = max((key for key in table if name.startswith(key)), key=len, default=None)
-    return table[best] if best is not None else None
+    if name in table:
+        return table[name]
+    base = _DATED.sub("", name)
+    return table.get(base) if base != name else None
 
 
 def cost_usd(price: Price | None, input_tokens: int, output_tokens: int) -> float | None:

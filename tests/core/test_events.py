@@ -1,0 +1,50 @@
+import sqlite3
+
+import pytest
+
+from opensage.models.base import Message, ToolCall
+
+
+def test_the_log_is_wal_and_append_only(log):
+    assert log._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    eid = log.emit("r1", "run_started", {"task": "t", "agent": {"name": "a", "model": "m"}})
+    log.commit()
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        log._db.execute("UPDATE events SET kind = 'x' WHERE id = ?", (eid,))
+
+
+def test_messages_round_trip(log):
+    msg = Message("assistant", "hi", tool_calls=(ToolCall("c", "f", '{"a": 1}'),))
+    log.add_message("r1", 7, 0, msg, None)
+    log.add_message("r1", 7, 1, Message("tool", "1", tool_call_id="c", name="f", is_error=True),
+                    None)
+    assert log.conversation(7) == [msg, Message("tool", "1", tool_call_id="c", name="f",
+                                                is_error=True)]
+
+
+def test_run_status_and_prefix_lookup(log):
+    def start(run_id: str, pid: int) -> int:
+        return log.emit(run_id, "run_started",
+                        {"task": run_id, "pid": pid, "agent": {"name": "a", "model": "m"}})
+
+    s = start("20260101-aaa", 999_999_999)  # no such process: it was killed
+    start("20260101-bbb", 999_999_999)
+    log.emit("20260101-bbb", "run_finished", {"stop_reason": "finished", "answer": "x",
+                                              "usage": {"cost_usd": 0.5}, "steps": 2}, parent=s)
+    import os
+    start("20260102-ccc", os.getpid())  # this process: still running
+    log.commit()
+    status = {r.run_id: (r.status, r.stop_reason) for r in log.runs()}
+    assert status == {"20260101-aaa": ("interrupted", None),
+                      "20260101-bbb": ("finished", "finished"),
+                      "20260102-ccc": ("running", None)}
+    assert log.find_run("20260102") == "20260102-ccc"
+    assert log.find_run("20260101") is None  # ambiguous
+    assert log.run("20260101-bbb").steps == 2
+
+
+def test_listeners_see_every_event(log):
+    seen = []
+    log.listeners.append(lambda kind, agent, data: seen.append((kind, agent, data)))
+    log.emit("r", "tool_call", {"name": "x"}, agent="a")
+    assert seen == [("tool_call", "a", {"name": "x"})]

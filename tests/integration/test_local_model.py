@@ -1,0 +1,77 @@
+"""The real bundled model (SmolLM2-135M through llama.cpp's server), over HTTP, through the same
+OpenAI-compatible adapter hosted models use. Slow-ish: each test starts the server (~2 s)."""
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+
+from opensage import Agent, ModelSettings, tool
+from opensage.core.events import EventLog
+from opensage.models import model_from_spec
+from opensage.models.base import Message
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+def server_processes() -> list[str]:
+    out = subprocess.run(["pgrep", "-af", "llama_cpp.server"], capture_output=True, text=True)
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line]
+
+
+def test_chat_answer_over_http():
+    async def scenario():
+        model = model_from_spec("local")
+        try:
+            return await model.request([
+                Message("system", "You are a helpful assistant."),
+                Message("user", "What is the capital of France? Answer in one word."),
+            ], [])
+        finally:
+            await model.aclose()
+
+    reply = asyncio.run(scenario())
+    assert reply.message.content.strip()
+    assert reply.usage.input_tokens > 10 and reply.usage.output_tokens > 0
+    assert reply.usage.cost_usd == 0 and reply.usage.unpriced == 0  # local is free
+    assert not server_processes()  # closing the last user stopped the server
+
+
+def test_forced_tool_call_through_the_agent_loop(home):
+    agent = Agent("adder", "Use the add tool.", model="local", tools=[add],
+                  settings=ModelSettings(tool_choice="add", temperature=0), max_steps=1)
+    result = agent.run_sync("What is 2 plus 3?")
+    assert result.stop_reason == "max_steps" and result.steps == 1
+    log = EventLog(home / "events.db")
+    (call,) = log.events(result.run_id, ("tool_call",))
+    (res,) = log.events(result.run_id, ("tool_result",))
+    assert call.data["name"] == "add" and res.data["ok"]
+    conv = log.events(result.run_id, ("agent_started",))[0].id
+    messages = log.conversation(conv)
+    args = json.loads(messages[-2].tool_calls[0].arguments)
+    assert messages[-1].content == str(args["a"] + args["b"])  # the tool really ran on them
+
+
+def test_opensage_run_end_to_end_through_the_cli(home, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "opensage.cli", "run", "Say hello in one short sentence.",
+         "--model", "local", "--max-steps", "3", "--workdir", str(tmp_path), "--json"],
+        capture_output=True, text=True, timeout=240)
+    assert out.returncode in (0, 1), out.stderr
+    result = json.loads(out.stdout)
+    assert result["stop_reason"] in ("finished", "max_steps", "format_errors")
+    assert result["usage"]["requests"] >= 1 and result["usage"]["input_tokens"] > 0
+    assert result["usage"]["cost_usd"] == 0
+    show = subprocess.run([sys.executable, "-m", "opensage.cli", "runs", "show",
+                           result["run_id"], "--json"], capture_output=True, text=True)
+    tree = json.loads(show.stdout)
+    assert tree["data"]["agent"]["model"] == "local:smollm2"
+    assert not server_processes()  # the CLI stopped the server it started

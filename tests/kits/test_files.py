@@ -1,0 +1,39 @@
+import asyncio
+import json
+
+import pytest
+
+from opensage.core.tools import Toolset
+from opensage.kits.files import files_kit
+from opensage.models.base import ToolCall
+
+
+@pytest.fixture
+def tools(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    return work, Toolset(files_kit(work))
+
+
+def call(toolset, name, **args):
+    return asyncio.run(toolset.call(ToolCall("c", name, json.dumps(args))))
+
+
+def test_write_read_and_list(tools):
+    work, ts = tools
+    assert call(ts, "write_file", path="src/a.py", content="one\ntwo\nthree\n").ok
+    assert (work / "src/a.py").read_text() == "one\ntwo\nthree\n"
+    assert call(ts, "read_file", path="src/a.py", start_line=2, max_lines=1).text == \
+        "    2  two\n[... 1 more lines]"
+    assert call(ts, "list_files").text == "src/\nsrc/a.py"
+
+
+def test_paths_outside_the_work_dir_are_refused(tools, tmp_path):
+    work, ts = tools
+    (tmp_path / "secret.txt").write_text("s3cret")
+    (work / "link").symlink_to(tmp_path / "secret.txt")
+    for outcome in (call(ts, "read_file", path="../secret.txt"),
+                    call(ts, "read_file", path="link"),
+                    call(ts, "write_file", path="/tmp/escape.txt", content="x")):
+        assert outcome.error == "exception" and "outside the work directory" in outcome.text
+    assert (tmp_path / "secret.txt").read_text() == "s3cret"

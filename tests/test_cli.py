@@ -1,0 +1,85 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from opensage.cli import app
+from opensage.models import tool_call
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def script(tmp_path):
+    def write(*steps):
+        path = tmp_path / "script.json"
+        path.write_text(json.dumps(list(steps)))
+        return f"scripted:{path}"
+    return write
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_run_json_prints_the_contract_fields(script, tmp_path):
+    spec = script(tool_call("write_file", path="out.txt", content="hi"),
+                  tool_call("finish", answer="wrote it"))
+    res = invoke("run", "write a file", "--model", spec, "--workdir", str(tmp_path), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert {"answer", "run_id", "stop_reason", "usage"} <= set(data)
+    assert (data["answer"], data["stop_reason"], data["steps"]) == ("wrote it", "finished", 2)
+    assert data["usage"]["requests"] == 2
+    assert (tmp_path / "out.txt").read_text() == "hi"
+
+
+def test_limits_from_flags_stop_the_run_with_a_nonzero_exit(script):
+    spec = script(*[tool_call("list_files")] * 5)
+    res = invoke("run", "loop", "--model", spec, "--max-steps", "2", "--json")
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    assert data["stop_reason"] == "max_steps" and data["steps"] == 2
+
+
+def test_a_bad_model_spec_is_a_clear_error_not_a_traceback():
+    res = invoke("run", "x", "--model", "gpt-4o")
+    assert res.exit_code == 2
+    assert "unknown model provider 'gpt-4o'" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_runs_list_and_show(script):
+    spec = script(tool_call("write_file", path="a.txt", content="x"),
+                  tool_call("finish", answer="done"))
+    run_id = json.loads(invoke("run", "task one", "--model", spec, "--json").stdout)["run_id"]
+
+    listed = json.loads(invoke("runs", "list", "--json").stdout)
+    assert [(r["run_id"], r["status"], r["task"]) for r in listed] == [
+        (run_id, "finished", "task one")]
+
+    tree = json.loads(invoke("runs", "show", run_id, "--json").stdout)
+    assert tree["kind"] == "run_started"
+    agent = tree["children"][0]
+    assert agent["kind"] == "agent_started"
+    kinds = [c["kind"] for c in agent["children"]]
+    assert kinds == ["model_request", "model_request", "agent_finished"]
+    response = agent["children"][0]["children"][0]
+    assert response["message"]["tool_calls"][0]["name"] == "write_file"
+
+    text = invoke("runs", "show", run_id[:10]).stdout
+    assert "step 1" in text and "write_file" in text and "answer: done" in text
+
+    missing = invoke("runs", "show", "no-such-run")
+    assert missing.exit_code == 2 and "no single run matches" in missing.output
+
+
+def test_the_console_script_is_installed(script):
+    opensage = Path(sys.executable).parent / "opensage"  # installed beside the interpreter
+    out = subprocess.run([str(opensage), "run", "hi", "--model", script("plain answer"),
+                          "--json"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["answer"] == "plain answer"
