@@ -26,6 +26,8 @@ from opensage.core.tools import Tool, Toolset
 from opensage.models.base import ConfigError, Model, ModelSettings, Usage
 from opensage.runtime import kit_tools, new_run_id, resolve_model
 
+OnEvent = Callable[[str, str | None, dict[str, Any]], None]  # (kind, agent, data) of one run
+
 
 class Agent:
     def __init__(
@@ -65,11 +67,12 @@ class Agent:
     # --- running ------------------------------------------------------------------------------
 
     async def run(self, task: str, *, workdir: str | Path | None = None,
-                  on_event: Listener | None = None) -> RunResult:
+                  on_event: OnEvent | None = None) -> RunResult:
+        """Run the agent on `task`; `on_event(kind, agent, data)` sees each event as it happens."""
         config = load_config(home=self.home)
         workdir = Path(workdir or Path.cwd()).resolve()
         run_id = new_run_id()
-        async with _Session(self, config, workdir, on_event) as s:
+        async with _Session(self, config, workdir, run_id, on_event) as s:
             limits = config.limits.merged(self.limits)
             start = s.log.emit(run_id, "run_started", {
                 "task": task, "workdir": str(workdir), "pid": os.getpid(), "version": __version__,
@@ -80,29 +83,26 @@ class Agent:
             return await s.drive(start, loop.run(task), loop)
 
     def run_sync(self, task: str, *, workdir: str | Path | None = None,
-                 on_event: Listener | None = None) -> RunResult:
+                 on_event: OnEvent | None = None) -> RunResult:
         return asyncio.run(self.run(task, workdir=workdir, on_event=on_event))
 
-    async def resume(self, run_id: str, *, on_event: Listener | None = None) -> RunResult:
+    async def resume(self, run_id: str, *, on_event: OnEvent | None = None) -> RunResult:
         """Continue a run that was interrupted (its process killed) from its event log."""
         config = load_config(home=self.home)
-        log = EventLog(config.events_path)
-        try:
-            found = log.find_run(run_id) or run_id
-            summary = log.run(found)
-            if summary is None:
-                raise ConfigError(f"no run {run_id!r} in {config.events_path}")
-            if summary.status != "interrupted":
-                raise ConfigError(f"run {found} is {summary.status}"
-                                  + (f" ({summary.stop_reason})" if summary.stop_reason else "")
-                                  + "; only an interrupted run can be resumed")
-            events = log.events(found, ("run_started", "agent_started", "budget_charge"))
-        finally:
-            log.close()
+        log = EventLog.open(config.events_path)
+        found = log.find_run(run_id) or run_id
+        summary = log.run(found)
+        if summary is None:
+            raise ConfigError(f"no run {run_id!r} in {config.events_path}")
+        if summary.status != "interrupted":
+            raise ConfigError(f"run {found} is {summary.status}"
+                              + (f" ({summary.stop_reason})" if summary.stop_reason else "")
+                              + "; only an interrupted run can be resumed")
+        events = log.events(found, ("run_started", "agent_started", "budget_charge"))
         start = events[0]
         root = next(e for e in events if e.kind == "agent_started" and e.parent == start.id)
         workdir = Path(start.data["workdir"])
-        async with _Session(self, config, workdir, on_event) as s:
+        async with _Session(self, config, workdir, found, on_event) as s:
             limits = Limits(**start.data["limits"])
             elapsed = max(0.0, events[-1].ts - start.ts) if len(events) > 1 else 0.0
             budget = Budget(limits, name=self.name, elapsed_s=elapsed)
@@ -116,7 +116,7 @@ class Agent:
                              budget=budget, parent_event=resumed)
             return await s.drive(start.id, loop.resume(root.id), loop)
 
-    def resume_sync(self, run_id: str, *, on_event: Listener | None = None) -> RunResult:
+    def resume_sync(self, run_id: str, *, on_event: OnEvent | None = None) -> RunResult:
         return asyncio.run(self.resume(run_id, on_event=on_event))
 
     @classmethod
@@ -147,21 +147,28 @@ class Agent:
 class _Session:
     """What one run or resume holds open: the event log, the model, the toolset."""
 
-    def __init__(self, agent: Agent, config: Config, workdir: Path, on_event: Listener | None):
+    def __init__(self, agent: Agent, config: Config, workdir: Path, run_id: str,
+                 on_event: OnEvent | None):
         self.agent = agent
         self.config = config
         self.workdir = workdir
-        self.on_event = on_event
+        self.listener: Listener | None = None
+        if on_event is not None:
+            def listener(rid: str, kind: str, name: str | None, data: dict[str, Any]) -> None:
+                if rid == run_id:  # the log is shared with any other run of this thread
+                    on_event(kind, name, data)
+            self.listener = listener
 
     async def __aenter__(self) -> _Session:
         a = self.agent
-        self.owns_model = not isinstance(a.model, Model)
-        self.model: Model = (a.model if isinstance(a.model, Model)
-                             else resolve_model(a.model, self.config, base_url=a.base_url))
+        # A spec (or None) is resolved here and closed at the end; a Model object is the caller's.
+        self.owns_model = a.model is None or isinstance(a.model, str)
+        self.model: Model = (resolve_model(a.model, self.config, base_url=a.base_url)
+                             if a.model is None or isinstance(a.model, str) else a.model)
         self.toolset = Toolset([*a.tools, *kit_tools(a.kits, self.workdir)])
-        self.log = EventLog(self.config.events_path)
-        if self.on_event is not None:
-            self.log.listeners.append(self.on_event)
+        self.log = EventLog.open(self.config.events_path)
+        if self.listener is not None:
+            self.log.listeners.append(self.listener)
         return self
 
     async def drive(self, start_event: int, body: Any, loop: AgentLoop) -> RunResult:
@@ -184,7 +191,8 @@ class _Session:
         self.log.commit()
 
     async def __aexit__(self, *exc: object) -> None:
-        self.log.close()
+        if self.listener is not None:
+            self.log.listeners.remove(self.listener)
         if self.owns_model:
             await self.model.aclose()
 

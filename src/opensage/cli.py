@@ -122,7 +122,7 @@ def runs_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List recorded runs."""
-    log = EventLog(load_config().events_path)
+    log = EventLog.open(load_config().events_path)
     runs = log.runs(limit)
     if as_json:
         out.print_json(json.dumps([asdict(r) for r in runs]))
@@ -151,7 +151,7 @@ def runs_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show a run as a tree of its steps."""
-    log = EventLog(load_config().events_path)
+    log = EventLog.open(load_config().events_path)
     tree = run_tree(log, _run_id(log, run_id))
     if as_json:
         out.print_json(json.dumps(tree))
@@ -166,10 +166,9 @@ def runs_resume(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Continue a run that was interrupted (e.g. its process was killed)."""
-    log = EventLog(load_config().events_path)
+    log = EventLog.open(load_config().events_path)
     found = _run_id(log, run_id)
     start = log.events(found, ("run_started",))[0]
-    log.close()
     agent = Agent.from_record(start.data)
     if model:
         agent.model = model

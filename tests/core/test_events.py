@@ -1,7 +1,9 @@
 import sqlite3
+import threading
 
 import pytest
 
+from opensage.core.events import EventLog
 from opensage.models.base import Message, ToolCall
 
 
@@ -18,7 +20,7 @@ def test_messages_round_trip(log):
     log.add_message("r1", 7, 0, msg, None)
     log.add_message("r1", 7, 1, Message("tool", "1", tool_call_id="c", name="f", is_error=True),
                     None)
-    assert log.conversation(7) == [msg, Message("tool", "1", tool_call_id="c", name="f",
+    assert log.conversation("r1", 7) == [msg, Message("tool", "1", tool_call_id="c", name="f",
                                                 is_error=True)]
 
 
@@ -45,6 +47,22 @@ def test_run_status_and_prefix_lookup(log):
 
 def test_listeners_see_every_event(log):
     seen = []
-    log.listeners.append(lambda kind, agent, data: seen.append((kind, agent, data)))
+    log.listeners.append(lambda run, kind, agent, data: seen.append((run, kind, agent, data)))
     log.emit("r", "tool_call", {"name": "x"}, agent="a")
-    assert seen == [("tool_call", "a", {"name": "x"})]
+    assert seen == [("r", "tool_call", "a", {"name": "x"})]
+
+
+def test_event_ids_count_within_each_run(log):
+    assert [log.emit("a", "k", {}), log.emit("b", "k", {}), log.emit("a", "k", {})] == [1, 1, 2]
+    log.commit()
+    reopened = EventLog(log.path)  # another process continuing run "a" picks up after it
+    assert reopened.emit("a", "k", {}) == 3
+
+
+def test_open_shares_one_connection_per_thread(log):
+    assert EventLog.open(log.path) is EventLog.open(log.path)
+    other: list[EventLog] = []
+    thread = threading.Thread(target=lambda: other.append(EventLog.open(log.path)))
+    thread.start()
+    thread.join()
+    assert other[0] is not EventLog.open(log.path)

@@ -1,6 +1,7 @@
 """The agent loop, driven by the scripted model."""
 
 import asyncio
+import sqlite3
 import time
 
 import pytest
@@ -235,9 +236,43 @@ def test_each_message_is_stored_once(home):
     result = run(model, add)
     log = EventLog(home / "events.db")
     conv = events(home, result.run_id, "agent_started")[0].id
-    stored = log.conversation(conv)
+    stored = log.conversation(result.run_id, conv)
     assert stored == model.requests[1] + [stored[-2], stored[-1]]
     assert len(stored) == 6  # system, user, call, result, finish call, finish result
     count = log._db.execute("SELECT COUNT(*) FROM messages WHERE run_id = ?",
                             (result.run_id,)).fetchone()[0]
     assert count == 6
+
+
+def test_everything_is_committed_before_the_agent_waits(home):
+    seen = {}
+
+    @tool
+    async def peek() -> str:
+        """Look at the log from outside while waiting."""
+        await asyncio.sleep(0.01)  # a real wait: the log must be on disk by now
+        with sqlite3.connect(home / "events.db") as other:
+            seen["kinds"] = [k for (k,) in other.execute("SELECT kind FROM events ORDER BY id")]
+        return "seen"
+
+    run(ScriptedModel([tool_call("peek"), "done"]), peek)
+    assert seen["kinds"] == ["run_started", "agent_started", "model_request", "model_response",
+                             "budget_charge", "tool_call"]
+
+
+def test_on_event_sees_only_its_own_run(home):
+    async def two_runs():
+        seen: dict[str, list[str]] = {"a": [], "b": []}
+
+        def watch(name):
+            return lambda kind, agent, data: seen[name].append(agent)
+
+        slow = {"delay_s": 0.05, "text": "done"}
+        await asyncio.gather(
+            Agent("a", model=ScriptedModel([slow])).run("x", on_event=watch("a")),
+            Agent("b", model=ScriptedModel([slow])).run("x", on_event=watch("b")))
+        return seen
+
+    seen = asyncio.run(two_runs())
+    assert set(seen["a"]) == {"a", None} and set(seen["b"]) == {"b", None}
+    assert len(seen["a"]) == len(seen["b"]) == 7  # unfiltered, each would see 14

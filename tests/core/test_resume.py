@@ -86,7 +86,7 @@ def test_cli_run_killed_while_waiting_on_the_model_resumes(home, tmp_path):
     assert len(writes) == 2  # a.txt was written once, b.txt once
     log = EventLog(db)
     conv = log.events(run_id, ("agent_started",))[0].id
-    roles = [m.role for m in log.conversation(conv)]
+    roles = [m.role for m in log.conversation(run_id, conv)]
     assert roles == ["system", "user"] + ["assistant", "tool"] * 3
     assert log.run(run_id).status == "finished"
 

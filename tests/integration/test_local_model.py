@@ -5,6 +5,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,8 +24,16 @@ def add(a: int, b: int) -> int:
 
 
 def server_processes() -> list[str]:
-    out = subprocess.run(["pgrep", "-af", "llama_cpp.server"], capture_output=True, text=True)
-    return [line for line in out.stdout.splitlines() if "pgrep" not in line]
+    """Command lines of running llama.cpp servers (read from /proc: no procps needed)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:  # the process ended while we looked
+            continue
+        if b"llama_cpp.server" in args:
+            found.append(b" ".join(args).decode(errors="replace"))
+    return found
 
 
 def test_chat_answer_over_http():
@@ -55,7 +64,7 @@ def test_forced_tool_call_through_the_agent_loop(home):
     (res,) = log.events(result.run_id, ("tool_result",))
     assert call.data["name"] == "add" and res.data["ok"]
     conv = log.events(result.run_id, ("agent_started",))[0].id
-    messages = log.conversation(conv)
+    messages = log.conversation(result.run_id, conv)
     args = json.loads(messages[-2].tool_calls[0].arguments)
     assert messages[-1].content == str(args["a"] + args["b"])  # the tool really ran on them
 

@@ -1,12 +1,17 @@
 """The event log: one append-only SQLite file (WAL) holding every run.
 
 Every model request and response, tool call and result, error, budget charge and agent start is
-an event with a parent id; conversations' messages are stored once each, in order, in `messages`,
+an event with a parent; a conversation's messages are stored once each, in order, in `messages`,
 linked to the event that produced them. A model request records the conversation and how many of
 its messages it sent, not copies of them. Views (the run tree, costs, resume) are projections.
 
-Writes go into an open transaction that the agent loop commits before every await, so a process
-killed at any point loses nothing it had recorded before it last waited on a model or a tool.
+Event ids are numbers within their run (1, 2, 3...), allocated in memory: a run is written by one
+process at a time, so no database round trip is needed per event, and events are stored clustered
+by run. Rows are buffered and written in batches inside an open transaction, which the agent loop
+commits whenever it is about to wait (on a model, a tool, a timer: see `commit_before_waiting`)
+and at least every 50 ms otherwise. A process killed at any point therefore loses at most the
+last milliseconds of work done since it last waited; committing every step instead would cost
+more than the rest of the loop together.
 """
 
 from __future__ import annotations
@@ -14,41 +19,52 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from opensage.models.base import Message
 
+# Kept lean on purpose: every index is written on every step. Run listings use a partial index
+# that only the few run-level events enter.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
-    id      INTEGER PRIMARY KEY,
     run_id  TEXT NOT NULL,
-    parent  INTEGER,
+    id      INTEGER NOT NULL,   -- the event's number within its run, from 1
+    parent  INTEGER,            -- another event of the same run
     ts      REAL NOT NULL,
     kind    TEXT NOT NULL,
     agent   TEXT,
-    data    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
-CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, run_id);
+    data    TEXT NOT NULL,
+    PRIMARY KEY (run_id, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS run_events ON events (kind, run_id)
+    WHERE kind IN ('run_started', 'run_finished', 'run_resumed');
 CREATE TABLE IF NOT EXISTS messages (
-    id      INTEGER PRIMARY KEY,
     run_id  TEXT NOT NULL,
     conv    INTEGER NOT NULL,   -- the agent_started event whose conversation this is
     seq     INTEGER NOT NULL,   -- position in that conversation, from 0
     event   INTEGER,            -- the event that produced the message
     data    TEXT NOT NULL,
-    UNIQUE (conv, seq)
-);
-CREATE INDEX IF NOT EXISTS messages_by_event ON messages (event);
+    PRIMARY KEY (run_id, conv, seq)
+) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS events_append_only BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS messages_append_only BEFORE UPDATE ON messages
 BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 """
+COMMIT_INTERVAL_S = 0.05
+
+
+
+def _encode(data: Any) -> str:
+    # Stored as text, not bytes, so that SQLite's JSON functions and people can read it.
+    return orjson.dumps(data, default=str).decode()
 
 
 @dataclass(slots=True, frozen=True)
@@ -81,51 +97,90 @@ class RunSummary:
     ended: float | None
 
 
-Listener = Callable[[str, str | None, dict[str, Any]], None]  # (kind, agent, data)
+Listener = Callable[[str, str, str | None, dict[str, Any]], None]  # (run_id, kind, agent, data)
 
 
 class EventLog:
+    """One connection to an event-log file. Use `EventLog.open(path)` to share the connection of
+    this thread (opening and closing SQLite costs more than a whole short run)."""
+
+    _open: threading.local = threading.local()
+
+    @classmethod
+    def open(cls, path: str | Path) -> EventLog:
+        logs: dict[str, EventLog] = cls._open.__dict__.setdefault("logs", {})
+        key = str(path)
+        if key not in logs or logs[key].closed:
+            logs[key] = cls(path)
+        return logs[key]
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a committed transaction survives the process being killed; only a
-        # power loss can take the last commits back. FULL would fsync on every step.
+        # power loss can take the last commits back. FULL would fsync on every commit.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._db.commit()
+        self._committed_at = time.monotonic()
+        self._next_id: dict[str, int] = {}
+        self._events: list[tuple[Any, ...]] = []
+        self._messages: list[tuple[Any, ...]] = []
         self.listeners: list[Listener] = []
+        self.closed = False
 
     def close(self) -> None:
-        self._db.commit()
+        self.commit()
         self._db.close()
+        self.closed = True
 
     # --- writing ------------------------------------------------------------------------------
 
     def emit(self, run_id: str, kind: str, data: dict[str, Any], *, parent: int | None = None,
              agent: str | None = None) -> int:
-        cur = self._db.execute(
-            "INSERT INTO events (run_id, parent, ts, kind, agent, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (run_id, parent, time.time(), kind, agent, json.dumps(data, default=str)),
-        )
+        """Record an event; returns its id within the run."""
+        eid = self._next_id.get(run_id) or self._first_free_id(run_id)
+        self._next_id[run_id] = eid + 1
+        self._events.append((run_id, eid, parent, time.time(), kind, agent, _encode(data)))
         for listener in self.listeners:
-            listener(kind, agent, data)
-        return cur.lastrowid  # type: ignore[return-value]
+            listener(run_id, kind, agent, data)
+        return eid
 
     def add_message(self, run_id: str, conv: int, seq: int, message: Message,
                     event: int | None) -> None:
-        self._db.execute(
-            "INSERT INTO messages (run_id, conv, seq, event, data) VALUES (?, ?, ?, ?, ?)",
-            (run_id, conv, seq, event, json.dumps(message.to_dict())),
-        )
+        self._messages.append((run_id, conv, seq, event, _encode(message.to_dict())))
 
     def commit(self) -> None:
+        self._flush()
         self._db.commit()
+        self._committed_at = time.monotonic()
+
+    def commit_if_due(self) -> None:
+        if time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
+            self.commit()
+
+    def _flush(self) -> None:
+        """Write buffered rows into the open transaction."""
+        if self._events:
+            self._db.executemany("INSERT INTO events (run_id, id, parent, ts, kind, agent, data) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)", self._events)
+            self._events.clear()
+        if self._messages:
+            self._db.executemany("INSERT INTO messages (run_id, conv, seq, event, data) "
+                                 "VALUES (?, ?, ?, ?, ?)", self._messages)
+            self._messages.clear()
+
+    def _first_free_id(self, run_id: str) -> int:
+        self._flush()
+        row = self._db.execute("SELECT MAX(id) FROM events WHERE run_id = ?", (run_id,))
+        return int(row.fetchone()[0] or 0) + 1
 
     # --- reading ------------------------------------------------------------------------------
 
     def events(self, run_id: str, kinds: tuple[str, ...] = ()) -> list[Event]:
+        self._flush()
         sql = "SELECT id, run_id, parent, ts, kind, agent, data FROM events WHERE run_id = ?"
         params: list[Any] = [run_id]
         if kinds:
@@ -134,35 +189,41 @@ class EventLog:
         rows = self._db.execute(sql + " ORDER BY id", params).fetchall()
         return [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
 
-    def conversation(self, conv: int) -> list[Message]:
-        rows = self._db.execute("SELECT data FROM messages WHERE conv = ? ORDER BY seq", (conv,))
+    def conversation(self, run_id: str, conv: int) -> list[Message]:
+        self._flush()
+        rows = self._db.execute("SELECT data FROM messages WHERE run_id = ? AND conv = ? "
+                                "ORDER BY seq", (run_id, conv))
         return [Message.from_dict(json.loads(r[0])) for r in rows]
 
     def messages_by_event(self, run_id: str) -> dict[int, Message]:
-        rows = self._db.execute(
-            "SELECT event, data FROM messages WHERE run_id = ? AND event IS NOT NULL", (run_id,))
+        """The run's messages keyed by the event that produced them (for the trace view)."""
+        self._flush()
+        rows = self._db.execute("SELECT event, data FROM messages WHERE run_id = ? "
+                                "AND event IS NOT NULL", (run_id,))
         return {r[0]: Message.from_dict(json.loads(r[1])) for r in rows}
 
     def find_run(self, prefix: str) -> str | None:
         """A run id from a unique prefix of it, as git does for commits."""
+        self._flush()
         rows = self._db.execute(
-            "SELECT DISTINCT run_id FROM events WHERE kind = 'run_started' AND run_id LIKE ?",
+            "SELECT run_id FROM events WHERE kind = 'run_started' AND run_id LIKE ?",
             (prefix.replace("%", "") + "%",)).fetchmany(2)
         return rows[0][0] if len(rows) == 1 else None
 
     def runs(self, limit: int = 20, run_id: str | None = None) -> list[RunSummary]:
+        self._flush()
         where = "s.kind = 'run_started'" + (" AND s.run_id = ?" if run_id else "")
         params: tuple[Any, ...] = (run_id, limit) if run_id else (limit,)
         rows = self._db.execute(
             f"""
             SELECT s.run_id, s.ts, s.data,
-                   (SELECT data FROM events f WHERE f.run_id = s.run_id
-                      AND f.kind = 'run_finished' ORDER BY f.id DESC LIMIT 1),
-                   (SELECT ts FROM events f WHERE f.run_id = s.run_id
-                      AND f.kind = 'run_finished' ORDER BY f.id DESC LIMIT 1),
-                   (SELECT data FROM events r WHERE r.run_id = s.run_id
-                      AND r.kind = 'run_resumed' ORDER BY r.id DESC LIMIT 1)
-            FROM events s WHERE {where} ORDER BY s.id DESC LIMIT ?
+                   (SELECT data FROM events f WHERE f.kind = 'run_finished'
+                      AND f.run_id = s.run_id ORDER BY f.id DESC LIMIT 1),
+                   (SELECT ts FROM events f WHERE f.kind = 'run_finished'
+                      AND f.run_id = s.run_id ORDER BY f.id DESC LIMIT 1),
+                   (SELECT data FROM events r WHERE r.kind = 'run_resumed'
+                      AND r.run_id = s.run_id ORDER BY r.id DESC LIMIT 1)
+            FROM events s WHERE {where} ORDER BY s.ts DESC LIMIT ?
             """, params).fetchall()
         return [self._summary(*r) for r in rows]
 
@@ -182,13 +243,13 @@ class EventLog:
             status = "running"
         else:
             status = "interrupted"
+        agent = s.get("agent", {})
         return RunSummary(
-            run_id=run_id, started=ts, task=s.get("task", ""), agent=s.get("agent", {}).get(
-                "name", ""), model=s.get("agent", {}).get("model", ""), status=status,
+            run_id=run_id, started=ts, task=s.get("task", ""), agent=agent.get("name", ""),
+            model=agent.get("model", ""), status=status,
             stop_reason=f.get("stop_reason") if f else None,
-            answer=f.get("answer") if f else None,
-            usage=f.get("usage", {}) if f else {}, steps=f.get("steps", 0) if f else 0,
-            ended=ended,
+            answer=f.get("answer") if f else None, usage=f.get("usage", {}) if f else {},
+            steps=f.get("steps", 0) if f else 0, ended=ended,
         )
 
 

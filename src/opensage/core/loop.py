@@ -2,24 +2,26 @@
 
 Each stop is an exception that carries its reason and message (finished, a budget limit, too many
 malformed calls in a row, a model that keeps failing), so the loop body reads as the happy path.
-Every step is written to the event log as it happens; the log is committed before each wait on
-the model or on tools, which is what makes a killed run resumable.
+Every step is written to the event log as it happens; the log is committed whenever the loop is
+about to wait on the model or on tools, which is what makes a killed run resumable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from opensage.core.aio import on_first_wait
 from opensage.core.budget import Budget, BudgetExceeded
 from opensage.core.events import EventLog
 from opensage.core.tools import Tool, ToolOutcome, Toolset, truncate
 from opensage.models.base import Message, Model, ModelResponse, ModelSettings, ToolCall, Usage
 
 
-def finish(answer: str) -> str:
+async def finish(answer: str) -> str:  # async: a sync tool would be sent to a thread
     """Finish the task and give the final answer. Call this once the task is done.
 
     Args:
@@ -28,6 +30,7 @@ def finish(answer: str) -> str:
     return answer
 
 
+T = TypeVar("T")
 FINISH = Tool(finish)
 INTERRUPTED = ("The run was interrupted before this tool call finished, so its effect is unknown. "
                "Check the state before calling it again.")
@@ -128,7 +131,7 @@ class AgentLoop:
     async def resume(self, conv: int) -> RunResult:
         """Continue a conversation recorded in the log, e.g. after the process was killed."""
         self.conv = conv
-        self.messages = self.log.conversation(conv)
+        self.messages = self.log.conversation(self.run_id, conv)
         # A request's parent is its conversation; a response's parent is its request.
         requests = {e.id for e in self.log.events(self.run_id, ("model_request",))
                     if e.parent == conv}
@@ -160,6 +163,7 @@ class AgentLoop:
         try:
             while True:
                 self.budget.check()
+                self.log.commit_if_due()
                 reply = (await self._ask_model()).message
                 if not reply.tool_calls:
                     if not self.config.require_finish:
@@ -181,11 +185,10 @@ class AgentLoop:
     async def _ask_model(self) -> ModelResponse:
         request = self._emit("model_request", {"step": self.steps + 1, "conv": self.conv,
                                                "upto": len(self.messages)}, parent=self.conv)
-        self.log.commit()
+        request_model = self.config.model.request(self.messages, self._schemas,
+                                                  self.config.settings)
         try:
-            async with asyncio.timeout_at(self._deadline()):
-                response = await self.config.model.request(self.messages, self._schemas,
-                                                           self.config.settings)
+            response = await self._before_deadline(on_first_wait(request_model, self.log.commit))
         except TimeoutError as exc:
             self._emit("model_error", {"error": "TimeoutError", "message": str(exc)},
                        parent=request)
@@ -213,14 +216,12 @@ class AgentLoop:
         """Run the calls (concurrently when several); returns finish's answer if it was called."""
         events = [self._emit("tool_call", {"call_id": c.id, "name": c.name},
                              parent=self._response_event) for c in calls]
-        self.log.commit()
         tools, timeout = self.config.tools, self.config.tool_timeout_s
+        running: Awaitable[list[ToolOutcome]] = (
+            _single(tools.call(calls[0], timeout)) if len(calls) == 1
+            else asyncio.gather(*(tools.call(c, timeout) for c in calls)))
         try:
-            async with asyncio.timeout_at(self._deadline()):
-                if len(calls) == 1:
-                    outcomes = [await tools.call(calls[0], timeout)]
-                else:
-                    outcomes = await asyncio.gather(*(tools.call(c, timeout) for c in calls))
+            outcomes = await self._before_deadline(on_first_wait(running, self.log.commit))
         except TimeoutError:  # the run's wall-time limit; the check at the loop's top stops it
             outcomes = [ToolOutcome("Stopped: the run's time limit ran out.", error="timeout")
                         for _ in calls]
@@ -263,14 +264,17 @@ class AgentLoop:
         self._emit("agent_finished", {"stop_reason": result.stop_reason, "message": result.message,
                                       "answer": answer, "usage": self.usage.to_dict(),
                                       "steps": self.steps}, parent=self.conv)
-        self.log.commit()
         return result
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def _deadline(self) -> float | None:
-        # asyncio's clock is time.monotonic, the same clock the budget's deadline is on.
-        return None if math.isinf(self.budget.deadline) else self.budget.deadline
+    async def _before_deadline(self, work: Awaitable[T]) -> T:
+        """Await `work`, cut off at the budget's wall-time deadline (TimeoutError) if it has one.
+        asyncio's clock is time.monotonic, the same clock the budget's deadline is on."""
+        if math.isinf(self.budget.deadline):
+            return await work
+        async with asyncio.timeout_at(self.budget.deadline):
+            return await work
 
     def _emit(self, kind: str, data: dict[str, Any], *, parent: int | None) -> int:
         return self.log.emit(self.run_id, kind, data, parent=parent, agent=self.config.name)
@@ -278,6 +282,10 @@ class AgentLoop:
     def _append(self, message: Message, event: int | None) -> None:
         self.log.add_message(self.run_id, self.conv, len(self.messages), message, event)
         self.messages.append(message)
+
+
+async def _single(call: Awaitable[ToolOutcome]) -> list[ToolOutcome]:
+    return [await call]
 
 
 def _finish_answer(call: ToolCall) -> str | None:

@@ -20,6 +20,7 @@ from typing import Any, Literal, overload
 
 import pydantic
 
+from opensage.core.aio import on_first_wait
 from opensage.models.base import ToolCall, ToolSchema
 
 ErrorKind = Literal["unknown_tool", "bad_json", "bad_arguments", "exception", "timeout"]
@@ -170,8 +171,13 @@ class Toolset:
             return ToolOutcome(str(exc), error=exc.kind)
         limit = t.timeout_s if t.timeout_s is not None else timeout_s
         try:
-            async with asyncio.timeout(limit):
+            if limit is None:
                 value = await t.invoke(args)
+            else:
+                # The timer is armed only if the tool actually waits: most calls never do.
+                async with asyncio.timeout(None) as timer:
+                    value = await on_first_wait(t.invoke(args), lambda: timer.reschedule(
+                        asyncio.get_running_loop().time() + limit))
         except TimeoutError:
             return ToolOutcome(f"{t.name} timed out after {limit:g} s and was abandoned.",
                                error="timeout", duration_s=time.perf_counter() - started)

