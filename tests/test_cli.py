@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from opensage.cli import app
+from opensage.cli import Progress, app
 from opensage.models import tool_call
 
 runner = CliRunner()
@@ -83,3 +83,16 @@ def test_the_console_script_is_installed(script):
                           "--json"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["answer"] == "plain answer"
+
+
+def test_progress_shows_step_tool_tokens_and_cost():
+    progress = Progress()
+    progress("model_request", "root", {"step": 1})
+    assert "step 1  thinking" in progress.render().plain
+    usage = {"total_tokens": 1200, "cost_usd": 0.0123}
+    progress("model_response", "root", {"step": 1, "usage": usage})
+    progress("tool_call", "root", {"name": "read_file"})
+    shown = progress.render().plain
+    assert "step 1  running read_file" in shown and "1,200 tokens  $0.0123" in shown
+    progress("model_request", "root", {"step": 2})
+    assert "step 2  thinking" in progress.render().plain

@@ -18,7 +18,7 @@ from rich.text import Text
 from opensage.agent import Agent
 from opensage.config import load_config
 from opensage.core.budget import Limits
-from opensage.core.events import EventLog
+from opensage.core.events import EventLog, EventLogError
 from opensage.core.loop import RunResult
 from opensage.models.base import ConfigError, ModelError
 from opensage.trace import render_tree, run_tree
@@ -55,9 +55,9 @@ class Progress:
 
     def __call__(self, kind: str, agent: str | None, data: dict[str, Any]) -> None:
         if kind == "model_request":
+            self.step = data["step"]
             self.doing = "thinking"
         elif kind == "model_response":
-            self.step = data["step"]
             self.tokens += data["usage"]["total_tokens"]
             self.cost += data["usage"]["cost_usd"]
         elif kind == "tool_call":
@@ -86,7 +86,7 @@ def _drive(coro_factory: Any, as_json: bool) -> None:
                 result = asyncio.run(coro_factory(progress))
         else:
             result = asyncio.run(coro_factory(None))
-    except (ConfigError, ModelError) as exc:
+    except (ConfigError, ModelError, EventLogError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:

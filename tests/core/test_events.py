@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from opensage.core.events import EventLog
+from opensage.core.events import EventLog, EventLogError
 from opensage.models.base import Message, ToolCall
 
 
@@ -66,3 +66,12 @@ def test_open_shares_one_connection_per_thread(log):
     thread.start()
     thread.join()
     assert other[0] is not EventLog.open(log.path)
+
+
+def test_a_log_of_another_schema_is_refused_clearly(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, data TEXT)")
+    with pytest.raises(EventLogError, match="schema 0; this OpenSage reads schema 1"):
+        EventLog(path)
+    assert EventLog(tmp_path / "new.db")._db.execute("PRAGMA user_version").fetchone()[0] == 1

@@ -58,6 +58,7 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS messages_append_only BEFORE UPDATE ON messages
 BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 """
+SCHEMA_VERSION = 1  # PRAGMA user_version; bump it, with a migration, when SCHEMA changes
 COMMIT_INTERVAL_S = 0.05
 
 
@@ -65,6 +66,10 @@ COMMIT_INTERVAL_S = 0.05
 def _encode(data: Any) -> str:
     # Stored as text, not bytes, so that SQLite's JSON functions and people can read it.
     return orjson.dumps(data, default=str).decode()
+
+
+class EventLogError(Exception):
+    """The event-log file cannot be used by this version of OpenSage."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -122,14 +127,24 @@ class EventLog:
         # NORMAL in WAL mode: a committed transaction survives the process being killed; only a
         # power loss can take the last commits back. FULL would fsync on every commit.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._db.commit()
+        self._create_or_check_schema()
         self._committed_at = time.monotonic()
         self._next_id: dict[str, int] = {}
         self._events: list[tuple[Any, ...]] = []
         self._messages: list[tuple[Any, ...]] = []
         self.listeners: list[Listener] = []
         self.closed = False
+
+    def _create_or_check_schema(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = self._db.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'events'").fetchone()[0]
+        if version != SCHEMA_VERSION and (has_tables or version):
+            raise EventLogError(
+                f"{self.path} was written with event-log schema {version}; this OpenSage "
+                f"reads schema {SCHEMA_VERSION}. Move the file aside to start a new log.")
+        self._db.executescript(SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+        self._db.commit()
 
     def close(self) -> None:
         self.commit()
