@@ -87,17 +87,19 @@ class Agent:
         return asyncio.run(self.run(task, workdir=workdir, on_event=on_event))
 
     async def resume(self, run_id: str, *, on_event: OnEvent | None = None) -> RunResult:
-        """Continue a run that was interrupted (its process killed) from its event log."""
+        """Continue a run that was interrupted (its process killed) or cancelled (Ctrl-C), from
+        its event log."""
         config = load_config(home=self.home)
         log = EventLog.open(config.events_path)
         found = log.find_run(run_id) or run_id
         summary = log.run(found)
         if summary is None:
             raise ConfigError(f"no run {run_id!r} in {config.events_path}")
-        if summary.status != "interrupted":
+        if summary.status == "running" or (summary.status == "finished"
+                                           and summary.stop_reason != "cancelled"):
             raise ConfigError(f"run {found} is {summary.status}"
                               + (f" ({summary.stop_reason})" if summary.stop_reason else "")
-                              + "; only an interrupted run can be resumed")
+                              + "; only an interrupted or cancelled run can be resumed")
         events = log.events(found, ("run_started", "agent_started", "budget_charge"))
         start = events[0]
         root = next(e for e in events if e.kind == "agent_started" and e.parent == start.id)

@@ -165,7 +165,7 @@ def runs_resume(
     model: Annotated[str | None, typer.Option(help="Resume with another model.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Continue a run that was interrupted (e.g. its process was killed)."""
+    """Continue a run that was interrupted (its process killed) or cancelled (Ctrl-C)."""
     log = EventLog.open(load_config().events_path)
     found = _run_id(log, run_id)
     start = log.events(found, ("run_started",))[0]

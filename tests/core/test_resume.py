@@ -1,5 +1,6 @@
 """A run whose process is killed with SIGKILL can be resumed from its event log."""
 
+import asyncio
 import json
 import os
 import signal
@@ -125,7 +126,27 @@ def test_run_killed_inside_a_tool_resumes_and_tells_the_model(home, tmp_path):
 
 def test_only_an_interrupted_run_can_be_resumed(home):
     result = Agent("a", model=ScriptedModel(["done"])).run_sync("x")
-    with pytest.raises(ConfigError, match="is finished \\(finished\\); only an interrupted"):
+    with pytest.raises(ConfigError, match=r"is finished \(finished\); only an interrupted or"):
         Agent("a", model=ScriptedModel([])).resume_sync(result.run_id)
     with pytest.raises(ConfigError, match="no run 'nope'"):
         Agent("a", model=ScriptedModel([])).resume_sync("nope")
+
+
+def test_a_cancelled_run_can_be_resumed(home):
+    steps = [{"delay_s": 5, "text": "never seen"}, tool_call("finish", answer="resumed")]
+
+    async def cancel_it():
+        task = asyncio.create_task(Agent("a", model=ScriptedModel(steps)).run("x"))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_it())
+    log = EventLog.open(home / "events.db")
+    (summary,) = log.runs()
+    assert (summary.status, summary.stop_reason) == ("finished", "cancelled")
+    model = ScriptedModel(steps[1:])
+    result = Agent("a", model=model).resume_sync(summary.run_id)
+    assert (result.answer, result.stop_reason) == ("resumed", "finished")
+    assert log.run(summary.run_id).stop_reason == "finished"

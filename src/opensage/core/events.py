@@ -231,14 +231,15 @@ class EventLog:
         params: tuple[Any, ...] = (run_id, limit) if run_id else (limit,)
         rows = self._db.execute(
             f"""
-            SELECT s.run_id, s.ts, s.data,
-                   (SELECT data FROM events f WHERE f.kind = 'run_finished'
-                      AND f.run_id = s.run_id ORDER BY f.id DESC LIMIT 1),
-                   (SELECT ts FROM events f WHERE f.kind = 'run_finished'
-                      AND f.run_id = s.run_id ORDER BY f.id DESC LIMIT 1),
-                   (SELECT data FROM events r WHERE r.kind = 'run_resumed'
-                      AND r.run_id = s.run_id ORDER BY r.id DESC LIMIT 1)
-            FROM events s WHERE {where} ORDER BY s.ts DESC LIMIT ?
+            SELECT s.run_id, s.ts, s.data, f.id, f.ts, f.data, r.id, r.data
+            FROM events s
+            LEFT JOIN events f ON f.kind = 'run_finished' AND f.run_id = s.run_id
+                AND f.id = (SELECT MAX(id) FROM events WHERE kind = 'run_finished'
+                            AND run_id = s.run_id)
+            LEFT JOIN events r ON r.kind = 'run_resumed' AND r.run_id = s.run_id
+                AND r.id = (SELECT MAX(id) FROM events WHERE kind = 'run_resumed'
+                            AND run_id = s.run_id)
+            WHERE {where} ORDER BY s.ts DESC LIMIT ?
             """, params).fetchall()
         return [self._summary(*r) for r in rows]
 
@@ -247,10 +248,13 @@ class EventLog:
         return found[0] if found else None
 
     @staticmethod
-    def _summary(run_id: str, ts: float, started: str, finished: str | None,
-                 ended: float | None, resumed: str | None) -> RunSummary:
+    def _summary(run_id: str, ts: float, started: str, finished_id: int | None,
+                 ended: float | None, finished: str | None, resumed_id: int | None,
+                 resumed: str | None) -> RunSummary:
         s = json.loads(started)
-        f = json.loads(finished) if finished else None
+        # A run resumed after it last finished (a cancelled run, say) is live again.
+        live_again = resumed_id is not None and (finished_id is None or resumed_id > finished_id)
+        f = json.loads(finished) if finished and not live_again else None
         last_pid = json.loads(resumed)["pid"] if resumed else s.get("pid")
         if f is not None:
             status = "finished"
@@ -264,7 +268,7 @@ class EventLog:
             model=agent.get("model", ""), status=status,
             stop_reason=f.get("stop_reason") if f else None,
             answer=f.get("answer") if f else None, usage=f.get("usage", {}) if f else {},
-            steps=f.get("steps", 0) if f else 0, ended=ended,
+            steps=f.get("steps", 0) if f else 0, ended=ended if f else None,
         )
 
 
