@@ -25,6 +25,7 @@ from opensage.core.loop import AgentConfig, AgentLoop, RunResult
 from opensage.core.tools import Tool, Toolset
 from opensage.models.base import ConfigError, Model, ModelSettings, Usage
 from opensage.runtime import kit_tools, new_run_id, resolve_model
+from opensage.sandbox import Sandbox
 
 OnEvent = Callable[[str, str | None, dict[str, Any]], None]  # (kind, agent, data) of one run
 
@@ -38,6 +39,7 @@ class Agent:
         model: str | Model | None = None,
         tools: Sequence[Tool | Callable[..., Any]] = (),
         kits: Sequence[str] = (),
+        sandbox: str | Sandbox | None = None,
         limits: Limits | None = None,
         max_steps: int | None = None,
         max_cost_usd: float | None = None,
@@ -55,6 +57,7 @@ class Agent:
         self.model = model
         self.tools = [t if isinstance(t, Tool) else Tool(t) for t in tools]
         self.kits = list(kits)
+        self.sandbox = sandbox  # a backend name or a Sandbox; None: the configured backend
         self.limits = (limits or Limits()).merged(
             Limits(max_steps, max_tokens, max_cost_usd, max_seconds))
         self.settings = settings or ModelSettings()
@@ -126,7 +129,7 @@ class Agent:
         """The agent a `run_started` event describes: what `opensage runs resume` rebuilds. Tools
         given in Python are not recorded; only kits come back."""
         a = start_data["agent"]
-        return cls(a["name"], model=a["model"], kits=a["kits"],
+        return cls(a["name"], model=a["model"], kits=a["kits"], sandbox=a.get("sandbox"),
                    settings=ModelSettings(**a["settings"]), require_finish=a["require_finish"],
                    max_format_errors=a["max_format_errors"], tool_timeout_s=a["tool_timeout_s"],
                    home=home)
@@ -140,7 +143,8 @@ class Agent:
                            tool_timeout_s=self.tool_timeout_s, require_finish=self.require_finish)
 
     def _describe(self, model: Model, toolset: Toolset) -> dict[str, Any]:
-        return {"name": self.name, "model": model.name, "kits": self.kits,
+        sandbox = self.sandbox if isinstance(self.sandbox, str | None) else self.sandbox.name
+        return {"name": self.name, "model": model.name, "kits": self.kits, "sandbox": sandbox,
                 "tools": toolset.names, "settings": asdict(self.settings),
                 "require_finish": self.require_finish,
                 "max_format_errors": self.max_format_errors, "tool_timeout_s": self.tool_timeout_s}
@@ -167,7 +171,8 @@ class _Session:
         self.owns_model = a.model is None or isinstance(a.model, str)
         self.model: Model = (resolve_model(a.model, self.config, base_url=a.base_url)
                              if a.model is None or isinstance(a.model, str) else a.model)
-        self.toolset = Toolset([*a.tools, *kit_tools(a.kits, self.workdir)])
+        self.toolset = Toolset([*a.tools, *kit_tools(a.kits, self.workdir, self.config,
+                                                     a.sandbox)])
         self.log = EventLog.open(self.config.events_path)
         if self.listener is not None:
             self.log.listeners.append(self.listener)

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from opensage.agent import Agent
+from opensage.cli_sandbox import app as sandbox_app
 from opensage.config import load_config
 from opensage.core.budget import Limits
 from opensage.core.events import EventLog, EventLogError
@@ -27,11 +28,12 @@ app = typer.Typer(help="OpenSage: agents that design their own agent systems.",
                   no_args_is_help=True, add_completion=False)
 runs_app = typer.Typer(help="Inspect and resume recorded runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
+app.add_typer(sandbox_app, name="sandbox")
 
 out = Console()
 err = Console(stderr=True)
 
-DEFAULT_KITS = ["files"]
+DEFAULT_KITS = ["files", "shell"]
 
 
 def default_instructions() -> str:
@@ -107,11 +109,13 @@ def run(
     max_seconds: Annotated[float | None, typer.Option(help="Stop after S seconds.")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
     kit: Annotated[list[str] | None, typer.Option(help="Kits to give the agent.")] = None,
+    sandbox: Annotated[str | None, typer.Option(
+        help="Where commands run: bwrap, container or local.")] = None,
     instructions: Annotated[str | None, typer.Option(help="System prompt.")] = None,
 ) -> None:
     """Run an agent on TASK."""
     agent = Agent("root", instructions if instructions is not None else default_instructions(),
-                  model=model, kits=kit if kit is not None else DEFAULT_KITS,
+                  model=model, kits=kit if kit is not None else DEFAULT_KITS, sandbox=sandbox,
                   limits=Limits(max_steps, max_tokens, max_cost, max_seconds), base_url=base_url)
     _drive(lambda listener: agent.run(task, workdir=workdir, on_event=listener), as_json)
 

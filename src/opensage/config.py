@@ -18,6 +18,13 @@ environment variables, then command-line flags (each overriding the one before).
     [prices]                           # USD per million tokens (input, output)
     "my-model" = [0.2, 0.8]
 
+    [sandbox]                          # where commands run on the model's behalf
+    backend = "bwrap"                  # bwrap | container | local | auto (the default)
+    image = "opensage-sandbox:latest"  # for the container backend
+    [sandbox.limits]                   # see opensage.sandbox.SandboxLimits
+    memory_mb = 4096
+    processes = 256
+
 Environment: OPENSAGE_HOME, OPENSAGE_MODEL, OPENSAGE_MAX_STEPS, OPENSAGE_MAX_COST_USD,
 OPENSAGE_MAX_TOKENS, OPENSAGE_MAX_SECONDS.
 """
@@ -26,12 +33,13 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from opensage.core.budget import Limits
 from opensage.models.base import ConfigError
+from opensage.sandbox.base import SandboxLimits
 
 CONFIG_NAME = "opensage.toml"
 DEFAULT_LIMITS = Limits(max_steps=50)
@@ -58,6 +66,9 @@ class Config:
     limits: Limits = DEFAULT_LIMITS
     profiles: dict[str, ModelProfile] = field(default_factory=dict)
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
+    sandbox_backend: str | None = None  # None: the best available
+    sandbox_image: str | None = None
+    sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
     sources: list[Path] = field(default_factory=list)  # the files that were read
 
     @property
@@ -102,10 +113,30 @@ def _apply_file(config: Config, path: Path) -> None:
         if unknown:
             raise ConfigError(f"{path}: [models.{name}] has unknown keys: {sorted(unknown)}")
         config.profiles[name] = ModelProfile(**profile)
+    if "sandbox" in data:
+        _apply_sandbox(config, data["sandbox"], str(path))
     for model, price in (data.get("prices") or {}).items():
         if not (isinstance(price, list) and len(price) == 2):
             raise ConfigError(f"{path}: prices.{model} must be [input, output] USD per Mtok")
         config.prices[model] = (float(price[0]), float(price[1]))
+
+
+def _apply_sandbox(config: Config, table: Any, where: str) -> None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [sandbox] must be a table")
+    unknown = set(table) - {"backend", "image", "limits"}
+    if unknown:
+        raise ConfigError(f"{where}: [sandbox] has unknown keys: {sorted(unknown)}")
+    if "backend" in table:
+        config.sandbox_backend = str(table["backend"])
+    if "image" in table:
+        config.sandbox_image = str(table["image"])
+    limits = table.get("limits", {})
+    known = set(SandboxLimits.__slots__)
+    if set(limits) - known:
+        raise ConfigError(f"{where}: unknown [sandbox.limits] {sorted(set(limits) - known)}; "
+                          f"known: {sorted(known)}")
+    config.sandbox_limits = replace(config.sandbox_limits, **limits)
 
 
 def _limits(table: Any, where: str) -> Limits:

@@ -11,12 +11,15 @@ from pathlib import Path
 
 from opensage.config import Config
 from opensage.core.tools import Tool
+from opensage.kits import KitContext
 from opensage.kits.files import files_kit
+from opensage.kits.shell import shell_kit
 from opensage.models import model_from_spec
 from opensage.models.base import ConfigError, Model
+from opensage.sandbox import Sandbox, open_sandbox
 
-KitFactory = Callable[[Path], list[Tool]]
-KITS: dict[str, KitFactory] = {"files": files_kit}
+KitFactory = Callable[[KitContext], list[Tool]]
+KITS: dict[str, KitFactory] = {"files": files_kit, "shell": shell_kit}
 
 
 def new_run_id() -> str:
@@ -41,10 +44,17 @@ def resolve_model(spec: str | None, config: Config, *, base_url: str | None = No
                            timeout_s=timeout_s, log_dir=config.home / "logs")
 
 
-def kit_tools(names: list[str], workdir: Path) -> list[Tool]:
-    tools: list[Tool] = []
-    for name in names:
-        if name not in KITS:
-            raise ConfigError(f"unknown kit {name!r}; known kits: {', '.join(sorted(KITS))}")
-        tools.extend(KITS[name](workdir))
-    return tools
+def run_sandbox(config: Config, backend: str | Sandbox | None = None) -> Sandbox:
+    """The sandbox a run's commands go through: the one given, else the configured backend."""
+    if backend is not None and not isinstance(backend, str):
+        return backend
+    return open_sandbox(backend or config.sandbox_backend, image=config.sandbox_image)
+
+
+def kit_tools(names: list[str], workdir: Path, config: Config,
+              sandbox: str | Sandbox | None = None) -> list[Tool]:
+    unknown = [n for n in names if n not in KITS]
+    if unknown:
+        raise ConfigError(f"unknown kit {unknown[0]!r}; known kits: {', '.join(sorted(KITS))}")
+    ctx = KitContext(workdir, lambda: run_sandbox(config, sandbox), config.sandbox_limits)
+    return [t for name in names for t in KITS[name](ctx)]

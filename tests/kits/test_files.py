@@ -4,15 +4,17 @@ import json
 import pytest
 
 from opensage.core.tools import Toolset
+from opensage.kits import KitContext
 from opensage.kits.files import files_kit
 from opensage.models.base import ToolCall
+from opensage.sandbox import open_sandbox
 
 
 @pytest.fixture
 def tools(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    return work, Toolset(files_kit(work))
+    return work, Toolset(files_kit(KitContext(work, open_sandbox=open_sandbox)))
 
 
 def call(toolset, name, **args):

@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from opensage.core.tools import Tool
+from opensage.kits import KitContext
 
 MAX_READ_CHARS = 200_000
 MAX_LISTED = 500
 
 
-def files_kit(workdir: Path) -> list[Tool]:
-    root = workdir.resolve()
+def files_kit(ctx: KitContext) -> list[Tool]:
+    root = ctx.workdir.resolve()
 
     def inside(path: str) -> Path:
         target = (root / path).resolve()

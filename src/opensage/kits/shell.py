@@ -1,0 +1,41 @@
+"""The `shell` kit: run commands in the work directory, always inside the run's sandbox."""
+
+from __future__ import annotations
+
+from opensage.core.tools import Tool
+from opensage.kits import KitContext
+from opensage.sandbox.base import ExecResult
+
+MAX_TIMEOUT_S = 3600.0
+
+
+def describe(result: ExecResult, timeout_s: float) -> str:
+    """A command's result as the model reads it."""
+    head = f"exit code {result.exit_code}"
+    if result.timed_out:
+        head += f" (killed: it ran past its {timeout_s:g} s timeout)"
+    elif result.limit:
+        head += f" (stopped by the sandbox's {result.limit} limit)"
+    parts = [head]
+    if result.stdout:
+        parts.append(f"--- stdout ---\n{result.stdout.rstrip()}")
+    if result.stderr:
+        parts.append(f"--- stderr ---\n{result.stderr.rstrip()}")
+    return "\n".join(parts)
+
+
+def shell_kit(ctx: KitContext) -> list[Tool]:
+    async def run_command(command: str, timeout_s: float = 120.0) -> str:
+        """Run a shell command in the work directory and return its exit code and output.
+        It runs in a sandbox: no network, and only the work directory is writable.
+
+        Args:
+            command: the command line, run by /bin/sh.
+            timeout_s: seconds before the command is killed (at most 3600).
+        """
+        timeout_s = max(1.0, min(timeout_s, MAX_TIMEOUT_S))
+        result = await ctx.sandbox().exec(command, workdir=ctx.workdir, timeout_s=timeout_s,
+                                          limits=ctx.sandbox_limits)
+        return describe(result, timeout_s)
+
+    return [Tool(run_command)]

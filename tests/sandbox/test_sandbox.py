@@ -1,0 +1,106 @@
+import asyncio
+import time
+
+import pytest
+
+from opensage.sandbox import SandboxLimits, SandboxSession, SandboxUnavailable, open_sandbox
+from opensage.sandbox.process import Capture
+
+
+@pytest.fixture(params=["bwrap", "local"])
+def sandbox(request):
+    return open_sandbox(request.param)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_exit_code_output_and_stdin(sandbox, tmp_path):
+    r = run(sandbox.exec("read x; echo out:$x; echo err >&2; exit 3", workdir=tmp_path,
+                         stdin="hello\n"))
+    assert (r.exit_code, r.stdout, r.stderr, r.ok) == (3, "out:hello\n", "err\n", False)
+    argv = run(sandbox.exec(["printf", "%s|", "a b", "c"], workdir=tmp_path))
+    assert argv.stdout == "a b|c|"  # a list is an argv, not shell words
+
+
+def test_only_the_given_environment_is_seen(sandbox, tmp_path):
+    r = run(sandbox.exec("echo $GREETING; echo $HOME", workdir=tmp_path,
+                         env={"GREETING": "hi"}))
+    assert r.stdout.splitlines()[0] == "hi"
+
+
+def test_output_is_capped_keeping_head_and_tail(sandbox, tmp_path):
+    r = run(sandbox.exec("seq 1 200000", workdir=tmp_path,
+                         limits=SandboxLimits(output_bytes=10_000)))
+    assert r.stdout_truncated and not r.stderr_truncated
+    assert r.stdout.startswith("1\n2\n3\n") and r.stdout.endswith("199999\n200000\n")
+    assert "bytes cut" in r.stdout and len(r.stdout) < 11_000
+
+
+def test_capture_counts_what_it_cut():
+    c = Capture(10)
+    for chunk in (b"abc", b"defgh", b"ijklmnop", b"qrst"):
+        c.feed(chunk)
+    assert c.total == 20 and c.truncated
+    assert c.text() == "abcde\n[... 10 bytes cut ...]\npqrst"
+
+
+def test_bwrap_system_is_read_only_and_python_is_there(tmp_path):
+    sb = open_sandbox("bwrap")
+    r = run(sb.exec("touch /usr/x; python3 -c 'import sys; print(sys.version_info[0])'",
+                    workdir=tmp_path))
+    assert "Read-only file system" in r.stderr and r.stdout == "3\n"
+
+
+def test_a_session_keeps_its_work_dir_and_cleans_up(sandbox):
+    async def scenario():
+        async with SandboxSession(sandbox) as session:
+            await session.exec("echo kept > state.txt")
+            again = await session.exec("cat state.txt")
+            return session.workdir, again.stdout
+
+    workdir, seen = run(scenario())
+    assert seen == "kept\n" and not workdir.exists()
+
+
+def test_background_process_read_wait_and_kill(sandbox, tmp_path):
+    async def scenario():
+        server = await sandbox.start("for i in 1 2 3; do echo tick $i; sleep 0.2; done; "
+                                     "sleep 30", workdir=tmp_path)
+        await asyncio.sleep(0.9)
+        first, _ = await server.read()
+        assert server.running
+        killed = await server.kill()
+        quick = await sandbox.start("echo done", workdir=tmp_path)
+        return first, killed, await quick.wait(10)
+
+    first, killed, quick = run(scenario())
+    assert first == "tick 1\ntick 2\ntick 3\n"
+    assert killed.exit_code == 137 and "tick 3" in killed.stdout
+    assert quick.stdout == "done\n" and quick.exit_code == 0
+
+
+def test_a_timeout_kills_children_too(sandbox, tmp_path):
+    started = time.monotonic()
+    r = run(sandbox.exec("(sleep 30; echo late > late.txt) & sleep 30", workdir=tmp_path,
+                         timeout_s=0.5))
+    assert r.timed_out and time.monotonic() - started < 5
+    time.sleep(0.3)
+    assert not (tmp_path / "late.txt").exists()
+
+
+def test_unknown_backend_and_no_silent_fallback(monkeypatch):
+    with pytest.raises(SandboxUnavailable, match="unknown sandbox backend 'vm'"):
+        open_sandbox("vm")
+
+    import opensage.sandbox.bwrap as bwrap
+    import opensage.sandbox.container as container
+
+    monkeypatch.setattr(bwrap, "find_bwrap", lambda: None)
+    monkeypatch.setattr(container, "find_engine", lambda: None)
+    with pytest.raises(SandboxUnavailable) as info:
+        open_sandbox()
+    message = str(info.value)
+    assert "install bubblewrap" in message and "podman" in message
+    assert "choose the local backend explicitly" in message

@@ -1,0 +1,143 @@
+"""Hostile commands, each of which must be contained by the sandbox (and leave it healthy)."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+def test_a_secret_in_the_host_home_cannot_be_read(run):
+    secret = Path.home() / f".opensage-test-secret-{secrets.token_hex(4)}"
+    secret.write_text("TOP-SECRET-VALUE")
+    try:
+        r = run(f"cat {secret}; ls -a {Path.home()}")
+        assert "TOP-SECRET-VALUE" not in r.stdout + r.stderr
+        assert secret.name not in r.stdout
+    finally:
+        secret.unlink()
+
+
+def test_nothing_outside_the_work_dir_can_be_written(run, work, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / "pwned.txt"
+    (work / "dir_link").symlink_to(outside)
+    (work / "file_link").symlink_to(target)
+    r = run(f"echo 1 > {target}; echo 2 > dir_link/pwned.txt; echo 3 > file_link; "
+            f"echo 4 > ../outside/pwned.txt; touch /usr/pwned /etc/pwned; echo done")
+    assert r.stdout.endswith("done\n")
+    assert not target.exists() and list(outside.iterdir()) == []
+    assert not Path("/usr/pwned").exists() and not Path("/etc/pwned").exists()
+    ok = run("echo inside > made_here.txt")
+    assert ok.exit_code == 0 and (work / "made_here.txt").read_text() == "inside\n"
+
+
+def _listener():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    accepted = []
+
+    def accept():
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not accepted:
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:  # the test closed the server
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server, accepted
+
+
+CONNECT = ("python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), "
+           "timeout=3); print('CONNECTED')\"")
+
+
+def test_a_host_loopback_listener_cannot_be_reached(run):
+    server, accepted = _listener()
+    port = server.getsockname()[1]
+    r = run(CONNECT.format(port=port))
+    assert "CONNECTED" not in r.stdout and r.exit_code != 0
+    time.sleep(0.3)
+    assert accepted == []
+    server.close()
+
+
+def test_the_network_is_there_when_asked_for(run):
+    # The control for the test above: the same probe does connect when the network is on.
+    server, _accepted = _listener()
+    r = run(CONNECT.format(port=server.getsockname()[1]), network=True)
+    assert "CONNECTED" in r.stdout, r.stderr
+    server.close()
+
+
+def test_host_api_keys_are_not_in_the_environment(run, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-host-secret-123")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-host-secret-456")
+    r = run("env; cat /proc/1/environ 2>/dev/null | tr '\\0' '\\n'")
+    assert "host-secret" not in r.stdout + r.stderr
+    assert "PATH=" in r.stdout
+
+
+def test_a_fork_bomb_is_contained(run, sandbox):
+    started = time.monotonic()
+    r = run("bomb() { bomb | bomb & }; bomb; sleep 5", timeout_s=15, processes=64)
+    assert time.monotonic() - started < 20
+    if sandbox.name == "bwrap":  # it reads its own pids cgroup (root) or the rlimit's signal
+        assert r.limit == "processes" or r.timed_out or "fork" in r.stderr.lower()
+    # Nothing of it is left running on the host.
+    time.sleep(0.5)
+    leftover = subprocess.run(["sh", "-c", "ps -eo comm | grep -c '^sh$' || true"],
+                              capture_output=True, text=True).stdout.strip()
+    assert int(leftover or 0) < 20
+
+
+def test_allocating_8_gb_fails_inside(run):
+    r = run("python3 -c 'x = bytearray(8 * 1024**3); print(len(x))'", memory_mb=1024)
+    assert r.exit_code != 0 and r.limit == "memory" and str(8 * 1024**3) not in r.stdout
+
+
+def test_an_infinite_loop_is_killed_at_the_timeout(run):
+    started = time.monotonic()
+    r = run("while :; do :; done", timeout_s=1)
+    assert r.timed_out and not r.ok
+    assert time.monotonic() - started < 5
+
+
+def test_an_infinite_loop_is_stopped_by_the_cpu_limit(run):
+    r = run("python3 -c 'while True: pass'", timeout_s=30, cpu_seconds=1)
+    assert not r.timed_out and r.limit == "cpu" and r.duration_s < 10
+
+
+def test_filling_the_disk_is_stopped(run, work):
+    r = run("dd if=/dev/zero of=big bs=1M count=100000", file_size_mb=20)
+    assert r.limit == "file_size" and r.exit_code != 0
+    assert (work / "big").stat().st_size <= 20 * 2**20
+    t = run("dd if=/dev/zero of=/tmp/big bs=1M count=100000; df -m /tmp | tail -1", tmp_mb=16)
+    assert "No space left on device" in t.stderr
+
+
+def test_host_processes_can_be_neither_seen_nor_signalled(run):
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        r = run(f"kill -9 {victim.pid}; ls /proc | grep -c '^[0-9]'; ps -e 2>/dev/null | wc -l")
+        visible = int(r.stdout.split()[0])
+        assert visible < 10  # only the sandbox's own processes
+        time.sleep(0.2)
+        assert victim.poll() is None  # still alive
+        assert str(os.getpid()) not in run("ls /proc").stdout.split()
+    finally:
+        victim.kill()
+
+
+def test_capabilities_are_dropped(run):
+    r = run("grep CapEff /proc/self/status; mount -t tmpfs x /mnt 2>&1; echo end")
+    assert "CapEff:\t0000000000000000" in r.stdout
