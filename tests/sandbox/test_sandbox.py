@@ -1,4 +1,5 @@
 import asyncio
+import os
 import time
 
 import pytest
@@ -104,3 +105,17 @@ def test_unknown_backend_and_no_silent_fallback(monkeypatch):
     message = str(info.value)
     assert "install bubblewrap" in message and "podman" in message
     assert "choose the local backend explicitly" in message
+
+
+@pytest.mark.slow
+def test_default_falls_back_to_a_container_when_bwrap_cannot_run(monkeypatch):
+    import opensage.sandbox.bwrap as bwrap
+
+    monkeypatch.setattr(bwrap, "find_bwrap", lambda: None)
+    try:
+        chosen = open_sandbox()
+    except SandboxUnavailable as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no container backend here: {exc}")
+    assert chosen.name == "container"
