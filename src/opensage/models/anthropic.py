@@ -12,9 +12,8 @@ from opensage.models.base import (
     ModelSettings,
     ToolCall,
     ToolSchema,
-    Usage,
 )
-from opensage.models.pricing import Price, cost_usd
+from opensage.models.pricing import Price, priced_usage
 from opensage.models.retry import RetryPolicy, with_retries
 from opensage.models.sdk_errors import map_sdk_error
 
@@ -152,12 +151,7 @@ class AnthropicModel:
         input_tokens = (u.input_tokens or 0) + (getattr(u, "cache_read_input_tokens", 0) or 0) + (
             getattr(u, "cache_creation_input_tokens", 0) or 0
         )
-        usage = Usage(requests=1, input_tokens=input_tokens, output_tokens=u.output_tokens or 0)
-        cost = cost_usd(self.price, usage.input_tokens, usage.output_tokens)
-        if cost is None:
-            usage.unpriced = 1
-        else:
-            usage.cost_usd = cost
+        usage = priced_usage(self.price, input_tokens, u.output_tokens or 0)
         return ModelResponse(
             message=Message(role="assistant", content="".join(texts), tool_calls=tuple(calls)),
             usage=usage,

@@ -18,9 +18,8 @@ from opensage.models.base import (
     ModelSettings,
     ToolCall,
     ToolSchema,
-    Usage,
 )
-from opensage.models.pricing import Price, cost_usd
+from opensage.models.pricing import Price, priced_usage
 from opensage.models.retry import RetryPolicy, with_retries
 from opensage.models.sdk_errors import map_sdk_error
 
@@ -134,15 +133,9 @@ class OpenAIModel:
             )
             for i, c in enumerate(msg.tool_calls or ())
         )
-        usage = Usage(requests=1)
-        if completion.usage is not None:
-            usage.input_tokens = completion.usage.prompt_tokens or 0
-            usage.output_tokens = completion.usage.completion_tokens or 0
-        cost = cost_usd(self.price, usage.input_tokens, usage.output_tokens)
-        if cost is None:
-            usage.unpriced = 1
-        else:
-            usage.cost_usd = cost
+        u = completion.usage
+        usage = priced_usage(self.price, (u.prompt_tokens or 0) if u else 0,
+                             (u.completion_tokens or 0) if u else 0)
         return ModelResponse(
             message=Message(role="assistant", content=msg.content or "", tool_calls=calls),
             usage=usage,

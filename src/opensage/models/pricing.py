@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from opensage.models.base import Usage
+
 Price = tuple[float, float]
 _DATED = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2}|latest)$")
 
@@ -46,6 +48,17 @@ def find_price(model: str, overrides: Mapping[str, Price] | None = None) -> Pric
         return table[name]
     base = _DATED.sub("", name)
     return table.get(base) if base != name else None
+
+
+def priced_usage(price: Price | None, input_tokens: int, output_tokens: int) -> Usage:
+    """The usage of one request, with its cost when the price is known."""
+    usage = Usage(requests=1, input_tokens=input_tokens, output_tokens=output_tokens)
+    cost = cost_usd(price, input_tokens, output_tokens)
+    if cost is None:
+        usage.unpriced = 1
+    else:
+        usage.cost_usd = cost
+    return usage
 
 
 def cost_usd(price: Price | None, input_tokens: int, output_tokens: int) -> float | None:

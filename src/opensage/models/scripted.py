@@ -40,9 +40,8 @@ from opensage.models.base import (
     ModelUnreachableError,
     ToolCall,
     ToolSchema,
-    Usage,
 )
-from opensage.models.pricing import Price, cost_usd
+from opensage.models.pricing import Price, priced_usage
 
 Step = Any  # str | dict | ModelResponse | BaseException | Callable[[messages, tools], Step]
 
@@ -167,18 +166,10 @@ class ScriptedModel:
         )
         text = step.get("text", "")
         given = step.get("usage") or {}
-        usage = Usage(
-            requests=1,
-            input_tokens=int(given.get("input_tokens", 0)),
-            # A rough count (4 characters a token) keeps token limits meaningful in tests.
-            output_tokens=int(given.get("output_tokens",
-                                        (len(text) + sum(len(c.arguments) for c in calls)) // 4)),
-        )
-        cost = cost_usd(self.price, usage.input_tokens, usage.output_tokens)
-        if cost is None:
-            usage.unpriced = 1
-        else:
-            usage.cost_usd = cost
+        # A rough count (4 characters a token) keeps token limits meaningful in tests.
+        guess = (len(text) + sum(len(c.arguments) for c in calls)) // 4
+        usage = priced_usage(self.price, int(given.get("input_tokens", 0)),
+                             int(given.get("output_tokens", guess)))
         return ModelResponse(
             message=Message(role="assistant", content=text, tool_calls=calls),
             usage=usage,

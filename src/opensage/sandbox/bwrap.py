@@ -103,18 +103,11 @@ class BwrapSandbox:
         argv = self.argv(cmd, workdir, self.environment(env), limits)
         cgroup = PidsCgroup.create(limits.processes) if self.root and limits.processes else None
 
-        def on_exit() -> str | None:
-            if cgroup is None:
-                return None
-            hit = cgroup.limit_hit()
-            cgroup.destroy()
-            return "processes" if hit else None
-
         try:
             # bwrap's own environment is irrelevant (--clearenv): keep it minimal anyway.
             return await spawn(cgroup.wrap(argv) if cgroup else argv, cwd=workdir,
                                env={"PATH": "/usr/bin:/bin"}, limits=limits, stdin=stdin,
-                               on_exit=on_exit)
+                               on_exit=cgroup.finish if cgroup else None)
         except BaseException:
             if cgroup is not None:
                 cgroup.destroy()

@@ -92,6 +92,12 @@ class PidsCgroup:
                     return True
         return False
 
+    def finish(self) -> str | None:
+        """Destroy the cgroup once its command is done; "processes" if the limit was hit."""
+        hit = self.limit_hit()
+        self.destroy()
+        return "processes" if hit else None
+
     def destroy(self) -> None:
         for _ in range(50):
             with contextlib.suppress(OSError):

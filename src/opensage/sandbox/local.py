@@ -35,18 +35,11 @@ class LocalSandbox:
         # process limit is only kept where a pids cgroup can be made.
         cgroup = PidsCgroup.create(limits.processes) if self.cgroups and limits.processes else None
         argv = prlimit_argv(limits, processes=False) + shell_argv(cmd)
-        def on_exit() -> str | None:
-            if cgroup is None:
-                return None
-            hit = cgroup.limit_hit()
-            cgroup.destroy()
-            return "processes" if hit else None
-
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
                 "LANG": "C.UTF-8"}
         return await spawn(cgroup.wrap(argv) if cgroup else argv, cwd=Path(workdir),
                            env={**base, **(env or {})}, limits=limits, stdin=stdin,
-                           on_exit=on_exit)
+                           on_exit=cgroup.finish if cgroup else None)
 
     async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
                    timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,
