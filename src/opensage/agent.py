@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from opensage.core.events import EventLog, Listener
 from opensage.core.loop import AgentConfig, AgentLoop, RunResult
 from opensage.core.tools import Tool, Toolset
 from opensage.models.base import ConfigError, Model, ModelSettings, Usage
-from opensage.runtime import kit_tools, new_run_id, resolve_model
+from opensage.runtime import build_kits, new_run_id, resolve_model
 from opensage.sandbox import Sandbox
 
 OnEvent = Callable[[str, str | None, dict[str, Any]], None]  # (kind, agent, data) of one run
@@ -40,6 +40,7 @@ class Agent:
         tools: Sequence[Tool | Callable[..., Any]] = (),
         kits: Sequence[str] = (),
         sandbox: str | Sandbox | None = None,
+        models: Mapping[str, str | Model] | None = None,
         limits: Limits | None = None,
         max_steps: int | None = None,
         max_cost_usd: float | None = None,
@@ -58,6 +59,7 @@ class Agent:
         self.tools = [t if isinstance(t, Tool) else Tool(t) for t in tools]
         self.kits = list(kits)
         self.sandbox = sandbox  # a backend name or a Sandbox; None: the configured backend
+        self.models = dict(models or {})  # named models the agents it creates may use
         self.limits = (limits or Limits()).merged(
             Limits(max_steps, max_tokens, max_cost_usd, max_seconds))
         self.settings = settings or ModelSettings()
@@ -171,8 +173,8 @@ class _Session:
         self.owns_model = a.model is None or isinstance(a.model, str)
         self.model: Model = (resolve_model(a.model, self.config, base_url=a.base_url)
                              if a.model is None or isinstance(a.model, str) else a.model)
-        self.toolset = Toolset([*a.tools, *kit_tools(a.kits, self.workdir, self.config,
-                                                     a.sandbox)])
+        kit_tools, self.kits = build_kits(a.kits, self.workdir, self.config, a.sandbox, a.models)
+        self.toolset = Toolset([*a.tools, *kit_tools])
         self.log = EventLog.open(self.config.events_path)
         if self.listener is not None:
             self.log.listeners.append(self.listener)
@@ -194,10 +196,12 @@ class _Session:
                     message: str) -> None:
         self.log.emit(loop.run_id, "run_finished", {
             "stop_reason": reason, "answer": answer, "message": message,
-            "usage": loop.usage.to_dict(), "steps": loop.steps}, parent=start_event)
+            "usage": loop.total_usage().to_dict(), "steps": loop.steps}, parent=start_event)
         self.log.commit()
 
     async def __aexit__(self, *exc: object) -> None:
+        for cleanup in self.kits.cleanups:
+            await cleanup()
         if self.listener is not None:
             self.log.listeners.remove(self.listener)
         if self.owns_model:

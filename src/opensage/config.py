@@ -18,6 +18,10 @@ environment variables, then command-line flags (each overriding the one before).
     [prices]                           # USD per million tokens (input, output)
     "my-model" = [0.2, 0.8]
 
+    [topology]                         # the agents a model creates (see TopologySettings)
+    max_depth = 3
+    models = ["openai:gpt-5-mini"]     # specs sub-agents may use besides the creator's
+
     [sandbox]                          # where commands run on the model's behalf
     backend = "bwrap"                  # bwrap | container | local | auto (the default)
     image = "opensage-sandbox:latest"  # for the container backend
@@ -69,6 +73,7 @@ class Config:
     sandbox_backend: str | None = None  # None: the best available
     sandbox_image: str | None = None
     sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
+    topology: dict[str, Any] = field(default_factory=dict)  # [topology]: TopologySettings
     sources: list[Path] = field(default_factory=list)  # the files that were read
 
     @property
@@ -115,6 +120,8 @@ def _apply_file(config: Config, path: Path) -> None:
         config.profiles[name] = ModelProfile(**profile)
     if "sandbox" in data:
         _apply_sandbox(config, data["sandbox"], str(path))
+    if "topology" in data:
+        config.topology.update(data["topology"])
     for model, price in (data.get("prices") or {}).items():
         if not (isinstance(price, list) and len(price) == 2):
             raise ConfigError(f"{path}: prices.{model} must be [input, output] USD per Mtok")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from opensage.config import Config
@@ -17,9 +18,11 @@ from opensage.kits.shell import shell_kit
 from opensage.models import model_from_spec
 from opensage.models.base import ConfigError, Model
 from opensage.sandbox import Sandbox, open_sandbox
+from opensage.topology import topology_kit
 
 KitFactory = Callable[[KitContext], list[Tool]]
-KITS: dict[str, KitFactory] = {"files": files_kit, "shell": shell_kit}
+KITS: dict[str, KitFactory] = {"files": files_kit, "shell": shell_kit, "topology": topology_kit}
+WORKDIR_KITS = ("files", "shell")  # the kits whose tools act on the work dir
 
 
 def new_run_id() -> str:
@@ -51,10 +54,32 @@ def run_sandbox(config: Config, backend: str | Sandbox | None = None) -> Sandbox
     return open_sandbox(backend or config.sandbox_backend, image=config.sandbox_image)
 
 
-def kit_tools(names: list[str], workdir: Path, config: Config,
-              sandbox: str | Sandbox | None = None) -> list[Tool]:
+def build_kits(names: list[str], workdir: Path, config: Config,
+               sandbox: str | Sandbox | None = None,
+               models: Mapping[str, str | Model] | None = None) -> tuple[list[Tool], KitContext]:
+    """The tools of the named kits for one run, and the context they share."""
     unknown = [n for n in names if n not in KITS]
     if unknown:
         raise ConfigError(f"unknown kit {unknown[0]!r}; known kits: {', '.join(sorted(KITS))}")
-    ctx = KitContext(workdir, lambda: run_sandbox(config, sandbox), config.sandbox_limits)
-    return [t for name in names for t in KITS[name](ctx)]
+    named = dict(models or {})
+
+    def model_for(spec: str) -> Model:
+        given = named.get(spec)
+        return given if given is not None and not isinstance(given, str) else resolve_model(
+            given or spec, config)
+
+    def workdir_kits(other: Path) -> list[Tool]:
+        # The kits bound to a work dir, built again for another one (an ensemble member's).
+        copy = replace(ctx, workdir=other, cleanups=[])
+        return [t for n in names if n in WORKDIR_KITS for t in KITS[n](copy)]
+
+    ctx = KitContext(
+        workdir=workdir, open_sandbox=lambda: run_sandbox(config, sandbox),
+        sandbox_limits=config.sandbox_limits, home=config.home, resolve_model=model_for,
+        kit_tools_for=workdir_kits,
+        settings={"topology": config.topology,
+                  "model_names": [*named, *config.profiles]})
+    try:
+        return [t for name in names for t in KITS[name](ctx)], ctx
+    except ValueError as exc:  # a kit's settings in the config are wrong
+        raise ConfigError(str(exc)) from exc

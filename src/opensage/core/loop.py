@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from opensage.core.aio import on_first_wait
 from opensage.core.budget import Budget, BudgetExceeded
+from opensage.core.context import CURRENT_CALL, CallContext
 from opensage.core.events import EventLog
 from opensage.core.tools import Tool, ToolOutcome, Toolset, truncate
 from opensage.models.base import Message, Model, ModelResponse, ModelSettings, ToolCall, Usage
@@ -102,14 +103,21 @@ class AgentLoop:
     """Runs one agent's conversation. Make one per run of an agent."""
 
     def __init__(self, config: AgentConfig, *, log: EventLog, run_id: str, budget: Budget,
-                 parent_event: int | None = None):
+                 parent_event: int | None = None, depth: int = 0,
+                 parent: AgentLoop | None = None):
         self.config = config
+        self.depth = depth  # 0 for the run's root agent, 1 for its sub-agents, ...
+        self.parent = parent
+        # Work this agent started that may outlive a tool call (background sub-agents): it is
+        # cancelled when the agent finishes, however it finishes.
+        self.background: set[asyncio.Task[Any]] = set()
         self.log = log
         self.run_id = run_id
         self.budget = budget
         self.parent_event = parent_event
         self.messages: list[Message] = []
-        self.usage = Usage()
+        self.usage = Usage()  # this agent's own model calls
+        self.child_usage = Usage()  # the agents it started, theirs included
         self.steps = 0
         self.conv = 0  # the agent_started event: this conversation's id in the log
         self.format_errors = 0
@@ -160,6 +168,15 @@ class AgentLoop:
     # --- the loop -----------------------------------------------------------------------------
 
     async def _run(self) -> RunResult:
+        try:
+            return await self._steps()
+        finally:
+            for task in self.background:
+                task.cancel()
+            # Let them record how they ended before this agent's end is recorded.
+            await asyncio.gather(*self.background, return_exceptions=True)
+
+    async def _steps(self) -> RunResult:
         try:
             while True:
                 self.budget.check()
@@ -217,9 +234,16 @@ class AgentLoop:
         events = [self._emit("tool_call", {"call_id": c.id, "name": c.name},
                              parent=self._response_event) for c in calls]
         tools, timeout = self.config.tools, self.config.tool_timeout_s
+        async def run_one(c: ToolCall, event: int) -> ToolOutcome:
+            token = CURRENT_CALL.set(CallContext(self, event))  # concurrent calls: one each
+            try:
+                return await tools.call(c, timeout)
+            finally:
+                CURRENT_CALL.reset(token)
+
         running: Awaitable[list[ToolOutcome]] = (
-            _single(tools.call(calls[0], timeout)) if len(calls) == 1
-            else asyncio.gather(*(tools.call(c, timeout) for c in calls)))
+            _single(run_one(calls[0], events[0])) if len(calls) == 1
+            else asyncio.gather(*(run_one(c, e) for c, e in zip(calls, events, strict=True))))
         try:
             outcomes = await self._before_deadline(on_first_wait(running, self.log.commit))
         except TimeoutError:  # the run's wall-time limit; the check at the loop's top stops it
@@ -256,13 +280,19 @@ class AgentLoop:
                 f"{self.format_errors} malformed turns in a row (limit "
                 f"{self.config.max_format_errors})")
 
+    def total_usage(self) -> Usage:
+        total = Usage()
+        total.add(self.usage)
+        total.add(self.child_usage)
+        return total
+
     def _finish(self, stop: Stop | BudgetExceeded, reason: str | None = None) -> RunResult:
         answer = stop.answer if isinstance(stop, Stop) else None
         result = RunResult(answer=answer, run_id=self.run_id,
                            stop_reason=reason or stop.reason, message=str(stop),
-                           usage=self.usage, steps=self.steps, agent=self.config.name)
+                           usage=self.total_usage(), steps=self.steps, agent=self.config.name)
         self._emit("agent_finished", {"stop_reason": result.stop_reason, "message": result.message,
-                                      "answer": answer, "usage": self.usage.to_dict(),
+                                      "answer": answer, "usage": result.usage.to_dict(),
                                       "steps": self.steps}, parent=self.conv)
         return result
 

@@ -23,7 +23,7 @@ import pydantic
 from opensage.core.aio import on_first_wait
 from opensage.models.base import ToolCall, ToolSchema
 
-ErrorKind = Literal["unknown_tool", "bad_json", "bad_arguments", "exception", "timeout"]
+ErrorKind = Literal["unknown_tool", "bad_json", "bad_arguments", "exception", "timeout", "failed"]
 # Kinds that mean the model wrote a malformed call, as opposed to a call that failed to run.
 FORMAT_ERRORS: frozenset[str] = frozenset({"unknown_tool", "bad_json", "bad_arguments"})
 
@@ -92,6 +92,11 @@ class Tool:
         if self.is_async:
             return await self.fn(**args)
         return await asyncio.to_thread(self.fn, **args)
+
+
+class ToolError(Exception):
+    """Raise from a tool to report a failure the model should act on; the message is all it
+    sees (no traceback)."""
 
 
 class ToolCallError(Exception):
@@ -181,6 +186,8 @@ class Toolset:
         except TimeoutError:
             return ToolOutcome(f"{t.name} timed out after {limit:g} s and was abandoned.",
                                error="timeout", duration_s=time.perf_counter() - started)
+        except ToolError as exc:
+            return ToolOutcome(str(exc), error="failed", duration_s=time.perf_counter() - started)
         except (Exception, SystemExit) as exc:  # a tool's bug must not end the run
             return ToolOutcome(_describe_exception(t.name, exc), error="exception",
                                duration_s=time.perf_counter() - started)

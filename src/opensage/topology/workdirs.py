@@ -1,0 +1,67 @@
+"""Work-dir copies for ensemble members, and applying the chosen member's changes back."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+# Version-control state is not part of a member's answer: it is neither copied back nor deleted.
+KEEP = {".git", ".hg", ".svn"}
+
+
+def copy_workdir(source: Path, label: str) -> Path:
+    """A private copy of `source` for one member, in a new temporary folder."""
+    target = Path(tempfile.mkdtemp(prefix=f"opensage-{label}-")) / source.name
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+def changes(original: Path, member: Path) -> tuple[list[str], list[str]]:
+    """Files the member added or changed, and files it deleted (relative paths)."""
+    changed: list[str] = []
+    for root, dirs, files in os.walk(member):
+        dirs[:] = [d for d in dirs if d not in KEEP]
+        for name in files:
+            path = Path(root, name)
+            rel = path.relative_to(member)
+            before = original / rel
+            if path.is_symlink():
+                if not before.is_symlink() or os.readlink(before) != os.readlink(path):
+                    changed.append(str(rel))
+            elif not before.is_file() or not filecmp.cmp(before, path, shallow=False):
+                changed.append(str(rel))
+    deleted = []
+    for root, dirs, files in os.walk(original):
+        dirs[:] = [d for d in dirs if d not in KEEP]
+        for name in files:
+            rel = Path(root, name).relative_to(original)
+            if not (member / rel).exists() and not (member / rel).is_symlink():
+                deleted.append(str(rel))
+    return sorted(changed), sorted(deleted)
+
+
+def apply_changes(base: Path, member: Path, target: Path) -> tuple[list[str], list[str]]:
+    """Apply to `target` what `member` changed relative to `base`, the snapshot it started
+    from (outside version-control folders). Changes made to `target` meanwhile by anyone else
+    are kept, except in the files the member changed too. Returns (changed, deleted)."""
+    changed, deleted = changes(base, member)
+    for rel in changed:
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_symlink() or dest.exists():
+            dest.unlink()
+        shutil.copy2(member / rel, dest, follow_symlinks=False)
+    for rel in deleted:
+        if (target / rel).is_file() or (target / rel).is_symlink():
+            (target / rel).unlink()
+    return changed, deleted
+
+
+def normalize(answer: str | None) -> str:
+    """An answer as a vote counts it: case, spacing and trailing punctuation do not matter."""
+    text = re.sub(r"\s+", " ", (answer or "").strip().lower())
+    return text.rstrip(".!")
