@@ -173,7 +173,8 @@ class _Session:
         self.owns_model = a.model is None or isinstance(a.model, str)
         self.model: Model = (resolve_model(a.model, self.config, base_url=a.base_url)
                              if a.model is None or isinstance(a.model, str) else a.model)
-        kit_tools, self.kits = build_kits(a.kits, self.workdir, self.config, a.sandbox, a.models)
+        kit_tools, self.kits = build_kits(a.kits, self.workdir, self.config, a.sandbox, a.models,
+                                          a.tools)
         self.toolset = Toolset([*a.tools, *kit_tools])
         self.log = EventLog.open(self.config.events_path)
         if self.listener is not None:

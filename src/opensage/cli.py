@@ -22,6 +22,7 @@ from opensage.core.budget import Limits
 from opensage.core.events import EventLog, EventLogError
 from opensage.core.loop import RunResult
 from opensage.models.base import ConfigError, ModelError
+from opensage.topology.library import AgentLibrary
 from opensage.trace import render_tree, run_tree
 
 app = typer.Typer(help="OpenSage: agents that design their own agent systems.",
@@ -29,15 +30,20 @@ app = typer.Typer(help="OpenSage: agents that design their own agent systems.",
 runs_app = typer.Typer(help="Inspect and resume recorded runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
+agents_app = typer.Typer(help="The agents models created, kept for later runs.",
+                         no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
 
 out = Console()
 err = Console(stderr=True)
 
-DEFAULT_KITS = ["files", "shell"]
+DEFAULT_KITS = ["files", "shell", "topology"]
 
 
-def default_instructions() -> str:
-    return (resources.files("opensage") / "prompts" / "default.md").read_text()
+def default_instructions(kits: list[str]) -> str:
+    """The root agent's prompt: it teaches team-building when the agent can build a team."""
+    name = "root.md" if "topology" in kits else "default.md"
+    return (resources.files("opensage") / "prompts" / name).read_text()
 
 
 class Progress:
@@ -114,10 +120,51 @@ def run(
     instructions: Annotated[str | None, typer.Option(help="System prompt.")] = None,
 ) -> None:
     """Run an agent on TASK."""
-    agent = Agent("root", instructions if instructions is not None else default_instructions(),
-                  model=model, kits=kit if kit is not None else DEFAULT_KITS, sandbox=sandbox,
+    kits = kit if kit is not None else DEFAULT_KITS
+    agent = Agent("root", instructions if instructions is not None else default_instructions(kits),
+                  model=model, kits=kits, sandbox=sandbox,
                   limits=Limits(max_steps, max_tokens, max_cost, max_seconds), base_url=base_url)
     _drive(lambda listener: agent.run(task, workdir=workdir, on_event=listener), as_json)
+
+
+@agents_app.command("list")
+def agents_list(
+    query: Annotated[str, typer.Argument(help="Words to look for.")] = "",
+    retired: Annotated[bool, typer.Option(help="Include retired agents.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List kept agents (optionally those matching words)."""
+    library = AgentLibrary(load_config().home / "agents.db")
+    found = library.search(query, limit=1000, include_retired=retired)
+    if as_json:
+        out.print_json(json.dumps([a.summary() for a in found]))
+        return
+    table = Table("agent", "version", "tools", "model", "description")
+    for a in found:
+        name = Text(a.name, "dim" if a.retired else "bold")
+        table.add_row(name, str(a.version), ", ".join(a.tools), a.model or "(the caller's)",
+                      a.description)
+    out.print(table)
+
+
+@agents_app.command("show")
+def agents_show(
+    name: Annotated[str, typer.Argument(help="The agent.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show an agent's definition."""
+    spec = AgentLibrary(load_config().home / "agents.db").get(name)
+    if spec is None:
+        err.print(f"[red]error:[/] no agent named {name!r}")
+        raise typer.Exit(2)
+    if as_json:
+        out.print_json(json.dumps(asdict(spec)))
+        return
+    out.print(f"[bold]{spec.name}[/] v{spec.version}" + ("  (retired)" if spec.retired else ""))
+    model = spec.model or "the caller's"
+    out.print(f"{spec.description}\ntools: {', '.join(spec.tools) or '(none)'}\n"
+              f"model: {model}\ncreated in run {spec.created_run} by {spec.created_by}\n\n"
+              f"{spec.instructions}")
 
 
 @runs_app.command("list")

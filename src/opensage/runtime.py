@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -56,8 +56,10 @@ def run_sandbox(config: Config, backend: str | Sandbox | None = None) -> Sandbox
 
 def build_kits(names: list[str], workdir: Path, config: Config,
                sandbox: str | Sandbox | None = None,
-               models: Mapping[str, str | Model] | None = None) -> tuple[list[Tool], KitContext]:
-    """The tools of the named kits for one run, and the context they share."""
+               models: Mapping[str, str | Model] | None = None,
+               given: Sequence[Tool] = ()) -> tuple[list[Tool], KitContext]:
+    """The tools of the named kits for one run (beside the `given` ones), and the context they
+    share. Kits are built in order, each seeing the names of the tools before it."""
     unknown = [n for n in names if n not in KITS]
     if unknown:
         raise ConfigError(f"unknown kit {unknown[0]!r}; known kits: {', '.join(sorted(KITS))}")
@@ -78,8 +80,13 @@ def build_kits(names: list[str], workdir: Path, config: Config,
         sandbox_limits=config.sandbox_limits, home=config.home, resolve_model=model_for,
         kit_tools_for=workdir_kits,
         settings={"topology": config.topology,
-                  "model_names": [*named, *config.profiles]})
+                  "model_names": [*named, *config.profiles],
+                  "tool_names": [t.name for t in given]})
+    tools: list[Tool] = []
     try:
-        return [t for name in names for t in KITS[name](ctx)], ctx
+        for name in names:
+            tools.extend(KITS[name](ctx))
+            ctx.settings["tool_names"] = [t.name for t in [*given, *tools]]
     except ValueError as exc:  # a kit's settings in the config are wrong
         raise ConfigError(str(exc)) from exc
+    return tools, ctx

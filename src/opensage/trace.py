@@ -81,6 +81,17 @@ def _label(node: dict[str, Any], calls: dict[str, str]) -> Text | None:
                              f"${d['usage']['cost_usd']:.4f}){answer}")
     if kind == "budget_charge":
         return None  # the step line shows what was charged
+    if kind == "agent_created":
+        return Text.assemble(("created agent ", "magenta"), (d["name"], "bold magenta"),
+                             f"  tools: {', '.join(d['tools']) or '-'}")
+    if kind == "ensemble_started":
+        return Text.assemble((f"ensemble of {d['n']} ", "bold cyan"), d["agent"],
+                             f"  select: {d['select']}")
+    if kind == "ensemble_member":
+        return Text.assemble((f"member {d['index']}", "cyan"))
+    if kind == "ensemble_selected":
+        chosen = "none" if d["selected"] is None else f"member {d['selected']}"
+        return Text.assemble((f"selected {chosen}", "bold cyan"), f"  {_short(d['reason'])}")
     return Text.assemble((kind, "bold"), f"  {_short(json.dumps(d))}")
 
 

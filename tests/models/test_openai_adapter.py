@@ -89,6 +89,7 @@ def test_tool_calls_and_history_on_the_wire(server):
     assert body["temperature"] == 0
     assert body["messages"][1]["tool_calls"][0]["function"] == {"name": "weather",
                                                                 "arguments": '{"city":"Rome"}'}
+    assert body["messages"][1]["content"] == ""  # not null: llama.cpp's server rejects null
     assert body["messages"][2] == {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}
 
 

@@ -258,3 +258,20 @@ def test_retired_agents_cannot_be_run(home, tmp_path):
     })
     result = root(model).run_sync("go", workdir=tmp_path)
     assert "agent 'old' is retired" in result.answer
+
+
+def test_agents_cli_lists_and_shows_kept_agents(home, tmp_path):
+    from typer.testing import CliRunner
+
+    from opensage.cli import app
+
+    model = team_model({"ROOT": [call("create_agent", name="tester", instructions="Run tests.",
+                                      tools=["run_command"], description="runs the tests"),
+                                 call("finish", answer="ok")]})
+    root(model).run_sync("go", workdir=tmp_path)
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(app, ["agents", "list", "tests", "--json"]).stdout)
+    assert [(a["name"], a["tools"]) for a in listed] == [("tester", ["run_command"])]
+    shown = runner.invoke(app, ["agents", "show", "tester"])
+    assert "runs the tests" in shown.stdout and "Run tests." in shown.stdout
+    assert runner.invoke(app, ["agents", "show", "nobody"]).exit_code == 2

@@ -34,7 +34,8 @@ def to_openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
         elif m.role == "assistant" and m.tool_calls:
             out.append({
                 "role": "assistant",
-                "content": m.content or None,
+                # "" rather than null: the spec allows both, some servers (llama.cpp) only "".
+                "content": m.content,
                 "tool_calls": [
                     {"id": c.id, "type": "function",
                      "function": {"name": c.name, "arguments": c.arguments}}

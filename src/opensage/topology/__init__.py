@@ -90,5 +90,12 @@ def topology_kit(ctx: KitContext) -> list[Tool]:
         return await team.ensemble(call.loop, call.event, task, agent, n, models, select,
                                    verify_command)
 
-    return [Tool(f) for f in (create_agent, run_agent, wait_agents, list_agents, retire_agent,
-                              ensemble)]
+    tools = [Tool(f) for f in (create_agent, run_agent, wait_agents, list_agents, retire_agent,
+                               ensemble)]
+    # Name the tools an agent may be given in the schema itself: models (and constrained
+    # decoding) then pick from what exists instead of inventing names.
+    names = [*ctx.settings.get("tool_names", []), *(t.name for t in tools)]
+    create = tools[0]
+    params = create.schema.parameters
+    params["properties"]["tools"]["items"] = {"type": "string", "enum": names}
+    return tools
