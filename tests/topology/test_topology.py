@@ -275,3 +275,28 @@ def test_agents_cli_lists_and_shows_kept_agents(home, tmp_path):
     shown = runner.invoke(app, ["agents", "show", "tester"])
     assert "runs the tests" in shown.stdout and "Run tests." in shown.stdout
     assert runner.invoke(app, ["agents", "show", "nobody"]).exit_code == 2
+
+
+def test_a_team_through_the_cli(home, tmp_path):
+    """`opensage run` gives the root agent the topology kit; one scripted file drives the root
+    and, in turn, the agent it creates."""
+    from typer.testing import CliRunner
+
+    from opensage.cli import app
+
+    script = tmp_path / "team.json"
+    script.write_text(json.dumps([
+        call("create_agent", name="writer", instructions="Write files.", tools=["write_file"]),
+        call("run_agent", name="writer", task="write a.txt"),
+        call("write_file", path="a.txt", content="x"),  # the writer's turn
+        call("finish", answer="wrote a.txt"),           # the writer's answer
+        call("finish", answer="team done"),             # the root again
+    ]))
+    work = tmp_path / "work"
+    work.mkdir()
+    r = CliRunner().invoke(app, ["run", "go", "--model", f"scripted:{script}", "--workdir",
+                                 str(work), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["answer"] == "team done"
+    assert (work / "a.txt").read_text() == "x"
+    assert json.loads(r.stdout)["usage"]["requests"] == 5  # the writer's calls count too
