@@ -17,6 +17,7 @@ from rich.text import Text
 
 from opensage.agent import Agent
 from opensage.cli_sandbox import app as sandbox_app
+from opensage.cli_tools import app as tools_app
 from opensage.config import load_config
 from opensage.core.budget import Limits
 from opensage.core.events import EventLog, EventLogError
@@ -30,6 +31,7 @@ app = typer.Typer(help="OpenSage: agents that design their own agent systems.",
 runs_app = typer.Typer(help="Inspect and resume recorded runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(tools_app, name="tools")
 agents_app = typer.Typer(help="The agents models created, kept for later runs.",
                          no_args_is_help=True)
 app.add_typer(agents_app, name="agents")
@@ -37,7 +39,7 @@ app.add_typer(agents_app, name="agents")
 out = Console()
 err = Console(stderr=True)
 
-DEFAULT_KITS = ["files", "shell", "topology"]
+DEFAULT_KITS = ["files", "shell", "topology", "synthesis"]
 
 
 def default_instructions(kits: list[str]) -> str:

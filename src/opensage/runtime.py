@@ -18,10 +18,12 @@ from opensage.kits.shell import shell_kit
 from opensage.models import model_from_spec
 from opensage.models.base import ConfigError, Model
 from opensage.sandbox import Sandbox, open_sandbox
+from opensage.synthesis import synthesis_kit
 from opensage.topology import topology_kit
 
 KitFactory = Callable[[KitContext], list[Tool]]
-KITS: dict[str, KitFactory] = {"files": files_kit, "shell": shell_kit, "topology": topology_kit}
+KITS: dict[str, KitFactory] = {"files": files_kit, "shell": shell_kit, "topology": topology_kit,
+                               "synthesis": synthesis_kit}
 WORKDIR_KITS = ("files", "shell")  # the kits whose tools act on the work dir
 
 
@@ -81,7 +83,9 @@ def build_kits(names: list[str], workdir: Path, config: Config,
         kit_tools_for=workdir_kits,
         settings={"topology": config.topology,
                   "model_names": [*named, *config.profiles],
-                  "tool_names": [t.name for t in given]})
+                  "tool_names": [t.name for t in given],
+                  # With synthesis, tools appear during the run: their names cannot be listed.
+                  "dynamic_tools": "synthesis" in names})
     tools: list[Tool] = []
     try:
         for name in names:

@@ -124,6 +124,12 @@ class AgentLoop:
         self._response_event: int | None = None  # parent of the tool calls of this step
         self._schemas = config.tools.schemas
 
+    def add_tool(self, tool: Tool) -> None:
+        """Give this agent a tool mid-run (one it wrote or found); it replaces a tool of the
+        same name, and the model sees it from its next request on."""
+        self.config.tools.replace(tool)
+        self._schemas = self.config.tools.schemas
+
     # --- entry points -------------------------------------------------------------------------
 
     async def run(self, task: str) -> RunResult:

@@ -59,7 +59,7 @@ class Tool:
         self.name = name or fn.__name__
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", self.name):
             raise ValueError(f"tool name {self.name!r} must be 1-64 letters, digits, _ or -")
-        summary, arg_docs = _parse_docstring(inspect.getdoc(fn) or "")
+        summary, arg_docs = parse_docstring(inspect.getdoc(fn) or "")
         self.description = description or summary or self.name
         self.timeout_s = timeout_s
         self.is_async = inspect.iscoroutinefunction(fn)
@@ -72,15 +72,7 @@ class Tool:
 
     def parse_arguments(self, raw: str) -> dict[str, Any]:
         """Raw JSON text -> validated keyword arguments. Raises `ToolCallError` for the model."""
-        try:
-            args = json.loads(raw) if raw.strip() else {}
-        except json.JSONDecodeError as exc:
-            raise ToolCallError("bad_json", f"Arguments for {self.name} are not valid JSON "
-                                f"({exc.msg} at position {exc.pos}): {raw[:500]!r}. "
-                                "Send a JSON object.") from None
-        if not isinstance(args, dict):
-            raise ToolCallError("bad_json", f"Arguments for {self.name} must be a JSON object, "
-                                f"got {type(args).__name__}: {raw[:200]!r}")
+        args = load_arguments(self.name, raw)
         try:
             validated = self._args_model.model_validate(args)
         except pydantic.ValidationError as exc:
@@ -92,6 +84,20 @@ class Tool:
         if self.is_async:
             return await self.fn(**args)
         return await asyncio.to_thread(self.fn, **args)
+
+
+def load_arguments(tool: str, raw: str) -> dict[str, Any]:
+    """The JSON object a model sent as a tool's arguments, or a `ToolCallError` saying why not."""
+    try:
+        args = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ToolCallError("bad_json", f"Arguments for {tool} are not valid JSON "
+                            f"({exc.msg} at position {exc.pos}): {raw[:500]!r}. "
+                            "Send a JSON object.") from None
+    if not isinstance(args, dict):
+        raise ToolCallError("bad_json", f"Arguments for {tool} must be a JSON object, "
+                            f"got {type(args).__name__}: {raw[:200]!r}")
+    return args
 
 
 class ToolError(Exception):
@@ -141,6 +147,9 @@ class Toolset:
             raise ValueError(f"two tools are named {t.name!r}")
         self._tools[t.name] = t
         return t
+
+    def replace(self, t: Tool) -> None:
+        self._tools[t.name] = t
 
     def __contains__(self, name: object) -> bool:
         return name in self._tools
@@ -221,7 +230,7 @@ def truncate(text: str, limit: int, note: str = "") -> str:
 # --- schema building --------------------------------------------------------------------------
 
 
-def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     """Split a Google-style docstring into its summary and its `Args:` entries."""
     summary: list[str] = []
     args: dict[str, str] = {}

@@ -94,8 +94,8 @@ def topology_kit(ctx: KitContext) -> list[Tool]:
                                ensemble)]
     # Name the tools an agent may be given in the schema itself: models (and constrained
     # decoding) then pick from what exists instead of inventing names.
-    names = [*ctx.settings.get("tool_names", []), *(t.name for t in tools)]
-    create = tools[0]
-    params = create.schema.parameters
-    params["properties"]["tools"]["items"] = {"type": "string", "enum": names}
+    if not ctx.settings.get("dynamic_tools"):
+        names = [*ctx.settings.get("tool_names", []), *(t.name for t in tools)]
+        tools[0].schema.parameters["properties"]["tools"]["items"] = {"type": "string",
+                                                                      "enum": names}
     return tools

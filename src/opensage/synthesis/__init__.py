@@ -1,0 +1,126 @@
+"""The synthesis kit: the model writes tools, which are checked and tested in the sandbox before
+they are trusted, and kept in a library for later runs.
+
+    create_tool(name, description, code, tests=None)   code defines `def main(...)`
+    search_tools(query)                                 found tools become callable
+    list_tools()
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from opensage.core.context import current_call
+from opensage.core.loop import AgentLoop
+from opensage.core.tools import Tool, ToolError
+from opensage.kits import KitContext
+from opensage.synthesis.library import ToolLibrary, ToolRecord
+from opensage.synthesis.runner import ToolRunner
+from opensage.synthesis.signature import SignatureError, parse_tool
+from opensage.synthesis.tool import SynthesizedTool
+
+__all__ = ["SynthesizedTool", "ToolLibrary", "ToolRunner", "synthesis_kit"]
+
+NAME = re.compile(r"[a-z][a-z0-9_]{0,47}")
+
+
+def synthesis_kit(ctx: KitContext) -> list[Tool]:
+    library = ToolLibrary(ctx.home / "tools.db")
+    runner = ToolRunner(ctx.sandbox, ctx.workdir, ctx.sandbox_limits)
+
+    async def close() -> None:
+        library.close()
+
+    ctx.cleanups.append(close)
+
+    def reject(loop: AgentLoop, event: int, name: str, stage: str, message: str) -> ToolError:
+        loop.log.emit(loop.run_id, "tool_rejected", {"name": name, "stage": stage,
+                                                     "message": message[:4000]},
+                      parent=event, agent=loop.config.name)
+        return ToolError(message)
+
+    async def create_tool(name: str, description: str, code: str,
+                          tests: list[dict[str, Any]] | None = None) -> str:
+        """Write a new tool. `code` is Python defining `def main(...)` with annotated parameters
+        (str, int, float, bool, list[...], dict[str, ...], Literal[...], X | None) that returns
+        JSON-able data; its docstring describes it. Before the tool is kept, its imports must
+        exist in the sandbox and every test must pass there. Then you can call it by name.
+
+        Args:
+            name: snake_case, 1-48 characters.
+            description: what it does, for whoever looks for a tool later.
+            code: the Python source.
+            tests: cases like {"args": {...}, "expect": <result>} or {"args": {...}, "check":
+                "<Python expression on result>"}.
+        """
+        call = current_call()
+        loop, event = call.loop, call.event
+        tests = tests or []
+        if not NAME.fullmatch(name):
+            raise reject(loop, event, name, "name", f"tool name {name!r}: use snake_case, a "
+                         "letter first, at most 48 characters")
+        existing = loop.config.tools.get(name)
+        if existing is not None and not isinstance(existing, SynthesizedTool):
+            raise reject(loop, event, name, "name", f"{name!r} is a built-in tool; choose "
+                         "another name")
+        bad = [t for t in tests if not isinstance(t, dict) or not isinstance(t.get("args", {}),
+                                                                                dict)]
+        if bad:
+            raise reject(loop, event, name, "tests", f"each test must be an object with an "
+                         f"'args' object (and 'expect' or 'check'): {bad[0]!r}")
+        try:
+            schema, summary, modules = parse_tool(code)
+        except SignatureError as exc:
+            raise reject(loop, event, name, "signature", str(exc)) from None
+        missing = await runner.missing_modules(modules)
+        if missing:
+            raise reject(loop, event, name, "imports", "these modules are not installed in "
+                         f"the sandbox: {', '.join(missing)}. Nothing is downloaded at run "
+                         "time: use the standard library or what is installed.")
+        if tests:
+            ran = await runner.test(code, tests)
+            report = ran.data.get("tests")
+            if report is None:
+                raise reject(loop, event, name, "tests", "the tests could not run: "
+                             f"{ran.data.get('error', '')}")
+            failed = [r for r in report if not r["passed"]]
+            if failed:
+                lines = [f"- args {json.dumps(r['args'])}: {r['error']}" for r in failed]
+                printed = f"\nprinted:\n{ran.output.strip()[-1500:]}" if ran.output.strip() else ""
+                raise reject(loop, event, name, "tests", f"{len(failed)} of {len(report)} tests "
+                             "failed; fix the code and create the tool again:\n"
+                             + "\n".join(lines) + printed)
+        record = library.add(ToolRecord(name=name, description=description or summary,
+                                        code=code, schema=schema, tests=tests,
+                                        created_run=loop.run_id, created_by=loop.config.name))
+        loop.add_tool(SynthesizedTool(record, runner, library))
+        loop.log.emit(loop.run_id, "tool_created", {"name": name, "version": record.version,
+                                                    "tests": len(tests),
+                                                    "parameters": schema["properties"]},
+                      parent=event, agent=loop.config.name)
+        return (f"tool {name!r} version {record.version} created ({len(tests)} tests passed); "
+                "you can call it now")
+
+    async def search_tools(query: str) -> str:
+        """Find tools written in this or earlier runs; the ones found become callable by you.
+
+        Args:
+            query: words describing what the tool should do.
+        """
+        call = current_call()
+        found = library.search(query)
+        for record in found:
+            existing = call.loop.config.tools.get(record.name)
+            if existing is None or isinstance(existing, SynthesizedTool):  # never a built-in
+                call.loop.add_tool(SynthesizedTool(record, runner, library))
+        if not found:
+            return f"no tool matches {query!r}; write one with create_tool"
+        return json.dumps([r.summary() for r in found], indent=1)
+
+    async def list_tools() -> str:
+        """List the tools written so far (in this run and earlier ones)."""
+        return json.dumps([r.summary() for r in library.search("", limit=200)], indent=1)
+
+    return [Tool(create_tool), Tool(search_tools), Tool(list_tools)]

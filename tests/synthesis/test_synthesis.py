@@ -1,0 +1,169 @@
+"""Scripted scenarios: a model writing, testing, using and reusing its own tools."""
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from opensage import Agent
+from opensage.cli import app
+from opensage.core.events import EventLog
+from opensage.synthesis.library import ToolLibrary
+
+from ..topology.conftest import call, team_model
+
+ADD = "def main(a: int, b: int) -> int:\n    '''Add two integers.'''\n    return a {op} b\n"
+TESTS = [{"args": {"a": 2, "b": 3}, "expect": 5},
+         {"args": {"a": 0, "b": 0}, "check": "result == 0"}]
+
+
+def root(model, **kwargs):
+    return Agent("root", "ROOT", model=model, kits=["synthesis", "topology"], **kwargs)
+
+
+def tool_results(home, run_id):
+    """(event data, message the model saw) of each tool result, in order."""
+    log = EventLog.open(home / "events.db")
+    messages = log.messages_by_event(run_id)
+    return [(e.data, messages[e.id].content) for e in log.events(run_id, ("tool_result",))]
+
+
+def last(messages):
+    return next(m for m in reversed(messages) if m.role == "tool").content
+
+
+def test_a_buggy_tool_fails_its_test_is_fixed_and_used(home, tmp_path):
+    model = team_model({"ROOT": [
+        call("create_tool", name="add", description="adds", code=ADD.format(op="-"),
+             tests=TESTS),
+        call("create_tool", name="add", description="adds", code=ADD.format(op="+"),
+             tests=TESTS),
+        call("add", a=20, b=22),
+        lambda m: call("finish", answer=last(m)),
+    ]})
+    result = root(model).run_sync("make an adder", workdir=tmp_path)
+    assert result.answer == "42"
+    (rejected, _), (created, _), (used, _), _ = tool_results(home, result.run_id)
+    assert rejected["error"] == "failed" and created["ok"] and used["ok"]
+    told = tool_results(home, result.run_id)[0][1]
+    assert "1 of 2 tests failed" in told and "expected 5, got -1" in told
+    kinds = [e.kind for e in EventLog.open(home / "events.db").events(result.run_id)]
+    assert kinds.count("tool_rejected") == 1 and kinds.count("tool_created") == 1
+    record = ToolLibrary(home / "tools.db").get("add")
+    assert (record.version, record.calls, record.successes) == (1, 1, 1)
+    assert record.created_run == result.run_id and record.created_by == "root"
+
+
+def test_a_tool_that_raises_on_other_input_reports_the_traceback(home, tmp_path):
+    code = "def main(n: int) -> float:\n    return 1 / n\n"
+    model = team_model({"ROOT": [
+        call("create_tool", name="inverse", description="1/n", code=code,
+             tests=[{"args": {"n": 2}, "expect": 0.5}]),
+        call("inverse", n=0),
+        call("inverse", n="zero"),
+        lambda m: call("finish", answer="handled"),
+    ]})
+    result = root(model).run_sync("go", workdir=tmp_path)
+    assert result.answer == "handled"
+    _, (raised, raised_text), (bad, bad_text), _ = tool_results(home, result.run_id)
+    assert raised["error"] == "failed"
+    assert "ZeroDivisionError: division by zero" in raised_text and "return 1 / n" in raised_text
+    assert bad["error"] == "bad_arguments" and "n: 'zero' does not fit" in bad_text
+    record = ToolLibrary(home / "tools.db").get("inverse")
+    assert (record.calls, record.successes) == (1, 0)  # the malformed call never ran
+
+
+def test_hostile_and_runaway_tools_are_contained(home, tmp_path):
+    secret = Path.home() / f".opensage-test-secret-{secrets.token_hex(4)}"
+    secret.write_text("HOST-SECRET")
+    loop = "def main() -> int:\n    while True:\n        pass\n"
+    thief = (f"def main() -> str:\n    return open({str(secret)!r}).read()\n")
+    (tmp_path / "opensage.toml").write_text("[sandbox.limits]\ncpu_seconds = 2\n")
+    try:
+        model = team_model({"ROOT": [
+            call("create_tool", name="spin", description="loops", code=loop),
+            call("spin"),
+            call("create_tool", name="steal", description="reads", code=thief),
+            call("steal"),
+            lambda m: call("finish", answer="survived"),
+        ]})
+        started = time.monotonic()
+        result = root(model).run_sync("go", workdir=tmp_path)
+        assert result.answer == "survived" and time.monotonic() - started < 60
+        results = tool_results(home, result.run_id)
+        spin, steal = results[1][1], results[3][1]
+        assert "stopped by the sandbox's cpu limit" in spin
+        assert "FileNotFoundError" in steal and "HOST-SECRET" not in steal
+    finally:
+        secret.unlink()
+
+
+def test_a_tool_made_in_one_run_is_found_and_used_in_the_next(home, tmp_path):
+    words = ("def main(text: str) -> int:\n    '''Count the words in a text.'''\n"
+             "    return len(text.split())\n")
+    first = team_model({"ROOT": [
+        call("create_tool", name="word_count", description="count the words in a text",
+             code=words, tests=[{"args": {"text": "a b"}, "expect": 2}]),
+        call("finish", answer="made")]})
+    root(first).run_sync("make it", workdir=tmp_path)
+    second = team_model({"ROOT": [
+        call("search_tools", query="count words"),
+        call("word_count", text="one two three"),
+        call("create_agent", name="counter", instructions="COUNT", tools=["word_count"]),
+        call("run_agent", name="counter", task="count"),
+        lambda m: call("finish", answer=last(m)),
+    ], "COUNT": [call("word_count", text="x y"), lambda m: call("finish", answer=last(m))]})
+    result = root(second).run_sync("use it", workdir=tmp_path)
+    found, counted = tool_results(home, result.run_id)[:2]
+    assert json.loads(found[1])[0]["name"] == "word_count"
+    assert counted[1] == "3"
+    assert result.answer == "2"  # a sub-agent was given the written tool by name
+
+
+def test_recreating_a_tool_makes_a_new_version_and_keeps_the_old(home, tmp_path):
+    model = team_model({"ROOT": [
+        call("create_tool", name="add", description="adds v1", code=ADD.format(op="+")),
+        call("create_tool", name="add", description="adds v2",
+             code=ADD.format(op="+") + "# faster\n"),
+        call("list_tools"),
+        lambda m: call("finish", answer=last(m)),
+    ]})
+    result = root(model).run_sync("go", workdir=tmp_path)
+    listed = json.loads(result.answer)
+    assert [(t["name"], t["version"], t["description"]) for t in listed] == [("add", 2,
+                                                                             "adds v2")]
+    versions = ToolLibrary(home / "tools.db").versions("add")
+    assert [v.description for v in versions] == ["adds v1", "adds v2"]
+
+
+def test_missing_imports_and_built_in_names_are_refused(home, tmp_path):
+    model = team_model({"ROOT": [
+        call("create_tool", name="fetch", description="x",
+             code="import requests_not_here\ndef main() -> str:\n    return 'x'\n"),
+        call("create_tool", name="run_agent", description="x", code=ADD.format(op="+")),
+        lambda m: call("finish", answer="ok"),
+    ]})
+    result = root(model).run_sync("go", workdir=tmp_path)
+    (_, missing), (_, builtin), _ = tool_results(home, result.run_id)
+    assert "not installed in the sandbox: requests_not_here" in missing
+    assert "'run_agent' is a built-in tool" in builtin
+
+
+def test_tools_cli_list_show_test_rm(home, tmp_path):
+    model = team_model({"ROOT": [
+        call("create_tool", name="add", description="adds two integers",
+             code=ADD.format(op="+"), tests=TESTS),
+        call("finish", answer="ok")]})
+    root(model).run_sync("go", workdir=tmp_path)
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(app, ["tools", "list", "--json"]).stdout)
+    assert [(t["name"], t["version"]) for t in listed] == [("add", 1)]
+    shown = runner.invoke(app, ["tools", "show", "add"]).stdout
+    assert "adds two integers" in shown and "return a + b" in shown
+    tested = runner.invoke(app, ["tools", "test", "add"])
+    assert tested.exit_code == 0 and "2 of 2 tests passed" in tested.stdout
+    assert runner.invoke(app, ["tools", "rm", "add"]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["tools", "list", "--json"]).stdout) == []
+    assert runner.invoke(app, ["tools", "show", "add"]).exit_code == 2
