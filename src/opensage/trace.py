@@ -84,6 +84,12 @@ def _label(node: dict[str, Any], calls: dict[str, str]) -> Text | None:
     if kind == "agent_created":
         return Text.assemble(("created agent ", "magenta"), (d["name"], "bold magenta"),
                              f"  tools: {', '.join(d['tools']) or '-'}")
+    if kind == "tool_created":
+        return Text.assemble(("wrote tool ", "green"), (d["name"], "bold green"),
+                             f" v{d['version']}  ({d['tests']} tests passed)")
+    if kind == "tool_rejected":
+        return Text.assemble(("tool rejected ", "red"), (d["name"], "bold red"),
+                             f" at {d['stage']}: {_short(d['message'])}")
     if kind == "ensemble_started":
         return Text.assemble((f"ensemble of {d['n']} ", "bold cyan"), d["agent"],
                              f"  select: {d['select']}")

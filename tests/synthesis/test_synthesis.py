@@ -54,6 +54,9 @@ def test_a_buggy_tool_fails_its_test_is_fixed_and_used(home, tmp_path):
     record = ToolLibrary(home / "tools.db").get("add")
     assert (record.version, record.calls, record.successes) == (1, 1, 1)
     assert record.created_run == result.run_id and record.created_by == "root"
+    shown = CliRunner().invoke(app, ["runs", "show", result.run_id]).stdout
+    assert "tool rejected add at tests: 1 of 2 tests failed" in shown
+    assert "wrote tool add v1  (2 tests passed)" in shown
 
 
 def test_a_tool_that_raises_on_other_input_reports_the_traceback(home, tmp_path):
