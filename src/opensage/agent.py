@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from opensage.core.budget import Budget, Limits
 from opensage.core.events import EventLog, Listener
 from opensage.core.loop import AgentConfig, AgentLoop, RunResult
 from opensage.core.tools import Tool, Toolset
+from opensage.mcp import McpServer, connect
 from opensage.models.base import ConfigError, Model, ModelSettings, Usage
 from opensage.runtime import build_kits, new_run_id, resolve_model
 from opensage.sandbox import Sandbox
@@ -41,6 +43,7 @@ class Agent:
         kits: Sequence[str] = (),
         sandbox: str | Sandbox | None = None,
         models: Mapping[str, str | Model] | None = None,
+        mcp_servers: Sequence[McpServer] = (),
         limits: Limits | None = None,
         max_steps: int | None = None,
         max_cost_usd: float | None = None,
@@ -60,6 +63,7 @@ class Agent:
         self.kits = list(kits)
         self.sandbox = sandbox  # a backend name or a Sandbox; None: the configured backend
         self.models = dict(models or {})  # named models the agents it creates may use
+        self.mcp_servers = list(mcp_servers)  # besides those in the config
         self.limits = (limits or Limits()).merged(
             Limits(max_steps, max_tokens, max_cost_usd, max_seconds))
         self.settings = settings or ModelSettings()
@@ -175,7 +179,11 @@ class _Session:
                              if a.model is None or isinstance(a.model, str) else a.model)
         kit_tools, self.kits = build_kits(a.kits, self.workdir, self.config, a.sandbox, a.models,
                                           a.tools)
-        self.toolset = Toolset([*a.tools, *kit_tools])
+        self.connections = AsyncExitStack()  # MCP servers stay connected for the whole run
+        taken = {t.name for t in [*a.tools, *kit_tools]}
+        remote = await connect([*self.config.mcp_servers, *a.mcp_servers], self.connections,
+                               taken)
+        self.toolset = Toolset([*a.tools, *kit_tools, *remote])
         self.log = EventLog.open(self.config.events_path)
         if self.listener is not None:
             self.log.listeners.append(self.listener)
@@ -203,6 +211,7 @@ class _Session:
     async def __aexit__(self, *exc: object) -> None:
         for cleanup in self.kits.cleanups:
             await cleanup()
+        await self.connections.aclose()
         if self.listener is not None:
             self.log.listeners.remove(self.listener)
         if self.owns_model:

@@ -32,6 +32,25 @@ runs_app = typer.Typer(help="Inspect and resume recorded runs.", no_args_is_help
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tools_app, name="tools")
+mcp_app = typer.Typer(help="Model Context Protocol.", no_args_is_help=True)
+app.add_typer(mcp_app, name="mcp")
+
+
+@mcp_app.command("serve")
+def mcp_serve(
+    workdir: Annotated[Path | None, typer.Option(help="Where the tools run (default: .).")] = None,
+) -> None:
+    """Serve the tool library over stdio to MCP clients; each call runs in the sandbox."""
+    from opensage.mcp import serve_library
+    from opensage.runtime import run_sandbox
+
+    config = load_config()
+    try:
+        asyncio.run(serve_library(config.home, (workdir or Path.cwd()).resolve(),
+                                  lambda: run_sandbox(config), config.sandbox_limits))
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
 agents_app = typer.Typer(help="The agents models created, kept for later runs.",
                          no_args_is_help=True)
 app.add_typer(agents_app, name="agents")

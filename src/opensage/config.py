@@ -22,6 +22,12 @@ environment variables, then command-line flags (each overriding the one before).
     max_depth = 3
     models = ["openai:gpt-5-mini"]     # specs sub-agents may use besides the creator's
 
+    [mcp.servers.files]                # tools of MCP servers: a command over stdio...
+    command = "npx"
+    args = ["-y", "@modelcontextprotocol/server-filesystem", "."]
+    [mcp.servers.search]               # ...or a streamable-HTTP URL
+    url = "http://127.0.0.1:8000/mcp"
+
     [sandbox]                          # where commands run on the model's behalf
     backend = "bwrap"                  # bwrap | container | local | auto (the default)
     image = "opensage-sandbox:latest"  # for the container backend
@@ -42,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from opensage.core.budget import Limits
+from opensage.mcp import McpServer
 from opensage.models.base import ConfigError
 from opensage.sandbox.base import SandboxLimits
 
@@ -74,6 +81,7 @@ class Config:
     sandbox_image: str | None = None
     sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
     topology: dict[str, Any] = field(default_factory=dict)  # [topology]: TopologySettings
+    mcp_servers: list[McpServer] = field(default_factory=list)  # [mcp.servers.NAME]
     sources: list[Path] = field(default_factory=list)  # the files that were read
 
     @property
@@ -122,6 +130,8 @@ def _apply_file(config: Config, path: Path) -> None:
         _apply_sandbox(config, data["sandbox"], str(path))
     if "topology" in data:
         config.topology.update(data["topology"])
+    for name, table in ((data.get("mcp") or {}).get("servers") or {}).items():
+        config.mcp_servers.append(McpServer.from_table(name, table))
     for model, price in (data.get("prices") or {}).items():
         if not (isinstance(price, list) and len(price) == 2):
             raise ConfigError(f"{path}: prices.{model} must be [input, output] USD per Mtok")

@@ -170,3 +170,19 @@ def test_tools_cli_list_show_test_rm(home, tmp_path):
     assert runner.invoke(app, ["tools", "rm", "add"]).exit_code == 0
     assert json.loads(runner.invoke(app, ["tools", "list", "--json"]).stdout) == []
     assert runner.invoke(app, ["tools", "show", "add"]).exit_code == 2
+
+
+def test_a_tool_written_and_used_through_opensage_run(home, tmp_path):
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps([
+        call("create_tool", name="add", description="adds", code=ADD.format(op="+"),
+             tests=TESTS),
+        call("add", a=2, b=2),
+        call("finish", answer="made and used"),
+    ]))
+    r = CliRunner().invoke(app, ["run", "go", "--model", f"scripted:{script}", "--workdir",
+                                 str(tmp_path), "--json"])
+    assert r.exit_code == 0, r.output
+    run_id = json.loads(r.stdout)["run_id"]
+    assert [text for _, text in tool_results(home, run_id)][1] == "4"
+    assert ToolLibrary(home / "tools.db").get("add").calls == 1

@@ -100,6 +100,37 @@ def load_arguments(tool: str, raw: str) -> dict[str, Any]:
     return args
 
 
+JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "array": (list,), "object": (dict,), "null": (type(None),)}
+
+
+def check_arguments(schema: dict[str, Any], args: dict[str, Any]) -> list[str]:
+    """What is wrong with `args` for a tool's parameters schema (top-level checks)."""
+    props = schema.get("properties", {})
+    problems = [f"{name}: required argument is missing"
+                for name in schema.get("required", []) if name not in args]
+    for name, value in args.items():
+        if name not in props:
+            problems.append(f"{name}: unexpected argument")
+        elif not _fits(props[name], value):
+            problems.append(f"{name}: {value!r:.60} does not fit {json.dumps(props[name])}")
+    return problems
+
+
+def _fits(schema: dict[str, Any], value: Any) -> bool:
+    if "anyOf" in schema:
+        return any(_fits(s, value) for s in schema["anyOf"])
+    if "enum" in schema:
+        return value in schema["enum"]
+    kind = schema.get("type")
+    if kind is None:
+        return True
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False  # JSON true is not a number
+    return isinstance(value, JSON_TYPES.get(kind, (object,)))
+
+
 class ToolError(Exception):
     """Raise from a tool to report a failure the model should act on; the message is all it
     sees (no traceback)."""

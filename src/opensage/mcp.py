@@ -1,0 +1,150 @@
+"""MCP in and out, through the official `mcp` SDK (the optional `mcp` extra).
+
+In: the tools of MCP servers (a command spoken to over stdio, or a streamable-HTTP URL) become
+tools of an agent, their arguments checked against the server's schema and their errors returned
+to the model like any tool's. Out: `opensage mcp serve` offers the tool library (the tools models
+wrote) to any MCP client, each call running in the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opensage.core.tools import Tool, ToolCallError, ToolError, check_arguments, load_arguments
+from opensage.models.base import ConfigError, ToolSchema
+
+INSTALL_HINT = "install the MCP extra: pip install 'opensage[mcp]'"
+
+
+@dataclass(frozen=True)
+class McpServer:
+    """Where an MCP server is: a `command` (with `args`, `env`) or a streamable-HTTP `url`."""
+
+    name: str
+    command: str | None = None
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    url: str | None = None
+
+    @classmethod
+    def from_table(cls, name: str, table: dict[str, Any]) -> McpServer:
+        unknown = set(table) - {"command", "args", "env", "url"}
+        if unknown or ("command" in table) == ("url" in table):
+            raise ConfigError(f"[mcp.servers.{name}] needs either command (with args, env) or "
+                              f"url{f'; unknown keys: {sorted(unknown)}' if unknown else ''}")
+        return cls(name=name, **table)
+
+
+class McpTool(Tool):
+    """A tool of an MCP server, called over the server's connection."""
+
+    def __init__(self, server: str, listed: Any, client: Any, name: str):
+        # Not Tool.__init__: the schema is the server's, not read from a Python function.
+        self.name = name
+        self.remote_name = listed.name
+        self.description = listed.description or f"{listed.name} (from MCP server {server})"
+        self.timeout_s = None
+        self.is_async = True
+        self.schema = ToolSchema(name, self.description, dict(listed.input_schema))
+        self.client = client
+
+    def parse_arguments(self, raw: str) -> dict[str, Any]:
+        args = load_arguments(self.name, raw)
+        problems = check_arguments(self.schema.parameters, args)
+        if problems:
+            raise ToolCallError("bad_arguments", f"Invalid arguments for {self.name}: "
+                                + "; ".join(problems))
+        return args
+
+    async def invoke(self, args: dict[str, Any]) -> Any:
+        try:
+            result = await self.client.call_tool(self.remote_name, args)
+        except Exception as exc:  # the connection or the protocol failed
+            raise ToolError(f"the MCP server failed: {type(exc).__name__}: {exc}") from None
+        text = "\n".join(getattr(c, "text", "") or f"[{c.type} content]" for c in result.content)
+        if result.is_error:
+            raise ToolError(text or f"{self.name} failed")
+        # The text is what the server meant for people and models; structured content (which
+        # the SDK also fills in, e.g. {"result": ...}) only when there is no text.
+        return text if text.strip() or result.structured_content is None else \
+            result.structured_content
+
+
+async def connect(servers: list[McpServer], stack: AsyncExitStack,
+                  taken: set[str]) -> list[Tool]:
+    """Open each server (closed with `stack`) and return its tools. A name already `taken` by
+    another tool is prefixed with the server's name."""
+    try:
+        from mcp import Client, StdioServerParameters
+    except ImportError:
+        raise ConfigError(f"MCP servers are configured but the SDK is missing; {INSTALL_HINT}"
+                          ) from None
+    tools: list[Tool] = []
+    for server in servers:
+        target: Any = server.url or StdioServerParameters(
+            command=str(server.command), args=server.args, env=server.env or None)
+        try:
+            client = await stack.enter_async_context(Client(target))
+            listed = await client.list_tools()
+        except Exception as exc:
+            raise ConfigError(f"cannot use MCP server {server.name!r}: {exc}") from exc
+        for item in listed.tools:
+            name = item.name if item.name not in taken else f"{server.name}_{item.name}"
+            taken.add(name)
+            tools.append(McpTool(server.name, item, client, name))
+    return tools
+
+
+async def serve_library(home: Path, workdir: Path, open_sandbox: Any, limits: Any) -> None:
+    """Serve the tool library over stdio until the client goes away."""
+    try:
+        import mcp_types as types
+        from mcp.server.lowlevel import Server
+        from mcp.server.stdio import stdio_server
+    except ImportError:
+        raise ConfigError(f"`opensage mcp serve` needs the MCP SDK; {INSTALL_HINT}") from None
+    from opensage.synthesis.library import ToolLibrary
+    from opensage.synthesis.runner import ToolRunner
+
+    library = ToolLibrary(home / "tools.db")
+    runner = ToolRunner(open_sandbox, workdir, limits)
+
+    async def list_tools(ctx: Any, params: Any) -> Any:
+        return types.ListToolsResult(tools=[
+            types.Tool(name=r.name, description=r.description, input_schema=r.schema)
+            for r in library.search("", limit=1000)])
+
+    async def call_tool(ctx: Any, params: Any) -> Any:
+        record = library.get(params.name)
+        if record is None:
+            return _result(types, f"no tool named {params.name!r}", error=True)
+        args = params.arguments or {}
+        problems = check_arguments(record.schema, args)
+        if problems:
+            return _result(types, "invalid arguments: " + "; ".join(problems), error=True)
+        ran = await runner.call(record.code, args)
+        library.record_call(record.name, record.version, ran.ok)
+        if not ran.ok:
+            return _result(types, str(ran.data.get("error", "failed")), error=True)
+        value = ran.data["value"]
+        return _result(types, value if isinstance(value, str) else json.dumps(value))
+
+    server = Server("opensage", on_list_tools=list_tools, on_call_tool=call_tool)
+
+    async def run() -> None:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+    try:
+        await run()
+    finally:
+        library.close()
+
+
+def _result(types: Any, text: str, *, error: bool = False) -> Any:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
+                                is_error=error)
