@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opensage.core.tools import Tool, ToolCallError, ToolError, check_arguments, load_arguments
-from opensage.models.base import ConfigError, ToolSchema
+from opensage.core.tools import SchemaTool, Tool, ToolError, check_arguments
+from opensage.models.base import ConfigError
 
 INSTALL_HINT = "install the MCP extra: pip install 'opensage[mcp]'"
 
@@ -39,26 +39,14 @@ class McpServer:
         return cls(name=name, **table)
 
 
-class McpTool(Tool):
+class McpTool(SchemaTool):
     """A tool of an MCP server, called over the server's connection."""
 
     def __init__(self, server: str, listed: Any, client: Any, name: str):
-        # Not Tool.__init__: the schema is the server's, not read from a Python function.
-        self.name = name
+        super().__init__(name, listed.description or f"{listed.name} (from MCP server {server})",
+                         dict(listed.input_schema))
         self.remote_name = listed.name
-        self.description = listed.description or f"{listed.name} (from MCP server {server})"
-        self.timeout_s = None
-        self.is_async = True
-        self.schema = ToolSchema(name, self.description, dict(listed.input_schema))
         self.client = client
-
-    def parse_arguments(self, raw: str) -> dict[str, Any]:
-        args = load_arguments(self.name, raw)
-        problems = check_arguments(self.schema.parameters, args)
-        if problems:
-            raise ToolCallError("bad_arguments", f"Invalid arguments for {self.name}: "
-                                + "; ".join(problems))
-        return args
 
     async def invoke(self, args: dict[str, Any]) -> Any:
         try:

@@ -136,6 +136,31 @@ class ToolError(Exception):
     sees (no traceback)."""
 
 
+class SchemaTool(Tool):
+    """A tool whose parameters come as a JSON schema (a tool a model wrote, an MCP server's)
+    rather than from a Python function's signature. Subclasses implement `invoke`."""
+
+    def __init__(self, name: str, description: str, parameters: dict[str, Any]):
+        # Not Tool.__init__: there is no Python function to read.
+        self.name = name
+        self.description = description
+        self.timeout_s = None
+        self.is_async = True
+        self.schema = ToolSchema(name, description, parameters)
+
+    def parse_arguments(self, raw: str) -> dict[str, Any]:
+        args = load_arguments(self.name, raw)
+        problems = check_arguments(self.schema.parameters, args)
+        if problems:
+            expected = json.dumps(self.schema.parameters.get("properties", {}))[:1000]
+            raise ToolCallError("bad_arguments", f"Invalid arguments for {self.name}: "
+                                + "; ".join(problems) + f". Expected parameters: {expected}")
+        return args
+
+    async def invoke(self, args: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+
 class ToolCallError(Exception):
     def __init__(self, kind: ErrorKind, message: str):
         super().__init__(message)

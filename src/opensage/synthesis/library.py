@@ -7,11 +7,12 @@ a name again adds a version and keeps the old ones. Calls are counted, with thei
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from opensage.core.db import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tools (
@@ -58,10 +59,7 @@ class ToolRecord:
 
 class ToolLibrary:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA)
 
     def add(self, record: ToolRecord) -> ToolRecord:
         row = self._db.execute("SELECT MAX(version) FROM tools WHERE name = ?",

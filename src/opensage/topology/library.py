@@ -7,10 +7,11 @@ retiring an agent hides it from `run_agent` until it is created again.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from opensage.core.db import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS agents (
@@ -48,10 +49,7 @@ class AgentSpec:
 
 class AgentLibrary:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA)
 
     def get(self, name: str) -> AgentSpec | None:
         row = self._db.execute("SELECT data, version, retired FROM agents WHERE name = ? "
