@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from opensage.agent import Agent
+from opensage.cli_memory import app as memory_app
 from opensage.cli_sandbox import app as sandbox_app
 from opensage.cli_tools import app as tools_app
 from opensage.config import load_config
@@ -32,6 +33,7 @@ runs_app = typer.Typer(help="Inspect and resume recorded runs.", no_args_is_help
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tools_app, name="tools")
+app.add_typer(memory_app, name="memory")
 mcp_app = typer.Typer(help="Model Context Protocol.", no_args_is_help=True)
 app.add_typer(mcp_app, name="mcp")
 
@@ -58,7 +60,7 @@ app.add_typer(agents_app, name="agents")
 out = Console()
 err = Console(stderr=True)
 
-DEFAULT_KITS = ["files", "shell", "topology", "synthesis"]
+DEFAULT_KITS = ["files", "shell", "topology", "synthesis", "memory"]
 
 
 def default_instructions(kits: list[str]) -> str:

@@ -15,6 +15,7 @@ from opensage.core.tools import Tool
 from opensage.kits import KitContext
 from opensage.kits.files import files_kit
 from opensage.kits.shell import shell_kit
+from opensage.memory import memory_kit
 from opensage.models import model_from_spec
 from opensage.models.base import ConfigError, Model
 from opensage.sandbox import Sandbox, open_sandbox
@@ -23,7 +24,7 @@ from opensage.topology import topology_kit
 
 KitFactory = Callable[[KitContext], list[Tool]]
 KITS: dict[str, KitFactory] = {"files": files_kit, "shell": shell_kit, "topology": topology_kit,
-                               "synthesis": synthesis_kit}
+                               "synthesis": synthesis_kit, "memory": memory_kit}
 WORKDIR_KITS = ("files", "shell")  # the kits whose tools act on the work dir
 
 

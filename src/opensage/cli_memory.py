@@ -1,0 +1,84 @@
+"""`opensage memory ...`: the long-term memory store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from opensage.config import load_config
+from opensage.memory.store import MemoryStore
+
+app = typer.Typer(help="The long-term memory.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+
+def _store() -> MemoryStore:
+    return MemoryStore(load_config().home / "memory.db")
+
+
+@app.command()
+def add(text: Annotated[str, typer.Argument(help="What to remember.")],
+        kind: Annotated[str, typer.Option(help="fact, lesson, procedure, ...")] = "fact",
+        scope: Annotated[str, typer.Option(help="global, or project:PATH")] = "global") -> None:
+    """Add an entry."""
+    out.print(f"added entry {_store().add(text, kind=kind, scope=scope)}")
+
+
+@app.command()
+def search(query: Annotated[str, typer.Argument(help="Words to look for.")],
+           k: Annotated[int, typer.Option(help="How many.")] = 10,
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Search entries, best first."""
+    hits = _store().search(query, k=k)
+    if as_json:
+        out.print_json(json.dumps([h.__dict__ for h in hits]))
+        return
+    table = Table("id", "kind", "score", "text")
+    for h in hits:
+        table.add_row(str(h.id), h.kind, f"{h.score:.4f}", h.text)
+    out.print(table)
+
+
+@app.command("import")
+def import_(path: Annotated[Path, typer.Argument(help="A JSON list of {text, kind?, "
+                                                      "metadata?} or a text file, one per line")],
+            kind: Annotated[str, typer.Option(help="Kind for plain lines.")] = "fact") -> None:
+    """Import entries in bulk."""
+    raw = path.read_text()
+    try:
+        entries = json.loads(raw)
+    except json.JSONDecodeError:
+        entries = [{"text": line, "kind": kind} for line in raw.splitlines() if line.strip()]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and "text" in e
+                                                for e in entries):
+        err.print("[red]error:[/] expected a JSON list of objects with a text field")
+        raise typer.Exit(2)
+    out.print(f"imported {len(_store().add_many(entries))} entries")
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Counts of entries, by kind, and links."""
+    found = _store().stats()
+    out.print_json(json.dumps(found)) if as_json else out.print(found)
+
+
+@app.command()
+def show(entry: Annotated[int, typer.Argument(help="An entry id.")]) -> None:
+    """Show an entry and what it is linked to."""
+    store = _store()
+    hit = store.get(entry)
+    if hit is None:
+        err.print(f"[red]error:[/] no entry {entry}")
+        raise typer.Exit(2)
+    out.print(f"[bold]#{hit.id}[/] {hit.kind} ({hit.scope})"
+              + (f", superseded by #{hit.superseded_by}" if hit.superseded_by else "")
+              + f"\n{hit.text}\n{json.dumps(hit.metadata)}")
+    for kind, other in store.neighbours(entry):
+        out.print(f"  {kind}: #{other.id} {other.text[:100]}")

@@ -1,0 +1,64 @@
+"""Memory: the long-term store and the memory tools agents use.
+
+    from opensage.memory import MemoryStore
+    store = MemoryStore(path)
+    mid = store.add(text, kind="fact", metadata={...})
+    hits = store.search(query, k=10)        # .id .text .score .metadata
+"""
+
+from __future__ import annotations
+
+import json
+
+from opensage.core.context import current_call
+from opensage.core.tools import Tool
+from opensage.kits import KitContext
+from opensage.memory.store import Hit, MemoryStore
+
+__all__ = ["Hit", "MemoryStore", "memory_kit"]
+
+KINDS = ("fact", "lesson", "procedure", "snippet", "file_summary", "finding")
+
+
+def memory_kit(ctx: KitContext) -> list[Tool]:
+    store = MemoryStore(ctx.home / "memory.db")
+    project = f"project:{ctx.workdir}"
+
+    async def close() -> None:
+        store.close()
+
+    ctx.cleanups.append(close)
+
+    async def remember(content: str, kind: str = "fact", tags: list[str] | None = None,
+                       everywhere: bool = False) -> str:
+        """Keep something worth knowing later, in this run and future ones.
+
+        Args:
+            content: one self-contained statement (it will be read without this context).
+            kind: fact, lesson, procedure, snippet, file_summary or finding.
+            tags: words to group it by.
+            everywhere: keep it for every project, not only this work dir's.
+        """
+        call = current_call()
+        entry = store.add(content, kind=kind if kind in KINDS else "fact",
+                          metadata={"tags": tags or []},
+                          scope="global" if everywhere else project,
+                          source_run=call.loop.run_id, source_event=call.event)
+        call.loop.log.emit(call.loop.run_id, "memory_written", {"id": entry, "kind": kind},
+                           parent=call.event, agent=call.loop.config.name)
+        return f"remembered as entry {entry}"
+
+    async def recall(query: str, k: int = 5) -> str:
+        """Look up what was remembered (this project's and global entries), best first.
+
+        Args:
+            query: what you want to know, in words.
+            k: how many entries at most.
+        """
+        hits = store.search(query, k=max(1, min(k, 50)), scopes=[project, "global"])
+        if not hits:
+            return "nothing remembered matches"
+        return json.dumps([{"id": h.id, "kind": h.kind, "text": h.text,
+                            "tags": h.metadata.get("tags", [])} for h in hits], indent=1)
+
+    return [Tool(remember), Tool(recall)]

@@ -1,0 +1,212 @@
+"""The long-term memory store: one SQLite file, searched by keywords (FTS5/BM25), links and recency.
+
+Entries have a kind (fact, lesson, procedure, snippet, file summary...), text, metadata, a scope
+(a project, or global), timestamps, provenance back to run events and an access count. A newer
+entry supersedes an older one instead of deleting it, and typed links join related entries.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opensage.core.db import open_db
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    metadata      TEXT NOT NULL DEFAULT '{}',
+    scope         TEXT NOT NULL DEFAULT 'global',
+    created       REAL NOT NULL,
+    superseded_by INTEGER,
+    source_run    TEXT,
+    source_event  INTEGER,
+    accessed      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS entries_scope ON entries (scope, kind);
+CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(
+    text, content='entries', content_rowid='id', tokenize='porter unicode61');
+CREATE TRIGGER IF NOT EXISTS entries_ai AFTER INSERT ON entries BEGIN
+    INSERT INTO entries_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS entries_ad AFTER DELETE ON entries BEGIN
+    INSERT INTO entries_fts (entries_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TABLE IF NOT EXISTS links (
+    src  INTEGER NOT NULL,
+    dst  INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    PRIMARY KEY (src, dst, type)
+);
+CREATE INDEX IF NOT EXISTS links_dst ON links (dst);
+"""
+
+# Words that carry no topic. Dropping them from queries is the single largest gain for BM25
+# on conversational memory (see benchmarks/memory_retrieval.py).
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its itself
+just me more most my myself no nor not now of off on once only or other our ours ourselves out
+over own same she should so some such than that the their theirs them themselves then there
+these they this those through to too under until up very was we were what when where which
+while who whom why will with would you your yours yourself yourselves did does kind kinds ever
+also get got one ones s t
+""".split())  # noqa: SIM905 - a word list reads best as words
+WORD = re.compile(r"[\w']+", re.UNICODE)
+RRF_K = 60  # reciprocal-rank fusion's damping constant
+
+
+@dataclass
+class Hit:
+    id: int
+    text: str
+    score: float
+    kind: str
+    scope: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    superseded_by: int | None = None
+
+
+class MemoryStore:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._db = open_db(self.path, SCHEMA)
+
+    @classmethod
+    def open(cls, location: str | Path) -> MemoryStore:
+        """A store at a path, or (later) a server URL."""
+        if str(location).startswith(("postgresql://", "postgres://")):
+            raise NotImplementedError("the PostgreSQL memory store is not built yet; use a "
+                                      "SQLite path")
+        return cls(location)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def add(self, text: str, kind: str = "fact", metadata: dict[str, Any] | None = None, *,
+            scope: str = "global", source_run: str | None = None,
+            source_event: int | None = None, supersedes: int | None = None) -> int:
+        """Store an entry; with `supersedes`, the older entry stays but is marked outdated."""
+        with self._db:
+            cur = self._db.execute(
+                "INSERT INTO entries (kind, text, metadata, scope, created, source_run, "
+                "source_event) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (kind, text, json.dumps(metadata or {}), scope, time.time(), source_run,
+                 source_event))
+            new = int(cur.lastrowid or 0)
+            if supersedes is not None:
+                self._db.execute("UPDATE entries SET superseded_by = ? WHERE id = ?",
+                                 (new, supersedes))
+                self._db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, 'supersedes')",
+                                 (new, supersedes))
+        return new
+
+    def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
+        """Bulk insert (one transaction): each dict has text, and optionally kind and metadata."""
+        now = time.time()
+        with self._db:
+            first = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
+            self._db.executemany(
+                "INSERT INTO entries (kind, text, metadata, scope, created) VALUES (?, ?, ?, ?, ?)",
+                [(e.get("kind", "fact"), e["text"], json.dumps(e.get("metadata", {})),
+                  e.get("scope", scope), now) for e in entries])
+        return list(range(first + 1, first + 1 + len(entries)))
+
+    def link(self, src: int, dst: int, type: str = "related") -> None:
+        with self._db:
+            self._db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", (src, dst, type))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def get(self, entry_id: int) -> Hit | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?",
+                               (entry_id,)).fetchone()
+        return _hit(row, 0.0) if row else None
+
+    def neighbours(self, entry_id: int) -> list[tuple[str, Hit]]:
+        """Linked entries, with the link's type (either direction)."""
+        rows = self._db.execute(
+            "SELECT type, dst FROM links WHERE src = ? UNION SELECT type, src FROM links "
+            "WHERE dst = ?", (entry_id, entry_id)).fetchall()
+        found = [(t, self.get(other)) for t, other in rows]
+        return [(t, h) for t, h in found if h is not None]
+
+    def search(self, query: str, k: int = 10, *, kind: str | None = None,
+               scopes: list[str] | None = None, include_superseded: bool = False) -> list[Hit]:
+        """The k entries that best match `query`: BM25 over the query's content words, fused
+        (reciprocal rank) with the linked neighbours of the best keyword hits."""
+        words = [w for w in _words(query) if w not in STOP_WORDS] or _words(query)
+        if not words:
+            return []
+        match = " OR ".join(f'"{w}"' for w in words)
+        filters, params = [], []
+        if kind:
+            filters.append("e.kind = ?")
+            params.append(kind)
+        if scopes:
+            filters.append(f"e.scope IN ({', '.join('?' * len(scopes))})")
+            params.extend(scopes)
+        if not include_superseded:
+            filters.append("e.superseded_by IS NULL")
+        # Rank inside FTS5 first (its own top-N), then join only those rows; a plain join would
+        # score and sort every match against the entries table.
+        want = max(k * 4, 50)
+        rows = self._db.execute(
+            f"SELECT {_QUALIFIED}, hits.rank FROM (SELECT rowid, rank FROM entries_fts WHERE "
+            f"entries_fts MATCH ? ORDER BY rank LIMIT ?) AS hits JOIN entries e ON e.id = "
+            f"hits.rowid {'WHERE ' + ' AND '.join(filters) if filters else ''} ORDER BY hits.rank",
+            (match, want * (4 if filters else 1), *params)).fetchall()[:want]
+        fused: dict[int, float] = {}
+        by_id: dict[int, Hit] = {}
+        for rank, row in enumerate(rows):
+            hit = _hit(row[:-1], -row[-1])
+            by_id[hit.id] = hit
+            fused[hit.id] = fused.get(hit.id, 0.0) + 1 / (RRF_K + rank)
+        # Entries linked to strong hits are likely relevant too (a fact and its correction, a
+        # lesson and the procedure it came from): they get a smaller share of their rank.
+        for rank, row in enumerate(rows[:k]):
+            for _type, other in self.neighbours(row[0]):
+                if other.superseded_by is None or include_superseded:
+                    by_id.setdefault(other.id, other)
+                    fused[other.id] = fused.get(other.id, 0.0) + 0.5 / (RRF_K + rank)
+        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        hits = [by_id[i] for i in best]
+        for h in hits:
+            h.score = round(fused[h.id], 6)
+        if hits:
+            with self._db:
+                self._db.execute(f"UPDATE entries SET accessed = accessed + 1 WHERE id IN "
+                                 f"({', '.join('?' * len(hits))})", [h.id for h in hits])
+        return hits
+
+    def stats(self) -> dict[str, Any]:
+        rows = self._db.execute("SELECT kind, COUNT(*) FROM entries WHERE superseded_by IS NULL "
+                                "GROUP BY kind").fetchall()
+        total, superseded = self._db.execute(
+            "SELECT COUNT(*), COUNT(superseded_by) FROM entries").fetchone()
+        links = self._db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
+        return {"entries": total, "current": total - superseded, "superseded": superseded,
+                "links": links, "by_kind": dict(rows), "path": str(self.path)}
+
+
+_COLUMNS = "id, text, kind, scope, metadata, superseded_by"
+_QUALIFIED = ", ".join(f"e.{c}" for c in _COLUMNS.split(", "))
+
+
+def _hit(row: tuple[Any, ...] | sqlite3.Row, score: float) -> Hit:
+    return Hit(id=row[0], text=row[1], kind=row[2], scope=row[3], metadata=json.loads(row[4]),
+               superseded_by=row[5], score=score)
+
+
+def _words(text: str) -> list[str]:
+    return list(dict.fromkeys(w.lower().strip("'") for w in WORD.findall(text) if w.strip("'")))

@@ -1,0 +1,62 @@
+import pytest
+
+from opensage.memory import MemoryStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    return MemoryStore(tmp_path / "memory.db")
+
+
+def test_search_finds_by_content_words_and_word_forms(store):
+    store.add("The build runs with make and needs cmake 3.25", kind="procedure")
+    store.add("Alice prefers tabs over spaces")
+    store.add("The staging server is at 10.0.0.7")
+    hits = store.search("what is needed for running the builds?")
+    assert hits[0].text.startswith("The build runs")  # "running" ~ "runs", "builds" ~ "build"
+    assert hits[0].kind == "procedure" and hits[0].score > 0
+    # A query of stop words alone still searches with them rather than finding nothing.
+    assert sorted(h.id for h in store.search("the")) == [1, 3]
+
+
+def test_a_newer_entry_supersedes_the_older_without_deleting_it(store):
+    old = store.add("The API key rotates every 30 days")
+    new = store.add("The API key rotates every 7 days", supersedes=old)
+    assert [h.id for h in store.search("how often does the API key rotate")] == [new]
+    both = store.search("API key rotate", include_superseded=True)
+    assert {h.id for h in both} == {old, new}
+    assert store.get(old).superseded_by == new
+    assert [(t, h.id) for t, h in store.neighbours(new)] == [("supersedes", old)]
+    assert store.stats()["superseded"] == 1
+
+
+def test_links_pull_in_related_entries(store):
+    lesson = store.add("Lesson: flaky tests in repo X come from a shared temp dir", kind="lesson")
+    fix = store.add("Give each test its own tmp_path fixture", kind="procedure")
+    store.link(lesson, fix, "fixed_by")
+    ids = [h.id for h in store.search("why are the tests flaky?")]
+    assert ids[:2] == [lesson, fix]  # the procedure shares no word with the question
+
+
+def test_scopes_and_kinds_filter(store):
+    a = store.add("deploy with make deploy", scope="project:/a")
+    b = store.add("deploy with ./ship.sh", scope="project:/b")
+    g = store.add("deploy only on weekdays", scope="global")
+    found = {h.id for h in store.search("how to deploy", scopes=["project:/a", "global"])}
+    assert found == {a, g} and b not in found
+    assert [h.id for h in store.search("deploy", kind="fact", scopes=["project:/b"])] == [b]
+
+
+def test_bulk_insert_and_access_counts(store):
+    ids = store.add_many([{"text": f"note number {i} about topic {i % 3}"} for i in range(30)])
+    assert ids == list(range(1, 31))
+    store.search("topic 2", k=3)
+    accessed = store._db.execute("SELECT SUM(accessed) FROM entries").fetchone()[0]
+    assert accessed == 3
+    assert store.stats()["entries"] == 30
+
+
+def test_postgres_is_not_silently_accepted(tmp_path):
+    with pytest.raises(NotImplementedError, match="PostgreSQL memory store is not built yet"):
+        MemoryStore.open("postgresql://localhost/memory")
+    assert isinstance(MemoryStore.open(tmp_path / "m.db"), MemoryStore)
