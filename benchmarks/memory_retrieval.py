@@ -33,7 +33,8 @@ CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 
 
 def turns_of(conversation: dict[str, Any]) -> list[dict[str, str]]:
-    """Every turn as the text an agent would have stored, with its id."""
+    """Every turn as the text an agent would have stored, with its id and, as context, the
+    turn it answers (the words of a question often sit in the turn before the answer)."""
     conv = conversation["conversation"]
     out = []
     for key in sorted((k for k in conv if re.fullmatch(r"session_\d+", k)),
@@ -43,7 +44,9 @@ def turns_of(conversation: dict[str, Any]) -> list[dict[str, str]]:
             text = f"{turn['speaker']}: {turn['text']}"
             if turn.get("blip_caption"):
                 text += f" [shared an image: {turn['blip_caption']}]"
-            out.append({"id": turn["dia_id"], "text": f"({date}) {text}" if date else text})
+            context = out[-1]["text"] if out else ""
+            out.append({"id": turn["dia_id"], "text": f"({date}) {text}" if date else text,
+                        "context": context})
     return out
 
 
@@ -90,7 +93,8 @@ def recall(conversations: list[dict[str, Any]], make) -> dict[str, Any]:  # type
 
 def with_store(turns: list[dict[str, str]]):  # type: ignore[no-untyped-def]
     store = MemoryStore(Path(tempfile.mkdtemp()) / "memory.db")
-    ids = dict(zip(store.add_many([{"text": t["text"], "kind": "turn"} for t in turns]),
+    ids = dict(zip(store.add_many([{"text": t["text"], "context": t["context"], "kind": "turn"}
+                                   for t in turns]),
                    (t["id"] for t in turns), strict=True))
     return store_search(store, ids)
 

@@ -60,3 +60,22 @@ def test_postgres_is_not_silently_accepted(tmp_path):
     with pytest.raises(NotImplementedError, match="PostgreSQL memory store is not built yet"):
         MemoryStore.open("postgresql://localhost/memory")
     assert isinstance(MemoryStore.open(tmp_path / "m.db"), MemoryStore)
+
+
+def test_context_is_searched_but_counts_less_than_text(store):
+    in_context = store.add("It is rotated every month",
+                           context="Where is the deploy key kept?")
+    in_text = store.add("The deploy key is kept in the vault")
+    store.add("Lunch is at noon")
+    assert [h.id for h in store.search("where is the deploy key?")] == [in_text, in_context]
+
+
+def test_words_in_a_large_share_of_entries_are_not_scored(store):
+    store.add_many([{"text": f"alpha report number {i}"} for i in range(1500)])
+    target = store.add("alpha gamma incident summary")
+    assert store._common(["alpha", "gamma"]) == {"alpha"}  # in 1501 of 1501 entries
+    assert store.search("alpha gamma", k=1)[0].id == target
+    assert len(store.search("alpha", k=5)) == 5  # a query of common words alone still runs
+    small = MemoryStore(store.path.with_name("small.db"))
+    small.add_many([{"text": "alpha"}] * 20)
+    assert small._common(["alpha"]) == set()  # small stores never drop words

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS entries (
     id            INTEGER PRIMARY KEY,
     kind          TEXT NOT NULL,
     text          TEXT NOT NULL,
+    context       TEXT NOT NULL DEFAULT '',  -- searchable, weighted less: where it came from
     metadata      TEXT NOT NULL DEFAULT '{}',
     scope         TEXT NOT NULL DEFAULT 'global',
     created       REAL NOT NULL,
@@ -32,12 +33,13 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_scope ON entries (scope, kind);
 CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(
-    text, content='entries', content_rowid='id', tokenize='porter unicode61');
+    text, context, content='entries', content_rowid='id', tokenize='porter unicode61');
 CREATE TRIGGER IF NOT EXISTS entries_ai AFTER INSERT ON entries BEGIN
-    INSERT INTO entries_fts (rowid, text) VALUES (new.id, new.text);
+    INSERT INTO entries_fts (rowid, text, context) VALUES (new.id, new.text, new.context);
 END;
 CREATE TRIGGER IF NOT EXISTS entries_ad AFTER DELETE ON entries BEGIN
-    INSERT INTO entries_fts (entries_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO entries_fts (entries_fts, rowid, text, context)
+    VALUES ('delete', old.id, old.text, old.context);
 END;
 CREATE TABLE IF NOT EXISTS links (
     src  INTEGER NOT NULL,
@@ -62,6 +64,11 @@ also get got one ones s t
 """.split())  # noqa: SIM905 - a word list reads best as words
 WORD = re.compile(r"[\w']+", re.UNICODE)
 RRF_K = 60  # reciprocal-rank fusion's damping constant
+CONTEXT_WEIGHT = 0.3  # BM25 weight of an entry's context against its text
+# A query word found in more than this share of entries (and at least COMMON_MIN of them) is
+# left out of the search when other words remain: its BM25 weight is near zero, but scoring
+# every entry it matches is most of a query's cost in a large store.
+COMMON_SHARE, COMMON_MIN = 0.1, 1000
 
 
 @dataclass
@@ -79,6 +86,8 @@ class MemoryStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._db = open_db(self.path, SCHEMA)
+        self._df: dict[str, int] = {}  # bounded document counts of query words
+        self._df_size = 0  # the store's size when they were counted
 
     @classmethod
     def open(cls, location: str | Path) -> MemoryStore:
@@ -94,15 +103,17 @@ class MemoryStore:
     # --- writing ------------------------------------------------------------------------------
 
     def add(self, text: str, kind: str = "fact", metadata: dict[str, Any] | None = None, *,
-            scope: str = "global", source_run: str | None = None,
+            scope: str = "global", context: str = "", source_run: str | None = None,
             source_event: int | None = None, supersedes: int | None = None) -> int:
-        """Store an entry; with `supersedes`, the older entry stays but is marked outdated."""
+        """Store an entry; with `supersedes`, the older entry stays but is marked outdated.
+        `context` (the conversation around a remark, the file a snippet is from) is searched
+        too, with less weight than the text."""
         with self._db:
             cur = self._db.execute(
-                "INSERT INTO entries (kind, text, metadata, scope, created, source_run, "
-                "source_event) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (kind, text, json.dumps(metadata or {}), scope, time.time(), source_run,
-                 source_event))
+                "INSERT INTO entries (kind, text, context, metadata, scope, created, source_run, "
+                "source_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, text, context, json.dumps(metadata or {}), scope, time.time(),
+                 source_run, source_event))
             new = int(cur.lastrowid or 0)
             if supersedes is not None:
                 self._db.execute("UPDATE entries SET superseded_by = ? WHERE id = ?",
@@ -112,14 +123,17 @@ class MemoryStore:
         return new
 
     def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
-        """Bulk insert (one transaction): each dict has text, and optionally kind and metadata."""
+        """Bulk insert (one transaction): each dict has text, and optionally kind, context,
+        metadata and scope."""
         now = time.time()
         with self._db:
             first = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
             self._db.executemany(
-                "INSERT INTO entries (kind, text, metadata, scope, created) VALUES (?, ?, ?, ?, ?)",
-                [(e.get("kind", "fact"), e["text"], json.dumps(e.get("metadata", {})),
-                  e.get("scope", scope), now) for e in entries])
+                "INSERT INTO entries (kind, text, context, metadata, scope, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(e.get("kind", "fact"), e["text"], e.get("context", ""),
+                  json.dumps(e.get("metadata", {})), e.get("scope", scope), now)
+                 for e in entries])
         return list(range(first + 1, first + 1 + len(entries)))
 
     def link(self, src: int, dst: int, type: str = "related") -> None:
@@ -148,7 +162,9 @@ class MemoryStore:
         words = [w for w in _words(query) if w not in STOP_WORDS] or _words(query)
         if not words:
             return []
-        match = " OR ".join(f'"{w}"' for w in words)
+        common = self._common(words)
+        match = " OR ".join(f'"{w}"' for w in words if w not in common or len(common) == len(
+            words))
         filters, params = [], []
         if kind:
             filters.append("e.kind = ?")
@@ -162,9 +178,10 @@ class MemoryStore:
         # score and sort every match against the entries table.
         want = max(k * 4, 50)
         rows = self._db.execute(
-            f"SELECT {_QUALIFIED}, hits.rank FROM (SELECT rowid, rank FROM entries_fts WHERE "
-            f"entries_fts MATCH ? ORDER BY rank LIMIT ?) AS hits JOIN entries e ON e.id = "
-            f"hits.rowid {'WHERE ' + ' AND '.join(filters) if filters else ''} ORDER BY hits.rank",
+            f"SELECT {_QUALIFIED}, hits.score FROM (SELECT rowid, bm25(entries_fts, 1.0, "
+            f"{CONTEXT_WEIGHT}) AS score FROM entries_fts WHERE entries_fts MATCH ? ORDER BY "
+            f"score LIMIT ?) AS hits JOIN entries e ON e.id = hits.rowid "
+            f"{'WHERE ' + ' AND '.join(filters) if filters else ''} ORDER BY hits.score",
             (match, want * (4 if filters else 1), *params)).fetchall()[:want]
         fused: dict[int, float] = {}
         by_id: dict[int, Hit] = {}
@@ -188,6 +205,22 @@ class MemoryStore:
                 self._db.execute(f"UPDATE entries SET accessed = accessed + 1 WHERE id IN "
                                  f"({', '.join('?' * len(hits))})", [h.id for h in hits])
         return hits
+
+    def _common(self, words: list[str]) -> set[str]:
+        """Words found in too large a share of entries to be worth scoring (see COMMON_SHARE)."""
+        size = int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0])
+        if size > self._df_size * 1.1:  # counted on a store 10% smaller or more: count again
+            self._df.clear()
+            self._df_size = size
+        limit = max(COMMON_MIN, int(size * COMMON_SHARE))
+        if size <= limit:
+            return set()
+        for w in words:
+            if w not in self._df:
+                self._df[w] = self._db.execute(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? "
+                    "LIMIT ?)", (f'"{w}"', limit + 1)).fetchone()[0]
+        return {w for w in words if self._df[w] > limit}
 
     def stats(self) -> dict[str, Any]:
         rows = self._db.execute("SELECT kind, COUNT(*) FROM entries WHERE superseded_by IS NULL "
