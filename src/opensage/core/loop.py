@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from opensage.core.aio import on_first_wait
-from opensage.core.budget import Budget, BudgetExceeded
+from opensage.core.budget import Budget, BudgetExceeded, Limits
 from opensage.core.context import CURRENT_CALL, CallContext
 from opensage.core.events import EventLog
 from opensage.core.tools import Tool, ToolOutcome, Toolset, truncate
@@ -123,6 +123,32 @@ class AgentLoop:
         self.format_errors = 0
         self._response_event: int | None = None  # parent of the tool calls of this step
         self._schemas = config.tools.schemas
+
+    async def run_child(self, config: AgentConfig, task: str, *, parent_event: int,
+                        limits: Limits | None = None) -> RunResult:
+        """Run another agent on `task` inside this agent's run: its events hang under
+        `parent_event`, its budget is a child of this one's, and its usage counts in this one's.
+        It never raises for the child's sake: a crash comes back as a result."""
+        budget = self.budget.child(limits, name=config.name)
+        child = AgentLoop(config, log=self.log, run_id=self.run_id, budget=budget,
+                          parent_event=parent_event, depth=self.depth + 1, parent=self)
+        try:
+            budget.check()  # an exhausted ancestor refuses before anything starts
+            result = await child.run(task)
+        except BudgetExceeded as exc:
+            result = child._record_failure(exc.reason, str(exc))
+        except Exception as exc:  # a crashing child never takes the run down
+            result = child._record_failure("error", f"the agent crashed: "
+                                                    f"{type(exc).__name__}: {exc}")
+        self.child_usage.add(result.usage)
+        return result
+
+    def _record_failure(self, reason: str, message: str) -> RunResult:
+        self._emit("agent_finished", {"stop_reason": reason, "message": message, "answer": None,
+                                      "usage": self.usage.to_dict(), "steps": self.steps},
+                   parent=self.conv or self.parent_event)
+        return RunResult(answer=None, run_id=self.run_id, stop_reason=reason, message=message,
+                         usage=self.total_usage(), steps=self.steps, agent=self.config.name)
 
     def add_tool(self, tool: Tool) -> None:
         """Give this agent a tool mid-run (one it wrote or found); it replaces a tool of the

@@ -13,6 +13,7 @@ import json
 from opensage.core.context import current_call
 from opensage.core.tools import Tool
 from opensage.kits import KitContext
+from opensage.memory.agent import ask
 from opensage.memory.store import Hit, MemoryStore
 
 __all__ = ["Hit", "MemoryStore", "memory_kit"]
@@ -61,4 +62,14 @@ def memory_kit(ctx: KitContext) -> list[Tool]:
         return json.dumps([{"id": h.id, "kind": h.kind, "text": h.text,
                             "tags": h.metadata.get("tags", [])} for h in hits], indent=1)
 
-    return [Tool(remember), Tool(recall)]
+    async def ask_memory(question: str) -> str:
+        """Ask the memory agent: it looks through everything remembered and this run's
+        history with precise tools, and answers citing the entries it used as [#id].
+
+        Args:
+            question: what you want to know.
+        """
+        call = current_call()
+        return await ask(store, call.loop, call.event, question)
+
+    return [Tool(remember), Tool(recall), Tool(ask_memory)]

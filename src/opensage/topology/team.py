@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opensage.core.budget import BudgetExceeded, Limits
+from opensage.core.budget import Limits
 from opensage.core.loop import AgentConfig, AgentLoop, RunResult
 from opensage.core.tools import Tool, ToolError, Toolset
 from opensage.kits import KitContext
@@ -201,19 +201,9 @@ class Team:
             settings=ModelSettings(temperature=caller.config.settings.temperature),
             max_format_errors=caller.config.max_format_errors,
             tool_timeout_s=caller.config.tool_timeout_s)
-        budget = caller.budget.child(Limits(max_steps=self.settings.default_max_steps), name=name)
-        loop = AgentLoop(config, log=caller.log, run_id=caller.run_id, budget=budget,
-                         parent_event=parent_event, depth=caller.depth + 1, parent=caller)
-        try:
-            budget.check()  # an exhausted ancestor refuses before anything starts
-            async with self.slots:
-                result = await loop.run(task)
-        except BudgetExceeded as exc:
-            result = _failed(loop, exc.reason, str(exc))
-        except Exception as exc:  # a crashing sub-agent never takes the run down
-            result = _failed(loop, "error", f"the agent crashed: {type(exc).__name__}: {exc}")
-        caller.child_usage.add(result.usage)
-        return result
+        async with self.slots:
+            return await caller.run_child(config, task, parent_event=parent_event,
+                                          limits=Limits(max_steps=self.settings.default_max_steps))
 
     def _tools(self, caller: AgentLoop, spec: AgentSpec, workdir: Path | None) -> Toolset:
         rebuilt: dict[str, Tool] = {}
@@ -324,11 +314,3 @@ def describe(result: RunResult) -> str:
     raise ToolError(f"agent {result.agent} did not finish ({result.stop_reason}: "
                     f"{result.message}).{partial}")
 
-
-def _failed(loop: AgentLoop, reason: str, message: str) -> RunResult:
-    loop.log.emit(loop.run_id, "agent_finished", {"stop_reason": reason, "message": message,
-                                                  "answer": None, "usage": loop.usage.to_dict(),
-                                                  "steps": loop.steps},
-                  parent=loop.conv or loop.parent_event, agent=loop.config.name)
-    return RunResult(answer=None, run_id=loop.run_id, stop_reason=reason, message=message,
-                     usage=loop.total_usage(), steps=loop.steps, agent=loop.config.name)

@@ -1,0 +1,60 @@
+import json
+
+import pytest
+
+from opensage import Agent
+from opensage.core.events import EventLog
+from opensage.core.tools import ToolError
+from opensage.memory import MemoryStore
+from opensage.memory.agent import instructions, read_only_sql
+
+from ..topology.conftest import call, team_model
+
+MEMORY = instructions()
+
+
+def test_ask_memory_answers_citing_entry_ids(home, tmp_path):
+    store = MemoryStore(home / "memory.db")
+    old = store.add("The staging database is db-old.internal")
+    new = store.add("The staging database moved to db2.internal", supersedes=old)
+    store.close()
+    model = team_model({
+        "ROOT": [call("ask_memory", question="Which host is the staging database on?"),
+                 lambda m: call("finish", answer=m[-1].content)],
+        MEMORY: [call("search_memory", query="staging database host"),
+                 lambda m: call("get_entry", entry_id=json.loads(m[-1].content)[0]["id"]),
+                 lambda m: call("finish", answer=(
+                     f"db2.internal [#{json.loads(m[-1].content)['id']}] "
+                     f"(it replaced [#{old}], and see [#999])"))],
+    })
+    result = Agent("root", "ROOT", model=model, kits=["memory"]).run_sync("go", workdir=tmp_path)
+    assert result.answer.startswith(f"db2.internal [#{new}]")
+    assert "(note: cited entries [999] do not exist)" in result.answer
+    starts = EventLog.open(home / "events.db").events(result.run_id, ("agent_started",))
+    assert [s.data["name"] for s in starts] == ["root", "memory"]
+    assert result.usage.requests == 2 + 3  # the memory agent's calls count in the run's
+
+
+def test_the_memory_agent_reads_the_runs_history(home, tmp_path):
+    model = team_model({
+        "ROOT": [call("write_file", path="notes.md", content="x"),
+                 call("ask_memory", question="What did this run change?"),
+                 lambda m: call("finish", answer=m[-1].content)],
+        MEMORY: [call("files_changed"), lambda m: call("finish", answer=m[-1].content)],
+    })
+    result = Agent("root", "ROOT", model=model, kits=["files", "memory"]).run_sync(
+        "go", workdir=tmp_path)
+    assert json.loads(result.answer) == {"notes.md": ["write_file(path='notes.md', "
+                                                      "content='x')"]}
+
+
+def test_memory_sql_reads_and_refuses_to_write(tmp_path):
+    store = MemoryStore(tmp_path / "memory.db")
+    store.add("one fact", kind="fact")
+    rows = json.loads(read_only_sql(store, "SELECT id, kind, text FROM entries"))
+    assert rows == [{"id": 1, "kind": "fact", "text": "one fact"}]
+    for statement in ("DELETE FROM entries", "UPDATE entries SET text = 'x'",
+                      "ATTACH DATABASE '/tmp/x.db' AS x", "DROP TABLE links"):
+        with pytest.raises(ToolError, match="SQL error"):
+            read_only_sql(store, statement)
+    assert store.get(1).text == "one fact"
