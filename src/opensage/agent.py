@@ -164,6 +164,7 @@ class _Session:
         self.agent = agent
         self.config = config
         self.workdir = workdir
+        self.run_id = run_id
         self.listener: Listener | None = None
         if on_event is not None:
             def listener(rid: str, kind: str, name: str | None, data: dict[str, Any]) -> None:
@@ -178,7 +179,7 @@ class _Session:
         self.model: Model = (resolve_model(a.model, self.config, base_url=a.base_url)
                              if a.model is None or isinstance(a.model, str) else a.model)
         kit_tools, self.kits = build_kits(a.kits, self.workdir, self.config, a.sandbox, a.models,
-                                          a.tools)
+                                          a.tools, self.run_id)
         self.connections = AsyncExitStack()  # MCP servers stay connected for the whole run
         taken = {t.name for t in [*a.tools, *kit_tools]}
         remote = await connect([*self.config.mcp_servers, *a.mcp_servers], self.connections,

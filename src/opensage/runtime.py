@@ -60,7 +60,7 @@ def run_sandbox(config: Config, backend: str | Sandbox | None = None) -> Sandbox
 def build_kits(names: list[str], workdir: Path, config: Config,
                sandbox: str | Sandbox | None = None,
                models: Mapping[str, str | Model] | None = None,
-               given: Sequence[Tool] = ()) -> tuple[list[Tool], KitContext]:
+               given: Sequence[Tool] = (), run_id: str = "") -> tuple[list[Tool], KitContext]:
     """The tools of the named kits for one run (beside the `given` ones), and the context they
     share. Kits are built in order, each seeing the names of the tools before it."""
     unknown = [n for n in names if n not in KITS]
@@ -79,7 +79,7 @@ def build_kits(names: list[str], workdir: Path, config: Config,
         return [t for n in names if n in WORKDIR_KITS for t in KITS[n](copy)]
 
     ctx = KitContext(
-        workdir=workdir, open_sandbox=lambda: run_sandbox(config, sandbox),
+        workdir=workdir, open_sandbox=lambda: run_sandbox(config, sandbox), run_id=run_id,
         sandbox_limits=config.sandbox_limits, home=config.home, resolve_model=model_for,
         kit_tools_for=workdir_kits,
         settings={"topology": config.topology,

@@ -23,6 +23,7 @@ class KitContext:
 
     workdir: Path
     open_sandbox: Callable[[], Sandbox]
+    run_id: str = ""
     sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
     home: Path = Path(".")
     resolve_model: Callable[[str], Model] | None = None

@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 
 from opensage.core.context import current_call
+from opensage.core.events import EventLog
 from opensage.core.tools import Tool
 from opensage.kits import KitContext
 from opensage.memory.agent import ask
+from opensage.memory.consolidate import consolidate
+from opensage.memory.graph import ExecutionGraph
 from opensage.memory.store import Hit, MemoryStore
 
 __all__ = ["Hit", "MemoryStore", "memory_kit"]
@@ -26,6 +29,16 @@ def memory_kit(ctx: KitContext) -> list[Tool]:
     project = f"project:{ctx.workdir}"
 
     async def close() -> None:
+        # The run is over: keep what it learned (lessons from failures and their fixes).
+        if ctx.run_id:
+            log = EventLog.open(ctx.home / "events.db")
+            done = consolidate(store, ExecutionGraph.from_log(log, ctx.run_id), ctx.run_id,
+                               project)
+            if done.written or done.already_known:
+                log.emit(ctx.run_id, "memory_consolidated", {
+                    "written": done.written, "superseded": done.superseded,
+                    "already_known": done.already_known}, parent=1)  # run_started is 1
+                log.commit()
         store.close()
 
     ctx.cleanups.append(close)

@@ -1,0 +1,45 @@
+"""End-of-run consolidation: what failed in a run and what then worked, kept as lessons.
+
+Lessons are keyed by the tool and the first line of its error: the same lesson is not written
+twice, and a lesson with a different fix for the same failure supersedes the older one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from opensage.memory.graph import ExecutionGraph
+from opensage.memory.store import MemoryStore
+
+
+@dataclass
+class Consolidation:
+    written: list[int] = field(default_factory=list)
+    superseded: list[int] = field(default_factory=list)
+    already_known: list[int] = field(default_factory=list)
+
+
+def consolidate(store: MemoryStore, graph: ExecutionGraph, run_id: str,
+                scope: str) -> Consolidation:
+    done = Consolidation()
+    for error, fix in graph.errors():
+        cause = next((n for d, k, n in graph.neighbours(error.id) if k == "caused" and
+                      n.kind == "tool_call"), None)
+        if fix is None or cause is None:
+            continue  # a model error, or nothing fixed it: no lesson to draw (yet)
+        first_line = (error.data.get("text") or error.label).strip().splitlines()[0][:200]
+        key = f"{cause.data.get('name')}: {first_line}"
+        text = f"{cause.label} failed: {first_line}. What worked instead: {fix.label}."
+        current = [h for h in store.search(key, k=20, kind="lesson", scopes=[scope])
+                   if h.metadata.get("key") == key]
+        if current and current[0].text == text:
+            done.already_known.append(current[0].id)
+            continue
+        entry = store.add(text, kind="lesson", scope=scope, source_run=run_id,
+                          source_event=int(error.id[1:]), context=error.data.get("text", ""),
+                          metadata={"key": key, "tool": cause.data.get("name")},
+                          supersedes=current[0].id if current else None)
+        done.written.append(entry)
+        if current:
+            done.superseded.append(current[0].id)
+    return done
