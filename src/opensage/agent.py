@@ -25,6 +25,7 @@ from opensage.core.events import EventLog, Listener
 from opensage.core.loop import AgentConfig, AgentLoop, RunResult
 from opensage.core.tools import Tool, Toolset
 from opensage.mcp import McpServer, connect
+from opensage.memory.compaction import Compactor
 from opensage.models.base import ConfigError, Model, ModelSettings, Usage
 from opensage.runtime import build_kits, new_run_id, resolve_model
 from opensage.sandbox import Sandbox
@@ -53,6 +54,7 @@ class Agent:
         require_finish: bool = False,
         max_format_errors: int = 3,
         tool_timeout_s: float | None = 600.0,
+        compact_at_tokens: int | None = None,
         base_url: str | None = None,
         home: str | Path | None = None,
     ):
@@ -70,6 +72,8 @@ class Agent:
         self.require_finish = require_finish
         self.max_format_errors = max_format_errors
         self.tool_timeout_s = tool_timeout_s
+        # Fold older steps into a summary once the context passes this many tokens.
+        self.compact_at_tokens = compact_at_tokens
         self.base_url = base_url
         self.home = Path(home).expanduser() if home else None
 
@@ -138,6 +142,7 @@ class Agent:
         return cls(a["name"], model=a["model"], kits=a["kits"], sandbox=a.get("sandbox"),
                    settings=ModelSettings(**a["settings"]), require_finish=a["require_finish"],
                    max_format_errors=a["max_format_errors"], tool_timeout_s=a["tool_timeout_s"],
+                   compact_at_tokens=a.get("compact_at_tokens"),
                    home=home)
 
     # --- helpers ------------------------------------------------------------------------------
@@ -146,13 +151,16 @@ class Agent:
         return AgentConfig(name=self.name, model=model, instructions=self.instructions,
                            tools=toolset, settings=self.settings,
                            max_format_errors=self.max_format_errors,
-                           tool_timeout_s=self.tool_timeout_s, require_finish=self.require_finish)
+                           tool_timeout_s=self.tool_timeout_s, require_finish=self.require_finish,
+                           compactor=Compactor(self.compact_at_tokens)
+                           if self.compact_at_tokens else None)
 
     def _describe(self, model: Model, toolset: Toolset) -> dict[str, Any]:
         sandbox = self.sandbox if isinstance(self.sandbox, str | None) else self.sandbox.name
         return {"name": self.name, "model": model.name, "kits": self.kits, "sandbox": sandbox,
                 "tools": toolset.names, "settings": asdict(self.settings),
                 "require_finish": self.require_finish,
+                "compact_at_tokens": self.compact_at_tokens,
                 "max_format_errors": self.max_format_errors, "tool_timeout_s": self.tool_timeout_s}
 
 

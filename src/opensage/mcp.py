@@ -66,6 +66,8 @@ async def connect(servers: list[McpServer], stack: AsyncExitStack,
                   taken: set[str]) -> list[Tool]:
     """Open each server (closed with `stack`) and return its tools. A name already `taken` by
     another tool is prefixed with the server's name."""
+    if not servers:
+        return []  # the SDK is large (tens of MB): only load it for runs that use it
     try:
         from mcp import Client, StdioServerParameters
     except ImportError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -52,6 +52,8 @@ class AgentConfig:
     # When False, a reply with text and no tool call is the final answer; when True the model is
     # told to call finish, and the reply counts as a malformed turn.
     require_finish: bool = False
+    # Called before each model request; may fold older steps into a summary (see `fold`).
+    compactor: Callable[[AgentLoop], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         if "finish" not in self.tools:
@@ -115,7 +117,16 @@ class AgentLoop:
         self.run_id = run_id
         self.budget = budget
         self.parent_event = parent_event
+        # The conversation as the model sees it (its view): the stored conversation, except
+        # where older steps were folded into a summary. Each message's position in the stored
+        # conversation and the event that produced it are kept alongside.
         self.messages: list[Message] = []
+        self.view_seqs: list[int] = []
+        self.view_events: list[int | None] = []
+        self.stored = 0  # messages stored in this conversation (the next one's position)
+        self.view_chars = 0  # a running size of the view, for the token estimate
+        self.last_input_tokens = 0
+        self.compaction: int | None = None  # the context_compacted event shaping the view
         self.usage = Usage()  # this agent's own model calls
         self.child_usage = Usage()  # the agents it started, theirs included
         self.steps = 0
@@ -171,7 +182,7 @@ class AgentLoop:
     async def resume(self, conv: int) -> RunResult:
         """Continue a conversation recorded in the log, e.g. after the process was killed."""
         self.conv = conv
-        self.messages = self.log.conversation(self.run_id, conv)
+        self._rebuild_view()
         # A request's parent is its conversation; a response's parent is its request.
         requests = {e.id for e in self.log.events(self.run_id, ("model_request",))
                     if e.parent == conv}
@@ -232,8 +243,11 @@ class AgentLoop:
             raise
 
     async def _ask_model(self) -> ModelResponse:
+        if self.config.compactor is not None:
+            await self.config.compactor(self)
         request = self._emit("model_request", {"step": self.steps + 1, "conv": self.conv,
-                                               "upto": len(self.messages)}, parent=self.conv)
+                                               "upto": self.stored,
+                                               "view": self.compaction}, parent=self.conv)
         request_model = self.config.model.request(self.messages, self._schemas,
                                                   self.config.settings)
         try:
@@ -250,6 +264,7 @@ class AgentLoop:
         self.steps += 1
         usage = response.usage
         self.usage.add(usage)
+        self.last_input_tokens = usage.input_tokens
         event = self._emit("model_response", {"step": self.steps, "usage": usage.to_dict(),
                                               "finish_reason": response.finish_reason,
                                               "model": response.model}, parent=request)
@@ -342,8 +357,70 @@ class AgentLoop:
         return self.log.emit(self.run_id, kind, data, parent=parent, agent=self.config.name)
 
     def _append(self, message: Message, event: int | None) -> None:
-        self.log.add_message(self.run_id, self.conv, len(self.messages), message, event)
+        self.log.add_message(self.run_id, self.conv, self.stored, message, event)
         self.messages.append(message)
+        self.view_seqs.append(self.stored)
+        self.view_events.append(event)
+        self.view_chars += _size(message)
+        self.stored += 1
+
+    # --- compaction ---------------------------------------------------------------------------
+
+    @property
+    def prefix(self) -> int:
+        """How many leading messages (instructions, task) are never folded."""
+        return 1 + (bool(self.messages) and self.messages[0].role == "system")
+
+    def context_tokens(self) -> int:
+        """The view's size in tokens: what the model last reported, or about 4 characters a
+        token for what was added since."""
+        return max(self.last_input_tokens, self.view_chars // 4)
+
+    def fold(self, cut: int, summary: str, data: dict[str, Any] | None = None) -> None:
+        """Replace the view's messages from the prefix up to `cut` (exclusive) by `summary`.
+        The stored conversation keeps them all; the fold is an event, and the summary a new
+        stored message, so the view can be rebuilt (on resume) and traced."""
+        start = self.prefix
+        covered = [e for e in self.view_events[start:cut] if e is not None]
+        summary_seq = self.stored
+        keep = slice(cut, None)
+        view_seqs = [*self.view_seqs[:start], summary_seq, *self.view_seqs[keep]]
+        # The view's positions are recorded whole: after a fold they are not in order (the
+        # summary is stored last but read first), and resuming must rebuild exactly this view.
+        event = self._emit("context_compacted", {
+            "summary_seq": summary_seq, "view_seqs": view_seqs, "events": covered,
+            **(data or {})}, parent=self.conv)
+        span = f", events {min(covered)}-{max(covered)} of this run" if covered else ""
+        note = Message("user", f"[Summary of earlier steps{span}; the full record is in the "
+                               f"run's log]\n{summary}")
+        self.log.add_message(self.run_id, self.conv, summary_seq, note, event)
+        self.messages = [*self.messages[:start], note, *self.messages[keep]]
+        self.view_seqs = view_seqs
+        self.view_events = [*self.view_events[:start], event, *self.view_events[keep]]
+        self.view_chars = sum(_size(m) for m in self.messages)
+        self.last_input_tokens = 0  # the next reply reports the folded size
+        self.stored += 1
+        self.compaction = event
+
+    def _rebuild_view(self) -> None:
+        """The view of a resumed conversation: the stored one, with its latest fold applied."""
+        stored = self.log.conversation(self.run_id, self.conv)
+        folds = [e for e in self.log.events(self.run_id, ("context_compacted",))
+                 if e.parent == self.conv]
+        seqs = list(range(len(stored)))
+        if folds:  # the view at the latest fold, then whatever was stored after it
+            d = folds[-1].data
+            seqs = [*d["view_seqs"], *range(d["summary_seq"] + 1, len(stored))]
+            self.compaction = folds[-1].id
+        self.messages = [stored[i] for i in seqs]
+        self.view_seqs = seqs
+        self.view_events = [None] * len(seqs)
+        self.view_chars = sum(_size(m) for m in self.messages)
+        self.stored = len(stored)
+
+
+def _size(message: Message) -> int:
+    return len(message.content) + sum(len(c.arguments) + len(c.name) for c in message.tool_calls)
 
 
 async def _single(call: Awaitable[ToolOutcome]) -> list[ToolOutcome]:
