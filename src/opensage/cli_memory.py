@@ -11,15 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from opensage.config import load_config
-from opensage.memory.store import MemoryStore
+from opensage.memory.store import BaseMemoryStore, MemoryStore
 
 app = typer.Typer(help="The long-term memory.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 
 
-def _store() -> MemoryStore:
-    return MemoryStore(load_config().home / "memory.db")
+def _store() -> BaseMemoryStore:
+    return MemoryStore.open(load_config().memory_location)
 
 
 @app.command()

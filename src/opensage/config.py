@@ -28,6 +28,9 @@ environment variables, then command-line flags (each overriding the one before).
     [mcp.servers.search]               # ...or a streamable-HTTP URL
     url = "http://127.0.0.1:8000/mcp"
 
+    [memory]
+    url = "postgresql://user@db/opensage"  # default: $OPENSAGE_HOME/memory.db (SQLite)
+
     [sandbox]                          # where commands run on the model's behalf
     backend = "bwrap"                  # bwrap | container | local | auto (the default)
     image = "opensage-sandbox:latest"  # for the container backend
@@ -82,11 +85,16 @@ class Config:
     sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
     topology: dict[str, Any] = field(default_factory=dict)  # [topology]: TopologySettings
     mcp_servers: list[McpServer] = field(default_factory=list)  # [mcp.servers.NAME]
+    memory_url: str | None = None  # [memory] url: a postgresql:// URL; default: a SQLite file
     sources: list[Path] = field(default_factory=list)  # the files that were read
 
     @property
     def events_path(self) -> Path:
         return self.home / "events.db"
+
+    @property
+    def memory_location(self) -> str | Path:
+        return self.memory_url or self.home / "memory.db"
 
     def default_model_spec(self) -> str:
         """No model asked for: the configured one, else a hosted one whose key is set, else the
@@ -130,6 +138,8 @@ def _apply_file(config: Config, path: Path) -> None:
         _apply_sandbox(config, data["sandbox"], str(path))
     if "topology" in data:
         config.topology.update(data["topology"])
+    if (data.get("memory") or {}).get("url"):
+        config.memory_url = str(data["memory"]["url"])
     for name, table in ((data.get("mcp") or {}).get("servers") or {}).items():
         config.mcp_servers.append(McpServer.from_table(name, table))
     for model, price in (data.get("prices") or {}).items():

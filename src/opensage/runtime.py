@@ -85,6 +85,7 @@ def build_kits(names: list[str], workdir: Path, config: Config,
         settings={"topology": config.topology,
                   "model_names": [*named, *config.profiles],
                   "tool_names": [t.name for t in given],
+                  "memory": config.memory_location,
                   # With synthesis, tools appear during the run: their names cannot be listed.
                   "dynamic_tools": "synthesis" in names})
     tools: list[Tool] = []

@@ -58,3 +58,25 @@ def test_memory_sql_reads_and_refuses_to_write(tmp_path):
         with pytest.raises(ToolError, match="SQL error"):
             read_only_sql(store, statement)
     assert store.get(1).text == "one fact"
+
+
+def test_memory_sql_is_read_only_on_postgres_too(pg_store):
+    store = pg_store
+    store.add("one fact", kind="fact")
+    rows = json.loads(read_only_sql(store, "SELECT id, kind, text FROM entries"))
+    assert rows == [{"id": 1, "kind": "fact", "text": "one fact"}]
+    with pytest.raises(ToolError, match="SQL error: .*read-only transaction"):
+        read_only_sql(store, "DELETE FROM entries")
+    assert store.get(1).text == "one fact"
+
+
+def test_the_memory_kit_uses_postgres_when_configured(pg_store, home, tmp_path):
+    store = pg_store
+    (tmp_path / "opensage.toml").write_text(f'[memory]\nurl = "{store.url}"\n')
+    model = team_model({"ROOT": [call("remember", content="PostgreSQL holds this fact"),
+                                 call("recall", query="which database holds the fact"),
+                                 lambda m: call("finish", answer=m[-1].content)]})
+    result = Agent("root", "ROOT", model=model, kits=["memory"]).run_sync("go",
+                                                                         workdir=tmp_path)
+    assert json.loads(result.answer)[0]["text"] == "PostgreSQL holds this fact"
+    assert store.stats()["entries"] == 1

@@ -1,11 +1,8 @@
-import pytest
+"""Store semantics, run on both backends (SQLite, and a real PostgreSQL server)."""
+
+import multiprocessing
 
 from opensage.memory import MemoryStore
-
-
-@pytest.fixture
-def store(tmp_path):
-    return MemoryStore(tmp_path / "memory.db")
 
 
 def test_search_finds_by_content_words_and_word_forms(store):
@@ -56,10 +53,28 @@ def test_bulk_insert_and_access_counts(store):
     assert store.stats()["entries"] == 30
 
 
-def test_postgres_is_not_silently_accepted(tmp_path):
-    with pytest.raises(NotImplementedError, match="PostgreSQL memory store is not built yet"):
-        MemoryStore.open("postgresql://localhost/memory")
+def test_open_picks_the_backend_from_the_location(tmp_path):
     assert isinstance(MemoryStore.open(tmp_path / "m.db"), MemoryStore)
+
+
+def _write(location, worker, count):
+    store = MemoryStore.open(location)
+    for i in range(count):
+        store.add(f"worker {worker} note {i}")
+    store.close()
+
+
+def test_concurrent_writers_from_several_processes_lose_nothing(store):
+    location = getattr(store, "url", None) or str(store.path)
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_write, args=(location, w, 40)) for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    assert store.stats()["entries"] == 160
+    assert len(store.search("worker 3 note", k=200)) == 160
 
 
 def test_context_is_searched_but_counts_less_than_text(store):
@@ -70,12 +85,12 @@ def test_context_is_searched_but_counts_less_than_text(store):
     assert [h.id for h in store.search("where is the deploy key?")] == [in_text, in_context]
 
 
-def test_words_in_a_large_share_of_entries_are_not_scored(store):
+def test_words_in_a_large_share_of_entries_are_not_scored(store, make_store):
     store.add_many([{"text": f"alpha report number {i}"} for i in range(1500)])
     target = store.add("alpha gamma incident summary")
     assert store._common(["alpha", "gamma"]) == {"alpha"}  # in 1501 of 1501 entries
     assert store.search("alpha gamma", k=1)[0].id == target
     assert len(store.search("alpha", k=5)) == 5  # a query of common words alone still runs
-    small = MemoryStore(store.path.with_name("small.db"))
+    small = make_store()
     small.add_many([{"text": "alpha"}] * 20)
     assert small._common(["alpha"]) == set()  # small stores never drop words

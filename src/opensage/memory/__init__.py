@@ -17,15 +17,15 @@ from opensage.kits import KitContext
 from opensage.memory.agent import ask
 from opensage.memory.consolidate import consolidate
 from opensage.memory.graph import ExecutionGraph
-from opensage.memory.store import Hit, MemoryStore
+from opensage.memory.store import BaseMemoryStore, Hit, MemoryStore
 
-__all__ = ["Hit", "MemoryStore", "memory_kit"]
+__all__ = ["BaseMemoryStore", "Hit", "MemoryStore", "memory_kit"]
 
 KINDS = ("fact", "lesson", "procedure", "snippet", "file_summary", "finding")
 
 
 def memory_kit(ctx: KitContext) -> list[Tool]:
-    store = MemoryStore(ctx.home / "memory.db")
+    store = MemoryStore.open(ctx.settings.get("memory") or ctx.home / "memory.db")
     project = f"project:{ctx.workdir}"
 
     async def close() -> None:

@@ -12,7 +12,8 @@ from typing import Any
 from opensage.core.loop import AgentConfig, AgentLoop
 from opensage.core.tools import Tool, ToolError, Toolset
 from opensage.memory.graph import ExecutionGraph
-from opensage.memory.store import MemoryStore
+from opensage.memory.postgres import PostgresMemoryStore
+from opensage.memory.store import BaseMemoryStore, MemoryStore
 
 MAX_ROWS = 50
 CITATION = re.compile(r"\[#(\d+)\]")
@@ -22,7 +23,7 @@ def instructions() -> str:
     return (resources.files("opensage") / "prompts" / "memory_agent.md").read_text()
 
 
-def memory_agent_tools(store: MemoryStore, caller: AgentLoop) -> list[Tool]:
+def memory_agent_tools(store: BaseMemoryStore, caller: AgentLoop) -> list[Tool]:
     # Async, so they run on the loop's thread: the store's and the event log's SQLite
     # connections belong to it (and the log's unflushed rows are only visible there).
 
@@ -97,7 +98,7 @@ def memory_agent_tools(store: MemoryStore, caller: AgentLoop) -> list[Tool]:
                               files_changed, errors_and_fixes)]
 
 
-async def ask(store: MemoryStore, caller: AgentLoop, parent_event: int, question: str) -> str:
+async def ask(store: BaseMemoryStore, caller: AgentLoop, parent_event: int, question: str) -> str:
     """Run the memory agent on `question` as a child of `caller`; its answer, checked for
     citations of entries that exist."""
     config = AgentConfig(name="memory", model=caller.config.model, instructions=instructions(),
@@ -114,8 +115,11 @@ async def ask(store: MemoryStore, caller: AgentLoop, parent_event: int, question
     return answer
 
 
-def read_only_sql(store: MemoryStore, query: str) -> str:
+def read_only_sql(store: BaseMemoryStore, query: str) -> str:
     """Run one SELECT on a read-only connection that refuses anything but reading."""
+    if isinstance(store, PostgresMemoryStore):
+        return _read_only_postgres(store.url, query)
+    assert isinstance(store, MemoryStore)
     db = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
     allowed = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
 
@@ -131,4 +135,17 @@ def read_only_sql(store: MemoryStore, query: str) -> str:
         raise ToolError(f"SQL error: {exc}") from None
     finally:
         db.close()
+    return json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1)
+
+
+def _read_only_postgres(url: str, query: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url, options="-c default_transaction_read_only=on") as db:
+        try:
+            cursor = db.execute(query)
+            names = [d.name for d in cursor.description or ()]
+            rows = cursor.fetchmany(MAX_ROWS)
+        except psycopg.Error as exc:
+            raise ToolError(f"SQL error: {exc}") from None
     return json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from opensage.memory.graph import ExecutionGraph
-from opensage.memory.store import MemoryStore
+from opensage.memory.store import BaseMemoryStore
 
 
 @dataclass
@@ -19,7 +19,7 @@ class Consolidation:
     already_known: list[int] = field(default_factory=list)
 
 
-def consolidate(store: MemoryStore, graph: ExecutionGraph, run_id: str,
+def consolidate(store: BaseMemoryStore, graph: ExecutionGraph, run_id: str,
                 scope: str) -> Consolidation:
     done = Consolidation()
     for error, fix in graph.errors():

@@ -82,20 +82,121 @@ class Hit:
     superseded_by: int | None = None
 
 
-class MemoryStore:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._db = open_db(self.path, SCHEMA)
+class BaseMemoryStore:
+    """What every backend shares: the search algorithm. A backend stores entries and links,
+    ranks entries for a set of words (`_keyword`), and counts matches of one word (`_count`)."""
+
+    def __init__(self) -> None:
         self._df: dict[str, int] = {}  # bounded document counts of query words
         self._df_size = 0  # the store's size when they were counted
 
-    @classmethod
-    def open(cls, location: str | Path) -> MemoryStore:
-        """A store at a path, or (later) a server URL."""
+    def search(self, query: str, k: int = 10, *, kind: str | None = None,
+               scopes: list[str] | None = None, include_superseded: bool = False) -> list[Hit]:
+        """The k entries that best match `query`: keyword ranking over the query's content
+        words, fused (reciprocal rank) with the linked neighbours of the best keyword hits."""
+        words = [w for w in _words(query) if w not in STOP_WORDS] or _words(query)
+        if not words:
+            return []
+        common = self._common(words)
+        use = [w for w in words if w not in common] or words
+        ranked = self._keyword(use, max(k * 4, 50), kind, scopes, include_superseded,
+                               plain=all(w in STOP_WORDS for w in use))
+        fused: dict[int, float] = {}
+        by_id: dict[int, Hit] = {}
+        for rank, hit in enumerate(ranked):
+            by_id[hit.id] = hit
+            fused[hit.id] = fused.get(hit.id, 0.0) + 1 / (RRF_K + rank)
+        # Entries linked to strong hits are likely relevant too (a fact and its correction, a
+        # lesson and the procedure it came from): they get a smaller share of their rank.
+        for rank, hit in enumerate(ranked[:k]):
+            for _type, other in self.neighbours(hit.id):
+                if other.superseded_by is None or include_superseded:
+                    by_id.setdefault(other.id, other)
+                    fused[other.id] = fused.get(other.id, 0.0) + 0.5 / (RRF_K + rank)
+        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        hits = [by_id[i] for i in best]
+        for h in hits:
+            h.score = round(fused[h.id], 6)
+        if hits:
+            self._accessed([h.id for h in hits])
+        return hits
+
+    def _common(self, words: list[str]) -> set[str]:
+        """Words found in too large a share of entries to be worth scoring (see COMMON_SHARE)."""
+        size = self._size()
+        if size > self._df_size * 1.1:  # counted on a store 10% smaller or more: count again
+            self._df.clear()
+            self._df_size = size
+        limit = max(COMMON_MIN, int(size * COMMON_SHARE))
+        if size <= limit:
+            return set()
+        for w in words:
+            if w not in self._df:
+                self._df[w] = self._count(w, limit + 1)
+        return {w for w in words if self._df[w] > limit}
+
+    # --- what a backend provides --------------------------------------------------------------
+
+    def add(self, text: str, kind: str = "fact", metadata: dict[str, Any] | None = None, *,
+            scope: str = "global", context: str = "", source_run: str | None = None,
+            source_event: int | None = None, supersedes: int | None = None) -> int:
+        """Store an entry; with `supersedes`, the older entry stays but is marked outdated.
+        `context` (the conversation around a remark, the file a snippet is from) is searched
+        too, with less weight than the text."""
+        raise NotImplementedError
+
+    def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
+        """Bulk insert: each dict has text, and optionally kind, context, metadata, scope."""
+        raise NotImplementedError
+
+    def link(self, src: int, dst: int, type: str = "related") -> None:
+        raise NotImplementedError
+
+    def get(self, entry_id: int) -> Hit | None:
+        raise NotImplementedError
+
+    def neighbours(self, entry_id: int) -> list[tuple[str, Hit]]:
+        """Linked entries, with the link's type (either direction)."""
+        raise NotImplementedError
+
+    def stats(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
+                 include_superseded: bool, plain: bool = False) -> list[Hit]:
+        """Entries matching any of `words`, best first; `plain`: the words are all stop words
+        (a backend that drops stop words must still match them)."""
+        raise NotImplementedError
+
+    def _count(self, word: str, limit: int) -> int:
+        raise NotImplementedError
+
+    def _size(self) -> int:
+        raise NotImplementedError
+
+    def _accessed(self, ids: list[int]) -> None:
+        raise NotImplementedError
+
+
+class MemoryStore(BaseMemoryStore):
+    """The embedded store: one SQLite file, FTS5 (BM25, Porter stemming) for keywords."""
+
+    def __init__(self, path: str | Path):
+        super().__init__()
+        self.path = Path(path)
+        self._db = open_db(self.path, SCHEMA)
+
+    @staticmethod
+    def open(location: str | Path) -> BaseMemoryStore:
+        """A store: a SQLite file at a path, or PostgreSQL at a postgresql:// URL."""
         if str(location).startswith(("postgresql://", "postgres://")):
-            raise NotImplementedError("the PostgreSQL memory store is not built yet; use a "
-                                      "SQLite path")
-        return cls(location)
+            from opensage.memory.postgres import PostgresMemoryStore
+
+            return PostgresMemoryStore(str(location))
+        return MemoryStore(location)
 
     def close(self) -> None:
         self._db.close()
@@ -155,16 +256,9 @@ class MemoryStore:
         found = [(t, self.get(other)) for t, other in rows]
         return [(t, h) for t, h in found if h is not None]
 
-    def search(self, query: str, k: int = 10, *, kind: str | None = None,
-               scopes: list[str] | None = None, include_superseded: bool = False) -> list[Hit]:
-        """The k entries that best match `query`: BM25 over the query's content words, fused
-        (reciprocal rank) with the linked neighbours of the best keyword hits."""
-        words = [w for w in _words(query) if w not in STOP_WORDS] or _words(query)
-        if not words:
-            return []
-        common = self._common(words)
-        match = " OR ".join(f'"{w}"' for w in words if w not in common or len(common) == len(
-            words))
+    def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
+                 include_superseded: bool, plain: bool = False) -> list[Hit]:
+        match = " OR ".join(f'"{w}"' for w in words)
         filters, params = [], []
         if kind:
             filters.append("e.kind = ?")
@@ -174,53 +268,27 @@ class MemoryStore:
             params.extend(scopes)
         if not include_superseded:
             filters.append("e.superseded_by IS NULL")
-        # Rank inside FTS5 first (its own top-N), then join only those rows; a plain join would
-        # score and sort every match against the entries table.
-        want = max(k * 4, 50)
+        # Rank inside FTS5 first (its own top-N), then join only those rows.
         rows = self._db.execute(
             f"SELECT {_QUALIFIED}, hits.score FROM (SELECT rowid, bm25(entries_fts, 1.0, "
             f"{CONTEXT_WEIGHT}) AS score FROM entries_fts WHERE entries_fts MATCH ? ORDER BY "
             f"score LIMIT ?) AS hits JOIN entries e ON e.id = hits.rowid "
             f"{'WHERE ' + ' AND '.join(filters) if filters else ''} ORDER BY hits.score",
             (match, want * (4 if filters else 1), *params)).fetchall()[:want]
-        fused: dict[int, float] = {}
-        by_id: dict[int, Hit] = {}
-        for rank, row in enumerate(rows):
-            hit = _hit(row[:-1], -row[-1])
-            by_id[hit.id] = hit
-            fused[hit.id] = fused.get(hit.id, 0.0) + 1 / (RRF_K + rank)
-        # Entries linked to strong hits are likely relevant too (a fact and its correction, a
-        # lesson and the procedure it came from): they get a smaller share of their rank.
-        for rank, row in enumerate(rows[:k]):
-            for _type, other in self.neighbours(row[0]):
-                if other.superseded_by is None or include_superseded:
-                    by_id.setdefault(other.id, other)
-                    fused[other.id] = fused.get(other.id, 0.0) + 0.5 / (RRF_K + rank)
-        best = sorted(fused, key=lambda i: -fused[i])[:k]
-        hits = [by_id[i] for i in best]
-        for h in hits:
-            h.score = round(fused[h.id], 6)
-        if hits:
-            with self._db:
-                self._db.execute(f"UPDATE entries SET accessed = accessed + 1 WHERE id IN "
-                                 f"({', '.join('?' * len(hits))})", [h.id for h in hits])
-        return hits
+        return [_hit(r[:-1], -r[-1]) for r in rows]
 
-    def _common(self, words: list[str]) -> set[str]:
-        """Words found in too large a share of entries to be worth scoring (see COMMON_SHARE)."""
-        size = int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0])
-        if size > self._df_size * 1.1:  # counted on a store 10% smaller or more: count again
-            self._df.clear()
-            self._df_size = size
-        limit = max(COMMON_MIN, int(size * COMMON_SHARE))
-        if size <= limit:
-            return set()
-        for w in words:
-            if w not in self._df:
-                self._df[w] = self._db.execute(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? "
-                    "LIMIT ?)", (f'"{w}"', limit + 1)).fetchone()[0]
-        return {w for w in words if self._df[w] > limit}
+    def _count(self, word: str, limit: int) -> int:
+        return int(self._db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?)",
+            (f'"{word}"', limit)).fetchone()[0])
+
+    def _size(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0])
+
+    def _accessed(self, ids: list[int]) -> None:
+        with self._db:
+            self._db.execute(f"UPDATE entries SET accessed = accessed + 1 WHERE id IN "
+                             f"({', '.join('?' * len(ids))})", ids)
 
     def stats(self) -> dict[str, Any]:
         rows = self._db.execute("SELECT kind, COUNT(*) FROM entries WHERE superseded_by IS NULL "

@@ -1,0 +1,178 @@
+"""The memory store on PostgreSQL, for several agents and processes at scale.
+
+The same API and search as the SQLite store: keywords through a weighted `tsvector` (the text
+weighted A, its context D; English stemming and stop words) with a GIN index, ranked by
+`ts_rank`; links, scopes and superseding as in SQLite. Needs the `postgres` extra (psycopg).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from opensage.memory.store import CONTEXT_WEIGHT, BaseMemoryStore, Hit
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id            BIGSERIAL PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    context       TEXT NOT NULL DEFAULT '',
+    metadata      JSONB NOT NULL DEFAULT '{}',
+    scope         TEXT NOT NULL DEFAULT 'global',
+    created       DOUBLE PRECISION NOT NULL,
+    superseded_by BIGINT,
+    source_run    TEXT,
+    source_event  BIGINT,
+    accessed      BIGINT NOT NULL DEFAULT 0,
+    search        TSVECTOR GENERATED ALWAYS AS (
+        setweight(to_tsvector('english', text), 'A') ||
+        setweight(to_tsvector('english', context), 'D')) STORED,
+    -- For queries of stop words alone, which the English configuration would drop.
+    plain         TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED
+);
+CREATE INDEX IF NOT EXISTS entries_search ON entries USING GIN (search);
+CREATE INDEX IF NOT EXISTS entries_scope ON entries (scope, kind);
+CREATE TABLE IF NOT EXISTS links (
+    src  BIGINT NOT NULL,
+    dst  BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    PRIMARY KEY (src, dst, type)
+);
+CREATE INDEX IF NOT EXISTS links_dst ON links (dst);
+"""
+COLUMNS = "id, text, kind, scope, metadata, superseded_by"
+# ts_rank's weights are for D, C, B, A: the context counts CONTEXT_WEIGHT of the text.
+WEIGHTS = f"'{{{CONTEXT_WEIGHT}, 0, 0, 1}}'"
+LEXEME = re.compile(r"[a-z0-9_]+")
+
+
+class PostgresMemoryStore(BaseMemoryStore):
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError:
+            raise RuntimeError("the PostgreSQL memory store needs psycopg: pip install "
+                               "'opensage[postgres]'") from None
+        super().__init__()
+        self.url = url
+        self._db = psycopg.connect(url, autocommit=True)
+        with self._db.transaction():
+            # One creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide.
+            self._db.execute("SELECT pg_advisory_xact_lock(7216300)")
+            self._db.execute(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def add(self, text: str, kind: str = "fact", metadata: dict[str, Any] | None = None, *,
+            scope: str = "global", context: str = "", source_run: str | None = None,
+            source_event: int | None = None, supersedes: int | None = None) -> int:
+        with self._db.transaction():
+            row = self._db.execute(
+                "INSERT INTO entries (kind, text, context, metadata, scope, created, source_run, "
+                "source_event) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (kind, text, context, json.dumps(metadata or {}), scope, time.time(), source_run,
+                 source_event)).fetchone()
+            new = int(row[0]) if row else 0
+            if supersedes is not None:
+                self._db.execute("UPDATE entries SET superseded_by = %s WHERE id = %s",
+                                 (new, supersedes))
+                self._db.execute("INSERT INTO links VALUES (%s, %s, 'supersedes') ON CONFLICT "
+                                 "DO NOTHING", (new, supersedes))
+        return new
+
+    def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
+        now = time.time()
+        ids = []
+        with self._db.transaction():
+            for e in entries:
+                row = self._db.execute(
+                    "INSERT INTO entries (kind, text, context, metadata, scope, created) VALUES "
+                    "(%s, %s, %s, %s, %s, %s) RETURNING id",
+                    (e.get("kind", "fact"), e["text"], e.get("context", ""),
+                     json.dumps(e.get("metadata", {})), e.get("scope", scope), now)).fetchone()
+                ids.append(int(row[0]) if row else 0)
+        return ids
+
+    def link(self, src: int, dst: int, type: str = "related") -> None:
+        self._db.execute("INSERT INTO links VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                         (src, dst, type))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def get(self, entry_id: int) -> Hit | None:
+        row = self._db.execute(f"SELECT {COLUMNS} FROM entries WHERE id = %s",
+                               (entry_id,)).fetchone()
+        return _hit(row, 0.0) if row else None
+
+    def neighbours(self, entry_id: int) -> list[tuple[str, Hit]]:
+        rows = self._db.execute(
+            "SELECT type, dst FROM links WHERE src = %s UNION SELECT type, src FROM links "
+            "WHERE dst = %s", (entry_id, entry_id)).fetchall()
+        found = [(t, self.get(other)) for t, other in rows]
+        return [(t, h) for t, h in found if h is not None]
+
+    def stats(self) -> dict[str, Any]:
+        by_kind: dict[str, int] = dict(self._db.execute("SELECT kind, COUNT(*) FROM entries WHERE "
+                                        "superseded_by IS NULL GROUP BY kind").fetchall())
+        total, superseded = self._db.execute(
+            "SELECT COUNT(*), COUNT(superseded_by) FROM entries").fetchone() or (0, 0)
+        links = (self._db.execute("SELECT COUNT(*) FROM links").fetchone() or (0,))[0]
+        return {"entries": total, "current": total - superseded, "superseded": superseded,
+                "links": links, "by_kind": by_kind, "url": _without_password(self.url)}
+
+    # --- the search primitives ----------------------------------------------------------------
+
+    def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
+                 include_superseded: bool, plain: bool = False) -> list[Hit]:
+        lexemes = LEXEME.findall(" ".join(words))
+        if not lexemes:
+            return []
+        column, config = ("plain", "simple") if plain else ("search", "english")
+        filters: list[str] = [f"{column} @@ q"]
+        params: list[Any] = []
+        if kind:
+            filters.append("kind = %s")
+            params.append(kind)
+        if scopes:
+            filters.append("scope = ANY(%s)")
+            params.append(scopes)
+        if not include_superseded:
+            filters.append("superseded_by IS NULL")
+        rows = self._db.execute(
+            f"SELECT {COLUMNS}, ts_rank({WEIGHTS}, {column}, q) AS score FROM entries, "
+            f"to_tsquery('{config}', %s) AS q WHERE {' AND '.join(filters)} "
+            f"ORDER BY score DESC LIMIT %s",
+            (" | ".join(lexemes), *params, want)).fetchall()
+        return [_hit(r[:-1], float(r[-1])) for r in rows]
+
+    def _count(self, word: str, limit: int) -> int:
+        lexemes = LEXEME.findall(word)
+        if not lexemes:
+            return 0
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE search @@ to_tsquery('english', "
+            "%s) LIMIT %s) AS t", (" & ".join(lexemes), limit)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _size(self) -> int:
+        row = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()
+        return int(row[0]) if row else 0
+
+    def _accessed(self, ids: list[int]) -> None:
+        self._db.execute("UPDATE entries SET accessed = accessed + 1 WHERE id = ANY(%s)", (ids,))
+
+
+def _hit(row: Any, score: float) -> Hit:
+    metadata = row[4] if isinstance(row[4], dict) else json.loads(row[4])
+    return Hit(id=int(row[0]), text=row[1], kind=row[2], scope=row[3], metadata=metadata,
+               superseded_by=row[5], score=score)
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
