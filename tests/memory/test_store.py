@@ -94,3 +94,9 @@ def test_words_in_a_large_share_of_entries_are_not_scored(store, make_store):
     small = make_store()
     small.add_many([{"text": "alpha"}] * 20)
     assert small._common(["alpha"]) == set()  # small stores never drop words
+
+
+def test_among_equal_matches_the_newer_entry_comes_first(store):
+    older = store.add("The release branch is named release-2025")
+    newer = store.add("The release branch is named release-2026")
+    assert [h.id for h in store.search("what is the release branch named?")] == [newer, older]

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS links (
 );
 CREATE INDEX IF NOT EXISTS links_dst ON links (dst);
 """
-COLUMNS = "id, text, kind, scope, metadata, superseded_by"
+COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"
 # ts_rank's weights are for D, C, B, A: the context counts CONTEXT_WEIGHT of the text.
 WEIGHTS = f"'{{{CONTEXT_WEIGHT}, 0, 0, 1}}'"
 LEXEME = re.compile(r"[a-z0-9_]+")
@@ -171,7 +171,7 @@ class PostgresMemoryStore(BaseMemoryStore):
 def _hit(row: Any, score: float) -> Hit:
     metadata = row[4] if isinstance(row[4], dict) else json.loads(row[4])
     return Hit(id=int(row[0]), text=row[1], kind=row[2], scope=row[3], metadata=metadata,
-               superseded_by=row[5], score=score)
+               superseded_by=row[5], created=float(row[6]), score=score)
 
 
 def _without_password(url: str) -> str:

@@ -65,6 +65,7 @@ also get got one ones s t
 WORD = re.compile(r"[\w']+", re.UNICODE)
 RRF_K = 60  # reciprocal-rank fusion's damping constant
 CONTEXT_WEIGHT = 0.3  # BM25 weight of an entry's context against its text
+RECENCY_SHARE = 0.2  # the weight of recency in the fusion, against 1 for the keyword rank
 # A query word found in more than this share of entries (and at least COMMON_MIN of them) is
 # left out of the search when other words remain: its BM25 weight is near zero, but scoring
 # every entry it matches is most of a query's cost in a large store.
@@ -80,6 +81,7 @@ class Hit:
     scope: str
     metadata: dict[str, Any] = field(default_factory=dict)
     superseded_by: int | None = None
+    created: float = 0.0
 
 
 class BaseMemoryStore:
@@ -103,9 +105,15 @@ class BaseMemoryStore:
                                plain=all(w in STOP_WORDS for w in use))
         fused: dict[int, float] = {}
         by_id: dict[int, Hit] = {}
-        for rank, hit in enumerate(ranked):
+        rank, previous = -1, None
+        for hit in ranked:
+            if hit.score != previous:  # equal keyword scores share a rank: ties stay ties
+                rank, previous = rank + 1, hit.score
             by_id[hit.id] = hit
             fused[hit.id] = fused.get(hit.id, 0.0) + 1 / (RRF_K + rank)
+        # Among what matched, newer entries weigh a little more: knowledge goes stale.
+        for rank, hit in enumerate(sorted(ranked, key=lambda h: -h.created)):
+            fused[hit.id] += RECENCY_SHARE / (RRF_K + rank)
         # Entries linked to strong hits are likely relevant too (a fact and its correction, a
         # lesson and the procedure it came from): they get a smaller share of their rank.
         for rank, hit in enumerate(ranked[:k]):
@@ -300,13 +308,13 @@ class MemoryStore(BaseMemoryStore):
                 "links": links, "by_kind": dict(rows), "path": str(self.path)}
 
 
-_COLUMNS = "id, text, kind, scope, metadata, superseded_by"
+_COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"
 _QUALIFIED = ", ".join(f"e.{c}" for c in _COLUMNS.split(", "))
 
 
 def _hit(row: tuple[Any, ...] | sqlite3.Row, score: float) -> Hit:
     return Hit(id=row[0], text=row[1], kind=row[2], scope=row[3], metadata=json.loads(row[4]),
-               superseded_by=row[5], score=score)
+               superseded_by=row[5], created=row[6], score=score)
 
 
 def _words(text: str) -> list[str]:
