@@ -99,6 +99,42 @@ def with_store(turns: list[dict[str, str]]):  # type: ignore[no-untyped-def]
     return store_search(store, ids)
 
 
+def embedder_comparison(conversations: list[dict[str, Any]]) -> dict[str, float] | None:
+    """Recall@10 of an embedder whose weights ship in its wheel (wordllama, if installed):
+    alone, and fused (reciprocal rank) with the store's keyword ranking at two weights."""
+    try:
+        import numpy as np
+        import wordllama
+    except ImportError:
+        return None
+    # Offline: the wheel carries the weights and the tokenizer (found through cache_dir).
+    model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent,
+                                     disable_download=True)
+    scores: dict[str, list[float]] = defaultdict(list)
+    for conversation in conversations:
+        turns = turns_of(conversation)
+        store = MemoryStore(Path(tempfile.mkdtemp()) / "memory.db")
+        ids = store.add_many([{"text": t["text"], "context": t["context"]} for t in turns])
+        dia = dict(zip(ids, (t["id"] for t in turns), strict=True))
+        vectors = model.embed([t["text"] for t in turns], norm=True)
+        for q in questions_of(conversation):
+            keyword = [h.id for h in store.search(q["question"], k=50)]
+            similar = np.argsort(-(vectors @ model.embed([q["question"]], norm=True)[0]))[:50]
+            semantic = [ids[i] for i in similar]
+            runs = {"vector alone": semantic, "keyword alone": keyword}
+            for weight in (1.0, 0.5):
+                fused: dict[int, float] = defaultdict(float)
+                for rank, i in enumerate(keyword):
+                    fused[i] += 1 / (60 + rank)
+                for rank, i in enumerate(semantic):
+                    fused[i] += weight / (60 + rank)
+                runs[f"fused, vector weight {weight}"] = sorted(fused, key=lambda i: -fused[i])
+            evidence = set(q["evidence"])
+            for name, found in runs.items():
+                scores[name].append(len(evidence & {dia[i] for i in found[:10]}) / len(evidence))
+    return {name: statistics.mean(v) for name, v in scores.items()}
+
+
 def scale(conversations: list[dict[str, Any]], total: int = 100_000) -> dict[str, float]:
     turns = [t["text"] for c in conversations for t in turns_of(c)]
     questions = [q["question"] for c in conversations for q in questions_of(c)]
@@ -137,6 +173,10 @@ def main() -> None:
     gain = ours["all"][10] - base["all"][10]
     print(f"\nrecall@10: {ours['all'][10]:.3f} vs plain BM25 {base['all'][10]:.3f} "
           f"({gain * 100:+.1f} points; target +10)")
+    compared = embedder_comparison(conversations)
+    if compared:
+        print("\nwith an embedder (wordllama), recall@10: " + ", ".join(
+            f"{name} {value:.3f}" for name, value in compared.items()))
     at_scale = scale(conversations)
     print(f"\n{at_scale['entries']:,} entries: insert {at_scale['insert_per_s']:,.0f}/s in "
           f"batches, {at_scale['add_one_ms']:.2f} ms for one add; query p50 "
@@ -144,7 +184,8 @@ def main() -> None:
           "(target p50 < 20 ms)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "memory_retrieval.json").write_text(json.dumps(
-        {"ours": ours, "plain_bm25": base, "scale": at_scale}, indent=2, default=str))
+        {"ours": ours, "plain_bm25": base, "embedder": compared, "scale": at_scale}, indent=2,
+        default=str))
 
 
 if __name__ == "__main__":
