@@ -149,3 +149,13 @@ def test_duplicate_names_are_refused():
 
     with pytest.raises(ValueError, match="two tools are named 'add'"):
         Toolset([add, Tool(other, name="add")])
+
+
+def test_a_tools_own_timeout_error_is_an_exception_not_a_crash():
+    async def fetch() -> str:
+        """Times out on its own socket."""
+        raise TimeoutError("read timed out")
+
+    for limit in (None, 30.0):
+        outcome = asyncio.run(Toolset([Tool(fetch)]).call(call("fetch", "{}"), timeout_s=limit))
+        assert outcome.error == "exception" and "read timed out" in outcome.text

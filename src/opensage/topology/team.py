@@ -167,7 +167,11 @@ class Team:
             chosen, reason = await self._select(caller, select, task, results, checks)
             applied: dict[str, list[str]] = {"changed": [], "deleted": []}
             if chosen is not None:
-                changed, deleted = apply_changes(base, members[chosen][2], self.ctx.workdir)
+                try:
+                    changed, deleted = apply_changes(base, members[chosen][2], self.ctx.workdir)
+                except ValueError as exc:  # a change that would escape the work dir
+                    raise ToolError(f"the chosen member's changes were not applied: {exc}"
+                                    ) from None
                 applied = {"changed": changed, "deleted": deleted}
             log.emit(run_id, "ensemble_selected", {"selected": chosen, "reason": reason,
                                                    **applied}, parent=started,

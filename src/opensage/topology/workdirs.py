@@ -47,18 +47,41 @@ def changes(original: Path, member: Path) -> tuple[list[str], list[str]]:
 def apply_changes(base: Path, member: Path, target: Path) -> tuple[list[str], list[str]]:
     """Apply to `target` what `member` changed relative to `base`, the snapshot it started
     from (outside version-control folders). Changes made to `target` meanwhile by anyone else
-    are kept, except in the files the member changed too. Returns (changed, deleted)."""
+    are kept, except in the files the member changed too. Nothing is written through a symlink
+    or outside `target`: a path whose folders in `target` are not plain folders inside it is
+    refused. Returns (changed, deleted)."""
     changed, deleted = changes(base, member)
+    root = target.resolve()
     for rel in changed:
-        dest = target / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_symlink() or dest.exists():
+        dest = _safe_destination(root, rel)
+        if dest.is_dir() and not dest.is_symlink():
+            shutil.rmtree(dest)  # the member turned a folder into a file
+        elif dest.is_symlink() or dest.exists():
             dest.unlink()
         shutil.copy2(member / rel, dest, follow_symlinks=False)
     for rel in deleted:
-        if (target / rel).is_file() or (target / rel).is_symlink():
-            (target / rel).unlink()
+        dest = _safe_destination(root, rel)
+        if dest.is_symlink() or dest.is_file():
+            dest.unlink()
     return changed, deleted
+
+
+def _safe_destination(root: Path, rel: str) -> Path:
+    """`root / rel`, its folders made as plain folders (a file in the way is replaced: the
+    member turned it into a folder); refuses a symlink or anything leading outside `root`."""
+    folder = root
+    for part in Path(rel).parts[:-1]:
+        if part in ("..", "") or Path(part).is_absolute():
+            raise ValueError(f"refusing to apply {rel!r}: it leads outside the work dir")
+        folder = folder / part
+        if folder.is_symlink():
+            raise ValueError(f"refusing to apply {rel!r}: {folder} is a symlink")
+        if folder.exists() and not folder.is_dir():
+            folder.unlink()
+        folder.mkdir(exist_ok=True)
+    if root not in folder.resolve().parents and folder.resolve() != root:
+        raise ValueError(f"refusing to apply {rel!r}: it leads outside the work dir")
+    return folder / Path(rel).name
 
 
 def normalize(answer: str | None) -> str:
