@@ -100,3 +100,10 @@ def test_among_equal_matches_the_newer_entry_comes_first(store):
     older = store.add("The release branch is named release-2025")
     newer = store.add("The release branch is named release-2026")
     assert [h.id for h in store.search("what is the release branch named?")] == [newer, older]
+
+
+def test_a_small_scope_is_found_among_many_matches_elsewhere(store):
+    store.add_many([{"text": f"deploy step {i}", "scope": "project:/other"} for i in range(300)])
+    mine = store.add("deploy with make release", scope="project:/mine")
+    found = store.search("deploy", k=5, scopes=["project:/mine", "global"])
+    assert [h.id for h in found] == [mine]

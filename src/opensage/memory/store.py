@@ -276,14 +276,19 @@ class MemoryStore(BaseMemoryStore):
             params.extend(scopes)
         if not include_superseded:
             filters.append("e.superseded_by IS NULL")
-        # Rank inside FTS5 first (its own top-N), then join only those rows.
-        rows = self._db.execute(
-            f"SELECT {_QUALIFIED}, hits.score FROM (SELECT rowid, bm25(entries_fts, 1.0, "
-            f"{CONTEXT_WEIGHT}) AS score FROM entries_fts WHERE entries_fts MATCH ? ORDER BY "
-            f"score LIMIT ?) AS hits JOIN entries e ON e.id = hits.rowid "
-            f"{'WHERE ' + ' AND '.join(filters) if filters else ''} ORDER BY hits.score",
-            (match, want * (4 if filters else 1), *params)).fetchall()[:want]
-        return [_hit(r[:-1], -r[-1]) for r in rows]
+        # Rank inside FTS5 first (its own top-N), then join and filter only those rows; if the
+        # filters leave too few, widen the cut until they do or nothing more matches.
+        cut = want * (4 if filters else 1)
+        while True:
+            rows = self._db.execute(
+                f"SELECT {_QUALIFIED}, hits.score FROM (SELECT rowid, bm25(entries_fts, 1.0, "
+                f"{CONTEXT_WEIGHT}) AS score FROM entries_fts WHERE entries_fts MATCH ? ORDER BY "
+                f"score LIMIT ?) AS hits JOIN entries e ON e.id = hits.rowid "
+                f"{'WHERE ' + ' AND '.join(filters) if filters else ''} ORDER BY hits.score",
+                (match, cut, *params)).fetchall()
+            if len(rows) >= want or not filters or cut >= self._size():
+                return [_hit(r[:-1], -r[-1]) for r in rows[:want]]
+            cut *= 8
 
     def _count(self, word: str, limit: int) -> int:
         return int(self._db.execute(
