@@ -95,9 +95,27 @@ def test_background_agents_are_cancelled_when_their_parent_finishes(home, tmp_pa
     started = time.monotonic()
     result = root(model).run_sync("go", workdir=tmp_path)
     assert result.answer == "not waiting" and time.monotonic() - started < 5
-    (finished,) = [e for e in events(home, result.run_id, "agent_finished")
-                   if e.agent == "slow"]
+    ends = events(home, result.run_id, "agent_finished")
+    (finished,) = [e for e in ends if e.agent == "slow"]
+    (root_end,) = [e for e in ends if e.agent == "root"]
     assert finished.data["stop_reason"] == "cancelled"
+    assert finished.id < root_end.id  # a child's end is recorded before its parent's
+
+
+def test_waiting_on_an_agent_cancelled_with_its_creator_says_so(home, tmp_path):
+    model = team_model({
+        "ROOT": [call("create_agent", name="mid", instructions="MID",
+                      tools=["run_agent", "create_agent"]),
+                 call("run_agent", name="mid", task="start one and leave"),
+                 call("wait_agents", handles=["leaf#1"]),
+                 lambda m: call("finish", answer=m[-1].content)],
+        "MID": [call("create_agent", name="leaf", instructions="LEAF", tools=[]),
+                call("run_agent", name="leaf", task="t", background=True),
+                {"delay_s": 0.2, "text": "left it running"}],
+        "LEAF": [{"delay_s": 30, "text": "too late"}],
+    })
+    result = root(model).run_sync("go", workdir=tmp_path)
+    assert result.ok and json.loads(result.answer) == {"leaf#1": {"status": "cancelled"}}
 
 
 def test_an_ensemble_keeps_the_one_edit_that_passes_verification(home, tmp_path):

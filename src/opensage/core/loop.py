@@ -146,6 +146,9 @@ class AgentLoop:
         try:
             budget.check()  # an exhausted ancestor refuses before anything starts
             result = await child.run(task)
+        except asyncio.CancelledError:
+            self.child_usage.add(child.total_usage())  # what it spent still counts
+            raise
         except BudgetExceeded as exc:
             result = child._record_failure(exc.reason, str(exc))
         except Exception as exc:  # a crashing child never takes the run down
@@ -212,14 +215,22 @@ class AgentLoop:
 
     async def _run(self) -> RunResult:
         try:
-            return await self._steps()
-        finally:
-            for task in self.background:
-                task.cancel()
-            # Let them record how they ended before this agent's end is recorded.
-            await asyncio.gather(*self.background, return_exceptions=True)
+            stop = await self._steps()
+        except asyncio.CancelledError:
+            await self._end_background()
+            self._finish(Stop("the run was cancelled"), reason="cancelled")
+            raise
+        await self._end_background()  # first, so their ends (and costs) come before this one
+        return self._finish(stop)
 
-    async def _steps(self) -> RunResult:
+    async def _end_background(self) -> None:
+        """Cancel the work this agent started in the background, and let it record its end."""
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+
+    async def _steps(self) -> Stop | BudgetExceeded:
+        """Step until something stops this agent; returns what did."""
         try:
             while True:
                 self.budget.check()
@@ -237,10 +248,7 @@ class AgentLoop:
                 if answer is not None:
                     raise Finished("the model called finish", answer=answer)
         except (Stop, BudgetExceeded) as stop:
-            return self._finish(stop)
-        except asyncio.CancelledError:
-            self._finish(Stop("the run was cancelled"), reason="cancelled")
-            raise
+            return stop
 
     async def _ask_model(self) -> ModelResponse:
         if self.config.compactor is not None:

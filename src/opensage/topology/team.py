@@ -111,6 +111,10 @@ class Team:
         for handle, job in zip(handles, jobs, strict=True):
             if not job.done():
                 report[handle] = {"status": "running"}
+            elif job.cancelled():  # its creator finished before it did
+                report[handle] = {"status": "cancelled"}
+            elif job.exception() is not None:
+                report[handle] = {"status": "error", "message": str(job.exception())}
             else:
                 result = job.result()
                 report[handle] = {"status": result.stop_reason, "answer": result.answer,
