@@ -9,6 +9,7 @@ wrote) to any MCP client, each call running in the sandbox.
 from __future__ import annotations
 
 import json
+import re
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +84,7 @@ async def connect(servers: list[McpServer], stack: AsyncExitStack,
         except Exception as exc:
             raise ConfigError(f"cannot use MCP server {server.name!r}: {exc}") from exc
         for item in listed.tools:
-            name = item.name if item.name not in taken else f"{server.name}_{item.name}"
+            name = _tool_name(item.name, server.name, taken)
             taken.add(name)
             tools.append(McpTool(server.name, item, client, name))
     return tools
@@ -133,6 +134,19 @@ async def serve_library(home: Path, workdir: Path, open_sandbox: Any, limits: An
         await run()
     finally:
         library.close()
+
+
+def _tool_name(remote: str, server: str, taken: set[str]) -> str:
+    """A name the model APIs accept (letters, digits, _ and -; at most 64), unique in the run;
+    the call still uses the server's own name."""
+    clean = re.sub(r"[^A-Za-z0-9_-]", "_", remote)[:64] or "tool"
+    if clean in taken:
+        clean = f"{re.sub(r'[^A-Za-z0-9_-]', '_', server)}_{clean}"[:64]
+    base, n = clean, 2
+    while clean in taken:
+        clean = f"{base[:60]}_{n}"
+        n += 1
+    return clean
 
 
 def _result(types: Any, text: str, *, error: bool = False) -> Any:

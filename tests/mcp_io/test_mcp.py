@@ -104,3 +104,13 @@ def test_opensage_mcp_serve_offers_the_tool_library(home, tmp_path):
     assert missing.is_error and "no tool named 'nope'" in missing.content[0].text
     assert ToolLibrary(home / "tools.db").get("word_count").calls == 1
     assert json.loads(json.dumps(listed.tools[0].input_schema))  # plain JSON on the wire
+
+
+def test_mcp_tool_names_are_made_acceptable_and_unique():
+    from opensage.mcp import _tool_name
+
+    taken = {"read", "files_read"}
+    assert _tool_name("files.read", "fs", set()) == "files_read"
+    assert _tool_name("read", "my.fs", set(taken)) == "my_fs_read"
+    assert _tool_name("files.read", "fs", set(taken)) == "fs_files_read"
+    assert len(_tool_name("x" * 100, "s", set())) == 64

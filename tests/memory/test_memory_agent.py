@@ -80,3 +80,21 @@ def test_the_memory_kit_uses_postgres_when_configured(pg_store, home, tmp_path):
                                                                          workdir=tmp_path)
     assert json.loads(result.answer)[0]["text"] == "PostgreSQL holds this fact"
     assert store.stats()["entries"] == 1
+
+
+def test_memory_sql_on_postgres_refuses_a_second_statement_that_writes(pg_store):
+    pg_store.add("keep me")
+    with pytest.raises(ToolError, match="SQL error"):
+        read_only_sql(pg_store, "SET TRANSACTION READ WRITE; DELETE FROM entries")
+    assert json.loads(read_only_sql(pg_store, "SELECT text FROM entries WHERE text LIKE 'k%'"))
+    assert pg_store.stats()["entries"] == 1
+
+
+def test_memory_sql_stops_a_runaway_query(tmp_path, monkeypatch):
+    import opensage.memory.agent as agent
+
+    monkeypatch.setattr(agent, "SQL_SECONDS", 0.5)
+    store = MemoryStore(tmp_path / "memory.db")
+    store.add_many([{"text": f"row {i}"} for i in range(300)])
+    with pytest.raises(ToolError, match="SQL error: interrupted"):
+        read_only_sql(store, "SELECT COUNT(*) FROM entries a, entries b, entries c, entries d")

@@ -318,3 +318,19 @@ def test_a_team_through_the_cli(home, tmp_path):
     assert json.loads(r.stdout)["answer"] == "team done"
     assert (work / "a.txt").read_text() == "x"
     assert json.loads(r.stdout)["usage"]["requests"] == 5  # the writer's calls count too
+
+
+def test_nested_sub_agents_do_not_deadlock_on_the_concurrency_limit(home, tmp_path):
+    (tmp_path / "opensage.toml").write_text("[topology]\nmax_concurrent = 1\n")
+    model = team_model({
+        "ROOT": [call("create_agent", name="mid", instructions="MID",
+                      tools=["run_agent", "create_agent"]),
+                 call("run_agent", name="mid", task="delegate"),
+                 lambda m: call("finish", answer=m[-1].content)],
+        "MID": [call("create_agent", name="leaf", instructions="LEAF", tools=[]),
+                call("run_agent", name="leaf", task="t"),
+                lambda m: call("finish", answer=f"leaf said {m[-1].content}")],
+        "LEAF": ["hello"],
+    })
+    result = root(model, tool_timeout_s=10).run_sync("go", workdir=tmp_path)
+    assert result.answer == "leaf said hello"

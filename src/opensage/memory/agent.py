@@ -3,9 +3,11 @@ with precise tools, citing the entries it relies on (`ask_memory`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
+import time
 from importlib import resources
 from typing import Any
 
@@ -70,7 +72,7 @@ def memory_agent_tools(store: BaseMemoryStore, caller: AgentLoop) -> list[Tool]:
         Args:
             query: one SELECT statement.
         """
-        return read_only_sql(store, query)
+        return await asyncio.to_thread(read_only_sql, store, query)  # its own connection
 
     async def timeline(agent: str | None = None, last: int = 30) -> str:
         """The current run's steps in order: agents, model calls, tool calls, errors.
@@ -115,12 +117,18 @@ async def ask(store: BaseMemoryStore, caller: AgentLoop, parent_event: int, ques
     return answer
 
 
+SQL_SECONDS = 10  # a query runs at most this long
+
+
 def read_only_sql(store: BaseMemoryStore, query: str) -> str:
-    """Run one SELECT on a read-only connection that refuses anything but reading."""
+    """Run one SELECT on a read-only connection that refuses anything but reading, for at most
+    SQL_SECONDS. Blocking: call it in a thread."""
     if isinstance(store, PostgresMemoryStore):
         return _read_only_postgres(store.url, query)
     assert isinstance(store, MemoryStore)
     db = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    deadline = time.monotonic() + SQL_SECONDS
+    db.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     allowed = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
 
     def authorize(action: int, *args: Any) -> int:
@@ -141,11 +149,16 @@ def read_only_sql(store: BaseMemoryStore, query: str) -> str:
 def _read_only_postgres(url: str, query: str) -> str:
     import psycopg
 
-    with psycopg.connect(url, options="-c default_transaction_read_only=on") as db:
-        try:
-            cursor = db.execute(query)
+    db = psycopg.connect(url, options=f"-c statement_timeout={SQL_SECONDS * 1000}")
+    try:
+        with db.transaction(force_rollback=True):  # whatever happens, nothing is kept
+            db.execute("SET TRANSACTION READ ONLY")
+            # Parameters (even none) make psycopg send one statement only: no "...; DELETE".
+            cursor = db.execute(query.replace("%", "%%"), ())  # % would be a placeholder
             names = [d.name for d in cursor.description or ()]
             rows = cursor.fetchmany(MAX_ROWS)
-        except psycopg.Error as exc:
-            raise ToolError(f"SQL error: {exc}") from None
+    except psycopg.Error as exc:
+        raise ToolError(f"SQL error: {exc}") from None
+    finally:
+        db.close()
     return json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1)

@@ -30,7 +30,7 @@ NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 class TopologySettings:
     max_depth: int = 3  # the root agent is depth 0
     max_live_agents: int = 16  # created in this run and not retired
-    max_concurrent: int = 16  # sub-agent runs at once
+    max_concurrent: int = 16  # sub-agent runs of the root at once (with what they start)
     default_max_steps: int = 30  # each sub-agent run, within what its ancestors have left
     models: list[str] = field(default_factory=list)  # further specs sub-agents may use
 
@@ -209,9 +209,11 @@ class Team:
             settings=ModelSettings(temperature=caller.config.settings.temperature),
             max_format_errors=caller.config.max_format_errors,
             tool_timeout_s=caller.config.tool_timeout_s)
+        limits = Limits(max_steps=self.settings.default_max_steps)
+        if caller.depth > 0:  # nested: it runs inside its creator's slot (else it could deadlock)
+            return await caller.run_child(config, task, parent_event=parent_event, limits=limits)
         async with self.slots:
-            return await caller.run_child(config, task, parent_event=parent_event,
-                                          limits=Limits(max_steps=self.settings.default_max_steps))
+            return await caller.run_child(config, task, parent_event=parent_event, limits=limits)
 
     def _tools(self, caller: AgentLoop, spec: AgentSpec, workdir: Path | None) -> Toolset:
         rebuilt: dict[str, Tool] = {}
