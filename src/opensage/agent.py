@@ -11,8 +11,9 @@ event log, resolves the model and kits, and drives an `AgentLoop` to a `RunResul
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import asdict
 from pathlib import Path
@@ -30,6 +31,7 @@ from opensage.models.base import ConfigError, Model, ModelSettings, Usage
 from opensage.runtime import build_kits, new_run_id, resolve_model
 from opensage.sandbox import Sandbox
 
+log = logging.getLogger("opensage")
 OnEvent = Callable[[str, str | None, dict[str, Any]], None]  # (kind, agent, data) of one run
 
 
@@ -182,16 +184,26 @@ class _Session:
 
     async def __aenter__(self) -> _Session:
         a = self.agent
-        # A spec (or None) is resolved here and closed at the end; a Model object is the caller's.
-        self.owns_model = a.model is None or isinstance(a.model, str)
-        self.model: Model = (resolve_model(a.model, self.config, base_url=a.base_url)
-                             if a.model is None or isinstance(a.model, str) else a.model)
-        kit_tools, self.kits = build_kits(a.kits, self.workdir, self.config, a.sandbox, a.models,
-                                          a.tools, self.run_id)
-        self.connections = AsyncExitStack()  # MCP servers stay connected for the whole run
-        taken = {t.name for t in [*a.tools, *kit_tools]}
-        remote = await connect([*self.config.mcp_servers, *a.mcp_servers], self.connections,
-                               taken)
+        # Everything opened is registered on one stack, so a failure halfway through setting
+        # up (a model, the kits, a second MCP server) closes what was already open.
+        self.stack = AsyncExitStack()
+        try:
+            # A spec (or None) is resolved and closed here; a Model object is the caller's.
+            if a.model is None or isinstance(a.model, str):
+                self.model: Model = resolve_model(a.model, self.config, base_url=a.base_url)
+                self.stack.push_async_callback(self.model.aclose)
+            else:
+                self.model = a.model
+            kit_tools, kits = build_kits(a.kits, self.workdir, self.config, a.sandbox,
+                                         a.models, a.tools, self.run_id)
+            for cleanup in kits.cleanups:
+                self.stack.push_async_callback(_logged, cleanup)
+            taken = {t.name for t in [*a.tools, *kit_tools]}
+            remote = await connect([*self.config.mcp_servers, *a.mcp_servers], self.stack,
+                                   taken)
+        except BaseException:
+            await self.stack.aclose()
+            raise
         self.toolset = Toolset([*a.tools, *kit_tools, *remote])
         self.log = EventLog.open(self.config.events_path)
         if self.listener is not None:
@@ -218,13 +230,18 @@ class _Session:
         self.log.commit()
 
     async def __aexit__(self, *exc: object) -> None:
-        for cleanup in self.kits.cleanups:
-            await cleanup()
-        await self.connections.aclose()
         if self.listener is not None:
             self.log.listeners.remove(self.listener)
-        if self.owns_model:
-            await self.model.aclose()
+        # In reverse: MCP connections, then the kits' cleanups (memory consolidation...), then
+        # the model. A cleanup that fails is logged and the others still run.
+        await self.stack.aclose()
+
+
+async def _logged(cleanup: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await cleanup()
+    except Exception:
+        log.exception("a cleanup at the end of the run failed")
 
 
 __all__ = ["Agent", "Limits", "RunResult", "Usage"]
