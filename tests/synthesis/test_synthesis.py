@@ -186,3 +186,27 @@ def test_a_tool_written_and_used_through_opensage_run(home, tmp_path):
     run_id = json.loads(r.stdout)["run_id"]
     assert [text for _, text in tool_results(home, run_id)][1] == "4"
     assert ToolLibrary(home / "tools.db").get("add").calls == 1
+
+
+def test_ensemble_members_run_written_tools_in_their_own_copies(home, tmp_path):
+    stamp = ("def main(text: str) -> str:\n    '''Write a stamp file.'''\n"
+             "    open('stamp.txt', 'w').write(text)\n    return 'stamped'\n")
+    members: dict[int, int] = {}
+
+    def member_step(messages):
+        return call("stamp", text=f"member {members.setdefault(id(messages), len(members))}")
+
+    model = team_model({
+        "ROOT": [call("create_tool", name="stamp", description="stamps", code=stamp),
+                 call("create_agent", name="stamper", instructions="STAMP", tools=["stamp"]),
+                 call("ensemble", task="stamp", agent="stamper", n=3, select="vote"),
+                 lambda m: call("finish", answer=last(m))],
+        "STAMP": [member_step, "ok"],
+    })
+    result = Agent("root", "ROOT", model=model, kits=["synthesis", "topology"],
+                   sandbox="bwrap").run_sync("go", workdir=tmp_path)
+    report = json.loads(result.answer)
+    assert report["applied"] == {"changed": ["stamp.txt"], "deleted": []}
+    # One member's stamp, applied from its copy (had the members written into the real work
+    # dir, their copies would be unchanged and nothing would have been applied).
+    assert (tmp_path / "stamp.txt").read_text() in {f"member {i}" for i in range(3)}

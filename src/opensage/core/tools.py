@@ -16,6 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, overload
 
 import pydantic
@@ -78,6 +79,11 @@ class Tool:
         except pydantic.ValidationError as exc:
             raise ToolCallError("bad_arguments", _describe_validation(self, exc)) from None
         return {k: getattr(validated, k) for k in type(validated).model_fields}
+
+    def for_workdir(self, workdir: Path) -> Tool:
+        """This tool acting on another work dir (an ensemble member's copy). Tools bound to a
+        work dir return a copy bound to `workdir`; the others are the same anywhere."""
+        return self
 
     async def invoke(self, args: dict[str, Any]) -> Any:
         """Run the function. Sync functions run in a worker thread so they never block the loop."""

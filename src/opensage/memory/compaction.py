@@ -23,8 +23,8 @@ class Compactor:
         cut = len(loop.messages) - self.keep_recent
         while cut > loop.prefix and loop.messages[cut].role == "tool":
             cut -= 1  # never part a tool call from its results
-        if cut - loop.prefix < 2:
-            return  # too little to fold
+        if cut - loop.prefix < max(2, self.keep_recent):
+            return  # too little to fold: fold again only once as much is new as is kept
         older = loop.messages[loop.prefix:cut]
         summary, usage = await self._summarize(loop, older)
         loop.fold(cut, summary, {"summary_usage": usage})

@@ -12,6 +12,7 @@ import resource
 import secrets
 import shutil
 import subprocess
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -92,8 +93,10 @@ class ContainerSandbox:
         argv = self.argv(cmd, name, workdir, env or {}, limits)
 
         def stop() -> None:  # killing the client does not stop the container
-            subprocess.run([self.engine, "rm", "-f", "-t", "0", name], capture_output=True,
-                           timeout=60)
+            # In a thread: removing a container can take seconds, and the loop must not wait.
+            threading.Thread(target=subprocess.run, daemon=True,
+                             args=([self.engine, "rm", "-f", "-t", "0", name],),
+                             kwargs={"capture_output": True, "timeout": 60}).start()
 
         killed = False
 

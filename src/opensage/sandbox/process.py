@@ -115,6 +115,9 @@ class SandboxProcess:
             await self._proc.wait()
         except asyncio.CancelledError:
             self._kill_group()
+            if self._on_exit is not None:  # the cgroup and the like must not outlive it
+                self._on_exit()
+                self._on_exit = None
             raise
         return await self._finish(timed_out)
 

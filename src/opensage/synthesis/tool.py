@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from opensage.core.tools import SchemaTool, ToolError
@@ -15,6 +16,11 @@ class SynthesizedTool(SchemaTool):
         self.record = record
         self.runner = runner
         self.library = library
+
+    def for_workdir(self, workdir: Path) -> SynthesizedTool:
+        runner = ToolRunner(self.runner.open_sandbox, workdir, self.runner.limits,
+                            self.runner.timeout_s)
+        return SynthesizedTool(self.record, runner, self.library)
 
     async def invoke(self, args: dict[str, Any]) -> Any:
         result = await self.runner.call(self.record.code, args)

@@ -222,6 +222,8 @@ class Team:
         tools = []
         for name in spec.tools:
             found = rebuilt.get(name) or caller.config.tools.get(name)
+            if found is not None and workdir is not None:
+                found = found.for_workdir(workdir)  # e.g. a written tool: runs in the copy
             if found is None:
                 raise ToolError(f"agent {spec.name!r} needs the tool {name!r}, which "
                                 f"{caller.config.name} does not have")
