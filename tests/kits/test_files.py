@@ -1,5 +1,6 @@
 import asyncio
 import json
+import os
 
 import pytest
 
@@ -39,3 +40,24 @@ def test_paths_outside_the_work_dir_are_refused(tools, tmp_path):
                     call(ts, "write_file", path="/tmp/escape.txt", content="x")):
         assert outcome.error == "exception" and "outside the work directory" in outcome.text
     assert (tmp_path / "secret.txt").read_text() == "s3cret"
+
+
+def test_hidden_folders_are_not_listed_and_odd_files_not_read(tools):
+    work, ts = tools
+    (work / ".git" / "objects").mkdir(parents=True)
+    (work / ".git" / "HEAD").write_text("ref")
+    (work / "src").mkdir()
+    (work / "src" / "app.py").write_text("x")
+    assert call(ts, "list_files").text == "src/\nsrc/app.py"
+    os.mkfifo(work / "pipe")
+    fifo = call(ts, "read_file", path="pipe")  # would block forever if opened
+    assert fifo.error == "exception" and "not a regular file" in fifo.text
+
+
+def test_writing_through_a_planted_symlink_is_refused(tools, tmp_path):
+    work, ts = tools
+    victim = tmp_path / "victim.txt"
+    victim.write_text("safe")
+    (work / "out.txt").symlink_to(victim)
+    outcome = call(ts, "write_file", path="out.txt", content="pwned")
+    assert outcome.error == "exception" and victim.read_text() == "safe"

@@ -6,12 +6,14 @@ outside it: the model can only touch the tree it was given.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from opensage.core.tools import Tool
 from opensage.kits import KitContext
 
 MAX_READ_CHARS = 200_000
+MAX_FILE_BYTES = 50 << 20
 MAX_LISTED = 500
 
 
@@ -32,7 +34,13 @@ def files_kit(ctx: KitContext) -> list[Tool]:
             start_line: the first line to show (1-based).
             max_lines: how many lines to show at most.
         """
-        lines = inside(path).read_text(errors="replace").splitlines()
+        target = inside(path)
+        if not target.is_file():  # a folder, a FIFO a command left behind (reading one blocks)
+            raise FileNotFoundError(f"{path!r} is not a regular file")
+        if target.stat().st_size > MAX_FILE_BYTES:
+            raise ValueError(f"{path!r} is larger than {MAX_FILE_BYTES >> 20} MB; read it with "
+                             "a command (head, sed -n) instead")
+        lines = target.read_text(errors="replace").splitlines()
         end = min(len(lines), start_line - 1 + max_lines)
         shown = [f"{n:>5}  {lines[n - 1]}" for n in range(max(1, start_line), end + 1)]
         more = f"\n[... {len(lines) - end} more lines]" if end < len(lines) else ""
@@ -47,7 +55,10 @@ def files_kit(ctx: KitContext) -> list[Tool]:
         """
         target = inside(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
+        # O_NOFOLLOW: a symlink swapped in after the check above is refused, not followed.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as out:
+            out.write(content)
         return f"wrote {len(content)} characters to {target.relative_to(root)}"
 
     def list_files(path: str = ".") -> str:
@@ -58,7 +69,8 @@ def files_kit(ctx: KitContext) -> list[Tool]:
         """
         base = inside(path)
         names = sorted(str(p.relative_to(root)) + ("/" if p.is_dir() else "")
-                       for p in base.rglob("*") if not p.name.startswith("."))
+                       for p in base.rglob("*")
+                       if not any(part.startswith(".") for part in p.relative_to(base).parts))
         more = f"\n[... {len(names) - MAX_LISTED} more]" if len(names) > MAX_LISTED else ""
         return "\n".join(names[:MAX_LISTED]) + more or "(empty)"
 
