@@ -143,13 +143,13 @@ def read_only_sql(store: BaseMemoryStore, query: str) -> str:
         raise ToolError(f"SQL error: {exc}") from None
     finally:
         db.close()
-    return json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1)
+    return _rows_json(names, rows)
 
 
 def _read_only_postgres(url: str, query: str) -> str:
     import psycopg
 
-    db = psycopg.connect(url, options=f"-c statement_timeout={SQL_SECONDS * 1000}")
+    db = psycopg.connect(url, options=f"-c statement_timeout={int(SQL_SECONDS * 1000)}")
     try:
         with db.transaction(force_rollback=True):  # whatever happens, nothing is kept
             db.execute("SET TRANSACTION READ ONLY")
@@ -161,4 +161,8 @@ def _read_only_postgres(url: str, query: str) -> str:
         raise ToolError(f"SQL error: {exc}") from None
     finally:
         db.close()
+    return _rows_json(names, rows)
+
+
+def _rows_json(names: list[str], rows: list[Any]) -> str:
     return json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1)
