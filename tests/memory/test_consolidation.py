@@ -48,3 +48,18 @@ def test_a_failure_and_its_fix_become_a_lesson_once(home, tmp_path):
     assert len(updated) == 2 and len(current) == 1
     assert current[0].text.endswith("read_file(path='config.yaml').")
     assert store.get(lesson.id).superseded_by == current[0].id
+
+
+def test_lessons_about_the_same_tool_are_linked(home, tmp_path):
+    run(tmp_path, "settings.yml")
+    model = team_model({"ROOT": [
+        call("read_file", path="secrets.env"),   # another failure of the same tool
+        call("read_file", path="settings.yml"),
+        call("finish", answer="ok"),
+    ]})
+    Agent("root", "ROOT", model=model, kits=["files", "memory"]).run_sync("go", workdir=tmp_path)
+    store = MemoryStore(home / "memory.db")
+    lessons = store.search("read_file failed", k=10, kind="lesson")
+    assert len(lessons) == 2
+    newer, older = sorted(lessons, key=lambda h: -h.id)
+    assert [(t, h.id) for t, h in store.neighbours(newer.id)] == [("same_tool", older.id)]

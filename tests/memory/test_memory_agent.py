@@ -98,3 +98,21 @@ def test_memory_sql_stops_a_runaway_query(tmp_path, monkeypatch):
     store.add_many([{"text": f"row {i}"} for i in range(300)])
     with pytest.raises(ToolError, match="SQL error: interrupted"):
         read_only_sql(store, "SELECT COUNT(*) FROM entries a, entries b, entries c, entries d")
+
+
+def test_facts_about_a_subject_come_with_their_links(home, tmp_path):
+    store = MemoryStore(home / "memory.db")
+    fact = store.add("The billing service listens on port 9090", kind="fact")
+    fix = store.add("Restart billing with systemctl restart billing", kind="procedure")
+    store.link(fact, fix, "how_to_fix")
+    store.close()
+    model = team_model({
+        "ROOT": [call("ask_memory", question="What do we know about billing?"),
+                 lambda m: call("finish", answer=m[-1].content)],
+        MEMORY: [call("facts_about", subject="billing service"),
+                 lambda m: call("finish", answer=m[-1].content)],
+    })
+    result = Agent("root", "ROOT", model=model, kits=["memory"]).run_sync("go", workdir=tmp_path)
+    found = {e["id"]: e for e in json.loads(result.answer)}
+    assert found[fact]["links"] == [{"link": "how_to_fix", "id": fix}]
+    assert found[fix]["kind"] == "procedure"

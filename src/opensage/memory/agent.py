@@ -44,6 +44,20 @@ def memory_agent_tools(store: BaseMemoryStore, caller: AgentLoop) -> list[Tool]:
         return json.dumps([{"id": h.id, "kind": h.kind, "scope": h.scope, "text": h.text}
                            for h in hits], indent=1) if hits else "no entry matches"
 
+    async def facts_about(subject: str, k: int = 10) -> str:
+        """What is recorded about a subject (a file, a service, a person...): the facts,
+        lessons and procedures that mention it, each with what it is linked to.
+
+        Args:
+            subject: the subject, in a few words.
+            k: how many entries at most.
+        """
+        found = []
+        for hit in store.search(subject, k=max(1, min(k, MAX_ROWS))):
+            links = [{"link": t, "id": h.id} for t, h in store.neighbours(hit.id)]
+            found.append({"id": hit.id, "kind": hit.kind, "text": hit.text, "links": links})
+        return json.dumps(found, indent=1) if found else f"nothing recorded about {subject!r}"
+
     async def get_entry(entry_id: int) -> str:
         """One entry by id, with whether a newer entry superseded it.
 
@@ -96,8 +110,8 @@ def memory_agent_tools(store: BaseMemoryStore, caller: AgentLoop) -> list[Tool]:
                             "fixed_by": fix.label if fix else None}
                            for e, fix in graph().errors()], indent=1)
 
-    return [Tool(f) for f in (search_memory, get_entry, linked_entries, memory_sql, timeline,
-                              files_changed, errors_and_fixes)]
+    return [Tool(f) for f in (search_memory, facts_about, get_entry, linked_entries, memory_sql,
+                              timeline, files_changed, errors_and_fixes)]
 
 
 async def ask(store: BaseMemoryStore, caller: AgentLoop, parent_event: int, question: str) -> str:

@@ -42,4 +42,9 @@ def consolidate(store: BaseMemoryStore, graph: ExecutionGraph, run_id: str,
         done.written.append(entry)
         if current:
             done.superseded.append(current[0].id)
+        # Join it to the other current lessons about the same tool: they are read together.
+        tool = cause.data.get("name")
+        for other in store.search(str(tool), k=20, kind="lesson", scopes=[scope]):
+            if other.id != entry and other.metadata.get("tool") == tool:
+                store.link(entry, other.id, "same_tool")
     return done
