@@ -195,7 +195,7 @@ class _Session:
             else:
                 self.model = a.model
             kit_tools, kits = build_kits(a.kits, self.workdir, self.config, a.sandbox,
-                                         a.models, a.tools, self.run_id)
+                                         a.models, a.tools, self.run_id, self.model)
             for cleanup in kits.cleanups:
                 self.stack.push_async_callback(_logged, cleanup)
             taken = {t.name for t in [*a.tools, *kit_tools]}

@@ -30,6 +30,7 @@ environment variables, then command-line flags (each overriding the one before).
 
     [memory]
     url = "postgresql://user@db/opensage"  # default: $OPENSAGE_HOME/memory.db (SQLite)
+    curate = true                      # at a run's end, the model draws facts and procedures
 
     [sandbox]                          # where commands run on the model's behalf
     backend = "bwrap"                  # bwrap | container | local | auto (the default)
@@ -86,6 +87,7 @@ class Config:
     topology: dict[str, Any] = field(default_factory=dict)  # [topology]: TopologySettings
     mcp_servers: list[McpServer] = field(default_factory=list)  # [mcp.servers.NAME]
     memory_url: str | None = None  # [memory] url: a postgresql:// URL; default: a SQLite file
+    memory_curate: bool = False  # [memory] curate: draw facts and procedures with the model
     sources: list[Path] = field(default_factory=list)  # the files that were read
 
     @property
@@ -140,6 +142,8 @@ def _apply_file(config: Config, path: Path) -> None:
         config.topology.update(data["topology"])
     if (data.get("memory") or {}).get("url"):
         config.memory_url = str(data["memory"]["url"])
+    if "curate" in (data.get("memory") or {}):
+        config.memory_curate = bool(data["memory"]["curate"])
     for name, table in ((data.get("mcp") or {}).get("servers") or {}).items():
         config.mcp_servers.append(McpServer.from_table(name, table))
     for model, price in (data.get("prices") or {}).items():

@@ -60,7 +60,8 @@ def run_sandbox(config: Config, backend: str | Sandbox | None = None) -> Sandbox
 def build_kits(names: list[str], workdir: Path, config: Config,
                sandbox: str | Sandbox | None = None,
                models: Mapping[str, str | Model] | None = None,
-               given: Sequence[Tool] = (), run_id: str = "") -> tuple[list[Tool], KitContext]:
+               given: Sequence[Tool] = (), run_id: str = "",
+               model: Model | None = None) -> tuple[list[Tool], KitContext]:
     """The tools of the named kits for one run (beside the `given` ones), and the context they
     share. Kits are built in order, each seeing the names of the tools before it."""
     unknown = [n for n in names if n not in KITS]
@@ -80,12 +81,14 @@ def build_kits(names: list[str], workdir: Path, config: Config,
 
     ctx = KitContext(
         workdir=workdir, open_sandbox=lambda: run_sandbox(config, sandbox), run_id=run_id,
+        model=model,
         sandbox_limits=config.sandbox_limits, home=config.home, resolve_model=model_for,
         kit_tools_for=workdir_kits,
         settings={"topology": config.topology,
                   "model_names": [*named, *config.profiles],
                   "tool_names": [t.name for t in given],
                   "memory": config.memory_location,
+                  "memory_curate": config.memory_curate,
                   # With synthesis, tools appear during the run: their names cannot be listed.
                   "dynamic_tools": "synthesis" in names})
     tools: list[Tool] = []

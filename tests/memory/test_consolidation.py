@@ -1,8 +1,12 @@
 """End-of-run consolidation of a scripted run into lessons."""
 
+import json
+from importlib import resources
+
 from opensage import Agent
 from opensage.core.events import EventLog
 from opensage.memory import MemoryStore
+from opensage.models.scripted import FunctionModel
 
 from ..topology.conftest import call, team_model
 
@@ -63,3 +67,48 @@ def test_lessons_about_the_same_tool_are_linked(home, tmp_path):
     assert len(lessons) == 2
     newer, older = sorted(lessons, key=lambda h: -h.id)
     assert [(t, h.id) for t, h in store.neighbours(newer.id)] == [("same_tool", older.id)]
+
+
+CURATOR = (resources.files("opensage") / "prompts" / "curator.md").read_text()
+
+
+def curated_run(tmp_path, seen):
+    def reply(messages, tools):
+        if messages[0].content == CURATOR:
+            seen.append(messages[1].content)
+            return json.dumps([
+                {"kind": "fact", "text": "The service config lives in settings.yml"},
+                {"kind": "procedure", "text": "Read settings.yml, not config.yml"},
+                {"kind": "opinion", "text": "dropped: not a kind we keep"},
+                {"kind": "fact", "text": ""}])
+        step = sum(m.role == "assistant" for m in messages)
+        return [call("read_file", path="config.yml"), call("read_file", path="settings.yml"),
+                call("finish", answer="the key is value")][step]
+
+    (tmp_path / "settings.yml").write_text("key: value\n")
+    return Agent("root", "ROOT", model=FunctionModel(reply), kits=["files", "memory"]).run_sync(
+        "find the key", workdir=tmp_path)
+
+
+def test_curating_keeps_the_models_facts_and_procedures_once(home, tmp_path):
+    (tmp_path / "opensage.toml").write_text("[memory]\ncurate = true\n")
+    seen: list[str] = []
+    first = curated_run(tmp_path, seen)
+    digest = seen[0]
+    assert "task: find the key" in digest and "answer: the key is value" in digest
+    assert "read_file(path='config.yml')" in digest and "fixed by" in digest
+    store = MemoryStore(home / "memory.db")
+    kept = {h.kind: h for h in store.search("settings.yml config", k=10)
+            if h.metadata.get("curated")}
+    assert set(kept) == {"fact", "procedure"}  # the malformed two were dropped
+    assert any(t == "same_run" for t, _ in store.neighbours(kept["fact"].id))  # to the lesson
+    (event,) = EventLog.open(home / "events.db").events(first.run_id, ("memory_consolidated",))
+    assert sorted(event.data["curated"]) == sorted(h.id for h in kept.values())
+    curated_run(tmp_path, seen)  # the same again: nothing new
+    assert store.stats()["by_kind"] == {"lesson": 1, "fact": 1, "procedure": 1}
+
+
+def test_without_the_setting_the_model_is_not_asked(home, tmp_path):
+    seen: list[str] = []
+    curated_run(tmp_path, seen)
+    assert seen == []

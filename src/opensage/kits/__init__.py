@@ -24,6 +24,7 @@ class KitContext:
     workdir: Path
     open_sandbox: Callable[[], Sandbox]
     run_id: str = ""
+    model: Model | None = None  # the run's model, for kits that ask it something at the end
     sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
     home: Path = Path(".")
     resolve_model: Callable[[str], Model] | None = None

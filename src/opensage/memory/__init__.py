@@ -9,19 +9,44 @@
 from __future__ import annotations
 
 import json
+import logging
+from importlib import resources
+from typing import Any
 
 from opensage.core.context import current_call
 from opensage.core.events import EventLog
 from opensage.core.tools import Tool
 from opensage.kits import KitContext
 from opensage.memory.agent import ask
-from opensage.memory.consolidate import consolidate
+from opensage.memory.consolidate import Consolidation, consolidate, digest, store_curated
 from opensage.memory.graph import ExecutionGraph
 from opensage.memory.store import BaseMemoryStore, Hit, MemoryStore
+from opensage.models.base import Message, Model, ModelSettings
 
 __all__ = ["BaseMemoryStore", "Hit", "MemoryStore", "memory_kit"]
 
+log_warning = logging.getLogger("opensage.memory")
 KINDS = ("fact", "lesson", "procedure", "snippet", "file_summary", "finding")
+
+
+async def curate(model: Model, store: BaseMemoryStore, log: EventLog, graph: ExecutionGraph,
+                 run_id: str, scope: str, lessons: list[int]) -> tuple[Consolidation, dict[str,
+                                                                                         Any]]:
+    """Ask the model for the facts, procedures and findings of a run worth keeping."""
+    start = log.events(run_id, ("run_started",))
+    end = log.events(run_id, ("run_finished",))
+    task = start[0].data.get("task", "") if start else ""
+    answer = end[-1].data.get("answer") if end else None
+    prompt = (resources.files("opensage") / "prompts" / "curator.md").read_text()
+    try:
+        reply = await model.request([Message("system", prompt),
+                                     Message("user", digest(graph, task, answer))], [],
+                                    ModelSettings(temperature=0))
+    except Exception:  # curating is a bonus: a failing model keeps the lessons, nothing more
+        log_warning.warning("the model could not curate the run's memory", exc_info=True)
+        return Consolidation(), {}
+    return store_curated(store, reply.message.content, run_id, scope, lessons), \
+        reply.usage.to_dict()
 
 
 def memory_kit(ctx: KitContext) -> list[Tool]:
@@ -29,15 +54,21 @@ def memory_kit(ctx: KitContext) -> list[Tool]:
     project = f"project:{ctx.workdir}"
 
     async def close() -> None:
-        # The run is over: keep what it learned (lessons from failures and their fixes).
+        # The run is over: keep what it learned. Lessons (failures and their fixes) always;
+        # facts, procedures and findings when the config asks the model to curate.
         if ctx.run_id:
             log = EventLog.open(ctx.home / "events.db")
-            done = consolidate(store, ExecutionGraph.from_log(log, ctx.run_id), ctx.run_id,
-                               project)
-            if done.written or done.already_known:
-                log.emit(ctx.run_id, "memory_consolidated", {
-                    "written": done.written, "superseded": done.superseded,
-                    "already_known": done.already_known}, parent=1)  # run_started is 1
+            graph = ExecutionGraph.from_log(log, ctx.run_id)
+            done = consolidate(store, graph, ctx.run_id, project)
+            data: dict[str, Any] = {"written": done.written, "superseded": done.superseded,
+                                    "already_known": done.already_known}
+            if ctx.settings.get("memory_curate") and ctx.model is not None:
+                curated, usage = await curate(ctx.model, store, log, graph, ctx.run_id, project,
+                                              done.written + done.already_known)
+                data.update(curated=curated.written, curated_known=curated.already_known,
+                            curator_usage=usage)
+            if any(data.values()):
+                log.emit(ctx.run_id, "memory_consolidated", data, parent=1)  # run_started: 1
                 log.commit()
         store.close()
 

@@ -6,6 +6,7 @@ twice, and a lesson with a different fix for the same failure supersedes the old
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from opensage.memory.graph import ExecutionGraph
@@ -47,4 +48,48 @@ def consolidate(store: BaseMemoryStore, graph: ExecutionGraph, run_id: str,
         for other in store.search(str(tool), k=20, kind="lesson", scopes=[scope]):
             if other.id != entry and other.metadata.get("tool") == tool:
                 store.link(entry, other.id, "same_tool")
+    return done
+
+
+CURATED_KINDS = ("fact", "procedure", "finding")
+MAX_CURATED = 8
+
+
+def digest(graph: ExecutionGraph, task: str, answer: str | None) -> str:
+    """A compact account of a run for the curator: what it was for, what it did and met."""
+    lines = [f"task: {task}", f"answer: {answer or '(none)'}"]
+    changed = graph.files_changed()
+    if changed:
+        lines.append("files changed: " + ", ".join(sorted(changed)))
+    for error, fix in graph.errors():
+        lines.append(f"error: {error.label[:200]}" + (f" -> fixed by {fix.label}" if fix else ""))
+    calls = [n.label for n in graph.timeline() if n.kind == "tool_call"]
+    lines.append("tool calls:\n" + "\n".join(f"- {c}" for c in calls[-60:]))
+    return "\n".join(lines)
+
+
+def store_curated(store: BaseMemoryStore, reply: str, run_id: str, scope: str,
+                  lessons: list[int]) -> Consolidation:
+    """Keep the curator's entries that are well formed and not already known."""
+    done = Consolidation()
+    try:
+        entries = json.loads(reply[reply.index("["): reply.rindex("]") + 1])
+    except ValueError:
+        return done  # an unreadable reply keeps nothing rather than guessing
+    for item in entries[:MAX_CURATED] if isinstance(entries, list) else []:
+        if not isinstance(item, dict) or item.get("kind") not in CURATED_KINDS:
+            continue
+        text = str(item.get("text", "")).strip()
+        if not text:
+            continue
+        same = [h for h in store.search(text, k=5, scopes=[scope])
+                if " ".join(h.text.lower().split()) == " ".join(text.lower().split())]
+        if same:
+            done.already_known.append(same[0].id)
+            continue
+        entry = store.add(text, kind=item["kind"], scope=scope, source_run=run_id,
+                          metadata={"curated": True})
+        for lesson in lessons:
+            store.link(entry, lesson, "same_run")
+        done.written.append(entry)
     return done
