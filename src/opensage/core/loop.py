@@ -105,11 +105,9 @@ class AgentLoop:
     """Runs one agent's conversation. Make one per run of an agent."""
 
     def __init__(self, config: AgentConfig, *, log: EventLog, run_id: str, budget: Budget,
-                 parent_event: int | None = None, depth: int = 0,
-                 parent: AgentLoop | None = None):
+                 parent_event: int | None = None, depth: int = 0):
         self.config = config
         self.depth = depth  # 0 for the run's root agent, 1 for its sub-agents, ...
-        self.parent = parent
         # Work this agent started that may outlive a tool call (background sub-agents): it is
         # cancelled when the agent finishes, however it finishes.
         self.background: set[asyncio.Task[Any]] = set()
@@ -142,7 +140,7 @@ class AgentLoop:
         It never raises for the child's sake: a crash comes back as a result."""
         budget = self.budget.child(limits, name=config.name)
         child = AgentLoop(config, log=self.log, run_id=self.run_id, budget=budget,
-                          parent_event=parent_event, depth=self.depth + 1, parent=self)
+                          parent_event=parent_event, depth=self.depth + 1)
         try:
             budget.check()  # an exhausted ancestor refuses before anything starts
             result = await child.run(task)
@@ -150,19 +148,12 @@ class AgentLoop:
             self.child_usage.add(child.total_usage())  # what it spent still counts
             raise
         except BudgetExceeded as exc:
-            result = child._record_failure(exc.reason, str(exc))
+            result = child._finish(exc)
         except Exception as exc:  # a crashing child never takes the run down
-            result = child._record_failure("error", f"the agent crashed: "
-                                                    f"{type(exc).__name__}: {exc}")
+            result = child._finish(Stop(f"the agent crashed: {type(exc).__name__}: {exc}"),
+                                   reason="error")
         self.child_usage.add(result.usage)
         return result
-
-    def _record_failure(self, reason: str, message: str) -> RunResult:
-        self._emit("agent_finished", {"stop_reason": reason, "message": message, "answer": None,
-                                      "usage": self.usage.to_dict(), "steps": self.steps},
-                   parent=self.conv or self.parent_event)
-        return RunResult(answer=None, run_id=self.run_id, stop_reason=reason, message=message,
-                         usage=self.total_usage(), steps=self.steps, agent=self.config.name)
 
     def add_tool(self, tool: Tool) -> None:
         """Give this agent a tool mid-run (one it wrote or found); it replaces a tool of the
@@ -348,7 +339,8 @@ class AgentLoop:
                            usage=self.total_usage(), steps=self.steps, agent=self.config.name)
         self._emit("agent_finished", {"stop_reason": result.stop_reason, "message": result.message,
                                       "answer": answer, "usage": result.usage.to_dict(),
-                                      "steps": self.steps}, parent=self.conv)
+                                      "steps": self.steps},
+                   parent=self.conv or self.parent_event)  # no conversation if it never began
         return result
 
     # --- helpers ------------------------------------------------------------------------------

@@ -87,10 +87,6 @@ class SandboxProcess:
             into.feed(chunk)
 
     @property
-    def pid(self) -> int:
-        return self._proc.pid
-
-    @property
     def returncode(self) -> int | None:
         return self._proc.returncode
 
