@@ -52,6 +52,7 @@ api_key_env = "MY_KEY"
     ("[limits]\nmax_steps = 'many'", "bad limit value"),
     ("[models.x]\nbase_url = 'u'", r"\[models.x\] needs a spec"),
     ("default_model = ", "opensage.toml"),
+    ("[memory]\nembedder = 'word2vec'", "embedder must be auto, minilm or none"),
 ])
 def test_bad_config_is_a_clear_error(tmp_path, text, words):
     (tmp_path / "opensage.toml").write_text(text)

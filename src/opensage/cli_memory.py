@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from opensage.config import load_config
+from opensage.memory.embed import embedder_for
 from opensage.memory.store import BaseMemoryStore, MemoryStore
 
 app = typer.Typer(help="The long-term memory.", no_args_is_help=True)
@@ -19,7 +20,8 @@ err = Console(stderr=True)
 
 
 def _store() -> BaseMemoryStore:
-    return MemoryStore.open(load_config().memory_location)
+    config = load_config()
+    return MemoryStore.open(config.memory_location, embedder_for(config.memory_embedder))
 
 
 @app.command()
@@ -67,6 +69,17 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts of entries, by kind, and links."""
     found = _store().stats()
     out.print_json(json.dumps(found)) if as_json else out.print(found)
+
+
+@app.command()
+def reindex() -> None:
+    """Give entries written without the configured embedder (or with another) their vectors."""
+    store = _store()
+    if store.embedder is None:
+        err.print("[red]error:[/] no embedder: install the vectors extra "
+                  "(pip install 'opensage[vectors]'), or see [memory] embedder")
+        raise typer.Exit(2)
+    out.print(f"embedded {store.reindex()} entries with {store.embedder.name}")
 
 
 @app.command()

@@ -31,6 +31,7 @@ environment variables, then command-line flags (each overriding the one before).
     [memory]
     url = "postgresql://user@db/opensage"  # default: $OPENSAGE_HOME/memory.db (SQLite)
     curate = true                      # at a run's end, the model draws facts and procedures
+    embedder = "auto"                  # auto | minilm | none: vectors (the `vectors` extra)
 
     [sandbox]                          # where commands run on the model's behalf
     backend = "bwrap"                  # bwrap | container | local | auto (the default)
@@ -88,6 +89,7 @@ class Config:
     mcp_servers: list[McpServer] = field(default_factory=list)  # [mcp.servers.NAME]
     memory_url: str | None = None  # [memory] url: a postgresql:// URL; default: a SQLite file
     memory_curate: bool = False  # [memory] curate: draw facts and procedures with the model
+    memory_embedder: str = "auto"  # [memory] embedder: auto | minilm | none (keywords only)
     sources: list[Path] = field(default_factory=list)  # the files that were read
 
     @property
@@ -144,6 +146,11 @@ def _apply_file(config: Config, path: Path) -> None:
         config.memory_url = str(data["memory"]["url"])
     if "curate" in (data.get("memory") or {}):
         config.memory_curate = bool(data["memory"]["curate"])
+    if "embedder" in (data.get("memory") or {}):
+        config.memory_embedder = str(data["memory"]["embedder"]).lower()
+        if config.memory_embedder not in ("auto", "minilm", "none"):
+            raise ConfigError(f"{path}: [memory] embedder must be auto, minilm or none, not "
+                              f"{data['memory']['embedder']!r}")
     for name, table in ((data.get("mcp") or {}).get("servers") or {}).items():
         config.mcp_servers.append(McpServer.from_table(name, table))
     for model, price in (data.get("prices") or {}).items():

@@ -89,6 +89,7 @@ def build_kits(names: list[str], workdir: Path, config: Config,
                   "tool_names": [t.name for t in given],
                   "memory": config.memory_location,
                   "memory_curate": config.memory_curate,
+                  "memory_embedder": config.memory_embedder,
                   # With synthesis, tools appear during the run: their names cannot be listed.
                   "dynamic_tools": "synthesis" in names})
     tools: list[Tool] = []

@@ -1,9 +1,44 @@
 import os
+import re
 import secrets
+import zlib
 
+import numpy as np
 import pytest
 
 from opensage.memory import MemoryStore
+
+# Words that mean the same thing to the concept embedder below.
+CONCEPTS = [{"car", "automobile", "vehicle", "sedan"}, {"dog", "puppy", "canine", "hound"},
+            {"crash", "segfault", "abort", "panic"}, {"quick", "fast", "rapid", "speedy"}]
+
+
+class ConceptEmbedder:
+    """A deterministic stand-in for a real embedder: synonyms share a dimension, other words
+    hash to their own. Real embedders are tested in test_embed.py."""
+
+    name = "concepts-v1"
+    dim = 64
+
+    def __init__(self, name: str | None = None, fail: bool = False):
+        self.name = name or self.name
+        self.fail = fail
+        self.calls = 0
+
+    def embed(self, texts):
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("the embedder is broken")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                concept = next((i for i, c in enumerate(CONCEPTS) if word in c), None)
+                column = concept if concept is not None else \
+                    len(CONCEPTS) + zlib.crc32(word.encode()) % (self.dim - len(CONCEPTS))
+                out[row, column] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+        return out
 
 
 @pytest.fixture(scope="session")
@@ -38,11 +73,12 @@ def make_store(request, tmp_path):
     """Makes empty stores of one backend (a new file, or a new database)."""
     made = []
 
-    def make():
-        if request.param == "sqlite":
-            store = MemoryStore(tmp_path / f"memory-{len(made)}.db")
-        else:
-            store = MemoryStore.open(new_database(request.getfixturevalue("pg_server")))
+    def make(embedder=None, location=None):
+        if location is None:
+            location = tmp_path / f"memory-{len(made)}.db" if request.param == "sqlite" \
+                else new_database(request.getfixturevalue("pg_server"))
+        store = MemoryStore.open(location, embedder)
+        store.location = location
         made.append(store)
         return store
 

@@ -1,10 +1,12 @@
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from opensage import Agent
 from opensage.cli import app
 from opensage.core.events import EventLog
+from opensage.memory.embed import available
 
 from ..topology.conftest import call, team_model
 
@@ -51,3 +53,36 @@ def test_memory_cli(home, tmp_path):
     assert stats["entries"] == 3
     assert "The cache lives" in runner.invoke(app, ["memory", "show", "1"]).stdout
     assert runner.invoke(app, ["memory", "show", "99"]).exit_code == 2
+
+
+@pytest.fixture
+def with_vectors(home):
+    if not available():
+        pytest.skip("the vectors extra is not installed")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "opensage.toml").write_text('[memory]\nembedder = "minilm"\n')
+
+
+def test_recall_finds_a_paraphrase_through_vectors(home, tmp_path, with_vectors):
+    run(home, tmp_path, [call("remember", content="My automobile broke down on the highway"),
+                         call("remember", content="Deploys happen on Tuesdays"),
+                         call("finish", answer="noted")])
+    second = run(home, tmp_path, [call("recall", query="car trouble", k=1),
+                                  lambda m: call("finish", answer=m[-1].content)])
+    assert json.loads(second.answer)[0]["text"] == "My automobile broke down on the highway"
+
+
+def test_memory_reindex_cli(home, tmp_path, with_vectors):
+    runner = CliRunner()
+    (home / "opensage.toml").write_text('[memory]\nembedder = "none"\n')
+    runner.invoke(app, ["memory", "add", "My automobile broke down on the highway"])
+    runner.invoke(app, ["memory", "add", "Deploys happen on Tuesdays"])
+    refused = runner.invoke(app, ["memory", "reindex"])
+    assert refused.exit_code == 2 and "no embedder" in refused.stderr
+    (home / "opensage.toml").write_text('[memory]\nembedder = "minilm"\n')
+    done = runner.invoke(app, ["memory", "reindex"])
+    assert "embedded 2 entries with all-MiniLM-L6-v2-int8" in done.stdout
+    stats = json.loads(runner.invoke(app, ["memory", "stats", "--json"]).stdout)
+    assert stats["vectors"] == 2 and stats["embedder"] == "all-MiniLM-L6-v2-int8"
+    found = json.loads(runner.invoke(app, ["memory", "search", "car trouble", "--json"]).stdout)
+    assert found[0]["text"] == "My automobile broke down on the highway"

@@ -1,7 +1,7 @@
 """Memory: the long-term store and the memory tools agents use.
 
     from opensage.memory import MemoryStore
-    store = MemoryStore(path)
+    store = MemoryStore(path, embedder_for("auto"))   # vectors too, if the extra is installed
     mid = store.add(text, kind="fact", metadata={...})
     hits = store.search(query, k=10)        # .id .text .score .metadata
 """
@@ -19,11 +19,12 @@ from opensage.core.tools import Tool
 from opensage.kits import KitContext
 from opensage.memory.agent import ask
 from opensage.memory.consolidate import Consolidation, consolidate, digest, store_curated
+from opensage.memory.embed import Embedder, embedder_for
 from opensage.memory.graph import ExecutionGraph
 from opensage.memory.store import BaseMemoryStore, Hit, MemoryStore
 from opensage.models.base import Message, Model, ModelSettings
 
-__all__ = ["BaseMemoryStore", "Hit", "MemoryStore", "memory_kit"]
+__all__ = ["BaseMemoryStore", "Embedder", "Hit", "MemoryStore", "embedder_for", "memory_kit"]
 
 log_warning = logging.getLogger("opensage.memory")
 KINDS = ("fact", "lesson", "procedure", "snippet", "file_summary", "finding")
@@ -50,7 +51,8 @@ async def curate(model: Model, store: BaseMemoryStore, log: EventLog, graph: Exe
 
 
 def memory_kit(ctx: KitContext) -> list[Tool]:
-    store = MemoryStore.open(ctx.settings.get("memory") or ctx.home / "memory.db")
+    store = MemoryStore.open(ctx.settings.get("memory") or ctx.home / "memory.db",
+                             embedder_for(ctx.settings.get("memory_embedder")))
     project = f"project:{ctx.workdir}"
 
     async def close() -> None:

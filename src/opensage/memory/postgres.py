@@ -2,17 +2,26 @@
 
 The same API and search as the SQLite store: keywords through a weighted `tsvector` (the text
 weighted A, its context D; English stemming and stop words) with a GIN index, ranked by
-`ts_rank`; links, scopes and superseding as in SQLite. Needs the `postgres` extra (psycopg).
+`ts_rank`; vectors in pgvector with an HNSW index (cosine); links, scopes and superseding as in
+SQLite. Needs the `postgres` extra (psycopg), and pgvector in the server for vectors.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opensage.memory.store import CONTEXT_WEIGHT, BaseMemoryStore, Hit
+from opensage.memory.embed import Embedder
+from opensage.memory.store import CONTEXT_WEIGHT, BaseMemoryStore, Hit, sql_filters
+from opensage.memory.vectors import to_pgvector
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger("opensage.memory")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -43,6 +52,16 @@ CREATE TABLE IF NOT EXISTS links (
 );
 CREATE INDEX IF NOT EXISTS links_dst ON links (dst);
 """
+# One vector per entry; its dimension is the embedder's (one embedder per database).
+VECTOR_SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE TABLE IF NOT EXISTS vectors (
+    id        BIGINT PRIMARY KEY REFERENCES entries (id),
+    model     TEXT NOT NULL,
+    embedding vector({dim}) NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vectors_cosine ON vectors USING hnsw (embedding vector_cosine_ops);
+"""
 COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"
 # ts_rank's weights are for D, C, B, A: the context counts CONTEXT_WEIGHT of the text.
 WEIGHTS = f"'{{{CONTEXT_WEIGHT}, 0, 0, 1}}'"
@@ -50,19 +69,29 @@ LEXEME = re.compile(r"[a-z0-9_]+")
 
 
 class PostgresMemoryStore(BaseMemoryStore):
-    def __init__(self, url: str):
+    def __init__(self, url: str, embedder: Embedder | None = None):
         try:
             import psycopg
         except ImportError:
             raise RuntimeError("the PostgreSQL memory store needs psycopg: pip install "
                                "'opensage[postgres]'") from None
-        super().__init__()
+        super().__init__(embedder)
         self.url = url
         self._db = psycopg.connect(url, autocommit=True)
         with self._db.transaction():
             # One creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide.
             self._db.execute("SELECT pg_advisory_xact_lock(7216300)")
             self._db.execute(SCHEMA)
+        if embedder is not None:
+            try:
+                with self._db.transaction():
+                    self._db.execute("SELECT pg_advisory_xact_lock(7216300)")
+                    self._db.execute(VECTOR_SCHEMA.format(dim=int(embedder.dim)))
+            except psycopg.Error as e:
+                # Keywords must still work on a server without pgvector.
+                log.warning("no vector search on this PostgreSQL server (%s); keywords only",
+                            str(e).splitlines()[0])
+                self.embedder = None
 
     def close(self) -> None:
         self._db.close()
@@ -72,6 +101,7 @@ class PostgresMemoryStore(BaseMemoryStore):
     def add(self, text: str, kind: str = "fact", metadata: dict[str, Any] | None = None, *,
             scope: str = "global", context: str = "", source_run: str | None = None,
             source_event: int | None = None, supersedes: int | None = None) -> int:
+        vector = self._embed([text])
         with self._db.transaction():
             row = self._db.execute(
                 "INSERT INTO entries (kind, text, context, metadata, scope, created, source_run, "
@@ -84,10 +114,13 @@ class PostgresMemoryStore(BaseMemoryStore):
                                  (new, supersedes))
                 self._db.execute("INSERT INTO links VALUES (%s, %s, 'supersedes') ON CONFLICT "
                                  "DO NOTHING", (new, supersedes))
+            if vector is not None:
+                self._insert_vectors([(new, vector[0])])
         return new
 
     def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
         now = time.time()
+        vectors = self._embed([e["text"] for e in entries])
         ids = []
         with self._db.transaction():
             for e in entries:
@@ -97,11 +130,25 @@ class PostgresMemoryStore(BaseMemoryStore):
                     (e.get("kind", "fact"), e["text"], e.get("context", ""),
                      json.dumps(e.get("metadata", {})), e.get("scope", scope), now)).fetchone()
                 ids.append(int(row[0]) if row else 0)
+            if vectors is not None:
+                self._insert_vectors(list(zip(ids, vectors, strict=True)))
         return ids
 
     def link(self, src: int, dst: int, type: str = "related") -> None:
         self._db.execute("INSERT INTO links VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                          (src, dst, type))
+
+    def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
+        with self._db.transaction():
+            self._insert_vectors(vectors)
+
+    def _insert_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
+        assert self.embedder is not None
+        with self._db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO vectors VALUES (%s, %s, %s::vector) ON CONFLICT (id) DO UPDATE "
+                "SET model = excluded.model, embedding = excluded.embedding",
+                [(i, self.embedder.name, to_pgvector(v)) for i, v in vectors])
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -123,8 +170,11 @@ class PostgresMemoryStore(BaseMemoryStore):
         total, superseded = self._db.execute(
             "SELECT COUNT(*), COUNT(superseded_by) FROM entries").fetchone() or (0, 0)
         links = (self._db.execute("SELECT COUNT(*) FROM links").fetchone() or (0,))[0]
+        vectors = (self._db.execute("SELECT COUNT(*) FROM vectors WHERE model = %s", (
+            self.embedder.name,)).fetchone() or (0,))[0] if self.embedder else 0
         return {"entries": total, "current": total - superseded, "superseded": superseded,
-                "links": links, "by_kind": by_kind, "url": _without_password(self.url)}
+                "links": links, "by_kind": by_kind, "url": _without_password(self.url),
+                "embedder": self.embedder.name if self.embedder else None, "vectors": vectors}
 
     # --- the search primitives ----------------------------------------------------------------
 
@@ -134,22 +184,38 @@ class PostgresMemoryStore(BaseMemoryStore):
         if not lexemes:
             return []
         column, config = ("plain", "simple") if plain else ("search", "english")
-        filters: list[str] = [f"{column} @@ q"]
-        params: list[Any] = []
-        if kind:
-            filters.append("kind = %s")
-            params.append(kind)
-        if scopes:
-            filters.append("scope = ANY(%s)")
-            params.append(scopes)
-        if not include_superseded:
-            filters.append("superseded_by IS NULL")
+        filters, params = sql_filters(kind, scopes, include_superseded, "%s")
+        filters.insert(0, f"{column} @@ q")
         rows = self._db.execute(
-            f"SELECT {COLUMNS}, ts_rank({WEIGHTS}, {column}, q) AS score FROM entries, "
+            f"SELECT {COLUMNS}, ts_rank({WEIGHTS}, {column}, q) AS score FROM entries e, "
             f"to_tsquery('{config}', %s) AS q WHERE {' AND '.join(filters)} "
             f"ORDER BY score DESC LIMIT %s",
             (" | ".join(lexemes), *params, want)).fetchall()
         return [_hit(r[:-1], float(r[-1])) for r in rows]
+
+    def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
+                 scopes: list[str] | None, include_superseded: bool) -> list[Hit]:
+        if self.embedder is None:
+            return []
+        filters, params = sql_filters(kind, scopes, include_superseded, "%s")
+        query = to_pgvector(vector)
+        with self._db.transaction():
+            # HNSW returns ef_search candidates before the filters apply: ask for plenty.
+            self._db.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, want * 4))}")
+            rows = self._db.execute(
+                f"SELECT {', '.join('e.' + c for c in COLUMNS.split(', '))}, "
+                f"1 - (v.embedding <=> %s::vector) FROM vectors v JOIN entries e ON e.id = v.id "
+                f"WHERE v.model = %s{''.join(' AND ' + f for f in filters)} "
+                f"ORDER BY v.embedding <=> %s::vector LIMIT %s",
+                (query, self.embedder.name, *params, query, want)).fetchall()
+        return [_hit(r[:-1], float(r[-1])) for r in rows]
+
+    def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:
+        assert self.embedder is not None
+        return [(int(i), str(t)) for i, t in self._db.execute(
+            "SELECT id, text FROM entries e WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
+            "v.id = e.id AND v.model = %s) ORDER BY id LIMIT %s",
+            (self.embedder.name, limit)).fetchall()]
 
     def _count(self, word: str, limit: int) -> int:
         lexemes = LEXEME.findall(word)

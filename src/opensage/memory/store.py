@@ -1,4 +1,5 @@
-"""The long-term memory store: one SQLite file, searched by keywords (FTS5/BM25), links and recency.
+"""The long-term memory store: one SQLite file, searched by keywords (FTS5/BM25), meaning
+(vectors, when an embedder is installed), links and recency.
 
 Entries have a kind (fact, lesson, procedure, snippet, file summary...), text, metadata, a scope
 (a project, or global), timestamps, provenance back to run events and an access count. A newer
@@ -8,14 +9,22 @@ entry supersedes an older one instead of deleting it, and typed links join relat
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opensage.core.db import open_db
+from opensage.memory.embed import Embedder
+from opensage.memory.vectors import VectorIndex, to_blob
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger("opensage.memory")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -48,6 +57,12 @@ CREATE TABLE IF NOT EXISTS links (
     PRIMARY KEY (src, dst, type)
 );
 CREATE INDEX IF NOT EXISTS links_dst ON links (dst);
+CREATE TABLE IF NOT EXISTS vectors (
+    seq   INTEGER PRIMARY KEY,  -- insertion order, for reading new vectors incrementally
+    id    INTEGER NOT NULL UNIQUE,
+    model TEXT NOT NULL,        -- vectors of different embedders are never compared
+    vec   BLOB NOT NULL         -- float32, unit length
+);
 """
 
 # Words that carry no topic. Dropping them from queries is the single largest gain for BM25
@@ -66,6 +81,10 @@ WORD = re.compile(r"[\w']+", re.UNICODE)
 RRF_K = 60  # reciprocal-rank fusion's damping constant
 CONTEXT_WEIGHT = 0.3  # BM25 weight of an entry's context against its text
 RECENCY_SHARE = 0.2  # the weight of recency in the fusion, against 1 for the keyword rank
+# The weight of the vector rank in the fusion. Chosen among 0.25, 0.5 and 1 on the LoCoMo
+# development split: small embedders rank worse than keywords on their own (recall@10 about
+# 0.53 against 0.71), so an equal share costs recall; a quarter adds it (see the benchmark).
+VECTOR_WEIGHT = 0.25
 # A query word found in more than this share of entries (and at least COMMON_MIN of them) is
 # left out of the search when other words remain: its BM25 weight is near zero, but scoring
 # every entry it matches is most of a query's cost in a large store.
@@ -85,17 +104,20 @@ class Hit:
 
 
 class BaseMemoryStore:
-    """What every backend shares: the search algorithm. A backend stores entries and links,
-    ranks entries for a set of words (`_keyword`), and counts matches of one word (`_count`)."""
+    """What every backend shares: the search algorithm. A backend stores entries, links and
+    vectors, ranks entries for a set of words (`_keyword`) and for a vector (`_nearest`), and
+    counts matches of one word (`_count`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self.embedder = embedder
         self._df: dict[str, int] = {}  # bounded document counts of query words
         self._df_size = 0  # the store's size when they were counted
 
     def search(self, query: str, k: int = 10, *, kind: str | None = None,
                scopes: list[str] | None = None, include_superseded: bool = False) -> list[Hit]:
         """The k entries that best match `query`: keyword ranking over the query's content
-        words, fused (reciprocal rank) with the linked neighbours of the best keyword hits."""
+        words, fused (reciprocal rank) with the ranking by meaning (when the store has an
+        embedder), recency, and the linked neighbours of the best keyword hits."""
         words = [w for w in _words(query) if w not in STOP_WORDS] or _words(query)
         if not words:
             return []
@@ -114,6 +136,14 @@ class BaseMemoryStore:
         # Among what matched, newer entries weigh a little more: knowledge goes stale.
         for rank, hit in enumerate(sorted(ranked, key=lambda h: -h.created)):
             fused[hit.id] += RECENCY_SHARE / (RRF_K + rank)
+        # Entries alike in meaning, though they share no word with the query ("car" for
+        # "vehicle"), get a smaller share: on their own, small embedders rank worse.
+        vector = self._embed([query])
+        if vector is not None:
+            similar = self._nearest(vector[0], max(k * 4, 50), kind, scopes, include_superseded)
+            for rank, hit in enumerate(similar):
+                by_id.setdefault(hit.id, hit)
+                fused[hit.id] = fused.get(hit.id, 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
         # Entries linked to strong hits are likely relevant too (a fact and its correction, a
         # lesson and the procedure it came from): they get a smaller share of their rank.
         for rank, hit in enumerate(ranked[:k]):
@@ -128,6 +158,30 @@ class BaseMemoryStore:
         if hits:
             self._accessed([h.id for h in hits])
         return hits
+
+    def reindex(self, batch: int = 256) -> int:
+        """Give every entry without a vector of this store's embedder one (entries written
+        without an embedder, or with another); returns how many were embedded."""
+        if self.embedder is None:
+            return 0
+        done = 0
+        while pending := self._missing_vectors(batch):
+            vectors = self.embedder.embed([text for _, text in pending])
+            self._save_vectors([(i, v) for (i, _), v in zip(pending, vectors, strict=True)])
+            done += len(pending)
+        return done
+
+    def _embed(self, texts: list[str]) -> np.ndarray | None:
+        """Vectors for `texts`, or None without an embedder. A failing embedder costs the
+        vectors, never the entry: `reindex` fills them in later."""
+        if self.embedder is None or not texts:
+            return None
+        try:
+            return self.embedder.embed(texts)
+        except Exception:
+            log.warning("the embedder failed; stored and searched without vectors",
+                        exc_info=True)
+            return None
 
     def _common(self, words: list[str]) -> set[str]:
         """Words found in too large a share of entries to be worth scoring (see COMMON_SHARE)."""
@@ -179,6 +233,19 @@ class BaseMemoryStore:
         (a backend that drops stop words must still match them)."""
         raise NotImplementedError
 
+    def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
+                 scopes: list[str] | None, include_superseded: bool) -> list[Hit]:
+        """Entries whose vectors (of this store's embedder) are most like `vector`, best
+        first, with their cosine as the score."""
+        raise NotImplementedError
+
+    def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
+        raise NotImplementedError
+
+    def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:
+        """Up to `limit` entries (id, text) with no vector of this store's embedder."""
+        raise NotImplementedError
+
     def _count(self, word: str, limit: int) -> int:
         raise NotImplementedError
 
@@ -190,21 +257,24 @@ class BaseMemoryStore:
 
 
 class MemoryStore(BaseMemoryStore):
-    """The embedded store: one SQLite file, FTS5 (BM25, Porter stemming) for keywords."""
+    """The embedded store: one SQLite file, FTS5 (BM25, Porter stemming) for keywords, and
+    an in-memory matrix of the entries' vectors (see vectors.py) when it has an embedder."""
 
-    def __init__(self, path: str | Path):
-        super().__init__()
+    def __init__(self, path: str | Path, embedder: Embedder | None = None):
+        super().__init__(embedder)
         self.path = Path(path)
         self._db = open_db(self.path, SCHEMA)
+        self._index: VectorIndex | None = None  # made at the first search by meaning
 
     @staticmethod
-    def open(location: str | Path) -> BaseMemoryStore:
-        """A store: a SQLite file at a path, or PostgreSQL at a postgresql:// URL."""
+    def open(location: str | Path, embedder: Embedder | None = None) -> BaseMemoryStore:
+        """A store: a SQLite file at a path, or PostgreSQL at a postgresql:// URL; with an
+        embedder (see embed.py), entries are also found by meaning."""
         if str(location).startswith(("postgresql://", "postgres://")):
             from opensage.memory.postgres import PostgresMemoryStore
 
-            return PostgresMemoryStore(str(location))
-        return MemoryStore(location)
+            return PostgresMemoryStore(str(location), embedder)
+        return MemoryStore(location, embedder)
 
     def close(self) -> None:
         self._db.close()
@@ -217,6 +287,7 @@ class MemoryStore(BaseMemoryStore):
         """Store an entry; with `supersedes`, the older entry stays but is marked outdated.
         `context` (the conversation around a remark, the file a snippet is from) is searched
         too, with less weight than the text."""
+        vector = self._embed([text])
         with self._db:
             cur = self._db.execute(
                 "INSERT INTO entries (kind, text, context, metadata, scope, created, source_run, "
@@ -229,12 +300,15 @@ class MemoryStore(BaseMemoryStore):
                                  (new, supersedes))
                 self._db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, 'supersedes')",
                                  (new, supersedes))
+            if vector is not None:
+                self._insert_vectors([(new, vector[0])])
         return new
 
     def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
         """Bulk insert (one transaction): each dict has text, and optionally kind, context,
         metadata and scope."""
         now = time.time()
+        vectors = self._embed([e["text"] for e in entries])
         with self._db:
             first = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
             self._db.executemany(
@@ -243,11 +317,23 @@ class MemoryStore(BaseMemoryStore):
                 [(e.get("kind", "fact"), e["text"], e.get("context", ""),
                   json.dumps(e.get("metadata", {})), e.get("scope", scope), now)
                  for e in entries])
-        return list(range(first + 1, first + 1 + len(entries)))
+            ids = list(range(first + 1, first + 1 + len(entries)))
+            if vectors is not None:
+                self._insert_vectors(list(zip(ids, vectors, strict=True)))
+        return ids
 
     def link(self, src: int, dst: int, type: str = "related") -> None:
         with self._db:
             self._db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", (src, dst, type))
+
+    def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
+        with self._db:
+            self._insert_vectors(vectors)
+
+    def _insert_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
+        assert self.embedder is not None
+        self._db.executemany("INSERT OR REPLACE INTO vectors (id, model, vec) VALUES (?, ?, ?)",
+                             [(i, self.embedder.name, to_blob(v)) for i, v in vectors])
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -267,15 +353,7 @@ class MemoryStore(BaseMemoryStore):
     def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
                  include_superseded: bool, plain: bool = False) -> list[Hit]:
         match = " OR ".join(f'"{w}"' for w in words)
-        filters, params = [], []
-        if kind:
-            filters.append("e.kind = ?")
-            params.append(kind)
-        if scopes:
-            filters.append(f"e.scope IN ({', '.join('?' * len(scopes))})")
-            params.extend(scopes)
-        if not include_superseded:
-            filters.append("e.superseded_by IS NULL")
+        filters, params = sql_filters(kind, scopes, include_superseded)
         # Rank inside FTS5 first (its own top-N), then join and filter only those rows; if the
         # filters leave too few, widen the cut until they do or nothing more matches.
         cut = want * (4 if filters else 1)
@@ -289,6 +367,35 @@ class MemoryStore(BaseMemoryStore):
             if len(rows) >= want or not filters or cut >= self._size():
                 return [_hit(r[:-1], -r[-1]) for r in rows[:want]]
             cut *= 8
+
+    def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
+                 scopes: list[str] | None, include_superseded: bool) -> list[Hit]:
+        if self.embedder is None:
+            return []
+        if self._index is None:
+            self._index = VectorIndex(self._db, self.embedder.name, self.embedder.dim)
+        filters, params = sql_filters(kind, scopes, include_superseded)
+        # As for keywords: the nearest first, then the filters; wider if they leave too few.
+        cut = want * (4 if filters else 1)
+        while True:
+            nearest = self._index.nearest(vector, cut)
+            cosine = dict(nearest)
+            rows = self._db.execute(
+                f"SELECT {_QUALIFIED} FROM entries e WHERE e.id IN "
+                f"({', '.join('?' * len(nearest))}) "
+                f"{''.join(' AND ' + f for f in filters)}",
+                (*cosine, *params)).fetchall() if nearest else []
+            if len(rows) >= want or not filters or cut >= len(self._index):
+                hits = sorted((_hit(r, cosine[r[0]]) for r in rows), key=lambda h: -h.score)
+                return hits[:want]
+            cut *= 8
+
+    def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:
+        assert self.embedder is not None
+        return [(int(i), str(t)) for i, t in self._db.execute(
+            "SELECT id, text FROM entries e WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
+            "v.id = e.id AND v.model = ?) ORDER BY id LIMIT ?",
+            (self.embedder.name, limit)).fetchall()]
 
     def _count(self, word: str, limit: int) -> int:
         return int(self._db.execute(
@@ -309,8 +416,11 @@ class MemoryStore(BaseMemoryStore):
         total, superseded = self._db.execute(
             "SELECT COUNT(*), COUNT(superseded_by) FROM entries").fetchone()
         links = self._db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
+        vectors = self._db.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", (
+            self.embedder.name if self.embedder else "",)).fetchone()[0]
         return {"entries": total, "current": total - superseded, "superseded": superseded,
-                "links": links, "by_kind": dict(rows), "path": str(self.path)}
+                "links": links, "by_kind": dict(rows), "path": str(self.path),
+                "embedder": self.embedder.name if self.embedder else None, "vectors": vectors}
 
 
 _COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"
@@ -320,6 +430,23 @@ _QUALIFIED = ", ".join(f"e.{c}" for c in _COLUMNS.split(", "))
 def _hit(row: tuple[Any, ...] | sqlite3.Row, score: float) -> Hit:
     return Hit(id=row[0], text=row[1], kind=row[2], scope=row[3], metadata=json.loads(row[4]),
                superseded_by=row[5], created=row[6], score=score)
+
+
+def sql_filters(kind: str | None, scopes: list[str] | None, include_superseded: bool,
+                mark: str = "?") -> tuple[list[str], list[Any]]:
+    """SQL conditions on `entries e` for a search's filters, and their parameters (`mark`: the
+    driver's placeholder)."""
+    filters: list[str] = []
+    params: list[Any] = []
+    if kind:
+        filters.append(f"e.kind = {mark}")
+        params.append(kind)
+    if scopes:
+        filters.append(f"e.scope IN ({', '.join([mark] * len(scopes))})")
+        params.extend(scopes)
+    if not include_superseded:
+        filters.append("e.superseded_by IS NULL")
+    return filters, params
 
 
 def _words(text: str) -> list[str]:

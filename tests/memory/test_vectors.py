@@ -1,0 +1,113 @@
+"""Vector search in the store, on both backends, with a deterministic concept embedder."""
+
+import logging
+
+from opensage.memory import MemoryStore
+
+from .conftest import ConceptEmbedder
+
+
+def _fill(store):
+    auto = store.add("My automobile is a red Toyota")
+    store.add_many([{"text": "Bought groceries on Monday"},
+                    {"text": "The red paint on the fence is peeling"},
+                    {"text": "Lunch was a sandwich"}])
+    return auto
+
+
+def test_entries_alike_in_meaning_are_found_without_a_shared_word(make_store):
+    store = make_store(ConceptEmbedder())
+    auto = _fill(store)
+    assert store.search("which car do I drive")[0].id == auto
+    # The control: by keywords alone, "car" and "drive" find nothing.
+    keywords_only = make_store()
+    _fill(keywords_only)
+    assert auto not in [h.id for h in keywords_only.search("which car do I drive")]
+
+
+def test_keyword_and_vector_evidence_add_up(make_store):
+    store = make_store(ConceptEmbedder())
+    store.add("The red fence needs paint")
+    both = store.add("The red automobile needs paint")
+    store.add("A sedan is parked outside")
+    # "red" and "paint" match two entries by keywords; only one is also a car.
+    assert store.search("red car paint")[0].id == both
+
+
+def test_vector_hits_obey_scopes_kinds_and_superseding(make_store):
+    store = make_store(ConceptEmbedder())
+    old = store.add("The puppy is called Rex", scope="project:/a")
+    new = store.add("The puppy is called Max", scope="project:/a", supersedes=old)
+    elsewhere = store.add("The hound is called Bo", scope="project:/b")
+    lesson = store.add("Never feed the canine chocolate", kind="lesson", scope="project:/a")
+    store.add_many([{"text": f"unrelated note {i}", "scope": "project:/a"} for i in range(60)])
+    found = [h.id for h in store.search("dog", scopes=["project:/a"])]
+    assert found[:2] in ([new, lesson], [lesson, new])
+    assert old not in found and elsewhere not in found
+    assert [h.id for h in store.search("dog", kind="lesson")] == [lesson]
+    assert old in [h.id for h in store.search("dog", include_superseded=True)]
+
+
+def test_reindex_embeds_what_was_written_without_an_embedder(make_store):
+    plain = make_store()
+    auto = _fill(plain)
+    store = make_store(ConceptEmbedder(), location=plain.location)
+    assert store.stats()["vectors"] == 0
+    assert auto not in [h.id for h in store.search("vehicle")]
+    assert store.reindex(batch=3) == 4
+    assert store.reindex() == 0
+    assert store.stats()["vectors"] == 4
+    assert store.search("vehicle")[0].id == auto
+
+
+def test_vectors_of_another_embedder_are_never_compared(make_store):
+    first = make_store(ConceptEmbedder("concepts-v1"))
+    _fill(first)
+    second = make_store(ConceptEmbedder("concepts-v2"), location=first.location)
+    assert second.stats()["vectors"] == 0
+    assert second.reindex() == 4 and second.stats()["vectors"] == 4
+    assert first.stats()["vectors"] == 0  # v1's vectors were replaced, one vector an entry
+
+
+def test_a_failing_embedder_loses_no_entry(make_store, caplog):
+    broken = ConceptEmbedder(fail=True)
+    store = make_store(broken)
+    with caplog.at_level(logging.WARNING, logger="opensage.memory"):
+        auto = store.add("My automobile is a red Toyota")
+        store.add_many([{"text": "Lunch was a sandwich"}])
+    assert "embedder failed" in caplog.text
+    assert store.search("red Toyota")[0].id == auto  # keywords still work
+    broken.fail = False
+    assert store.reindex() == 2
+    assert store.search("vehicle")[0].id == auto
+
+
+def test_writes_through_another_connection_are_searchable(make_store):
+    reader = make_store(ConceptEmbedder())
+    reader.add("Lunch was a sandwich")
+    assert reader.search("sandwich")  # the reader's vectors are loaded now
+    writer = make_store(ConceptEmbedder(), location=reader.location)
+    auto = writer.add("My automobile is a red Toyota")
+    assert reader.search("vehicle")[0].id == auto
+
+
+def test_stats_name_the_embedder(make_store):
+    store = make_store(ConceptEmbedder())
+    _fill(store)
+    stats = store.stats()
+    assert stats["embedder"] == "concepts-v1" and stats["vectors"] == 4
+    assert make_store().stats()["embedder"] is None
+
+
+def test_a_postgres_server_without_vectors_keeps_keyword_search(pg_store, caplog):
+    class Impossible(ConceptEmbedder):
+        dim = 0  # pgvector refuses a vector(0) column, as a server without pgvector refuses all
+
+    with caplog.at_level(logging.WARNING, logger="opensage.memory"):
+        store = MemoryStore.open(pg_store.url, Impossible())
+    try:
+        assert "no vector search" in caplog.text and store.embedder is None
+        auto = store.add("My automobile is a red Toyota")
+        assert store.search("Toyota")[0].id == auto
+    finally:
+        store.close()
