@@ -6,9 +6,11 @@ from importlib import resources
 from opensage import Agent
 from opensage.core.events import EventLog
 from opensage.memory import MemoryStore
+from opensage.memory.consolidate import store_curated
 from opensage.models.scripted import FunctionModel
 
 from ..topology.conftest import call, team_model
+from .conftest import ConceptEmbedder
 
 
 def run(tmp_path, fix_path):
@@ -112,3 +114,21 @@ def test_without_the_setting_the_model_is_not_asked(home, tmp_path):
     seen: list[str] = []
     curated_run(tmp_path, seen)
     assert seen == []
+
+
+def test_curated_entries_alike_in_meaning_are_known_or_linked(make_store):
+    reply = json.dumps([{"kind": "fact", "text": "The automobile is blue"},  # says the same
+                        {"kind": "fact", "text": "The blue automobile is fast"},  # the same car
+                        {"kind": "fact", "text": "Lunch was a sandwich"}])
+    store = make_store(ConceptEmbedder())
+    car = store.add("The car is blue", scope="p")
+    done = store_curated(store, reply, "run-1", "p", lessons=[])
+    assert done.already_known == [car]
+    fast, lunch = done.written
+    assert [(t, h.id) for t, h in store.neighbours(fast)] == [("related", car)]
+    assert store.neighbours(lunch) == []
+    # Without an embedder only the words count: all three are new, and nothing is linked.
+    plain = make_store()
+    plain.add("The car is blue", scope="p")
+    assert len(store_curated(plain, reply, "run-1", "p", lessons=[]).written) == 3
+    assert plain.stats()["links"] == 0

@@ -53,6 +53,11 @@ def consolidate(store: BaseMemoryStore, graph: ExecutionGraph, run_id: str,
 
 CURATED_KINDS = ("fact", "procedure", "finding")
 MAX_CURATED = 8
+# Cosine thresholds for curated entries, when the store has an embedder: above DUPLICATE an
+# entry says what one already known says; above RELATED it is about the same thing, and the
+# two are linked so that finding one brings the other. Set for MiniLM, where paraphrases of one
+# statement score about 0.9 and sentences about the same subject 0.6 and more.
+DUPLICATE, RELATED = 0.92, 0.6
 
 
 def digest(graph: ExecutionGraph, task: str, answer: str | None) -> str:
@@ -84,6 +89,8 @@ def store_curated(store: BaseMemoryStore, reply: str, run_id: str, scope: str,
             continue
         same = [h for h in store.search(text, k=5, scopes=[scope])
                 if " ".join(h.text.lower().split()) == " ".join(text.lower().split())]
+        near = store.similar(text, k=5, scopes=[scope])
+        same += [h for h in near if h.score >= DUPLICATE]
         if same:
             done.already_known.append(same[0].id)
             continue
@@ -91,5 +98,8 @@ def store_curated(store: BaseMemoryStore, reply: str, run_id: str, scope: str,
                           metadata={"curated": True})
         for lesson in lessons:
             store.link(entry, lesson, "same_run")
+        for other in near:
+            if other.score >= RELATED:
+                store.link(entry, other.id, "related")
         done.written.append(entry)
     return done

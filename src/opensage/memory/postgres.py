@@ -94,6 +94,7 @@ class PostgresMemoryStore(BaseMemoryStore):
                 self.embedder = None
 
     def close(self) -> None:
+        super().close()
         self._db.close()
 
     # --- writing ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import logging
 import re
 import sqlite3
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,7 @@ class BaseMemoryStore:
 
     def __init__(self, embedder: Embedder | None = None) -> None:
         self.embedder = embedder
+        self._embedding: ThreadPoolExecutor | None = None  # embeds queries while keywords rank
         self._df: dict[str, int] = {}  # bounded document counts of query words
         self._df_size = 0  # the store's size when they were counted
 
@@ -121,6 +123,7 @@ class BaseMemoryStore:
         words = [w for w in _words(query) if w not in STOP_WORDS] or _words(query)
         if not words:
             return []
+        vector = self._embed_soon(query)
         common = self._common(words)
         use = [w for w in words if w not in common] or words
         ranked = self._keyword(use, max(k * 4, 50), kind, scopes, include_superseded,
@@ -138,9 +141,8 @@ class BaseMemoryStore:
             fused[hit.id] += RECENCY_SHARE / (RRF_K + rank)
         # Entries alike in meaning, though they share no word with the query ("car" for
         # "vehicle"), get a smaller share: on their own, small embedders rank worse.
-        vector = self._embed([query])
-        if vector is not None:
-            similar = self._nearest(vector[0], max(k * 4, 50), kind, scopes, include_superseded)
+        if vector is not None and (found := vector.result()) is not None:
+            similar = self._nearest(found[0], max(k * 4, 50), kind, scopes, include_superseded)
             for rank, hit in enumerate(similar):
                 by_id.setdefault(hit.id, hit)
                 fused[hit.id] = fused.get(hit.id, 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
@@ -158,6 +160,14 @@ class BaseMemoryStore:
         if hits:
             self._accessed([h.id for h in hits])
         return hits
+
+    def similar(self, text: str, k: int = 5, *, kind: str | None = None,
+                scopes: list[str] | None = None) -> list[Hit]:
+        """The current entries nearest to `text` in meaning, with their cosine as the score;
+        none without an embedder. For finding duplicates and related entries, not for search:
+        on its own a small embedder ranks worse than `search`."""
+        vector = self._embed([text])
+        return [] if vector is None else self._nearest(vector[0], k, kind, scopes, False)
 
     def reindex(self, batch: int = 256) -> int:
         """Give every entry without a vector of this store's embedder one (entries written
@@ -182,6 +192,19 @@ class BaseMemoryStore:
             log.warning("the embedder failed; stored and searched without vectors",
                         exc_info=True)
             return None
+
+    def _embed_soon(self, query: str) -> Future[np.ndarray | None] | None:
+        """The query's vector, computed in a thread while the keyword search runs (both leave
+        the GIL): a query costs the longer of the two, not their sum."""
+        if self.embedder is None:
+            return None
+        if self._embedding is None:
+            self._embedding = ThreadPoolExecutor(1, thread_name_prefix="opensage-embed")
+        return self._embedding.submit(self._embed, [query])
+
+    def close(self) -> None:
+        if self._embedding is not None:
+            self._embedding.shutdown()
 
     def _common(self, words: list[str]) -> set[str]:
         """Words found in too large a share of entries to be worth scoring (see COMMON_SHARE)."""
@@ -222,9 +245,6 @@ class BaseMemoryStore:
         raise NotImplementedError
 
     def stats(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def close(self) -> None:
         raise NotImplementedError
 
     def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
@@ -277,6 +297,7 @@ class MemoryStore(BaseMemoryStore):
         return MemoryStore(location, embedder)
 
     def close(self) -> None:
+        super().close()
         self._db.close()
 
     # --- writing ------------------------------------------------------------------------------
