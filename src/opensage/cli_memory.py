@@ -13,6 +13,7 @@ from rich.table import Table
 from opensage.config import load_config
 from opensage.memory.embed import embedder_for
 from opensage.memory.store import BaseMemoryStore, MemoryStore
+from opensage.memory.transfer import copy_store
 
 app = typer.Typer(help="The long-term memory.", no_args_is_help=True)
 out = Console()
@@ -69,6 +70,21 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts of entries, by kind, and links."""
     found = _store().stats()
     out.print_json(json.dumps(found)) if as_json else out.print(found)
+
+
+@app.command()
+def copy(destination: Annotated[str, typer.Argument(
+        help="A SQLite file, or a postgresql:// URL")]) -> None:
+    """Copy every entry and link into another store: how a memory moves to PostgreSQL (then set
+    [memory] url to it)."""
+    config = load_config()
+    source = _store()
+    target = MemoryStore.open(destination, embedder_for(config.memory_embedder))
+    if target.stats()["entries"]:
+        err.print("[red]error:[/] the destination already has entries; copy into an empty one")
+        raise typer.Exit(2)
+    copied = copy_store(source, target)
+    out.print(f"copied {len(copied)} entries and {len(source.links())} links")
 
 
 @app.command()

@@ -15,7 +15,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from opensage.memory.embed import Embedder
-from opensage.memory.store import CONTEXT_WEIGHT, BaseMemoryStore, Hit, sql_filters
+from opensage.memory.store import (
+    CONTEXT_WEIGHT,
+    ROW_COLUMNS,
+    BaseMemoryStore,
+    Hit,
+    entry_row,
+    sql_filters,
+)
 from opensage.memory.vectors import to_pgvector
 
 if TYPE_CHECKING:
@@ -126,10 +133,13 @@ class PostgresMemoryStore(BaseMemoryStore):
         with self._db.transaction():
             for e in entries:
                 row = self._db.execute(
-                    "INSERT INTO entries (kind, text, context, metadata, scope, created) VALUES "
-                    "(%s, %s, %s, %s, %s, %s) RETURNING id",
+                    "INSERT INTO entries (kind, text, context, metadata, scope, created, "
+                    "source_run, source_event) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                    "RETURNING id",
                     (e.get("kind", "fact"), e["text"], e.get("context", ""),
-                     json.dumps(e.get("metadata", {})), e.get("scope", scope), now)).fetchone()
+                     json.dumps(e.get("metadata", {})), e.get("scope", scope),
+                     e.get("created", now), e.get("source_run"),
+                     e.get("source_event"))).fetchone()
                 ids.append(int(row[0]) if row else 0)
             if vectors is not None:
                 self._insert_vectors(list(zip(ids, vectors, strict=True)))
@@ -138,6 +148,18 @@ class PostgresMemoryStore(BaseMemoryStore):
     def link(self, src: int, dst: int, type: str = "related") -> None:
         self._db.execute("INSERT INTO links VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                          (src, dst, type))
+
+    def rows(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        cur = self._db.execute(f"SELECT {ROW_COLUMNS} FROM entries WHERE id > %s ORDER BY id "
+                               "LIMIT %s", (after, limit))
+        return [entry_row(r) for r in cur.fetchall()]
+
+    def links(self) -> list[tuple[int, int, str]]:
+        return [(int(s), int(d), str(t)) for s, d, t in
+                self._db.execute("SELECT src, dst, type FROM links ORDER BY src, dst")]
+
+    def mark_superseded(self, entry: int, by: int) -> None:
+        self._db.execute("UPDATE entries SET superseded_by = %s WHERE id = %s", (by, entry))
 
     def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
         with self._db.transaction():

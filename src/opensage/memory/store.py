@@ -231,7 +231,19 @@ class BaseMemoryStore:
         raise NotImplementedError
 
     def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
-        """Bulk insert: each dict has text, and optionally kind, context, metadata, scope."""
+        """Bulk insert: each dict has text, and optionally kind, context, metadata, scope (and,
+        when copied from another store, created, source_run and source_event)."""
+        raise NotImplementedError
+
+    def rows(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        """Whole entries with ids above `after`, in id order: for copying a store."""
+        raise NotImplementedError
+
+    def links(self) -> list[tuple[int, int, str]]:
+        """Every link (src, dst, type)."""
+        raise NotImplementedError
+
+    def mark_superseded(self, entry: int, by: int) -> None:
         raise NotImplementedError
 
     def link(self, src: int, dst: int, type: str = "related") -> None:
@@ -327,16 +339,17 @@ class MemoryStore(BaseMemoryStore):
 
     def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
         """Bulk insert (one transaction): each dict has text, and optionally kind, context,
-        metadata and scope."""
+        metadata and scope (and, copied from another store, created, source_run, source_event)."""
         now = time.time()
         vectors = self._embed([e["text"] for e in entries])
         with self._db:
             first = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
             self._db.executemany(
-                "INSERT INTO entries (kind, text, context, metadata, scope, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO entries (kind, text, context, metadata, scope, created, source_run, "
+                "source_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(e.get("kind", "fact"), e["text"], e.get("context", ""),
-                  json.dumps(e.get("metadata", {})), e.get("scope", scope), now)
+                  json.dumps(e.get("metadata", {})), e.get("scope", scope),
+                  e.get("created", now), e.get("source_run"), e.get("source_event"))
                  for e in entries])
             ids = list(range(first + 1, first + 1 + len(entries)))
             if vectors is not None:
@@ -346,6 +359,19 @@ class MemoryStore(BaseMemoryStore):
     def link(self, src: int, dst: int, type: str = "related") -> None:
         with self._db:
             self._db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", (src, dst, type))
+
+    def rows(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        cur = self._db.execute(f"SELECT {ROW_COLUMNS} FROM entries WHERE id > ? ORDER BY id "
+                               "LIMIT ?", (after, limit))
+        return [entry_row(r) for r in cur.fetchall()]
+
+    def links(self) -> list[tuple[int, int, str]]:
+        return [(int(s), int(d), str(t)) for s, d, t in
+                self._db.execute("SELECT src, dst, type FROM links ORDER BY src, dst")]
+
+    def mark_superseded(self, entry: int, by: int) -> None:
+        with self._db:
+            self._db.execute("UPDATE entries SET superseded_by = ? WHERE id = ?", (by, entry))
 
     def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
         with self._db:
@@ -445,6 +471,16 @@ class MemoryStore(BaseMemoryStore):
 
 
 _COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"
+ROW_COLUMNS = ("id, kind, text, context, metadata, scope, created, superseded_by, source_run, "
+               "source_event, accessed")
+
+
+def entry_row(row: Any) -> dict[str, Any]:
+    """A whole entry as a dict (see `rows`); metadata decoded on either backend."""
+    out = dict(zip(ROW_COLUMNS.split(", "), row, strict=True))
+    if isinstance(out["metadata"], str):
+        out["metadata"] = json.loads(out["metadata"])
+    return out
 _QUALIFIED = ", ".join(f"e.{c}" for c in _COLUMNS.split(", "))
 
 
