@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -51,7 +52,7 @@ def mcp_serve(
         asyncio.run(serve_library(config.home, (workdir or Path.cwd()).resolve(),
                                   lambda: run_sandbox(config), config.sandbox_limits))
     except ConfigError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
 agents_app = typer.Typer(help="The agents models created, kept for later runs.",
                          no_args_is_help=True)
@@ -118,7 +119,7 @@ def _drive(coro_factory: Any, as_json: bool) -> None:
         else:
             result = asyncio.run(coro_factory(None))
     except (ConfigError, ModelError, EventLogError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("[yellow]cancelled[/]")

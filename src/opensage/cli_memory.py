@@ -93,7 +93,7 @@ def reindex() -> None:
     store = _store()
     if store.embedder is None:
         err.print("[red]error:[/] no embedder: install the vectors extra "
-                  "(pip install 'opensage[vectors]'), or see [memory] embedder")
+                  "(pip install 'opensage\\[vectors]'), or see \\[memory] embedder")
         raise typer.Exit(2)
     out.print(f"embedded {store.reindex()} entries with {store.embedder.name}")
 

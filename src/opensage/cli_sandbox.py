@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from opensage.config import load_config
 from opensage.runtime import run_sandbox
@@ -36,7 +37,7 @@ def exec_(
     try:
         sandbox = run_sandbox(config, backend)
     except SandboxUnavailable as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     folder = (workdir or Path.cwd()).resolve()
     if not folder.is_dir():

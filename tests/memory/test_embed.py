@@ -56,3 +56,7 @@ def test_the_embedder_setting(monkeypatch):
     assert embedder_for("auto") is None  # keywords only, when the extra is missing
     with pytest.raises(EmbedderUnavailable, match="vectors extra"):
         embedder_for("minilm")
+
+
+def test_stores_of_one_process_share_one_loaded_model(minilm):
+    assert embedder_for("auto") is embedder_for("minilm")

@@ -78,7 +78,7 @@ def test_memory_reindex_cli(home, tmp_path, with_vectors):
     runner.invoke(app, ["memory", "add", "My automobile broke down on the highway"])
     runner.invoke(app, ["memory", "add", "Deploys happen on Tuesdays"])
     refused = runner.invoke(app, ["memory", "reindex"])
-    assert refused.exit_code == 2 and "no embedder" in refused.stderr
+    assert refused.exit_code == 2 and "opensage[vectors]" in refused.stderr
     (home / "opensage.toml").write_text('[memory]\nembedder = "minilm"\n')
     done = runner.invoke(app, ["memory", "reindex"])
     assert "embedded 2 entries with all-MiniLM-L6-v2-int8" in done.stdout
@@ -86,3 +86,14 @@ def test_memory_reindex_cli(home, tmp_path, with_vectors):
     assert stats["vectors"] == 2 and stats["embedder"] == "all-MiniLM-L6-v2-int8"
     found = json.loads(runner.invoke(app, ["memory", "search", "car trouble", "--json"]).stdout)
     assert found[0]["text"] == "My automobile broke down on the highway"
+
+
+def test_asking_for_vectors_without_the_extra_is_a_clear_error(home, tmp_path, monkeypatch):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "opensage.toml").write_text('[memory]\nembedder = "minilm"\n')
+    (tmp_path / "script.json").write_text("[]")
+    monkeypatch.setattr("opensage.memory.embed.available", lambda: False)
+    result = CliRunner().invoke(app, ["run", "--model", f"scripted:{tmp_path / 'script.json'}",
+                                      "hi"])
+    assert result.exit_code == 2
+    assert "needs the vectors extra: pip install 'opensage[vectors]'" in result.stderr

@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from opensage.models.base import ConfigError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -35,8 +37,11 @@ class Embedder(Protocol):
         ...
 
 
-class EmbedderUnavailable(RuntimeError):
+class EmbedderUnavailable(ConfigError):
     """The embedder asked for is not installed."""
+
+
+INSTALL = "vector search needs the vectors extra: pip install 'opensage[vectors]'"
 
 
 class MiniLM:
@@ -51,8 +56,7 @@ class MiniLM:
 
     def __init__(self, threads: int | None = None):
         if not available():
-            raise EmbedderUnavailable("vector search needs the vectors extra: "
-                                      "pip install 'opensage[vectors]'")
+            raise EmbedderUnavailable(INSTALL)
         self._threads = threads or min(4, os.cpu_count() or 1)
         self._session: Any = None
         self._tokenizer: Any = None
@@ -111,10 +115,24 @@ def embedder_for(setting: str | None) -> Embedder | None:
     """The embedder a `[memory] embedder` setting names: "auto" (the default: MiniLM when the
     vectors extra is installed, else none), "minilm" (required), or "none" (keywords only)."""
     choice = (setting or "auto").lower()
-    if choice == "none":
+    if choice not in ("auto", "minilm", "none"):
+        raise ValueError(f"unknown embedder {setting!r}: use auto, minilm or none")
+    if choice == "none" or (choice == "auto" and not available()):
         return None
-    if choice == "auto":
-        return MiniLM() if available() else None
-    if choice == "minilm":
-        return MiniLM()
-    raise ValueError(f"unknown embedder {setting!r}: use auto, minilm or none")
+    if not available():
+        raise EmbedderUnavailable(INSTALL)
+    return shared_minilm()
+
+
+_shared: MiniLM | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_minilm() -> MiniLM:
+    """One MiniLM a process: loading it takes most of a second, and every store and run in the
+    process can use the same (onnxruntime sessions are safe to call from several threads)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = MiniLM()
+        return _shared
