@@ -217,7 +217,8 @@ class PostgresMemoryStore(BaseMemoryStore):
         return [_hit(r[:-1], float(r[-1])) for r in rows]
 
     def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
-                 scopes: list[str] | None, include_superseded: bool) -> list[Hit]:
+                 scopes: list[str] | None, include_superseded: bool,
+                 ranked: list[tuple[int, float]] | None = None) -> list[Hit]:
         if self.embedder is None:
             return []
         filters, params = sql_filters(kind, scopes, include_superseded, "%s")

@@ -13,6 +13,7 @@ import logging
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 log = logging.getLogger("opensage.memory")
+Similar = tuple["np.ndarray", list[tuple[int, float]] | None]  # a query's vector, its nearest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -123,7 +125,8 @@ class BaseMemoryStore:
         words = [w for w in _words(query) if w not in STOP_WORDS] or _words(query)
         if not words:
             return []
-        vector = self._embed_soon(query)
+        want_similar = max(k * 4, 50)
+        vector = self._embed_soon(query, want_similar * 4)
         common = self._common(words)
         use = [w for w in words if w not in common] or words
         ranked = self._keyword(use, max(k * 4, 50), kind, scopes, include_superseded,
@@ -142,7 +145,8 @@ class BaseMemoryStore:
         # Entries alike in meaning, though they share no word with the query ("car" for
         # "vehicle"), get a smaller share: on their own, small embedders rank worse.
         if vector is not None and (found := vector.result()) is not None:
-            similar = self._nearest(found[0], max(k * 4, 50), kind, scopes, include_superseded)
+            similar = self._nearest(found[0], want_similar, kind, scopes, include_superseded,
+                                    found[1])
             for rank, hit in enumerate(similar):
                 by_id.setdefault(hit.id, hit)
                 fused[hit.id] = fused.get(hit.id, 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
@@ -193,14 +197,28 @@ class BaseMemoryStore:
                         exc_info=True)
             return None
 
-    def _embed_soon(self, query: str) -> Future[np.ndarray | None] | None:
-        """The query's vector, computed in a thread while the keyword search runs (both leave
-        the GIL): a query costs the longer of the two, not their sum."""
+    def _embed_soon(self, query: str, n: int) -> Future[Similar | None] | None:
+        """The query's vector and, where the backend ranks vectors in memory, its `n` nearest
+        entries, computed in a thread while the keyword search runs (both leave the GIL): a
+        search costs the longer of the two, not their sum."""
         if self.embedder is None:
             return None
         if self._embedding is None:
             self._embedding = ThreadPoolExecutor(1, thread_name_prefix="opensage-embed")
-        return self._embedding.submit(self._embed, [query])
+        rank = self._vector_ranker()  # here: it may read the database, the thread may not
+
+        def work() -> Similar | None:
+            vector = self._embed([query])
+            if vector is None:
+                return None
+            return vector[0], rank(vector[0], n) if rank else None
+
+        return self._embedding.submit(work)
+
+    def _vector_ranker(self) -> Callable[[np.ndarray, int], list[tuple[int, float]]] | None:
+        """A function ranking entries by their vectors, safe to call from another thread (so
+        it may not use the database), or None if the backend ranks in the database."""
+        return None
 
     def close(self) -> None:
         if self._embedding is not None:
@@ -266,9 +284,10 @@ class BaseMemoryStore:
         raise NotImplementedError
 
     def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
-                 scopes: list[str] | None, include_superseded: bool) -> list[Hit]:
+                 scopes: list[str] | None, include_superseded: bool,
+                 ranked: list[tuple[int, float]] | None = None) -> list[Hit]:
         """Entries whose vectors (of this store's embedder) are most like `vector`, best
-        first, with their cosine as the score."""
+        first, with their cosine as the score; `ranked`: what `_vector_ranker` found."""
         raise NotImplementedError
 
     def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
@@ -415,24 +434,39 @@ class MemoryStore(BaseMemoryStore):
                 return [_hit(r[:-1], -r[-1]) for r in rows[:want]]
             cut *= 8
 
-    def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
-                 scopes: list[str] | None, include_superseded: bool) -> list[Hit]:
-        if self.embedder is None:
-            return []
-        if self._index is None:
+    def _vector_ranker(self) -> Callable[[np.ndarray, int], list[tuple[int, float]]] | None:
+        index = self._vectors()
+        if index is None:
+            return None
+        index.refresh()
+        return index.nearest
+
+    def _vectors(self) -> VectorIndex | None:
+        if self.embedder is not None and self._index is None:
             self._index = VectorIndex(self._db, self.embedder.name, self.embedder.dim)
+        return self._index
+
+    def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
+                 scopes: list[str] | None, include_superseded: bool,
+                 ranked: list[tuple[int, float]] | None = None) -> list[Hit]:
+        index = self._vectors()
+        if index is None:
+            return []
+        index.refresh()
         filters, params = sql_filters(kind, scopes, include_superseded)
         # As for keywords: the nearest first, then the filters; wider if they leave too few.
         cut = want * (4 if filters else 1)
         while True:
-            nearest = self._index.nearest(vector, cut)
+            enough = ranked is not None and (len(ranked) >= cut or len(ranked) == len(index))
+            nearest = ranked[:cut] if ranked is not None and enough else \
+                index.nearest(vector, cut)
             cosine = dict(nearest)
             rows = self._db.execute(
                 f"SELECT {_QUALIFIED} FROM entries e WHERE e.id IN "
                 f"({', '.join('?' * len(nearest))}) "
                 f"{''.join(' AND ' + f for f in filters)}",
                 (*cosine, *params)).fetchall() if nearest else []
-            if len(rows) >= want or not filters or cut >= len(self._index):
+            if len(rows) >= want or not filters or cut >= len(index):
                 hits = sorted((_hit(r, cosine[r[0]]) for r in rows), key=lambda h: -h.score)
                 return hits[:want]
             cut *= 8

@@ -1,10 +1,10 @@
 """Nearest-neighbour search over the SQLite store's vectors, in memory.
 
 The vectors live in the store's `vectors` table (float32 blobs); this index mirrors them in one
-matrix and scores a query against all of them with a single product: about 5 ms for 100,000
-entries of 384 dimensions, exact, and with no SQLite extension (many Python builds cannot load
-one). Rows are read once and then incrementally, by their insertion order, so writes from other
-processes show up at the next search.
+matrix and scores a query against all of them with a single product: about 10 ms for 100,000
+entries of 384 dimensions on one core, exact, and with no SQLite extension (many Python builds
+cannot load one). Rows are read once and then incrementally, by their insertion order, so
+writes from other processes show up at the next search.
 """
 
 from __future__ import annotations
@@ -22,27 +22,33 @@ class VectorIndex:
 
         self._db, self._model, self._dim = db, model, dim
         self._seq = 0  # the last `vectors.seq` read
-        self.ids = np.zeros(0, dtype=np.int64)
-        self.matrix = np.zeros((0, dim), dtype=np.float32)
+        # Replaced whole, never changed in place: a search in another thread keeps a
+        # consistent pair while `refresh` appends.
+        self._data = (np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32))
 
     def nearest(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The n entries most like `query` (a unit vector), with their cosine, best first."""
+        """The n entries most like `query` (a unit vector), with their cosine, best first,
+        among the vectors read by the last `refresh`. Uses no database: any thread may call
+        it."""
         import numpy as np
 
-        self._refresh()
-        if not len(self.ids) or n <= 0:
+        ids, matrix = self._data
+        if not len(ids) or n <= 0:
             return []
-        scores = self.matrix @ query
+        # einsum, not BLAS: this runs beside the keyword search (see BaseMemoryStore.search),
+        # and a multithreaded BLAS product would take the core SQLite is working on; one
+        # thread here makes a search at 100,000 entries 15 ms at the median instead of 22.
+        scores = np.einsum("ij,j->i", matrix, query)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(n)
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self.ids[i]), float(scores[i])) for i in top]
+        return [(int(ids[i]), float(scores[i])) for i in top]
 
     def __len__(self) -> int:
-        self._refresh()
-        return len(self.ids)
+        return len(self._data[0])
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        """Read the vectors written since the last refresh, by any connection."""
         import numpy as np
 
         rows = self._db.execute("SELECT seq, id, vec FROM vectors WHERE seq > ? AND model = ? "
@@ -52,8 +58,9 @@ class VectorIndex:
         self._seq = rows[-1][0]
         ids = np.array([r[1] for r in rows], dtype=np.int64)
         matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32)
-        self.ids = np.concatenate([self.ids, ids])
-        self.matrix = np.concatenate([self.matrix, matrix.reshape(len(rows), self._dim)])
+        old_ids, old_matrix = self._data
+        self._data = (np.concatenate([old_ids, ids]),
+                      np.concatenate([old_matrix, matrix.reshape(len(rows), self._dim)]))
 
 
 def to_blob(vector: np.ndarray) -> bytes:
