@@ -10,7 +10,8 @@ from opensage.memory import MemoryStore
 
 # Words that mean the same thing to the concept embedder below.
 CONCEPTS = [{"car", "automobile", "vehicle", "sedan"}, {"dog", "puppy", "canine", "hound"},
-            {"crash", "segfault", "abort", "panic"}, {"quick", "fast", "rapid", "speedy"}]
+            {"crash", "segfault", "abort", "panic"}, {"quick", "fast", "rapid", "speedy"},
+            {"config", "configuration", "settings", "yml"}]
 
 
 class ConceptEmbedder:

@@ -6,7 +6,8 @@ from importlib import resources
 from opensage import Agent
 from opensage.core.events import EventLog
 from opensage.memory import MemoryStore
-from opensage.memory.consolidate import store_curated
+from opensage.memory.consolidate import consolidate, store_curated
+from opensage.memory.graph import ExecutionGraph
 from opensage.models.scripted import FunctionModel
 
 from ..topology.conftest import call, team_model
@@ -69,6 +70,16 @@ def test_lessons_about_the_same_tool_are_linked(home, tmp_path):
     assert len(lessons) == 2
     newer, older = sorted(lessons, key=lambda h: -h.id)
     assert [(t, h.id) for t, h in store.neighbours(newer.id)] == [("same_tool", older.id)]
+
+
+def test_a_lesson_is_linked_to_entries_about_the_same_thing(home, tmp_path, make_store):
+    result = run(tmp_path, "settings.yml")
+    graph = ExecutionGraph.from_log(EventLog.open(home / "events.db"), result.run_id)
+    store = make_store(ConceptEmbedder())
+    fact = store.add("The configuration is in settings.yml", scope="p")
+    store.add("Lunch was a sandwich", scope="p")
+    (lesson,) = consolidate(store, graph, result.run_id, "p").written
+    assert [(t, h.id) for t, h in store.neighbours(lesson)] == [("related", fact)]
 
 
 CURATOR = (resources.files("opensage") / "prompts" / "curator.md").read_text()

@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from opensage.memory.graph import ExecutionGraph
 from opensage.memory.store import BaseMemoryStore
 
+# Cosine thresholds, when the store has an embedder: above DUPLICATE an entry says what one
+# already known says; above RELATED it is about the same thing, and the two are linked so that
+# finding one brings the other. Set for MiniLM, where paraphrases of one statement score about
+# 0.9 and sentences about the same subject 0.6 and more.
+DUPLICATE, RELATED = 0.92, 0.6
+
 
 @dataclass
 class Consolidation:
@@ -43,21 +49,21 @@ def consolidate(store: BaseMemoryStore, graph: ExecutionGraph, run_id: str,
         done.written.append(entry)
         if current:
             done.superseded.append(current[0].id)
-        # Join it to the other current lessons about the same tool: they are read together.
+        # Join it to the other current lessons about the same tool (they are read together),
+        # and, with vectors, to the entries about the same thing ("the config is in
+        # settings.yml" for a lesson about reading config.yml).
         tool = cause.data.get("name")
         for other in store.search(str(tool), k=20, kind="lesson", scopes=[scope]):
             if other.id != entry and other.metadata.get("tool") == tool:
                 store.link(entry, other.id, "same_tool")
+        for other in store.similar(text, k=5, scopes=[scope]):
+            if other.id != entry and other.score >= RELATED and other.kind != "lesson":
+                store.link(entry, other.id, "related")
     return done
 
 
 CURATED_KINDS = ("fact", "procedure", "finding")
 MAX_CURATED = 8
-# Cosine thresholds for curated entries, when the store has an embedder: above DUPLICATE an
-# entry says what one already known says; above RELATED it is about the same thing, and the
-# two are linked so that finding one brings the other. Set for MiniLM, where paraphrases of one
-# statement score about 0.9 and sentences about the same subject 0.6 and more.
-DUPLICATE, RELATED = 0.92, 0.6
 
 
 def digest(graph: ExecutionGraph, task: str, answer: str | None) -> str:
