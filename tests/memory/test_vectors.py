@@ -1,6 +1,7 @@
 """Vector search in the store, on both backends, with a deterministic concept embedder."""
 
 import logging
+import multiprocessing
 
 from opensage.memory import MemoryStore
 
@@ -111,3 +112,25 @@ def test_a_postgres_server_without_vectors_keeps_keyword_search(pg_store, caplog
         assert store.search("Toyota")[0].id == auto
     finally:
         store.close()
+
+
+def _write_with_vectors(location, worker, count):
+    store = MemoryStore.open(location, ConceptEmbedder())
+    for i in range(count):
+        store.add(f"worker {worker} drives a sedan, note {i}")
+    store.close()
+
+
+def test_concurrent_writers_from_several_processes_keep_every_vector(make_store):
+    store = make_store(ConceptEmbedder())
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_write_with_vectors, args=(str(store.location), w, 25))
+               for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    assert store.stats()["vectors"] == 100
+    found = store.similar("automobile", k=200)
+    assert len(found) == 100 and all(h.score > 0.3 for h in found)
