@@ -6,7 +6,7 @@ import pytest
 
 from opensage.core.tools import Toolset
 from opensage.kits import KitContext
-from opensage.kits.files import files_kit
+from opensage.kits.files import files_kit, open_beneath
 from opensage.models.base import ToolCall
 from opensage.sandbox import open_sandbox
 
@@ -61,3 +61,27 @@ def test_writing_through_a_planted_symlink_is_refused(tools, tmp_path):
     (work / "out.txt").symlink_to(victim)
     outcome = call(ts, "write_file", path="out.txt", content="pwned")
     assert outcome.error == "exception" and victim.read_text() == "safe"
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_check_is_not_followed(tmp_path):
+    root = (tmp_path / "work").resolve()
+    (root / "a").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    checked = root / "a" / "f.txt"  # what the path check saw: a folder inside the work dir
+    (root / "a").rmdir()
+    (root / "a").symlink_to(outside)  # ...swapped by a command running at the same time
+    with pytest.raises(PermissionError, match="symlink"):
+        open_beneath(root, checked, os.O_WRONLY | os.O_CREAT, make_parents=True)
+    assert list(outside.iterdir()) == []
+
+
+def test_symlinks_that_stay_inside_the_work_dir_still_work(tools):
+    work, ts = tools
+    (work / "v2").mkdir()
+    (work / "v2" / "notes.txt").write_text("hello\n")
+    (work / "current").symlink_to("v2")
+    assert "hello" in call(ts, "read_file", path="current/notes.txt").text
+    assert call(ts, "write_file", path="current/new.txt", content="x").error is None
+    assert (work / "v2" / "new.txt").read_text() == "x"
+    assert call(ts, "read_file", path=".").error == "exception"  # the work dir is no file

@@ -1,12 +1,17 @@
 """The `files` kit: read, write and list files inside the run's work directory.
 
 Paths are resolved against the work directory, symlinks included, and refused if they lead
-outside it: the model can only touch the tree it was given.
+outside it: the model can only touch the tree it was given. The file is then opened folder by
+folder from the work directory without following symlinks, so a folder swapped for a symlink
+after the check (by a command running at the same time) is refused rather than followed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 from pathlib import Path
 
 from opensage.core.tools import Tool
@@ -34,13 +39,16 @@ def files_kit(ctx: KitContext) -> list[Tool]:
             start_line: the first line to show (1-based).
             max_lines: how many lines to show at most.
         """
-        target = inside(path)
-        if not target.is_file():  # a folder, a FIFO a command left behind (reading one blocks)
-            raise FileNotFoundError(f"{path!r} is not a regular file")
-        if target.stat().st_size > MAX_FILE_BYTES:
-            raise ValueError(f"{path!r} is larger than {MAX_FILE_BYTES >> 20} MB; read it with "
-                             "a command (head, sed -n) instead")
-        lines = target.read_text(errors="replace").splitlines()
+        # O_NONBLOCK: opening a FIFO a command left behind must not block; it is refused below.
+        fd = open_beneath(root, inside(path), os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, errors="replace") as file:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise FileNotFoundError(f"{path!r} is not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                raise ValueError(f"{path!r} is larger than {MAX_FILE_BYTES >> 20} MB; read it "
+                                 "with a command (head, sed -n) instead")
+            lines = file.read().splitlines()
         end = min(len(lines), start_line - 1 + max_lines)
         shown = [f"{n:>5}  {lines[n - 1]}" for n in range(max(1, start_line), end + 1)]
         more = f"\n[... {len(lines) - end} more lines]" if end < len(lines) else ""
@@ -54,9 +62,7 @@ def files_kit(ctx: KitContext) -> list[Tool]:
             content: the whole new content of the file.
         """
         target = inside(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # O_NOFOLLOW: a symlink swapped in after the check above is refused, not followed.
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        fd = open_beneath(root, target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, make_parents=True)
         with os.fdopen(fd, "w") as out:
             out.write(content)
         return f"wrote {len(content)} characters to {target.relative_to(root)}"
@@ -75,3 +81,33 @@ def files_kit(ctx: KitContext) -> list[Tool]:
         return "\n".join(names[:MAX_LISTED]) + more or "(empty)"
 
     return [Tool(read_file), Tool(write_file), Tool(list_files)]
+
+
+def open_beneath(root: Path, target: Path, flags: int, make_parents: bool = False) -> int:
+    """Open `target` (a checked path under `root`, symlinks already resolved) one component at
+    a time, each relative to its parent's descriptor and with O_NOFOLLOW: no symlink is
+    followed on the way, whatever changed since the check."""
+    parts = target.relative_to(root).parts
+    if not parts:
+        raise IsADirectoryError("the work directory itself is a folder, not a file")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            if make_parents:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o755, dir_fd=fd)
+            parent, fd = fd, _open_nofollow(part, os.O_RDONLY | os.O_DIRECTORY, fd)
+            os.close(parent)
+        return _open_nofollow(parts[-1], flags, fd)
+    finally:
+        os.close(fd)
+
+
+def _open_nofollow(name: str, flags: int, dir_fd: int) -> int:
+    try:
+        return os.open(name, flags | os.O_NOFOLLOW, 0o644, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise PermissionError(f"{name!r} is a symlink, or a file where a folder should "
+                                  "be (changed since the path was checked?); refused") from None
+        raise
