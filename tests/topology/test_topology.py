@@ -149,6 +149,31 @@ def test_an_ensemble_keeps_the_one_edit_that_passes_verification(home, tmp_path)
     assert selected.data["selected"] == winner
 
 
+def test_an_ensemble_inside_an_ensemble_member_works_on_the_members_copy(home, tmp_path):
+    model = team_model({
+        "ROOT": [
+            call("create_agent", name="inner", instructions="INNER", tools=["write_file"]),
+            call("create_agent", name="outer", instructions="OUTER",
+                 tools=["ensemble", "read_file"]),
+            call("ensemble", task="make it", agent="outer", n=1, select="vote"),
+            lambda m: call("finish", answer=last_tool_result(m)),
+        ],
+        "OUTER": [
+            call("ensemble", task="write it", agent="inner", n=1, select="vote"),
+            call("read_file", path="made.txt"),
+            lambda m: last_tool_result(m),
+        ],
+        "INNER": [call("write_file", path="made.txt", content="from inner\n"), "done"],
+    })
+    result = root(model).run_sync("go", workdir=tmp_path)
+    report = json.loads(result.answer)
+    # The inner change reached the outer member's copy (it read it back), and from there,
+    # chosen, the run's work dir.
+    assert "from inner" in report["answer"]
+    assert report["applied"] == {"changed": ["made.txt"], "deleted": []}
+    assert (tmp_path / "made.txt").read_text() == "from inner\n"
+
+
 @pytest.mark.parametrize(("select", "answers", "expected"), [
     ("vote", ["Paris", "Lyon", "paris."], "Paris"),
     ("judge", ["Lyon", "Paris", "Marseille"], "Paris"),

@@ -9,6 +9,7 @@ timeout) becomes a `ToolOutcome` with an error message written for the model to 
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import json
 import re
@@ -90,6 +91,20 @@ class Tool:
         if self.is_async:
             return await self.fn(**args)
         return await asyncio.to_thread(self.fn, **args)
+
+
+class WorkdirTool(Tool):
+    """A tool whose function acts on a work dir: `make(workdir)` builds the function, and an
+    ensemble member's copy of the tool gets one built for the member's copy of the work dir."""
+
+    def __init__(self, make: Callable[[Path], Callable[..., Any]], workdir: Path, **kwargs: Any):
+        super().__init__(make(workdir), **kwargs)
+        self._make = make
+
+    def for_workdir(self, workdir: Path) -> Tool:
+        bound = copy.copy(self)
+        bound.fn = self._make(workdir)
+        return bound
 
 
 def load_arguments(tool: str, raw: str) -> dict[str, Any]:

@@ -9,10 +9,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Literal
 
 from opensage.core.context import current_call
-from opensage.core.tools import Tool
+from opensage.core.tools import Tool, WorkdirTool
 from opensage.kits import KitContext
 from opensage.topology.team import Team, TopologySettings
 
@@ -70,28 +72,31 @@ def topology_kit(ctx: KitContext) -> list[Tool]:
         call = current_call()
         return team.retire(call.loop, call.event, name)
 
-    async def ensemble(task: str, agent: str, n: int = 3, models: list[str] | None = None,
-                       select: Literal["verify", "vote", "judge"] = "verify",
-                       verify_command: str | None = None) -> str:
-        """Run n copies of an agent on the same task at once, each in its own copy of the work
-        dir, and keep the best: by a verify command that must pass (e.g. the tests), by a
-        majority vote over the answers, or by a judge. The chosen copy's file changes are
-        applied to the work dir.
+    def ensemble_in(workdir: Path) -> Callable[..., Awaitable[str]]:
+        async def ensemble(task: str, agent: str, n: int = 3, models: list[str] | None = None,
+                           select: Literal["verify", "vote", "judge"] = "verify",
+                           verify_command: str | None = None) -> str:
+            """Run n copies of an agent on the same task at once, each in its own copy of the
+            work dir, and keep the best: by a verify command that must pass (e.g. the tests),
+            by a majority vote over the answers, or by a judge. The chosen copy's file changes
+            are applied to the work dir.
 
-        Args:
-            task: the task, complete in itself.
-            agent: the agent to copy.
-            n: how many copies.
-            models: model specs to spread over the copies; by default the agent's.
-            select: verify, vote or judge.
-            verify_command: for verify: a shell command that exits 0 for good work.
-        """
-        call = current_call()
-        return await team.ensemble(call.loop, call.event, task, agent, n, models, select,
-                                   verify_command)
+            Args:
+                task: the task, complete in itself.
+                agent: the agent to copy.
+                n: how many copies.
+                models: model specs to spread over the copies; by default the agent's.
+                select: verify, vote or judge.
+                verify_command: for verify: a shell command that exits 0 for good work.
+            """
+            call = current_call()
+            return await team.ensemble(call.loop, call.event, task, agent, n, models, select,
+                                       verify_command, workdir)
+        return ensemble
 
-    tools = [Tool(f) for f in (create_agent, run_agent, wait_agents, list_agents, retire_agent,
-                               ensemble)]
+    tools = [*(Tool(f) for f in (create_agent, run_agent, wait_agents, list_agents,
+                                 retire_agent)),
+             WorkdirTool(ensemble_in, ctx.workdir)]  # in an ensemble member: on its copy
     # Name the tools an agent may be given in the schema itself: models (and constrained
     # decoding) then pick from what exists instead of inventing names.
     if not ctx.settings.get("dynamic_tools"):

@@ -136,8 +136,11 @@ class Team:
         return f"agent {name!r} retired"
 
     async def ensemble(self, caller: AgentLoop, parent_event: int, task: str, agent: str, n: int,
-                       models: list[str] | None, select: str,
-                       verify_command: str | None) -> str:
+                       models: list[str] | None, select: str, verify_command: str | None,
+                       workdir: Path | None = None) -> str:
+        """Members work on copies of `workdir` (the run's, or for an ensemble inside an
+        ensemble member, the member's copy), and the chosen one's changes go back there."""
+        workdir = workdir or self.ctx.workdir
         spec = self._spec(agent)
         if not 1 <= n <= self.settings.max_concurrent:
             raise ToolError(f"n must be from 1 to {self.settings.max_concurrent}")
@@ -151,20 +154,20 @@ class Team:
         started = log.emit(run_id, "ensemble_started", {
             "agent": agent, "n": n, "models": models, "select": select,
             "verify_command": verify_command}, parent=parent_event, agent=caller.config.name)
-        base = copy_workdir(self.ctx.workdir, f"{agent}-base")  # what every member starts from
+        base = copy_workdir(workdir, f"{agent}-base")  # what every member starts from
         members = []
         for i in range(n):
             model_spec = models[i % len(models)] if models else spec.model
-            workdir = copy_workdir(base, f"{agent}-{i}")
+            copy = copy_workdir(base, f"{agent}-{i}")
             event = log.emit(run_id, "ensemble_member", {"index": i, "model": model_spec,
-                                                         "workdir": str(workdir)},
+                                                         "workdir": str(copy)},
                              parent=started, agent=caller.config.name)
-            members.append((i, model_spec, workdir, event))
+            members.append((i, model_spec, copy, event))
         try:
             results = await asyncio.gather(*(
-                self.run_agent(caller, event, spec, task, workdir=workdir, model_spec=m,
+                self.run_agent(caller, event, spec, task, workdir=copy, model_spec=m,
                                label=f"{agent}[{i}]")
-                for i, m, workdir, event in members))
+                for i, m, copy, event in members))
             checks: list[int | None] = [None] * n
             if select == "verify":
                 checks = [await self._verify(str(verify_command), w) for _, _, w, _ in members]
@@ -172,7 +175,7 @@ class Team:
             applied: dict[str, list[str]] = {"changed": [], "deleted": []}
             if chosen is not None:
                 try:
-                    changed, deleted = apply_changes(base, members[chosen][2], self.ctx.workdir)
+                    changed, deleted = apply_changes(base, members[chosen][2], workdir)
                 except ValueError as exc:  # a change that would escape the work dir
                     raise ToolError(f"the chosen member's changes were not applied: {exc}"
                                     ) from None
