@@ -1,5 +1,7 @@
 """The real local model creating a sub-agent and running it, over HTTP."""
 
+import asyncio
+
 import pytest
 
 from opensage import Agent, ModelSettings
@@ -33,10 +35,17 @@ class Steered:
 
 
 def test_the_local_model_creates_and_runs_a_sub_agent(home, tmp_path):
-    model = Steered(LocalModel(), ["create_agent", "run_agent", "run_agent"])
-    result = Agent("root", "ROOT", model=model, kits=["topology"], max_steps=5).run_sync(
-        "Create an agent named helper that answers questions in one word, then run the agent "
-        "helper on the task: What color is the sky?", workdir=tmp_path)
+    async def go():
+        model = Steered(LocalModel(), ["create_agent", "run_agent", "run_agent"])
+        try:
+            return await Agent("root", "ROOT", model=model, kits=["topology"],
+                               max_steps=5).run(
+                "Create an agent named helper that answers questions in one word, then run "
+                "the agent helper on the task: What color is the sky?", workdir=tmp_path)
+        finally:
+            await model.aclose()  # a model passed in is the caller's to close
+
+    result = asyncio.run(go())
     assert result.stop_reason != "model_error", result.message
     log = EventLog.open(home / "events.db")
     (created, *_) = log.events(result.run_id, ("agent_created",))
