@@ -9,6 +9,7 @@ from opensage.memory import MemoryStore
 from opensage.memory.agent import instructions, read_only_sql
 
 from ..topology.conftest import call, team_model
+from .conftest import ConceptEmbedder
 
 MEMORY = instructions()
 
@@ -116,3 +117,10 @@ def test_facts_about_a_subject_come_with_their_links(home, tmp_path):
     found = {e["id"]: e for e in json.loads(result.answer)}
     assert found[fact]["links"] == [{"link": "how_to_fix", "id": fix}]
     assert found[fix]["kind"] == "procedure"
+
+
+def test_memory_sql_shows_a_vector_as_its_size(tmp_path):
+    store = MemoryStore(tmp_path / "memory.db", ConceptEmbedder())
+    store.add("one fact")
+    assert json.loads(read_only_sql(store, "SELECT id, vec FROM vectors")) == [
+        {"id": 1, "vec": "<256 bytes>"}]

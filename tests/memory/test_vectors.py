@@ -2,6 +2,9 @@
 
 import logging
 import multiprocessing
+import sqlite3
+
+import pytest
 
 from opensage.memory import MemoryStore
 
@@ -28,8 +31,8 @@ def test_entries_alike_in_meaning_are_found_without_a_shared_word(make_store):
 
 def test_keyword_and_vector_evidence_add_up(make_store):
     store = make_store(ConceptEmbedder())
-    store.add("The red fence needs paint")
     both = store.add("The red automobile needs paint")
+    store.add("The red fence needs paint")  # newer: recency alone would put it first
     store.add("A sedan is parked outside")
     # "red" and "paint" match two entries by keywords; only one is also a car.
     assert store.search("red car paint")[0].id == both
@@ -134,3 +137,94 @@ def test_concurrent_writers_from_several_processes_keep_every_vector(make_store)
     assert store.stats()["vectors"] == 100
     found = store.similar("automobile", k=200)
     assert len(found) == 100 and all(h.score > 0.3 for h in found)
+
+
+def _bulk_write_with_vectors(location, worker):
+    store = MemoryStore.open(location, ConceptEmbedder())
+    for batch in range(10):
+        store.add_many([{"text": f"worker {worker} batch {batch} item {i} {word}"}
+                        for i, word in enumerate(["sedan", "puppy", "panic", "speedy"])])
+    store.close()
+
+
+def test_bulk_writers_from_several_processes_keep_each_vector_on_its_entry(make_store):
+    store = make_store(ConceptEmbedder())
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_bulk_write_with_vectors, args=(str(store.location), w))
+               for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    assert store.stats()["vectors"] == 160
+    for concept, word in (("vehicle", "sedan"), ("hound", "puppy"), ("crash", "panic")):
+        found = [h for h in store.similar(concept, k=200) if h.score > 0.1]  # the others: 0
+        assert len(found) == 40 and all(word in h.text for h in found), concept
+
+
+def test_a_filtered_search_among_many_vectors_finds_all_it_should(make_store):
+    store = make_store(ConceptEmbedder())
+    # Elsewhere, 3,000 entries closer to the query than any of the 30 in the scope searched.
+    store.add_many([{"text": f"sedan car vehicle {i}", "scope": "big"} for i in range(3000)])
+    small = store.add_many([{"text": f"a car note {i}", "scope": "small"} for i in range(30)])
+    if isinstance(store, MemoryStore):  # as in SQLite builds with the default limit, lower
+        store._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    else:  # make PostgreSQL use its HNSW index, whose candidates the filters then thin out
+        store._db.execute("SET enable_seqscan = off")
+        store._db.execute("SET enable_sort = off")
+    found = store.similar("automobile", k=20, scopes=["small"])
+    assert len(found) == 20 and {h.id for h in found} <= set(small)
+    hits = store.search("vehicle", k=30, scopes=["small"])
+    assert {h.id for h in hits} == set(small)
+
+
+def test_a_bulk_insert_cannot_be_overtaken_by_another_writer(tmp_path):
+    """Another connection tries to insert while add_many is between reading the last id and
+    inserting: it must wait, or the new ids (and their vectors) would be shifted."""
+    store = MemoryStore(tmp_path / "m.db", ConceptEmbedder())
+    store.add("first entry")
+    other = sqlite3.connect(tmp_path / "m.db", timeout=0.05)
+    tried: list[str] = []
+
+    def meanwhile(statement):
+        if statement.startswith(("BEGIN ", "SELECT COALESCE(MAX(id)")) and \
+                not statement.startswith("BEGIN IMMEDIATE"):
+            try:
+                with other:
+                    other.execute("INSERT INTO entries (kind, text, created) VALUES "
+                                  "('fact', 'from elsewhere', 0)")
+                tried.append("inserted")
+            except sqlite3.OperationalError:
+                tried.append("locked out")
+
+    store._db.set_trace_callback(meanwhile)
+    ids = store.add_many([{"text": "My automobile is red"}, {"text": "Lunch was a sandwich"}])
+    store._db.set_trace_callback(None)
+    assert tried == ["locked out"]
+    assert [store.get(i).text for i in ids] == ["My automobile is red", "Lunch was a sandwich"]
+    assert store.search("vehicle")[0].id == ids[0]
+
+
+class Malformed(ConceptEmbedder):
+    def __init__(self, how):
+        super().__init__()
+        self.how = how
+
+    def embed(self, texts):
+        vectors = super().embed(texts)
+        if self.how == "rows":
+            return vectors[:-1]
+        vectors[:, 0] = float("nan")
+        return vectors
+
+
+@pytest.mark.parametrize("how", ["rows", "nan"])
+def test_malformed_vectors_lose_no_entry(make_store, caplog, how):
+    store = make_store(Malformed(how))
+    with caplog.at_level(logging.WARNING, logger="opensage.memory"):
+        ids = store.add_many([{"text": "My automobile is a red Toyota"}, {"text": "Lunch"}])
+        one = store.add("The puppy is called Rex")
+    assert "embedder failed" in caplog.text
+    assert store.stats()["entries"] == 3 and store.stats()["vectors"] == 0
+    assert store.search("Toyota")[0].id == ids[0] and store.get(one) is not None

@@ -58,21 +58,25 @@ def memory_kit(ctx: KitContext) -> list[Tool]:
     async def close() -> None:
         # The run is over: keep what it learned. Lessons (failures and their fixes) always;
         # facts, procedures and findings when the config asks the model to curate.
-        if ctx.run_id:
-            log = EventLog.open(ctx.home / "events.db")
-            graph = ExecutionGraph.from_log(log, ctx.run_id)
-            done = consolidate(store, graph, ctx.run_id, project)
-            data: dict[str, Any] = {"written": done.written, "superseded": done.superseded,
-                                    "already_known": done.already_known}
-            if ctx.settings.get("memory_curate") and ctx.model is not None:
-                curated, usage = await curate(ctx.model, store, log, graph, ctx.run_id, project,
-                                              done.written + done.already_known)
-                data.update(curated=curated.written, curated_known=curated.already_known,
-                            curator_usage=usage)
-            if any(data.values()):
-                log.emit(ctx.run_id, "memory_consolidated", data, parent=1)  # run_started: 1
-                log.commit()
-        store.close()
+        try:
+            if ctx.run_id:
+                await keep(EventLog.open(ctx.home / "events.db"), ctx.run_id)
+        finally:
+            store.close()
+
+    async def keep(log: EventLog, run_id: str) -> None:
+        graph = ExecutionGraph.from_log(log, run_id)
+        done = consolidate(store, graph, run_id, project)
+        data: dict[str, Any] = {"written": done.written, "superseded": done.superseded,
+                                "already_known": done.already_known}
+        if ctx.settings.get("memory_curate") and ctx.model is not None:
+            curated, usage = await curate(ctx.model, store, log, graph, run_id, project,
+                                          done.written + done.already_known)
+            data.update(curated=curated.written, curated_known=curated.already_known,
+                        curator_usage=usage)
+        if any(data.values()):
+            log.emit(run_id, "memory_consolidated", data, parent=1)  # run_started: 1
+            log.commit()
 
     ctx.cleanups.append(close)
 

@@ -179,4 +179,11 @@ def _read_only_postgres(url: str, query: str) -> str:
 
 
 def _rows_json(names: list[str], rows: list[Any]) -> str:
-    return json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1)
+    return json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=_cell, indent=1)
+
+
+def _cell(value: Any) -> str:
+    """A value JSON cannot hold: binary (a vector) as its size, not kilobytes of escapes."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes>"
+    return str(value)

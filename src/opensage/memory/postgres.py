@@ -223,15 +223,21 @@ class PostgresMemoryStore(BaseMemoryStore):
             return []
         filters, params = sql_filters(kind, scopes, include_superseded, "%s")
         query = to_pgvector(vector)
+        select = (f"SELECT {', '.join('e.' + c for c in COLUMNS.split(', '))}, "
+                  f"1 - (v.embedding <=> %s::vector) FROM vectors v JOIN entries e ON "
+                  f"e.id = v.id WHERE v.model = %s{''.join(' AND ' + f for f in filters)} ")
+        args = (query, self.embedder.name, *params, query, want)
         with self._db.transaction():
             # HNSW returns ef_search candidates before the filters apply: ask for plenty.
             self._db.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, want * 4))}")
-            rows = self._db.execute(
-                f"SELECT {', '.join('e.' + c for c in COLUMNS.split(', '))}, "
-                f"1 - (v.embedding <=> %s::vector) FROM vectors v JOIN entries e ON e.id = v.id "
-                f"WHERE v.model = %s{''.join(' AND ' + f for f in filters)} "
-                f"ORDER BY v.embedding <=> %s::vector LIMIT %s",
-                (query, self.embedder.name, *params, query, want)).fetchall()
+            rows = self._db.execute(select + "ORDER BY v.embedding <=> %s::vector LIMIT %s",
+                                    args).fetchall()
+            if len(rows) < want and filters:
+                # The filters left too few of the index's candidates (pgvector 0.6 cannot scan
+                # on): rank exactly instead. "+ 0" keeps the planner off the index.
+                rows = self._db.execute(
+                    select + "ORDER BY (v.embedding <=> %s::vector) + 0 LIMIT %s",
+                    args).fetchall()
         return [_hit(r[:-1], float(r[-1])) for r in rows]
 
     def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:

@@ -191,7 +191,15 @@ class BaseMemoryStore:
         if self.embedder is None or not texts:
             return None
         try:
-            return self.embedder.embed(texts)
+            vectors = self.embedder.embed(texts)
+            import numpy as np
+
+            if vectors.shape != (len(texts), self.embedder.dim) or \
+                    not np.isfinite(vectors).all():
+                raise ValueError(f"the embedder returned vectors of shape {vectors.shape} "
+                                 f"(some not finite?) for {len(texts)} texts of dimension "
+                                 f"{self.embedder.dim}")
+            return vectors
         except Exception:
             log.warning("the embedder failed; stored and searched without vectors",
                         exc_info=True)
@@ -362,6 +370,9 @@ class MemoryStore(BaseMemoryStore):
         now = time.time()
         vectors = self._embed([e["text"] for e in entries])
         with self._db:
+            # Write-locked before reading the last id: another process's insert between the
+            # two would otherwise shift our ids, and our vectors onto its entries.
+            self._db.execute("BEGIN IMMEDIATE")
             first = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
             self._db.executemany(
                 "INSERT INTO entries (kind, text, context, metadata, scope, created, source_run, "
@@ -461,11 +472,11 @@ class MemoryStore(BaseMemoryStore):
             nearest = ranked[:cut] if ranked is not None and enough else \
                 index.nearest(vector, cut)
             cosine = dict(nearest)
+            # The ids as one JSON parameter: a widened cut can pass SQLite's variable limit.
             rows = self._db.execute(
-                f"SELECT {_QUALIFIED} FROM entries e WHERE e.id IN "
-                f"({', '.join('?' * len(nearest))}) "
-                f"{''.join(' AND ' + f for f in filters)}",
-                (*cosine, *params)).fetchall() if nearest else []
+                f"SELECT {_QUALIFIED} FROM entries e WHERE e.id IN (SELECT value FROM "
+                f"json_each(?)){''.join(' AND ' + f for f in filters)}",
+                (json.dumps(list(cosine)), *params)).fetchall() if nearest else []
             if len(rows) >= want or not filters or cut >= len(index):
                 hits = sorted((_hit(r, cosine[r[0]]) for r in rows), key=lambda h: -h.score)
                 return hits[:want]
