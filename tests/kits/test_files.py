@@ -85,3 +85,20 @@ def test_symlinks_that_stay_inside_the_work_dir_still_work(tools):
     assert call(ts, "write_file", path="current/new.txt", content="x").error is None
     assert (work / "v2" / "new.txt").read_text() == "x"
     assert call(ts, "read_file", path=".").error == "exception"  # the work dir is no file
+
+
+def test_folders_and_fifos_are_refused_without_leaking_or_blocking(tools):
+    work, ts = tools
+    (work / "src").mkdir()
+    os.mkfifo(work / "pipe")
+    open_fds = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        outcome = call(ts, "read_file", path="src")
+        assert outcome.error == "exception" and "'src' is not a regular file" in outcome.text
+    assert len(os.listdir("/proc/self/fd")) == open_fds
+    for path in ("pipe", "src"):  # writing to a FIFO with no reader would block forever
+        outcome = call(ts, "write_file", path=path, content="x")
+        assert outcome.error == "exception" and "not a regular file" in outcome.text
+    assert call(ts, "write_file", path="src/a.txt", content="longer text").ok
+    assert call(ts, "write_file", path="src/a.txt", content="short").ok  # truncated first
+    assert (work / "src" / "a.txt").read_text() == "short"

@@ -40,12 +40,9 @@ def files_kit(ctx: KitContext) -> list[Tool]:
             max_lines: how many lines to show at most.
         """
         # O_NONBLOCK: opening a FIFO a command left behind must not block; it is refused below.
-        fd = open_beneath(root, inside(path), os.O_RDONLY | os.O_NONBLOCK)
+        fd = open_regular(root, inside(path), os.O_RDONLY | os.O_NONBLOCK, path)
         with os.fdopen(fd, errors="replace") as file:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise FileNotFoundError(f"{path!r} is not a regular file")
-            if info.st_size > MAX_FILE_BYTES:
+            if os.fstat(fd).st_size > MAX_FILE_BYTES:
                 raise ValueError(f"{path!r} is larger than {MAX_FILE_BYTES >> 20} MB; read it "
                                  "with a command (head, sed -n) instead")
             lines = file.read().splitlines()
@@ -62,7 +59,11 @@ def files_kit(ctx: KitContext) -> list[Tool]:
             content: the whole new content of the file.
         """
         target = inside(path)
-        fd = open_beneath(root, target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, make_parents=True)
+        # O_NONBLOCK: a FIFO with no reader is refused at once instead of blocking; O_TRUNC
+        # comes after the regular-file check, so nothing else is truncated.
+        fd = open_regular(root, target, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK, path,
+                          make_parents=True)
+        os.ftruncate(fd, 0)
         with os.fdopen(fd, "w") as out:
             out.write(content)
         return f"wrote {len(content)} characters to {target.relative_to(root)}"
@@ -81,6 +82,21 @@ def files_kit(ctx: KitContext) -> list[Tool]:
         return "\n".join(names[:MAX_LISTED]) + more or "(empty)"
 
     return [Tool(read_file), Tool(write_file), Tool(list_files)]
+
+
+def open_regular(root: Path, target: Path, flags: int, shown: str,
+                 make_parents: bool = False) -> int:
+    """`open_beneath`, refusing anything but a regular file (a folder, a FIFO, a device)."""
+    try:
+        fd = open_beneath(root, target, flags, make_parents)
+    except OSError as exc:
+        if exc.errno in (errno.ENXIO, errno.EISDIR):  # a FIFO with no reader; a folder
+            raise FileNotFoundError(f"{shown!r} is not a regular file") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise FileNotFoundError(f"{shown!r} is not a regular file")
+    return fd
 
 
 def open_beneath(root: Path, target: Path, flags: int, make_parents: bool = False) -> int:
