@@ -1,5 +1,6 @@
 import pytest
 
+from opensage.synthesis.bash import bash_tool_source
 from opensage.synthesis.signature import SignatureError, parse_tool
 
 
@@ -53,3 +54,20 @@ def test_the_source_is_never_executed():
     # Building the schema must not run the code: this would raise (or worse) if it did.
     schema, _, _ = parse_tool("raise SystemExit('ran!')\ndef main(x: int) -> int:\n  return x\n")
     assert schema["required"] == ["x"]
+
+
+def test_a_bash_script_becomes_a_tool_with_its_declared_parameters():
+    source = bash_tool_source('#!/bin/bash\n# Greet someone """politely""".\n'
+                              "# param who: str - the name\n# param times: int = 2\n"
+                              '# param loud: bool = true\necho "$WHO $TIMES $LOUD"\n')
+    schema, summary, _ = parse_tool(source)
+    assert summary == "Greet someone '''politely'''."
+    assert schema["required"] == ["who"]
+    assert schema["properties"]["times"] == {"type": "integer", "default": 2}
+    assert schema["properties"]["loud"] == {"type": "boolean", "default": True}
+    assert schema["properties"]["who"]["description"] == "the name"
+    for bad, words in (("# param n: int = many\n", r"\(many\) does not read as int"),
+                       ("# param n: int\n# param n: str\n", "declared once"),
+                       ("# param n: path\n", "TYPE one of")):
+        with pytest.raises(SignatureError, match=words):
+            bash_tool_source(bad)

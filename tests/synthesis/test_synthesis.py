@@ -210,3 +210,42 @@ def test_ensemble_members_run_written_tools_in_their_own_copies(home, tmp_path):
     # One member's stamp, applied from its copy (had the members written into the real work
     # dir, their copies would be unchanged and nothing would have been applied).
     assert (tmp_path / "stamp.txt").read_text() in {f"member {i}" for i in range(3)}
+
+
+COUNT = """#!/bin/bash
+# Count the files in a folder of the work dir whose names end with a suffix.
+# param folder: str - the folder
+# param suffix: str = .txt - the ending
+find "$FOLDER" -maxdepth 1 -name "*$SUFFIX" | wc -l
+"""
+
+
+def test_a_shell_tool_is_tested_kept_and_run_in_the_sandbox(home, tmp_path):
+    (tmp_path / "notes").mkdir()
+    for name in ("a.txt", "b.txt", "c.md"):
+        (tmp_path / "notes" / name).write_text("x")
+    failing = "# Fails.\necho to stderr >&2\nexit 3\n"
+    model = team_model({"ROOT": [
+        call("create_tool", name="count", description="", code=COUNT, language="bash",
+             tests=[{"args": {"folder": "notes"}, "expect": "2"},
+                    {"args": {"folder": "notes", "suffix": ".md"}, "check": "result == '1'"}]),
+        call("count", folder="notes"),
+        call("create_tool", name="broken", description="fails", code=failing,
+             language="bash"),
+        call("broken"),
+        call("create_tool", name="bad", description="", code="# param x: list\necho",
+             language="bash"),
+        call("count", folder="notes", suffix=3),
+        lambda m: call("finish", answer="done"),
+    ]})
+    result = root(model, sandbox="bwrap").run_sync("go", workdir=tmp_path)
+    assert result.answer == "done"
+    (created, _), (used, count), _, (broken, told), (bad, bad_text), (wrong, _), _ = \
+        tool_results(home, result.run_id)
+    assert created["ok"] and used["ok"] and count == "2"
+    assert broken["error"] == "failed" and "exited with status 3: to stderr" in told
+    assert bad["error"] == "failed" and "TYPE one of str, int, float, bool" in bad_text
+    assert wrong["error"] == "bad_arguments"  # the declared type is checked before running
+    record = ToolLibrary(home / "tools.db").get("count")
+    assert record.description.startswith("Count the files in a folder")
+    assert record.schema["properties"]["suffix"]["default"] == ".txt"

@@ -1,7 +1,9 @@
 """The synthesis kit: the model writes tools, which are checked and tested in the sandbox before
 they are trusted, and kept in a library for later runs.
 
-    create_tool(name, description, code, tests=None)   code defines `def main(...)`
+    create_tool(name, description, code, tests=None, language="python")
+                                                        code defines `def main(...)`, or is
+                                                        a bash script (see bash.py)
     search_tools(query)                                 found tools become callable
     list_tools()
 """
@@ -10,12 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 from opensage.core.context import current_call
 from opensage.core.loop import AgentLoop
 from opensage.core.tools import Tool, ToolError
 from opensage.kits import KitContext
+from opensage.synthesis.bash import bash_tool_source
 from opensage.synthesis.library import ToolLibrary, ToolRecord
 from opensage.synthesis.runner import ToolRunner
 from opensage.synthesis.signature import SignatureError, parse_tool
@@ -42,18 +45,24 @@ def synthesis_kit(ctx: KitContext) -> list[Tool]:
         return ToolError(message)
 
     async def create_tool(name: str, description: str, code: str,
-                          tests: list[dict[str, Any]] | None = None) -> str:
+                          tests: list[dict[str, Any]] | None = None,
+                          language: Literal["python", "bash"] = "python") -> str:
         """Write a new tool. `code` is Python defining `def main(...)` with annotated parameters
         (str, int, float, bool, list[...], dict[str, ...], Literal[...], X | None) that returns
-        JSON-able data; its docstring describes it. Before the tool is kept, its imports must
-        exist in the sandbox and every test must pass there. Then you can call it by name.
+        JSON-able data; its docstring describes it. Or, with language="bash", a bash script
+        declaring its parameters in lines like `# param path: str - the file` (types str, int,
+        float, bool; `= DEFAULT` optional), which it reads as $PATH-style variables (the name
+        in capitals); what it prints is the result, a non-zero exit an error. Before the tool
+        is kept, its imports must exist in the sandbox and every test must pass there. Then you
+        can call it by name.
 
         Args:
             name: snake_case, 1-48 characters.
             description: what it does, for whoever looks for a tool later.
-            code: the Python source.
+            code: the Python source, or the bash script.
             tests: cases like {"args": {...}, "expect": <result>} or {"args": {...}, "check":
                 "<Python expression on result>"}.
+            language: python or bash.
         """
         call = current_call()
         loop, event = call.loop, call.event
@@ -71,6 +80,8 @@ def synthesis_kit(ctx: KitContext) -> list[Tool]:
             raise reject(loop, event, name, "tests", f"each test must be an object with an "
                          f"'args' object (and 'expect' or 'check'): {bad[0]!r}")
         try:
+            if language == "bash":
+                code = bash_tool_source(code)
             schema, summary, modules = parse_tool(code)
         except SignatureError as exc:
             raise reject(loop, event, name, "signature", str(exc)) from None
