@@ -228,3 +228,36 @@ def test_malformed_vectors_lose_no_entry(make_store, caplog, how):
     assert "embedder failed" in caplog.text
     assert store.stats()["entries"] == 3 and store.stats()["vectors"] == 0
     assert store.search("Toyota")[0].id == ids[0] and store.get(one) is not None
+
+
+def test_postgres_vectors_of_another_dimension_leave_keyword_search(pg_store, caplog):
+    first = MemoryStore.open(pg_store.url, ConceptEmbedder())  # makes vector(64)
+    first.close()
+
+    class Narrower(ConceptEmbedder):
+        name, dim = "narrower", 32
+
+    with caplog.at_level(logging.WARNING, logger="opensage.memory"):
+        store = MemoryStore.open(pg_store.url, Narrower())
+    try:
+        assert "dimension 64" in caplog.text and store.embedder is None
+        entry = store.add("My automobile is a red Toyota")
+        assert store.search("Toyota")[0].id == entry
+    finally:
+        store.close()
+
+
+def test_postgres_refusing_a_vector_keeps_its_entry(pg_store, caplog, monkeypatch):
+    store = MemoryStore.open(pg_store.url, ConceptEmbedder())
+    monkeypatch.setattr("opensage.memory.postgres.to_pgvector", lambda v: "[not a vector")
+    try:
+        with caplog.at_level(logging.WARNING, logger="opensage.memory"):
+            one = store.add("My automobile is a red Toyota")
+            many = store.add_many([{"text": "Lunch was a sandwich"}])
+        assert "vectors not stored" in caplog.text
+        assert store.stats()["entries"] == 2 and store.stats()["vectors"] == 0
+        assert store.get(one) is not None and store.get(many[0]) is not None
+        monkeypatch.undo()
+        assert store.reindex() == 2 and store.search("vehicle")[0].id == one
+    finally:
+        store.close()

@@ -90,15 +90,26 @@ class PostgresMemoryStore(BaseMemoryStore):
             self._db.execute("SELECT pg_advisory_xact_lock(7216300)")
             self._db.execute(SCHEMA)
         if embedder is not None:
-            try:
-                with self._db.transaction():
-                    self._db.execute("SELECT pg_advisory_xact_lock(7216300)")
-                    self._db.execute(VECTOR_SCHEMA.format(dim=int(embedder.dim)))
-            except psycopg.Error as e:
-                # Keywords must still work on a server without pgvector.
-                log.warning("no vector search on this PostgreSQL server (%s); keywords only",
-                            str(e).splitlines()[0])
-                self.embedder = None
+            self._open_vectors(embedder, psycopg.Error)
+
+    def _open_vectors(self, embedder: Embedder, db_error: type[Exception]) -> None:
+        """Create the vectors table; without pgvector, or with vectors of another dimension
+        already there, the store warns and searches by keywords (they must always work)."""
+        try:
+            with self._db.transaction():
+                self._db.execute("SELECT pg_advisory_xact_lock(7216300)")
+                self._db.execute(VECTOR_SCHEMA.format(dim=int(embedder.dim)))
+        except db_error as e:
+            log.warning("no vector search on this PostgreSQL server (%s); keywords only",
+                        str(e).splitlines()[0])
+            self.embedder = None
+            return
+        row = self._db.execute("SELECT atttypmod FROM pg_attribute WHERE attrelid = "
+                               "'vectors'::regclass AND attname = 'embedding'").fetchone()
+        if row and row[0] != embedder.dim:
+            log.warning("this database keeps vectors of dimension %s, and %s makes %s; "
+                        "keywords only", row[0], embedder.name, embedder.dim)
+            self.embedder = None
 
     def close(self) -> None:
         super().close()
@@ -166,12 +177,20 @@ class PostgresMemoryStore(BaseMemoryStore):
             self._insert_vectors(vectors)
 
     def _insert_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
+        """Within the caller's transaction, in a savepoint of its own: vectors the server
+        refuses are lost (reindex adds them later), the entries written with them are not."""
         assert self.embedder is not None
-        with self._db.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO vectors VALUES (%s, %s, %s::vector) ON CONFLICT (id) DO UPDATE "
-                "SET model = excluded.model, embedding = excluded.embedding",
-                [(i, self.embedder.name, to_pgvector(v)) for i, v in vectors])
+        import psycopg
+
+        try:
+            with self._db.transaction(), self._db.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO vectors VALUES (%s, %s, %s::vector) ON CONFLICT (id) DO "
+                    "UPDATE SET model = excluded.model, embedding = excluded.embedding",
+                    [(i, self.embedder.name, to_pgvector(v)) for i, v in vectors])
+        except psycopg.Error as e:
+            log.warning("vectors not stored (%s); `opensage memory reindex` adds them later",
+                        str(e).splitlines()[0])
 
     # --- reading ------------------------------------------------------------------------------
 
