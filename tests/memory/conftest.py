@@ -1,3 +1,4 @@
+import multiprocessing
 import os
 import re
 import secrets
@@ -91,3 +92,14 @@ def make_store(request, tmp_path):
 @pytest.fixture
 def store(make_store):
     return make_store()
+
+
+def in_processes(target, arguments):
+    """Run `target` once for each tuple of arguments, each in a new process, all at once."""
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=target, args=args) for args in arguments]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+    assert [p.exitcode for p in workers] == [0] * len(workers)

@@ -1,8 +1,8 @@
 """Store semantics, run on both backends (SQLite, and a real PostgreSQL server)."""
 
-import multiprocessing
-
 from opensage.memory import MemoryStore
+
+from .conftest import in_processes
 
 
 def test_search_finds_by_content_words_and_word_forms(store):
@@ -66,13 +66,7 @@ def _write(location, worker, count):
 
 def test_concurrent_writers_from_several_processes_lose_nothing(store):
     location = getattr(store, "url", None) or str(store.path)
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_write, args=(location, w, 40)) for w in range(4)]
-    for p in workers:
-        p.start()
-    for p in workers:
-        p.join(60)
-    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    in_processes(_write, [(location, w, 40) for w in range(4)])
     assert store.stats()["entries"] == 160
     assert len(store.search("worker 3 note", k=200)) == 160
 

@@ -1,14 +1,13 @@
 """Vector search in the store, on both backends, with a deterministic concept embedder."""
 
 import logging
-import multiprocessing
 import sqlite3
 
 import pytest
 
 from opensage.memory import MemoryStore
 
-from .conftest import ConceptEmbedder
+from .conftest import ConceptEmbedder, in_processes
 
 
 def _fill(store):
@@ -103,20 +102,6 @@ def test_stats_name_the_embedder(make_store):
     assert make_store().stats()["embedder"] is None
 
 
-def test_a_postgres_server_without_vectors_keeps_keyword_search(pg_store, caplog):
-    class Impossible(ConceptEmbedder):
-        dim = 0  # pgvector refuses a vector(0) column, as a server without pgvector refuses all
-
-    with caplog.at_level(logging.WARNING, logger="opensage.memory"):
-        store = MemoryStore.open(pg_store.url, Impossible())
-    try:
-        assert "no vector search" in caplog.text and store.embedder is None
-        auto = store.add("My automobile is a red Toyota")
-        assert store.search("Toyota")[0].id == auto
-    finally:
-        store.close()
-
-
 def _write_with_vectors(location, worker, count):
     store = MemoryStore.open(location, ConceptEmbedder())
     for i in range(count):
@@ -126,14 +111,7 @@ def _write_with_vectors(location, worker, count):
 
 def test_concurrent_writers_from_several_processes_keep_every_vector(make_store):
     store = make_store(ConceptEmbedder())
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_write_with_vectors, args=(str(store.location), w, 25))
-               for w in range(4)]
-    for p in workers:
-        p.start()
-    for p in workers:
-        p.join(60)
-    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    in_processes(_write_with_vectors, [(str(store.location), w, 25) for w in range(4)])
     assert store.stats()["vectors"] == 100
     found = store.similar("automobile", k=200)
     assert len(found) == 100 and all(h.score > 0.3 for h in found)
@@ -149,14 +127,7 @@ def _bulk_write_with_vectors(location, worker):
 
 def test_bulk_writers_from_several_processes_keep_each_vector_on_its_entry(make_store):
     store = make_store(ConceptEmbedder())
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_bulk_write_with_vectors, args=(str(store.location), w))
-               for w in range(4)]
-    for p in workers:
-        p.start()
-    for p in workers:
-        p.join(60)
-    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    in_processes(_bulk_write_with_vectors, [(str(store.location), w) for w in range(4)])
     assert store.stats()["vectors"] == 160
     for concept, word in (("vehicle", "sedan"), ("hound", "puppy"), ("crash", "panic")):
         found = [h for h in store.similar(concept, k=200) if h.score > 0.1]  # the others: 0
@@ -230,17 +201,26 @@ def test_malformed_vectors_lose_no_entry(make_store, caplog, how):
     assert store.search("Toyota")[0].id == ids[0] and store.get(one) is not None
 
 
-def test_postgres_vectors_of_another_dimension_leave_keyword_search(pg_store, caplog):
-    first = MemoryStore.open(pg_store.url, ConceptEmbedder())  # makes vector(64)
-    first.close()
+class Impossible(ConceptEmbedder):
+    dim = 0  # pgvector refuses a vector(0) column, as a server without pgvector refuses all
 
-    class Narrower(ConceptEmbedder):
-        name, dim = "narrower", 32
 
+class Narrower(ConceptEmbedder):
+    name, dim = "narrower", 32
+
+
+@pytest.mark.parametrize(("embedder", "warning"), [
+    (Impossible, "no vector search"),  # a server without pgvector
+    (Narrower, "dimension 64"),        # a database with another embedder's vectors
+])
+def test_postgres_without_usable_vectors_keeps_keyword_search(pg_store, caplog, embedder,
+                                                              warning):
+    if embedder is Narrower:
+        MemoryStore.open(pg_store.url, ConceptEmbedder()).close()  # makes vector(64)
     with caplog.at_level(logging.WARNING, logger="opensage.memory"):
-        store = MemoryStore.open(pg_store.url, Narrower())
+        store = MemoryStore.open(pg_store.url, embedder())
     try:
-        assert "dimension 64" in caplog.text and store.embedder is None
+        assert warning in caplog.text and store.embedder is None
         entry = store.add("My automobile is a red Toyota")
         assert store.search("Toyota")[0].id == entry
     finally:
