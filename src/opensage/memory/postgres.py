@@ -12,15 +12,17 @@ import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from opensage.memory.embed import Embedder
 from opensage.memory.store import (
+    COLUMNS,
     CONTEXT_WEIGHT,
-    ROW_COLUMNS,
+    QUALIFIED,
     BaseMemoryStore,
     Hit,
-    entry_row,
+    hit_of,
     sql_filters,
 )
 from opensage.memory.vectors import to_pgvector
@@ -69,7 +71,6 @@ CREATE TABLE IF NOT EXISTS vectors (
 );
 CREATE INDEX IF NOT EXISTS vectors_cosine ON vectors USING hnsw (embedding vector_cosine_ops);
 """
-COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"
 # ts_rank's weights are for D, C, B, A: the context counts CONTEXT_WEIGHT of the text.
 WEIGHTS = f"'{{{CONTEXT_WEIGHT}, 0, 0, 1}}'"
 LEXEME = re.compile(r"[a-z0-9_]+")
@@ -156,21 +157,16 @@ class PostgresMemoryStore(BaseMemoryStore):
                 self._insert_vectors(list(zip(ids, vectors, strict=True)))
         return ids
 
-    def link(self, src: int, dst: int, type: str = "related") -> None:
-        self._db.execute("INSERT INTO links VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                         (src, dst, type))
+    MARK = "%s"
 
-    def rows(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        cur = self._db.execute(f"SELECT {ROW_COLUMNS} FROM entries WHERE id > %s ORDER BY id "
-                               "LIMIT %s", (after, limit))
-        return [entry_row(r) for r in cur.fetchall()]
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self._db.execute(sql, params).fetchall()
 
-    def links(self) -> list[tuple[int, int, str]]:
-        return [(int(s), int(d), str(t)) for s, d, t in
-                self._db.execute("SELECT src, dst, type FROM links ORDER BY src, dst")]
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._db.execute(sql, params)
 
-    def mark_superseded(self, entry: int, by: int) -> None:
-        self._db.execute("UPDATE entries SET superseded_by = %s WHERE id = %s", (by, entry))
+    def _location(self) -> dict[str, str]:
+        return {"url": _without_password(self.url)}
 
     def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
         with self._db.transaction():
@@ -192,32 +188,6 @@ class PostgresMemoryStore(BaseMemoryStore):
             log.warning("vectors not stored (%s); `opensage memory reindex` adds them later",
                         str(e).splitlines()[0])
 
-    # --- reading ------------------------------------------------------------------------------
-
-    def get(self, entry_id: int) -> Hit | None:
-        row = self._db.execute(f"SELECT {COLUMNS} FROM entries WHERE id = %s",
-                               (entry_id,)).fetchone()
-        return _hit(row, 0.0) if row else None
-
-    def neighbours(self, entry_id: int) -> list[tuple[str, Hit]]:
-        rows = self._db.execute(
-            "SELECT type, dst FROM links WHERE src = %s UNION SELECT type, src FROM links "
-            "WHERE dst = %s", (entry_id, entry_id)).fetchall()
-        found = [(t, self.get(other)) for t, other in rows]
-        return [(t, h) for t, h in found if h is not None]
-
-    def stats(self) -> dict[str, Any]:
-        by_kind: dict[str, int] = dict(self._db.execute("SELECT kind, COUNT(*) FROM entries WHERE "
-                                        "superseded_by IS NULL GROUP BY kind").fetchall())
-        total, superseded = self._db.execute(
-            "SELECT COUNT(*), COUNT(superseded_by) FROM entries").fetchone() or (0, 0)
-        links = (self._db.execute("SELECT COUNT(*) FROM links").fetchone() or (0,))[0]
-        vectors = (self._db.execute("SELECT COUNT(*) FROM vectors WHERE model = %s", (
-            self.embedder.name,)).fetchone() or (0,))[0] if self.embedder else 0
-        return {"entries": total, "current": total - superseded, "superseded": superseded,
-                "links": links, "by_kind": by_kind, "url": _without_password(self.url),
-                "embedder": self.embedder.name if self.embedder else None, "vectors": vectors}
-
     # --- the search primitives ----------------------------------------------------------------
 
     def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
@@ -233,7 +203,7 @@ class PostgresMemoryStore(BaseMemoryStore):
             f"to_tsquery('{config}', %s) AS q WHERE {' AND '.join(filters)} "
             f"ORDER BY score DESC LIMIT %s",
             (" | ".join(lexemes), *params, want)).fetchall()
-        return [_hit(r[:-1], float(r[-1])) for r in rows]
+        return [hit_of(r[:-1], float(r[-1])) for r in rows]
 
     def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
                  scopes: list[str] | None, include_superseded: bool,
@@ -242,7 +212,7 @@ class PostgresMemoryStore(BaseMemoryStore):
             return []
         filters, params = sql_filters(kind, scopes, include_superseded, "%s")
         query = to_pgvector(vector)
-        select = (f"SELECT {', '.join('e.' + c for c in COLUMNS.split(', '))}, "
+        select = (f"SELECT {QUALIFIED}, "
                   f"1 - (v.embedding <=> %s::vector) FROM vectors v JOIN entries e ON "
                   f"e.id = v.id WHERE v.model = %s{''.join(' AND ' + f for f in filters)} ")
         args = (query, self.embedder.name, *params, query, want)
@@ -257,14 +227,7 @@ class PostgresMemoryStore(BaseMemoryStore):
                 rows = self._db.execute(
                     select + "ORDER BY (v.embedding <=> %s::vector) + 0 LIMIT %s",
                     args).fetchall()
-        return [_hit(r[:-1], float(r[-1])) for r in rows]
-
-    def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:
-        assert self.embedder is not None
-        return [(int(i), str(t)) for i, t in self._db.execute(
-            "SELECT id, text FROM entries e WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
-            "v.id = e.id AND v.model = %s) ORDER BY id LIMIT %s",
-            (self.embedder.name, limit)).fetchall()]
+        return [hit_of(r[:-1], float(r[-1])) for r in rows]
 
     def _count(self, word: str, limit: int) -> int:
         lexemes = LEXEME.findall(word)
@@ -274,20 +237,6 @@ class PostgresMemoryStore(BaseMemoryStore):
             "SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE search @@ to_tsquery('english', "
             "%s) LIMIT %s) AS t", (" & ".join(lexemes), limit)).fetchone()
         return int(row[0]) if row else 0
-
-    def _size(self) -> int:
-        row = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()
-        return int(row[0]) if row else 0
-
-    def _accessed(self, ids: list[int]) -> None:
-        self._db.execute("UPDATE entries SET accessed = accessed + 1 WHERE id = ANY(%s)", (ids,))
-
-
-def _hit(row: Any, score: float) -> Hit:
-    metadata = row[4] if isinstance(row[4], dict) else json.loads(row[4])
-    return Hit(id=int(row[0]), text=row[1], kind=row[2], scope=row[3], metadata=metadata,
-               superseded_by=row[5], created=float(row[6]), score=score)
-
 
 def _without_password(url: str) -> str:
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,28 +260,84 @@ class BaseMemoryStore:
         when copied from another store, created, source_run and source_event)."""
         raise NotImplementedError
 
+    # --- the same SQL on every backend, through `_read` and `_write` ------------------------
+
     def rows(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """Whole entries with ids above `after`, in id order: for copying a store."""
-        raise NotImplementedError
+        m = self.MARK
+        return [entry_row(r) for r in self._read(
+            f"SELECT {ROW_COLUMNS} FROM entries WHERE id > {m} ORDER BY id LIMIT {m}",
+            (after, limit))]
 
     def links(self) -> list[tuple[int, int, str]]:
         """Every link (src, dst, type)."""
-        raise NotImplementedError
+        return [(int(s), int(d), str(t)) for s, d, t in
+                self._read("SELECT src, dst, type FROM links ORDER BY src, dst")]
 
     def mark_superseded(self, entry: int, by: int) -> None:
-        raise NotImplementedError
+        m = self.MARK
+        self._write(f"UPDATE entries SET superseded_by = {m} WHERE id = {m}", (by, entry))
 
     def link(self, src: int, dst: int, type: str = "related") -> None:
-        raise NotImplementedError
+        m = self.MARK
+        self._write(f"INSERT INTO links VALUES ({m}, {m}, {m}) ON CONFLICT DO NOTHING",
+                    (src, dst, type))
 
     def get(self, entry_id: int) -> Hit | None:
-        raise NotImplementedError
+        found = self._read(f"SELECT {COLUMNS} FROM entries WHERE id = {self.MARK}",
+                           (entry_id,))
+        return hit_of(found[0], 0.0) if found else None
 
     def neighbours(self, entry_id: int) -> list[tuple[str, Hit]]:
         """Linked entries, with the link's type (either direction)."""
-        raise NotImplementedError
+        m = self.MARK
+        rows = self._read(f"SELECT type, dst FROM links WHERE src = {m} UNION SELECT type, src "
+                          f"FROM links WHERE dst = {m}", (entry_id, entry_id))
+        found = [(t, self.get(other)) for t, other in rows]
+        return [(t, h) for t, h in found if h is not None]
 
     def stats(self) -> dict[str, Any]:
+        by_kind = dict(self._read("SELECT kind, COUNT(*) FROM entries WHERE superseded_by IS "
+                                  "NULL GROUP BY kind"))
+        total, superseded = self._read("SELECT COUNT(*), COUNT(superseded_by) FROM entries")[0]
+        links = self._read("SELECT COUNT(*) FROM links")[0][0]
+        # Without an embedder a PostgreSQL store may have no vectors table at all.
+        vectors = self._read(f"SELECT COUNT(*) FROM vectors WHERE model = {self.MARK}",
+                             (self.embedder.name,))[0][0] if self.embedder else 0
+        return {"entries": total, "current": total - superseded, "superseded": superseded,
+                "links": links, "by_kind": by_kind, **self._location(),
+                "embedder": self.embedder.name if self.embedder else None, "vectors": vectors}
+
+    def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:
+        """Up to `limit` entries (id, text) with no vector of this store's embedder."""
+        assert self.embedder is not None
+        m = self.MARK
+        return [(int(i), str(t)) for i, t in self._read(
+            f"SELECT id, text FROM entries e WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
+            f"v.id = e.id AND v.model = {m}) ORDER BY id LIMIT {m}",
+            (self.embedder.name, limit))]
+
+    def _size(self) -> int:
+        return int(self._read("SELECT COALESCE(MAX(id), 0) FROM entries")[0][0])
+
+    def _accessed(self, ids: list[int]) -> None:
+        self._write(f"UPDATE entries SET accessed = accessed + 1 WHERE id IN "
+                    f"({', '.join([self.MARK] * len(ids))})", ids)
+
+    # --- what a backend provides, beside add and add_many -------------------------------------
+
+    MARK = "?"  # the driver's placeholder
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """The rows of a query."""
+        raise NotImplementedError
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement and keep its effect (its own transaction)."""
+        raise NotImplementedError
+
+    def _location(self) -> dict[str, str]:
+        """Where the store is, for `stats`."""
         raise NotImplementedError
 
     def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
@@ -301,17 +356,7 @@ class BaseMemoryStore:
     def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
         raise NotImplementedError
 
-    def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:
-        """Up to `limit` entries (id, text) with no vector of this store's embedder."""
-        raise NotImplementedError
-
     def _count(self, word: str, limit: int) -> int:
-        raise NotImplementedError
-
-    def _size(self) -> int:
-        raise NotImplementedError
-
-    def _accessed(self, ids: list[int]) -> None:
         raise NotImplementedError
 
 
@@ -386,22 +431,15 @@ class MemoryStore(BaseMemoryStore):
                 self._insert_vectors(list(zip(ids, vectors, strict=True)))
         return ids
 
-    def link(self, src: int, dst: int, type: str = "related") -> None:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self._db.execute(sql, params).fetchall()
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._db:
-            self._db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", (src, dst, type))
+            self._db.execute(sql, params)
 
-    def rows(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        cur = self._db.execute(f"SELECT {ROW_COLUMNS} FROM entries WHERE id > ? ORDER BY id "
-                               "LIMIT ?", (after, limit))
-        return [entry_row(r) for r in cur.fetchall()]
-
-    def links(self) -> list[tuple[int, int, str]]:
-        return [(int(s), int(d), str(t)) for s, d, t in
-                self._db.execute("SELECT src, dst, type FROM links ORDER BY src, dst")]
-
-    def mark_superseded(self, entry: int, by: int) -> None:
-        with self._db:
-            self._db.execute("UPDATE entries SET superseded_by = ? WHERE id = ?", (by, entry))
+    def _location(self) -> dict[str, str]:
+        return {"path": str(self.path)}
 
     def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
         with self._db:
@@ -412,20 +450,7 @@ class MemoryStore(BaseMemoryStore):
         self._db.executemany("INSERT OR REPLACE INTO vectors (id, model, vec) VALUES (?, ?, ?)",
                              [(i, self.embedder.name, to_blob(v)) for i, v in vectors])
 
-    # --- reading ------------------------------------------------------------------------------
-
-    def get(self, entry_id: int) -> Hit | None:
-        row = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?",
-                               (entry_id,)).fetchone()
-        return _hit(row, 0.0) if row else None
-
-    def neighbours(self, entry_id: int) -> list[tuple[str, Hit]]:
-        """Linked entries, with the link's type (either direction)."""
-        rows = self._db.execute(
-            "SELECT type, dst FROM links WHERE src = ? UNION SELECT type, src FROM links "
-            "WHERE dst = ?", (entry_id, entry_id)).fetchall()
-        found = [(t, self.get(other)) for t, other in rows]
-        return [(t, h) for t, h in found if h is not None]
+    # --- the search primitives ----------------------------------------------------------------
 
     def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
                  include_superseded: bool, plain: bool = False) -> list[Hit]:
@@ -436,13 +461,13 @@ class MemoryStore(BaseMemoryStore):
         cut = want * (4 if filters else 1)
         while True:
             rows = self._db.execute(
-                f"SELECT {_QUALIFIED}, hits.score FROM (SELECT rowid, bm25(entries_fts, 1.0, "
+                f"SELECT {QUALIFIED}, hits.score FROM (SELECT rowid, bm25(entries_fts, 1.0, "
                 f"{CONTEXT_WEIGHT}) AS score FROM entries_fts WHERE entries_fts MATCH ? ORDER BY "
                 f"score LIMIT ?) AS hits JOIN entries e ON e.id = hits.rowid "
                 f"{'WHERE ' + ' AND '.join(filters) if filters else ''} ORDER BY hits.score",
                 (match, cut, *params)).fetchall()
             if len(rows) >= want or not filters or cut >= self._size():
-                return [_hit(r[:-1], -r[-1]) for r in rows[:want]]
+                return [hit_of(r[:-1], -r[-1]) for r in rows[:want]]
             cut *= 8
 
     def _vector_ranker(self) -> Callable[[np.ndarray, int], list[tuple[int, float]]] | None:
@@ -474,48 +499,22 @@ class MemoryStore(BaseMemoryStore):
             cosine = dict(nearest)
             # The ids as one JSON parameter: a widened cut can pass SQLite's variable limit.
             rows = self._db.execute(
-                f"SELECT {_QUALIFIED} FROM entries e WHERE e.id IN (SELECT value FROM "
+                f"SELECT {QUALIFIED} FROM entries e WHERE e.id IN (SELECT value FROM "
                 f"json_each(?)){''.join(' AND ' + f for f in filters)}",
                 (json.dumps(list(cosine)), *params)).fetchall() if nearest else []
             if len(rows) >= want or not filters or cut >= len(index):
-                hits = sorted((_hit(r, cosine[r[0]]) for r in rows), key=lambda h: -h.score)
+                hits = sorted((hit_of(r, cosine[r[0]]) for r in rows), key=lambda h: -h.score)
                 return hits[:want]
             cut *= 8
-
-    def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:
-        assert self.embedder is not None
-        return [(int(i), str(t)) for i, t in self._db.execute(
-            "SELECT id, text FROM entries e WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
-            "v.id = e.id AND v.model = ?) ORDER BY id LIMIT ?",
-            (self.embedder.name, limit)).fetchall()]
 
     def _count(self, word: str, limit: int) -> int:
         return int(self._db.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?)",
             (f'"{word}"', limit)).fetchone()[0])
 
-    def _size(self) -> int:
-        return int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0])
-
-    def _accessed(self, ids: list[int]) -> None:
-        with self._db:
-            self._db.execute(f"UPDATE entries SET accessed = accessed + 1 WHERE id IN "
-                             f"({', '.join('?' * len(ids))})", ids)
-
-    def stats(self) -> dict[str, Any]:
-        rows = self._db.execute("SELECT kind, COUNT(*) FROM entries WHERE superseded_by IS NULL "
-                                "GROUP BY kind").fetchall()
-        total, superseded = self._db.execute(
-            "SELECT COUNT(*), COUNT(superseded_by) FROM entries").fetchone()
-        links = self._db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
-        vectors = self._db.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", (
-            self.embedder.name if self.embedder else "",)).fetchone()[0]
-        return {"entries": total, "current": total - superseded, "superseded": superseded,
-                "links": links, "by_kind": dict(rows), "path": str(self.path),
-                "embedder": self.embedder.name if self.embedder else None, "vectors": vectors}
 
 
-_COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"
+COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"  # what a Hit is made of
 ROW_COLUMNS = ("id, kind, text, context, metadata, scope, created, superseded_by, source_run, "
                "source_event, accessed")
 
@@ -526,12 +525,14 @@ def entry_row(row: Any) -> dict[str, Any]:
     if isinstance(out["metadata"], str):
         out["metadata"] = json.loads(out["metadata"])
     return out
-_QUALIFIED = ", ".join(f"e.{c}" for c in _COLUMNS.split(", "))
+QUALIFIED = ", ".join(f"e.{c}" for c in COLUMNS.split(", "))
 
 
-def _hit(row: tuple[Any, ...] | sqlite3.Row, score: float) -> Hit:
-    return Hit(id=row[0], text=row[1], kind=row[2], scope=row[3], metadata=json.loads(row[4]),
-               superseded_by=row[5], created=row[6], score=score)
+def hit_of(row: Any, score: float) -> Hit:
+    """A Hit from a row of COLUMNS; metadata decoded on either backend (JSONB comes decoded)."""
+    metadata = row[4] if isinstance(row[4], dict) else json.loads(row[4])
+    return Hit(id=int(row[0]), text=row[1], kind=row[2], scope=row[3], metadata=metadata,
+               superseded_by=row[5], created=float(row[6]), score=score)
 
 
 def sql_filters(kind: str | None, scopes: list[str] | None, include_superseded: bool,
