@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from opensage.memory import store as store_module
+from opensage.memory import base as memory_base
 from opensage.memory.embed import Embedder, MiniLM, available
 from opensage.memory.store import MemoryStore
 
@@ -190,11 +190,11 @@ def compare(conversations: list[dict[str, Any]], embedder: Embedder) -> dict[str
             evidence = set(q["evidence"])
             alone.append(len(evidence & {turns[i]["id"] for i in top}) / len(evidence))
     out = {"vectors alone": statistics.mean(alone)}
-    chosen = store_module.VECTOR_WEIGHT
+    chosen = memory_base.VECTOR_WEIGHT
     for weight in (0.25, 0.5, 1.0):
-        store_module.VECTOR_WEIGHT = weight
+        memory_base.VECTOR_WEIGHT = weight
         out[f"fused, weight {weight}"] = recall(conversations, with_store(embedder))["all"][10]
-    store_module.VECTOR_WEIGHT = chosen
+    memory_base.VECTOR_WEIGHT = chosen
     return out
 
 

@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from opensage.config import load_config
+from opensage.memory.base import BaseMemoryStore
 from opensage.memory.embed import embedder_for
-from opensage.memory.store import BaseMemoryStore, MemoryStore
+from opensage.memory.store import MemoryStore
 from opensage.memory.transfer import copy_store
 
 app = typer.Typer(help="The long-term memory.", no_args_is_help=True)

@@ -18,10 +18,11 @@ from opensage.core.events import EventLog
 from opensage.core.tools import Tool
 from opensage.kits import KitContext
 from opensage.memory.agent import ask
+from opensage.memory.base import BaseMemoryStore, Hit
 from opensage.memory.consolidate import Consolidation, consolidate, digest, store_curated
 from opensage.memory.embed import Embedder, embedder_for
 from opensage.memory.graph import ExecutionGraph
-from opensage.memory.store import BaseMemoryStore, Hit, MemoryStore
+from opensage.memory.store import MemoryStore
 from opensage.models.base import Message, Model, ModelSettings
 
 __all__ = ["BaseMemoryStore", "Embedder", "Hit", "MemoryStore", "embedder_for", "memory_kit"]

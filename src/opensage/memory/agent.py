@@ -13,9 +13,10 @@ from typing import Any
 
 from opensage.core.loop import AgentConfig, AgentLoop
 from opensage.core.tools import Tool, ToolError, Toolset
+from opensage.memory.base import BaseMemoryStore
 from opensage.memory.graph import ExecutionGraph
 from opensage.memory.postgres import PostgresMemoryStore
-from opensage.memory.store import BaseMemoryStore, MemoryStore
+from opensage.memory.store import MemoryStore
 
 MAX_ROWS = 50
 CITATION = re.compile(r"\[#(\d+)\]")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from opensage.memory.base import BaseMemoryStore
 from opensage.memory.graph import ExecutionGraph
-from opensage.memory.store import BaseMemoryStore
 
 # Cosine thresholds, when the store has an embedder: above DUPLICATE an entry says what one
 # already known says; above RELATED it is about the same thing, and the two are linked so that

@@ -15,8 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from opensage.memory.embed import Embedder
-from opensage.memory.store import (
+from opensage.memory.base import (
     COLUMNS,
     CONTEXT_WEIGHT,
     QUALIFIED,
@@ -25,6 +24,7 @@ from opensage.memory.store import (
     hit_of,
     sql_filters,
 )
+from opensage.memory.embed import Embedder
 from opensage.memory.vectors import to_pgvector
 
 if TYPE_CHECKING:

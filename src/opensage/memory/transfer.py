@@ -7,7 +7,7 @@ its embedder), so it need not use the source's.
 
 from __future__ import annotations
 
-from opensage.memory.store import BaseMemoryStore
+from opensage.memory.base import BaseMemoryStore
 
 
 def copy_store(source: BaseMemoryStore, destination: BaseMemoryStore,

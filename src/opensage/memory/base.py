@@ -1,0 +1,360 @@
+"""What every memory store shares: entries (`Hit`), the search algorithm, and the SQL that is
+the same on every backend. A backend (SQLite in store.py, PostgreSQL in postgres.py) stores
+entries, links and vectors and ranks them for words and for a vector.
+
+Entries have a kind (fact, lesson, procedure, snippet, file summary...), text, metadata, a scope
+(a project, or global), timestamps, provenance back to run events and an access count. A newer
+entry supersedes an older one instead of deleting it, and typed links join related entries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from opensage.memory.embed import Embedder
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger("opensage.memory")
+Similar = tuple["np.ndarray", list[tuple[int, float]] | None]  # a query's vector, its nearest
+
+# Words that carry no topic. Dropping them from queries is the single largest gain for BM25
+# on conversational memory (see benchmarks/memory_retrieval.py).
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its itself
+just me more most my myself no nor not now of off on once only or other our ours ourselves out
+over own same she should so some such than that the their theirs them themselves then there
+these they this those through to too under until up very was we were what when where which
+while who whom why will with would you your yours yourself yourselves did does kind kinds ever
+also get got one ones s t
+""".split())  # noqa: SIM905 - a word list reads best as words
+WORD = re.compile(r"[\w']+", re.UNICODE)
+RRF_K = 60  # reciprocal-rank fusion's damping constant
+CONTEXT_WEIGHT = 0.3  # BM25 weight of an entry's context against its text
+RECENCY_SHARE = 0.2  # the weight of recency in the fusion, against 1 for the keyword rank
+# The weight of the vector rank in the fusion. Chosen among 0.25, 0.5 and 1 on the LoCoMo
+# development split: small embedders rank worse than keywords on their own (recall@10 about
+# 0.53 against 0.71), so an equal share costs recall; a quarter adds it (see the benchmark).
+VECTOR_WEIGHT = 0.25
+# A query word found in more than this share of entries (and at least COMMON_MIN of them) is
+# left out of the search when other words remain: its BM25 weight is near zero, but scoring
+# every entry it matches is most of a query's cost in a large store.
+COMMON_SHARE, COMMON_MIN = 0.1, 1000
+
+
+@dataclass
+class Hit:
+    id: int
+    text: str
+    score: float
+    kind: str
+    scope: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    superseded_by: int | None = None
+    created: float = 0.0
+
+
+class BaseMemoryStore:
+    """What every backend shares: the search algorithm. A backend stores entries, links and
+    vectors, ranks entries for a set of words (`_keyword`) and for a vector (`_nearest`), and
+    counts matches of one word (`_count`)."""
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self.embedder = embedder
+        self._embedding: ThreadPoolExecutor | None = None  # embeds queries while keywords rank
+        self._df: dict[str, int] = {}  # bounded document counts of query words
+        self._df_size = 0  # the store's size when they were counted
+
+    def search(self, query: str, k: int = 10, *, kind: str | None = None,
+               scopes: list[str] | None = None, include_superseded: bool = False) -> list[Hit]:
+        """The k entries that best match `query`: keyword ranking over the query's content
+        words, fused (reciprocal rank) with the ranking by meaning (when the store has an
+        embedder), recency, and the linked neighbours of the best keyword hits."""
+        words = [w for w in _words(query) if w not in STOP_WORDS] or _words(query)
+        if not words:
+            return []
+        want_similar = max(k * 4, 50)
+        vector = self._embed_soon(query, want_similar * 4)
+        common = self._common(words)
+        use = [w for w in words if w not in common] or words
+        ranked = self._keyword(use, max(k * 4, 50), kind, scopes, include_superseded,
+                               plain=all(w in STOP_WORDS for w in use))
+        fused: dict[int, float] = {}
+        by_id: dict[int, Hit] = {}
+        rank, previous = -1, None
+        for hit in ranked:
+            if hit.score != previous:  # equal keyword scores share a rank: ties stay ties
+                rank, previous = rank + 1, hit.score
+            by_id[hit.id] = hit
+            fused[hit.id] = fused.get(hit.id, 0.0) + 1 / (RRF_K + rank)
+        # Among what matched, newer entries weigh a little more: knowledge goes stale.
+        for rank, hit in enumerate(sorted(ranked, key=lambda h: -h.created)):
+            fused[hit.id] += RECENCY_SHARE / (RRF_K + rank)
+        # Entries alike in meaning, though they share no word with the query ("car" for
+        # "vehicle"), get a smaller share: on their own, small embedders rank worse.
+        if vector is not None and (found := vector.result()) is not None:
+            similar = self._nearest(found[0], want_similar, kind, scopes, include_superseded,
+                                    found[1])
+            for rank, hit in enumerate(similar):
+                by_id.setdefault(hit.id, hit)
+                fused[hit.id] = fused.get(hit.id, 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
+        # Entries linked to strong hits are likely relevant too (a fact and its correction, a
+        # lesson and the procedure it came from): they get a smaller share of their rank.
+        for rank, hit in enumerate(ranked[:k]):
+            for _type, other in self.neighbours(hit.id):
+                if other.superseded_by is None or include_superseded:
+                    by_id.setdefault(other.id, other)
+                    fused[other.id] = fused.get(other.id, 0.0) + 0.5 / (RRF_K + rank)
+        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        hits = [by_id[i] for i in best]
+        for h in hits:
+            h.score = round(fused[h.id], 6)
+        if hits:
+            self._accessed([h.id for h in hits])
+        return hits
+
+    def similar(self, text: str, k: int = 5, *, kind: str | None = None,
+                scopes: list[str] | None = None) -> list[Hit]:
+        """The current entries nearest to `text` in meaning, with their cosine as the score;
+        none without an embedder. For finding duplicates and related entries, not for search:
+        on its own a small embedder ranks worse than `search`."""
+        vector = self._embed([text])
+        return [] if vector is None else self._nearest(vector[0], k, kind, scopes, False)
+
+    def reindex(self, batch: int = 256) -> int:
+        """Give every entry without a vector of this store's embedder one (entries written
+        without an embedder, or with another); returns how many were embedded."""
+        if self.embedder is None:
+            return 0
+        done = 0
+        while pending := self._missing_vectors(batch):
+            vectors = self.embedder.embed([text for _, text in pending])
+            self._save_vectors([(i, v) for (i, _), v in zip(pending, vectors, strict=True)])
+            done += len(pending)
+        return done
+
+    def _embed(self, texts: list[str]) -> np.ndarray | None:
+        """Vectors for `texts`, or None without an embedder. A failing embedder costs the
+        vectors, never the entry: `reindex` fills them in later."""
+        if self.embedder is None or not texts:
+            return None
+        try:
+            vectors = self.embedder.embed(texts)
+            import numpy as np
+
+            if vectors.shape != (len(texts), self.embedder.dim) or \
+                    not np.isfinite(vectors).all():
+                raise ValueError(f"the embedder returned vectors of shape {vectors.shape} "
+                                 f"(some not finite?) for {len(texts)} texts of dimension "
+                                 f"{self.embedder.dim}")
+            return vectors
+        except Exception:
+            log.warning("the embedder failed; stored and searched without vectors",
+                        exc_info=True)
+            return None
+
+    def _embed_soon(self, query: str, n: int) -> Future[Similar | None] | None:
+        """The query's vector and, where the backend ranks vectors in memory, its `n` nearest
+        entries, computed in a thread while the keyword search runs (both leave the GIL): a
+        search costs the longer of the two, not their sum."""
+        if self.embedder is None:
+            return None
+        if self._embedding is None:
+            self._embedding = ThreadPoolExecutor(1, thread_name_prefix="opensage-embed")
+        rank = self._vector_ranker()  # here: it may read the database, the thread may not
+
+        def work() -> Similar | None:
+            vector = self._embed([query])
+            if vector is None:
+                return None
+            return vector[0], rank(vector[0], n) if rank else None
+
+        return self._embedding.submit(work)
+
+    def _vector_ranker(self) -> Callable[[np.ndarray, int], list[tuple[int, float]]] | None:
+        """A function ranking entries by their vectors, safe to call from another thread (so
+        it may not use the database), or None if the backend ranks in the database."""
+        return None
+
+    def close(self) -> None:
+        if self._embedding is not None:
+            self._embedding.shutdown()
+
+    def _common(self, words: list[str]) -> set[str]:
+        """Words found in too large a share of entries to be worth scoring (see COMMON_SHARE)."""
+        size = self._size()
+        if size > self._df_size * 1.1:  # counted on a store 10% smaller or more: count again
+            self._df.clear()
+            self._df_size = size
+        limit = max(COMMON_MIN, int(size * COMMON_SHARE))
+        if size <= limit:
+            return set()
+        for w in words:
+            if w not in self._df:
+                self._df[w] = self._count(w, limit + 1)
+        return {w for w in words if self._df[w] > limit}
+
+    # --- what a backend provides --------------------------------------------------------------
+
+    def add(self, text: str, kind: str = "fact", metadata: dict[str, Any] | None = None, *,
+            scope: str = "global", context: str = "", source_run: str | None = None,
+            source_event: int | None = None, supersedes: int | None = None) -> int:
+        """Store an entry; with `supersedes`, the older entry stays but is marked outdated.
+        `context` (the conversation around a remark, the file a snippet is from) is searched
+        too, with less weight than the text."""
+        raise NotImplementedError
+
+    def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
+        """Bulk insert: each dict has text, and optionally kind, context, metadata, scope (and,
+        when copied from another store, created, source_run and source_event)."""
+        raise NotImplementedError
+
+    # --- the same SQL on every backend, through `_read` and `_write` ------------------------
+
+    def rows(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        """Whole entries with ids above `after`, in id order: for copying a store."""
+        m = self.MARK
+        return [entry_row(r) for r in self._read(
+            f"SELECT {ROW_COLUMNS} FROM entries WHERE id > {m} ORDER BY id LIMIT {m}",
+            (after, limit))]
+
+    def links(self) -> list[tuple[int, int, str]]:
+        """Every link (src, dst, type)."""
+        return [(int(s), int(d), str(t)) for s, d, t in
+                self._read("SELECT src, dst, type FROM links ORDER BY src, dst")]
+
+    def mark_superseded(self, entry: int, by: int) -> None:
+        m = self.MARK
+        self._write(f"UPDATE entries SET superseded_by = {m} WHERE id = {m}", (by, entry))
+
+    def link(self, src: int, dst: int, type: str = "related") -> None:
+        m = self.MARK
+        self._write(f"INSERT INTO links VALUES ({m}, {m}, {m}) ON CONFLICT DO NOTHING",
+                    (src, dst, type))
+
+    def get(self, entry_id: int) -> Hit | None:
+        found = self._read(f"SELECT {COLUMNS} FROM entries WHERE id = {self.MARK}",
+                           (entry_id,))
+        return hit_of(found[0], 0.0) if found else None
+
+    def neighbours(self, entry_id: int) -> list[tuple[str, Hit]]:
+        """Linked entries, with the link's type (either direction)."""
+        m = self.MARK
+        rows = self._read(f"SELECT type, dst FROM links WHERE src = {m} UNION SELECT type, src "
+                          f"FROM links WHERE dst = {m}", (entry_id, entry_id))
+        found = [(t, self.get(other)) for t, other in rows]
+        return [(t, h) for t, h in found if h is not None]
+
+    def stats(self) -> dict[str, Any]:
+        by_kind = dict(self._read("SELECT kind, COUNT(*) FROM entries WHERE superseded_by IS "
+                                  "NULL GROUP BY kind"))
+        total, superseded = self._read("SELECT COUNT(*), COUNT(superseded_by) FROM entries")[0]
+        links = self._read("SELECT COUNT(*) FROM links")[0][0]
+        # Without an embedder a PostgreSQL store may have no vectors table at all.
+        vectors = self._read(f"SELECT COUNT(*) FROM vectors WHERE model = {self.MARK}",
+                             (self.embedder.name,))[0][0] if self.embedder else 0
+        return {"entries": total, "current": total - superseded, "superseded": superseded,
+                "links": links, "by_kind": by_kind, **self._location(),
+                "embedder": self.embedder.name if self.embedder else None, "vectors": vectors}
+
+    def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:
+        """Up to `limit` entries (id, text) with no vector of this store's embedder."""
+        assert self.embedder is not None
+        m = self.MARK
+        return [(int(i), str(t)) for i, t in self._read(
+            f"SELECT id, text FROM entries e WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
+            f"v.id = e.id AND v.model = {m}) ORDER BY id LIMIT {m}",
+            (self.embedder.name, limit))]
+
+    def _size(self) -> int:
+        return int(self._read("SELECT COALESCE(MAX(id), 0) FROM entries")[0][0])
+
+    def _accessed(self, ids: list[int]) -> None:
+        self._write(f"UPDATE entries SET accessed = accessed + 1 WHERE id IN "
+                    f"({', '.join([self.MARK] * len(ids))})", ids)
+
+    # --- what a backend provides, beside add and add_many -------------------------------------
+
+    MARK = "?"  # the driver's placeholder
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """The rows of a query."""
+        raise NotImplementedError
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement and keep its effect (its own transaction)."""
+        raise NotImplementedError
+
+    def _location(self) -> dict[str, str]:
+        """Where the store is, for `stats`."""
+        raise NotImplementedError
+
+    def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
+                 include_superseded: bool, plain: bool = False) -> list[Hit]:
+        """Entries matching any of `words`, best first; `plain`: the words are all stop words
+        (a backend that drops stop words must still match them)."""
+        raise NotImplementedError
+
+    def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
+                 scopes: list[str] | None, include_superseded: bool,
+                 ranked: list[tuple[int, float]] | None = None) -> list[Hit]:
+        """Entries whose vectors (of this store's embedder) are most like `vector`, best
+        first, with their cosine as the score; `ranked`: what `_vector_ranker` found."""
+        raise NotImplementedError
+
+    def _save_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
+        raise NotImplementedError
+
+    def _count(self, word: str, limit: int) -> int:
+        raise NotImplementedError
+
+
+COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"  # what a Hit is made of
+ROW_COLUMNS = ("id, kind, text, context, metadata, scope, created, superseded_by, source_run, "
+               "source_event, accessed")
+
+
+def entry_row(row: Any) -> dict[str, Any]:
+    """A whole entry as a dict (see `rows`); metadata decoded on either backend."""
+    out = dict(zip(ROW_COLUMNS.split(", "), row, strict=True))
+    if isinstance(out["metadata"], str):
+        out["metadata"] = json.loads(out["metadata"])
+    return out
+QUALIFIED = ", ".join(f"e.{c}" for c in COLUMNS.split(", "))
+
+
+def hit_of(row: Any, score: float) -> Hit:
+    """A Hit from a row of COLUMNS; metadata decoded on either backend (JSONB comes decoded)."""
+    metadata = row[4] if isinstance(row[4], dict) else json.loads(row[4])
+    return Hit(id=int(row[0]), text=row[1], kind=row[2], scope=row[3], metadata=metadata,
+               superseded_by=row[5], created=float(row[6]), score=score)
+
+
+def sql_filters(kind: str | None, scopes: list[str] | None, include_superseded: bool,
+                mark: str = "?") -> tuple[list[str], list[Any]]:
+    """SQL conditions on `entries e` for a search's filters, and their parameters (`mark`: the
+    driver's placeholder)."""
+    filters: list[str] = []
+    params: list[Any] = []
+    if kind:
+        filters.append(f"e.kind = {mark}")
+        params.append(kind)
+    if scopes:
+        filters.append(f"e.scope IN ({', '.join([mark] * len(scopes))})")
+        params.extend(scopes)
+    if not include_superseded:
+        filters.append("e.superseded_by IS NULL")
+    return filters, params
+
+
+def _words(text: str) -> list[str]:
+    return list(dict.fromkeys(w.lower().strip("'") for w in WORD.findall(text) if w.strip("'")))
