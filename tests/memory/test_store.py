@@ -44,6 +44,19 @@ def test_scopes_and_kinds_filter(store):
     assert [h.id for h in store.search("deploy", kind="fact", scopes=["project:/b"])] == [b]
 
 
+def test_a_link_never_brings_in_an_entry_of_another_scope_or_kind(store):
+    mine = store.add("deploy with make deploy", scope="project:/a")
+    theirs = store.add("Lesson: the ship script needs a token", kind="lesson",
+                       scope="project:/b")
+    procedure = store.add("Rotate the token monthly", kind="procedure", scope="project:/a")
+    store.link(mine, theirs, "related")
+    store.link(mine, procedure, "related")
+    found = [h.id for h in store.search("deploy", scopes=["project:/a"], kind="fact")]
+    assert found == [mine]
+    # The control: without the filters, the links do pull both in.
+    assert {theirs, procedure} <= {h.id for h in store.search("deploy")}
+
+
 def test_bulk_insert_and_access_counts(store):
     ids = store.add_many([{"text": f"note number {i} about topic {i % 3}"} for i in range(30)])
     assert ids == list(range(1, 31))

@@ -63,6 +63,13 @@ class Hit:
     created: float = 0.0
 
 
+def _passes(hit: Hit, kind: str | None, scopes: list[str] | None,
+            include_superseded: bool) -> bool:
+    """Whether `hit` fits a search's filters (what the backends' SQL checks for the others)."""
+    return ((kind is None or hit.kind == kind) and (scopes is None or hit.scope in scopes)
+            and (include_superseded or hit.superseded_by is None))
+
+
 class BaseMemoryStore:
     """What every backend shares: the search algorithm. A backend stores entries, links and
     vectors, ranks entries for a set of words (`_keyword`) and for a vector (`_nearest`), and
@@ -109,9 +116,11 @@ class BaseMemoryStore:
                 fused[hit.id] = fused.get(hit.id, 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
         # Entries linked to strong hits are likely relevant too (a fact and its correction, a
         # lesson and the procedure it came from): they get a smaller share of their rank.
+        # A neighbour obeys the same filters as every hit: one project's memory never
+        # surfaces in another's through a link.
         for rank, hit in enumerate(ranked[:k]):
             for _type, other in self.neighbours(hit.id):
-                if other.superseded_by is None or include_superseded:
+                if _passes(other, kind, scopes, include_superseded):
                     by_id.setdefault(other.id, other)
                     fused[other.id] = fused.get(other.id, 0.0) + 0.5 / (RRF_K + rank)
         best = sorted(fused, key=lambda i: -fused[i])[:k]
