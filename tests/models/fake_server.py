@@ -20,12 +20,21 @@ class Recorded:
 
 
 @dataclass
+class RawBody:
+    text: str
+
+
+@dataclass
 class FakeServer:
     replies: deque = field(default_factory=deque)  # (status, body, headers)
     requests: list[Recorded] = field(default_factory=list)
 
     def reply(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
         self.replies.append((status, body, headers or {}))
+
+    def reply_raw(self, text: str, content_type: str = "application/json") -> None:
+        """Answer 200 with `text` as it is, not as JSON: a broken server or a proxy's page."""
+        self.replies.append((200, RawBody(text), {"content-type": content_type}))
 
     def start(self) -> str:
         fake = self
@@ -41,9 +50,11 @@ class FakeServer:
                 fake.requests.append(Recorded("POST", self.path, headers, body))
                 status, reply, extra = (fake.replies.popleft() if fake.replies
                                           else (500, {"error": "no reply queued"}, {}))
-                data = json.dumps(reply).encode()
+                raw = isinstance(reply, RawBody)
+                data = (reply.text if raw else json.dumps(reply)).encode()
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                if "content-type" not in extra:
+                    self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 for k, v in extra.items():
                     self.send_header(k, v)

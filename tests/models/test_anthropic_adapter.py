@@ -7,6 +7,7 @@ from opensage.models import model_from_spec
 from opensage.models.base import (
     Message,
     ModelAuthError,
+    ModelError,
     ModelNotFoundError,
     ModelSettings,
     ToolCall,
@@ -125,3 +126,40 @@ def test_an_agent_runs_over_the_wire(server):
     assert (result.answer, result.usage.requests) == ("Snow.", 2)
     assert server.requests[1].body["messages"][-1]["content"] == [
         {"type": "tool_result", "tool_use_id": "tu_1", "content": "snow in Tromsø"}]
+
+
+def test_malformed_tool_use_blocks_are_made_safe(server):
+    server.reply(reply({"type": "tool_use", "name": None, "input": None},
+                       {"type": "tool_use", "id": "tu_1", "name": "weather", "input": {"c": 1}},
+                       {"type": "tool_use", "id": "tu_1", "name": ["weather"], "input": "{}"},
+                       "not a block"))
+    r = asyncio.run(model(server).request([Message("user", "hi")], []))
+    assert r.message.tool_calls == (ToolCall("call_0", "", ""),
+                                    ToolCall("tu_1", "weather", '{"c": 1}'),
+                                    ToolCall("tu_1_2", '["weather"]', "{}"))
+
+
+@pytest.mark.parametrize("usage", [{"input_tokens": -500, "output_tokens": 4},
+                                   {"input_tokens": 5, "output_tokens": 4,
+                                    "cache_read_input_tokens": -10**6}])
+def test_negative_token_usage_is_refused(server, usage):
+    server.reply({**reply({"type": "text", "text": "hi"}), "usage": usage})
+    field, value = next((k, v) for k, v in usage.items() if v < 0)
+    with pytest.raises(ModelError, match=rf"{server.url} reported {field} = {value}, which is "
+                                         r"not a token count.*the server is broken"):
+        asyncio.run(model(server).request([Message("user", "hi")], []))
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(("body", "content_type", "shown"), [
+    ("<html>Service Unavailable</html>", "text/html", "<html>Service Unavailable"),
+    ('"a string"', "application/json", '"a string"'),
+    ('{"type": "message", "role": "assistant"}', "application/json", '{"type": "message"'),
+])
+def test_a_reply_that_is_not_a_messages_reply_says_so(server, body, content_type, shown):
+    server.reply_raw(body, content_type)
+    with pytest.raises(ModelError) as info:
+        asyncio.run(model(server).request([Message("user", "hi")], []))
+    assert str(info.value).startswith(f"the endpoint at {server.url} answered with something "
+                                      "that is not a Messages API reply: ")
+    assert shown in str(info.value)

@@ -6,10 +6,12 @@ import time
 import pytest
 
 from opensage import Agent, tool
+from opensage.core.events import EventLog
 from opensage.models import model_from_spec
 from opensage.models.base import (
     Message,
     ModelAuthError,
+    ModelError,
     ModelNotFoundError,
     ModelSettings,
     ModelUnreachableError,
@@ -163,3 +165,71 @@ def test_an_agent_runs_over_the_wire(server):
     last = server.requests[-1].body["messages"][-1]
     assert last == {"role": "tool", "tool_call_id": "c1", "content": "rain in Bergen"}
     assert json.dumps(server.requests[0].body["tools"][0]["function"]["parameters"])
+
+
+def test_malformed_tool_calls_are_answered_as_format_errors(server, home):
+    """A null or non-text name, a missing or repeated id, arguments as an object or a number:
+    each call is answered (a malformed one as a format error) and the run goes on."""
+    @tool
+    def weather(city: str) -> str:
+        """Weather in a city."""
+        return f"rain in {city}"
+
+    server.reply(completion(tool_calls=[
+        {"type": "function", "function": {"name": None, "arguments": "{}"}},
+        {"id": "c1", "type": "function", "function": {"name": 7, "arguments": 5}},
+        {"id": "c1", "type": "function", "function": {"name": "weather",
+                                                     "arguments": {"city": "Oslo"}}},
+    ]))
+    server.reply(completion("done"))
+    result = Agent("w", model=model(server), tools=[weather]).run_sync("Weather?")
+    assert (result.stop_reason, result.answer) == ("finished", "done")
+    sent = server.requests[1].body["messages"]
+    ids = [c["id"] for c in sent[-4]["tool_calls"]]
+    assert len(set(ids)) == 3 and ids[1] == "c1"  # each result answers exactly one call
+    results = sent[-3:]
+    assert [r["tool_call_id"] for r in results] == ids
+    assert results[0]["content"].startswith("The call names no tool. Available tools:")
+    assert results[1]["content"].startswith("Unknown tool '7'.")
+    assert results[2]["content"] == "rain in Oslo"
+    errors = [e.data["error"] for e in EventLog.open(home / "events.db").events(
+        result.run_id, ("tool_result",))]
+    assert errors == ["unknown_tool", "unknown_tool", None]
+
+
+@pytest.mark.parametrize("usage", [{"prompt_tokens": -1_000_000, "completion_tokens": 5},
+                                   {"prompt_tokens": 10, "completion_tokens": -3},
+                                   {"prompt_tokens": "12", "completion_tokens": 5}])
+def test_impossible_token_usage_is_refused(server, usage):
+    server.reply({**completion("hi"), "usage": usage})
+    field, value = next((k, v) for k, v in usage.items() if not isinstance(v, int) or v < 0)
+    with pytest.raises(ModelError, match=rf"{server.url} reported {field} = {value!r}, which is "
+                                         r"not a token count.*the server is broken"):
+        asyncio.run(model(server).request([Message("user", "hi")], []))
+    assert len(server.requests) == 1  # a broken server is not retried
+
+
+def test_negative_usage_cannot_dodge_the_token_limit(server, home):
+    server.reply(completion(tool_calls=[{"id": "c1", "type": "function", "function": {
+        "name": "finish", "arguments": '{"answer": "x"}'}}], prompt=-10**9))
+    result = Agent("w", model=model(server), max_tokens=100).run_sync("go")
+    assert result.stop_reason == "model_error" and "prompt_tokens = -1000000000" in result.message
+    assert result.usage.total_tokens == 0
+
+
+@pytest.mark.parametrize(("body", "content_type", "shown"), [
+    ("<html><body>502 Bad Gateway</body></html>", "text/html", "<html><body>502 Bad Gateway"),
+    ('"just a string"', "application/json", '"just a string"'),
+    ('{"object": "list", "data": []}', "application/json", '{"object": "list"'),
+    ('{"choices": [{"text": "a legacy completion"}]}', "application/json", "legacy"),
+    ("x" * 5000, "text/plain", "x" * 200),
+])
+def test_a_reply_that_is_not_a_chat_completion_says_so(server, body, content_type, shown):
+    server.reply_raw(body, content_type)
+    with pytest.raises(ModelError) as info:
+        asyncio.run(model(server).request([Message("user", "hi")], []))
+    message = str(info.value)
+    assert message.startswith(f"the endpoint at {server.url} answered with something that is "
+                              "not a chat completion: ")
+    assert shown in message and "x" * 201 not in message
+    assert len(server.requests) == 1

@@ -10,8 +10,11 @@ from opensage.models.base import (
     Message,
     ModelResponse,
     ModelSettings,
-    ToolCall,
     ToolSchema,
+    Usage,
+    not_a_reply,
+    token_count,
+    tool_calls_from_wire,
 )
 from opensage.models.pricing import Price, priced_usage
 from opensage.models.retry import RetryPolicy, with_retries
@@ -127,37 +130,47 @@ class AnthropicModel:
         if settings.temperature is not None:
             kwargs["temperature"] = settings.temperature
 
-        async def once() -> Any:
+        async def once() -> str:
             try:
-                return await self._client.messages.create(**kwargs)
+                # The raw body: read here, so that a 200 answer which is not a Messages reply
+                # is reported as such rather than as a parser's exception.
+                raw = await self._client.messages.with_raw_response.create(**kwargs)
             except self._sdk.AnthropicError as exc:
                 raise map_sdk_error(
                     self._sdk, exc, model=self.model, endpoint=self.base_url
                 ) from exc
+            return await raw.text()
 
-        reply = await with_retries(once, self.retry)
-        return self._parse(reply)
+        return self._parse(await with_retries(once, self.retry))
 
-    def _parse(self, reply: Any) -> ModelResponse:
-        texts: list[str] = []
-        calls: list[ToolCall] = []
-        for block in reply.content:
-            if block.type == "text":
-                texts.append(block.text)
-            elif block.type == "tool_use":
-                calls.append(ToolCall(id=block.id, name=block.name,
-                                      arguments=json.dumps(block.input)))
-        u = reply.usage
-        input_tokens = (u.input_tokens or 0) + (getattr(u, "cache_read_input_tokens", 0) or 0) + (
-            getattr(u, "cache_creation_input_tokens", 0) or 0
-        )
-        usage = priced_usage(self.price, input_tokens, u.output_tokens or 0)
+    def _parse(self, body: str) -> ModelResponse:
+        try:
+            reply = json.loads(body)
+        except ValueError:
+            reply = None
+        blocks = reply.get("content") if isinstance(reply, dict) else None
+        if not isinstance(reply, dict) or not isinstance(blocks, list):
+            raise not_a_reply(self.base_url, "a Messages API reply", body)
+        blocks = [b for b in blocks if isinstance(b, dict)]
+        texts = [b["text"] for b in blocks if b.get("type") == "text"
+                 and isinstance(b.get("text"), str)]
+        calls = tool_calls_from_wire((b.get("id"), b.get("name"), b.get("input"))
+                                     for b in blocks if b.get("type") == "tool_use")
         return ModelResponse(
-            message=Message(role="assistant", content="".join(texts), tool_calls=tuple(calls)),
-            usage=usage,
-            model=reply.model or self.model,
-            finish_reason=reply.stop_reason,
+            message=Message(role="assistant", content="".join(texts), tool_calls=calls),
+            usage=self._usage(reply.get("usage")),
+            model=reply["model"] if isinstance(reply.get("model"), str) else self.model,
+            finish_reason=reply["stop_reason"] if isinstance(reply.get("stop_reason"), str)
+            else None,
         )
+
+    def _usage(self, u: Any) -> Usage:
+        u = u if isinstance(u, dict) else {}
+        # Cached input is input too: it is priced (and limited) as such.
+        input_tokens = sum(token_count(u.get(k), k, self.base_url) for k in (
+            "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"))
+        return priced_usage(self.price, input_tokens,
+                            token_count(u.get("output_tokens"), "output_tokens", self.base_url))
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -7,7 +7,8 @@ loop's per-step overhead budget is tens of microseconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -52,11 +53,64 @@ class Message:
         return cls(
             role=d["role"],
             content=d.get("content") or "",
-            tool_calls=tuple(ToolCall(**c) for c in d.get("tool_calls") or ()),
+            # Text whatever was stored: a log written before replies were checked may hold a
+            # call whose name is null, and resuming that run must not break on it.
+            tool_calls=tuple(ToolCall(_as_text(c.get("id")), _as_text(c.get("name")),
+                                      _as_text(c.get("arguments")))
+                             for c in d.get("tool_calls") or ()),
             tool_call_id=d.get("tool_call_id"),
             name=d.get("name"),
             is_error=bool(d.get("is_error", False)),
         )
+
+
+def tool_calls_from_wire(calls: Iterable[tuple[Any, Any, Any]]) -> tuple[ToolCall, ...]:
+    """Tool calls as a model sent them, as (id, name, arguments), made safe to store, answer and
+    send back. A missing or repeated id gets a fresh one, since each result must answer exactly
+    one call; a missing or non-text name becomes text, so that the call is answered as an
+    unknown tool instead of breaking the loop; arguments sent as an object (some servers do)
+    become their JSON text."""
+    out: list[ToolCall] = []
+    seen: set[str] = set()
+    for i, (cid, name, arguments) in enumerate(calls):
+        if not isinstance(cid, str) or not cid or cid in seen:
+            cid = _fresh_id(cid if isinstance(cid, str) and cid else "call", i, seen)
+        seen.add(cid)
+        out.append(ToolCall(cid, _as_text(name), _as_text(arguments)))
+    return tuple(out)
+
+
+def _fresh_id(base: str, index: int, taken: set[str]) -> str:
+    cid = f"{base}_{index}"
+    while cid in taken:
+        cid += "_"
+    return cid
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value, default=str)
+
+
+def token_count(value: Any, field: str, endpoint: str) -> int:
+    """A token count an endpoint reported (None: not reported). A negative or non-numeric count
+    is refused, not trusted: it would let the run spend past its token limit."""
+    if value is None:
+        return 0
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ModelError(f"the endpoint at {endpoint} reported {field} = {value!r}, which is not a "
+                     "token count (a whole number, 0 or more): the server is broken or does not "
+                     "speak this API. Check the server or the base URL.")
+
+
+def not_a_reply(endpoint: str, what: str, body: str) -> ModelError:
+    """The error for a 200 answer that is not the API's reply (a proxy's page, another API)."""
+    return ModelError(f"the endpoint at {endpoint} answered with something that is not {what}: "
+                      f"{body[:200]!r}. Check that the base URL points at the API itself.")
 
 
 @dataclass(slots=True)

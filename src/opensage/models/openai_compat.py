@@ -16,8 +16,10 @@ from opensage.models.base import (
     ModelError,
     ModelResponse,
     ModelSettings,
-    ToolCall,
     ToolSchema,
+    not_a_reply,
+    token_count,
+    tool_calls_from_wire,
 )
 from opensage.models.pricing import Price, priced_usage
 from opensage.models.retry import RetryPolicy, with_retries
@@ -110,46 +112,74 @@ class OpenAIModel:
         if self.extra_body:
             kwargs["extra_body"] = self.extra_body
 
-        async def once() -> Any:
+        async def once() -> str:
             try:
-                return await self._client.chat.completions.create(**kwargs)
+                # The raw body: this adapter reads it itself, so that a 200 answer which is not
+                # a chat completion is reported as such rather than as a parser's exception.
+                raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
             except self._sdk.OpenAIError as exc:
                 raise map_sdk_error(
                     self._sdk, exc, model=self.model, endpoint=self.base_url
                 ) from exc
+            return str(raw.text)
 
-        completion = await with_retries(once, self.retry)
-        return self._parse(completion)
+        return self._parse(await with_retries(once, self.retry))
 
-    def _parse(self, completion: Any) -> ModelResponse:
-        if not completion.choices:
-            raise ModelError(f"{self.base_url} returned no choices for model {self.model!r}")
-        choice = completion.choices[0]
-        msg = choice.message
-        calls = tuple(
-            ToolCall(
-                id=c.id or f"call_{i}",
-                name=c.function.name,
-                arguments=_arguments_text(c.function.arguments),
-            )
-            for i, c in enumerate(msg.tool_calls or ())
-        )
-        u = completion.usage
-        usage = priced_usage(self.price, (u.prompt_tokens or 0) if u else 0,
-                             (u.completion_tokens or 0) if u else 0)
+    def _parse(self, body: str) -> ModelResponse:
+        data, choice, msg = self._completion(body)
+        u = data["usage"] if isinstance(data.get("usage"), dict) else {}
+        usage = priced_usage(self.price,
+                             token_count(u.get("prompt_tokens"), "prompt_tokens", self.base_url),
+                             token_count(u.get("completion_tokens"), "completion_tokens",
+                                         self.base_url))
+        calls = tool_calls_from_wire(_wire_call(c) for c in msg.get("tool_calls") or ())
         return ModelResponse(
-            message=Message(role="assistant", content=msg.content or "", tool_calls=calls),
+            message=Message(role="assistant", content=_content_text(msg.get("content")),
+                            tool_calls=calls),
             usage=usage,
-            model=completion.model or self.model,
-            finish_reason=choice.finish_reason,
+            model=data["model"] if isinstance(data.get("model"), str) else self.model,
+            finish_reason=_text_or_none(choice.get("finish_reason")),
         )
+
+    def _completion(self, body: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The completion, its first choice and that choice's message; or the error saying that
+        the body is not a chat completion."""
+        data = _json_object(body)
+        choices = data.get("choices")
+        if choices == []:
+            raise ModelError(f"{self.base_url} returned no choices for model {self.model!r}")
+        choice = choices[0] if isinstance(choices, list) else None
+        msg = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(choice, dict) or not isinstance(msg, dict) \
+                or not isinstance(msg.get("tool_calls"), list | None):
+            raise not_a_reply(self.base_url, "a chat completion", body)
+        return data, choice, msg
 
     async def aclose(self) -> None:
         await self._client.close()
 
 
-def _arguments_text(arguments: Any) -> str:
-    # Some compatible servers send an object instead of the JSON string the spec asks for.
-    if arguments is None:
-        return ""
-    return arguments if isinstance(arguments, str) else json.dumps(arguments)
+def _json_object(body: str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _wire_call(call: Any) -> tuple[Any, Any, Any]:
+    call = call if isinstance(call, dict) else {}
+    function = call.get("function") if isinstance(call.get("function"), dict) else {}
+    return call.get("id"), function.get("name"), function.get("arguments")
+
+
+def _content_text(content: Any) -> str:
+    """The reply's text: a string, or (some servers) a list of text parts."""
+    if isinstance(content, list):
+        return "".join(p["text"] for p in content
+                       if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return content if isinstance(content, str) else ""
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -38,8 +38,8 @@ from opensage.models.base import (
     ModelSettings,
     ModelTimeoutError,
     ModelUnreachableError,
-    ToolCall,
     ToolSchema,
+    tool_calls_from_wire,
 )
 from opensage.models.pricing import Price, priced_usage
 
@@ -155,13 +155,11 @@ class ScriptedModel:
             kind = _ERRORS.get(step["raise"], ModelError)
             raise kind(step.get("message", f"scripted {step['raise']} error"),
                        retry_after=step.get("retry_after"))
-        calls = tuple(
-            ToolCall(
-                id=c.get("id") or f"call_{self.position}_{i}",
-                name=c["name"],
-                arguments=(c["arguments"] if isinstance(c.get("arguments"), str)
-                           else json.dumps(c.get("arguments") or {})),
-            )
+        # Through the same check as a real endpoint's reply, so a script can send what a broken
+        # server would (a null name, a repeated id) and the loop sees it as it would then.
+        calls = tool_calls_from_wire(
+            (c.get("id") or f"call_{self.position}_{i}", c.get("name"),
+             c.get("arguments") if "arguments" in c else {})
             for i, c in enumerate(step.get("tool_calls") or ())
         )
         text = step.get("text", "")
