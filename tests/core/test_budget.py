@@ -61,3 +61,16 @@ def test_elapsed_time_carries_over():
 def test_limits_merge_prefers_what_is_set():
     base = Limits(max_steps=50, max_cost_usd=1.0)
     assert base.merged(Limits(max_steps=5)) == Limits(max_steps=5, max_cost_usd=1.0)
+
+
+def test_a_limit_is_reached_exactly_at_its_value():
+    budget = Budget(Limits(max_tokens=300, max_steps=3))
+    budget.charge(steps=2, tokens=299)
+    budget.check()  # one below each limit: still running
+    budget.charge(tokens=1)
+    with pytest.raises(BudgetExceeded, match="token limit of 300 reached: 300 used"):
+        budget.check()
+    steps = Budget(Limits(max_steps=3))
+    steps.charge(steps=3)
+    with pytest.raises(BudgetExceeded, match="step limit of 3"):
+        steps.check()

@@ -9,6 +9,7 @@ import pytest
 from opensage import Agent, tool
 from opensage.core.events import EventLog
 from opensage.models import ScriptedModel, tool_call
+from opensage.models.base import Message, ModelResponse, ToolCall, Usage
 from opensage.models.scripted import FunctionModel
 
 
@@ -98,8 +99,15 @@ def test_each_malformed_or_failing_call_is_answered_and_recovered_from(home, bad
     assert bad.data["error"] == error and good.data["ok"]
 
 
-def test_consecutive_format_errors_stop_the_run(home):
-    bad = tool_call("nope")
+UNKNOWN_TOOL = tool_call("nope")
+BAD_JSON = {"tool_calls": [{"name": "add", "arguments": "{'a': 1"}]}
+BAD_ARGUMENTS = tool_call("add", a=1, b="two")  # valid JSON that does not fit the schema
+NO_NAME = {"tool_calls": [{"name": None, "arguments": {}}]}
+
+
+@pytest.mark.parametrize("bad", [UNKNOWN_TOOL, BAD_JSON, BAD_ARGUMENTS, NO_NAME, ""],
+                         ids=["unknown_tool", "bad_json", "bad_arguments", "no_name", "empty"])
+def test_consecutive_format_errors_of_each_kind_stop_the_run(home, bad):
     model = ScriptedModel([bad, bad, tool_call("add", a=1, b=1), bad, bad, bad, "unused"])
     result = run(model, add, max_format_errors=3)
     assert result.stop_reason == "format_errors"
@@ -108,9 +116,89 @@ def test_consecutive_format_errors_stop_the_run(home):
     assert len(model.unused) == 1
 
 
+def test_format_errors_of_different_kinds_add_up(home):
+    model = ScriptedModel([UNKNOWN_TOOL, BAD_JSON, BAD_ARGUMENTS, "unused"])
+    result = run(model, add, max_format_errors=3)
+    assert (result.stop_reason, result.steps) == ("format_errors", 3)
+
+
+def test_a_call_without_a_name_is_answered_and_the_run_goes_on(home):
+    model = ScriptedModel([NO_NAME, tool_call("finish", answer="ok")])
+    result = run(model, add)
+    assert (result.stop_reason, result.answer) == ("finished", "ok")
+    told = model.requests[1][-1]
+    assert told.is_error and told.content == "The call names no tool. Available tools: add, finish."
+    (bad, _finish) = events(home, result.run_id, "tool_result")
+    assert bad.data["error"] == "unknown_tool"
+
+
+def test_a_model_outside_opensage_cannot_break_the_loop_with_a_malformed_reply(home):
+    """The adapters check what endpoints send; a model written elsewhere may not."""
+    reply = ModelResponse(Message("assistant", None, tool_calls=(  # type: ignore[arg-type]
+        ToolCall("same", None, None),  # type: ignore[arg-type]
+        ToolCall("same", "add", {"a": 1, "b": 2}))))  # type: ignore[arg-type]
+    model = ScriptedModel([reply, tool_call("finish", answer="ok")])
+    result = run(model, add)
+    assert (result.stop_reason, result.answer) == ("finished", "ok")
+    calls, first, second = model.requests[1][-3:]
+    assert [c.id for c in calls.tool_calls] == ["same", "same_1"]
+    assert (first.tool_call_id, first.is_error) == ("same", True)
+    assert (second.tool_call_id, second.content) == ("same_1", "3")
+
+
+@pytest.mark.parametrize(("reply", "words"), [
+    (ModelResponse(Message("assistant", "hi"), usage=Usage(input_tokens=-10**9)),
+     "usage that cannot be: -1000000000 input"),
+    (ModelResponse(Message("assistant", "hi"), usage=Usage(cost_usd=-5.0)), "$-5.0"),
+    (ModelResponse(Message("assistant", "hi"), usage=Usage(output_tokens="7")),  # type: ignore
+     "'7' output tokens"),
+    ("a bare string", "returned 'str', not a ModelResponse"),
+])
+def test_a_model_reporting_impossible_usage_or_a_non_response_fails(home, reply, words):
+    class Raw(ScriptedModel):
+        def _respond(self, step):
+            return step  # as it is, whatever it is
+
+    result = run(Raw([reply]), add, max_tokens=100)
+    assert result.stop_reason == "model_error" and words in result.message
+    assert result.usage.total_tokens == 0
+
+
+def test_a_duplicate_call_id_in_one_reply_still_pairs_each_result_with_its_call(home):
+    step = {"tool_calls": [{"id": "x", "name": "add", "arguments": {"a": 1, "b": 1}},
+                           {"id": "x", "name": "add", "arguments": {"a": 2, "b": 2}}]}
+    model = ScriptedModel([step, tool_call("finish", answer="ok")])
+    result = run(model, add)
+    calls, one, two = model.requests[1][-3:]
+    assert [c.id for c in calls.tool_calls] == ["x", "x_1"]
+    assert [(one.tool_call_id, one.content), (two.tool_call_id, two.content)] == [
+        ("x", "2"), ("x_1", "4")]
+    recorded = [(e.data["call_id"], e.data["name"]) for e in events(home, result.run_id,
+                                                                    "tool_call")]
+    assert recorded == [("x", "add"), ("x_1", "add"), ("call_2_0", "finish")]
+
+
+def test_finish_with_an_empty_answer_ends_the_run(home):
+    model = ScriptedModel([tool_call("finish", answer=""), "unused"])
+    result = run(model)
+    assert (result.stop_reason, result.answer, result.steps) == ("finished", "", 1)
+    assert len(model.unused) == 1
+
+
 def test_a_reply_without_tool_calls_is_the_answer(home):
     result = run(ScriptedModel(["The answer is 42."]))
     assert (result.stop_reason, result.answer) == ("finished", "The answer is 42.")
+
+
+@pytest.mark.parametrize("empty", ["", " \n "])
+def test_an_empty_reply_is_a_malformed_turn_not_an_answer(home, empty):
+    model = ScriptedModel([empty, "The answer is 42."])
+    result = run(model)
+    assert (result.stop_reason, result.answer, result.steps) == ("finished", "The answer is 42.",
+                                                                 2)
+    told = model.requests[1][-1]
+    assert (told.role, told.content) == ("user", "Your reply was empty. Answer the task, or "
+                                                 "call a tool.")
 
 
 def test_require_finish_nudges_a_model_that_only_talks(home):
@@ -137,6 +225,14 @@ def test_each_budget_limit_stops_the_run(home, limits, reason, words):
     assert result.steps == 3
     assert result.usage.total_tokens == 300
     assert result.usage.cost_usd == pytest.approx(0.003)
+
+
+@pytest.mark.parametrize(("max_tokens", "steps"), [(300, 3), (301, 4)])
+def test_tokens_landing_exactly_on_the_limit_stop_the_run(home, max_tokens, steps):
+    step = {**tool_call("add", a=1, b=1), "usage": {"input_tokens": 80, "output_tokens": 20}}
+    result = run(ScriptedModel([step] * 10), add, max_tokens=max_tokens)
+    assert (result.stop_reason, result.steps) == ("max_tokens", steps)
+    assert result.usage.total_tokens == steps * 100
 
 
 def test_time_limit_interrupts_a_slow_model(home):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from opensage.core.aio import on_first_wait
@@ -19,7 +19,16 @@ from opensage.core.budget import Budget, BudgetExceeded, Limits
 from opensage.core.context import CURRENT_CALL, CallContext
 from opensage.core.events import EventLog
 from opensage.core.tools import Tool, ToolOutcome, Toolset, truncate
-from opensage.models.base import Message, Model, ModelResponse, ModelSettings, ToolCall, Usage
+from opensage.models.base import (
+    Message,
+    Model,
+    ModelError,
+    ModelResponse,
+    ModelSettings,
+    ToolCall,
+    Usage,
+    tool_calls_from_wire,
+)
 
 
 async def finish(answer: str) -> str:  # async: a sync tool would be sent to a thread
@@ -189,8 +198,12 @@ class AgentLoop:
         last = self.messages[-1] if self.messages else None
         if last is not None and last.role == "assistant":
             # Killed between the model's reply and its tools' results: answer every call.
-            if not last.tool_calls and not self.config.require_finish:
-                return self._finish(Finished(last.content, answer=last.content))
+            if not last.tool_calls:
+                nudge = self._nudge(last)
+                if nudge is None:
+                    return self._finish(Finished(last.content, answer=last.content))
+                self._append(nudge, None)
+                return await self._run()
             answer = next((_finish_answer(c) for c in last.tool_calls if c.name == "finish"),
                           None)
             for call in last.tool_calls:
@@ -228,18 +241,27 @@ class AgentLoop:
                 self.log.commit_if_due()
                 reply = (await self._ask_model()).message
                 if not reply.tool_calls:
-                    if not self.config.require_finish:
+                    nudge = self._nudge(reply)
+                    if nudge is None:
                         raise Finished("the model answered without calling a tool",
                                        answer=reply.content)
                     self._malformed_turn()
-                    self._append(Message("user", "Call a tool, or call finish(answer) if the task "
-                                         "is done."), None)
+                    self._append(nudge, None)
                     continue
                 answer = await self._run_tools(reply.tool_calls)
                 if answer is not None:
                     raise Finished("the model called finish", answer=answer)
         except (Stop, BudgetExceeded) as stop:
             return stop
+
+    def _nudge(self, reply: Message) -> Message | None:
+        """What to tell a model whose reply called no tool, or None if the reply is the answer.
+        An empty reply is never an answer: it is a malformed turn, like a malformed call."""
+        if not reply.content.strip():
+            return Message("user", "Your reply was empty. Answer the task, or call a tool.")
+        if self.config.require_finish:
+            return Message("user", "Call a tool, or call finish(answer) if the task is done.")
+        return None
 
     async def _ask_model(self) -> ModelResponse:
         if self.config.compactor is not None:
@@ -250,7 +272,8 @@ class AgentLoop:
         request_model = self.config.model.request(self.messages, self._schemas,
                                                   self.config.settings)
         try:
-            response = await self._before_deadline(on_first_wait(request_model, self.log.commit))
+            response = _checked(
+                await self._before_deadline(on_first_wait(request_model, self.log.commit)))
         except TimeoutError as exc:
             self._emit("model_error", {"error": "TimeoutError", "message": str(exc)},
                        parent=request)
@@ -417,6 +440,35 @@ class AgentLoop:
         self.view_events = [None] * len(seqs)
         self.view_chars = sum(_size(m) for m in self.messages)
         self.stored = len(stored)
+
+
+def _checked(response: ModelResponse) -> ModelResponse:
+    """A model's response as the loop can use it. The adapters already check what endpoints
+    send; a model written elsewhere may not, so a malformed reply is refused here (the model
+    failed) and malformed tool calls are repaired into calls answered as format errors, rather
+    than breaking the loop or the run's record."""
+    if not isinstance(response, ModelResponse) or not isinstance(response.message, Message) \
+            or not isinstance(response.usage, Usage):
+        raise ModelError(f"the model returned {type(response).__name__!r}, not a ModelResponse")
+    u, m = response.usage, response.message
+    if not (_count(u.input_tokens) and _count(u.output_tokens) and _count(u.cost_usd)):
+        raise ModelError(f"the model reported usage that cannot be: {u.input_tokens!r} input "
+                         f"and {u.output_tokens!r} output tokens, ${u.cost_usd!r}")
+    calls = m.tool_calls or ()
+    if m.role == "assistant" and type(m.content) is str \
+            and all(type(c) is ToolCall and type(c.id) is str and type(c.name) is str
+                    and type(c.arguments) is str for c in calls) \
+            and len({c.id for c in calls}) == len(calls):
+        return response
+    repaired = tool_calls_from_wire((getattr(c, "id", None), getattr(c, "name", None),
+                                     getattr(c, "arguments", None)) for c in calls)
+    text = m.content if isinstance(m.content, str) else ""
+    return replace(response, message=Message("assistant", text, tool_calls=repaired))
+
+
+def _count(value: object) -> bool:
+    """A usage figure the budget can trust: a number, not negative (nor NaN)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
 def _size(message: Message) -> int:

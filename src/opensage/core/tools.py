@@ -253,9 +253,9 @@ class Toolset:
         started = time.perf_counter()
         t = self._tools.get(call.name)
         if t is None:
-            return ToolOutcome(
-                f"Unknown tool {call.name!r}. Available tools: {', '.join(self._tools)}.",
-                error="unknown_tool")
+            which = f"Unknown tool {call.name!r}" if call.name else "The call names no tool"
+            return ToolOutcome(f"{which}. Available tools: {', '.join(self._tools)}.",
+                               error="unknown_tool")
         try:
             args = t.parse_arguments(call.arguments)
         except ToolCallError as exc:
