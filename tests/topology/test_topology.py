@@ -253,6 +253,40 @@ def test_tool_subset_model_and_depth_violations_are_answered(home, tmp_path):
     assert "model 'openai:gpt-9' is not allowed here" in told[1]
 
 
+def test_an_agent_one_below_the_maximum_depth_may_create_and_run_agents_one_at_it_may_not(
+        home, tmp_path):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "opensage.toml").write_text("[topology]\nmax_depth = 2\n")
+    team = ["create_agent", "run_agent"]
+
+    def results(m):
+        return " | ".join(x.content for x in m if x.role == "tool")
+
+    model = team_model({
+        "ROOT": [call("create_agent", name="leaf", instructions="LEAF", tools=[]),
+                 call("create_agent", name="mid", instructions="MID", tools=team),
+                 call("run_agent", name="mid", task="go on"),
+                 lambda m: call("finish", answer=last_tool_result(m))],
+        # depth 1, one below the maximum: creates and runs an agent at depth 2
+        "MID": [call("create_agent", name="bottom", instructions="BOTTOM", tools=team),
+                call("run_agent", name="bottom", task="go on"),
+                lambda m: call("finish", answer=results(m))],
+        # depth 2, the maximum: may neither create an agent nor run one
+        "BOTTOM": [call("create_agent", name="deeper", instructions="DEEPER", tools=[]),
+                   call("run_agent", name="leaf", task="go on"),
+                   lambda m: call("finish", answer=results(m))],
+        "LEAF": ["leaf ran"],
+        "DEEPER": ["deeper ran"],
+    })
+    result = root(model, kits=["topology"]).run_sync("go", workdir=tmp_path)
+    created, ran = result.answer.split(" | ", 1)
+    assert created.startswith("agent 'bottom' created")
+    assert ran == ("bottom is at depth 2; agents it creates could not run (maximum depth 2) | "
+                   "maximum depth 2 reached: bottom (depth 2) cannot run agents")
+    started = {e.data["name"] for e in events(home, result.run_id, "agent_started")}
+    assert started == {"root", "mid", "bottom"}
+
+
 def test_a_crashing_sub_agent_does_not_take_the_run_down(home, tmp_path):
     def explode(messages):
         raise RuntimeError("segfault in the model server")
