@@ -51,10 +51,12 @@ def resolve_model(spec: str | None, config: Config, *, base_url: str | None = No
 
 
 def run_sandbox(config: Config, backend: str | Sandbox | None = None) -> Sandbox:
-    """The sandbox a run's commands go through: the one given, else the configured backend."""
+    """The sandbox a run's commands go through: the one given, else the configured backend,
+    which hides OpenSage's home (every run's events, the trusted configuration) from them."""
     if backend is not None and not isinstance(backend, str):
         return backend
-    return open_sandbox(backend or config.sandbox_backend, image=config.sandbox_image)
+    return open_sandbox(backend or config.sandbox_backend, image=config.sandbox_image,
+                        hidden=(config.home,))
 
 
 def build_kits(names: list[str], workdir: Path, config: Config,

@@ -1,5 +1,6 @@
 """Hostile commands, each of which must be contained by the sandbox (and leave it healthy)."""
 
+import asyncio
 import os
 import secrets
 import socket
@@ -8,6 +9,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import pytest
+
+from opensage.config import Config
+from opensage.runtime import run_sandbox
 
 
 def test_a_secret_in_the_host_home_cannot_be_read(run):
@@ -177,3 +183,49 @@ def test_kernel_keys_and_timers_are_masked(run):
     r = run("cat /proc/keys /proc/timer_list /proc/kcore 2>/dev/null | wc -c; "
             "ls /proc/acpi 2>/dev/null | wc -l")
     assert r.stdout.split() == ["0", "0"], r
+
+
+def _home_sandbox(sandbox, home):
+    """The sandbox a run uses, as `runtime.run_sandbox` opens it for a home."""
+    return run_sandbox(Config(home=home), sandbox.name)
+
+
+ATTACK_HOME = ("cat {h}/events.db {h}/opensage.toml; ls -a {h}; "
+               "echo planted > {h}/opensage.toml; echo x >> {h}/events.db; rm -f {h}/events.db; "
+               "touch {h}/new; mv {h} moved; mv {parent} moved-parent; "
+               "mkdir -p {h}; echo planted > {h}/opensage.toml; "
+               "ln {h}/events.db link; echo done")
+
+
+@pytest.mark.parametrize("layout", [".opensage", "users/me/.opensage"])
+def test_the_opensage_home_inside_the_work_dir_is_hidden(sandbox, work, layout):
+    # A run in $HOME with the home ~/.opensage: every run's tasks are in events.db, and the
+    # home's opensage.toml is trusted by the next run.
+    home = work / layout
+    home.mkdir(parents=True)
+    (home / "events.db").write_text("SECRET-TASK")
+    (home / "opensage.toml").write_text("# the user's own\n")
+    before = {p.name: p.read_text() for p in home.iterdir()}
+    box = _home_sandbox(sandbox, home)
+    cmd = ATTACK_HOME.format(h=layout, parent=str(Path(layout).parent))
+    r = asyncio.run(box.exec(cmd, workdir=work, timeout_s=30))
+    assert r.stdout.endswith("done\n"), r
+    assert "SECRET" not in r.stdout + r.stderr and "events.db" not in r.stdout
+    assert {p.name: p.read_text() for p in home.iterdir()} == before
+    copied = [f for f in work.rglob("*") if f.is_file() and home not in f.parents]
+    assert not any("SECRET" in f.read_text() for f in copied)
+    ok = asyncio.run(box.exec("echo fine > beside.txt", workdir=work, timeout_s=30))
+    assert ok.exit_code == 0 and (work / "beside.txt").read_text() == "fine\n"
+
+
+def test_a_missing_home_inside_the_work_dir_cannot_be_planted(sandbox, work):
+    home = work / ".opensage"
+    r = asyncio.run(_home_sandbox(sandbox, home).exec(
+        "mkdir -p .opensage; echo planted > .opensage/opensage.toml; echo done",
+        workdir=work, timeout_s=30))
+    assert r.stdout == "done\n" and list(home.iterdir()) == []
+
+
+def test_a_work_dir_that_is_the_home_is_refused(sandbox, work):
+    with pytest.raises(PermissionError, match="is OpenSage's home"):
+        asyncio.run(_home_sandbox(sandbox, work).exec("true", workdir=work))

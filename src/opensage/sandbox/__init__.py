@@ -9,6 +9,9 @@ only when asked for by name). This package imports nothing from the rest of Open
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 from opensage.sandbox.base import (
     BackgroundProcess,
     Command,
@@ -34,16 +37,20 @@ __all__ = [
 BACKENDS = ("bwrap", "container", "local")
 
 
-def open_sandbox(backend: str | None = None, *, image: str | None = None) -> Sandbox:
-    """The named backend, or the best one available. Never falls back to `local` silently."""
+def open_sandbox(backend: str | None = None, *, image: str | None = None,
+                 hidden: Iterable[Path] = ()) -> Sandbox:
+    """The named backend, or the best one available. Never falls back to `local` silently.
+    `hidden` paths (OpenSage's home) are neither visible nor writable inside, even within the
+    work dir; `local` hides nothing, as it isolates nothing."""
+    hidden = tuple(hidden)
     if backend == "bwrap":
         from opensage.sandbox.bwrap import BwrapSandbox
 
-        return BwrapSandbox()
+        return BwrapSandbox(hidden=hidden)
     if backend == "container":
         from opensage.sandbox.container import ContainerSandbox
 
-        return ContainerSandbox(image=image)
+        return ContainerSandbox(image=image, hidden=hidden)
     if backend == "local":
         from opensage.sandbox.local import LocalSandbox
 
@@ -54,7 +61,7 @@ def open_sandbox(backend: str | None = None, *, image: str | None = None) -> San
     reasons = []
     for name in ("bwrap", "container"):
         try:
-            return open_sandbox(name, image=image)
+            return open_sandbox(name, image=image, hidden=hidden)
         except SandboxUnavailable as exc:
             reasons.append(f"{name}: {exc}")
     raise SandboxUnavailable(

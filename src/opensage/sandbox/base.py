@@ -7,7 +7,8 @@ asked, a cleared environment and one writable work directory. `exec` runs one co
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -45,6 +46,42 @@ class ExecResult:
 
 class SandboxUnavailable(Exception):
     """This backend cannot run here; the message says what to install or change."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hiding:
+    """How a backend hides paths (OpenSage's home, with its stores and trusted configuration)
+    that lie inside what a command sees: `masks`, covered with an empty read-only folder (a
+    file: with /dev/null), and `pins`, the folders between the work dir and a mask, bound onto
+    themselves so that no command can rename one and so move a hidden path from under its mask
+    (a mount point cannot be renamed)."""
+
+    pins: tuple[Path, ...] = ()
+    masks: tuple[Path, ...] = ()
+
+
+def hiding(hidden: Iterable[Path], workdir: Path, visible: Sequence[Path] = ()) -> Hiding:
+    """What to hide of `hidden` for a command in `workdir` (resolved) that also sees the
+    read-only `visible` paths. A hidden folder missing inside the work dir is made, empty: a
+    command could otherwise create it and plant what the next run reads there."""
+    pins: list[Path] = []
+    masks: list[Path] = []
+    for path in hidden:
+        path = Path(os.path.abspath(path)).resolve()
+        if path == workdir:
+            raise PermissionError(
+                f"the work dir {workdir} is OpenSage's home, which commands must not reach (it "
+                "holds every run's events and the trusted configuration); run in another "
+                "folder, or set OPENSAGE_HOME elsewhere")
+        if path.is_relative_to(workdir):
+            pins += [p for p in path.parents if workdir in p.parents and p not in pins
+                     and not any(p.is_relative_to(v) for v in visible)]  # read-only already
+            if not path.exists():
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        elif not any(path.is_relative_to(v) for v in visible):
+            continue  # out of sight already
+        masks.append(path)
+    return Hiding(tuple(sorted(pins, key=lambda p: len(p.parts))), tuple(masks))
 
 
 class BackgroundProcess(Protocol):

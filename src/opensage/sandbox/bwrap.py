@@ -13,10 +13,16 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from opensage.sandbox.base import Command, ExecResult, SandboxLimits, SandboxUnavailable
+from opensage.sandbox.base import (
+    Command,
+    ExecResult,
+    SandboxLimits,
+    SandboxUnavailable,
+    hiding,
+)
 from opensage.sandbox.limits import MB, PidsCgroup, prlimit_argv
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
@@ -51,7 +57,8 @@ def find_bwrap() -> str | None:
 class BwrapSandbox:
     name = "bwrap"
 
-    def __init__(self, *, extra_ro: tuple[Path, ...] = (), python: bool = True):
+    def __init__(self, *, extra_ro: tuple[Path, ...] = (), python: bool = True,
+                 hidden: Iterable[Path] = ()):
         binary = find_bwrap()
         if binary is None:
             raise SandboxUnavailable(f"bubblewrap is not installed; {INSTALL_HINT}")
@@ -64,6 +71,7 @@ class BwrapSandbox:
                                - {Path("/usr"), Path("/")})
         self.python_bin = Path(sys.prefix) / "bin" if python else None
         self.proc = proc_argv()
+        self.hidden = tuple(hidden)  # never visible inside: see `hiding`
         _check_works(self.binary)
 
     def argv(self, cmd: Command, workdir: Path, env: Mapping[str, str],
@@ -89,9 +97,14 @@ class BwrapSandbox:
         for p in self.ro_paths:
             if p not in inside:
                 a += ["--ro-bind", str(p), str(p)]
+        hide = hiding(self.hidden, workdir, self.ro_paths)
         a += ["--bind", str(workdir), str(workdir)]
+        for p in hide.pins:
+            a += ["--bind", str(p), str(p)]
         for p in inside:
             a += ["--ro-bind", str(p), str(p)]
+        for p in hide.masks:
+            a += mask_argv(p)
         a += ["--chdir", str(workdir)]
         for key, value in env.items():
             a += ["--setenv", key, value]
@@ -141,12 +154,17 @@ def proc_argv() -> list[str]:
         if Path("/proc", name).exists():
             a += ["--ro-bind", f"/proc/{name}", f"/proc/{name}"]
     for name in PROC_MASKED:
-        path = Path("/proc", name)
-        if path.is_dir():
-            a += ["--tmpfs", str(path), "--remount-ro", str(path)]
-        elif path.exists():
-            a += ["--ro-bind", "/dev/null", str(path)]
+        if Path("/proc", name).exists():
+            a += mask_argv(Path("/proc", name))
     return a
+
+
+def mask_argv(path: Path) -> list[str]:
+    """bwrap's arguments that cover `path` with an empty read-only folder, or a file with
+    /dev/null."""
+    if path.is_dir():
+        return ["--tmpfs", str(path), "--remount-ro", str(path)]
+    return ["--ro-bind", "/dev/null", str(path)]
 
 
 _works: dict[str, str | None] = {}

@@ -13,10 +13,16 @@ import secrets
 import shutil
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from opensage.sandbox.base import Command, ExecResult, SandboxLimits, SandboxUnavailable
+from opensage.sandbox.base import (
+    Command,
+    ExecResult,
+    SandboxLimits,
+    SandboxUnavailable,
+    hiding,
+)
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
 DEFAULT_IMAGE = "opensage-sandbox:latest"
@@ -38,13 +44,15 @@ def find_engine() -> str | None:
 class ContainerSandbox:
     name = "container"
 
-    def __init__(self, *, image: str | None = None, runtime: str | None = None):
+    def __init__(self, *, image: str | None = None, runtime: str | None = None,
+                 hidden: Iterable[Path] = ()):
         engine = find_engine()
         if engine is None:
             raise SandboxUnavailable(f"no container engine found; {INSTALL_HINT}")
         self.engine = engine
         self.image = image or DEFAULT_IMAGE
         self.podman = Path(engine).name == "podman"
+        self.hidden = tuple(hidden)  # never visible inside: see `hiding`
         # podman prefers crun; where only runc is installed, name it.
         self.runtime = runtime or (
             "runc" if self.podman and not shutil.which("crun") and shutil.which("runc") else None)
@@ -64,6 +72,7 @@ class ContainerSandbox:
               # "network" means the host's, as bwrap's --share-net does.
               "--network", "host" if limits.network else "none",
               "-v", f"{workdir}:{workdir}:rw", "-w", str(workdir)]
+        a += self.hide_argv(workdir)
         if workdir != Path("/tmp"):  # a work dir that is /tmp is the only /tmp it gets
             a += ["--tmpfs", f"/tmp:rw,size={limits.tmp_mb}m,mode=1777"]
         if limits.memory_mb is not None:
@@ -83,6 +92,15 @@ class ContainerSandbox:
         for key, value in {"HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", **env}.items():
             a += ["-e", f"{key}={value}"]
         return [*a, self.image, *shell_argv(cmd)]
+
+    def hide_argv(self, workdir: Path) -> list[str]:
+        hide = hiding(self.hidden, workdir)
+        a = [arg for p in hide.pins for arg in ("-v", f"{p}:{p}:rw")]
+        # podman would fill a tmpfs with what lies under it, unless told not to.
+        empty = "ro,size=4k,notmpcopyup" if self.podman else "ro,size=4k"
+        for p in hide.masks:
+            a += ["--tmpfs", f"{p}:{empty}"] if p.is_dir() else ["-v", f"/dev/null:{p}:ro"]
+        return a
 
     async def start(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
                     limits: SandboxLimits | None = None,
