@@ -1,10 +1,13 @@
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
 
 from opensage.core.events import EventLog, EventLogError
-from opensage.models.base import Message, ToolCall
+from opensage.models.base import ConfigError, Message, ToolCall
 
 
 def test_the_log_is_wal_and_append_only(log):
@@ -75,3 +78,49 @@ def test_a_log_of_another_schema_is_refused_clearly(tmp_path):
     with pytest.raises(EventLogError, match="schema 0; this OpenSage reads schema 1"):
         EventLog(path)
     assert EventLog(tmp_path / "new.db")._db.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_run_is_claimed_by_one_resume_only(home):
+    db = home / "events.db"
+    first, second = EventLog(db), EventLog(db)  # two connections, as two processes have
+    start = first.emit("r1", "run_started", {"task": "t", "pid": dead_pid(),
+                                             "agent": {"name": "a", "model": "m"}})
+    first.commit()
+    assert first.claim("r1", parent=start) == 2
+    with pytest.raises(ConfigError, match=rf"^run r1 is being resumed by process {os.getpid()}; "
+                                          "wait for it to end, or stop that process"):
+        second.claim("r1", parent=start)
+    assert [e.kind for e in second.events("r1")] == ["run_started", "run_resumed"]  # no more
+
+
+def test_a_claim_takes_over_from_a_dead_resume_past_events_this_process_never_saw(home):
+    db = home / "events.db"
+    first, second = EventLog(db), EventLog(db)
+    start = first.emit("r1", "run_started", {"task": "t", "pid": dead_pid(),
+                                             "agent": {"name": "a", "model": "m"}})
+    first.commit()
+    second.emit("r1", "note", {})  # second now counts this run's events from 3
+    second.commit()
+    killed = EventLog(db)  # a resume that wrote two events, then was killed
+    killed.emit("r1", "run_resumed", {"pid": dead_pid()}, parent=start)
+    killed.emit("r1", "model_request", {})
+    killed.commit()
+    assert second.claim("r1", parent=start) == 5  # not 3: ids come from the file
+    assert second.run("r1").status == "running"
+
+
+def test_a_finished_run_cannot_be_claimed(log):
+    start = log.emit("r1", "run_started", {"task": "t", "pid": dead_pid(),
+                                           "agent": {"name": "a", "model": "m"}})
+    log.emit("r1", "run_finished", {"stop_reason": "finished"}, parent=start)
+    log.commit()
+    with pytest.raises(ConfigError, match=r"run r1 is finished \(finished\); only an interrupted"):
+        log.claim("r1", parent=start)
+    log.emit("r1", "note", {})  # the connection is still usable after the refusal
+    log.commit()

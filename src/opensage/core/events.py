@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from opensage.models.base import Message
+from opensage.models.base import ConfigError, Message
 
 # Kept lean on purpose: every index is written on every step. Run listings use a partial index
 # that only the few run-level events enter.
@@ -100,6 +100,19 @@ class RunSummary:
     usage: dict[str, Any]
     steps: int
     ended: float | None
+    pid: int | None = None  # the process that last started or resumed the run
+    resumed: bool = False  # that process resumed it (rather than started it)
+
+    def resume_refusal(self) -> str | None:
+        """Why the run cannot be resumed now, or None if it can."""
+        if self.status == "running":
+            how = "is being resumed by" if self.resumed else "is still running in"
+            return (f"run {self.run_id} {how} process {self.pid}; wait for it to end, or stop "
+                    "that process, before resuming")
+        if self.status == "finished" and self.stop_reason != "cancelled":
+            return (f"run {self.run_id} is finished ({self.stop_reason}); only an interrupted "
+                    "or cancelled run can be resumed")
+        return None
 
 
 Listener = Callable[[str, str, str | None, dict[str, Any]], None]  # (run_id, kind, agent, data)
@@ -187,6 +200,29 @@ class EventLog:
                                  "VALUES (?, ?, ?, ?, ?)", self._messages)
             self._messages.clear()
 
+    def claim(self, run_id: str, parent: int) -> int:
+        """Take a run over to resume it: record a `run_resumed` event with this process's pid,
+        unless the run is finished or a live process holds it (ConfigError, naming it). The
+        check and the write are one write transaction, so of several processes resuming a run
+        at once exactly one gets it. Returns the event's id: taken from the file, not from
+        this process's count, since another process may have written the run since."""
+        self.commit()
+        self._db.execute("BEGIN IMMEDIATE")  # the write lock, held until the claim is written
+        try:
+            summary = self.run(run_id)
+            refusal = summary.resume_refusal() if summary else f"no run {run_id!r}"
+            if refusal:
+                raise ConfigError(refusal)
+            self._next_id[run_id] = self._first_free_id(run_id)
+            event = self.emit(run_id, "run_resumed", {"pid": os.getpid()}, parent=parent)
+            self.commit()
+        except BaseException:
+            self._db.rollback()
+            self._events.clear()
+            self._next_id.pop(run_id, None)
+            raise
+        return event
+
     def _first_free_id(self, run_id: str) -> int:
         self._flush()
         row = self._db.execute("SELECT MAX(id) FROM events WHERE run_id = ?", (run_id,))
@@ -269,6 +305,7 @@ class EventLog:
             stop_reason=f.get("stop_reason") if f else None,
             answer=f.get("answer") if f else None, usage=f.get("usage", {}) if f else {},
             steps=f.get("steps", 0) if f else 0, ended=ended if f else None,
+            pid=last_pid, resumed=resumed is not None,
         )
 
 
