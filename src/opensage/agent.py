@@ -18,6 +18,7 @@ from contextlib import AsyncExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from opensage import __version__
 from opensage.config import Config, load_config
@@ -91,7 +92,7 @@ class Agent:
             limits = config.limits.merged(self.limits)
             start = s.log.emit(run_id, "run_started", {
                 "task": task, "workdir": str(workdir), "pid": os.getpid(), "version": __version__,
-                "agent": self._describe(s.model, s.toolset), "limits": asdict(limits),
+                "agent": self._describe(s), "limits": asdict(limits),
             })
             loop = AgentLoop(self._config(s.model, s.toolset), log=s.log, run_id=run_id,
                              budget=Budget(limits, name=self.name), parent_event=start)
@@ -103,30 +104,33 @@ class Agent:
 
     async def resume(self, run_id: str, *, on_event: OnEvent | None = None) -> RunResult:
         """Continue a run that was interrupted (its process killed) or cancelled (Ctrl-C), from
-        its event log."""
+        its event log. The run is claimed first, so two resumes of one run cannot both go on.
+        Resumed with the model it was recorded with (its spec, or its profile if it had one),
+        the run goes on talking to the endpoint it was recorded with, whatever OPENAI_BASE_URL
+        says now; another model is resolved as for a new run."""
         config = load_config(home=self.home)
         log = EventLog.open(config.events_path)
         found = log.find_run(run_id) or run_id
         summary = log.run(found)
         if summary is None:
             raise ConfigError(f"no run {run_id!r} in {config.events_path}")
-        if summary.status == "running" or (summary.status == "finished"
-                                           and summary.stop_reason != "cancelled"):
-            raise ConfigError(f"run {found} is {summary.status}"
-                              + (f" ({summary.stop_reason})" if summary.stop_reason else "")
-                              + "; only an interrupted or cancelled run can be resumed")
-        events = log.events(found, ("run_started", "agent_started", "budget_charge"))
-        start = events[0]
-        root = next(e for e in events if e.kind == "agent_started" and e.parent == start.id)
+        refusal = summary.resume_refusal()  # checked again when claiming; this saves a setup
+        if refusal:
+            raise ConfigError(refusal)
+        start = log.events(found, ("run_started",))[0]
+        endpoint = self._recorded_endpoint(start.data["agent"], config)
         workdir = Path(start.data["workdir"])
-        async with _Session(self, config, workdir, found, on_event) as s:
+        async with _Session(self, config, workdir, found, on_event, base_url=endpoint) as s:
+            resumed = s.log.claim(found, parent=start.id)
+            # Read once the run is ours: another resume may have added to it since the check.
+            events = s.log.events(found, ("run_started", "agent_started", "budget_charge"))
+            root = next(e for e in events if e.kind == "agent_started" and e.parent == start.id)
             limits = Limits(**start.data["limits"])
             elapsed = max(0.0, events[-1].ts - start.ts) if len(events) > 1 else 0.0
             budget = Budget(limits, name=self.name, elapsed_s=elapsed)
             for charge in (e for e in events if e.kind == "budget_charge"):
                 budget.charge(steps=charge.data["steps"], tokens=charge.data["tokens"],
                               cost_usd=charge.data["cost_usd"])
-            resumed = s.log.emit(found, "run_resumed", {"pid": os.getpid()}, parent=start.id)
             if hasattr(s.model, "fast_forward"):  # a replayed script skips what was replayed
                 s.model.fast_forward(budget.steps)
             loop = AgentLoop(self._config(s.model, s.toolset), log=s.log, run_id=found,
@@ -141,7 +145,10 @@ class Agent:
         """The agent a `run_started` event describes: what `opensage runs resume` rebuilds. Tools
         given in Python are not recorded; only kits come back."""
         a = start_data["agent"]
-        return cls(a["name"], model=a["model"], kits=a["kits"], sandbox=a.get("sandbox"),
+        # The profile, not its spec: resolving it again reads the API key from the variable
+        # the profile names, as the run did, rather than sending another key to its endpoint.
+        return cls(a["name"], model=a.get("profile") or a["model"], kits=a["kits"],
+                   sandbox=a.get("sandbox"),
                    settings=ModelSettings(**a["settings"]), require_finish=a["require_finish"],
                    max_format_errors=a["max_format_errors"], tool_timeout_s=a["tool_timeout_s"],
                    compact_at_tokens=a.get("compact_at_tokens"),
@@ -157,10 +164,30 @@ class Agent:
                            compactor=Compactor(self.compact_at_tokens)
                            if self.compact_at_tokens else None)
 
-    def _describe(self, model: Model, toolset: Toolset) -> dict[str, Any]:
+    def _recorded_endpoint(self, recorded: dict[str, Any], config: Config) -> str | None:
+        """The endpoint a resume talks to: the one given, else the one the run was recorded
+        with if it is resumed with the model it was recorded with (the endpoint belongs to
+        that model), else none, which lets the model's spec or profile choose."""
+        if self.base_url is not None or not isinstance(self.model, str):
+            return self.base_url
+        profile = recorded.get("profile")
+        if self.model != (profile or recorded["model"]):
+            return None
+        if profile and profile not in config.profiles:
+            raise ConfigError(f"the run used the model profile {profile!r}, which is no longer "
+                              f"configured: add [models.{profile}] back to a trusted "
+                              "opensage.toml, or resume with another model (--model)")
+        endpoint: str | None = recorded.get("base_url")
+        return endpoint
+
+    def _describe(self, s: _Session) -> dict[str, Any]:
+        """The agent as the run records it, to be rebuilt by `from_record`. Of the model: its
+        spec, its profile if it came from one, and the endpoint it talks to (never its key)."""
         sandbox = self.sandbox if isinstance(self.sandbox, str | None) else self.sandbox.name
-        return {"name": self.name, "model": model.name, "kits": self.kits, "sandbox": sandbox,
-                "tools": toolset.names, "settings": asdict(self.settings),
+        return {"name": self.name, "model": s.model.name, "profile": s.profile,
+                "base_url": _public_endpoint(getattr(s.model, "base_url", None)),
+                "kits": self.kits, "sandbox": sandbox,
+                "tools": s.toolset.names, "settings": asdict(self.settings),
                 "require_finish": self.require_finish,
                 "compact_at_tokens": self.compact_at_tokens,
                 "max_format_errors": self.max_format_errors, "tool_timeout_s": self.tool_timeout_s}
@@ -170,8 +197,10 @@ class _Session:
     """What one run or resume holds open: the event log, the model, the toolset."""
 
     def __init__(self, agent: Agent, config: Config, workdir: Path, run_id: str,
-                 on_event: OnEvent | None):
+                 on_event: OnEvent | None, base_url: str | None = None):
         self.agent = agent
+        self.base_url = base_url or agent.base_url
+        self.profile: str | None = None  # the model profile the model was resolved from
         self.config = config
         self.workdir = workdir
         self.run_id = run_id
@@ -190,7 +219,9 @@ class _Session:
         try:
             # A spec (or None) is resolved and closed here; a Model object is the caller's.
             if a.model is None or isinstance(a.model, str):
-                self.model: Model = resolve_model(a.model, self.config, base_url=a.base_url)
+                ref = a.model or self.config.default_model_spec()
+                self.profile = ref if ref in self.config.profiles else None
+                self.model: Model = resolve_model(ref, self.config, base_url=self.base_url)
                 self.stack.push_async_callback(self.model.aclose)
             else:
                 self.model = a.model
@@ -235,6 +266,16 @@ class _Session:
         # In reverse: MCP connections, then the kits' cleanups (memory consolidation...), then
         # the model. A cleanup that fails is logged and the others still run.
         await self.stack.aclose()
+
+
+def _public_endpoint(url: object) -> str | None:
+    """A model's endpoint as a run records it: without any user:password part."""
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 async def _logged(cleanup: Callable[[], Awaitable[None]]) -> None:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -14,9 +15,12 @@ import pytest
 
 from opensage import Agent, tool
 from opensage.core.events import EventLog
-from opensage.core.loop import INTERRUPTED
+from opensage.core.loop import INTERRUPTED, RunResult
 from opensage.models import ScriptedModel, tool_call
 from opensage.models.base import ConfigError
+from opensage.models.scripted import FunctionModel
+
+from ..models.fake_server import FakeServer
 
 
 def wait_for_event(db: Path, kind: str, predicate=lambda e: True, timeout_s: float = 30):
@@ -150,3 +154,155 @@ def test_a_cancelled_run_can_be_resumed(home):
     result = Agent("a", model=model).resume_sync(summary.run_id)
     assert (result.answer, result.stop_reason) == ("resumed", "finished")
     assert log.run(summary.run_id).stop_reason == "finished"
+
+
+@tool
+async def block() -> str:
+    """Wait until cancelled."""
+    await asyncio.Event().wait()
+    return "never"
+
+
+def cancelled_run(home: Path, agent: Agent) -> str:
+    """Run `agent` until its first tool call starts, then cancel it as Ctrl-C does: the run is
+    left resumable. Returns its id."""
+    async def go():
+        calling = asyncio.Event()
+        task = asyncio.create_task(agent.run("go", on_event=lambda kind, _a, _d: kind == "tool_call"
+                                             and calling.set()))
+        await calling.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    (summary,) = EventLog.open(home / "events.db").runs()
+    assert (summary.status, summary.stop_reason) == ("finished", "cancelled")
+    return summary.run_id
+
+
+def chat(content=None, tool_calls=None):
+    return {"id": "c", "object": "chat.completion", "created": 0, "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                "role": "assistant", "content": content, "tool_calls": tool_calls}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+
+
+BLOCK = [{"id": "c1", "type": "function", "function": {"name": "block", "arguments": "{}"}}]
+
+
+@pytest.fixture
+def servers():
+    a, b = FakeServer(), FakeServer()
+    a.url, b.url = a.start() + "/v1", b.start() + "/v1"
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def test_a_resumed_run_talks_to_the_endpoint_it_was_recorded_with(home, servers, monkeypatch):
+    a, b = servers
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-the-users-key")
+    a.reply(chat(tool_calls=BLOCK))
+    run_id = cancelled_run(home, Agent("w", model="openai:gpt-4o-mini", base_url=a.url,
+                                       tools=[block]))
+    monkeypatch.setenv("OPENAI_BASE_URL", b.url)  # what the environment says at resume time
+    a.reply(chat("done"))
+    start = EventLog.open(home / "events.db").events(run_id, ("run_started",))[0]
+    result = Agent.from_record(start.data).resume_sync(run_id)
+    assert (result.answer, len(a.requests), len(b.requests)) == ("done", 2, 0)
+    resumed = a.requests[1]
+    assert resumed.body["messages"][-1]["content"] == INTERRUPTED
+    assert resumed.headers["authorization"] == "Bearer sk-the-users-key"
+    assert start.data["agent"]["base_url"] == a.url
+    stored = b"".join(p.read_bytes() for p in home.glob("events.db*"))
+    assert b"sk-the-users-key" not in stored  # the endpoint is recorded, never the key
+
+
+def test_a_run_made_with_a_profile_resumes_with_its_endpoint_and_its_key(home, servers,
+                                                                         monkeypatch):
+    a, b = servers
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "opensage.toml").write_text(f'[models.fast]\nspec = "openai:gpt-4o-mini"\n'
+                                        f'base_url = "{a.url}"\napi_key_env = "FAST_KEY"\n')
+    monkeypatch.setenv("FAST_KEY", "sk-for-fast")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-for-openai-only")
+    monkeypatch.setenv("OPENAI_BASE_URL", b.url)
+    a.reply(chat(tool_calls=BLOCK))
+    run_id = cancelled_run(home, Agent("w", model="fast", tools=[block]))
+    a.reply(chat("done"))
+    start = EventLog.open(home / "events.db").events(run_id, ("run_started",))[0]
+    assert (start.data["agent"]["profile"], start.data["agent"]["model"]) == (
+        "fast", "openai:gpt-4o-mini")
+    result = Agent.from_record(start.data).resume_sync(run_id)
+    assert (result.answer, len(a.requests), len(b.requests)) == ("done", 2, 0)
+    assert a.requests[1].headers["authorization"] == "Bearer sk-for-fast"
+
+
+def test_a_run_resumed_with_another_model_uses_that_models_endpoint(home, servers, monkeypatch):
+    a, b = servers
+    a.reply(chat(tool_calls=BLOCK))
+    run_id = cancelled_run(home, Agent("w", model="openai:gpt-4o-mini", base_url=a.url,
+                                       tools=[block]))
+    monkeypatch.setenv("OPENAI_BASE_URL", b.url)
+    b.reply(chat("done elsewhere"))
+    start = EventLog.open(home / "events.db").events(run_id, ("run_started",))[0]
+    agent = Agent.from_record(start.data)
+    agent.model = "openai:gpt-4o"  # what `runs resume --model` does
+    assert agent.resume_sync(run_id).answer == "done elsewhere"
+    assert (len(a.requests), len(b.requests)) == (1, 1)
+
+
+def test_the_recorded_endpoint_has_no_password(home, servers):
+    a, _ = servers
+    a.reply(chat("hi"))
+    with_password = a.url.replace("http://", "http://me:hunter2@")
+    result = Agent("w", model="openai:gpt-4o-mini", base_url=with_password).run_sync("go")
+    start = EventLog.open(home / "events.db").events(result.run_id, ("run_started",))[0]
+    assert start.data["agent"]["base_url"] == a.url
+
+
+@pytest.mark.parametrize("meet", ["before_resuming", "before_claiming"])
+def test_two_resumes_of_one_run_at_once_one_proceeds_and_the_other_is_told_why(home, meet,
+                                                                                monkeypatch):
+    run_id = cancelled_run(home, Agent("a", model=ScriptedModel([tool_call("block")]),
+                                       tools=[block]))
+    asked = []
+
+    def reply(messages, tools):
+        asked.append(threading.get_ident())
+        return {"delay_s": 0.5, **tool_call("finish", answer="resumed")}
+
+    model = FunctionModel(reply)
+    both_ready = threading.Barrier(2, timeout=10)
+    if meet == "before_claiming":  # both got past the first check: only the claim decides
+        claim = EventLog.claim
+
+        def claim_together(log, *args, **kwargs):
+            both_ready.wait()
+            return claim(log, *args, **kwargs)
+
+        monkeypatch.setattr(EventLog, "claim", claim_together)
+    outcomes: list[object] = []
+
+    def resume():
+        if meet == "before_resuming":
+            both_ready.wait()
+        try:
+            outcomes.append(Agent("a", model=model).resume_sync(run_id))
+        except ConfigError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=resume) for _ in range(2)]  # a connection each
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    (result,) = [o for o in outcomes if isinstance(o, RunResult)]
+    (refused,) = [o for o in outcomes if isinstance(o, ConfigError)]
+    assert result.answer == "resumed"
+    assert str(refused) == (f"run {run_id} is being resumed by process {os.getpid()}; wait for "
+                            "it to end, or stop that process, before resuming")
+    assert len(asked) == 1  # the model was called by one resume only
+    kinds = [e.kind for e in EventLog(home / "events.db").events(run_id)]
+    assert kinds.count("run_resumed") == 1 and kinds[-1] == "run_finished"

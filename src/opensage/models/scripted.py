@@ -187,6 +187,9 @@ class FunctionModel(ScriptedModel):
         super().__init__([], name=name)
         self.fn = fn
 
+    def fast_forward(self, steps_taken: int) -> None:
+        """Nothing to skip: every reply is computed from what the model is sent."""
+
     async def request(
         self,
         messages: Sequence[Message],
