@@ -17,7 +17,7 @@ from opensage import Agent, tool
 from opensage.core.events import EventLog
 from opensage.core.loop import INTERRUPTED, RunResult
 from opensage.models import ScriptedModel, tool_call
-from opensage.models.base import ConfigError
+from opensage.models.base import ConfigError, Message
 from opensage.models.scripted import FunctionModel
 
 from ..models.fake_server import FakeServer
@@ -306,3 +306,20 @@ def test_two_resumes_of_one_run_at_once_one_proceeds_and_the_other_is_told_why(h
     assert len(asked) == 1  # the model was called by one resume only
     kinds = [e.kind for e in EventLog(home / "events.db").events(run_id)]
     assert kinds.count("run_resumed") == 1 and kinds[-1] == "run_finished"
+
+
+def test_a_run_whose_last_reply_was_empty_resumes_by_asking_again(home):
+    """An empty reply is never the answer, on resume either."""
+    run_id = cancelled_run(home, Agent("a", model=ScriptedModel([tool_call("block")]),
+                                       tools=[block]))
+    log = EventLog.open(home / "events.db")
+    conv = log.events(run_id, ("agent_started",))[0].id
+    stored = log.conversation(run_id, conv)
+    log.add_message(run_id, conv, len(stored), Message("tool", "ok", tool_call_id=stored[-1]
+                                                       .tool_calls[0].id, name="block"), None)
+    log.add_message(run_id, conv, len(stored) + 1, Message("assistant", ""), None)
+    log.commit()
+    model = ScriptedModel([tool_call("block"), "the answer"])
+    result = Agent("a", model=model).resume_sync(run_id)
+    assert (result.stop_reason, result.answer) == ("finished", "the answer")
+    assert model.requests[0][-1].content == "Your reply was empty. Answer the task, or call a tool."
