@@ -119,3 +119,15 @@ def test_default_falls_back_to_a_container_when_bwrap_cannot_run(monkeypatch):
             raise
         pytest.skip(f"no container backend here: {exc}")
     assert chosen.name == "container"
+
+
+def test_bwrap_commands_can_still_trace_their_own_processes(tmp_path):
+    # Only pid 1 is out of ptrace's reach (see sandbox.seccomp): debuggers keep working.
+    traced = ("import ctypes, os, time\n"
+              "child = os.fork()\n"
+              "if child == 0:\n    time.sleep(5); os._exit(0)\n"
+              "libc = ctypes.CDLL(None, use_errno=True)\n"
+              "print(libc.ptrace(16, child, 0, 0), libc.ptrace(16, 1, 0, 0))\n"
+              "os.kill(child, 9)\n")
+    r = run(open_sandbox("bwrap").exec(["python3", "-c", traced], workdir=tmp_path))
+    assert r.stdout == "0 -1\n", r

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import platform
 import secrets
 import socket
 import subprocess
@@ -229,3 +230,17 @@ def test_a_missing_home_inside_the_work_dir_cannot_be_planted(sandbox, work):
 def test_a_work_dir_that_is_the_home_is_refused(sandbox, work):
     with pytest.raises(PermissionError, match="is OpenSage's home"):
         asyncio.run(_home_sandbox(sandbox, work).exec("true", workdir=work))
+
+
+PTRACE = {"x86_64": 101, "aarch64": 117}[platform.machine()]  # perl calls it by number
+ATTACH, SEIZE = 16, 0x4206
+
+
+def test_tracing_pid_1_does_not_hang_the_sandbox(run):
+    # Pid 1 reports the command's end: stopped by a tracer, it kept the sandbox to its timeout.
+    started = time.monotonic()
+    r = run(f"perl -e 'syscall({PTRACE}, {ATTACH}, 1, 0, 0) == 0 and print qq(attached\\n)'; "
+            f"perl -e 'syscall({PTRACE}, {SEIZE}, 1, 0, 0) == 0 and print qq(seized\\n)'; "
+            "echo after", timeout_s=20)
+    assert not r.timed_out and time.monotonic() - started < 10, r
+    assert r.stdout == "after\n", r

