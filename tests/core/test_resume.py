@@ -323,3 +323,21 @@ def test_a_run_whose_last_reply_was_empty_resumes_by_asking_again(home):
     result = Agent("a", model=model).resume_sync(run_id)
     assert (result.stop_reason, result.answer) == ("finished", "the answer")
     assert model.requests[0][-1].content == "Your reply was empty. Answer the task, or call a tool."
+
+
+def test_a_run_whose_log_holds_a_call_without_a_name_can_be_resumed(home):
+    """Logs written before replies were checked may hold a null tool name."""
+    run_id = cancelled_run(home, Agent("a", model=ScriptedModel([tool_call("block")]),
+                                       tools=[block]))
+    log = EventLog.open(home / "events.db")
+    conv = log.events(run_id, ("agent_started",))[0].id
+    n = len(log.conversation(run_id, conv))
+    call = json.dumps({"role": "assistant", "content": None,
+                       "tool_calls": [{"id": "c9", "name": None, "arguments": None}]})
+    log._db.execute("INSERT INTO messages VALUES (?, ?, ?, NULL, ?)", (run_id, conv, n, call))
+    log.commit()
+    model = ScriptedModel([tool_call("block"), "resumed"])
+    result = Agent("a", model=model).resume_sync(run_id)
+    assert (result.stop_reason, result.answer) == ("finished", "resumed")
+    told = model.requests[0][-1]
+    assert (told.tool_call_id, told.content) == ("c9", INTERRUPTED)
