@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from opensage.core.db import StateError, connect, explained
 from opensage.models.base import ConfigError, Message
 
 # Kept lean on purpose: every index is written on every step. Run listings use a partial index
@@ -68,7 +68,7 @@ def _encode(data: Any) -> str:
     return orjson.dumps(data, default=str).decode()
 
 
-class EventLogError(Exception):
+class EventLogError(StateError):
     """The event-log file cannot be used by this version of OpenSage."""
 
 
@@ -134,13 +134,12 @@ class EventLog:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect(self.path)  # a damaged file or an unusable home: a StateError
         # NORMAL in WAL mode: a committed transaction survives the process being killed; only a
         # power loss can take the last commits back. FULL would fsync on every commit.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._create_or_check_schema()
+        with explained(self.path):
+            self._create_or_check_schema()
         self._committed_at = time.monotonic()
         self._next_id: dict[str, int] = {}
         self._events: list[tuple[Any, ...]] = []
