@@ -17,6 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from opensage.agent import Agent
+from opensage.cli_config import ClearErrors
+from opensage.cli_config import app as config_app
 from opensage.cli_memory import app as memory_app
 from opensage.cli_sandbox import app as sandbox_app
 from opensage.cli_tools import app as tools_app
@@ -29,12 +31,13 @@ from opensage.topology.library import AgentLibrary
 from opensage.trace import render_tree, run_tree
 
 app = typer.Typer(help="OpenSage: agents that design their own agent systems.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, cls=ClearErrors)
 runs_app = typer.Typer(help="Inspect and resume recorded runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tools_app, name="tools")
 app.add_typer(memory_app, name="memory")
+app.add_typer(config_app, name="config")
 mcp_app = typer.Typer(help="Model Context Protocol.", no_args_is_help=True)
 app.add_typer(mcp_app, name="mcp")
 

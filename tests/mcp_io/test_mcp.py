@@ -70,7 +70,8 @@ def test_an_agent_uses_the_tools_of_an_mcp_server_over_streamable_http(home, tmp
 
 
 def test_mcp_servers_come_from_the_config(home, tmp_path):
-    (tmp_path / "opensage.toml").write_text(
+    home.mkdir(exist_ok=True)  # the user's own file: a project's may not start programs
+    (home / "opensage.toml").write_text(
         f'[mcp.servers.weather]\ncommand = "{sys.executable}"\nargs = ["{SERVER}"]\n')
     model = team_model({"ROOT": [call("forecast", city="Tromsø"),
                                  lambda m: call("finish", answer=m[-1].content)]})

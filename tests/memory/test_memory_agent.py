@@ -73,7 +73,8 @@ def test_memory_sql_is_read_only_on_postgres_too(pg_store):
 
 def test_the_memory_kit_uses_postgres_when_configured(pg_store, home, tmp_path):
     store = pg_store
-    (tmp_path / "opensage.toml").write_text(f'[memory]\nurl = "{store.url}"\n')
+    home.mkdir(exist_ok=True)  # the user's own file: a project's may not choose the database
+    (home / "opensage.toml").write_text(f'[memory]\nurl = "{store.url}"\n')
     model = team_model({"ROOT": [call("remember", content="PostgreSQL holds this fact"),
                                  call("recall", query="which database holds the fact"),
                                  lambda m: call("finish", answer=m[-1].content)]})

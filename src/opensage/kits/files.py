@@ -4,6 +4,8 @@ Paths are resolved against the work directory, symlinks included, and refused if
 outside it: the model can only touch the tree it was given. The file is then opened folder by
 folder from the work directory without following symlinks, so a folder swapped for a symlink
 after the check (by a command running at the same time) is refused rather than followed.
+OPENSAGE_HOME, when it lies inside the work directory, is refused too (see config.py's trust
+model: what a run can write must not become the next run's trusted configuration).
 """
 
 from __future__ import annotations
@@ -24,11 +26,22 @@ MAX_LISTED = 500
 
 def files_kit(ctx: KitContext) -> list[Tool]:
     root = ctx.workdir.resolve()
+    home = ctx.home.resolve()
+    # OPENSAGE_HOME may lie inside the work dir (a run in $HOME, home ~/.opensage). It holds
+    # every run's records and the user's trusted settings: no run may read or write it.
+    guarded = home if home == root or root in home.parents else None
+
+    def in_home(target: Path) -> bool:
+        return guarded is not None and (target == guarded or guarded in target.parents)
 
     def inside(path: str) -> Path:
         target = (root / path).resolve()
         if target != root and root not in target.parents:
             raise PermissionError(f"{path!r} is outside the work directory")
+        if in_home(target):
+            raise PermissionError(f"{path!r} is in OpenSage's home ({guarded}), which keeps "
+                                  "every run's records and the user's settings: no tool may "
+                                  "read or write there. Work on the other files")
         return target
 
     def read_file(path: str, start_line: int = 1, max_lines: int = 400) -> str:
@@ -77,7 +90,8 @@ def files_kit(ctx: KitContext) -> list[Tool]:
         base = inside(path)
         names = sorted(str(p.relative_to(root)) + ("/" if p.is_dir() else "")
                        for p in base.rglob("*")
-                       if not any(part.startswith(".") for part in p.relative_to(base).parts))
+                       if not any(part.startswith(".") for part in p.relative_to(base).parts)
+                       and not in_home(p))
         more = f"\n[... {len(names) - MAX_LISTED} more]" if len(names) > MAX_LISTED else ""
         return "\n".join(names[:MAX_LISTED]) + more or "(empty)"
 

@@ -154,7 +154,7 @@ class Team:
         started = log.emit(run_id, "ensemble_started", {
             "agent": agent, "n": n, "models": models, "select": select,
             "verify_command": verify_command}, parent=parent_event, agent=caller.config.name)
-        base = copy_workdir(workdir, f"{agent}-base")  # what every member starts from
+        base = copy_workdir(workdir, f"{agent}-base", self.ctx.home)  # each member's start
         members = []
         for i in range(n):
             model_spec = models[i % len(models)] if models else spec.model
@@ -175,7 +175,8 @@ class Team:
             applied: dict[str, list[str]] = {"changed": [], "deleted": []}
             if chosen is not None:
                 try:
-                    changed, deleted = apply_changes(base, members[chosen][2], workdir)
+                    changed, deleted = apply_changes(base, members[chosen][2], workdir,
+                                                     self.ctx.home)
                 except ValueError as exc:  # a change that would escape the work dir
                     raise ToolError(f"the chosen member's changes were not applied: {exc}"
                                     ) from None

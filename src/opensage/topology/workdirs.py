@@ -13,10 +13,18 @@ from pathlib import Path
 KEEP = {".git", ".hg", ".svn"}
 
 
-def copy_workdir(source: Path, label: str) -> Path:
-    """A private copy of `source` for one member, in a new temporary folder."""
+def copy_workdir(source: Path, label: str, leave_out: Path | None = None) -> Path:
+    """A private copy of `source` for one member, in a new temporary folder, without
+    `leave_out` (OPENSAGE_HOME, when it lies inside: no run may read it)."""
     target = Path(tempfile.mkdtemp(prefix=f"opensage-{label}-")) / source.name
-    shutil.copytree(source, target, symlinks=True)
+    skip = leave_out.resolve() if leave_out else None
+
+    def ignored(folder: str, names: list[str]) -> list[str]:
+        if skip is None or Path(folder).resolve() != skip.parent:
+            return []
+        return [skip.name] if skip.name in names else []
+
+    shutil.copytree(source, target, symlinks=True, ignore=ignored)
     return target
 
 
@@ -44,14 +52,20 @@ def changes(original: Path, member: Path) -> tuple[list[str], list[str]]:
     return sorted(changed), sorted(deleted)
 
 
-def apply_changes(base: Path, member: Path, target: Path) -> tuple[list[str], list[str]]:
+def apply_changes(base: Path, member: Path, target: Path, protect: Path | None = None
+                  ) -> tuple[list[str], list[str]]:
     """Apply to `target` what `member` changed relative to `base`, the snapshot it started
     from (outside version-control folders). Changes made to `target` meanwhile by anyone else
     are kept, except in the files the member changed too. Nothing is written through a symlink
     or outside `target`: a path whose folders in `target` are not plain folders inside it is
-    refused. Returns (changed, deleted)."""
+    refused, and so is any change at all if one is inside `protect` (OPENSAGE_HOME). Returns
+    (changed, deleted)."""
     changed, deleted = changes(base, member)
     root = target.resolve()
+    guarded = protect.resolve() if protect else None
+    for rel in [*changed, *deleted]:
+        if guarded is not None and (root / rel == guarded or guarded in (root / rel).parents):
+            raise ValueError(f"refusing to apply {rel!r}: it is in OpenSage's home")
     for rel in changed:
         dest = _safe_destination(root, rel)
         if dest.is_dir() and not dest.is_symlink():
