@@ -86,7 +86,8 @@ class Agent:
                   on_event: OnEvent | None = None) -> RunResult:
         """Run the agent on `task`; `on_event(kind, agent, data)` sees each event as it happens."""
         config = load_config(home=self.home)
-        workdir = Path(workdir or Path.cwd()).resolve()
+        workdir = _existing_folder(Path(workdir or Path.cwd()).resolve())
+        EventLog.open(config.events_path)  # a damaged log fails here, before anything starts
         run_id = new_run_id()
         async with _Session(self, config, workdir, run_id, on_event) as s:
             limits = config.limits.merged(self.limits)
@@ -266,6 +267,15 @@ class _Session:
         # In reverse: MCP connections, then the kits' cleanups (memory consolidation...), then
         # the model. A cleanup that fails is logged and the others still run.
         await self.stack.aclose()
+
+
+def _existing_folder(workdir: Path) -> Path:
+    """The work dir, which must be a folder: checked before the run, not by each tool."""
+    if not workdir.is_dir():
+        raise ConfigError(f"the work dir {workdir} "
+                          + ("is not a folder" if workdir.exists() else "does not exist")
+                          + ": give an existing folder (--workdir)")
+    return workdir
 
 
 def _public_endpoint(url: object) -> str | None:

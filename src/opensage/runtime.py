@@ -18,7 +18,7 @@ from opensage.kits.shell import shell_kit
 from opensage.memory import memory_kit
 from opensage.models import model_from_spec
 from opensage.models.base import ConfigError, Model
-from opensage.sandbox import Sandbox, open_sandbox
+from opensage.sandbox import BACKENDS, Sandbox, open_sandbox
 from opensage.synthesis import synthesis_kit
 from opensage.topology import topology_kit
 
@@ -69,6 +69,9 @@ def build_kits(names: list[str], workdir: Path, config: Config,
     unknown = [n for n in names if n not in KITS]
     if unknown:
         raise ConfigError(f"unknown kit {unknown[0]!r}; known kits: {', '.join(sorted(KITS))}")
+    if isinstance(sandbox, str) and sandbox not in (*BACKENDS, "auto"):  # opened when needed
+        raise ConfigError(f"unknown sandbox backend {sandbox!r}; use one of "
+                          f"{', '.join(BACKENDS)}, or auto (the best isolating one available)")
     named = dict(models or {})
 
     def model_for(spec: str) -> Model:
