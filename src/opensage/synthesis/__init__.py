@@ -20,7 +20,7 @@ from opensage.core.tools import Tool, ToolError
 from opensage.kits import KitContext
 from opensage.synthesis.bash import bash_tool_source
 from opensage.synthesis.library import ToolLibrary, ToolRecord
-from opensage.synthesis.runner import ToolRunner
+from opensage.synthesis.runner import HarnessError, ToolRunner
 from opensage.synthesis.signature import SignatureError, parse_tool
 from opensage.synthesis.tool import SynthesizedTool
 
@@ -85,7 +85,10 @@ def synthesis_kit(ctx: KitContext) -> list[Tool]:
             schema, summary, modules = parse_tool(code)
         except SignatureError as exc:
             raise reject(loop, event, name, "signature", str(exc)) from None
-        missing = await runner.missing_modules(modules)
+        try:
+            missing = await runner.missing_modules(modules)
+        except HarnessError as exc:
+            raise reject(loop, event, name, "imports", str(exc)) from None
         if missing:
             raise reject(loop, event, name, "imports", "these modules are not installed in "
                          f"the sandbox: {', '.join(missing)}. Nothing is downloaded at run "
