@@ -1,6 +1,7 @@
 """Scripted scenarios: a model writing, testing, using and reusing its own tools."""
 
 import json
+import re
 import secrets
 import time
 from pathlib import Path
@@ -249,3 +250,49 @@ def test_a_shell_tool_is_tested_kept_and_run_in_the_sandbox(home, tmp_path):
     record = ToolLibrary(home / "tools.db").get("count")
     assert record.description.startswith("Count the files in a folder")
     assert record.schema["properties"]["suffix"]["default"] == ".txt"
+
+
+def test_a_tool_whose_only_test_raises_is_rejected_with_the_traceback(home, tmp_path):
+    code = ("def main(text: str) -> int:\n    if not text:\n"
+            "        raise ValueError('no text given')\n    return len(text)\n")
+    model = team_model({"ROOT": [
+        call("create_tool", name="length", description="length", code=code,
+             tests=[{"args": {"text": ""}}]),
+        lambda m: call("finish", answer="done"),
+    ]})
+    result = root(model).run_sync("go", workdir=tmp_path)
+    (rejected, told), _ = tool_results(home, result.run_id)
+    assert rejected["error"] == "failed" and "1 of 1 tests failed" in told
+    assert "ValueError: no text given" in told and "raise ValueError" in told
+    assert ToolLibrary(home / "tools.db").get("length") is None
+
+
+def test_a_result_too_large_for_the_sandbox_output_is_reported_as_such(home, tmp_path):
+    code = "def main(n: int) -> str:\n    '''A long text.'''\n    return 'x' * n\n"
+    model = team_model({"ROOT": [
+        call("create_tool", name="long", description="long", code=code,
+             tests=[{"args": {"n": 3}, "expect": "xxx"}]),
+        call("long", n=5_000_000),
+        call("long", n=1000),
+        lambda m: call("finish", answer="done"),
+    ]})
+    result = root(model).run_sync("go", workdir=tmp_path)
+    _, (large, told), (small, text), _ = tool_results(home, result.run_id)
+    assert large["error"] == "failed" and "Traceback" not in told
+    assert re.search(r"the tool's result is too large \(5000002 bytes; at most \d+\): return "
+                     r"less, or write it to a file in the work dir and return its path", told)
+    assert small["ok"] and text == "x" * 1000
+
+
+def test_importing_main_does_not_make_other_modules_missing(home, tmp_path):
+    code = ("import __main__\nimport json, os, sys\n\n"
+            "def main() -> str:\n    '''Which module runs.'''\n    return __name__\n")
+    model = team_model({"ROOT": [
+        call("create_tool", name="where", description="where", code=code),
+        call("where"),
+        lambda m: call("finish", answer=last(m)),
+    ]})
+    result = root(model).run_sync("go", workdir=tmp_path)
+    (created, told), _, _ = tool_results(home, result.run_id)
+    assert created["ok"], told
+    assert result.answer == "synthesized_tool"
