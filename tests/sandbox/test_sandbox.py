@@ -1,5 +1,8 @@
 import asyncio
 import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -131,3 +134,62 @@ def test_bwrap_commands_can_still_trace_their_own_processes(tmp_path):
               "os.kill(child, 9)\n")
     r = run(open_sandbox("bwrap").exec(["python3", "-c", traced], workdir=tmp_path))
     assert r.stdout == "0 -1\n", r
+
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="pids cgroups are made only as root")
+HOLD_A_SANDBOX = """
+import asyncio, sys
+from pathlib import Path
+from opensage.sandbox import open_sandbox
+
+async def main():
+    proc = await open_sandbox("bwrap").start("echo up; sleep 60", workdir=Path(sys.argv[1]))
+    out = ""
+    while "up" not in out:
+        out += (await proc.read())[0]
+        await asyncio.sleep(0.05)
+    print("running", flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+def cgroups_of(pid):
+    from opensage.sandbox.limits import pids_parent
+
+    return sorted(pids_parent().glob(f"run-{pid}-*"))
+
+
+@ROOT_ONLY
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_cgroups_of_a_killed_process_are_removed_by_the_next_sandbox(tmp_path, sig):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_A_SANDBOX, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "running\n"
+        assert len(cgroups_of(holder.pid)) == 1
+        holder.send_signal(sig)
+        holder.wait(10)
+    finally:
+        holder.kill()
+    time.sleep(0.2)  # its sandbox dies with it, and nobody is left to remove its cgroup...
+    open_sandbox("bwrap")
+    assert cgroups_of(holder.pid) == []  # ...but the next sandbox
+
+
+@ROOT_ONLY
+def test_timeouts_and_cancellations_remove_their_cgroups(tmp_path):
+    crowd = "for i in $(seq 100); do sleep 30 & done; bomb() { bomb | bomb & }; bomb; sleep 30"
+    sandbox = open_sandbox("bwrap")
+
+    async def cancelled():
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(sandbox.exec(crowd, workdir=tmp_path, timeout_s=30), 1)
+
+    for _ in range(3):
+        timed_out = run(sandbox.exec(crowd, workdir=tmp_path, timeout_s=1,
+                                     limits=SandboxLimits(processes=128)))
+        assert timed_out.timed_out and cgroups_of(os.getpid()) == []
+        run(cancelled())
+        assert cgroups_of(os.getpid()) == []

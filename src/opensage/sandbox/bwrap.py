@@ -23,7 +23,7 @@ from opensage.sandbox.base import (
     SandboxUnavailable,
     hiding,
 )
-from opensage.sandbox.limits import MB, PidsCgroup, prlimit_argv
+from opensage.sandbox.limits import MB, PidsCgroup, prlimit_argv, remove_stale
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 from opensage.sandbox.seccomp import ptrace_filter
 
@@ -66,6 +66,8 @@ class BwrapSandbox:
             raise SandboxUnavailable(f"bubblewrap is not installed; {INSTALL_HINT}")
         self.binary = binary
         self.root = os.geteuid() == 0
+        if self.root:
+            remove_stale()
         # The interpreter running OpenSage, with its packages, is visible (read-only) inside.
         prefixes = ({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()} if python
                     else set())

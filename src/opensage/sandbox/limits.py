@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -22,6 +23,7 @@ from opensage.sandbox.base import SandboxLimits, SandboxUnavailable
 MB = 1 << 20
 V2_ROOT = Path("/sys/fs/cgroup")
 V1_PIDS = Path("/sys/fs/cgroup/pids")
+OURS = re.compile(r"(?:run|probe)-(\d+)(?:-[0-9a-f]+)?")  # named after the process that made it
 
 
 def rlimits(limits: SandboxLimits, *, processes: bool) -> dict[int, int]:
@@ -99,18 +101,51 @@ class PidsCgroup:
         return "processes" if hit else None
 
     def destroy(self) -> None:
-        for _ in range(50):
-            with contextlib.suppress(OSError):
-                for pid in (self.path / "cgroup.procs").read_text().split():
+        remove(self.path)
+
+
+def remove(path: Path, wait_s: float = 5.0) -> None:
+    """Kill what runs in the cgroup at `path` and remove it. Killed processes leave it only once
+    they are gone, and a fork bomb can refill it for a while: retry for up to `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        with contextlib.suppress(OSError):
+            for pid in map(int, (path / "cgroup.procs").read_text().split()):
+                if pid > 0:  # 0: a process of another pid namespace; kill(0) is our own group
                     with contextlib.suppress(ProcessLookupError):
-                        os.kill(int(pid), signal.SIGKILL)
-            try:
-                self.path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:  # still busy: its processes are dying
-                time.sleep(0.01)
+                        os.kill(pid, signal.SIGKILL)
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:  # still busy: its processes are dying
+            if time.monotonic() > deadline:
+                return  # left to `remove_stale` of a later process
+            time.sleep(0.01)
+
+
+def remove_stale() -> None:
+    """Remove the cgroups left by OpenSage processes that are gone: killed with SIGKILL or
+    SIGTERM, they could not remove their own (what ran in them died with them, under bwrap)."""
+    parent = pids_parent()
+    if parent is None:
+        return
+    with contextlib.suppress(OSError):
+        for folder in parent.iterdir():
+            mine = OURS.fullmatch(folder.name)
+            if mine and not alive(int(mine[1])):
+                remove(folder, wait_s=1.0)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's
+        pass
+    return True
 
 
 _parent: Path | bool | None = False  # False: not looked for yet

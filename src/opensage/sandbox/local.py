@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from opensage.sandbox.base import Command, ExecResult, SandboxLimits
-from opensage.sandbox.limits import PidsCgroup, pids_parent, prlimit_argv
+from opensage.sandbox.limits import PidsCgroup, pids_parent, prlimit_argv, remove_stale
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
 log = logging.getLogger("opensage.sandbox")
@@ -26,6 +26,8 @@ class LocalSandbox:
     def __init__(self) -> None:
         log.warning(WARNING)
         self.cgroups = os.geteuid() == 0 and pids_parent() is not None
+        if self.cgroups:
+            remove_stale()
 
     async def start(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
                     limits: SandboxLimits | None = None,
