@@ -82,14 +82,15 @@ def test_a_home_that_is_a_file_is_one_clear_error(home, tmp_path, run_args, comm
 
 
 @pytest.mark.skipif(find_bwrap() is None, reason="needs bwrap to mount the home read-only")
-@pytest.mark.parametrize("command", ["run", *LIST])
+@pytest.mark.parametrize("command", ["run", *LIST, "trust"])
 @pytest.mark.parametrize("missing", [False, True], ids=["home", "missing home"])
 def test_a_read_only_home_is_one_clear_error(tmp_path, run_args, command, missing):
     """Read-only for root too: a read-only mount (root passes permission bits)."""
     mount = tmp_path / "mount"
     mount.mkdir()
     home = mount / "new" if missing else mount
-    args = run_args if command == "run" else LIST[command]
+    (tmp_path / "opensage.toml").write_text("")  # for trust
+    args = {"run": run_args, "trust": ["config", "trust"]}.get(command) or LIST[command]
     env = {**os.environ, "OPENSAGE_HOME": str(home)}
     done = subprocess.run(
         [str(find_bwrap()), "--dev-bind", "/", "/", "--ro-bind", str(mount), str(mount),

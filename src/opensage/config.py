@@ -172,8 +172,7 @@ def load_config(cwd: Path | None = None, home: Path | None = None) -> Config:
 
 def load_trusted(home: Path) -> Config:
     """The configuration of the home's own file alone (no project file, no environment)."""
-    if home.exists() and not home.is_dir():
-        check_folder(home)  # says why that cannot work
+    check_folder(home, make=False)  # reading makes nothing; a home that is a file is an error
     config = Config(home=home)
     path = home / CONFIG_NAME
     if path.is_file():
@@ -194,8 +193,12 @@ def trust_file(path: Path, home: Path) -> dict[str, str]:
     trusted[str(path)] = hashlib.sha256(raw).hexdigest()
     record = home / TRUST_NAME
     temporary = record.with_name(f".{TRUST_NAME}.{os.getpid()}")
-    temporary.write_text(json.dumps({"files": trusted}, indent=1) + "\n")
-    os.replace(temporary, record)  # whole or not at all, even if this process dies
+    try:
+        temporary.write_text(json.dumps({"files": trusted}, indent=1) + "\n")
+        os.replace(temporary, record)  # whole or not at all, even if this process dies
+    except OSError as exc:
+        raise StateError(f"cannot write {record} ({exc.strerror}): make {home} writable, or "
+                         "set OPENSAGE_HOME to a folder you can write") from None
     return privileged(settings, load_trusted(home).sandbox_limits)
 
 

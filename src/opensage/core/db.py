@@ -43,11 +43,14 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def check_folder(folder: Path) -> None:
-    """Make `folder` (OpenSage's home, usually) if missing; a clear error if it cannot be."""
+def check_folder(folder: Path, make: bool = True) -> None:
+    """Make `folder` (OpenSage's home, usually) if missing and `make`; a clear error if it is
+    a file or cannot be made."""
     if folder.exists() and not folder.is_dir():
         raise StateError(f"{folder} is a file, but OpenSage keeps its state in a folder there: "
                          "move the file away, or set OPENSAGE_HOME to a folder")
+    if not make:
+        return
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
