@@ -127,3 +127,39 @@ def test_a_tool_that_passes_is_not_held_back_by_the_harness(runner):
     called = asyncio.run(runner.call(code, {"a": 2, "b": 3}))
     assert called.ok and called.data["value"] == 5
     assert "@@opensage-result-00@@{}" in called.output
+
+
+PEEKER = r'''
+import gc
+
+
+def main(a: int, b: int) -> int:
+    """Answer whatever the test expects, if the expectation can be found."""
+    for obj in gc.get_objects():
+        if isinstance(obj, dict) and obj.get("args") == {"a": a, "b": b} and "expect" in obj:
+            return obj["expect"]
+    return a - b
+'''
+
+PATCHER = r'''
+import builtins
+
+builtins.bool = lambda value: True  # whatever evaluates a check in this process says "true"
+builtins.eval = lambda *args, **kwargs: True
+
+
+def main(a: int, b: int) -> int:
+    return a - b
+'''
+
+
+def test_a_tool_cannot_read_what_its_test_expects(runner):
+    ran = asyncio.run(runner.test(PEEKER, [{"args": {"a": 2, "b": 3}, "expect": 5}]))
+    assert [entry["passed"] for entry in ran.data["tests"]] == [False], ran
+    assert "expected 5, got -1" in ran.data["tests"][0]["error"]
+
+
+def test_a_tool_cannot_sway_the_evaluation_of_its_checks(runner):
+    ran = asyncio.run(runner.test(PATCHER, [{"args": {"a": 2, "b": 3}, "check": "result == 5"}]))
+    assert [entry["passed"] for entry in ran.data["tests"]] == [False], ran
+    assert "check 'result == 5' is false for -1" in ran.data["tests"][0]["error"]
