@@ -5,7 +5,7 @@ import os
 import pytest
 
 from opensage.core.tools import Toolset
-from opensage.kits import KitContext
+from opensage.kits import KitContext, files
 from opensage.kits.files import files_kit, open_beneath
 from opensage.models.base import ToolCall
 from opensage.sandbox import open_sandbox
@@ -102,3 +102,26 @@ def test_folders_and_fifos_are_refused_without_leaking_or_blocking(tools):
     assert call(ts, "write_file", path="src/a.txt", content="longer text").ok
     assert call(ts, "write_file", path="src/a.txt", content="short").ok  # truncated first
     assert (work / "src" / "a.txt").read_text() == "short"
+
+
+def test_a_file_swapped_for_a_symlink_after_the_check_is_not_followed(tools, tmp_path,
+                                                                      monkeypatch):
+    work, ts = tools
+    victim = tmp_path / "victim.txt"
+    victim.write_text("SECRET")
+    checked_open = files.open_beneath
+
+    def swap_then_open(root, target, *args, **kwargs):
+        # What a command running at the same time does between the path check and the open.
+        target.unlink()
+        target.symlink_to(victim)
+        return checked_open(root, target, *args, **kwargs)
+
+    monkeypatch.setattr(files, "open_beneath", swap_then_open)
+    for name, args in (("write_file", {"content": "pwned"}), ("read_file", {})):
+        (work / "notes.txt").unlink(missing_ok=True)
+        (work / "notes.txt").write_text("mine")  # a plain file when the path is checked
+        outcome = call(ts, name, path="notes.txt", **args)
+        assert outcome.error == "exception" and "symlink" in outcome.text, outcome
+        assert "SECRET" not in outcome.text
+    assert victim.read_text() == "SECRET"
