@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.text import Text
-from typer.core import TyperGroup, _click
+from typer.core import TyperGroup, _click  # Typer's own copy of click
 
 from opensage.config import CONFIG_NAME, opensage_home, trust_file
 from opensage.models.base import ConfigError
@@ -38,8 +38,9 @@ def trust(path: Annotated[Path, typer.Argument(
     """Trust a project's opensage.toml as it is now: it may then set MCP servers, the sandbox,
     model endpoints and the memory's database. Any change to the file ends the trust."""
     allowed = trust_file(path, opensage_home())  # not load_config: it would refuse the file
-    out.print(Text(f"trusted {path.resolve()} as it is now; any change to it ends the trust"))
+    out.print(Text(f"trusted {path.resolve()} as it is now; any change to it ends the trust"),
+              soft_wrap=True)
     for key, what in allowed.items():
-        out.print(Text(f"  {key}: {what}"))
+        out.print(Text(f"  {key}: {what}"), soft_wrap=True)
     if not allowed:
         out.print("  (it sets nothing that needed trust)")
