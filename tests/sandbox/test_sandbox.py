@@ -1,6 +1,7 @@
 import asyncio
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -193,3 +194,34 @@ def test_timeouts_and_cancellations_remove_their_cgroups(tmp_path):
         assert timed_out.timed_out and cgroups_of(os.getpid()) == []
         run(cancelled())
         assert cgroups_of(os.getpid()) == []
+
+
+def run_filter(program, arch, nr, pid):
+    """What the seccomp filter answers for one system call (a classic-BPF interpreter for the
+    three instructions it uses)."""
+    from opensage.sandbox import seccomp
+
+    ops = [struct.unpack("=HBBI", program[i:i + 8]) for i in range(0, len(program), 8)]
+    data = {seccomp.ARCH: arch, seccomp.NR: nr, seccomp.PID: pid}
+    at, acc = 0, 0
+    while True:
+        code, jt, jf, k = ops[at]
+        if code == seccomp.RETURN:
+            return k
+        if code == seccomp.LOAD:
+            acc = data[k]
+        at += 1 + ((jt if acc == k else jf) if code == seccomp.JUMP_IF_EQUAL else 0)
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+def test_the_seccomp_filter_refuses_ptrace_of_pid_1_only(machine):
+    from opensage.sandbox import seccomp
+
+    program = seccomp.ptrace_filter(machine)
+    for arch, numbers in seccomp.PTRACE[machine].items():
+        for nr in numbers:
+            assert run_filter(program, arch, nr, 1) == seccomp.DENY
+            assert run_filter(program, arch, nr, 2) == seccomp.ALLOW
+        assert run_filter(program, arch, 39, 1) == seccomp.ALLOW  # another call, same pid
+    assert run_filter(program, 0x1234, 101, 1) == seccomp.ALLOW  # an unknown table
+    assert seccomp.ptrace_filter("riscv64") is None
