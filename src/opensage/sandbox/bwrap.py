@@ -3,8 +3,9 @@
 Each command gets new namespaces (user, pid, network, ipc, uts, cgroup), no capabilities, a
 cleared environment, the system directories and this Python read-only, a private size-capped
 /tmp, a minimal /dev and its own /proc (kernel settings read-only, kernel keys and timers
-masked), and exactly one writable directory: the work dir. Only loopback exists inside unless
-the network is asked for. The process dies with its parent.
+masked), and exactly one writable directory: the work dir (less the hidden paths). Only
+loopback exists inside unless the network is asked for. No command can trace pid 1 (see
+`seccomp`). The process dies with its parent.
 """
 
 from __future__ import annotations

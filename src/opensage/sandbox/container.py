@@ -2,7 +2,8 @@
 
 Each command runs in a fresh container of the configured image with a read-only root, no
 capabilities, no new privileges, no network unless asked, a size-capped /tmp, memory, process and
-CPU limits, and the work dir mounted read-write at the same path.
+CPU limits, an init (pid 1) it cannot trace (podman), and the work dir mounted read-write at the
+same path.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from opensage.sandbox.base import (
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
 DEFAULT_IMAGE = "opensage-sandbox:latest"
-# Where podman looks for its init (catatonit) when containers.conf does not say.
+# Where podman's init (catatonit) is installed.
 PODMAN_INITS = ("/usr/libexec/podman/catatonit", "/usr/libexec/catatonit/catatonit",
                 "/usr/bin/catatonit")
 INSTALL_HINT = ("install podman (works without a daemon) or docker, and build or pull an image "

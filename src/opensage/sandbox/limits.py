@@ -104,7 +104,7 @@ class PidsCgroup:
         remove(self.path)
 
 
-def remove(path: Path, wait_s: float = 5.0) -> None:
+def remove(path: Path, wait_s: float = 2.0) -> None:
     """Kill what runs in the cgroup at `path` and remove it. Killed processes leave it only once
     they are gone, and a fork bomb can refill it for a while: retry for up to `wait_s`."""
     deadline = time.monotonic() + wait_s
