@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.live import Live
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -27,6 +26,7 @@ from opensage.core.budget import Limits
 from opensage.core.events import EventLog, EventLogError
 from opensage.core.loop import RunResult
 from opensage.models.base import ConfigError, ModelError
+from opensage.screen import CELL, LINE, PAGE, error_line, untrusted, visible
 from opensage.topology.library import AgentLibrary
 from opensage.trace import render_tree, run_tree
 
@@ -55,7 +55,7 @@ def mcp_serve(
         asyncio.run(serve_library(config.home, (workdir or Path.cwd()).resolve(),
                                   lambda: run_sandbox(config), config.sandbox_limits))
     except ConfigError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(error_line(str(exc)))
         raise typer.Exit(2) from None
 agents_app = typer.Typer(help="The agents models created, kept for later runs.",
                          no_args_is_help=True)
@@ -96,8 +96,18 @@ class Progress:
             self.tokens += data["usage"]["total_tokens"]
             self.cost += data["usage"]["cost_usd"]
         elif kind == "tool_call":
-            self.doing = f"running {data['name']}"
+            self.doing = f"running {untrusted(data['name'], 60, preview=True)}"
         self.live.update(self.render())
+
+
+def _print_answer(answer: str) -> None:
+    """The answer is what the run made, so it is written whole and not through Rich (no markup,
+    no wrapping, no highlighting: fast at any size). Piped, it is written exactly as the model
+    gave it, for the script that reads it; on a terminal its control characters are shown as
+    \\xNN so the model's text cannot drive the terminal (clear it, set the clipboard, fake a
+    link)."""
+    out.file.write((visible(answer) if out.is_terminal else answer) + "\n")
+    out.file.flush()
 
 
 def _finish(result: RunResult, as_json: bool) -> None:
@@ -106,10 +116,12 @@ def _finish(result: RunResult, as_json: bool) -> None:
     else:
         style = "green" if result.ok else "red"
         if result.answer:
-            out.print(result.answer)
+            _print_answer(result.answer)
         u = result.usage
-        err.print(f"[{style}]{result.stop_reason}[/]: {result.message}  ·  run {result.run_id}"
-                  f"  ·  {result.steps} steps, {u.total_tokens:,} tokens, ${u.cost_usd:.4f}")
+        err.print(Text.assemble((result.stop_reason, style), ": ",
+                                untrusted(result.message, CELL, whole="see runs show --json"),
+                                f"  ·  run {result.run_id}  ·  {result.steps} steps, "
+                                f"{u.total_tokens:,} tokens, ${u.cost_usd:.4f}"))
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -122,7 +134,7 @@ def _drive(coro_factory: Any, as_json: bool) -> None:
         else:
             result = asyncio.run(coro_factory(None))
     except (ConfigError, ModelError, EventLogError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(error_line(str(exc)))
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("[yellow]cancelled[/]")
@@ -168,9 +180,9 @@ def agents_list(
         return
     table = Table("agent", "version", "tools", "model", "description")
     for a in found:
-        name = Text(a.name, "dim" if a.retired else "bold")
-        table.add_row(name, str(a.version), ", ".join(a.tools), a.model or "(the caller's)",
-                      a.description)
+        name = untrusted(a.name, LINE, preview=True, style="dim" if a.retired else "bold")
+        table.add_row(name, str(a.version), untrusted(", ".join(a.tools), CELL),
+                      untrusted(a.model or "(the caller's)", LINE), untrusted(a.description, CELL))
     out.print(table)
 
 
@@ -182,16 +194,17 @@ def agents_show(
     """Show an agent's definition."""
     spec = AgentLibrary(load_config().home / "agents.db").get(name)
     if spec is None:
-        err.print(f"[red]error:[/] no agent named {name!r}")
+        err.print(error_line(f"no agent named {name!r}; `opensage agents list` shows them"))
         raise typer.Exit(2)
     if as_json:
         out.print_json(json.dumps(asdict(spec)))
         return
-    out.print(f"[bold]{spec.name}[/] v{spec.version}" + ("  (retired)" if spec.retired else ""))
+    out.print(Text.assemble(untrusted(spec.name, LINE, preview=True, style="bold"),
+                            f" v{spec.version}", "  (retired)" if spec.retired else ""))
     model = spec.model or "the caller's"
-    out.print(f"{spec.description}\ntools: {', '.join(spec.tools) or '(none)'}\n"
-              f"model: {model}\ncreated in run {spec.created_run} by {spec.created_by}\n\n"
-              f"{spec.instructions}")
+    out.print(untrusted(
+        f"{spec.description}\ntools: {', '.join(spec.tools) or '(none)'}\nmodel: {model}\n"
+        f"created in run {spec.created_run} by {spec.created_by}\n\n{spec.instructions}", PAGE))
 
 
 @runs_app.command("list")
@@ -211,14 +224,17 @@ def runs_list(
         style = {"finished": "green", "running": "cyan", "interrupted": "yellow"}.get(status,
                                                                                       "red")
         cost = f"{r.steps} / ${r.usage.get('cost_usd', 0):.4f}" if r.usage else ""
-        table.add_row(r.run_id, Text(status, style), r.agent, r.model, cost, r.task[:60])
+        table.add_row(r.run_id, Text(status, style), untrusted(r.agent, 60, preview=True),
+                      untrusted(r.model, 60, preview=True), cost,
+                      untrusted(r.task, 60, preview=True))
     out.print(table)
 
 
 def _run_id(log: EventLog, given: str) -> str:
     found = log.find_run(given)
     if found is None:
-        err.print(f"[red]error:[/] no single run matches {given!r}")
+        err.print(error_line(f"no single run matches {given!r}; `opensage runs list` shows "
+                             "recent runs"))
         raise typer.Exit(2)
     return found
 

@@ -9,12 +9,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from opensage.config import load_config
 from opensage.memory.base import BaseMemoryStore
 from opensage.memory.embed import embedder_for
 from opensage.memory.store import MemoryStore
 from opensage.memory.transfer import copy_store
+from opensage.screen import CELL, LINE, PAGE, error_line, untrusted
 
 app = typer.Typer(help="The long-term memory.", no_args_is_help=True)
 out = Console()
@@ -45,7 +47,8 @@ def search(query: Annotated[str, typer.Argument(help="Words to look for.")],
         return
     table = Table("id", "kind", "score", "text")
     for h in hits:
-        table.add_row(str(h.id), h.kind, f"{h.score:.4f}", h.text)
+        table.add_row(str(h.id), untrusted(h.kind, LINE, preview=True), f"{h.score:.4f}",
+                      untrusted(h.text, CELL))
     out.print(table)
 
 
@@ -100,15 +103,23 @@ def reindex() -> None:
 
 
 @app.command()
-def show(entry: Annotated[int, typer.Argument(help="An entry id.")]) -> None:
+def show(entry: Annotated[int, typer.Argument(help="An entry id.")],
+         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show an entry and what it is linked to."""
     store = _store()
     hit = store.get(entry)
     if hit is None:
-        err.print(f"[red]error:[/] no entry {entry}")
+        err.print(error_line(f"no entry {entry}; `opensage memory search WORDS` finds entries"))
         raise typer.Exit(2)
-    out.print(f"[bold]#{hit.id}[/] {hit.kind} ({hit.scope})"
-              + (f", superseded by #{hit.superseded_by}" if hit.superseded_by else "")
-              + f"\n{hit.text}\n{json.dumps(hit.metadata)}")
-    for kind, other in store.neighbours(entry):
-        out.print(f"  {kind}: #{other.id} {other.text[:100]}")
+    neighbours = store.neighbours(entry)
+    if as_json:
+        out.print_json(json.dumps({**hit.__dict__, "links": [
+            {"kind": kind, "id": other.id, "text": other.text} for kind, other in neighbours]}))
+        return
+    superseded = f", superseded by #{hit.superseded_by}" if hit.superseded_by else ""
+    out.print(Text.assemble((f"#{hit.id}", "bold"), " ",
+                            untrusted(f"{hit.kind} ({hit.scope}){superseded}", LINE)))
+    out.print(untrusted(f"{hit.text}\n{json.dumps(hit.metadata)}", PAGE))
+    for kind, other in neighbours:
+        out.print(Text.assemble("  ", untrusted(kind, 40, preview=True), f": #{other.id} ",
+                                untrusted(other.text, 100, preview=True)))

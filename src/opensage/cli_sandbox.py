@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from opensage.config import load_config
 from opensage.runtime import run_sandbox
 from opensage.sandbox import SandboxUnavailable
+from opensage.screen import error_line
 
 app = typer.Typer(help="Run commands in a sandbox.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -37,11 +37,12 @@ def exec_(
     try:
         sandbox = run_sandbox(config, backend)
     except SandboxUnavailable as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(error_line(str(exc)))
         raise typer.Exit(2) from None
     folder = (workdir or Path.cwd()).resolve()
     if not folder.is_dir():
-        err.print(f"[red]error:[/] work dir {folder} does not exist")
+        err.print(error_line(f"work dir {folder} does not exist or is not a directory; give "
+                             "an existing one with --workdir"))
         raise typer.Exit(2)
     result = asyncio.run(sandbox.exec(cmd, workdir=folder, timeout_s=timeout, limits=limits))
     sys.stdout.write(result.stdout)

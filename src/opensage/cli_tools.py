@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +13,11 @@ import typer
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from opensage.config import load_config
 from opensage.runtime import run_sandbox
+from opensage.screen import CELL, LINE, PAGE, error_line, untrusted, visible
 from opensage.synthesis.library import ToolLibrary, ToolRecord
 from opensage.synthesis.runner import ToolRunner
 
@@ -30,7 +33,7 @@ def _library() -> ToolLibrary:
 def _get(name: str) -> ToolRecord:
     record = _library().get(name)
     if record is None:
-        err.print(f"[red]error:[/] no tool named {name!r}")
+        err.print(error_line(f"no tool named {name!r}; `opensage tools list` shows them"))
         raise typer.Exit(2)
     return record
 
@@ -46,19 +49,27 @@ def list_(query: Annotated[str, typer.Argument(help="Words to look for.")] = "",
     table = Table("tool", "version", "calls", "success", "description")
     for r in found:
         rate = "" if r.success_rate is None else f"{r.success_rate:.0%}"
-        table.add_row(r.name, str(r.version), str(r.calls), rate, r.description)
+        table.add_row(untrusted(r.name, LINE, preview=True), str(r.version), str(r.calls), rate,
+                      untrusted(r.description, CELL))
     out.print(table)
 
 
 @app.command()
-def show(name: Annotated[str, typer.Argument(help="The tool.")]) -> None:
+def show(name: Annotated[str, typer.Argument(help="The tool.")],
+         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show a tool's description, parameters, tests and source."""
     r = _get(name)
-    out.print(f"[bold]{r.name}[/] v{r.version}: {r.description}\n"
-              f"made in run {r.created_run} by {r.created_by}; {r.calls} calls\n"
-              f"parameters: {json.dumps(r.schema.get('properties', {}))}\n"
-              f"tests: {json.dumps(r.tests)}\n")
-    out.print(Syntax(r.code, "python"))
+    if as_json:
+        out.print_json(json.dumps(asdict(r)))
+        return
+    out.print(Text.assemble(untrusted(r.name, LINE, preview=True, style="bold"),
+                            f" v{r.version}: ", untrusted(r.description, CELL)))
+    out.print(untrusted(f"made in run {r.created_run} by {r.created_by}; {r.calls} calls\n"
+                        f"parameters: {json.dumps(r.schema.get('properties', {}))}\n"
+                        f"tests: {json.dumps(r.tests)}\n", PAGE))
+    out.print(Syntax(visible(r.code[:PAGE]), "python"))
+    if len(r.code) > PAGE:
+        out.print(f"[dim][... {len(r.code) - PAGE:,} more characters; see --json][/]")
 
 
 @app.command()
@@ -66,7 +77,7 @@ def test(name: Annotated[str, typer.Argument(help="The tool.")]) -> None:
     """Run a tool's tests again, in the sandbox."""
     r = _get(name)
     if not r.tests:
-        out.print(f"{name} has no tests")
+        out.print(untrusted(f"{name} has no tests", LINE))
         return
     config = load_config()
     with tempfile.TemporaryDirectory(prefix="opensage-tool-test-") as folder:
@@ -74,11 +85,12 @@ def test(name: Annotated[str, typer.Argument(help="The tool.")]) -> None:
         ran = asyncio.run(runner.test(r.code, r.tests))
     report = ran.data.get("tests")
     if report is None:
-        err.print(f"[red]the tests could not run:[/] {ran.data.get('error')}")
+        err.print(error_line(str(ran.data.get("error")), "the tests could not run:"))
         raise typer.Exit(1)
     for entry in report:
-        mark = "[green]pass[/]" if entry["passed"] else f"[red]FAIL[/] {entry.get('error')}"
-        out.print(f"{mark}  args {json.dumps(entry['args'])}")
+        mark = Text("pass", "green") if entry["passed"] else Text.assemble(
+            ("FAIL ", "red"), untrusted(str(entry.get("error")), CELL, whole=""))
+        out.print(Text.assemble(mark, "  args ", untrusted(json.dumps(entry["args"]), CELL)))
     passed = sum(e["passed"] for e in report)
     out.print(f"{passed} of {len(report)} tests passed")
     raise typer.Exit(0 if passed == len(report) else 1)
@@ -88,6 +100,6 @@ def test(name: Annotated[str, typer.Argument(help="The tool.")]) -> None:
 def rm(name: Annotated[str, typer.Argument(help="The tool.")]) -> None:
     """Remove a tool (all its versions) from the library."""
     if not _library().remove(name):
-        err.print(f"[red]error:[/] no tool named {name!r}")
+        err.print(error_line(f"no tool named {name!r}; `opensage tools list` shows them"))
         raise typer.Exit(2)
-    out.print(f"removed {name}")
+    out.print(Text.assemble("removed ", untrusted(name, LINE, preview=True)))

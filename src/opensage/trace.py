@@ -13,8 +13,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from opensage.core.events import EventLog
-
-PREVIEW = 160
+from opensage.screen import LINE, untrusted
 
 
 def run_tree(log: EventLog, run_id: str) -> dict[str, Any]:
@@ -37,20 +36,20 @@ def run_tree(log: EventLog, run_id: str) -> dict[str, Any]:
     return root
 
 
-def _short(text: str, n: int = PREVIEW) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _short(text: str, n: int = LINE, style: str = "") -> Text:
+    """A one-line preview of model- or user-written text, printed literally."""
+    return untrusted(str(text), n, preview=True, whole="see runs show --json", style=style)
 
 
 def _label(node: dict[str, Any], calls: dict[str, str]) -> Text | None:
     kind, d = node["kind"], node["data"]
     msg = node.get("message") or {}
     if kind == "run_started":
-        return Text.assemble(("run ", "bold"), (node["run_id"], "bold cyan"),
-                             f"  {_short(d['task'])}")
+        return Text.assemble(("run ", "bold"), (node["run_id"], "bold cyan"), "  ",
+                             _short(d["task"]))
     if kind == "agent_started":
-        return Text.assemble(("agent ", "bold"), (d["name"], "bold magenta"),
-                             f"  model {d['model']}")
+        return Text.assemble(("agent ", "bold"), _short(d["name"], 60, "bold magenta"),
+                             "  model ", _short(d["model"], 100))
     if kind == "model_request":
         return None  # shown through its response, which is its only child
     if kind == "model_response":
@@ -58,47 +57,53 @@ def _label(node: dict[str, Any], calls: dict[str, str]) -> Text | None:
         label = Text.assemble((f"step {d['step']}", "bold"),
                               (f"  {u['total_tokens']} tok ${u['cost_usd']:.4f}", "dim"))
         if msg.get("content"):
-            label.append(f"  {_short(msg['content'])}")
+            label.append_text(Text.assemble("  ", _short(msg["content"])))
         for c in msg.get("tool_calls", []):
             calls[c["id"]] = c["arguments"]
         return label
     if kind == "tool_call":
-        args = calls.get(d["call_id"], "")
-        return Text.assemble(("→ ", "yellow"), (d["name"], "yellow"), f"({_short(args, 100)})")
+        return Text.assemble(("→ ", "yellow"), _short(d["name"], 60, "yellow"), "(",
+                             _short(calls.get(d["call_id"], ""), 100), ")")
     if kind == "tool_result":
         style = "green" if d["ok"] else "red"
-        head = "ok" if d["ok"] else f"error ({d['error']})"
-        return Text.assemble((f"{head} ", style), (f"{d['duration_s'] * 1000:.0f} ms  ", "dim"),
+        head = Text("ok", style) if d["ok"] else Text.assemble(
+            "error (", _short(d["error"], 60), ")", style=style)
+        return Text.assemble(head, (f" {d['duration_s'] * 1000:.0f} ms  ", "dim"),
                              _short(msg.get("content", "")))
     if kind == "model_error":
         return Text.assemble(("model error ", "bold red"), _short(d["message"]))
     if kind in ("agent_finished", "run_finished"):
-        style = "bold green" if d["stop_reason"] == "finished" else "bold red"
-        what = "agent" if kind == "agent_finished" else "run"
-        answer = f"  answer: {_short(d['answer'])}" if d.get("answer") else ""
-        return Text.assemble((f"{what} {d['stop_reason']}", style),
-                             f"  ({d['message']}; {d['steps']} steps, "
-                             f"${d['usage']['cost_usd']:.4f}){answer}")
+        return _finished(kind, d)
     if kind == "budget_charge":
         return None  # the step line shows what was charged
     if kind == "agent_created":
-        return Text.assemble(("created agent ", "magenta"), (d["name"], "bold magenta"),
-                             f"  tools: {', '.join(d['tools']) or '-'}")
+        return Text.assemble(("created agent ", "magenta"), _short(d["name"], 60, "bold magenta"),
+                             "  tools: ", _short(", ".join(d["tools"]) or "-"))
     if kind == "tool_created":
-        return Text.assemble(("wrote tool ", "green"), (d["name"], "bold green"),
+        return Text.assemble(("wrote tool ", "green"), _short(d["name"], 60, "bold green"),
                              f" v{d['version']}  ({d['tests']} tests passed)")
     if kind == "tool_rejected":
-        return Text.assemble(("tool rejected ", "red"), (d["name"], "bold red"),
-                             f" at {d['stage']}: {_short(d['message'])}")
+        return Text.assemble(("tool rejected ", "red"), _short(d["name"], 60, "bold red"),
+                             f" at {d['stage']}: ", _short(d["message"]))
     if kind == "ensemble_started":
-        return Text.assemble((f"ensemble of {d['n']} ", "bold cyan"), d["agent"],
-                             f"  select: {d['select']}")
+        return Text.assemble((f"ensemble of {d['n']} ", "bold cyan"), _short(d["agent"], 60),
+                             "  select: ", _short(d["select"], 60))
     if kind == "ensemble_member":
         return Text.assemble((f"member {d['index']}", "cyan"))
     if kind == "ensemble_selected":
         chosen = "none" if d["selected"] is None else f"member {d['selected']}"
-        return Text.assemble((f"selected {chosen}", "bold cyan"), f"  {_short(d['reason'])}")
-    return Text.assemble((kind, "bold"), f"  {_short(json.dumps(d))}")
+        return Text.assemble((f"selected {chosen}", "bold cyan"), "  ", _short(d["reason"]))
+    return Text.assemble((kind, "bold"), "  ", _short(json.dumps(d)))
+
+
+def _finished(kind: str, d: dict[str, Any]) -> Text:
+    style = "bold green" if d["stop_reason"] == "finished" else "bold red"
+    what = "agent" if kind == "agent_finished" else "run"
+    label = Text.assemble((f"{what} {d['stop_reason']}", style), "  (", _short(d["message"]),
+                          f"; {d['steps']} steps, ${d['usage']['cost_usd']:.4f})")
+    if d.get("answer"):
+        label.append_text(Text.assemble("  answer: ", _short(d["answer"])))
+    return label
 
 
 def render_tree(root: dict[str, Any]) -> Tree:
