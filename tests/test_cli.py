@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from opensage import cli
 from opensage.cli import Progress, app
 from opensage.models import tool_call
+from opensage.models.base import Message, ToolCall
 
 runner = CliRunner()
 
@@ -96,3 +98,30 @@ def test_progress_shows_step_tool_tokens_and_cost():
     assert "step 1  running read_file" in shown and "1,200 tokens  $0.0123" in shown
     progress("model_request", "root", {"step": 2})
     assert "step 2  thinking" in progress.render().plain
+
+
+def test_runs_show_gives_each_call_its_own_arguments_when_the_model_reused_an_id(log,
+                                                                                 monkeypatch):
+    # Replies are given fresh ids now, but runs recorded before that keep their repeated ones.
+    monkeypatch.setattr(cli.out, "_width", 200)
+    run_id = "20260101-120000-abcdef"
+    root = log.emit(run_id, "run_started", {"task": "write two files"})
+    conv = log.emit(run_id, "agent_started", {"name": "root", "model": "m"}, parent=root)
+    request = log.emit(run_id, "model_request", {"step": 1}, parent=conv)
+    usage = {"total_tokens": 10, "cost_usd": 0.0}
+    response = log.emit(run_id, "model_response", {"step": 1, "usage": usage}, parent=request)
+    calls = tuple(ToolCall("call_1", "write_file", json.dumps({"path": name}))
+                  for name in ("first.txt", "second.txt"))
+    log.add_message(run_id, conv, 0, Message("assistant", "", tool_calls=calls), response)
+    for call in calls:
+        event = log.emit(run_id, "tool_call", {"call_id": call.id, "name": call.name},
+                         parent=response)
+        log.emit(run_id, "tool_result", {"call_id": call.id, "name": call.name, "ok": True,
+                                         "error": None, "duration_s": 0.001}, parent=event)
+    log.commit()
+
+    shown = invoke("runs", "show", run_id).stdout
+    lines = [line for line in shown.splitlines() if "→ write_file" in line]
+    assert len(lines) == 2
+    assert "first.txt" in lines[0] and "second.txt" in lines[1]
+

@@ -41,7 +41,27 @@ def _short(text: str, n: int = LINE, style: str = "") -> Text:
     return untrusted(str(text), n, preview=True, whole="see runs show --json", style=style)
 
 
-def _label(node: dict[str, Any], calls: dict[str, str]) -> Text | None:
+def _call_arguments(response: dict[str, Any]) -> dict[int, str]:
+    """The arguments of each tool_call event under a model response, by event id.
+
+    The i-th call event is the i-th call of the reply with its id (skipping calls that got no
+    event), so two calls the model gave the same id keep their own arguments.
+    """
+    calls = (response.get("message") or {}).get("tool_calls", [])
+    found: dict[int, str] = {}
+    position = 0
+    for child in response["children"]:
+        if child["kind"] != "tool_call":
+            continue
+        ids = [c["id"] for c in calls[position:]]
+        if child["data"]["call_id"] in ids:
+            position += ids.index(child["data"]["call_id"])
+            found[child["id"]] = calls[position]["arguments"]
+            position += 1
+    return found
+
+
+def _label(node: dict[str, Any], calls: dict[int, str]) -> Text | None:
     kind, d = node["kind"], node["data"]
     msg = node.get("message") or {}
     if kind == "run_started":
@@ -58,12 +78,11 @@ def _label(node: dict[str, Any], calls: dict[str, str]) -> Text | None:
                               (f"  {u['total_tokens']} tok ${u['cost_usd']:.4f}", "dim"))
         if msg.get("content"):
             label.append_text(Text.assemble("  ", _short(msg["content"])))
-        for c in msg.get("tool_calls", []):
-            calls[c["id"]] = c["arguments"]
+        calls.update(_call_arguments(node))
         return label
     if kind == "tool_call":
         return Text.assemble(("→ ", "yellow"), _short(d["name"], 60, "yellow"), "(",
-                             _short(calls.get(d["call_id"], ""), 100), ")")
+                             _short(calls.get(node["id"], ""), 100), ")")
     if kind == "tool_result":
         style = "green" if d["ok"] else "red"
         head = Text("ok", style) if d["ok"] else Text.assemble(
@@ -107,7 +126,7 @@ def _finished(kind: str, d: dict[str, Any]) -> Text:
 
 
 def render_tree(root: dict[str, Any]) -> Tree:
-    calls: dict[str, str] = {}
+    calls: dict[int, str] = {}
     tree = Tree(_label(root, calls) or root["kind"])
 
     def add(branch: Tree, node: dict[str, Any]) -> None:
