@@ -125,3 +125,12 @@ def test_runs_show_gives_each_call_its_own_arguments_when_the_model_reused_an_id
     assert len(lines) == 2
     assert "first.txt" in lines[0] and "second.txt" in lines[1]
 
+
+def test_runs_list_never_cuts_the_run_id_on_an_80_column_screen(script, monkeypatch):
+    monkeypatch.setattr(cli.out, "_width", 80)
+    spec = script(tool_call("finish", answer="done"))
+    task = "summarise every file in this directory and its subdirectories " * 3
+    run_id = json.loads(invoke("run", task, "--model", spec, "--json").stdout)["run_id"]
+    listed = invoke("runs", "list").stdout
+    assert run_id in listed
+    assert max(len(line) for line in listed.splitlines()) <= 80

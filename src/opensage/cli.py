@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from opensage.agent import Agent
@@ -178,7 +178,8 @@ def agents_list(
     if as_json:
         out.print_json(json.dumps([a.summary() for a in found]))
         return
-    table = Table("agent", "version", "tools", "model", "description")
+    # The name is what `agents show` needs: it is never cut, the other columns give way.
+    table = Table(Column("agent", no_wrap=True), "version", "tools", "model", "description")
     for a in found:
         name = untrusted(a.name, LINE, preview=True, style="dim" if a.retired else "bold")
         table.add_row(name, str(a.version), untrusted(", ".join(a.tools), CELL),
@@ -218,7 +219,8 @@ def runs_list(
     if as_json:
         out.print_json(json.dumps([asdict(r) for r in runs]))
         return
-    table = Table("run", "status", "agent", "model", "steps/cost", "task")
+    # The id is what `runs show` needs: it is never cut, the other columns give way.
+    table = Table(Column("run", no_wrap=True), "status", "agent", "model", "steps/cost", "task")
     for r in runs:
         status = r.stop_reason or r.status
         style = {"finished": "green", "running": "cyan", "interrupted": "yellow"}.get(status,

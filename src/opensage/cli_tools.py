@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.syntax import Syntax
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from opensage.config import load_config
@@ -46,7 +46,8 @@ def list_(query: Annotated[str, typer.Argument(help="Words to look for.")] = "",
     if as_json:
         out.print_json(json.dumps([r.summary() for r in found]))
         return
-    table = Table("tool", "version", "calls", "success", "description")
+    # The name is what `tools show` needs: it is never cut, the other columns give way.
+    table = Table(Column("tool", no_wrap=True), "version", "calls", "success", "description")
     for r in found:
         rate = "" if r.success_rate is None else f"{r.success_rate:.0%}"
         table.add_row(untrusted(r.name, LINE, preview=True), str(r.version), str(r.calls), rate,
