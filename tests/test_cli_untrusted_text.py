@@ -153,3 +153,23 @@ def test_long_text_is_cut_for_the_screen_with_a_note(home):
     assert "more characters; see --json]" in " ".join(shown.stdout.split())
     assert json.loads(invoke("agents", "show", "verbose", "--json").stdout)[
         "instructions"] == instructions
+
+
+def test_bidirectional_overrides_are_shown_not_obeyed():
+    from opensage.screen import untrusted, visible
+
+    # "exe.txt" with a right-to-left override reads as "txt.exe" on a terminal that obeys it.
+    name = "report\u202etxt.exe"
+    assert visible(name) == "report\\u202etxt.exe"
+    assert "\u202e" not in untrusted(name).plain
+
+
+def test_trusting_a_file_shows_its_settings_literally(tmp_path, monkeypatch):
+    from opensage.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "opensage.toml").write_text(
+        '[mcp.servers."x\\u001b[2Jy"]\ncommand = "true"\n')
+    result = CliRunner().invoke(app, ["config", "trust"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\\x1b[2J" in result.output

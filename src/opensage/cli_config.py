@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.text import Text
 from typer.core import TyperGroup, _click  # Typer's own copy of click
 
 from opensage.config import CONFIG_NAME, opensage_home, trust_file
 from opensage.models.base import ConfigError
+from opensage.screen import error_line, untrusted
 
 app = typer.Typer(help="The configuration files.", no_args_is_help=True)
 out = Console()
@@ -28,7 +28,7 @@ class ClearErrors(TyperGroup):
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
-            err.print(Text.assemble(("error: ", "red"), str(exc)), soft_wrap=True)
+            err.print(error_line(str(exc)), soft_wrap=True)
             raise typer.Exit(2) from None
 
 
@@ -38,9 +38,11 @@ def trust(path: Annotated[Path, typer.Argument(
     """Trust a project's opensage.toml as it is now: it may then set MCP servers, the sandbox,
     model endpoints and the memory's database. Any change to the file ends the trust."""
     allowed = trust_file(path, opensage_home())  # not load_config: it would refuse the file
-    out.print(Text(f"trusted {path.resolve()} as it is now; any change to it ends the trust"),
-              soft_wrap=True)
+    # The file may have been planted: what it sets is shown literally, escape sequences and all,
+    # so none can hide what is being trusted.
+    out.print(untrusted(f"trusted {path.resolve()} as it is now; any change to it ends the "
+                        "trust"), soft_wrap=True)
     for key, what in allowed.items():
-        out.print(Text(f"  {key}: {what}"), soft_wrap=True)
+        out.print(untrusted(f"  {key}: {what}"), soft_wrap=True)
     if not allowed:
         out.print("  (it sets nothing that needed trust)")

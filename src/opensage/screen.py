@@ -17,13 +17,16 @@ PAGE = 20_000  # a whole view: an agent's instructions, a tool's code, a memory 
 CELL = 2_000  # a table cell or an error message
 LINE = 160  # a one-line preview, whitespace collapsed
 
-# C0 controls but tab and newline, DEL, and C1 controls (\x9b is a one-byte CSI on some terminals).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls but tab and newline, DEL, C1 controls (\x9b is a one-byte CSI on some terminals),
+# and the bidirectional overrides and isolates, which can make text read in another order than
+# it runs (a name that looks harmless, a command that is not what it seems).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SHOWN = "reverse"  # a control character's visible form, so it cannot pass for typed text
 
 
 def _code(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def visible(text: str) -> str:
