@@ -166,13 +166,16 @@ def _sysctl(name):
 def test_host_kernel_settings_cannot_be_written(run):
     # As root, a writable /proc/sys would let a command set kernel.core_pattern: a program the
     # host runs as root at the next crash. printk_ratelimit gets a different, harmless value;
-    # core_pattern only its own value back. Whatever happens, the host's values are restored.
+    # core_pattern and the IRQ affinity only their own values back. Whatever happens, the host's
+    # values are restored.
     ratelimit, core = _sysctl("kernel/printk_ratelimit"), _sysctl("kernel/core_pattern")
-    before = {path: path.read_text() for path in (ratelimit, core)}
+    affinity = Path("/proc/irq/default_smp_affinity")
+    before = {path: path.read_text() for path in (ratelimit, core, affinity) if path.exists()}
     changed = str(int(before[ratelimit]) + 1)
+    same = "".join(f"cat {path} > /tmp/v && cat /tmp/v > {path} && echo WROTE-{path.name}; "
+                   for path in before if path != ratelimit)
     try:
-        r = run(f"echo {changed} > {ratelimit} && echo WROTE-RATELIMIT; "
-                f"cat {core} > /tmp/core && cat /tmp/core > {core} && echo WROTE-CORE; echo end")
+        r = run(f"echo {changed} > {ratelimit} && echo WROTE-RATELIMIT; {same} echo end")
         assert r.stdout.endswith("end\n")
         assert "WROTE" not in r.stdout, r.stdout
         assert {path: path.read_text() for path in before} == before

@@ -39,8 +39,9 @@ ETC_NETWORK = ("resolv.conf",)
 # (a user namespace cannot change that without losing the work dir), and the kernel lets uid 0
 # write sysctls without any capability: a writable /proc/sys would let a command set
 # kernel.core_pattern, a program the host then runs as root. So kernel settings are read-only,
-# and kernel memory, keys and timers (which show host processes) are masked.
-PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+# and kernel memory, keys and timers (which show host processes) are masked. (bwrap itself makes
+# irq and bus read-only; sysrq-trigger too, but a write there can reboot the host: no reliance.)
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "fs")
 PROC_MASKED = ("kcore", "keys", "timer_list", "timer_stats", "sched_debug", "latency_stats",
                "acpi", "asound", "scsi")
 SECCOMP = ptrace_filter()  # None on a machine it does not know: pid 1 stays traceable there
