@@ -225,3 +225,13 @@ def test_the_seccomp_filter_refuses_ptrace_of_pid_1_only(machine):
         assert run_filter(program, arch, 39, 1) == seccomp.ALLOW  # another call, same pid
     assert run_filter(program, 0x1234, 101, 1) == seccomp.ALLOW  # an unknown table
     assert seccomp.ptrace_filter("riscv64") is None
+
+
+def test_bwrap_that_cannot_set_up_a_command_is_unavailable_at_once(monkeypatch):
+    # Found when the sandbox is made, with bwrap's reason, not in the result of every command.
+    import opensage.sandbox.bwrap as bwrap
+
+    monkeypatch.setattr(bwrap, "_works", {})
+    monkeypatch.setattr(bwrap, "SECCOMP", b"\0" * 12)  # not a whole filter
+    with pytest.raises(SandboxUnavailable, match="bubblewrap cannot create a sandbox here"):
+        open_sandbox("bwrap")

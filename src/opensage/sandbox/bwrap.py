@@ -78,7 +78,7 @@ class BwrapSandbox:
         self.python_bin = Path(sys.prefix) / "bin" if python else None
         self.proc = proc_argv()
         self.hidden = tuple(hidden)  # never visible inside: see `hiding`
-        _check_works(self.binary)
+        _check_works(self.binary, self.proc)
 
     def argv(self, cmd: Command, workdir: Path, env: Mapping[str, str],
              limits: SandboxLimits, seccomp_fd: int | None = None) -> list[str]:
@@ -193,12 +193,21 @@ def mask_argv(path: Path) -> list[str]:
 _works: dict[str, str | None] = {}
 
 
-def _check_works(binary: str) -> None:
-    """Try bwrap once per process: a kernel without user namespaces makes it fail."""
+def _check_works(binary: str, proc: list[str]) -> None:
+    """Try bwrap once per process, with the /proc and the seccomp filter commands get: a kernel
+    without user namespaces (or seccomp) makes it fail."""
     if binary not in _works:
-        probe = subprocess.run(
-            [binary, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
-            capture_output=True, text=True, timeout=30)
+        seccomp = seccomp_pipe()
+        try:
+            probe = subprocess.run(
+                [binary, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
+                 "--proc", "/proc", *proc,
+                 *(["--seccomp", str(seccomp)] if seccomp is not None else []), "true"],
+                capture_output=True, text=True, timeout=30,
+                pass_fds=() if seccomp is None else (seccomp,))
+        finally:
+            if seccomp is not None:
+                os.close(seccomp)
         _works[binary] = None if probe.returncode == 0 else probe.stderr.strip()
     if _works[binary] is not None:
         raise SandboxUnavailable(f"bubblewrap cannot create a sandbox here ({_works[binary]}); "
