@@ -29,7 +29,7 @@ from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
 
 # Imports are kept few: each costs startup time on every call.
 HARNESS = r'''
-import json, os, select, signal, sys
+import json, os, select, sys
 
 OUTPUT_KEPT = 4000  # bytes: the end of what the tool printed
 TAMPERED = ("the tool's process wrote something other than its results into the harness's "
@@ -149,6 +149,7 @@ def collect(pid, received):
 
 def ending(status):
     """Why the tool's process ended without reporting every result."""
+    import signal
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         limit = {signal.SIGXCPU: "cpu", signal.SIGXFSZ: "file_size"}.get(number)
