@@ -29,7 +29,7 @@ from typing import Any
 
 from opensage.memory import base as memory_base
 from opensage.memory.embed import Embedder, MiniLM, available
-from opensage.memory.store import MemoryStore
+from opensage.memory.store import SqliteMemoryStore
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo_dev.json"
 RESULTS = Path(__file__).parent / "results"
@@ -75,7 +75,7 @@ class PlainBM25:
         return [r[0] for r in rows]
 
 
-def store_search(store: MemoryStore, ids: dict[int, str]):  # type: ignore[no-untyped-def]
+def store_search(store: SqliteMemoryStore, ids: dict[int, str]):  # type: ignore[no-untyped-def]
     def search(question: str, k: int) -> list[str]:
         return [ids[h.id] for h in store.search(question, k=k)]
     return search
@@ -98,7 +98,7 @@ def recall(conversations: list[dict[str, Any]], make) -> dict[str, Any]:  # type
 
 def with_store(embedder: Embedder | None):  # type: ignore[no-untyped-def]
     def make(turns: list[dict[str, str]]):  # type: ignore[no-untyped-def]
-        store = MemoryStore(Path(tempfile.mkdtemp()) / "memory.db", embedder)
+        store = SqliteMemoryStore(Path(tempfile.mkdtemp()) / "memory.db", embedder)
         ids = dict(zip(store.add_many([{"text": t["text"], "context": t["context"],
                                         "kind": "turn"} for t in turns]),
                        (t["id"] for t in turns), strict=True))
@@ -216,8 +216,8 @@ def scale(conversations: list[dict[str, Any]], embedder: Cached | None,
     turns = [t["text"] for c in conversations for t in turns_of(c)]
     questions = [q["question"] for c in conversations for q in questions_of(c)]
     rng = random.Random(7)
-    store = MemoryStore(Path(tempfile.mkdtemp()) / "memory.db",
-                        ByTurn(embedder) if embedder else None)
+    store = SqliteMemoryStore(Path(tempfile.mkdtemp()) / "memory.db",
+                              ByTurn(embedder) if embedder else None)
     entries = [{"text": f"{rng.choice(turns)} #{i}", "kind": "turn"} for i in range(total)]
     asked = rng.sample(questions, 300)
     if embedder:

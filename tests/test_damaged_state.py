@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from opensage.cli import app
 from opensage.core.events import EventLog
-from opensage.memory.store import MemoryStore
+from opensage.memory.store import SqliteMemoryStore
 from opensage.models import tool_call
 from opensage.sandbox.bwrap import find_bwrap
 from opensage.synthesis.library import ToolLibrary
@@ -20,7 +20,7 @@ from opensage.topology.library import AgentLibrary
 
 LIST = {"events.db": ["runs", "list"], "memory.db": ["memory", "search", "x"],
         "tools.db": ["tools", "list"], "agents.db": ["agents", "list"]}
-OPENERS = {"events.db": EventLog, "memory.db": MemoryStore, "tools.db": ToolLibrary,
+OPENERS = {"events.db": EventLog, "memory.db": SqliteMemoryStore, "tools.db": ToolLibrary,
            "agents.db": AgentLibrary}
 
 

@@ -12,9 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from opensage.config import load_config
-from opensage.memory.base import BaseMemoryStore
+from opensage.memory.base import MemoryStore, open_store
 from opensage.memory.embed import embedder_for
-from opensage.memory.store import MemoryStore
 from opensage.memory.transfer import copy_store
 from opensage.screen import CELL, LINE, PAGE, error_line, untrusted
 
@@ -23,9 +22,9 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _store() -> BaseMemoryStore:
+def _store() -> MemoryStore:
     config = load_config()
-    return MemoryStore.open(config.memory_location, embedder_for(config.memory_embedder))
+    return open_store(config.memory_location, embedder_for(config.memory_embedder))
 
 
 @app.command()
@@ -83,7 +82,7 @@ def copy(destination: Annotated[str, typer.Argument(
     [memory] url to it)."""
     config = load_config()
     source = _store()
-    target = MemoryStore.open(destination, embedder_for(config.memory_embedder))
+    target = open_store(destination, embedder_for(config.memory_embedder))
     if target.stats()["entries"]:
         err.print("[red]error:[/] the destination already has entries; copy into an empty one")
         raise typer.Exit(2)

@@ -1,8 +1,8 @@
 """Store semantics, run on both backends (SQLite, and a real PostgreSQL server)."""
 
-from opensage.memory import MemoryStore
+from opensage.memory import MemoryStore, PostgresMemoryStore, SqliteMemoryStore, open_store
 
-from .conftest import in_processes
+from .conftest import in_processes, new_database
 
 
 def test_search_finds_by_content_words_and_word_forms(store):
@@ -66,8 +66,14 @@ def test_bulk_insert_and_access_counts(store):
     assert store.stats()["entries"] == 30
 
 
-def test_open_picks_the_backend_from_the_location(tmp_path):
-    assert isinstance(MemoryStore.open(tmp_path / "m.db"), MemoryStore)
+def test_the_location_picks_the_backend(tmp_path, pg_server):
+    url = new_database(pg_server)
+    for open_ in (open_store, MemoryStore, MemoryStore.open):
+        sqlite, postgres = open_(tmp_path / "m.db"), open_(url)
+        assert type(sqlite) is SqliteMemoryStore and sqlite.path == tmp_path / "m.db"
+        assert type(postgres) is PostgresMemoryStore and postgres.url == url
+        sqlite.close()
+        postgres.close()
 
 
 def _write(location, worker, count):

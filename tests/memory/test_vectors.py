@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from opensage.memory import MemoryStore
+from opensage.memory import MemoryStore, SqliteMemoryStore
 
 from .conftest import ConceptEmbedder, in_processes
 
@@ -139,7 +139,7 @@ def test_a_filtered_search_among_many_vectors_finds_all_it_should(make_store):
     # Elsewhere, 3,000 entries closer to the query than any of the 30 in the scope searched.
     store.add_many([{"text": f"sedan car vehicle {i}", "scope": "big"} for i in range(3000)])
     small = store.add_many([{"text": f"a car note {i}", "scope": "small"} for i in range(30)])
-    if isinstance(store, MemoryStore):  # as in SQLite builds with the default limit, lower
+    if isinstance(store, SqliteMemoryStore):  # as in SQLite builds with the default limit, lower
         store._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
     else:  # make PostgreSQL use its HNSW index, whose candidates the filters then thin out
         store._db.execute("SET enable_seqscan = off")

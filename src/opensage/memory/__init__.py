@@ -18,20 +18,22 @@ from opensage.core.events import EventLog
 from opensage.core.tools import Tool
 from opensage.kits import KitContext
 from opensage.memory.agent import ask
-from opensage.memory.base import BaseMemoryStore, Hit
+from opensage.memory.base import Hit, MemoryStore, open_store
 from opensage.memory.consolidate import Consolidation, consolidate, digest, store_curated
 from opensage.memory.embed import Embedder, embedder_for
 from opensage.memory.graph import ExecutionGraph
-from opensage.memory.store import MemoryStore
+from opensage.memory.postgres import PostgresMemoryStore
+from opensage.memory.store import SqliteMemoryStore
 from opensage.models.base import Message, Model, ModelSettings
 
-__all__ = ["BaseMemoryStore", "Embedder", "Hit", "MemoryStore", "embedder_for", "memory_kit"]
+__all__ = ["Embedder", "Hit", "MemoryStore", "PostgresMemoryStore", "SqliteMemoryStore",
+           "embedder_for", "memory_kit", "open_store"]
 
 log_warning = logging.getLogger("opensage.memory")
 KINDS = ("fact", "lesson", "procedure", "snippet", "file_summary", "finding")
 
 
-async def curate(model: Model, store: BaseMemoryStore, log: EventLog, graph: ExecutionGraph,
+async def curate(model: Model, store: MemoryStore, log: EventLog, graph: ExecutionGraph,
                  run_id: str, scope: str, lessons: list[int]) -> tuple[Consolidation, dict[str,
                                                                                          Any]]:
     """Ask the model for the facts, procedures and findings of a run worth keeping."""

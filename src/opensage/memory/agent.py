@@ -13,10 +13,10 @@ from typing import Any
 
 from opensage.core.loop import AgentConfig, AgentLoop
 from opensage.core.tools import Tool, ToolError, Toolset
-from opensage.memory.base import BaseMemoryStore
+from opensage.memory.base import MemoryStore
 from opensage.memory.graph import ExecutionGraph
 from opensage.memory.postgres import PostgresMemoryStore
-from opensage.memory.store import MemoryStore
+from opensage.memory.store import SqliteMemoryStore
 
 MAX_ROWS = 50
 CITATION = re.compile(r"\[#(\d+)\]")
@@ -26,7 +26,7 @@ def instructions() -> str:
     return (resources.files("opensage") / "prompts" / "memory_agent.md").read_text()
 
 
-def memory_agent_tools(store: BaseMemoryStore, caller: AgentLoop) -> list[Tool]:
+def memory_agent_tools(store: MemoryStore, caller: AgentLoop) -> list[Tool]:
     # Async, so they run on the loop's thread: the store's and the event log's SQLite
     # connections belong to it (and the log's unflushed rows are only visible there).
 
@@ -115,7 +115,7 @@ def memory_agent_tools(store: BaseMemoryStore, caller: AgentLoop) -> list[Tool]:
                               timeline, files_changed, errors_and_fixes)]
 
 
-async def ask(store: BaseMemoryStore, caller: AgentLoop, parent_event: int, question: str) -> str:
+async def ask(store: MemoryStore, caller: AgentLoop, parent_event: int, question: str) -> str:
     """Run the memory agent on `question` as a child of `caller`; its answer, checked for
     citations of entries that exist."""
     config = AgentConfig(name="memory", model=caller.config.model, instructions=instructions(),
@@ -135,12 +135,12 @@ async def ask(store: BaseMemoryStore, caller: AgentLoop, parent_event: int, ques
 SQL_SECONDS = 10  # a query runs at most this long
 
 
-def read_only_sql(store: BaseMemoryStore, query: str) -> str:
+def read_only_sql(store: MemoryStore, query: str) -> str:
     """Run one SELECT on a read-only connection that refuses anything but reading, for at most
     SQL_SECONDS. Blocking: call it in a thread."""
     if isinstance(store, PostgresMemoryStore):
         return _read_only_postgres(store.url, query)
-    assert isinstance(store, MemoryStore)
+    assert isinstance(store, SqliteMemoryStore)
     db = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
     deadline = time.monotonic() + SQL_SECONDS
     db.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)

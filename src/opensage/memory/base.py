@@ -1,6 +1,8 @@
 """What every memory store shares: entries (`Hit`), the search algorithm, and the SQL that is
-the same on every backend. A backend (SQLite in store.py, PostgreSQL in postgres.py) stores
-entries, links and vectors and ranks them for words and for a vector.
+the same on every backend. A backend (`SqliteMemoryStore` in store.py, `PostgresMemoryStore` in
+postgres.py) stores entries, links and vectors and ranks them for words and for a vector.
+`MemoryStore`, the type users write against, opens the backend a location names: a path is a
+SQLite file, a postgresql:// URL a PostgreSQL database (`open_store` is the same as a function).
 
 Entries have a kind (fact, lesson, procedure, snippet, file summary...), text, metadata, a scope
 (a project, or global), timestamps, provenance back to run events and an access count. A newer
@@ -15,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opensage.memory.embed import Embedder
@@ -70,12 +73,38 @@ def _passes(hit: Hit, kind: str | None, scopes: list[str] | None,
             and (include_superseded or hit.superseded_by is None))
 
 
-class BaseMemoryStore:
-    """What every backend shares: the search algorithm. A backend stores entries, links and
-    vectors, ranks entries for a set of words (`_keyword`) and for a vector (`_nearest`), and
-    counts matches of one word (`_count`)."""
+def open_store(location: str | Path, embedder: Embedder | None = None) -> MemoryStore:
+    """The memory store at `location`: a SQLite file at a path, PostgreSQL at a postgresql://
+    URL; with an embedder (see embed.py), entries are also found by meaning."""
+    return backend_for(location)(location, embedder)
 
-    def __init__(self, embedder: Embedder | None = None) -> None:
+
+def backend_for(location: str | Path) -> type[MemoryStore]:
+    """The store class for a location (imported here: each backend imports this module)."""
+    if str(location).startswith(("postgresql://", "postgres://")):
+        from opensage.memory.postgres import PostgresMemoryStore
+
+        return PostgresMemoryStore
+    from opensage.memory.store import SqliteMemoryStore
+
+    return SqliteMemoryStore
+
+
+class MemoryStore:
+    """A memory store, whichever its backend: `MemoryStore(location)` opens the one the
+    location names, as `open_store` does (`MemoryStore.open` is the same function).
+
+    What every backend shares is here: the search algorithm. A backend stores entries, links
+    and vectors, ranks entries for a set of words (`_keyword`) and for a vector (`_nearest`),
+    and counts matches of one word (`_count`)."""
+
+    open = staticmethod(open_store)
+
+    def __new__(cls, location: str | Path, embedder: Embedder | None = None) -> MemoryStore:
+        return super().__new__(backend_for(location) if cls is MemoryStore else cls)
+
+    def __init__(self, location: str | Path, embedder: Embedder | None = None) -> None:
+        """`location` is opened by the backend, which keeps it in its own form."""
         self.embedder = embedder
         self._embedding: ThreadPoolExecutor | None = None  # embeds queries while keywords rank
         self._df: dict[str, int] = {}  # bounded document counts of query words

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from opensage.memory.base import BaseMemoryStore
+from opensage.memory.base import MemoryStore
 from opensage.memory.graph import ExecutionGraph
 
 # Cosine thresholds, when the store has an embedder: above DUPLICATE an entry says what one
@@ -26,7 +26,7 @@ class Consolidation:
     already_known: list[int] = field(default_factory=list)
 
 
-def consolidate(store: BaseMemoryStore, graph: ExecutionGraph, run_id: str,
+def consolidate(store: MemoryStore, graph: ExecutionGraph, run_id: str,
                 scope: str) -> Consolidation:
     done = Consolidation()
     for error, fix in graph.errors():
@@ -79,7 +79,7 @@ def digest(graph: ExecutionGraph, task: str, answer: str | None) -> str:
     return "\n".join(lines)
 
 
-def store_curated(store: BaseMemoryStore, reply: str, run_id: str, scope: str,
+def store_curated(store: MemoryStore, reply: str, run_id: str, scope: str,
                   lessons: list[int]) -> Consolidation:
     """Keep the curator's entries that are well formed and not already known."""
     done = Consolidation()

@@ -1,4 +1,4 @@
-"""The memory store on PostgreSQL, for several agents and processes at scale.
+"""PostgresMemoryStore: the memory store on PostgreSQL, for many agents and processes at scale.
 
 The same API and search as the SQLite store: keywords through a weighted `tsvector` (the text
 weighted A, its context D; English stemming and stop words) with a GIN index, ranked by
@@ -19,8 +19,8 @@ from opensage.memory.base import (
     COLUMNS,
     CONTEXT_WEIGHT,
     QUALIFIED,
-    BaseMemoryStore,
     Hit,
+    MemoryStore,
     hit_of,
     sql_filters,
 )
@@ -76,14 +76,14 @@ WEIGHTS = f"'{{{CONTEXT_WEIGHT}, 0, 0, 1}}'"
 LEXEME = re.compile(r"[a-z0-9_]+")
 
 
-class PostgresMemoryStore(BaseMemoryStore):
+class PostgresMemoryStore(MemoryStore):
     def __init__(self, url: str, embedder: Embedder | None = None):
         try:
             import psycopg
         except ImportError:
             raise RuntimeError("the PostgreSQL memory store needs psycopg: pip install "
                                "'opensage[postgres]'") from None
-        super().__init__(embedder)
+        super().__init__(url, embedder)
         self.url = url
         self._db = psycopg.connect(url, autocommit=True)
         with self._db.transaction():

@@ -1,6 +1,6 @@
-"""The embedded memory store: one SQLite file, searched by keywords (FTS5/BM25), meaning
-(vectors, when an embedder is installed), links and recency; see base.py for what every store
-shares.
+"""SqliteMemoryStore, the embedded memory store: one SQLite file, searched by keywords
+(FTS5/BM25), meaning (vectors, when an embedder is installed), links and recency; see base.py
+for what every store shares.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from opensage.core.db import open_db
 from opensage.memory.base import (
     CONTEXT_WEIGHT,
     QUALIFIED,
-    BaseMemoryStore,
     Hit,
+    MemoryStore,
     hit_of,
     sql_filters,
 )
@@ -26,7 +26,7 @@ from opensage.memory.vectors import VectorIndex, to_blob
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["BaseMemoryStore", "Hit", "MemoryStore"]  # the first two from base.py, as before
+__all__ = ["SqliteMemoryStore"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -68,25 +68,15 @@ CREATE TABLE IF NOT EXISTS vectors (
 """
 
 
-class MemoryStore(BaseMemoryStore):
+class SqliteMemoryStore(MemoryStore):
     """The embedded store: one SQLite file, FTS5 (BM25, Porter stemming) for keywords, and
     an in-memory matrix of the entries' vectors (see vectors.py) when it has an embedder."""
 
     def __init__(self, path: str | Path, embedder: Embedder | None = None):
-        super().__init__(embedder)
+        super().__init__(path, embedder)
         self.path = Path(path)
         self._db = open_db(self.path, SCHEMA)
         self._index: VectorIndex | None = None  # made at the first search by meaning
-
-    @staticmethod
-    def open(location: str | Path, embedder: Embedder | None = None) -> BaseMemoryStore:
-        """A store: a SQLite file at a path, or PostgreSQL at a postgresql:// URL; with an
-        embedder (see embed.py), entries are also found by meaning."""
-        if str(location).startswith(("postgresql://", "postgres://")):
-            from opensage.memory.postgres import PostgresMemoryStore
-
-            return PostgresMemoryStore(str(location), embedder)
-        return MemoryStore(location, embedder)
 
     def close(self) -> None:
         super().close()

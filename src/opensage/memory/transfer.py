@@ -7,10 +7,10 @@ its embedder), so it need not use the source's.
 
 from __future__ import annotations
 
-from opensage.memory.base import BaseMemoryStore
+from opensage.memory.base import MemoryStore
 
 
-def copy_store(source: BaseMemoryStore, destination: BaseMemoryStore,
+def copy_store(source: MemoryStore, destination: MemoryStore,
                batch: int = 500) -> dict[int, int]:
     """Copy every entry and link; returns the new id of each source id."""
     new_id: dict[int, int] = {}

@@ -40,7 +40,7 @@ class VectorIndex:
         ids, matrix = self._data
         if not len(ids) or n <= 0:
             return []
-        # einsum, not BLAS: this runs beside the keyword search (see BaseMemoryStore.search),
+        # einsum, not BLAS: this runs beside the keyword search (see MemoryStore.search),
         # and a multithreaded BLAS product would take the core SQLite is working on; one
         # thread here makes a search at 100,000 entries 16 ms at the median instead of 22.
         scores = np.einsum("ij,j->i", matrix, query)
