@@ -1,6 +1,9 @@
 """Store semantics, run on both backends (SQLite, and a real PostgreSQL server)."""
 
+import pytest
+
 from opensage.memory import MemoryStore, PostgresMemoryStore, SqliteMemoryStore, open_store
+from opensage.memory.base import QueryError
 
 from .conftest import in_processes, new_database
 
@@ -74,6 +77,16 @@ def test_the_location_picks_the_backend(tmp_path, pg_server):
         assert type(postgres) is PostgresMemoryStore and postgres.url == url
         sqlite.close()
         postgres.close()
+
+
+def test_a_read_only_query_returns_at_most_max_rows_and_never_writes(store):
+    store.add_many([{"text": f"note {i}"} for i in range(5)])
+    names, rows = store.read_only_query("SELECT id, text FROM entries ORDER BY id", 2)
+    assert names == ["id", "text"] and [tuple(r) for r in rows] == [(1, "note 0"), (2, "note 1")]
+    for statement in ("DELETE FROM entries", "INSERT INTO links VALUES (1, 2, 'x')"):
+        with pytest.raises(QueryError):
+            store.read_only_query(statement, 10)
+    assert store.stats()["entries"] == 5 and store.links() == []
 
 
 def _write(location, worker, count):

@@ -6,17 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
-import time
 from importlib import resources
 from typing import Any
 
 from opensage.core.loop import AgentConfig, AgentLoop
 from opensage.core.tools import Tool, ToolError, Toolset
-from opensage.memory.base import MemoryStore
+from opensage.memory.base import MemoryStore, QueryError
 from opensage.memory.graph import ExecutionGraph
-from opensage.memory.postgres import PostgresMemoryStore
-from opensage.memory.store import SqliteMemoryStore
 
 MAX_ROWS = 50
 CITATION = re.compile(r"\[#(\d+)\]")
@@ -136,46 +132,12 @@ SQL_SECONDS = 10  # a query runs at most this long
 
 
 def read_only_sql(store: MemoryStore, query: str) -> str:
-    """Run one SELECT on a read-only connection that refuses anything but reading, for at most
-    SQL_SECONDS. Blocking: call it in a thread."""
-    if isinstance(store, PostgresMemoryStore):
-        return _read_only_postgres(store.url, query)
-    assert isinstance(store, SqliteMemoryStore)
-    db = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
-    deadline = time.monotonic() + SQL_SECONDS
-    db.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-    allowed = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
-
-    def authorize(action: int, *args: Any) -> int:
-        return sqlite3.SQLITE_OK if action in allowed else sqlite3.SQLITE_DENY
-
-    db.set_authorizer(authorize)
+    """Run one SELECT through the store's read-only connection, for at most SQL_SECONDS, as
+    JSON rows. Blocking: call it in a thread."""
     try:
-        cursor = db.execute(query)
-        names = [d[0] for d in cursor.description or ()]
-        rows = cursor.fetchmany(MAX_ROWS)
-    except sqlite3.Error as exc:
+        names, rows = store.read_only_query(query, MAX_ROWS, SQL_SECONDS)
+    except QueryError as exc:
         raise ToolError(f"SQL error: {exc}") from None
-    finally:
-        db.close()
-    return _rows_json(names, rows)
-
-
-def _read_only_postgres(url: str, query: str) -> str:
-    import psycopg
-
-    db = psycopg.connect(url, options=f"-c statement_timeout={int(SQL_SECONDS * 1000)}")
-    try:
-        with db.transaction(force_rollback=True):  # whatever happens, nothing is kept
-            db.execute("SET TRANSACTION READ ONLY")
-            # Parameters (even none) make psycopg send one statement only: no "...; DELETE".
-            cursor = db.execute(query.replace("%", "%%"), ())  # % would be a placeholder
-            names = [d.name for d in cursor.description or ()]
-            rows = cursor.fetchmany(MAX_ROWS)
-    except psycopg.Error as exc:
-        raise ToolError(f"SQL error: {exc}") from None
-    finally:
-        db.close()
     return _rows_json(names, rows)
 
 

@@ -54,6 +54,11 @@ VECTOR_WEIGHT = 0.25
 COMMON_SHARE, COMMON_MIN = 0.1, 1000
 
 
+class QueryError(Exception):
+    """A read-only query failed: refused (it would write), wrong, or stopped for taking too
+    long; the message is the database's."""
+
+
 @dataclass
 class Hit:
     id: int
@@ -254,6 +259,14 @@ class MemoryStore:
     def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
         """Bulk insert: each dict has text, and optionally kind, context, metadata, scope (and,
         when copied from another store, created, source_run and source_event)."""
+        raise NotImplementedError
+
+    def read_only_query(self, sql: str, max_rows: int,
+                        seconds: float = 10) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one statement that may only read, for at most `seconds`, on a connection of its
+        own: its column names and first `max_rows` rows. For letting a model query the memory
+        (anything that would write is refused); blocking, so it may be run in a thread.
+        Raises QueryError when the statement is refused, wrong or too slow."""
         raise NotImplementedError
 
     # --- the same SQL on every backend, through `_read` and `_write` ------------------------

@@ -21,6 +21,7 @@ from opensage.memory.base import (
     QUALIFIED,
     Hit,
     MemoryStore,
+    QueryError,
     hit_of,
     sql_filters,
 )
@@ -156,6 +157,22 @@ class PostgresMemoryStore(MemoryStore):
             if vectors is not None:
                 self._insert_vectors(list(zip(ids, vectors, strict=True)))
         return ids
+
+    def read_only_query(self, sql: str, max_rows: int,
+                        seconds: float = 10) -> tuple[list[str], list[tuple[Any, ...]]]:
+        import psycopg
+
+        db = psycopg.connect(self.url, options=f"-c statement_timeout={int(seconds * 1000)}")
+        try:
+            with db.transaction(force_rollback=True):  # whatever happens, nothing is kept
+                db.execute("SET TRANSACTION READ ONLY")
+                # Parameters (even none) make psycopg send one statement only: no "...; DELETE".
+                cursor = db.execute(sql.replace("%", "%%"), ())  # % would be a placeholder
+                return [d.name for d in cursor.description or ()], cursor.fetchmany(max_rows)
+        except psycopg.Error as exc:
+            raise QueryError(str(exc)) from None
+        finally:
+            db.close()
 
     MARK = "%s"
 

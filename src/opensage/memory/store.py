@@ -6,6 +6,7 @@ for what every store shares.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from opensage.memory.base import (
     QUALIFIED,
     Hit,
     MemoryStore,
+    QueryError,
     hit_of,
     sql_filters,
 )
@@ -128,6 +130,27 @@ class SqliteMemoryStore(MemoryStore):
             if vectors is not None:
                 self._insert_vectors(list(zip(ids, vectors, strict=True)))
         return ids
+
+    def read_only_query(self, sql: str, max_rows: int,
+                        seconds: float = 10) -> tuple[list[str], list[tuple[Any, ...]]]:
+        # A read-only connection whose authorizer allows reading alone (no ATTACH, no pragma
+        # that writes), interrupted by its progress handler once the time is up.
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        deadline = time.monotonic() + seconds
+        db.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        allowed = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
+
+        def authorize(action: int, *args: Any) -> int:
+            return sqlite3.SQLITE_OK if action in allowed else sqlite3.SQLITE_DENY
+
+        db.set_authorizer(authorize)
+        try:
+            cursor = db.execute(sql)
+            return [d[0] for d in cursor.description or ()], cursor.fetchmany(max_rows)
+        except sqlite3.Error as exc:
+            raise QueryError(str(exc)) from None
+        finally:
+            db.close()
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self._db.execute(sql, params).fetchall()
