@@ -233,3 +233,19 @@ def test_a_reply_that_is_not_a_chat_completion_says_so(server, body, content_typ
                               "not a chat completion: ")
     assert shown in message and "x" * 201 not in message
     assert len(server.requests) == 1
+
+
+def test_settings_and_extra_fields_on_the_wire_and_the_reply_read_back(server):
+    server.reply(completion("hi", model="gpt-4o-mini-2024-07-18"))
+    m = OpenAIModel("gpt-4o-mini", base_url=server.url, price=(1.0, 1.0),
+                    extra_body={"top_k": 20, "cache_prompt": True})
+    r = asyncio.run(m.request([Message("user", "hi")], [],
+                              ModelSettings(temperature=0.5, max_output_tokens=64)))
+    body = server.requests[0].body
+    assert (body["model"], body["temperature"], body["max_tokens"]) == ("gpt-4o-mini", 0.5, 64)
+    assert (body["top_k"], body["cache_prompt"]) == (20, True)
+    assert (r.model, r.finish_reason, r.usage.cost_usd) == ("gpt-4o-mini-2024-07-18", "stop",
+                                                            pytest.approx(17 / 1e6))
+    assert m.name == "openai:gpt-4o-mini" and m.base_url == server.url
+    asyncio.run(m.aclose())
+    asyncio.run(m.aclose())  # closing twice is fine, as the Model protocol promises

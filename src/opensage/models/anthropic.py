@@ -1,4 +1,5 @@
-"""Anthropic Messages API, through the official `anthropic` SDK."""
+"""Anthropic Messages API, through the official `anthropic` SDK: the wire format; the client,
+retries and errors are `SdkModel`'s."""
 
 from __future__ import annotations
 
@@ -6,19 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from opensage.models.base import (
-    Message,
-    ModelResponse,
-    ModelSettings,
-    ToolSchema,
-    Usage,
-    not_a_reply,
-    token_count,
-    tool_calls_from_wire,
-)
-from opensage.models.pricing import Price, priced_usage
-from opensage.models.retry import RetryPolicy, with_retries
-from opensage.models.sdk_errors import map_sdk_error
+from opensage.models.base import Message, ModelSettings, ToolSchema, tool_calls_from_wire
+from opensage.models.sdk_model import SdkModel
 
 DEFAULT_MAX_OUTPUT_TOKENS = 4096
 
@@ -78,99 +68,41 @@ def to_anthropic_tool_choice(choice: str) -> dict[str, Any]:
     return {"type": "tool", "name": choice}
 
 
-class AnthropicModel:
-    def __init__(
-        self,
-        model: str,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        timeout_s: float = 120.0,
-        retry: RetryPolicy | None = None,
-        price: Price | None = None,
-        spec: str | None = None,
-    ):
-        import anthropic  # imported here: the SDK is slow to import
+class AnthropicModel(SdkModel):
+    provider = "anthropic"
+    sdk_module, sdk_client, sdk_error = "anthropic", "AsyncAnthropic", "AnthropicError"
+    reply_kind = "a Messages API reply"
+    # Cached input is input too: it is priced (and limited) as such.
+    input_token_fields = ("input_tokens", "cache_read_input_tokens",
+                          "cache_creation_input_tokens")
+    output_token_field = "output_tokens"
 
-        self.model = model
-        self.retry = retry or RetryPolicy()
-        self.price = price
-        self._spec = spec or f"anthropic:{model}"
-        self._sdk = anthropic
-        self._client = anthropic.AsyncAnthropic(
-            base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0
-        )
-        self.base_url = str(self._client.base_url)
-
-    @property
-    def name(self) -> str:
-        return self._spec
-
-    async def request(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema],
-        settings: ModelSettings | None = None,
-    ) -> ModelResponse:
-        settings = settings or ModelSettings()
+    def _wire_messages(self, messages: Sequence[Message]) -> dict[str, Any]:
         system, wire = to_anthropic(messages)
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": wire,
-            "max_tokens": settings.max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS,
-        }
-        if system:
-            kwargs["system"] = system
-        if tools:
-            kwargs["tools"] = [
-                {"name": t.name, "description": t.description, "input_schema": t.parameters}
-                for t in tools
-            ]
-            kwargs["tool_choice"] = to_anthropic_tool_choice(settings.tool_choice)
-        if settings.temperature is not None:
-            kwargs["temperature"] = settings.temperature
+        return {"messages": wire, "system": system} if system else {"messages": wire}
 
-        async def once() -> str:
-            try:
-                # The raw body: read here, so that a 200 answer which is not a Messages reply
-                # is reported as such rather than as a parser's exception.
-                raw = await self._client.messages.with_raw_response.create(**kwargs)
-            except self._sdk.AnthropicError as exc:
-                raise map_sdk_error(
-                    self._sdk, exc, model=self.model, endpoint=self.base_url
-                ) from exc
-            return await raw.text()
+    def _wire_tools(self, tools: Sequence[ToolSchema]) -> list[dict[str, Any]]:
+        return [{"name": t.name, "description": t.description, "input_schema": t.parameters}
+                for t in tools]
 
-        return self._parse(await with_retries(once, self.retry))
+    def _wire_tool_choice(self, choice: str) -> Any:
+        return to_anthropic_tool_choice(choice)
 
-    def _parse(self, body: str) -> ModelResponse:
-        try:
-            reply = json.loads(body)
-        except ValueError:
-            reply = None
-        blocks = reply.get("content") if isinstance(reply, dict) else None
-        if not isinstance(reply, dict) or not isinstance(blocks, list):
-            raise not_a_reply(self.base_url, "a Messages API reply", body)
+    def _wire_options(self, settings: ModelSettings) -> dict[str, Any]:
+        return {"max_tokens": settings.max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS}
+
+    async def _post(self, body: dict[str, Any]) -> str:
+        raw = await self._client.messages.with_raw_response.create(**body)
+        return str(await raw.text())
+
+    def _read(self, reply: dict[str, Any], body: str) -> tuple[Message, Any]:
+        blocks = reply.get("content")
+        if not isinstance(blocks, list):
+            raise self._not_a_reply(body)
         blocks = [b for b in blocks if isinstance(b, dict)]
         texts = [b["text"] for b in blocks if b.get("type") == "text"
                  and isinstance(b.get("text"), str)]
         calls = tool_calls_from_wire((b.get("id"), b.get("name"), b.get("input"))
                                      for b in blocks if b.get("type") == "tool_use")
-        return ModelResponse(
-            message=Message(role="assistant", content="".join(texts), tool_calls=calls),
-            usage=self._usage(reply.get("usage")),
-            model=reply["model"] if isinstance(reply.get("model"), str) else self.model,
-            finish_reason=reply["stop_reason"] if isinstance(reply.get("stop_reason"), str)
-            else None,
-        )
-
-    def _usage(self, u: Any) -> Usage:
-        u = u if isinstance(u, dict) else {}
-        # Cached input is input too: it is priced (and limited) as such.
-        input_tokens = sum(token_count(u.get(k), k, self.base_url) for k in (
-            "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"))
-        return priced_usage(self.price, input_tokens,
-                            token_count(u.get("output_tokens"), "output_tokens", self.base_url))
-
-    async def aclose(self) -> None:
-        await self._client.close()
+        message = Message(role="assistant", content="".join(texts), tool_calls=calls)
+        return message, reply.get("stop_reason")
