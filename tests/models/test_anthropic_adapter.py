@@ -4,6 +4,7 @@ import pytest
 
 from opensage import Agent, tool
 from opensage.models import model_from_spec
+from opensage.models.anthropic import AnthropicModel
 from opensage.models.base import (
     Message,
     ModelAuthError,
@@ -163,3 +164,24 @@ def test_a_reply_that_is_not_a_messages_reply_says_so(server, body, content_type
     assert str(info.value).startswith(f"the endpoint at {server.url} answered with something "
                                       "that is not a Messages API reply: ")
     assert shown in str(info.value)
+
+
+def test_settings_extra_fields_and_cached_input_tokens_on_the_wire(server):
+    server.reply({**reply({"type": "text", "text": "ok"}, model="claude-sonnet-4-6-20260101"),
+                  "usage": {"input_tokens": 100, "cache_read_input_tokens": 1000,
+                            "cache_creation_input_tokens": 10, "output_tokens": 7}})
+    m = AnthropicModel("claude-sonnet-4-6", base_url=server.url, api_key="k", price=(1.0, 2.0),
+                       extra_body={"metadata": {"user_id": "u1"}})
+    r = asyncio.run(m.request([Message("user", "hi")], [],
+                              ModelSettings(temperature=0.2, max_output_tokens=300)))
+    body = server.requests[0].body
+    # No temperature: deprecated by the API, gone from the SDK (passing it was a TypeError).
+    assert body["max_tokens"] == 300 and "temperature" not in body and "system" not in body
+    assert body["metadata"] == {"user_id": "u1"}
+    # Cached input is input: counted and priced as such.
+    assert (r.usage.input_tokens, r.usage.output_tokens) == (1110, 7)
+    assert r.usage.cost_usd == pytest.approx((1110 * 1.0 + 7 * 2.0) / 1e6)
+    assert (r.model, r.finish_reason) == ("claude-sonnet-4-6-20260101", "end_turn")
+    assert m.name == "anthropic:claude-sonnet-4-6"
+    asyncio.run(m.aclose())
+    asyncio.run(m.aclose())

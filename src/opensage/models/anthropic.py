@@ -89,6 +89,9 @@ class AnthropicModel(SdkModel):
         return to_anthropic_tool_choice(choice)
 
     def _wire_options(self, settings: ModelSettings) -> dict[str, Any]:
+        # No temperature: the Messages API deprecated it (models from Opus 4.7 on answer 400)
+        # and the SDK no longer takes it; every model accepts its absence. A caller who wants
+        # it for an older model can send it in `extra_body`.
         return {"max_tokens": settings.max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS}
 
     async def _post(self, body: dict[str, Any]) -> str:

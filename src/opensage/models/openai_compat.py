@@ -74,9 +74,12 @@ class OpenAIModel(SdkModel):
         return to_openai_tool_choice(choice)
 
     def _wire_options(self, settings: ModelSettings) -> dict[str, Any]:
-        if settings.max_output_tokens is None:
-            return {}
-        return {"max_tokens": settings.max_output_tokens}
+        options: dict[str, Any] = {}
+        if settings.temperature is not None:
+            options["temperature"] = settings.temperature
+        if settings.max_output_tokens is not None:
+            options["max_tokens"] = settings.max_output_tokens
+        return options
 
     async def _post(self, body: dict[str, Any]) -> str:
         raw = await self._client.chat.completions.with_raw_response.create(**body)

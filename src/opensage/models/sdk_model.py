@@ -90,8 +90,6 @@ class SdkModel(ABC):
         if tools:
             body["tools"] = self._wire_tools(tools)
             body["tool_choice"] = self._wire_tool_choice(settings.tool_choice)
-        if settings.temperature is not None:
-            body["temperature"] = settings.temperature
         body.update(self._wire_options(settings))
         if self.extra_body:
             body["extra_body"] = self.extra_body
@@ -143,7 +141,7 @@ class SdkModel(ABC):
 
     @abstractmethod
     def _wire_options(self, settings: ModelSettings) -> dict[str, Any]:
-        """The request's remaining fields, such as the output limit."""
+        """The request's remaining fields: the sampling settings and output limit."""
 
     @abstractmethod
     async def _post(self, body: dict[str, Any]) -> str:
