@@ -34,10 +34,11 @@ from opensage.models.sdk_errors import map_sdk_error
 
 class SdkModel(ABC):
     """A `Model` over an official SDK. A subclass names its SDK and writes the wire format: the
-    request's messages, tools and limits, the raw request, and the reading of a reply."""
+    request's messages, tools, sampling and limits, the raw request, and the reading of a
+    reply."""
 
     provider: ClassVar[str]  # the spec prefix: the name is "{provider}:{model}" unless given
-    sdk_module: ClassVar[str]  # imported on first use: an SDK takes ~0.3 s to import
+    sdk_module: ClassVar[str]  # imported when a model is made: an SDK takes ~0.3 s to import
     sdk_client: ClassVar[str]  # the SDK's async client class
     sdk_error: ClassVar[str]  # the root of the SDK's exceptions
     reply_kind: ClassVar[str]  # what a reply is called when a body is not one
