@@ -35,6 +35,13 @@ def test_only_the_given_environment_is_seen(sandbox, tmp_path):
     assert r.stdout.splitlines()[0] == "hi"
 
 
+def test_a_missing_work_dir_is_named_before_anything_runs(sandbox, tmp_path):
+    missing = tmp_path / "gone"
+    with pytest.raises(FileNotFoundError, match=f"work dir {missing} is not an existing folder"):
+        run(sandbox.exec("touch made", workdir=missing))
+    assert not missing.exists()
+
+
 def test_output_is_capped_keeping_head_and_tail(sandbox, tmp_path):
     r = run(sandbox.exec("seq 1 200000", workdir=tmp_path,
                          limits=SandboxLimits(output_bytes=10_000)))

@@ -8,6 +8,7 @@ asked, a cleared environment and one writable work directory. `exec` runs one co
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,3 +124,51 @@ class Sandbox(Protocol):
         limits: SandboxLimits | None = None,
         stdin: str | bytes | None = None,
     ) -> BackgroundProcess: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """One command as a backend receives it: the caller's request, checked and completed."""
+
+    cmd: Command
+    workdir: Path  # resolved, and an existing folder
+    env: dict[str, str]  # the backend's own variables, the caller's over them
+    limits: SandboxLimits
+    hide: Hiding  # what of the backend's hidden paths to cover in this work dir
+    stdin: str | bytes | None = None
+
+
+class SandboxBackend(ABC):
+    """What the built-in backends do alike, written once so that they cannot drift apart: `exec`
+    is `start` then `wait`, and `start` checks the work dir, fills in the default limits and
+    environment and works out what to hide before the backend turns the resulting `Launch`
+    into a running process. Callers keep seeing the `Sandbox` protocol."""
+
+    name: str
+    hidden: tuple[Path, ...] = ()  # never visible inside, even within the work dir: see `hiding`
+    read_only: tuple[Path, ...] = ()  # host paths shown read-only inside, besides the system
+
+    def environment(self, workdir: Path) -> dict[str, str]:
+        """The variables every command gets; the caller's own `env` goes over them."""
+        return {"HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8"}
+
+    @abstractmethod
+    async def launch(self, run: Launch) -> BackgroundProcess:
+        """Start `run` the way this backend isolates a command."""
+
+    async def start(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
+                    limits: SandboxLimits | None = None,
+                    stdin: str | bytes | None = None) -> BackgroundProcess:
+        workdir = Path(workdir).resolve()
+        if not workdir.is_dir():
+            raise FileNotFoundError(f"the work dir {workdir} is not an existing folder; create "
+                                    "it first, or run the command in another folder")
+        return await self.launch(Launch(
+            cmd, workdir, {**self.environment(workdir), **(env or {})},
+            limits or SandboxLimits(), hiding(self.hidden, workdir, self.read_only), stdin))
+
+    async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
+                   timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,
+                   stdin: str | bytes | None = None) -> ExecResult:
+        proc = await self.start(cmd, workdir=workdir, env=env, limits=limits, stdin=stdin)
+        return await proc.wait(timeout_s)

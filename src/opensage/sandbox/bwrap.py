@@ -14,17 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
-from opensage.sandbox.base import (
-    Command,
-    ExecResult,
-    SandboxLimits,
-    SandboxUnavailable,
-    hiding,
-)
-from opensage.sandbox.limits import MB, PidsCgroup, prlimit_argv, remove_stale
+from opensage.sandbox.base import Launch, SandboxBackend, SandboxUnavailable
+from opensage.sandbox.limits import MB, prlimit_argv, remove_stale
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 from opensage.sandbox.seccomp import ptrace_filter
 
@@ -58,7 +52,7 @@ def find_bwrap() -> str | None:
         return shutil.which("bwrap")
 
 
-class BwrapSandbox:
+class BwrapSandbox(SandboxBackend):
     name = "bwrap"
 
     def __init__(self, *, extra_ro: tuple[Path, ...] = (), python: bool = True,
@@ -73,15 +67,15 @@ class BwrapSandbox:
         # The interpreter running OpenSage, with its packages, is visible (read-only) inside.
         prefixes = ({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()} if python
                     else set())
-        self.ro_paths = sorted({*prefixes, *(p.resolve() for p in extra_ro)}
-                               - {Path("/usr"), Path("/")})
+        self.read_only = tuple(sorted({*prefixes, *(p.resolve() for p in extra_ro)}
+                                      - {Path("/usr"), Path("/")}))
         self.python_bin = Path(sys.prefix) / "bin" if python else None
         self.proc = proc_argv()
-        self.hidden = tuple(hidden)  # never visible inside: see `hiding`
+        self.hidden = tuple(hidden)
         _check_works(self.binary, self.proc)
 
-    def argv(self, cmd: Command, workdir: Path, env: Mapping[str, str],
-             limits: SandboxLimits, seccomp_fd: int | None = None) -> list[str]:
+    def argv(self, run: Launch, seccomp_fd: int | None = None) -> list[str]:
+        workdir, limits = run.workdir, run.limits
         a = [self.binary, "--unshare-all", "--die-with-parent", "--new-session",
              "--cap-drop", "ALL", "--clearenv"]
         if seccomp_fd is not None:
@@ -101,60 +95,40 @@ class BwrapSandbox:
               "--tmpfs", "/tmp"]
         # Read-only paths around the work dir go first, the work dir over them, and read-only
         # paths inside the work dir (a venv in the repo, say) over it again.
-        inside = [p for p in self.ro_paths if p.is_relative_to(workdir)]
-        for p in self.ro_paths:
+        inside = [p for p in self.read_only if p.is_relative_to(workdir)]
+        for p in self.read_only:
             if p not in inside:
                 a += ["--ro-bind", str(p), str(p)]
-        hide = hiding(self.hidden, workdir, self.ro_paths)
         a += ["--bind", str(workdir), str(workdir)]
-        for p in hide.pins:
+        for p in run.hide.pins:
             a += ["--bind", str(p), str(p)]
         for p in inside:
             a += ["--ro-bind", str(p), str(p)]
-        for p in hide.masks:
+        for p in run.hide.masks:
             a += mask_argv(p)
         a += ["--chdir", str(workdir)]
-        for key, value in env.items():
+        for key, value in run.env.items():
             a += ["--setenv", key, value]
-        return a + prlimit_argv(limits, processes=not self.root) + shell_argv(cmd)
+        return a + prlimit_argv(limits, processes=not self.root) + shell_argv(run.cmd)
 
-    def environment(self, env: Mapping[str, str] | None) -> dict[str, str]:
+    def environment(self, workdir: Path) -> dict[str, str]:
         path = "/usr/local/bin:/usr/bin:/bin"
         if self.python_bin is not None:
             path = f"{self.python_bin}:{path}"
-        return {"PATH": path, "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
-                **(env or {})}
+        return {"PATH": path, **super().environment(workdir)}
 
-    async def start(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                    limits: SandboxLimits | None = None,
-                    stdin: str | bytes | None = None) -> SandboxProcess:
-        limits = limits or SandboxLimits()
-        workdir = Path(workdir).resolve()
-        if not workdir.is_dir():
-            raise FileNotFoundError(f"work dir {workdir} does not exist")
+    async def launch(self, run: Launch) -> SandboxProcess:
         seccomp = seccomp_pipe()
-        argv = self.argv(cmd, workdir, self.environment(env), limits, seccomp)
-        cgroup = PidsCgroup.create(limits.processes) if self.root and limits.processes else None
-
         try:
-            # bwrap's own environment is irrelevant (--clearenv): keep it minimal anyway.
-            return await spawn(cgroup.wrap(argv) if cgroup else argv, cwd=workdir,
-                               env={"PATH": "/usr/bin:/bin"}, limits=limits, stdin=stdin,
-                               on_exit=cgroup.finish if cgroup else None,
+            # bwrap's own environment is irrelevant (--clearenv): keep it minimal anyway. As
+            # root, RLIMIT_NPROC binds nothing: a pids cgroup counts the processes instead.
+            return await spawn(self.argv(run, seccomp), cwd=run.workdir,
+                               env={"PATH": "/usr/bin:/bin"}, limits=run.limits,
+                               stdin=run.stdin, pids_cgroup=self.root,
                                pass_fds=() if seccomp is None else (seccomp,))
-        except BaseException:
-            if cgroup is not None:
-                cgroup.destroy()
-            raise
         finally:
             if seccomp is not None:
                 os.close(seccomp)
-
-    async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                   timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,
-                   stdin: str | bytes | None = None) -> ExecResult:
-        proc = await self.start(cmd, workdir=workdir, env=env, limits=limits, stdin=stdin)
-        return await proc.wait(timeout_s)
 
 
 def seccomp_pipe() -> int | None:

@@ -15,16 +15,10 @@ import secrets
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
-from opensage.sandbox.base import (
-    Command,
-    ExecResult,
-    SandboxLimits,
-    SandboxUnavailable,
-    hiding,
-)
+from opensage.sandbox.base import Hiding, Launch, SandboxBackend, SandboxUnavailable
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
 DEFAULT_IMAGE = "opensage-sandbox:latest"
@@ -74,7 +68,7 @@ def find_engine() -> str | None:
     return None
 
 
-class ContainerSandbox:
+class ContainerSandbox(SandboxBackend):
     name = "container"
 
     def __init__(self, *, image: str | None = None, runtime: str | None = None,
@@ -85,7 +79,7 @@ class ContainerSandbox:
         self.engine = engine
         self.image = image or DEFAULT_IMAGE
         self.podman = Path(engine).name == "podman"
-        self.hidden = tuple(hidden)  # never visible inside: see `hiding`
+        self.hidden = tuple(hidden)
         init = unreadable_init() if self.podman else None  # docker names its init itself
         self.init = ["--init-path", str(init)] if init else []
         # podman prefers crun; where only runc is installed, name it.
@@ -97,8 +91,8 @@ class ContainerSandbox:
             raise SandboxUnavailable(
                 f"{Path(engine).name} has no image {self.image!r}; {INSTALL_HINT}")
 
-    def argv(self, cmd: Command, name: str, workdir: Path, env: Mapping[str, str],
-             limits: SandboxLimits) -> list[str]:
+    def argv(self, run: Launch, name: str) -> list[str]:
+        workdir, limits = run.workdir, run.limits
         a = [self.engine]
         if self.runtime:
             a += ["--runtime", self.runtime]
@@ -107,7 +101,7 @@ class ContainerSandbox:
               # "network" means the host's, as bwrap's --share-net does.
               "--network", "host" if limits.network else "none",
               "-v", f"{workdir}:{workdir}:rw", "-w", str(workdir)]
-        a += self.hide_argv(workdir)
+        a += self.hide_argv(run.hide)
         if workdir != Path("/tmp"):  # a work dir that is /tmp is the only /tmp it gets
             a += ["--tmpfs", f"/tmp:rw,size={limits.tmp_mb}m,mode=1777"]
         if limits.memory_mb is not None:
@@ -124,12 +118,11 @@ class ContainerSandbox:
         if limits.file_size_mb is not None:
             size = limits.file_size_mb << 20
             a += ["--ulimit", f"fsize={size}:{size}"]
-        for key, value in {"HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", **env}.items():
+        for key, value in run.env.items():
             a += ["-e", f"{key}={value}"]
-        return [*a, self.image, *shell_argv(cmd)]
+        return [*a, self.image, *shell_argv(run.cmd)]
 
-    def hide_argv(self, workdir: Path) -> list[str]:
-        hide = hiding(self.hidden, workdir)
+    def hide_argv(self, hide: Hiding) -> list[str]:
         a = [arg for p in hide.pins for arg in ("-v", f"{p}:{p}:rw")]
         # podman would fill a tmpfs with what lies under it, unless told not to.
         empty = "ro,size=4k,notmpcopyup" if self.podman else "ro,size=4k"
@@ -137,13 +130,8 @@ class ContainerSandbox:
             a += ["--tmpfs", f"{p}:{empty}"] if p.is_dir() else ["-v", f"/dev/null:{p}:ro"]
         return a
 
-    async def start(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                    limits: SandboxLimits | None = None,
-                    stdin: str | bytes | None = None) -> SandboxProcess:
-        limits = limits or SandboxLimits()
-        workdir = Path(workdir).resolve()
+    async def launch(self, run: Launch) -> SandboxProcess:
         name = f"opensage-{os.getpid()}-{secrets.token_hex(4)}"
-        argv = self.argv(cmd, name, workdir, env or {}, limits)
 
         def stop() -> None:  # killing the client does not stop the container
             # In a thread: removing a container can take seconds, and the loop must not wait.
@@ -163,12 +151,7 @@ class ContainerSandbox:
             # killer (the memory limit is on resident memory, so allocation itself succeeds).
             return "memory" if proc.returncode == 137 and not killed else None
 
-        proc = await spawn(argv, cwd=workdir, env={"PATH": os.environ.get("PATH", "")},
-                           limits=limits, stdin=stdin, on_exit=on_exit, on_kill=kill)
+        proc = await spawn(self.argv(run, name), cwd=run.workdir,
+                           env={"PATH": os.environ.get("PATH", "")}, limits=run.limits,
+                           stdin=run.stdin, on_exit=on_exit, on_kill=kill)
         return proc
-
-    async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                   timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,
-                   stdin: str | bytes | None = None) -> ExecResult:
-        proc = await self.start(cmd, workdir=workdir, env=env, limits=limits, stdin=stdin)
-        return await proc.wait(timeout_s)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
-from opensage.sandbox.base import Command, ExecResult, SandboxLimits
-from opensage.sandbox.limits import PidsCgroup, pids_parent, prlimit_argv, remove_stale
+from opensage.sandbox.base import Launch, SandboxBackend
+from opensage.sandbox.limits import pids_parent, prlimit_argv, remove_stale
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
 log = logging.getLogger("opensage.sandbox")
@@ -20,7 +19,7 @@ WARNING = ("the local sandbox backend does not isolate anything: commands run wi
            "see all your files and reach the network; use it only for code you trust")
 
 
-class LocalSandbox:
+class LocalSandbox(SandboxBackend):
     name = "local"
 
     def __init__(self) -> None:
@@ -29,22 +28,13 @@ class LocalSandbox:
         if self.cgroups:
             remove_stale()
 
-    async def start(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                    limits: SandboxLimits | None = None,
-                    stdin: str | bytes | None = None) -> SandboxProcess:
-        limits = limits or SandboxLimits()
+    def environment(self, workdir: Path) -> dict[str, str]:
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
+                "LANG": "C.UTF-8"}
+
+    async def launch(self, run: Launch) -> SandboxProcess:
         # RLIMIT_NPROC would count all of this user's processes here (no user namespace), so the
         # process limit is only kept where a pids cgroup can be made.
-        cgroup = PidsCgroup.create(limits.processes) if self.cgroups and limits.processes else None
-        argv = prlimit_argv(limits, processes=False) + shell_argv(cmd)
-        base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
-                "LANG": "C.UTF-8"}
-        return await spawn(cgroup.wrap(argv) if cgroup else argv, cwd=Path(workdir),
-                           env={**base, **(env or {})}, limits=limits, stdin=stdin,
-                           on_exit=cgroup.finish if cgroup else None)
-
-    async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                   timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,
-                   stdin: str | bytes | None = None) -> ExecResult:
-        proc = await self.start(cmd, workdir=workdir, env=env, limits=limits, stdin=stdin)
-        return await proc.wait(timeout_s)
+        return await spawn(prlimit_argv(run.limits, processes=False) + shell_argv(run.cmd),
+                           cwd=run.workdir, env=run.env, limits=run.limits, stdin=run.stdin,
+                           pids_cgroup=self.cgroups)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from opensage.sandbox.base import ExecResult, SandboxLimits
+from opensage.sandbox.limits import PidsCgroup
 
 SIGNAL_LIMITS = {128 + signal.SIGXCPU: "cpu", 128 + signal.SIGXFSZ: "file_size",
                  -signal.SIGXCPU: "cpu", -signal.SIGXFSZ: "file_size"}
@@ -163,22 +164,33 @@ async def spawn(
     on_exit: Callable[[], str | None] | None = None,
     on_kill: Callable[[], None] | None = None,
     pass_fds: Sequence[int] = (),
+    pids_cgroup: bool = False,
 ) -> SandboxProcess:
-    """Start `argv` in a new session (so a timeout can kill its whole process group)."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=dict(env),
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        start_new_session=True, pass_fds=pass_fds,
-    )
-    # Its pumps drain the output from now on, so writing stdin below cannot deadlock.
-    running = SandboxProcess(proc, limits, on_exit, on_kill)
-    if stdin is not None and proc.stdin is not None:
-        data = stdin.encode() if isinstance(stdin, str) else stdin
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            proc.stdin.write(data)
-            await proc.stdin.drain()
-        proc.stdin.close()
+    """Start `argv` in a new session (so a timeout can kill its whole process group). With
+    `pids_cgroup`, inside a new pids cgroup that holds it to `limits.processes`, reports a hit
+    and is removed when it ends (at once if it cannot start); `on_exit` is then the cgroup's."""
+    cgroup = PidsCgroup.create(limits.processes) if pids_cgroup and limits.processes else None
+    if cgroup is not None:
+        argv, on_exit = cgroup.wrap(list(argv)), cgroup.finish
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, cwd=cwd, env=dict(env),
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True, pass_fds=pass_fds,
+        )
+        # Its pumps drain the output from now on, so writing stdin below cannot deadlock.
+        running = SandboxProcess(proc, limits, on_exit, on_kill)
+        if stdin is not None and proc.stdin is not None:
+            data = stdin.encode() if isinstance(stdin, str) else stdin
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                proc.stdin.write(data)
+                await proc.stdin.drain()
+            proc.stdin.close()
+    except BaseException:
+        if cgroup is not None:
+            cgroup.destroy()
+        raise
     return running
 
 
