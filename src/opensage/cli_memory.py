@@ -13,7 +13,6 @@ from rich.text import Text
 
 from opensage.config import load_config
 from opensage.memory.base import MemoryStore, open_store
-from opensage.memory.embed import embedder_for
 from opensage.memory.transfer import copy_store
 from opensage.screen import CELL, LINE, PAGE, error_line, untrusted
 
@@ -24,7 +23,7 @@ err = Console(stderr=True)
 
 def _store() -> MemoryStore:
     config = load_config()
-    return open_store(config.memory_location, embedder_for(config.memory_embedder))
+    return open_store(config.memory_location, config.memory_embedder)
 
 
 @app.command()
@@ -82,7 +81,7 @@ def copy(destination: Annotated[str, typer.Argument(
     [memory] url to it)."""
     config = load_config()
     source = _store()
-    target = open_store(destination, embedder_for(config.memory_embedder))
+    target = open_store(destination, config.memory_embedder)
     if target.stats()["entries"]:
         err.print("[red]error:[/] the destination already has entries; copy into an empty one")
         raise typer.Exit(2)

@@ -65,9 +65,17 @@ def new_database(server) -> str:
 
 @pytest.fixture
 def pg_store(pg_server):
-    store = MemoryStore.open(new_database(pg_server))
+    store = MemoryStore.open(new_database(pg_server), embedder=None)  # keywords only
     yield store
     store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def location(request, tmp_path):
+    """Where a new store of each backend is opened: a file's path, or a new database's URL."""
+    if request.param == "sqlite":
+        return tmp_path / "memory.db"
+    return new_database(request.getfixturevalue("pg_server"))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -1,9 +1,13 @@
 """The bundled embedder (the `vectors` extra, which CI installs) and how one is chosen."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from opensage.memory import MemoryStore
+from opensage.memory import MemoryStore, open_store
+from opensage.memory.base import backend_for
 from opensage.memory.embed import EmbedderUnavailable, MiniLM, available, embedder_for
 
 
@@ -60,3 +64,50 @@ def test_the_embedder_setting(monkeypatch):
 
 def test_stores_of_one_process_share_one_loaded_model(minilm):
     assert embedder_for("auto") is embedder_for("minilm")
+
+
+def test_a_store_opened_with_no_embedder_argument_searches_by_meaning(minilm, location):
+    """The Python API's default is the configuration's: "auto", the bundled embedder when the
+    vectors extra is installed. Keywords only is asked for with embedder=None."""
+    store = MemoryStore(location)
+    assert store.embedder is embedder_for("auto")
+    broke = store.add("My automobile broke down on the highway")
+    store.add_many([{"text": t} for t in ["The meeting moved to Tuesday", "Bread needs flour"]])
+    assert [h.id for h in store.search("car trouble", k=1)] == [broke]
+    store.close()
+    for opener in (open_store, MemoryStore.open, backend_for(location)):
+        same = opener(location)
+        assert same.embedder is embedder_for("auto")
+        same.close()
+    keywords = MemoryStore(location, embedder=None)
+    assert keywords.embedder is None and keywords.search("car trouble") == []
+    assert keywords.search("automobile")[0].id == broke
+    keywords.close()
+    assert MemoryStore(location, "none").embedder is None  # a setting's value works too
+
+
+def test_without_the_extra_a_store_searches_by_keywords(monkeypatch, tmp_path):
+    monkeypatch.setattr("opensage.memory.embed.available", lambda: False)
+    store = MemoryStore(tmp_path / "m.db")
+    assert store.embedder is None
+    entry = store.add("My automobile broke down")
+    assert [h.id for h in store.search("automobile")] == [entry]
+
+
+LAZY = """
+import sys
+from opensage.memory import MemoryStore
+store = MemoryStore(sys.argv[1])
+store.stats(), store.search("anything"), store.similar("anything")
+print(store.embedder.name, "onnxruntime" in sys.modules)
+store.add("the first entry")
+print("onnxruntime" in sys.modules)
+"""
+
+
+def test_the_default_embedder_is_loaded_at_the_first_text_to_embed(minilm, location):
+    """Loading the model takes most of a second: opening a store, reading it and searching
+    an empty one must not (short commands and tests would pay it)."""
+    done = subprocess.run([sys.executable, "-c", LAZY, str(location)], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == [minilm.name, "False", "True"]

@@ -96,7 +96,7 @@ def test_memory_sql_stops_a_runaway_query(tmp_path, monkeypatch):
     import opensage.memory.agent as agent
 
     monkeypatch.setattr(agent, "SQL_SECONDS", 0.5)
-    store = MemoryStore(tmp_path / "memory.db")
+    store = MemoryStore(tmp_path / "memory.db", embedder=None)  # no need to embed 300 rows
     store.add_many([{"text": f"row {i}"} for i in range(300)])
     with pytest.raises(ToolError, match="SQL error: interrupted"):
         read_only_sql(store, "SELECT COUNT(*) FROM entries a, entries b, entries c, entries d")

@@ -90,7 +90,7 @@ def test_a_read_only_query_returns_at_most_max_rows_and_never_writes(store):
 
 
 def _write(location, worker, count):
-    store = MemoryStore.open(location)
+    store = MemoryStore.open(location, embedder=None)  # writers with vectors: test_vectors.py
     for i in range(count):
         store.add(f"worker {worker} note {i}")
     store.close()

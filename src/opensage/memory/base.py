@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opensage.memory.embed import Embedder
+from opensage.memory.embed import Embedder, embedder_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -78,9 +78,12 @@ def _passes(hit: Hit, kind: str | None, scopes: list[str] | None,
             and (include_superseded or hit.superseded_by is None))
 
 
-def open_store(location: str | Path, embedder: Embedder | None = None) -> MemoryStore:
+def open_store(location: str | Path, embedder: Embedder | str | None = "auto") -> MemoryStore:
     """The memory store at `location`: a SQLite file at a path, PostgreSQL at a postgresql://
-    URL; with an embedder (see embed.py), entries are also found by meaning."""
+    URL. `embedder` finds entries by meaning too: an `Embedder`, or a `[memory] embedder` value
+    ("auto", the default: the bundled one when the `vectors` extra is installed; "minilm";
+    "none"); None for keywords only. Its model is loaded at the first text to embed, not here:
+    opening, reading and searching an empty store stay fast."""
     return backend_for(location)(location, embedder)
 
 
@@ -105,15 +108,18 @@ class MemoryStore:
 
     open = staticmethod(open_store)
 
-    def __new__(cls, location: str | Path, embedder: Embedder | None = None) -> MemoryStore:
+    def __new__(cls, location: str | Path,
+                embedder: Embedder | str | None = "auto") -> MemoryStore:
         return super().__new__(backend_for(location) if cls is MemoryStore else cls)
 
-    def __init__(self, location: str | Path, embedder: Embedder | None = None) -> None:
-        """`location` is opened by the backend, which keeps it in its own form."""
-        self.embedder = embedder
+    def __init__(self, location: str | Path, embedder: Embedder | str | None = "auto") -> None:
+        """`location` is opened by the backend, which keeps it in its own form; `embedder` is
+        as for `open_store`."""
+        self.embedder = embedder_for(embedder) if isinstance(embedder, str) else embedder
         self._embedding: ThreadPoolExecutor | None = None  # embeds queries while keywords rank
         self._df: dict[str, int] = {}  # bounded document counts of query words
         self._df_size = 0  # the store's size when they were counted
+        self._vectors_seen = False  # see _has_vectors
 
     def search(self, query: str, k: int = 10, *, kind: str | None = None,
                scopes: list[str] | None = None, include_superseded: bool = False) -> list[Hit]:
@@ -170,7 +176,7 @@ class MemoryStore:
         """The current entries nearest to `text` in meaning, with their cosine as the score;
         none without an embedder. For finding duplicates and related entries, not for search:
         on its own a small embedder ranks worse than `search`."""
-        vector = self._embed([text])
+        vector = self._embed([text]) if self._has_vectors() else None
         return [] if vector is None else self._nearest(vector[0], k, kind, scopes, False)
 
     def reindex(self, batch: int = 256) -> int:
@@ -209,7 +215,7 @@ class MemoryStore:
         """The query's vector and, where the backend ranks vectors in memory, its `n` nearest
         entries, computed in a thread while the keyword search runs (both leave the GIL): a
         search costs the longer of the two, not their sum."""
-        if self.embedder is None:
+        if not self._has_vectors():
             return None
         if self._embedding is None:
             self._embedding = ThreadPoolExecutor(1, thread_name_prefix="opensage-embed")
@@ -325,6 +331,16 @@ class MemoryStore:
             f"SELECT id, text FROM entries e WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
             f"v.id = e.id AND v.model = {m}) ORDER BY id LIMIT {m}",
             (self.embedder.name, limit))]
+
+    def _has_vectors(self) -> bool:
+        """Whether an entry has a vector of this store's embedder. Until one has, a search
+        embeds no query, so the embedder's model is not loaded to search an empty store.
+        Vectors are never deleted: once true, it stays true."""
+        if not self._vectors_seen and self.embedder is not None:
+            self._vectors_seen = bool(self._read(
+                f"SELECT 1 FROM vectors WHERE model = {self.MARK} LIMIT 1",
+                (self.embedder.name,)))
+        return self._vectors_seen
 
     def _size(self) -> int:
         return int(self._read("SELECT COALESCE(MAX(id), 0) FROM entries")[0][0])

@@ -78,7 +78,7 @@ LEXEME = re.compile(r"[a-z0-9_]+")
 
 
 class PostgresMemoryStore(MemoryStore):
-    def __init__(self, url: str, embedder: Embedder | None = None):
+    def __init__(self, url: str, embedder: Embedder | str | None = "auto"):
         try:
             import psycopg
         except ImportError:
@@ -91,8 +91,8 @@ class PostgresMemoryStore(MemoryStore):
             # One creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide.
             self._db.execute("SELECT pg_advisory_xact_lock(7216300)")
             self._db.execute(SCHEMA)
-        if embedder is not None:
-            self._open_vectors(embedder, psycopg.Error)
+        if self.embedder is not None:
+            self._open_vectors(self.embedder, psycopg.Error)
 
     def _open_vectors(self, embedder: Embedder, db_error: type[Exception]) -> None:
         """Create the vectors table; without pgvector, or with vectors of another dimension

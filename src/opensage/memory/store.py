@@ -74,7 +74,7 @@ class SqliteMemoryStore(MemoryStore):
     """The embedded store: one SQLite file, FTS5 (BM25, Porter stemming) for keywords, and
     an in-memory matrix of the entries' vectors (see vectors.py) when it has an embedder."""
 
-    def __init__(self, path: str | Path, embedder: Embedder | None = None):
+    def __init__(self, path: str | Path, embedder: Embedder | str | None = "auto"):
         super().__init__(path, embedder)
         self.path = Path(path)
         self._db = open_db(self.path, SCHEMA)
