@@ -72,6 +72,19 @@ def test_gitignore_hidden_and_binary_files_are_skipped(tmp_path, engine):
     assert matches(run(root, engine, "needle", path="pkg")) == ["pkg/a.py:1", "pkg/top.txt:1"]
 
 
+def test_gitignore_patterns_as_git_reads_them(tmp_path, engine):
+    root = tmp_path / "work"
+    root.mkdir()
+    (root / ".gitignore").write_text(
+        "# generated code\n**/generated/*.py\ndocs/**\n!docs/keep.md\na/**/deep.txt\n*.tmp\n")
+    kept = ["x/generated/g.txt", "docs/keep.md", "b/deep.txt", "src/f.tmp.py"]
+    for rel in ["x/generated/g.py", "generated/h.py", "docs/a.md", "a/b/c/deep.txt",
+                "a/deep.txt", "f.tmp", *kept]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("needle\n")
+    assert sorted(m.split(":")[0] for m in matches(run(root, engine, "needle"))) == sorted(kept)
+
+
 def test_glob_selects_and_excludes_files(tree, engine):
     out = run(tree, engine, "area", glob="*.go")
     assert {m.split(":")[0] for m in matches(out)} == {"src/shapes.go"}

@@ -73,8 +73,8 @@ def shown_path(root: Path, target: Path) -> str:
 def glob_regex(pattern: str) -> tuple[str, bool]:
     """A gitignore-style glob as a regex over a `/`-separated path relative to the folder the
     pattern belongs to, and whether it names only folders (a trailing `/`). A pattern with no
-    `/` but a trailing one matches at any depth; `**` spans folders; `{a,b}` is accepted too
-    (ripgrep's globs have it)."""
+    `/` but a trailing one matches at any depth; `**` spans folders (`docs/**` matches what is
+    in docs, not docs itself, as in git); `{a,b}` is accepted too (ripgrep's globs have it)."""
     dir_only = pattern.endswith("/")
     pattern = pattern.rstrip("/")
     anchored = "/" in pattern
