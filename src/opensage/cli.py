@@ -52,7 +52,7 @@ def mcp_serve(
 
     config = load_config()
     try:
-        asyncio.run(serve_library(config.home, (workdir or Path.cwd()).resolve(),
+        asyncio.run(serve_library(config.tools_path, (workdir or Path.cwd()).resolve(),
                                   lambda: run_sandbox(config), config.sandbox_limits))
     except ConfigError as exc:
         err.print(error_line(str(exc)))
@@ -90,8 +90,8 @@ class Progress:
 
     def __call__(self, kind: str, agent: str | None, data: dict[str, Any]) -> None:
         if kind == "model_request":
-            self.step = data["step"]
-            self.doing = "thinking"
+            self.step = data.get("step", self.step)  # a side request is no step of its own
+            self.doing = f"asking for {data['purpose']}" if "purpose" in data else "thinking"
         elif kind == "model_response":
             self.tokens += data["usage"]["total_tokens"]
             self.cost += data["usage"]["cost_usd"]
@@ -173,7 +173,7 @@ def agents_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List kept agents (optionally those matching words)."""
-    library = AgentLibrary(load_config().home / "agents.db")
+    library = AgentLibrary(load_config().agents_path)
     found = library.search(query, limit=1000, include_retired=retired)
     if as_json:
         out.print_json(json.dumps([a.summary() for a in found]))
@@ -193,7 +193,7 @@ def agents_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show an agent's definition."""
-    spec = AgentLibrary(load_config().home / "agents.db").get(name)
+    spec = AgentLibrary(load_config().agents_path).get(name)
     if spec is None:
         err.print(error_line(f"no agent named {name!r}; `opensage agents list` shows them"))
         raise typer.Exit(2)

@@ -27,7 +27,7 @@ err = Console(stderr=True)
 
 
 def _library() -> ToolLibrary:
-    return ToolLibrary(load_config().home / "tools.db")
+    return ToolLibrary(load_config().tools_path)
 
 
 def _get(name: str) -> ToolRecord:

@@ -121,6 +121,17 @@ class ModelProfile:
 
 
 @dataclass
+class TopologySettings:
+    """[topology]: the agents a model creates (the topology kit's settings)."""
+
+    max_depth: int = 3  # the root agent is depth 0
+    max_live_agents: int = 16  # created in this run and not retired
+    max_concurrent: int = 16  # sub-agent runs of the root at once (with what they start)
+    default_max_steps: int = 30  # each sub-agent run, within what its ancestors have left
+    models: list[str] = field(default_factory=list)  # further specs sub-agents may use
+
+
+@dataclass
 class Config:
     home: Path
     default_model: str | None = None
@@ -130,20 +141,46 @@ class Config:
     sandbox_backend: str | None = None  # None: the best available
     sandbox_image: str | None = None
     sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
-    topology: dict[str, Any] = field(default_factory=dict)  # [topology]: TopologySettings
+    topology: TopologySettings = field(default_factory=TopologySettings)
     mcp_servers: list[McpServer] = field(default_factory=list)  # [mcp.servers.NAME]
     memory_url: str | None = None  # [memory] url: a postgresql:// URL; default: a SQLite file
     memory_curate: bool = False  # [memory] curate: draw facts and procedures with the model
     memory_embedder: str = "auto"  # [memory] embedder: auto | minilm | none (keywords only)
     sources: list[Path] = field(default_factory=list)  # the files that were read
 
+    # Where each piece of state lives under the home: named here once, used everywhere.
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_NAME  # the trusted configuration
+
+    @property
+    def trust_path(self) -> Path:
+        return self.home / TRUST_NAME  # the project files the user trusts
+
     @property
     def events_path(self) -> Path:
-        return self.home / "events.db"
+        return self.home / "events.db"  # every run's event log
+
+    @property
+    def memory_path(self) -> Path:
+        return self.home / "memory.db"  # the long-term memory, unless [memory] url says
 
     @property
     def memory_location(self) -> str | Path:
-        return self.memory_url or self.home / "memory.db"
+        return self.memory_url or self.memory_path
+
+    @property
+    def tools_path(self) -> Path:
+        return self.home / "tools.db"  # the tools models wrote
+
+    @property
+    def agents_path(self) -> Path:
+        return self.home / "agents.db"  # the agents models created
+
+    @property
+    def logs_path(self) -> Path:
+        return self.home / "logs"  # models' own logs (the local model server's)
 
     def default_model_spec(self) -> str:
         """No model asked for: the configured one, else a hosted one whose key is set, else the
@@ -163,7 +200,7 @@ def load_config(cwd: Path | None = None, home: Path | None = None) -> Config:
     if project.is_file() and project.parent != config.home.resolve():
         raw = _read(project)
         settings = _parse(raw, project)
-        if not _trusted(project, raw, config.home):
+        if not _trusted(project, raw, config):
             _refuse_privileged(project, settings, config)
         _apply(config, settings, project)
     _apply_env(config)
@@ -174,7 +211,7 @@ def load_trusted(home: Path) -> Config:
     """The configuration of the home's own file alone (no project file, no environment)."""
     check_folder(home, make=False)  # reading makes nothing; a home that is a file is an error
     config = Config(home=home)
-    path = home / CONFIG_NAME
+    path = config.config_path
     if path.is_file():
         _apply(config, _parse(_read(path), path), path)
     return config
@@ -189,9 +226,9 @@ def trust_file(path: Path, home: Path) -> dict[str, str]:
     path = _located(path)
     raw = _read(path)
     settings = _parse(raw, path)
-    trusted = _trust_records(home)
+    record = Config(home=home).trust_path
+    trusted = _trust_records(record)
     trusted[str(path)] = hashlib.sha256(raw).hexdigest()
-    record = home / TRUST_NAME
     temporary = record.with_name(f".{TRUST_NAME}.{os.getpid()}")
     try:
         temporary.write_text(json.dumps({"files": trusted}, indent=1) + "\n")
@@ -235,15 +272,14 @@ def _refuse_privileged(path: Path, settings: Mapping[str, Any], config: Config) 
             + "; ".join(f"{key} {why}" for key, why in found.items())
             + f". If you wrote this file, review it and run `opensage config trust {path}` "
             f"(trust ends when the file changes), or move these settings to "
-            f"{config.home / CONFIG_NAME}")
+            f"{config.config_path}")
 
 
-def _trusted(path: Path, raw: bytes, home: Path) -> bool:
-    return _trust_records(home).get(str(path)) == hashlib.sha256(raw).hexdigest()
+def _trusted(path: Path, raw: bytes, config: Config) -> bool:
+    return _trust_records(config.trust_path).get(str(path)) == hashlib.sha256(raw).hexdigest()
 
 
-def _trust_records(home: Path) -> dict[str, str]:
-    record = home / TRUST_NAME
+def _trust_records(record: Path) -> dict[str, str]:
     try:
         data = json.loads(record.read_bytes())
     except FileNotFoundError:
@@ -375,8 +411,6 @@ class _Memory(_Table):
 def _file_schema() -> type[BaseModel]:
     """What an opensage.toml may hold. [limits], [sandbox.limits] and [topology] follow the
     dataclasses they fill, so a setting added there is known here too."""
-    from opensage.topology.team import TopologySettings  # the topology kit imports much
-
     price = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)]
     sandbox: dict[str, Any] = {
         "backend": (Literal["bwrap", "container", "local", "auto"] | None, None),
@@ -427,7 +461,7 @@ def _apply(config: Config, settings: Mapping[str, Any], path: Path) -> None:
         config.profiles[name] = ModelProfile(**profile)
     for name, (cost_in, cost_out) in settings.get("prices", {}).items():
         config.prices[name] = (cost_in, cost_out)
-    config.topology.update(settings.get("topology", {}))
+    config.topology = replace(config.topology, **settings.get("topology", {}))
     for name, server in settings.get("mcp", {}).get("servers", {}).items():
         config.mcp_servers.append(McpServer(name=name, **server))
     memory = settings.get("memory", {})

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opensage.core.context import RunContext
 from opensage.core.tools import SchemaTool, Tool, ToolError, check_arguments
 from opensage.models.base import ConfigError
 
@@ -49,7 +50,7 @@ class McpTool(SchemaTool):
         self.remote_name = listed.name
         self.client = client
 
-    async def invoke(self, args: dict[str, Any]) -> Any:
+    async def invoke(self, args: dict[str, Any], ctx: RunContext | None = None) -> Any:
         try:
             result = await self.client.call_tool(self.remote_name, args)
         except Exception as exc:  # the connection or the protocol failed
@@ -90,8 +91,9 @@ async def connect(servers: list[McpServer], stack: AsyncExitStack,
     return tools
 
 
-async def serve_library(home: Path, workdir: Path, open_sandbox: Any, limits: Any) -> None:
-    """Serve the tool library over stdio until the client goes away."""
+async def serve_library(library_path: Path, workdir: Path, open_sandbox: Any,
+                        limits: Any) -> None:
+    """Serve the tool library at `library_path` over stdio until the client goes away."""
     try:
         import mcp_types as types
         from mcp.server.lowlevel import Server
@@ -101,7 +103,7 @@ async def serve_library(home: Path, workdir: Path, open_sandbox: Any, limits: An
     from opensage.synthesis.library import ToolLibrary
     from opensage.synthesis.runner import ToolRunner
 
-    library = ToolLibrary(home / "tools.db")
+    library = ToolLibrary(library_path)
     runner = ToolRunner(open_sandbox, workdir, limits)
 
     async def list_tools(ctx: Any, params: Any) -> Any:

@@ -3,29 +3,24 @@ objects a run is made of. Features plug in here, so that the core never imports 
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import replace
-from pathlib import Path
+from typing import Any
 
 from opensage.config import Config
+from opensage.core.context import RunContext
 from opensage.core.tools import Tool
-from opensage.kits import KitContext
-from opensage.kits.files import files_kit
-from opensage.kits.shell import shell_kit
-from opensage.memory import memory_kit
+from opensage.kits import Kit, make_kit
 from opensage.models import model_from_spec
 from opensage.models.base import ConfigError, Model
 from opensage.sandbox import BACKENDS, Sandbox, open_sandbox
-from opensage.synthesis import synthesis_kit
-from opensage.topology import topology_kit
 
-KitFactory = Callable[[KitContext], list[Tool]]
-KITS: dict[str, KitFactory] = {"files": files_kit, "shell": shell_kit, "topology": topology_kit,
-                               "synthesis": synthesis_kit, "memory": memory_kit}
-WORKDIR_KITS = ("files", "shell")  # the kits whose tools act on the work dir
+log = logging.getLogger("opensage")
 
 
 def new_run_id() -> str:
@@ -47,7 +42,19 @@ def resolve_model(spec: str | None, config: Config, *, base_url: str | None = No
             if not api_key:
                 raise ConfigError(f"model profile needs ${profile.api_key_env}, which is not set")
     return model_from_spec(spec, base_url=base_url, api_key=api_key, prices=config.prices,
-                           timeout_s=timeout_s, log_dir=config.home / "logs")
+                           timeout_s=timeout_s, log_dir=config.logs_path)
+
+
+def named_models(config: Config, models: Mapping[str, str | Model]
+                 ) -> Callable[[str], Model]:
+    """A resolver for the models sub-agents ask for: a name given in Python (`models`), a
+    profile, or a spec. Each call resolves anew: the caller keeps and closes what it gets."""
+    def resolve(spec: str) -> Model:
+        given = models.get(spec)
+        if given is not None and not isinstance(given, str):
+            return given
+        return resolve_model(given or spec, config)
+    return resolve
 
 
 def run_sandbox(config: Config, backend: str | Sandbox | None = None) -> Sandbox:
@@ -59,49 +66,45 @@ def run_sandbox(config: Config, backend: str | Sandbox | None = None) -> Sandbox
                         hidden=(config.home,))
 
 
-def build_kits(names: list[str], workdir: Path, config: Config,
-               sandbox: str | Sandbox | None = None,
-               models: Mapping[str, str | Model] | None = None,
-               given: Sequence[Tool] = (), run_id: str = "",
-               model: Model | None = None) -> tuple[list[Tool], KitContext]:
-    """The tools of the named kits for one run (beside the `given` ones), and the context they
-    share. Kits are built in order, each seeing the names of the tools before it."""
-    unknown = [n for n in names if n not in KITS]
-    if unknown:
-        raise ConfigError(f"unknown kit {unknown[0]!r}; known kits: {', '.join(sorted(KITS))}")
-    if isinstance(sandbox, str) and sandbox not in (*BACKENDS, "auto"):  # opened when needed
-        raise ConfigError(f"unknown sandbox backend {sandbox!r}; use one of "
+def check_sandbox(backend: str | Sandbox | None) -> None:
+    """Refuse an unknown backend name before the run starts (the sandbox opens when needed)."""
+    if isinstance(backend, str) and backend not in (*BACKENDS, "auto"):
+        raise ConfigError(f"unknown sandbox backend {backend!r}; use one of "
                           f"{', '.join(BACKENDS)}, or auto (the best isolating one available)")
-    named = dict(models or {})
 
-    def model_for(spec: str) -> Model:
-        given = named.get(spec)
-        return given if given is not None and not isinstance(given, str) else resolve_model(
-            given or spec, config)
 
-    def workdir_kits(other: Path) -> list[Tool]:
-        # The kits bound to a work dir, built again for another one (an ensemble member's).
-        copy = replace(ctx, workdir=other, cleanups=[])
-        return [t for n in names if n in WORKDIR_KITS for t in KITS[n](copy)]
+def resolve_kits(kits: Sequence[str | Kit]) -> tuple[Kit, ...]:
+    """The kits of a run, from names (through the registry) and Kit objects, in order."""
+    made = tuple(make_kit(k) if isinstance(k, str) else k for k in kits)
+    for kit in made:
+        if not isinstance(kit, Kit) or not kit.name:
+            raise ConfigError(f"{kit!r} is not a kit: give a kit's name, or an object of a Kit "
+                              "subclass that sets `name`")
+    names = [k.name for k in made]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"the kit {twice[0]!r} is given twice; give each kit once")
+    return made
 
-    ctx = KitContext(
-        workdir=workdir, open_sandbox=lambda: run_sandbox(config, sandbox), run_id=run_id,
-        model=model,
-        sandbox_limits=config.sandbox_limits, home=config.home, resolve_model=model_for,
-        kit_tools_for=workdir_kits,
-        settings={"topology": config.topology,
-                  "model_names": [*named, *config.profiles],
-                  "tool_names": [t.name for t in given],
-                  "memory": config.memory_location,
-                  "memory_curate": config.memory_curate,
-                  "memory_embedder": config.memory_embedder,
-                  # With synthesis, tools appear during the run: their names cannot be listed.
-                  "dynamic_tools": "synthesis" in names})
+
+async def open_kits(ctx: RunContext, given: Sequence[Tool], stack: AsyncExitStack
+                    ) -> list[Tool]:
+    """Set the run's kits up, in order, and return their tools; each kit's session ends when
+    `stack` is closed (a failing end is logged, and the others still end). Each kit sees the
+    names of the tools before it (those `given`, then the earlier kits'), unless a kit of the
+    run adds tools as it goes, when no list could be complete."""
+    named = not any(kit.adds_tools for kit in ctx.kits)
     tools: list[Tool] = []
+    for kit in ctx.kits:
+        names = tuple(t.name for t in [*given, *tools]) if named else None
+        session = kit.session(replace(ctx, tool_names=names))
+        tools.extend(await session.__aenter__())
+        stack.push_async_callback(_logged, session.__aexit__, None, None, None)
+    return tools
+
+
+async def _logged(end: Callable[..., Awaitable[Any]], *args: Any) -> None:
     try:
-        for name in names:
-            tools.extend(KITS[name](ctx))
-            ctx.settings["tool_names"] = [t.name for t in [*given, *tools]]
-    except ValueError as exc:  # a kit's settings in the config are wrong
-        raise ConfigError(str(exc)) from exc
-    return tools, ctx
+        await end(*args)
+    except Exception:
+        log.exception("a kit failed at the end of the run")

@@ -74,7 +74,8 @@ def _label(node: dict[str, Any], calls: dict[int, str]) -> Text | None:
         return None  # shown through its response, which is its only child
     if kind == "model_response":
         u = d["usage"]
-        label = Text.assemble((f"step {d['step']}", "bold"),
+        what = f"step {d['step']}" if "step" in d else f"{d.get('purpose', 'request')} request"
+        label = Text.assemble((what, "bold"),
                               (f"  {u['total_tokens']} tok ${u['cost_usd']:.4f}", "dim"))
         if msg.get("content"):
             label.append_text(Text.assemble("  ", _short(msg["content"])))

@@ -5,17 +5,20 @@ import os
 import pytest
 
 from opensage.core.tools import Toolset
-from opensage.kits import KitContext, files
-from opensage.kits.files import files_kit, open_beneath
+from opensage.kits import files
+from opensage.kits.files import FilesKit, open_beneath
 from opensage.models.base import ToolCall
-from opensage.sandbox import open_sandbox
+
+from ..contexts import run_context
 
 
 @pytest.fixture
-def tools(tmp_path):
+def tools(tmp_path, home):
     work = tmp_path / "work"
     work.mkdir()
-    return work, Toolset(files_kit(KitContext(work, open_sandbox=open_sandbox)))
+    ctx = run_context(work, home)  # kept open while the test runs, so its files stay open
+    yield work, Toolset(FilesKit().tools(ctx))
+    ctx.log.close()
 
 
 def call(toolset, name, **args):

@@ -1,5 +1,6 @@
 """Context compaction: older steps folded into a summary that keeps the answerable facts."""
 
+from dataclasses import replace
 from importlib import resources
 
 from opensage import Agent
@@ -9,6 +10,7 @@ from opensage.core.loop import AgentConfig, AgentLoop
 from opensage.memory.graph import ExecutionGraph
 from opensage.models.scripted import FunctionModel
 
+from ..contexts import run_context
 from ..topology.conftest import call
 
 SUMMARIZER = (resources.files("opensage") / "prompts" / "compaction.md").read_text()
@@ -53,8 +55,8 @@ def test_compaction_keeps_the_facts_and_the_record(home, tmp_path):
     assert sum(n.kind == "tool_call" for n in graph.nodes.values()) == 7  # 6 reads, finish
 
     # A resumed conversation rebuilds the same view the model last saw.
-    loop = AgentLoop(AgentConfig(name="reader", model=model), log=log, run_id=result.run_id,
-                     budget=Budget())
+    ctx = replace(run_context(tmp_path, home), log=log, run_id=result.run_id)
+    loop = AgentLoop(AgentConfig(name="reader", model=model), ctx=ctx, budget=Budget())
     loop.conv = conv
     loop._rebuild_view()
     assert loop.messages[:len(last_view)] == last_view

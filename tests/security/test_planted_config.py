@@ -12,15 +12,14 @@ from typer.testing import CliRunner
 
 from opensage import Agent
 from opensage.cli import app
-from opensage.config import load_config
+from opensage.config import TopologySettings, load_config
 from opensage.core.tools import Toolset
-from opensage.kits import KitContext
-from opensage.kits.files import files_kit
+from opensage.kits.files import FilesKit
 from opensage.models import tool_call
 from opensage.models.base import ConfigError, ToolCall
 from opensage.runtime import resolve_model
-from opensage.sandbox import open_sandbox
 from opensage.topology.workdirs import copy_workdir
+from tests.contexts import run_context
 from tests.models.fake_server import FakeServer
 from tests.topology.conftest import call, team_model
 
@@ -138,7 +137,7 @@ def test_harmless_project_settings_still_apply(tmp_path):
     assert (config.default_model, config.limits.max_steps, config.prices["x"]) == (
         "openai:x", 7, (1.0, 2.0))
     assert (config.topology, config.memory_curate, config.memory_embedder) == (
-        {"max_depth": 1}, True, "none")
+        TopologySettings(max_depth=1), True, "none")
 
 
 def test_every_refused_setting_is_named_with_what_it_would_do(tmp_path):
@@ -202,7 +201,7 @@ def test_a_run_in_the_home_itself_reads_its_file_once_as_trusted(home):
 # --- a home inside the work dir ------------------------------------------------------------------
 
 def files(work, home):
-    return Toolset(files_kit(KitContext(work, open_sandbox=open_sandbox, home=home)))
+    return Toolset(FilesKit().tools(run_context(work, home)))
 
 
 def use(toolset, name, **args):

@@ -1,7 +1,9 @@
-"""A small asyncio helper the loop's hot path relies on."""
+"""Small asyncio helpers the loop's hot path relies on."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar, cast
 
@@ -46,3 +48,12 @@ class on_first_wait(Generic[T]):
                     yielded = inner.send(sent)
                 except StopIteration as done:
                     return cast(T, done.value)
+
+
+async def until(deadline: float, work: Awaitable[T]) -> T:
+    """Await `work`, cut off at `deadline` (TimeoutError) unless it is infinite. The deadline is
+    on asyncio's clock, time.monotonic, the one budgets keep their deadlines on."""
+    if math.isinf(deadline):
+        return await work
+    async with asyncio.timeout_at(deadline):
+        return await work

@@ -46,8 +46,17 @@ class Budget:
         self.cost_usd = 0.0
         # `elapsed_s` carries time already spent, e.g. by a run before it was resumed.
         self.started = time.monotonic() - elapsed_s
+        self.deadline = self._deadline()
+
+    def _deadline(self) -> float:
         own = self.started + self.limits.max_seconds if self.limits.max_seconds else math.inf
-        self.deadline: float = min(own, parent.deadline) if parent else own
+        return min(own, self.parent.deadline) if self.parent else own
+
+    def count_elapsed(self, seconds: float) -> None:
+        """Count `seconds` already spent (by a run before it was resumed) against the time
+        limit, as `elapsed_s` would have: for a budget known before the time spent is."""
+        self.started -= seconds
+        self.deadline = self._deadline()
 
     def child(self, limits: Limits | None = None, name: str = "child") -> Budget:
         return Budget(limits, name=name, parent=self)

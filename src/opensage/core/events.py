@@ -8,7 +8,7 @@ its messages it sent, not copies of them. Views (the run tree, costs, resume) ar
 Event ids are numbers within their run (1, 2, 3...), allocated in memory: a run is written by one
 process at a time, so no database round trip is needed per event, and events are stored clustered
 by run. Rows are buffered and written in batches inside an open transaction, which the agent loop
-commits whenever it is about to wait (on a model, a tool, a timer: see `commit_before_waiting`)
+commits whenever it is about to wait (on a model, a tool, a timer: see `aio.on_first_wait`)
 and at least every 50 ms otherwise. A process killed at any point therefore loses at most the
 last milliseconds of work done since it last waited; committing every step instead would cost
 more than the rest of the loop together.

@@ -9,26 +9,16 @@ about to wait on the model or on tools, which is what makes a killed run resumab
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
-from opensage.core.aio import on_first_wait
+from opensage.core.aio import on_first_wait, until
 from opensage.core.budget import Budget, BudgetExceeded, Limits
-from opensage.core.context import CURRENT_CALL, CallContext
-from opensage.core.events import EventLog
+from opensage.core.context import RunContext
+from opensage.core.replies import checked
 from opensage.core.tools import Tool, ToolOutcome, Toolset, truncate
-from opensage.models.base import (
-    Message,
-    Model,
-    ModelError,
-    ModelResponse,
-    ModelSettings,
-    ToolCall,
-    Usage,
-    tool_calls_from_wire,
-)
+from opensage.models.base import Message, Model, ModelResponse, ModelSettings, ToolCall, Usage
 
 
 async def finish(answer: str) -> str:  # async: a sync tool would be sent to a thread
@@ -40,10 +30,25 @@ async def finish(answer: str) -> str:  # async: a sync tool would be sent to a t
     return answer
 
 
-T = TypeVar("T")
 FINISH = Tool(finish)
 INTERRUPTED = ("The run was interrupted before this tool call finished, so its effect is unknown. "
                "Check the state before calling it again.")
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    """How an agent is run, beyond its instructions, tools and model: the one definition of
+    these options. `Agent` takes them, a run records them, and a resumed run gets them back."""
+
+    settings: ModelSettings = field(default_factory=ModelSettings)
+    # When False, a reply with text and no tool call is the final answer; when True the model is
+    # told to call finish, and the reply counts as a malformed turn.
+    require_finish: bool = False
+    max_format_errors: int = 3  # malformed turns in a row before the run stops
+    tool_timeout_s: float | None = 600.0
+    # Fold older steps into a summary once the context passes this many tokens (the composition
+    # root gives the loop a compactor for it).
+    compact_at_tokens: int | None = None
 
 
 @dataclass
@@ -54,13 +59,8 @@ class AgentConfig:
     model: Model
     instructions: str = ""
     tools: Toolset = field(default_factory=Toolset)
-    settings: ModelSettings = field(default_factory=ModelSettings)
-    max_format_errors: int = 3  # malformed turns in a row before the run stops
+    options: AgentOptions = field(default_factory=AgentOptions)
     max_output_chars: int = 16_000  # a tool output longer than this is cut for the model
-    tool_timeout_s: float | None = 600.0
-    # When False, a reply with text and no tool call is the final answer; when True the model is
-    # told to call finish, and the reply counts as a malformed turn.
-    require_finish: bool = False
     # Called before each model request; may fold older steps into a summary (see `fold`).
     compactor: Callable[[AgentLoop], Awaitable[None]] | None = None
 
@@ -111,17 +111,18 @@ class ModelFailed(Stop):
 
 
 class AgentLoop:
-    """Runs one agent's conversation. Make one per run of an agent."""
+    """Runs one agent's conversation in a run (`ctx`). Make one per run of an agent."""
 
-    def __init__(self, config: AgentConfig, *, log: EventLog, run_id: str, budget: Budget,
+    def __init__(self, config: AgentConfig, *, ctx: RunContext, budget: Budget,
                  parent_event: int | None = None, depth: int = 0):
         self.config = config
         self.depth = depth  # 0 for the run's root agent, 1 for its sub-agents, ...
         # Work this agent started that may outlive a tool call (background sub-agents): it is
         # cancelled when the agent finishes, however it finishes.
         self.background: set[asyncio.Task[Any]] = set()
-        self.log = log
-        self.run_id = run_id
+        self.ctx = ctx  # its tools get a copy for each call (`RunContext.for_call`)
+        self.log = ctx.log
+        self.run_id = ctx.run_id
         self.budget = budget
         self.parent_event = parent_event
         # The conversation as the model sees it (its view): the stored conversation, except
@@ -134,8 +135,10 @@ class AgentLoop:
         self.view_chars = 0  # a running size of the view, for the token estimate
         self.last_input_tokens = 0
         self.compaction: int | None = None  # the context_compacted event shaping the view
-        self.usage = Usage()  # this agent's own model calls
-        self.child_usage = Usage()  # the agents it started, theirs included
+        self.usage = Usage()  # this agent's own model calls, side requests included
+        # The agents it started, theirs included (and, once resumed, everything recorded before
+        # the resume that was not a step of its own conversation).
+        self.child_usage = Usage()
         self.steps = 0
         self.conv = 0  # the agent_started event: this conversation's id in the log
         self.format_errors = 0
@@ -143,13 +146,15 @@ class AgentLoop:
         self._schemas = config.tools.schemas
 
     async def run_child(self, config: AgentConfig, task: str, *, parent_event: int,
-                        limits: Limits | None = None) -> RunResult:
+                        limits: Limits | None = None, ctx: RunContext | None = None
+                        ) -> RunResult:
         """Run another agent on `task` inside this agent's run: its events hang under
         `parent_event`, its budget is a child of this one's, and its usage counts in this one's.
-        It never raises for the child's sake: a crash comes back as a result."""
+        It works in `ctx` (an ensemble member's: on its copy of the work dir), by default this
+        agent's. It never raises for the child's sake: a crash comes back as a result."""
         budget = self.budget.child(limits, name=config.name)
-        child = AgentLoop(config, log=self.log, run_id=self.run_id, budget=budget,
-                          parent_event=parent_event, depth=self.depth + 1)
+        child = AgentLoop(config, ctx=ctx or self.ctx, budget=budget, parent_event=parent_event,
+                          depth=self.depth + 1)
         try:
             budget.check()  # an exhausted ancestor refuses before anything starts
             result = await child.run(task)
@@ -183,16 +188,19 @@ class AgentLoop:
         return await self._run()
 
     async def resume(self, conv: int) -> RunResult:
-        """Continue a conversation recorded in the log, e.g. after the process was killed."""
+        """Continue a conversation recorded in the log, e.g. after the process was killed. What
+        the run spent before (its steps, its sub-agents', its side requests) counts in this
+        agent's usage as it was recorded. An agent that had already finished (the process was
+        killed at the run's end) is not asked anything again."""
         self.conv = conv
         self._rebuild_view()
-        # A request's parent is its conversation; a response's parent is its request.
-        requests = {e.id for e in self.log.events(self.run_id, ("model_request",))
-                    if e.parent == conv}
-        for ev in self.log.events(self.run_id, ("model_response",)):
-            if ev.parent in requests:
-                self.steps += 1
-                self.usage.add(Usage.from_dict(ev.data["usage"]))
+        self._count_recorded()
+        ended = [e for e in self.log.events(self.run_id, ("agent_finished",)) if e.parent == conv]
+        if ended and ended[-1].data["stop_reason"] != "cancelled":
+            d = ended[-1].data
+            return RunResult(answer=d["answer"], run_id=self.run_id, stop_reason=d["stop_reason"],
+                             message=d["message"], usage=self.total_usage(), steps=self.steps,
+                             agent=self.config.name)
         self._emit("agent_resumed", {"steps": self.steps, "messages": len(self.messages)},
                    parent=conv)
         last = self.messages[-1] if self.messages else None
@@ -214,6 +222,23 @@ class AgentLoop:
                 return self._finish(Finished("finished (recorded before the interruption)",
                                              answer=answer))
         return await self._run()
+
+    def _count_recorded(self) -> None:
+        """Steps and usage from the log: the steps of this conversation are this agent's; every
+        other model response of the run (sub-agents', side requests') counts as its children's.
+        A step's request hangs under its conversation; a response under its request."""
+        recorded = self.log.events(self.run_id, ("model_request", "model_response"))
+        steps = {e.id for e in recorded if e.kind == "model_request" and e.parent == self.conv
+                 and "purpose" not in e.data}
+        for ev in recorded:
+            if ev.kind != "model_response":
+                continue
+            usage = Usage.from_dict(ev.data["usage"])
+            if ev.parent in steps:
+                self.steps += 1
+                self.usage.add(usage)
+            else:
+                self.child_usage.add(usage)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -259,21 +284,22 @@ class AgentLoop:
         An empty reply is never an answer: it is a malformed turn, like a malformed call."""
         if not reply.content.strip():
             return Message("user", "Your reply was empty. Answer the task, or call a tool.")
-        if self.config.require_finish:
+        if self.config.options.require_finish:
             return Message("user", "Call a tool, or call finish(answer) if the task is done.")
         return None
 
     async def _ask_model(self) -> ModelResponse:
         if self.config.compactor is not None:
             await self.config.compactor(self)
+            self.budget.check()  # a summary it asked for may have spent the last of it
         request = self._emit("model_request", {"step": self.steps + 1, "conv": self.conv,
                                                "upto": self.stored,
                                                "view": self.compaction}, parent=self.conv)
         request_model = self.config.model.request(self.messages, self._schemas,
-                                                  self.config.settings)
+                                                  self.config.options.settings)
         try:
-            response = _checked(
-                await self._before_deadline(on_first_wait(request_model, self.log.commit)))
+            response = checked(
+                await until(self.budget.deadline, on_first_wait(request_model, self.log.commit)))
         except TimeoutError as exc:
             self._emit("model_error", {"error": "TimeoutError", "message": str(exc)},
                        parent=request)
@@ -302,19 +328,19 @@ class AgentLoop:
         """Run the calls (concurrently when several); returns finish's answer if it was called."""
         events = [self._emit("tool_call", {"call_id": c.id, "name": c.name},
                              parent=self._response_event) for c in calls]
-        tools, timeout = self.config.tools, self.config.tool_timeout_s
+        tools, timeout = self.config.tools, self.config.options.tool_timeout_s
+
         async def run_one(c: ToolCall, event: int) -> ToolOutcome:
-            token = CURRENT_CALL.set(CallContext(self, event))  # concurrent calls: one each
-            try:
-                return await tools.call(c, timeout)
-            finally:
-                CURRENT_CALL.reset(token)
+            # Each call its own context, made only for the tools that ask for it.
+            t = tools.get(c.name)
+            ctx = self.ctx.for_call(self, event) if t is not None and t.takes_context else None
+            return await tools.call(c, timeout, ctx)
 
         running: Awaitable[list[ToolOutcome]] = (
             _single(run_one(calls[0], events[0])) if len(calls) == 1
             else asyncio.gather(*(run_one(c, e) for c, e in zip(calls, events, strict=True))))
         try:
-            outcomes = await self._before_deadline(on_first_wait(running, self.log.commit))
+            outcomes = await until(self.budget.deadline, on_first_wait(running, self.log.commit))
         except TimeoutError:  # the run's wall-time limit; the check at the loop's top stops it
             outcomes = [ToolOutcome("Stopped: the run's time limit ran out.", error="timeout")
                         for _ in calls]
@@ -344,10 +370,10 @@ class AgentLoop:
 
     def _malformed_turn(self) -> None:
         self.format_errors += 1
-        if self.format_errors >= self.config.max_format_errors:
+        limit = self.config.options.max_format_errors
+        if self.format_errors >= limit:
             raise TooManyFormatErrors(
-                f"{self.format_errors} malformed turns in a row (limit "
-                f"{self.config.max_format_errors})")
+                f"{self.format_errors} malformed turns in a row (limit {limit})")
 
     def total_usage(self) -> Usage:
         total = Usage()
@@ -367,14 +393,6 @@ class AgentLoop:
         return result
 
     # --- helpers ------------------------------------------------------------------------------
-
-    async def _before_deadline(self, work: Awaitable[T]) -> T:
-        """Await `work`, cut off at the budget's wall-time deadline (TimeoutError) if it has one.
-        asyncio's clock is time.monotonic, the same clock the budget's deadline is on."""
-        if math.isinf(self.budget.deadline):
-            return await work
-        async with asyncio.timeout_at(self.budget.deadline):
-            return await work
 
     def _emit(self, kind: str, data: dict[str, Any], *, parent: int | None) -> int:
         return self.log.emit(self.run_id, kind, data, parent=parent, agent=self.config.name)
@@ -440,35 +458,6 @@ class AgentLoop:
         self.view_events = [None] * len(seqs)
         self.view_chars = sum(_size(m) for m in self.messages)
         self.stored = len(stored)
-
-
-def _checked(response: ModelResponse) -> ModelResponse:
-    """A model's response as the loop can use it. The adapters already check what endpoints
-    send; a model written elsewhere may not, so a malformed reply is refused here (the model
-    failed) and malformed tool calls are repaired into calls answered as format errors, rather
-    than breaking the loop or the run's record."""
-    if not isinstance(response, ModelResponse) or not isinstance(response.message, Message) \
-            or not isinstance(response.usage, Usage):
-        raise ModelError(f"the model returned {type(response).__name__!r}, not a ModelResponse")
-    u, m = response.usage, response.message
-    if not (_count(u.input_tokens) and _count(u.output_tokens) and _count(u.cost_usd)):
-        raise ModelError(f"the model reported usage that cannot be: {u.input_tokens!r} input "
-                         f"and {u.output_tokens!r} output tokens, ${u.cost_usd!r}")
-    calls = m.tool_calls or ()
-    if m.role == "assistant" and type(m.content) is str \
-            and all(type(c) is ToolCall and type(c.id) is str and type(c.name) is str
-                    and type(c.arguments) is str for c in calls) \
-            and len({c.id for c in calls}) == len(calls):
-        return response
-    repaired = tool_calls_from_wire((getattr(c, "id", None), getattr(c, "name", None),
-                                     getattr(c, "arguments", None)) for c in calls)
-    text = m.content if isinstance(m.content, str) else ""
-    return replace(response, message=Message("assistant", text, tool_calls=repaired))
-
-
-def _count(value: object) -> bool:
-    """A usage figure the budget can trust: a number, not negative (nor NaN)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
 def _size(message: Message) -> int:

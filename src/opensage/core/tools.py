@@ -1,28 +1,30 @@
 """Tools: typed Python functions the model can call.
 
 `@tool` reads a function's signature and docstring once, at decoration, into a JSON schema (via
-pydantic) and a validator. Calling a tool never raises into the agent loop: every failure (an
-unknown name, arguments that are not JSON, arguments that do not fit the schema, an exception, a
-timeout) becomes a `ToolOutcome` with an error message written for the model to act on.
+pydantic) and a validator. A parameter annotated `RunContext` is not the model's to fill: it is
+left out of the schema and given the context of the call (the calling agent, its event, the work
+dir...). Calling a tool never raises into the agent loop: every failure (an unknown name,
+arguments that are not JSON, arguments that do not fit the schema, an exception, a timeout)
+becomes a `ToolOutcome` with an error message written for the model to act on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import inspect
 import json
 import re
 import time
 import traceback
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, overload
 
 import pydantic
 
 from opensage.core.aio import on_first_wait
+from opensage.core.context import RunContext
 from opensage.models.base import ToolCall, ToolSchema
 
 ErrorKind = Literal["unknown_tool", "bad_json", "bad_arguments", "exception", "timeout", "failed"]
@@ -47,7 +49,9 @@ class ToolOutcome:
 
 
 class Tool:
-    """A function with the schema the model sees. Build one with `@tool` or `Tool.from_function`."""
+    """A function with the schema the model sees. Build one with `@tool` or `Tool(fn)`."""
+
+    takes_context = False  # whether a call needs its RunContext (`invoke`'s `ctx`)
 
     def __init__(
         self,
@@ -65,7 +69,11 @@ class Tool:
         self.description = description or summary or self.name
         self.timeout_s = timeout_s
         self.is_async = inspect.iscoroutinefunction(fn)
-        self._args_model = _arguments_model(fn, self.name, arg_docs)
+        hints = _type_hints(fn, self.name)
+        # The parameter the call's context goes to, if the function asks for it.
+        self.context_param = next((p for p, h in hints.items() if h is RunContext), None)
+        self.takes_context = self.context_param is not None
+        self._args_model = _arguments_model(fn, self.name, hints, arg_docs)
         self.schema = ToolSchema(self.name, self.description, _clean_schema(
             self._args_model.model_json_schema()))
 
@@ -81,30 +89,17 @@ class Tool:
             raise ToolCallError("bad_arguments", _describe_validation(self, exc)) from None
         return {k: getattr(validated, k) for k in type(validated).model_fields}
 
-    def for_workdir(self, workdir: Path) -> Tool:
-        """This tool acting on another work dir (an ensemble member's copy). Tools bound to a
-        work dir return a copy bound to `workdir`; the others are the same anywhere."""
-        return self
-
-    async def invoke(self, args: dict[str, Any]) -> Any:
-        """Run the function. Sync functions run in a worker thread so they never block the loop."""
+    async def invoke(self, args: dict[str, Any], ctx: RunContext | None = None) -> Any:
+        """Run the function (given `ctx` if it asks for it). Sync functions run in a worker
+        thread so they never block the loop."""
+        if self.context_param is not None:
+            if ctx is None:
+                raise RuntimeError(f"tool {self.name} takes a RunContext: call it in an agent's "
+                                   "run, or pass the context to Toolset.call")
+            args[self.context_param] = ctx
         if self.is_async:
             return await self.fn(**args)
         return await asyncio.to_thread(self.fn, **args)
-
-
-class WorkdirTool(Tool):
-    """A tool whose function acts on a work dir: `make(workdir)` builds the function, and an
-    ensemble member's copy of the tool gets one built for the member's copy of the work dir."""
-
-    def __init__(self, make: Callable[[Path], Callable[..., Any]], workdir: Path, **kwargs: Any):
-        super().__init__(make(workdir), **kwargs)
-        self._make = make
-
-    def for_workdir(self, workdir: Path) -> Tool:
-        bound = copy.copy(self)
-        bound.fn = self._make(workdir)
-        return bound
 
 
 def load_arguments(tool: str, raw: str) -> dict[str, Any]:
@@ -159,7 +154,8 @@ class ToolError(Exception):
 
 class SchemaTool(Tool):
     """A tool whose parameters come as a JSON schema (a tool a model wrote, an MCP server's)
-    rather than from a Python function's signature. Subclasses implement `invoke`."""
+    rather than from a Python function's signature. Subclasses implement `invoke`, and set
+    `takes_context` if they use the call's context."""
 
     def __init__(self, name: str, description: str, parameters: dict[str, Any]):
         # Not Tool.__init__: there is no Python function to read.
@@ -168,6 +164,7 @@ class SchemaTool(Tool):
         self.timeout_s = None
         self.is_async = True
         self.schema = ToolSchema(name, description, parameters)
+        self.context_param = None
 
     def parse_arguments(self, raw: str) -> dict[str, Any]:
         args = load_arguments(self.name, raw)
@@ -178,7 +175,7 @@ class SchemaTool(Tool):
                                 + "; ".join(problems) + f". Expected parameters: {expected}")
         return args
 
-    async def invoke(self, args: dict[str, Any]) -> Any:
+    async def invoke(self, args: dict[str, Any], ctx: RunContext | None = None) -> Any:
         raise NotImplementedError
 
 
@@ -248,8 +245,10 @@ class Toolset:
     def schemas(self) -> list[ToolSchema]:
         return [t.schema for t in self._tools.values()]
 
-    async def call(self, call: ToolCall, timeout_s: float | None = None) -> ToolOutcome:
-        """Run one call from the model; never raises (except cancellation)."""
+    async def call(self, call: ToolCall, timeout_s: float | None = None,
+                   ctx: RunContext | None = None) -> ToolOutcome:
+        """Run one call from the model, in the context `ctx` (needed by tools that take it);
+        never raises (except cancellation)."""
         started = time.perf_counter()
         t = self._tools.get(call.name)
         if t is None:
@@ -264,11 +263,11 @@ class Toolset:
         timer: asyncio.Timeout | None = None
         try:
             if limit is None:
-                value = await t.invoke(args)
+                value = await t.invoke(args, ctx)
             else:
                 # The timer is armed only if the tool actually waits: most calls never do.
                 async with asyncio.timeout(None) as timer:
-                    value = await on_first_wait(t.invoke(args), lambda: timer.reschedule(
+                    value = await on_first_wait(t.invoke(args, ctx), lambda: timer.reschedule(
                         asyncio.get_running_loop().time() + limit))
         except TimeoutError as exc:
             if timer is None or not timer.expired():  # the tool's own timeout (a socket's)
@@ -335,18 +334,25 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     return "\n".join(summary).strip(), args
 
 
-def _arguments_model(fn: Callable[..., Any], name: str,
-                     arg_docs: dict[str, str]) -> type[pydantic.BaseModel]:
+def _type_hints(fn: Callable[..., Any], name: str) -> dict[str, Any]:
     try:
-        hints = inspect.get_annotations(fn, eval_str=True)
+        return typing.get_type_hints(fn, include_extras=True)
     except Exception as exc:  # a forward reference that does not resolve
-        raise TypeError(f"tool {name!r}: cannot resolve its type hints: {exc}") from exc
+        raise TypeError(f"tool {name!r}: cannot resolve its type hints: {exc} (a RunContext "
+                        "parameter needs RunContext imported at run time, not only for type "
+                        "checking)") from exc
+
+
+def _arguments_model(fn: Callable[..., Any], name: str, hints: dict[str, Any],
+                     arg_docs: dict[str, str]) -> type[pydantic.BaseModel]:
     fields: dict[str, Any] = {}
     for pname, param in inspect.signature(fn).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise TypeError(f"tool {name!r}: *args and **kwargs cannot be described to a model")
         if pname not in hints:
             raise TypeError(f"tool {name!r}: parameter {pname!r} needs a type annotation")
+        if hints[pname] is RunContext:
+            continue  # the call's context, not the model's to give
         default = ... if param.default is param.empty else param.default
         fields[pname] = (hints[pname], pydantic.Field(default, description=arg_docs.get(pname)))
     return pydantic.create_model(

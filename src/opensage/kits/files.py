@@ -16,17 +16,26 @@ import os
 import stat
 from pathlib import Path
 
+from opensage.core.context import RunContext
 from opensage.core.tools import Tool
-from opensage.kits import KitContext
+from opensage.kits.base import Kit
 
 MAX_READ_CHARS = 200_000
 MAX_FILE_BYTES = 50 << 20
 MAX_LISTED = 500
 
 
-def files_kit(ctx: KitContext) -> list[Tool]:
-    root = ctx.workdir.resolve()
-    home = ctx.home.resolve()
+class FilesKit(Kit):
+    name = "files"
+
+    def tools(self, ctx: RunContext) -> list[Tool]:
+        return files_tools(ctx.workdir, ctx.config.home)
+
+
+def files_tools(workdir: Path, home: Path) -> list[Tool]:
+    """read_file, write_file and list_files, confined to `workdir` and kept out of `home`."""
+    root = workdir.resolve()
+    home = home.resolve()
     # OPENSAGE_HOME may lie inside the work dir (a run in $HOME, home ~/.opensage). It holds
     # every run's records and the user's trusted settings: no run may read or write it.
     guarded = home if home == root or root in home.parents else None

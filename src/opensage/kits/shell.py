@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from opensage.core.context import RunContext
 from opensage.core.tools import Tool
-from opensage.kits import KitContext
+from opensage.kits.base import Kit
 from opensage.sandbox.base import ExecResult
 
 MAX_TIMEOUT_S = 3600.0
@@ -24,7 +27,17 @@ def describe(result: ExecResult, timeout_s: float) -> str:
     return "\n".join(parts)
 
 
-def shell_kit(ctx: KitContext) -> list[Tool]:
+class ShellKit(Kit):
+    """run_command in the work dir the kit was set up for (an ensemble member's copy, for its
+    tools)."""
+
+    name = "shell"
+
+    def tools(self, ctx: RunContext) -> list[Tool]:
+        return [Tool(_run_command_in(ctx))]
+
+
+def _run_command_in(ctx: RunContext) -> Callable[[str, float], Awaitable[str]]:
     async def run_command(command: str, timeout_s: float = 120.0) -> str:
         """Run a shell command in the work directory and return its exit code and output.
         It runs in a sandbox: no network, and only the work directory is writable.
@@ -35,7 +48,7 @@ def shell_kit(ctx: KitContext) -> list[Tool]:
         """
         timeout_s = max(1.0, min(timeout_s, MAX_TIMEOUT_S))
         result = await ctx.sandbox().exec(command, workdir=ctx.workdir, timeout_s=timeout_s,
-                                          limits=ctx.sandbox_limits)
+                                          limits=ctx.config.sandbox_limits)
         return describe(result, timeout_s)
 
-    return [Tool(run_command)]
+    return run_command

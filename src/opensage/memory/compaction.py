@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from opensage.core.budget import BudgetExceeded
 from opensage.core.loop import AgentLoop
 from opensage.models.base import Message, ModelSettings
 
@@ -30,17 +31,18 @@ class Compactor:
         loop.fold(cut, summary, {"summary_usage": usage})
 
     async def _summarize(self, loop: AgentLoop, older: list[Message]) -> tuple[str, dict[str, int]]:
+        """The agent's model summarizes, in a side request of its conversation (charged to it,
+        recorded under it); BudgetExceeded if its budget has nothing left for that."""
         record = "\n".join(_line(m) for m in older)[-SUMMARY_INPUT_CHARS:]
         prompt = (resources.files("opensage") / "prompts" / "compaction.md").read_text()
+        ctx = loop.ctx.for_call(loop, loop.conv)
         try:
-            reply = await loop.config.model.request(
-                [Message("system", prompt), Message("user", record)], [],
-                ModelSettings(temperature=0))
+            reply = await ctx.side_request([Message("system", prompt), Message("user", record)],
+                                           "compaction", settings=ModelSettings(temperature=0))
+        except BudgetExceeded:
+            raise
         except Exception:  # no summary from the model: keep an extract rather than nothing
             return record[-4000:], {}
-        loop.usage.add(reply.usage)
-        loop.budget.charge(steps=1, tokens=reply.usage.total_tokens,
-                           cost_usd=reply.usage.cost_usd)
         return reply.message.content.strip() or record[-4000:], reply.usage.to_dict()
 
 

@@ -82,7 +82,8 @@ class ExecutionGraph:
                         graph.connect(f"e{spawner.id}", node_id, "spawned")
             elif e.kind == "model_response":
                 request = by_id.get(e.parent) if e.parent else None
-                graph.add(Node(node_id, "model_call", f"step {e.data['step']}", e.ts, e.agent,
+                label = f"step {e.data['step']}" if "step" in e.data else e.data["purpose"]
+                graph.add(Node(node_id, "model_call", label, e.ts, e.agent,
                                {"usage": e.data["usage"]}))
                 if request is not None and request.parent in agent_of_conv:
                     graph.connect(agent_of_conv[request.parent], node_id, "called")

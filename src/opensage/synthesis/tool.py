@@ -1,29 +1,33 @@
-"""A model-written tool as the agent sees it: a schema, and a call that runs in the sandbox."""
+"""A model-written tool as the agent sees it: a schema, and a call that runs in the sandbox, in
+the work dir of the call (an ensemble member's copy, for the member's calls)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from opensage.core.context import RunContext
 from opensage.core.tools import SchemaTool, ToolError
 from opensage.synthesis.library import ToolLibrary, ToolRecord
 from opensage.synthesis.runner import ToolRunner
 
 
+def runner_for(ctx: RunContext) -> ToolRunner:
+    """A runner in the run's sandbox, on the context's work dir."""
+    return ToolRunner(ctx.sandbox, ctx.workdir, ctx.config.sandbox_limits)
+
+
 class SynthesizedTool(SchemaTool):
-    def __init__(self, record: ToolRecord, runner: ToolRunner, library: ToolLibrary):
+    takes_context = True
+
+    def __init__(self, record: ToolRecord, library: ToolLibrary):
         super().__init__(record.name, record.description, record.schema)
         self.record = record
-        self.runner = runner
         self.library = library
 
-    def for_workdir(self, workdir: Path) -> SynthesizedTool:
-        runner = ToolRunner(self.runner.open_sandbox, workdir, self.runner.limits,
-                            self.runner.timeout_s)
-        return SynthesizedTool(self.record, runner, self.library)
-
-    async def invoke(self, args: dict[str, Any]) -> Any:
-        result = await self.runner.call(self.record.code, args)
+    async def invoke(self, args: dict[str, Any], ctx: RunContext | None = None) -> Any:
+        if ctx is None:
+            raise RuntimeError(f"{self.name} runs in a run's sandbox: call it with its context")
+        result = await runner_for(ctx).call(self.record.code, args)
         self.library.record_call(self.name, self.record.version, result.ok)
         if not result.ok:
             raise ToolError(f"{self.name} failed: {result.data.get('error', '')}".rstrip())

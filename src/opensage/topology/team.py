@@ -10,53 +10,41 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-from opensage.core.budget import Limits
+from opensage.config import TopologySettings
+from opensage.core.budget import BudgetExceeded, Limits
+from opensage.core.context import RunContext
 from opensage.core.loop import AgentConfig, AgentLoop, RunResult
 from opensage.core.tools import Tool, ToolError, Toolset
-from opensage.kits import KitContext
 from opensage.models.base import Message, Model, ModelSettings
 from opensage.topology.library import AgentLibrary, AgentSpec
 from opensage.topology.workdirs import apply_changes, copy_workdir, normalize
 
 SELECTIONS = ("verify", "vote", "judge")
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-
-
-@dataclass
-class TopologySettings:
-    max_depth: int = 3  # the root agent is depth 0
-    max_live_agents: int = 16  # created in this run and not retired
-    max_concurrent: int = 16  # sub-agent runs of the root at once (with what they start)
-    default_max_steps: int = 30  # each sub-agent run, within what its ancestors have left
-    models: list[str] = field(default_factory=list)  # further specs sub-agents may use
-
-    @classmethod
-    def from_table(cls, table: dict[str, Any]) -> TopologySettings:
-        unknown = set(table) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown [topology] settings: {sorted(unknown)}")
-        return cls(**table)
+JUDGE = "You judge candidate answers to a task, impartially."
 
 
 class Team:
-    def __init__(self, ctx: KitContext, settings: TopologySettings):
+    """The team of one run; `ctx` is the run's context, each tool call brings its own."""
+
+    def __init__(self, ctx: RunContext, settings: TopologySettings):
         self.ctx = ctx
         self.settings = settings
-        self.library = AgentLibrary(ctx.home / "agents.db")
+        self.library = AgentLibrary(ctx.config.agents_path)
         self.created: dict[str, AgentSpec] = {}  # in this run
         self.handles: dict[str, asyncio.Task[RunResult]] = {}
         self.slots = asyncio.Semaphore(settings.max_concurrent)
         self.models: dict[str, Model] = {}  # resolved for sub-agents; closed at the run's end
-        ctx.cleanups.append(self.close)
 
     # --- the tools' logic ---------------------------------------------------------------------
 
-    def create(self, caller: AgentLoop, parent_event: int, name: str, instructions: str,
-               tools: list[str], model: str | None, description: str) -> str:
+    def create(self, ctx: RunContext, name: str, instructions: str, tools: list[str],
+               model: str | None, description: str) -> str:
+        caller, _ = ctx.in_call()
         if not name or not set(name) <= NAME_CHARS or len(name) > 64:
             raise ToolError(f"agent name {name!r}: use 1-64 letters, digits, _ or -")
         if caller.depth + 1 > self.settings.max_depth:
@@ -83,18 +71,17 @@ class Team:
                             "other instructions; choose another name")
         saved = self.library.save(spec)
         self.created[name] = saved
-        caller.log.emit(caller.run_id, "agent_created", saved.summary(), parent=parent_event,
-                        agent=caller.config.name)
+        ctx.emit("agent_created", saved.summary())
         what = "reused" if existing and saved.version == existing.version else "created"
         return f"agent {name!r} {what} (version {saved.version}); run it with run_agent"
 
-    async def run(self, caller: AgentLoop, parent_event: int, name: str, task: str,
-                  background: bool) -> str:
+    async def run(self, ctx: RunContext, name: str, task: str, background: bool) -> str:
+        caller, event = ctx.in_call()
         spec = self._spec(name)
         if not background:
-            return describe(await self.run_agent(caller, parent_event, spec, task))
+            return describe(await self.run_agent(ctx, event, spec, task))
         handle = f"{name}#{sum(h.startswith(name + '#') for h in self.handles) + 1}"
-        job = asyncio.create_task(self.run_agent(caller, parent_event, spec, task))
+        job = asyncio.create_task(self.run_agent(ctx, event, spec, task))
         caller.background.add(job)
         job.add_done_callback(caller.background.discard)
         self.handles[handle] = job
@@ -126,21 +113,21 @@ class Team:
         return json.dumps({"created_in_this_run": sorted(self.created), "agents": agents},
                           indent=1)
 
-    def retire(self, caller: AgentLoop, parent_event: int, name: str) -> str:
+    def retire(self, ctx: RunContext, name: str) -> str:
         if not self.library.retire(name):
             raise ToolError(f"no live agent named {name!r}")
         if name in self.created:
             self.created[name].retired = True
-        caller.log.emit(caller.run_id, "agent_retired", {"name": name}, parent=parent_event,
-                        agent=caller.config.name)
+        ctx.emit("agent_retired", {"name": name})
         return f"agent {name!r} retired"
 
-    async def ensemble(self, caller: AgentLoop, parent_event: int, task: str, agent: str, n: int,
-                       models: list[str] | None, select: str, verify_command: str | None,
-                       workdir: Path | None = None) -> str:
-        """Members work on copies of `workdir` (the run's, or for an ensemble inside an
-        ensemble member, the member's copy), and the chosen one's changes go back there."""
-        workdir = workdir or self.ctx.workdir
+    async def ensemble(self, ctx: RunContext, task: str, agent: str, n: int,
+                       models: list[str] | None, select: str, verify_command: str | None) -> str:
+        """Members work on copies of the work dir of the call (the run's, or for an ensemble
+        inside an ensemble member, the member's copy), and the chosen one's changes go back
+        there."""
+        caller, _ = ctx.in_call()
+        workdir, home = ctx.workdir, ctx.config.home
         spec = self._spec(agent)
         if not 1 <= n <= self.settings.max_concurrent:
             raise ToolError(f"n must be from 1 to {self.settings.max_concurrent}")
@@ -150,40 +137,37 @@ class Team:
             raise ToolError("select='verify' needs a verify_command (e.g. the tests)")
         for m in models or ():
             self._check_model(caller, m)
-        log, run_id = caller.log, caller.run_id
-        started = log.emit(run_id, "ensemble_started", {
+        started = ctx.emit("ensemble_started", {
             "agent": agent, "n": n, "models": models, "select": select,
-            "verify_command": verify_command}, parent=parent_event, agent=caller.config.name)
-        base = copy_workdir(workdir, f"{agent}-base", self.ctx.home)  # each member's start
+            "verify_command": verify_command})
+        in_ensemble = replace(ctx, event=started)
+        base = copy_workdir(workdir, f"{agent}-base", home)  # each member's start
         members = []
         for i in range(n):
             model_spec = models[i % len(models)] if models else spec.model
             copy = copy_workdir(base, f"{agent}-{i}")
-            event = log.emit(run_id, "ensemble_member", {"index": i, "model": model_spec,
-                                                         "workdir": str(copy)},
-                             parent=started, agent=caller.config.name)
+            event = in_ensemble.emit("ensemble_member", {"index": i, "model": model_spec,
+                                                         "workdir": str(copy)})
             members.append((i, model_spec, copy, event))
         try:
             results = await asyncio.gather(*(
-                self.run_agent(caller, event, spec, task, workdir=copy, model_spec=m,
-                               label=f"{agent}[{i}]")
+                self._run_member(ctx.with_workdir(copy), event, spec, task, m,
+                                 f"{agent}[{i}]")
                 for i, m, copy, event in members))
             checks: list[int | None] = [None] * n
             if select == "verify":
                 checks = [await self._verify(str(verify_command), w) for _, _, w, _ in members]
-            chosen, reason = await self._select(caller, select, task, results, checks)
+            chosen, reason = await self._select(in_ensemble, select, task, results, checks)
             applied: dict[str, list[str]] = {"changed": [], "deleted": []}
             if chosen is not None:
                 try:
-                    changed, deleted = apply_changes(base, members[chosen][2], workdir,
-                                                     self.ctx.home)
+                    changed, deleted = apply_changes(base, members[chosen][2], workdir, home)
                 except ValueError as exc:  # a change that would escape the work dir
                     raise ToolError(f"the chosen member's changes were not applied: {exc}"
                                     ) from None
                 applied = {"changed": changed, "deleted": deleted}
-            log.emit(run_id, "ensemble_selected", {"selected": chosen, "reason": reason,
-                                                   **applied}, parent=started,
-                     agent=caller.config.name)
+            in_ensemble.emit("ensemble_selected", {"selected": chosen, "reason": reason,
+                                                   **applied})
         finally:
             for folder in [base, *(w for _, _, w, _ in members)]:
                 shutil.rmtree(folder.parent, ignore_errors=True)
@@ -199,35 +183,48 @@ class Team:
 
     # --- running one sub-agent ----------------------------------------------------------------
 
-    async def run_agent(self, caller: AgentLoop, parent_event: int, spec: AgentSpec, task: str,
-                        *, workdir: Path | None = None, model_spec: str | None = None,
-                        label: str | None = None) -> RunResult:
-        """Run `spec` on `task` as a child of `caller`; never raises for the sub-agent's sake."""
+    async def _run_member(self, ctx: RunContext, parent_event: int, spec: AgentSpec, task: str,
+                          model_spec: str | None, label: str) -> RunResult:
+        """Run an ensemble member in `ctx`, which works on its copy of the work dir: the
+        run's kits whose tools act on the work dir are set up again for the copy, for as long
+        as the member runs. Its other tools (the written ones, the ensemble) take the work dir
+        from the context they are called in, the member's."""
+        async with AsyncExitStack() as stack:
+            rebuilt = {t.name: t for kit in ctx.kits if kit.acts_on_workdir
+                       for t in await stack.enter_async_context(kit.session(ctx))}
+            return await self.run_agent(ctx, parent_event, spec, task, model_spec=model_spec,
+                                        label=label, rebuilt=rebuilt)
+
+    async def run_agent(self, ctx: RunContext, parent_event: int, spec: AgentSpec, task: str,
+                        *, model_spec: str | None = None, label: str | None = None,
+                        rebuilt: dict[str, Tool] | None = None) -> RunResult:
+        """Run `spec` on `task` as a child of the calling agent, in `ctx`; `rebuilt` are tools
+        that replace the caller's of the same name (an ensemble member's). Never raises for the
+        sub-agent's sake."""
+        caller, _ = ctx.in_call()
         name = label or spec.name
         if caller.depth + 1 > self.settings.max_depth:
             raise ToolError(f"maximum depth {self.settings.max_depth} reached: "
                             f"{caller.config.name} (depth {caller.depth}) cannot run agents")
+        given = caller.config.options
+        options = replace(given, settings=ModelSettings(temperature=given.settings.temperature),
+                          require_finish=False, compact_at_tokens=None)
         config = AgentConfig(
             name=name, model=self._model(caller, model_spec or spec.model),
-            instructions=spec.instructions, tools=self._tools(caller, spec, workdir),
-            settings=ModelSettings(temperature=caller.config.settings.temperature),
-            max_format_errors=caller.config.max_format_errors,
-            tool_timeout_s=caller.config.tool_timeout_s)
+            instructions=spec.instructions, tools=self._tools(caller, spec, rebuilt or {}),
+            options=options)
         limits = Limits(max_steps=self.settings.default_max_steps)
         if caller.depth > 0:  # nested: it runs inside its creator's slot (else it could deadlock)
-            return await caller.run_child(config, task, parent_event=parent_event, limits=limits)
+            return await caller.run_child(config, task, parent_event=parent_event, limits=limits,
+                                          ctx=ctx)
         async with self.slots:
-            return await caller.run_child(config, task, parent_event=parent_event, limits=limits)
+            return await caller.run_child(config, task, parent_event=parent_event, limits=limits,
+                                          ctx=ctx)
 
-    def _tools(self, caller: AgentLoop, spec: AgentSpec, workdir: Path | None) -> Toolset:
-        rebuilt: dict[str, Tool] = {}
-        if workdir is not None and self.ctx.kit_tools_for is not None:
-            rebuilt = {t.name: t for t in self.ctx.kit_tools_for(workdir)}
+    def _tools(self, caller: AgentLoop, spec: AgentSpec, rebuilt: dict[str, Tool]) -> Toolset:
         tools = []
         for name in spec.tools:
             found = rebuilt.get(name) or caller.config.tools.get(name)
-            if found is not None and workdir is not None:
-                found = found.for_workdir(workdir)  # e.g. a written tool: runs in the copy
             if found is None:
                 raise ToolError(f"agent {spec.name!r} needs the tool {name!r}, which "
                                 f"{caller.config.name} does not have")
@@ -244,8 +241,7 @@ class Team:
         return spec
 
     def allowed_models(self, caller: AgentLoop) -> list[str]:
-        return [caller.config.model.name, *self.settings.models,
-                *self.ctx.settings.get("model_names", [])]
+        return [caller.config.model.name, *self.settings.models, *self.ctx.model_names]
 
     def _check_model(self, caller: AgentLoop, model: str | None) -> None:
         if model is not None and model not in self.allowed_models(caller):
@@ -265,10 +261,10 @@ class Team:
 
     async def _verify(self, command: str, workdir: Path) -> int:
         result = await self.ctx.sandbox().exec(command, workdir=workdir, timeout_s=600,
-                                               limits=self.ctx.sandbox_limits)
+                                               limits=self.ctx.config.sandbox_limits)
         return result.exit_code if not result.timed_out else 124
 
-    async def _select(self, caller: AgentLoop, select: str, task: str,
+    async def _select(self, ctx: RunContext, select: str, task: str,
                       results: list[RunResult], checks: list[int | None]
                       ) -> tuple[int | None, str]:
         finished = [i for i, r in enumerate(results) if r.ok]
@@ -287,23 +283,21 @@ class Team:
                 groups.setdefault(normalize(results[i].answer), []).append(i)
             best = max(groups.values(), key=len)  # ties: the group whose cheapest is cheapest
             return best[0], f"{len(best)} of {len(results)} members gave this answer"
-        return await self._judge(caller, task, results, finished)
+        return await self._judge(ctx, task, results, finished)
 
-    async def _judge(self, caller: AgentLoop, task: str, results: list[RunResult],
+    async def _judge(self, ctx: RunContext, task: str, results: list[RunResult],
                      finished: list[int]) -> tuple[int | None, str]:
+        """Ask the caller's model to pick (a side request, recorded under the ensemble)."""
         candidates = "\n\n".join(f"[{i}] {results[i].answer}" for i in finished)
         prompt = (f"Task:\n{task}\n\nCandidate answers:\n\n{candidates}\n\nPick the best "
                   'answer. Reply with JSON only: {"choice": <number>, "reason": "<why>"}.')
-        messages = [Message("system", "You judge candidate answers to a task, impartially."),
-                    Message("user", prompt)]
-        model = caller.config.model
-        reply = await model.request(messages, [], ModelSettings(temperature=0))
-        caller.usage.add(reply.usage)
-        caller.budget.charge(steps=1, tokens=reply.usage.total_tokens,
-                             cost_usd=reply.usage.cost_usd)
-        caller.log.emit(caller.run_id, "ensemble_judged", {"reply": reply.message.content,
-                                                           "usage": reply.usage.to_dict()},
-                        agent=caller.config.name)
+        try:
+            reply = await ctx.side_request([Message("system", JUDGE), Message("user", prompt)],
+                                           "ensemble_judge", settings=ModelSettings(temperature=0))
+        except BudgetExceeded as exc:
+            return None, f"the judge was not asked: {exc}"
+        except Exception as exc:  # the model failed: no choice, and why
+            return None, f"the judge failed: {type(exc).__name__}: {exc}"
         try:
             text = reply.message.content
             verdict = json.loads(text[text.index("{"): text.rindex("}") + 1])
