@@ -70,7 +70,7 @@ snapshot "$1"
 cd "$g/objects"
 find . -path './??/*' -type f | sed 's|^\./\(..\)/|\1|' > "$g/new"
 if [ -s "$g/new" ]; then
-    git pack-objects --stdout -q < "$g/new" > "$g/pack"
+    git pack-objects --stdout -q --window=0 < "$g/new" > "$g/pack"
     base64 "$g/pack" | tr -d '\n'
 fi
 """
