@@ -207,6 +207,13 @@ def test_a_python_file_that_did_not_compile_before_is_still_editable(editor, wor
     assert "did not compile before this edit either" in shown
 
 
+def test_a_python_file_in_its_declared_encoding_passes_the_gate(editor, work):
+    (work / "legacy.py").write_bytes(b"# -*- coding: latin-1 -*-\nNAME = 'caf\xe9'\nx = 1\n")
+    shown = editor.str_replace("legacy.py", "x = 1", "x = 2")
+    assert (work / "legacy.py").read_bytes().endswith(b"'caf\xe9'\nx = 2\n")
+    assert "Warning" not in shown
+
+
 def test_another_language_gets_a_parse_warning_and_keeps_the_edit(editor, work):
     (work / "main.c").write_text("int main(void) {\n    return 0;\n}\n")
     shown = editor.str_replace("main.c", "return 0;", "return 0")

@@ -224,11 +224,11 @@ class Text:
 def python_syntax_error(text: str, name: str) -> str | None:
     """Why `text` does not compile as Python, with the lines around the error; None if it
     does. Compiled, not run (compile() also finds what the parser lets through, such as a
-    `return` outside a function)."""
+    `return` outside a function). As bytes, so that a coding declaration is obeyed."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like
-            compile(text, name, "exec", dont_inherit=True)
+            compile(text.encode("utf-8", "surrogateescape"), name, "exec", dont_inherit=True)
     except SyntaxError as exc:
         return _describe_syntax_error(exc, text, name)
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes; absurd nesting
@@ -680,7 +680,8 @@ class Tree:
         prefix = "" if rel == "." else rel + "/"
         shown: list[str] = []
         with self.workspace.opened(folder, os.O_RDONLY | os.O_DIRECTORY) as fd:
-            assert fd is not None  # view checked that it exists
+            if fd is None:
+                raise ToolError(f"{rel} is gone (removed by a command?)")
             entries = self._entries(fd, folder)
             for name, kind in entries:
                 if len(shown) >= TREE_MAX_ENTRIES:
