@@ -245,6 +245,8 @@ def test_planted_symlinks_cannot_lead_a_patch_outside_the_work_dir(tools, work, 
 def test_git_header_paths_with_spaces_and_quotes_are_read():
     files = parse_patch('diff --git "a/with\\ttab.txt" "b/with\\ttab.txt"\nnew file mode '
                         '100644\n--- /dev/null\n+++ "b/with\\ttab.txt"\n@@ -0,0 +1 @@\n+x\n'
-                        "diff --git a/a b/a b\nnew file mode 100644\nindex 0..1\n")
-    assert [(f.old_path, f.new_path) for f in files] == [(None, "with\ttab.txt"),
-                                                         (None, "a b")]
+                        "diff --git a/a b/a b\nnew file mode 100644\nindex 0..1\n"
+                        'diff --git "a/caf\\303\\251 \\"1\\".txt" "b/caf\\303\\251 \\"1\\".txt"\n'
+                        "deleted file mode 100644\nindex 1..0\n")
+    assert [(f.old_path, f.new_path) for f in files] == [
+        (None, "with\ttab.txt"), (None, "a b"), ('café "1".txt', None)]

@@ -245,12 +245,27 @@ def _split_quoted(text: str) -> tuple[str, str, str]:
     return _unquote(text[:end + 1]), '"', text[end + 1:]
 
 
+ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
 def _unquote(path: str) -> str:
-    """A path as git quotes it ("a/tab\\there", octal escapes for bytes) -> the path."""
+    """A path as git quotes it: C escapes, octal ones for the bytes of UTF-8 characters
+    ("a/caf\\303\\251") -> the path."""
     if not (len(path) >= 2 and path[0] == path[-1] == '"'):
         return path
-    raw = path[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-    return decode(raw.encode("latin-1"))
+    out, body, k = bytearray(), path[1:-1], 0
+    while k < len(body):
+        char = body[k]
+        if char == "\\" and body[k + 1:k + 4].isdigit() and len(body[k + 1:k + 4]) == 3:
+            out.append(int(body[k + 1:k + 4], 8) & 0xFF)
+            k += 4
+        elif char == "\\" and body[k + 1:k + 2] in ESCAPES:
+            out.append(ESCAPES[body[k + 1]])
+            k += 2
+        else:
+            out += char.encode("utf-8", "surrogateescape")
+            k += 1
+    return decode(bytes(out))
 
 
 def _diff_path(text: str) -> str | None:
