@@ -88,6 +88,9 @@ def test_the_cache_parses_only_what_changed(tree):
     out = symbols(tree, index)
     assert index.parses == len(SOURCES) + 1
     assert "function perimeter  [12-13]" in file_block(out, "src/shapes.py")[-1]
+    (tree / "src" / "shapes.go").unlink()
+    assert "shapes.go" not in symbols(tree, index)
+    assert len(index) == len(SOURCES) - 1 and index.parses == len(SOURCES) + 1
 
 
 def test_ignored_hidden_huge_and_binary_files_are_skipped(tmp_path):

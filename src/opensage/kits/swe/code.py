@@ -324,6 +324,10 @@ class CodeIndex:
         self._parsers: dict[str, Any] = {}
         self.lock = threading.Lock()
 
+    def __len__(self) -> int:
+        """How many files the cache holds."""
+        return len(self._files)
+
     def _read(self, root: Path, rel: str) -> bytes | None:
         try:
             fd = open_regular(root, root / rel, os.O_RDONLY | os.O_NONBLOCK, rel)
@@ -367,9 +371,15 @@ class CodeIndex:
               exclude: Iterable[Path] = ()) -> list[tuple[str, _Entry]]:
         """Each source file under `base` with its (cached or fresh) entry, in path order."""
         root = root.resolve()
-        return [(walked.rel, self.entry(root, walked))
-                for walked in walk_files(root, base, exclude=exclude,
-                                         keep=lambda name: language_of(name) is not None)]
+        files = [(walked.rel, self.entry(root, walked))
+                 for walked in walk_files(root, base, exclude=exclude,
+                                          keep=lambda name: language_of(name) is not None)]
+        if base == root:  # a whole walk: forget the files that are gone
+            prefix = f"{root}/"
+            seen = {f"{prefix}{rel}" for rel, _ in files}
+            self._files = {k: e for k, e in self._files.items()
+                           if k in seen or not k.startswith(prefix)}
+        return files
 
 
 # --- symbols --------------------------------------------------------------------------------
