@@ -188,3 +188,19 @@ def test_the_grammars_come_with_the_wheel_not_the_network():
                                                     workdir=Path.cwd(), timeout_s=120))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == f"parsed {len(languages)}"
+
+
+def test_references_stop_at_a_cap_and_say_so(tmp_path):
+    root = tmp_path / "work"
+    root.mkdir()
+    for name in ("a.py", "b.py", "c.py"):
+        (root / name).write_text("value = 0\n" + "value += 1\n" * 149)
+    out = references(root, CodeIndex(), "value").splitlines()
+    assert out[0].startswith("300+ lines using 'value' in 2+ files")
+    assert len(out) == 1 + 200 + 1
+    assert out[-1] == ("[stopped at 200 lines: 1 more files contain the word and were not "
+                       "checked; give a narrower path]")
+    (root / "c.py").unlink()
+    out = references(root, CodeIndex(), "value").splitlines()
+    assert out[0].startswith("300 lines using 'value' in 2 files")
+    assert out[-1] == "[stopped at 200 lines: 100 more lines not shown; give a narrower path]"

@@ -520,7 +520,12 @@ def references(root: Path, index: CodeIndex, name: str, path: str = ".", *,
                         "(search finds any text)")
     base = inside(root, path, exclude)
     where = shown_path(root, base)
-    word = re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])")
+    raw = name.encode()
+    word = re.compile(rb"(?<![\w$])" + re.escape(raw) + rb"(?![\w$])")
+
+    def mentions(data: bytes | None) -> bool:  # `in` first: far faster than the regex
+        return data is not None and raw in data and word.search(data) is not None
+
     found: list[tuple[str, int, str, bool]] = []
     files_with = 0
     unchecked = 0
@@ -530,11 +535,9 @@ def references(root: Path, index: CodeIndex, name: str, path: str = ".", *,
             if entry.language is None:
                 continue
             if len(found) >= MAX_REFERENCES:
-                data = index._read(root, rel)
-                unchecked += bool(data and word.search(data))
+                unchecked += mentions(index._read(root, rel))
                 continue
-            data = index._read(root, rel)
-            if data is None or not word.search(data):
+            if not mentions(index._read(root, rel)):
                 continue
             parsed = index.parse(root, rel, entry.language)
             if parsed is None:
@@ -563,14 +566,16 @@ def references(root: Path, index: CodeIndex, name: str, path: str = ".", *,
         return (f"no reference to {name!r}{note} in {where} (identifiers in the syntax trees "
                 f"of {LANGUAGE_NAMES} files; comments and strings left out)")
     shown = found[:MAX_REFERENCES]
-    out = [f"{len(found)} line{'s' if len(found) != 1 else ''} using {name!r}{note} in "
-           f"{files_with} file{'s' if files_with != 1 else ''} (from the syntax tree: "
-           "comments and strings left out)"]
+    more = "+" if unchecked else ""
+    out = [f"{len(found)}{more} line{'s' if len(found) != 1 else ''} using {name!r}{note} in "
+           f"{files_with}{more} file{'s' if files_with != 1 or more else ''} (from the syntax "
+           "tree: comments and strings left out)"]
     out += [f"{rel}:{line}: {text}{'   (definition)' if is_def else ''}"
             for rel, line, text, is_def in shown]
-    if unchecked:
-        out.append(f"[stopped at {MAX_REFERENCES} lines: {unchecked} more files contain the "
-                   "word and were not checked; give a narrower path]")
+    if len(found) > len(shown) or unchecked:
+        rest = f"{unchecked} more files contain the word and were not checked" if unchecked \
+            else f"{len(found) - len(shown)} more lines not shown"
+        out.append(f"[stopped at {MAX_REFERENCES} lines: {rest}; give a narrower path]")
     return "\n".join(out)
 
 
