@@ -11,6 +11,8 @@ import pytest
 from opensage.sandbox import SandboxLimits, SandboxSession, SandboxUnavailable, open_sandbox
 from opensage.sandbox.process import Capture
 
+from .referee import referee, settle
+
 
 @pytest.fixture(params=["bwrap", "local"])
 def sandbox(request):
@@ -80,8 +82,11 @@ def test_background_process_read_wait_and_kill(sandbox, tmp_path):
     async def scenario():
         server = await sandbox.start("for i in 1 2 3; do echo tick $i; sleep 0.2; done; "
                                      "sleep 30", workdir=tmp_path)
-        await asyncio.sleep(0.9)
-        first, _ = await server.read()
+        first = ""
+        async with asyncio.timeout(30):
+            while "tick 3" not in first:  # each read brings only what is new
+                first += (await server.read())[0]
+                await asyncio.sleep(0.05)
         assert server.running
         killed = await server.kill()
         quick = await sandbox.start("echo done", workdir=tmp_path)
@@ -94,12 +99,11 @@ def test_background_process_read_wait_and_kill(sandbox, tmp_path):
 
 
 def test_a_timeout_kills_children_too(sandbox, tmp_path):
-    started = time.monotonic()
-    r = run(sandbox.exec("(sleep 30; echo late > late.txt) & sleep 30", workdir=tmp_path,
-                         timeout_s=0.5))
-    assert r.timed_out and time.monotonic() - started < 5
-    time.sleep(0.3)
-    assert not (tmp_path / "late.txt").exists()
+    # A child that lives 5 s (ten times the timeout) writes late.txt: it must not get there.
+    late, marker = referee(5)
+    r = run(sandbox.exec(f"{late}sleep 30", workdir=tmp_path, timeout_s=0.5))
+    assert r.timed_out and r.exit_code == 137
+    assert settle(marker, tmp_path)
 
 
 def test_unknown_backend_and_no_silent_fallback(monkeypatch):

@@ -16,6 +16,7 @@ import pytest
 
 from opensage.config import Config
 from opensage.runtime import run_sandbox
+from tests.sandbox.referee import referee, settle
 
 
 def test_a_secret_in_the_host_home_cannot_be_read(run):
@@ -96,10 +97,10 @@ def test_host_api_keys_are_not_in_the_environment(run, monkeypatch):
 
 
 def test_a_fork_bomb_is_contained(run, sandbox):
-    started = time.monotonic()
     r = run("bomb() { bomb | bomb & }; bomb; sleep 5", timeout_s=15, processes=64)
-    # The bomb runs into the limit, and the command ends at its own pace, the bomb with it.
-    assert not r.timed_out and time.monotonic() - started < 15, r
+    # The bomb runs into the limit, and the command ends at its own pace (not at the timeout,
+    # three times as long), the bomb with it.
+    assert not r.timed_out, r
     assert "fork" in r.stderr.lower()
     if sandbox.name == "bwrap" and os.geteuid() == 0:  # the pids cgroup says it was hit
         assert r.limit == "processes", r
@@ -115,16 +116,17 @@ def test_allocating_8_gb_fails_inside(run):
     assert r.exit_code != 0 and r.limit == "memory" and str(8 * 1024**3) not in r.stdout
 
 
-def test_an_infinite_loop_is_killed_at_the_timeout(run):
-    started = time.monotonic()
-    r = run("while :; do :; done", timeout_s=1)
+def test_an_infinite_loop_is_killed_at_the_timeout(run, work):
+    # Killed within ten times the timeout, by the command's own clock: else late.txt is there.
+    late, marker = referee(10)
+    r = run(f"{late}while :; do :; done", timeout_s=1)
     assert r.timed_out and not r.ok
-    assert time.monotonic() - started < 5
+    assert settle(marker, work)  # a container is removed after its client is killed
 
 
 def test_an_infinite_loop_is_stopped_by_the_cpu_limit(run):
     r = run("python3 -c 'while True: pass'", timeout_s=30, cpu_seconds=1)
-    assert not r.timed_out and r.limit == "cpu" and r.duration_s < 10
+    assert not r.timed_out and r.limit == "cpu"  # long before the wall timeout
 
 
 def test_filling_the_disk_is_stopped(run, work):
@@ -244,11 +246,10 @@ ATTACH, SEIZE = 16, 0x4206
 
 def test_tracing_pid_1_does_not_hang_the_sandbox(run):
     # Pid 1 reports the command's end: stopped by a tracer, it kept the sandbox to its timeout.
-    started = time.monotonic()
     r = run(f"perl -e 'syscall({PTRACE}, {ATTACH}, 1, 0, 0) == 0 and print qq(attached\\n)'; "
             f"perl -e 'syscall({PTRACE}, {SEIZE}, 1, 0, 0) == 0 and print qq(seized\\n)'; "
             "echo after", timeout_s=20)
-    assert not r.timed_out and time.monotonic() - started < 10, r
+    assert not r.timed_out, r  # the end was reported: a stopped pid 1 kept it to the timeout
     assert r.stdout == "after\n", r
 
 
