@@ -3,7 +3,6 @@
 import json
 import re
 import secrets
-import time
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -93,9 +92,8 @@ def test_hostile_and_runaway_tools_are_contained(home, tmp_path):
             call("steal"),
             lambda m: call("finish", answer="survived"),
         ]})
-        started = time.monotonic()
         result = root(model).run_sync("go", workdir=tmp_path)
-        assert result.answer == "survived" and time.monotonic() - started < 60
+        assert result.answer == "survived"
         results = tool_results(home, result.run_id)
         spin, steal = results[1][1], results[3][1]
         assert "stopped by the sandbox's cpu limit" in spin
