@@ -25,6 +25,15 @@ def running_with(marker: str) -> list[int]:
     return found
 
 
+def left_running(marker: str, limit_s: float = 10) -> list[int]:
+    """The processes with `marker` still there after up to `limit_s` (killed processes take a
+    moment to go): none, unless something escaped its sandbox."""
+    deadline = time.monotonic() + limit_s
+    while (found := running_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 def settle(marker: str, workdir: Path, limit_s: float = 120) -> bool:
     """Wait until the command's processes are gone (killed, or ended on their own) or the
     referee has written `late.txt`; whether it was in time (no `late.txt`). `limit_s` only
