@@ -1,0 +1,522 @@
+"""`debug`: run a program or a test under a debugger without a person at the keyboard, stop at
+breakpoints, and report what the program held there.
+
+A Python command (`python3 prog.py ...`, `python -m pytest ...`, `pytest ...`, `prog.py ...`)
+runs under a small `bdb.Bdb` driver: at each breakpoint hit it evaluates the expressions in the
+frame (or lists the frame's locals when none are given), records the stack, and goes on. Any
+other command is a compiled program run under gdb in batch mode, with a gdb Python script whose
+breakpoints do the same and never stop the program; a crash (a signal) is reported with its
+stack. Hits are capped (after the cap the program runs on without breakpoints), and the report
+says so. Everything runs in the sandbox: the driver is passed on the command line, its records
+come back on stdout behind a separator made fresh for each call.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from opensage.core.tools import ToolError
+from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
+
+MAX_HITS = 20
+MAX_TIMEOUT_S = 1800.0
+MAX_BREAKPOINTS = 20
+MAX_EXPRESSIONS = 10
+VALUE_CHARS = 300
+STACK_FRAMES = 40  # recorded per hit; the answer shows the project's frames of them
+SHOWN_FRAMES = 6
+OUTPUT_LINES = 40
+OUTPUT_CHARS = 4_000
+PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
+SHELL_OPERATORS = ("|", "||", "&", "&&", ";", ">", ">>", "<", "<<", "2>", "2>&1", "$(", "`")
+ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+# What gdb says of its own that the report already tells better.
+GDB_NOISE = re.compile(r"^(Breakpoint \d+ at |\[Thread debugging using|Using host libthread_db|"
+                       r"\[Inferior \d+ \(process \d+\) |warning: Error disabling address space)")
+
+# The Python driver: `python3 -c DRIVER CONFIG`. It runs the target (a script or a module) under
+# a Bdb that only ever stops at the breakpoints, writes one JSON record per event on a copy of
+# the original stdout (so a test runner that captures fd 1 cannot hide it), and lets the
+# program run on unhindered once the hits reach the cap.
+PY_DRIVER = r"""
+import bdb, json, os, reprlib, runpy, sys, traceback
+cfg = json.loads(sys.argv[1])
+out = os.fdopen(os.dup(1), "w", buffering=1)
+SEP = cfg["sep"]
+short = reprlib.Repr()
+short.maxstring = short.maxother = cfg["value_chars"]
+short.maxlist = short.maxtuple = short.maxdict = short.maxset = 20
+SKIP = (bdb.__file__, runpy.__file__, "<string>")
+
+def emit(kind, **data):
+    out.write("\n" + SEP + " " + json.dumps({"kind": kind, **data}) + "\n")
+    out.flush()
+
+def text(value):
+    try:
+        return short.repr(value)
+    except Exception as exc:
+        return "<repr failed: %s>" % type(exc).__name__
+
+def stack_of(frame):
+    frames = []
+    while frame is not None and len(frames) < cfg["frames"]:
+        name = frame.f_code.co_filename
+        if name not in SKIP and not name.startswith("<frozen"):
+            frames.append([name, frame.f_lineno, frame.f_code.co_name])
+        frame = frame.f_back
+    return frames
+
+class Driver(bdb.Bdb):
+    hits = 0
+    def user_line(self, frame):
+        key = (self.canonic(frame.f_code.co_filename), frame.f_lineno)
+        if key in self.points and self.hits < cfg["max_hits"]:
+            self.hits += 1
+            values = []
+            for expr in cfg["expressions"]:
+                try:
+                    values.append([expr, text(eval(expr, frame.f_globals, frame.f_locals))])
+                except BaseException as exc:
+                    values.append([expr, "<error: %s: %s>" % (type(exc).__name__, exc)])
+            names = [] if cfg["expressions"] else [
+                [k, text(v)] for k, v in list(frame.f_locals.items())[:20]
+                if not (k.startswith("__") and k.endswith("__"))]
+            emit("hit", n=self.hits, bp=self.points[key], file=key[0], line=key[1],
+                 function=frame.f_code.co_name, values=values, locals=names,
+                 stack=stack_of(frame))
+            if self.hits >= cfg["max_hits"]:
+                emit("capped")
+                self.clear_all_breaks()
+        self.set_continue()
+
+d = Driver()
+d.points = {}
+for i, (file, line) in enumerate(cfg["breakpoints"]):
+    err = d.set_break(d.canonic(file), line)
+    if err:
+        emit("bad_breakpoint", bp=i, message=err)
+    else:
+        d.points.setdefault((d.canonic(file), line), i)
+code = 0
+try:
+    if cfg["module"]:
+        sys.argv = [cfg["module"], *cfg["args"]]
+        if sys.path[0] != "":
+            sys.path.insert(0, "")
+        d.runcall(runpy.run_module, cfg["module"], run_name="__main__", alter_sys=True)
+    else:
+        script = os.path.abspath(cfg["script"])
+        sys.argv = [cfg["script"], *cfg["args"]]
+        sys.path[0] = os.path.dirname(script)
+        d.runcall(runpy.run_path, script, run_name="__main__")
+except SystemExit as exc:
+    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+except BaseException as exc:
+    code = 1
+    frames = [[f.filename, f.lineno, f.name] for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename not in SKIP and not f.filename.startswith("<frozen")]
+    emit("exception", message="".join(traceback.format_exception_only(type(exc), exc)).strip(),
+         stack=frames[::-1][:cfg["frames"]])
+finally:
+    sys.settrace(None)
+emit("end", code=code, hits=d.hits)
+sys.stdout.flush()
+os._exit(code)
+"""
+
+# The gdb driver, a gdb Python script: breakpoints whose `stop` records and never stops, the
+# program run to its end; a signal that stops it is reported with the stack, and hits past the
+# cap stop it once so that every breakpoint can be disabled (which `stop` may not do).
+GDB_DRIVER = r"""
+import base64, json, gdb
+cfg = json.loads(base64.b64decode(CONFIG).decode())
+SEP = cfg["sep"]
+
+def emit(kind, **data):
+    gdb.write("\n" + SEP + " " + json.dumps({"kind": kind, **data}) + "\n")
+    gdb.flush()
+
+def text(value):
+    try:
+        s = str(value)
+    except Exception as exc:
+        s = "<error: %s>" % exc
+    return s if len(s) <= cfg["value_chars"] else s[:cfg["value_chars"]] + "..."
+
+def stack_of(frame):
+    frames = []
+    while frame is not None and len(frames) < cfg["frames"]:
+        sal = frame.find_sal()
+        name = sal.symtab.fullname() if sal.symtab else "??"
+        frames.append([name, sal.line, frame.name() or "??"])
+        try:
+            frame = frame.older()
+        except gdb.error:
+            break
+    return frames
+
+def frame_locals(frame):
+    found = []
+    try:
+        block = frame.block()
+    except RuntimeError:
+        return found
+    while block is not None and len(found) < 20:
+        for sym in block:
+            if (sym.is_argument or sym.is_variable) and len(found) < 20:
+                try:
+                    found.append([sym.name, text(sym.value(frame))])
+                except Exception as exc:
+                    found.append([sym.name, "<error: %s>" % exc])
+        if block.function is not None:
+            break
+        block = block.superblock
+    return found
+
+state = {"hits": 0, "capped": False, "exit": None, "signal": None}
+
+class Point(gdb.Breakpoint):
+    def stop(self):
+        if state["hits"] >= cfg["max_hits"]:
+            return False
+        state["hits"] += 1
+        frame = gdb.selected_frame()
+        sal = frame.find_sal()
+        values = []
+        for expr in cfg["expressions"]:
+            try:
+                values.append([expr, text(gdb.parse_and_eval(expr))])
+            except Exception as exc:
+                values.append([expr, "<error: %s>" % exc])
+        emit("hit", n=state["hits"], bp=self.index,
+             file=sal.symtab.fullname() if sal.symtab else "??",
+             line=sal.line, function=frame.name() or "??", values=values,
+             locals=[] if cfg["expressions"] else frame_locals(frame), stack=stack_of(frame))
+        if state["hits"] >= cfg["max_hits"]:
+            state["capped"] = True
+            emit("capped")
+            return True
+        return False
+
+def on_exit(event):
+    state["exit"] = getattr(event, "exit_code", None)
+
+def on_stop(event):
+    if isinstance(event, gdb.SignalEvent):
+        state["signal"] = event.stop_signal
+
+for setting in ("pagination off", "confirm off", "width 0", "print pretty off",
+                "breakpoint pending on", "print elements 50"):
+    gdb.execute("set " + setting)
+gdb.events.exited.connect(on_exit)
+gdb.events.stop.connect(on_stop)
+points = []
+for i, spec in enumerate(cfg["breakpoints"]):
+    try:
+        bp = Point(spec)
+        bp.index = i
+        points.append(bp)
+        if bp.pending:
+            emit("bad_breakpoint", bp=i,
+                 message="no such location in the program's debug information")
+    except Exception as exc:
+        emit("bad_breakpoint", bp=i, message=str(exc))
+try:
+    gdb.execute("run")
+    while gdb.selected_inferior().pid and state["exit"] is None:
+        if state["signal"] is not None:
+            frame = gdb.selected_frame()
+            emit("signal", name=state["signal"], stack=stack_of(frame))
+            gdb.execute("kill")
+            break
+        if state["capped"]:
+            for bp in points:
+                bp.enabled = False
+            state["capped"] = False
+            gdb.execute("continue")
+            continue
+        break
+except gdb.error as exc:
+    emit("error", message=str(exc))
+emit("end", code=state["exit"], hits=state["hits"])
+"""
+
+GDB_SCRIPT = """dir=$(mktemp -d "${{TMPDIR:-/tmp}}/opensage-debug.XXXXXX") || exit 97
+cat > "$dir/drive.py" <<'{eof}'
+{script}
+{eof}
+gdb -q -nx -batch -x "$dir/drive.py" --args {argv} </dev/null
+status=$?
+rm -rf "$dir"
+exit $status
+"""
+
+PY_SCRIPT = """py=python3
+if [ -x ./.venv/bin/python ]; then py=./.venv/bin/python; fi
+exec {python} -c {driver} {config} </dev/null
+"""
+
+
+@dataclass
+class Hit:
+    n: int
+    where: str
+    values: list[tuple[str, str]]
+    locals: list[tuple[str, str]]
+    stack: list[str]
+    bp: int | None = None  # which breakpoint (its index in the call's list)
+
+
+@dataclass
+class DebugReport:
+    debugger: str
+    command: str
+    hits: list[Hit] = field(default_factory=list)
+    capped: bool = False
+    bad: dict[int, str] = field(default_factory=dict)  # breakpoints not set, and why
+    crash: str = ""  # an uncaught exception, or the signal that stopped the program
+    crash_stack: list[str] = field(default_factory=list)
+    exit_code: int | None = None
+    timed_out: bool = False
+    output: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    def render(self, breakpoints: list[str], max_hits: int) -> str:
+        if self.timed_out:
+            end = "the program was killed at the timeout"
+        elif self.exit_code is None:
+            end = "the program did not run to its end"
+        else:
+            end = f"the program exited with code {self.exit_code}"
+        lines = [f"{len(self.hits)} breakpoint hits under {self.debugger}; {end}",
+                 f"command: {self.command}"]
+        if self.capped:
+            lines.append(f"(stopped recording at {max_hits} hits: the program ran on without "
+                         "breakpoints; use fewer or later breakpoints to see further)")
+        lines += [f"breakpoint {breakpoints[i] if 0 <= i < len(breakpoints) else i} not set: "
+                  f"{why}" for i, why in self.bad.items()]
+        lines += [f"debugger error: {e}" for e in self.errors]
+        for hit in self.hits:
+            lines.append(f"hit {hit.n} at {hit.where}")
+            lines += [f"    {name} = {value}" for name, value in hit.values]
+            if hit.locals:
+                lines.append("    locals: " + ", ".join(f"{k}={v}" for k, v in hit.locals))
+            if hit.stack[1:]:  # the first frame is the hit itself
+                lines.append("    called from: " + _stack_line(hit.stack[1:]))
+        reached = {h.bp for h in self.hits}
+        for i, bp in enumerate(breakpoints):
+            if i not in reached and i not in self.bad and not self.capped:
+                lines.append(f"breakpoint {bp} was never hit (not reached, or not a line "
+                             "with code)")
+        if self.crash:
+            lines.append(f"the program died: {self.crash}")
+            if self.crash_stack:
+                lines.append("    stack: " + _stack_line(self.crash_stack))
+        tail = "\n".join(self.output.rstrip().splitlines()[-OUTPUT_LINES:])[-OUTPUT_CHARS:]
+        lines.append("--- program output (last lines) ---" if tail else "(no program output)")
+        if tail:
+            lines.append(tail)
+        return "\n".join(lines)
+
+
+def _stack_line(frames: list[str]) -> str:
+    """The frames in the project (innermost first), the others counted, not listed."""
+    mine = [f for f in frames if not f.startswith(("/", "?", "<"))
+            and "site-packages/" not in f and not f.startswith((".venv/", "venv/"))]
+    shown = mine[:SHOWN_FRAMES]
+    others = len(frames) - len(shown)
+    if not shown:
+        return f"{others} frames outside the project"
+    return " <- ".join(shown) + (f" (+{others} frames outside the project)" if others else "")
+
+
+def _rel(path: str, root: Path) -> str:
+    p = Path(path)
+    if p.is_absolute() and p.is_relative_to(root):
+        return str(p.relative_to(root))
+    return path
+
+
+def _breakpoint(spec: str, root: Path, python: bool) -> tuple[str, int] | str:
+    spec = spec.strip()
+    match = re.fullmatch(r"(.+):(\d+)", spec)
+    if not match:
+        if not python and re.fullmatch(r"[A-Za-z_][\w:~]*", spec):
+            return spec  # a function name, which gdb takes too
+        raise ToolError(f"breakpoint {spec!r} is not of the form file:line (e.g. "
+                        "'src/calc.py:12')")
+    file, line = match[1], int(match[2])
+    if any(ch in file for ch in "\n\r\0\"'"):
+        raise ToolError(f"breakpoint {spec!r} names no plausible file")
+    target = (root / file).resolve()
+    if not target.is_relative_to(root):
+        raise ToolError(f"breakpoint {spec!r} is outside the work directory")
+    if python:
+        if not target.is_file():
+            raise ToolError(f"breakpoint {spec!r}: no file {file!r} in the work directory")
+        return str(target), line
+    return f"{file}:{line}"
+
+
+def _python_target(argv: list[str]) -> tuple[str | None, str | None, list[str], str | None]:
+    """(interpreter or None, module, script, args) of a Python command, or None values when it
+    is not one."""
+    head = argv[0]
+    name = PurePosixPath(head).name
+    if PYTHON.match(name):
+        i = 1
+        while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-m", "-c"):
+            i += 1
+        if i < len(argv) and argv[i] == "-m" and i + 1 < len(argv):
+            return head, argv[i + 1], argv[i + 2:], None
+        if i < len(argv) and argv[i] == "-c":
+            raise ToolError("debug runs a script or a module (python3 prog.py, python3 -m "
+                            "pytest ...), not `python -c`: write the code to a file first")
+        if i >= len(argv):
+            raise ToolError("the command names an interpreter but no script or module to run")
+        return head, None, argv[i + 1:], argv[i]
+    if name in ("pytest", "py.test"):
+        return None, "pytest", argv[1:], None
+    if name.endswith(".py"):
+        return None, None, argv[1:], head
+    return None, None, [], None
+
+
+async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list[str],
+                expressions: list[str] | None = None, timeout_s: float = 120.0, *,
+                limits: SandboxLimits | None = None, max_hits: int = MAX_HITS) -> str:
+    """Run a program or a test under a debugger, without stopping for input: at each
+    breakpoint hit, the expressions are evaluated (or, without expressions, the local
+    variables are shown) and the call stack is recorded, then the program goes on. Python
+    (`python3 prog.py`, `python3 -m pytest tests/test_x.py::test_y`, `pytest ...`) runs under
+    pdb's machinery; any other command is a compiled program run under gdb (build it with -g).
+    At most 20 hits are recorded.
+
+    Args:
+        command: the program and its arguments, e.g. "python3 app.py --n 3" or "./calc 4".
+        breakpoints: where to stop, as "file:line" (e.g. "src/calc.py:12", "calc.c:30").
+        expressions: what to evaluate at each hit, in the program's language (e.g. "total",
+            "len(items)", "p->next").
+        timeout_s: seconds before the program is killed (at most 1800).
+    """
+    root = Path(workdir).resolve()
+    expressions = [e for e in (expressions or []) if e.strip()]
+    if not breakpoints:
+        raise ToolError("give at least one breakpoint, as file:line (e.g. 'src/calc.py:12')")
+    if len(breakpoints) > MAX_BREAKPOINTS or len(expressions) > MAX_EXPRESSIONS:
+        raise ToolError(f"at most {MAX_BREAKPOINTS} breakpoints and {MAX_EXPRESSIONS} "
+                        "expressions at a time")
+    if any(ch in e for e in expressions for ch in "\n\r\0"):
+        raise ToolError("an expression must be one line")
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ToolError(f"the command does not parse as a command line: {exc}") from None
+    if not argv:
+        raise ToolError("the command is empty: give the program to run and its arguments")
+    if any(a in SHELL_OPERATORS or a.startswith(("$(", "`", ">", "<", "2>")) for a in argv):
+        raise ToolError("give one program and its arguments, without shell operators (pipes, "
+                        "redirections, ;); build or prepare first with run_command")
+    interpreter, module, args, script = _python_target(argv)
+    python = module is not None or script is not None
+    if not python and all(b.strip().split(":")[0].endswith(".py") for b in breakpoints):
+        python, script, args = True, argv[0], argv[1:]  # a Python script with a shebang
+    timeout_s = max(1.0, min(float(timeout_s), MAX_TIMEOUT_S))
+    sep = "OPENSAGE-DEBUG-" + secrets.token_hex(16)
+    points = [_breakpoint(b, root, python) for b in breakpoints]
+    config: dict[str, Any] = {"sep": sep, "expressions": expressions, "max_hits": max_hits,
+                              "value_chars": VALUE_CHARS, "frames": STACK_FRAMES}
+    if python:
+        config |= {"breakpoints": points, "module": module, "script": script, "args": args}
+        shell = PY_SCRIPT.format(python=shlex.quote(interpreter) if interpreter else '"$py"',
+                                 driver=shlex.quote(PY_DRIVER),
+                                 config=shlex.quote(json.dumps(config)))
+        debugger = "the Python debugger (bdb)"
+    else:
+        config["breakpoints"] = points
+        encoded = base64.b64encode(json.dumps(config).encode()).decode()
+        script_text = f"CONFIG = {encoded!r}\n{GDB_DRIVER}"
+        shell = GDB_SCRIPT.format(eof="OPENSAGE_EOF_" + secrets.token_hex(8),
+                                  script=script_text, argv=" ".join(map(shlex.quote, argv)))
+        debugger = "gdb"
+    result = await sandbox.exec(shell, workdir=root, env=ENV, timeout_s=timeout_s,
+                                limits=limits)
+    report = parse(result, sep, root, debugger, command)
+    if not python and "No symbol table is loaded" in result.stdout + result.stderr:
+        report.errors.append("the program has no debug information: build it with -g")
+    if not python and re.search(r"not in executable format|No such file or directory",
+                                result.stderr) and not report.hits:
+        report.errors.append(f"gdb could not load {argv[0]!r}: " + result.stderr.strip()[:300])
+    shown = [b if isinstance(b, str) else f"{_rel(b[0], root)}:{b[1]}" for b in points]
+    return report.render(shown, max_hits)
+
+
+def parse(result: ExecResult, sep: str, root: Path, debugger: str, command: str) -> DebugReport:
+    """Split the driver's records from the program's output and read them."""
+    report = DebugReport(debugger, command, timed_out=result.timed_out)
+    pieces = result.stdout.split("\n" + sep + " ")
+    output = [pieces[0]]
+    for piece in pieces[1:]:
+        record, _, rest = piece.partition("\n")
+        output.append(rest)
+        try:
+            rec = json.loads(record)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            _apply(report, rec, root)
+    report.output = "".join(output)
+    if result.stderr.strip():
+        report.output += ("\n" if report.output.strip() else "") + result.stderr
+    if debugger == "gdb":
+        report.output = "\n".join(ln for ln in report.output.split("\n")
+                                  if not GDB_NOISE.match(ln))
+    return report
+
+
+def _frame(f: Any, root: Path) -> str:
+    try:
+        file, line, func = str(f[0]), int(f[1]), str(f[2])
+    except (TypeError, ValueError, IndexError):
+        return "?"
+    return f"{_rel(file, root)}:{line} in {func}"
+
+
+def _apply(report: DebugReport, rec: dict[str, Any], root: Path) -> None:
+    kind = rec.get("kind")
+    if kind == "hit":
+        def pairs(key: str) -> list[tuple[str, str]]:
+            return [(str(p[0]), str(p[1])) for p in rec.get(key) or []
+                    if isinstance(p, list) and len(p) == 2]
+
+        where = _frame([rec.get("file"), rec.get("line"), rec.get("function")], root)
+        stack = [_frame(f, root) for f in rec.get("stack") or []]
+        bp = rec.get("bp")
+        report.hits.append(Hit(int(rec.get("n") or len(report.hits) + 1), where,
+                               pairs("values"), pairs("locals"), stack,
+                               bp if isinstance(bp, int) else None))
+    elif kind == "capped":
+        report.capped = True
+    elif kind == "bad_breakpoint":
+        bp = rec.get("bp")
+        report.bad[bp if isinstance(bp, int) else -1 - len(report.bad)] = str(
+            rec.get("message", ""))
+    elif kind == "exception":
+        report.crash = str(rec.get("message", ""))
+        report.crash_stack = [_frame(f, root) for f in rec.get("stack") or []]
+    elif kind == "signal":
+        report.crash = f"signal {rec.get('name')}"
+        report.crash_stack = [_frame(f, root) for f in rec.get("stack") or []]
+    elif kind == "error":
+        report.errors.append(str(rec.get("message", "")))
+    elif kind == "end":
+        code = rec.get("code")
+        report.exit_code = code if isinstance(code, int) else None
