@@ -792,12 +792,13 @@ def parse_go(report: TestReport, data: str, root: Path) -> None:
     for pkg in dict.fromkeys(broken):
         errors = [m for ln in report.output.splitlines() + raw
                   if (m := GO_COMPILE_ERROR.match(ln.strip()))]
-        here = [m for m in errors if Path(m[1]).parent.as_posix() in (pkg_dir(pkg) or ".")]
-        first = (here or errors or [None])[0]
-        report.cases.append(TestCase(
-            f"({pkg})", "error",
-            f"the package does not build: {first[3]}" if first else "the package does not build",
-            f"{first[1]}:{first[2]}" if first else ""))
+        here = [m for m in errors if Path(m[1]).parent.as_posix() == (pkg_dir(pkg) or ".")]
+        if first := next(iter(here or errors), None):
+            report.cases.append(TestCase(f"({pkg})", "error",
+                                         f"the package does not build: {first[3]}",
+                                         f"{first[1]}:{first[2]}"))
+        else:
+            report.cases.append(TestCase(f"({pkg})", "error", "the package does not build"))
 
 
 def _go_message(lines: list[str], pkg_dir: str, root: Path) -> tuple[str, str]:
