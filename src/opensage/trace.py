@@ -77,8 +77,9 @@ def _label(node: dict[str, Any], calls: dict[int, str]) -> Text | None:
         what = f"step {d['step']}" if "step" in d else f"{d.get('purpose', 'request')} request"
         label = Text.assemble((what, "bold"),
                               (f"  {u['total_tokens']} tok ${u['cost_usd']:.4f}", "dim"))
-        if msg.get("content"):
-            label.append_text(Text.assemble("  ", _short(msg["content"])))
+        reply = msg.get("content") or d.get("reply")  # a side request's reply is in its event
+        if reply:
+            label.append_text(Text.assemble("  ", _short(reply)))
         calls.update(_call_arguments(node))
         return label
     if kind == "tool_call":
