@@ -36,6 +36,25 @@ else
     echo "note: for the security kit, install (Debian names): $security_packages"
 fi
 
+# The software-engineering kit's tools, which the bwrap sandbox runs from the host: git, gdb,
+# gcc/g++ and make, and for run_tests the Go and Rust toolchains (Debian's Go 1.19 and cargo
+# with Rust 1.63: about 140 MB to download, 740 MB installed). Node.js, for node's test runner,
+# is used where the machine has it; Debian's would replace a newer one, so it is not installed.
+swe_packages="git gdb gcc g++ make golang-go cargo"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    missing=""
+    for package in $swe_packages; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+            || missing="$missing $package"
+    done
+    if [ -n "$missing" ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    fi
+else
+    echo "note: for the software-engineering kit, install (Debian names): $swe_packages"
+fi
+
 # The container sandbox backend (optional; bubblewrap, the default, came with pip above):
 # podman with runc, and an image built offline. Installed here when we may (root with apt).
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
