@@ -393,18 +393,15 @@ def _python_target(argv: list[str]) -> tuple[str | None, str | None, list[str], 
 async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list[str],
                 expressions: list[str] | None = None, timeout_s: float = 120.0, *,
                 limits: SandboxLimits | None = None, max_hits: int = MAX_HITS) -> str:
-    """Run a program or a test under a debugger, without stopping for input: at each
-    breakpoint hit, the expressions are evaluated (or, without expressions, the local
-    variables are shown) and the call stack is recorded, then the program goes on. Python
-    (`python3 prog.py`, `python3 -m pytest tests/test_x.py::test_y`, `pytest ...`) runs under
-    pdb's machinery; any other command is a compiled program run under gdb (build it with -g).
-    At most 20 hits are recorded.
+    """Run a program or test under a debugger (Python: bdb; compiled programs: gdb, built
+    with -g) without pausing: at each breakpoint hit, evaluate the expressions (or show the
+    locals) and record the stack, then go on. At most 20 hits are recorded.
 
     Args:
-        command: the program and its arguments, e.g. "python3 app.py --n 3" or "./calc 4".
-        breakpoints: where to stop, as "file:line" (e.g. "src/calc.py:12", "calc.c:30").
-        expressions: what to evaluate at each hit, in the program's language (e.g. "total",
-            "len(items)", "p->next").
+        command: the program and its arguments, e.g. "python3 app.py 3", "pytest
+            tests/test_x.py::test_y", "./calc 4".
+        breakpoints: "file:line" places, e.g. "src/calc.py:12".
+        expressions: what to evaluate at each hit, e.g. "total", "p->next".
         timeout_s: seconds before the program is killed (at most 1800).
     """
     root = Path(workdir).resolve()

@@ -138,17 +138,14 @@ def _report(entry: _Entry, out: str, err: str) -> str:
 async def run_command(sandbox: Sandbox, workdir: Path, command: str, timeout_s: float = 120.0,
                       background: bool = False, *, processes: BackgroundProcesses | None = None,
                       limits: SandboxLimits | None = None) -> str:
-    """Run a shell command in the work directory, in a sandbox (no network; only the work
-    directory is writable), and return its exit code and output. With background=True it is
-    started and left running (a server, a watcher): you get a handle to pass to
-    read_output(handle) for its new output and to kill_process(handle) to stop it; background
-    processes end with the run.
+    """Run a shell command in the work directory (sandboxed: no network) and return its exit
+    code and output. background=True starts it (a server, a watcher) and returns a handle for
+    read_output and kill_process; background processes end with the run.
 
     Args:
         command: the command line, run by /bin/sh.
-        timeout_s: seconds before a foreground command is killed (at most 3600); a background
-            one has no timeout.
-        background: start it and return a handle at once instead of waiting for its end.
+        timeout_s: seconds before a foreground command is killed (at most 3600).
+        background: start it and return a handle instead of waiting for its end.
     """
     if not command.strip():
         raise ToolError("the command is empty: give a shell command line to run")
@@ -167,8 +164,7 @@ async def run_command(sandbox: Sandbox, workdir: Path, command: str, timeout_s: 
 
 
 async def read_output(processes: BackgroundProcesses, handle: str) -> str:
-    """The new output of a background process (what it wrote since the last read_output), and
-    whether it still runs or how it ended.
+    """A background process's output since the last read, and whether it still runs.
 
     Args:
         handle: the handle run_command(..., background=True) gave, e.g. "bg1".
@@ -177,7 +173,7 @@ async def read_output(processes: BackgroundProcesses, handle: str) -> str:
 
 
 async def kill_process(processes: BackgroundProcesses, handle: str) -> str:
-    """Stop a background process and everything it started; returns its last output.
+    """Stop a background process and all it started; returns its last output.
 
     Args:
         handle: the handle run_command(..., background=True) gave, e.g. "bg1".

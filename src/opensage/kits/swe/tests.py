@@ -29,6 +29,7 @@ import os
 import re
 import secrets
 import shlex
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -345,17 +346,13 @@ rm -rf "$dir"
 async def run_tests(sandbox: Sandbox, workdir: Path, tests: list[str] | None = None,
                     timeout_s: float = 900.0, *, limits: SandboxLimits | None = None,
                     runner: str | None = None) -> str:
-    """Run the project's tests (all, or those named) and report the results: a first line
-    `N passed, M failed` (with errors and skipped when there are any), then each failure's
-    test id, message and file:line, then the last lines of the output. The runner is found
-    from the project: pytest, unittest, go test, cargo test, node --test, jest, npm test or
-    make test.
+    """Run the project's tests, all or the given ones, with its runner (pytest, unittest, go
+    test, cargo test, node --test, jest, npm or make test). First line: `N passed, M failed`;
+    then each failure's id, message and file:line; then the output's tail.
 
     Args:
-        tests: test ids to run, as the report names them (pytest node ids like
-            "tests/test_x.py::test_y", unittest "pkg.module.Class.test", Go test names like
-            "TestX" or "TestX/sub", cargo test names like "tests::adds", node test names or
-            files); all tests when omitted.
+        tests: ids as the report gives them (e.g. "tests/test_x.py::test_y", "TestX/sub",
+            "mod::tests::name"); all tests when omitted.
         timeout_s: seconds the tests may run (at most 3600).
     """
     report = await collect(sandbox, workdir, tests, timeout_s, limits=limits, runner=runner)
@@ -972,7 +969,8 @@ def parse_jest(report: TestReport, data: str, root: Path) -> None:
         file = _rel(str(suite.get("name", "")), root)
         assertions = suite.get("assertionResults") or []
         if suite.get("status") == "failed" and not assertions:
-            report.cases.append(TestCase(file, "error", str(suite.get("message", ""))))
+            text = textwrap.dedent(str(suite.get("message", ""))).strip()
+            report.cases.append(TestCase(file, "error", text.removeprefix("● ").strip()))
         for a in assertions:
             if not isinstance(a, dict):
                 continue
@@ -995,7 +993,7 @@ def parse_jest(report: TestReport, data: str, root: Path) -> None:
                     location = f"{file}:{loc.get('line')}"
                 head = [ln for ln in message.splitlines() if not ln.strip().startswith("at ")]
                 report.cases.append(TestCase(tid, "failed", "\n".join(head).strip(), location,
-                                             f"in {file}"))
+                                             "" if location.startswith(file) else f"in {file}"))
 
 
 # --- summaries of human output (make test, npm test, and when a report is unreadable) --------
