@@ -143,6 +143,9 @@ class EventLog:
         self._committed_at = time.monotonic()
         self._next_id: dict[str, int] = {}
         self._events: list[tuple[Any, ...]] = []
+        # A sync tool runs in a worker thread and may record events (RunContext.emit): ids are
+        # handed out, and the rows to write taken, under a lock.
+        self._ids = threading.RLock()
         self._messages: list[tuple[Any, ...]] = []
         self.listeners: list[Listener] = []
         self.closed = False
@@ -168,9 +171,10 @@ class EventLog:
     def emit(self, run_id: str, kind: str, data: dict[str, Any], *, parent: int | None = None,
              agent: str | None = None) -> int:
         """Record an event; returns its id within the run."""
-        eid = self._next_id.get(run_id) or self._first_free_id(run_id)
-        self._next_id[run_id] = eid + 1
-        self._events.append((run_id, eid, parent, time.time(), kind, agent, _encode(data)))
+        with self._ids:
+            eid = self._next_id.get(run_id) or self._first_free_id(run_id)
+            self._next_id[run_id] = eid + 1
+            self._events.append((run_id, eid, parent, time.time(), kind, agent, _encode(data)))
         for listener in self.listeners:
             listener(run_id, kind, agent, data)
         return eid
@@ -191,9 +195,10 @@ class EventLog:
     def _flush(self) -> None:
         """Write buffered rows into the open transaction."""
         if self._events:
+            with self._ids:
+                rows, self._events = self._events, []
             self._db.executemany("INSERT INTO events (run_id, id, parent, ts, kind, agent, data) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?)", self._events)
-            self._events.clear()
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         if self._messages:
             self._db.executemany("INSERT INTO messages (run_id, conv, seq, event, data) "
                                  "VALUES (?, ?, ?, ?, ?)", self._messages)
