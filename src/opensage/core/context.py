@@ -49,6 +49,8 @@ class RunShared:
 
 @dataclass(frozen=True, slots=True)
 class RunContext:
+    """One run's context; copies of it (`for_call`, `with_workdir`) share its `shared` part."""
+
     config: Config
     run_id: str
     workdir: Path  # the work dir its tools act on: an ensemble member's copy, for its tools
@@ -58,9 +60,9 @@ class RunContext:
     shared: RunShared
     kits: tuple[Kit, ...] = ()  # the run's kits, in order
     # The names of the run's tools known when a kit is set up (those given in Python, then
-    # those of the kits before it); None when a kit adds tools as the run goes (synthesis), so
-    # that no list is complete.
-    tool_names: tuple[str, ...] | None = ()
+    # those of the kits before it); None when they are not known, as when a kit adds tools as
+    # the run goes (synthesis), so that no list is complete.
+    tool_names: tuple[str, ...] | None = None
     model_names: tuple[str, ...] = ()  # model profiles and named models besides specs
     resolve_model: Callable[[str], Model] | None = None  # a spec or a name -> a model
     agent: AgentLoop | None = None  # the agent calling; None while kits are set up or down
