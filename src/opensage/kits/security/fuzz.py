@@ -1,0 +1,870 @@
+"""The security kit's `fuzz`: coverage-guided fuzzing of a libFuzzer binary or a Python target
+(atheris) in the sandbox, with the crashes it finds grouped by stack signature and minimized.
+
+    report = await run_fuzz(workdir, sandbox, "out/fuzz_png", seconds=60)
+    report.findings[0].kind, report.findings[0].crash.top_frame, report.findings[0].minimized
+    text = await fuzz(workdir, sandbox, "out/fuzz_png")    # what the model reads
+
+Targets. A libFuzzer target is an ELF binary linked with libFuzzer's driver (`build(fuzzer=True)`,
+i.e. clang's -fsanitize=fuzzer): told apart from other programs by the driver's flag table in
+the file. A Python target is a .py file that either defines `TestOneInput(data: bytes)` at
+module level, which is then imported under `atheris.instrument_imports()` (so the target and
+every module it imports are instrumented for coverage) and fuzzed by a driver of ours, or calls
+`atheris.Setup(...)` and `atheris.Fuzz()` itself (an OSS-Fuzz style script, run as it is; it must
+instrument its own code). A file that defines TestOneInput and calls atheris.Setup only under
+`if __name__ == "__main__"` is imported like the first kind, so it can be minimized.
+
+Each run keeps its files in the work dir, under fuzz/<target's file name>/: `corpus/` (kept
+across calls, so a second call goes on from where the first stopped; seeds are copied in,
+named by their SHA-1 as libFuzzer names its own) and `crashes/` (libFuzzer's artifacts:
+crash-*, leak-*, timeout-*, oom-*, and minimized-<signature> for the minimized inputs).
+
+How a run goes: `jobs` workers (capped at the machine's cores) each run the fuzzer in the
+sandbox until the time is up. libFuzzer stops at the first crash, so a worker that stops with
+one runs the new input once (in the sandbox) for its report and stack signature, takes it out
+of the corpus if it is there (a crashing seed would otherwise stop every restart at once), and
+restarts the fuzzer on the corpus with the time left. A worker whose last 3 restarts found only
+crashes it already had stops early: the fuzzer keeps falling into known bugs, and the rest of
+the time would be spent on them. Crashes are grouped by signature (see sanitizer.py) and one
+input per signature is minimized: libFuzzer's -minimize_crash=1 for a binary (not for
+timeouts: every try would hang), a bounded delta debugging for a Python target (in-process
+calls of TestOneInput in the sandbox; skipped for a script that runs atheris itself); a
+minimized input that no longer gives the same signature is dropped.
+
+Limits. Sanitizer binaries reserve terabytes of address space, so the fuzzer runs without the
+sandbox's address-space limit (`memory_mb`): memory is bounded by libFuzzer's -rss_limit_mb
+(which also sets its -malloc_limit_mb) instead, `memory_mb` when it is set, else 2048 MB per
+worker; an input over it is an `oom` finding. The CPU-time, process, file-size and open-file
+limits and the absence of network stay; `seconds` is cut to fit the CPU limit. A fuzzer stopped
+by a limit (or killed past its time) is reported as such, with the limit's name and value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import mmap
+import os
+import re
+import stat
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opensage.core.tools import ToolError
+from opensage.kits.files import open_beneath, open_regular
+from opensage.kits.security.sanitizer import Crash, Frame, parse_report, signature
+from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
+
+Progress = Callable[[dict[str, Any]], None]
+
+MAX_SECONDS = 3600
+DEFAULT_RSS_MB = 2048  # libFuzzer's own default
+CPU_MARGIN_S = 15  # of a worker's CPU limit kept for its start and its end
+KILL_GRACE_S = 20  # past its -max_total_time (and one input's timeout) before a fuzzer is killed
+POLL_S = 0.25  # how often a running fuzzer's output is read
+PROGRESS_EVERY_S = 5.0  # at most one progress report per worker this often (INITED, DONE: always)
+REPEATS_TO_STOP = 3  # restarts in a row that found only known crashes before a worker stops
+MAX_ARTIFACTS = 50  # crashing inputs run per call; past them the fuzzer stops
+MAX_MINIMIZED = 5  # signatures minimized per call
+MAX_SEED_FILES = 10_000
+MAX_SEED_BYTES = 1 << 20  # a seed file larger than this is left out (libFuzzer's max_len is 4096)
+ARTIFACT_KINDS = ("crash", "leak", "timeout", "oom")
+# The string libFuzzer's driver carries in its flag table: in every binary linked with it,
+# stripped or not, and in no other program.
+LIBFUZZER_MARK = b"minimize_crash_internal_step"
+SHOWN_TAIL_LINES = 25
+
+# "#123456	NEW    cov: 45 ft: 60 corp: 12/340b lim: 8 exec/s: 61728 rss: 40Mb L: 4/8 MS: ..."
+STATS = re.compile(
+    r"^#(?P<runs>\d+)\s+(?P<event>INITED|NEW|REDUCE|pulse|DONE|RELOAD)\b(?P<rest>.*)")
+STAT_FIELDS = {
+    "cov": re.compile(r"\bcov: (\d+)"),
+    "ft": re.compile(r"\bft: (\d+)"),
+    "corpus": re.compile(r"\bcorp: (\d+)/"),
+    "exec_per_s": re.compile(r"\bexec/s: (\d+)"),
+    "rss_mb": re.compile(r"\brss: (\d+)Mb"),
+}
+FINAL_STAT = re.compile(r"^stat::(?P<name>\w+):\s+(?P<value>\d+)", re.MULTILINE)
+WRITTEN = re.compile(r"Test unit written to (?P<path>\S+)")
+PY_EXCEPTION = "=== Uncaught Python exception: ==="
+PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>.+)$')
+
+# Our driver for a Python target defining TestOneInput: argv = [target, libFuzzer flags...].
+ATHERIS_DRIVER = """\
+import importlib, os, sys
+import atheris
+target = sys.argv[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
+with atheris.instrument_imports():
+    module = importlib.import_module(os.path.splitext(os.path.basename(target))[0])
+atheris.Setup([target, *sys.argv[2:]], module.TestOneInput)
+atheris.Fuzz()
+"""
+
+# Delta debugging of a Python crash, in-process: argv = [target, input, output, seconds].
+# The crash to keep is the exception's type and innermost frame; exit 3 if the input does not
+# raise at all.
+PY_MINIMIZER = """\
+import importlib, os, sys, time, traceback
+target, source, output, budget = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
+module = importlib.import_module(os.path.splitext(os.path.basename(target))[0])
+def outcome(data):
+    try:
+        module.TestOneInput(data)
+    except Exception as exc:
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        return (type(exc).__name__, last.filename, last.name, last.lineno)
+    return None
+with open(source, "rb") as f:
+    data = f.read()
+goal = outcome(data)
+if goal is None:
+    sys.exit(3)
+end = time.monotonic() + budget
+chunk = max(1, len(data) // 2)
+while data and time.monotonic() < end:
+    start, smaller = 0, False
+    while start < len(data) and time.monotonic() < end:
+        candidate = data[:start] + data[start + chunk:]
+        if outcome(candidate) == goal:
+            data, smaller = candidate, True
+        else:
+            start += chunk
+    if not smaller:
+        if chunk == 1:
+            break
+        chunk = max(1, chunk // 2)
+with open(output, "wb") as f:
+    f.write(data)
+"""
+
+
+@dataclass(frozen=True)
+class FuzzTarget:
+    """A target as it runs in the sandbox: `argv` is the command before libFuzzer's flags."""
+
+    path: str  # relative to the work dir
+    engine: str  # "libfuzzer" | "atheris"
+    argv: tuple[str, ...]
+    name: str  # of its folder under fuzz/
+    minimizer: str | None  # "libfuzzer" | "python" | None (cannot be minimized)
+    why_not_minimized: str = ""
+
+
+@dataclass
+class Finding:
+    """One bug: the crashing inputs that share a stack signature."""
+
+    signature: str
+    kind: str  # the artifact's: crash | leak | timeout | oom
+    crash: Crash | None  # the report when the input was run again (None: it did not reproduce)
+    inputs: list[str] = field(default_factory=list)  # relative to the work dir
+    sizes: list[int] = field(default_factory=list)
+    known: bool = False  # reported by an earlier call of this run
+    minimized: str | None = None
+    minimized_size: int | None = None
+    found_s: float = 0.0  # when its first input came, from the start of fuzzing
+    note: str = ""
+
+    @property
+    def what(self) -> str:
+        return self.crash.kind if self.crash is not None else f"{self.kind} (did not reproduce)"
+
+
+@dataclass
+class FuzzReport:
+    target: FuzzTarget
+    seconds: float  # asked for (after fitting the CPU limit)
+    elapsed_s: float = 0.0  # fuzzing, wall time
+    workers: int = 1
+    runs: int = 0
+    cov: int | None = None
+    ft: int | None = None
+    corpus_files: int = 0
+    corpus_dir: str = ""
+    crashes_dir: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stopped: str = ""  # why fuzzing ended before its time, if it did
+    minimize_s: float = 0.0
+
+    @property
+    def exec_per_s(self) -> float:
+        return self.runs / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def new(self) -> list[Finding]:
+        return [f for f in self.findings if not f.known]
+
+    def text(self) -> str:
+        """The report as the model reads it."""
+        t = self.target
+        engine = "libFuzzer" if t.engine == "libfuzzer" else "atheris"
+        workers = f"{self.workers} workers" if self.workers > 1 else "1 worker"
+        cov = (f"coverage {self.cov} edges (ft {self.ft})" if self.cov is not None
+               else "no coverage reported (is the target instrumented?)")
+        lines = [
+            f"fuzzed {t.path} ({engine}) for {self.elapsed_s:.1f} s of {self.seconds:g} s with "
+            f"{workers}: {self.runs:,} runs, {self.exec_per_s:,.0f} exec/s, {cov}; corpus "
+            f"{self.corpus_files} inputs in {self.corpus_dir}/, crashing inputs in "
+            f"{self.crashes_dir}/"]
+        if self.stopped:
+            lines.append(f"stopped early: {self.stopped}")
+        inputs = sum(len(f.inputs) for f in self.findings)
+        new, known = self.new, [f for f in self.findings if f.known]
+        if not self.findings:
+            lines.append("no crashes found")
+        else:
+            lines.append(f"{len(new)} new crash{'es' if len(new) != 1 else ''} by signature "
+                         f"(from {inputs} crashing input{'s' if inputs != 1 else ''}):")
+            for n, finding in enumerate(new, 1):
+                lines += _finding_lines(n, finding)
+            if known:
+                lines.append("found again (reported before): " + ", ".join(
+                    f"{f.signature} {f.what}" for f in known))
+        lines += [f"note: {note}" for note in self.notes]
+        if new:
+            lines.append("next: run_poc(binary, poc) on a minimized input for its full report, "
+                         "crash_context(binary, poc) for the variables at the crash")
+        return "\n".join(lines)
+
+
+def _finding_lines(n: int, f: Finding) -> list[str]:
+    crash = f.crash
+    top = crash.top_frame if crash is not None else None
+    head = f"{n}. [{f.signature}] {f.what} ({f.kind})"
+    if crash is not None and crash.access:
+        head += f", {crash.access}"
+    if top is not None:
+        head += f" in {top}"
+    head += f", found after {f.found_s:.1f} s"
+    out = [head]
+    shown = ", ".join(f"{p} ({s} bytes)" for p, s in zip(f.inputs[:3], f.sizes[:3], strict=True))
+    more = f" and {len(f.inputs) - 3} more" if len(f.inputs) > 3 else ""
+    out.append(f"   inputs: {shown}{more}")
+    if f.minimized is not None:
+        out.append(f"   minimized: {f.minimized} ({f.minimized_size} bytes)")
+    if f.note:
+        out.append(f"   {f.note}")
+    return out
+
+
+async def fuzz(workdir: Path, sandbox: Sandbox, target: str, seconds: int = 60,
+               seeds: str | list[str] | None = None, dictionary: str | None = None,
+               jobs: int = 1, minimize: bool = True, *, limits: SandboxLimits | None = None,
+               progress: Progress | None = None, seen: set[str] | None = None) -> str:
+    """Fuzz a libFuzzer target (a binary built with build(fuzzer=True)) or a Python target (a
+    .py file defining TestOneInput(data: bytes), fuzzed with atheris) in the sandbox. Crashing
+    inputs are kept under fuzz/<target>/crashes/, grouped by stack signature, and one input per
+    signature is minimized. The corpus (fuzz/<target>/corpus/) is kept, so fuzzing the same
+    target again goes on from it. libFuzzer restarts after each crash; fuzzing stops early when
+    restarts keep finding only known crashes. Returns runs, executions per second, coverage,
+    and each new crash: its kind, top frame and minimized input.
+
+    Args:
+        target: the fuzz target's path in the work dir: a libFuzzer binary or a .py file.
+        seconds: how long to fuzz (at most 3600; cut to fit the sandbox's CPU limit).
+        seeds: a folder of seed inputs, or a list of seed files and folders.
+        dictionary: a libFuzzer dictionary file (lines like `kw="token"`) for -dict.
+        jobs: workers fuzzing in parallel on the same corpus (at most the number of cores).
+        minimize: whether to minimize one input per new crash signature.
+    """
+    report = await run_fuzz(workdir, sandbox, target, seconds, seeds, dictionary, jobs,
+                            minimize, limits=limits, progress=progress, seen=seen)
+    return report.text()
+
+
+async def run_fuzz(workdir: Path, sandbox: Sandbox, target: str, seconds: float = 60,
+                   seeds: str | Sequence[str] | None = None, dictionary: str | None = None,
+                   jobs: int = 1, minimize: bool = True, *, limits: SandboxLimits | None = None,
+                   progress: Progress | None = None, seen: set[str] | None = None,
+                   input_timeout_s: int | None = None, rss_limit_mb: int | None = None,
+                   seed: int | None = None, repeats_to_stop: int = REPEATS_TO_STOP) -> FuzzReport:
+    """`fuzz`, returning the typed report. Besides fuzz's arguments: `input_timeout_s`, the
+    per-input -timeout (default: a tenth of `seconds`, between 1 and 10 s); `rss_limit_mb`
+    (default: the limits' memory_mb, else 2048); `seed`, libFuzzer's -seed for worker 0's
+    first run (the others count on from it); `seen`, the signatures reported earlier in the
+    run (updated with the new ones)."""
+    root = Path(workdir).resolve()
+    base = limits or SandboxLimits()
+    if not 1 <= seconds <= MAX_SECONDS:
+        raise ToolError(f"seconds must be between 1 and {MAX_SECONDS}, not {seconds:g}")
+    if jobs < 1:
+        raise ToolError(f"jobs must be 1 or more, not {jobs}")
+    fuzz_target = _resolve_target(root, target)
+    notes: list[str] = []
+    if base.cpu_seconds is not None and seconds > base.cpu_seconds - CPU_MARGIN_S:
+        fitted = max(1, base.cpu_seconds - CPU_MARGIN_S)
+        notes.append(f"asked for {seconds:g} s, fuzzed at most {fitted} s: the sandbox allows "
+                     f"{base.cpu_seconds} s of CPU time per process")
+        seconds = fitted
+    cores = os.cpu_count() or 1
+    if jobs > cores:
+        notes.append(f"{jobs} jobs asked for, {cores} run: this machine has {cores} cores")
+        jobs = cores
+    rss = rss_limit_mb or base.memory_mb or DEFAULT_RSS_MB
+    timeout = input_timeout_s or int(min(10, max(1, seconds // 10)))
+    # No address-space limit for sanitizer builds: -rss_limit_mb bounds memory instead.
+    run_limits = dataclasses.replace(base, memory_mb=None)
+    dirs = f"fuzz/{fuzz_target.name}"
+    corpus, crashes = f"{dirs}/corpus", f"{dirs}/crashes"
+    dict_rel = _inside(root, dictionary, "dictionary", kind="file") if dictionary else None
+    seed_files = _seed_files(root, seeds)
+    _make_dirs(root, (corpus, crashes))
+    copied = _copy_seeds(root, seed_files, corpus, notes)
+    report = FuzzReport(fuzz_target, seconds, workers=jobs, corpus_dir=corpus,
+                        crashes_dir=crashes, notes=notes)
+    session = _Session(root, sandbox, fuzz_target, run_limits, corpus, crashes, dict_rel,
+                       timeout, rss, report, progress, seen if seen is not None else set(),
+                       seed, repeats_to_stop)
+    session.existing = set(_listdir(root, crashes))
+    if copied:
+        notes.append(f"{copied} seed input{'s' if copied != 1 else ''} copied into {corpus}/")
+    await session.fuzz(seconds, jobs)
+    # Artifacts a fuzzer wrote without saying so (its output cut short): run them too.
+    for name in sorted(set(_listdir(root, crashes)) - session.existing - session.handled):
+        if name.split("-", 1)[0] in ARTIFACT_KINDS:
+            await session.triage(f"{crashes}/{name}")
+    if minimize:
+        await session.minimize_all()
+    report.corpus_files = len(_listdir(root, corpus))
+    report.findings.sort(key=lambda f: (f.known, ARTIFACT_KINDS.index(f.kind)))
+    if session.seen is not None:
+        session.seen.update(f.signature for f in report.findings)
+    return report
+
+
+class _Session:
+    """One fuzz call's shared state: its workers, the crashes found and how to run things."""
+
+    def __init__(self, root: Path, sandbox: Sandbox, target: FuzzTarget, limits: SandboxLimits,
+                 corpus: str, crashes: str, dictionary: str | None, timeout: int, rss: int,
+                 report: FuzzReport, progress: Progress | None, seen: set[str],
+                 seed: int | None, repeats_to_stop: int):
+        self.root, self.sandbox, self.target, self.limits = root, sandbox, target, limits
+        self.corpus, self.crashes, self.dictionary = corpus, crashes, dictionary
+        self.timeout, self.rss, self.report = timeout, rss, report
+        self.progress, self.seen, self.seed = progress, seen, seed
+        self.repeats_to_stop = repeats_to_stop
+        self.by_signature: dict[str, Finding] = {}
+        self.existing: set[str] = set()
+        self.handled: set[str] = set()  # artifact names already run
+        self.stop_all = ""
+        self.started = time.monotonic()
+        self.cov: dict[int, int] = {}
+        self.ft: dict[int, int] = {}
+        self.failure: str | None = None  # a fuzzer that could not start: why
+        self.inited = False  # whether any fuzzer got to fuzzing
+
+    # -- fuzzing ----------------------------------------------------------------------------
+
+    def flags(self) -> list[str]:
+        flags = [f"-timeout={self.timeout}", f"-rss_limit_mb={self.rss}",
+                 f"-artifact_prefix={self.crashes}/", "-print_final_stats=1"]
+        if self.dictionary:
+            flags.append(f"-dict={self.dictionary}")
+        return flags
+
+    def env(self) -> dict[str, str]:
+        # UBSan reports and goes on by default: the fuzzer would never see its findings.
+        return {"UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1:report_error_type=1:"
+                                 "silence_unsigned_overflow=1",
+                "ASAN_OPTIONS": "detect_leaks=1:allocator_may_return_null=0"}
+
+    async def fuzz(self, seconds: float, jobs: int) -> None:
+        self.started = time.monotonic()
+        deadline = self.started + seconds
+        workers = [asyncio.create_task(self.worker(i, deadline)) for i in range(jobs)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        self.report.elapsed_s = time.monotonic() - self.started
+        if self.cov:
+            self.report.cov = max(self.cov.values())
+        if self.ft:
+            self.report.ft = max(self.ft.values())
+        if self.failure is not None and not self.report.findings and not self.inited:
+            raise ToolError(self.failure)
+        if self.failure is not None:
+            self.report.notes.append(self.failure)
+        if self.stop_all and not self.report.stopped:
+            self.report.stopped = self.stop_all
+
+    async def worker(self, index: int, deadline: float) -> None:
+        repeats = 0
+        restart = 0
+        while not self.stop_all:
+            remaining = deadline - time.monotonic()
+            if remaining < 1:
+                return
+            argv = [*self.target.argv, *self.flags(), f"-max_total_time={int(remaining)}"]
+            if self.seed is not None:
+                argv.append(f"-seed={self.seed + 1000 * index + restart}")
+            argv.append(self.corpus)
+            restart += 1
+            run = await self.run_fuzzer(index, argv, remaining)
+            if run.file_size_exceeded:  # libFuzzer's SIGXFSZ handler writes an artifact too
+                run.result.limit = "file_size"
+            elif run.artifacts:
+                known_before = set(self.by_signature)
+                signatures = [await self.triage(a) for a in run.artifacts]
+                repeats = 0 if set(signatures) - known_before else repeats + 1
+                if len(self.handled) >= MAX_ARTIFACTS:
+                    self.stop_all = (f"{MAX_ARTIFACTS} crashing inputs collected; fix or avoid "
+                                     "the bugs found to fuzz deeper")
+                    return
+                if repeats >= self.repeats_to_stop:
+                    left = max(0.0, deadline - time.monotonic())
+                    self.report.stopped = self.report.stopped or (
+                        f"{left:.0f} s before the end, the last {repeats} restarts found only "
+                        "crashes already found; fix them (or fuzz a build without them) to "
+                        "fuzz deeper")
+                    return
+                continue
+            result = run.result
+            if result.exit_code == 0 and not result.timed_out and not result.limit:
+                return  # ran its time
+            reason = self.why_stopped(run)
+            if not run.inited:
+                self.failure = reason
+            else:
+                self.stop_all = reason
+            return
+
+    async def run_fuzzer(self, index: int, argv: list[str], remaining: float) -> _Run:
+        run = _Run(index)
+        proc = await self.sandbox.start(argv, workdir=self.root, env=self.env(),
+                                        limits=self.limits)
+        pending = ""
+        try:
+            hard_end = time.monotonic() + remaining + self.timeout + KILL_GRACE_S
+            while proc.running and time.monotonic() < hard_end:
+                await asyncio.sleep(POLL_S)
+                _, err = await proc.read()
+                pending = self.take_lines(run, pending + err)
+            result = await proc.wait(max(0.1, hard_end - time.monotonic()))
+        except BaseException:
+            if proc.running:
+                await proc.kill()
+            raise
+        _, err = await proc.read()
+        self.take_lines(run, pending + err + "\n")
+        if run.unreported is not None:
+            self.report_progress(run, run.unreported)
+        run.result = result
+        finals = {m["name"]: int(m["value"]) for m in FINAL_STAT.finditer(result.stderr)}
+        self.report.runs += finals.get("number_of_executed_units", run.last_runs)
+        return run
+
+    def take_lines(self, run: _Run, text: str) -> str:
+        """Reads the complete lines of `text` into `run`, reporting progress (INITED and DONE
+        at once, other status lines at most every PROGRESS_EVERY_S); returns the unfinished
+        last line."""
+        *lines, rest = text.split("\n")
+        for line in lines:
+            run.tail.append(line)
+            del run.tail[:-SHOWN_TAIL_LINES]
+            written = WRITTEN.search(line)
+            if written:
+                if written["path"] not in run.artifacts:
+                    run.artifacts.append(written["path"])
+                continue
+            if "ERROR: libFuzzer: file size exceeded" in line:
+                run.file_size_exceeded = True
+            stats = parse_stats(line)
+            if stats is None:
+                continue
+            run.inited = self.inited = True
+            run.last_runs = stats["runs"]
+            if "cov" in stats:
+                self.cov[run.index] = stats["cov"]
+            if "ft" in stats:
+                self.ft[run.index] = stats["ft"]
+            stats["worker"] = run.index
+            stats["elapsed_s"] = round(time.monotonic() - self.started, 1)
+            now = time.monotonic()
+            if stats["event"] in ("INITED", "DONE") or now - run.reported_at >= PROGRESS_EVERY_S:
+                self.report_progress(run, stats)
+            else:
+                run.unreported = stats
+        return rest
+
+    def report_progress(self, run: _Run, stats: dict[str, Any]) -> None:
+        run.reported_at, run.unreported = time.monotonic(), None
+        if self.progress is not None:
+            self.progress(stats)
+
+    def why_stopped(self, run: _Run) -> str:
+        result = run.result
+        limits = self.limits
+        what = {
+            "cpu": (f"the sandbox's CPU-time limit ({limits.cpu_seconds} s per process)",
+                    "ask for fewer seconds, or raise the limit"),
+            "file_size": (f"the sandbox's file-size limit ({limits.file_size_mb} MB per file)",
+                          "the target writes a file larger than that: make it write less (or "
+                          "to /dev/null), or raise the limit"),
+            "processes": (f"the sandbox's process limit ({limits.processes} processes)",
+                          "the target starts too many processes or threads"),
+            "memory": (f"memory (the fuzzer's -rss_limit_mb={self.rss})",
+                       "the target needs more memory than that at start"),
+        }
+        if result.timed_out:
+            head = (f"the fuzzer ran past its time and was killed after "
+                    f"{result.duration_s:.0f} s (an input hanging without libFuzzer's timeout?)")
+        elif result.limit in what:
+            name, hint = what[result.limit]
+            head = f"the fuzzer was stopped by {name} after {result.duration_s:.1f} s: {hint}"
+            crash = parse_report(result.stderr, self.root)
+            if crash is not None and crash.top_frame is not None:
+                head += f" (it was at {crash.top_frame})"
+        elif not run.inited:
+            head = (f"the fuzzer could not start (exit code {result.exit_code}); fix what its "
+                    "output says")
+        else:
+            head = f"the fuzzer stopped with exit code {result.exit_code} and no crashing input"
+        # Stack frames and libFuzzer's closing statistics say little here.
+        lines = [line for line in run.tail if line.strip()
+                 and not re.match(r"\s*#\d+ |stat::|Base64:|MS: ", line)][-10:]
+        return head + (". Its last lines:\n" + "\n".join(lines) if lines else "")
+
+    # -- crashes ----------------------------------------------------------------------------
+
+    def run_argv(self, path: str) -> list[str]:
+        return [*self.target.argv, f"-timeout={self.timeout}", f"-rss_limit_mb={self.rss}",
+                path]
+
+    async def reproduce(self, path: str) -> tuple[Crash | None, ExecResult]:
+        """Runs one input once; its crash report, if it crashed."""
+        result = await self.sandbox.exec(self.run_argv(path), workdir=self.root, env=self.env(),
+                                         timeout_s=self.timeout + KILL_GRACE_S,
+                                         limits=self.limits)
+        return self.parse(result.stdout + "\n" + result.stderr), result
+
+    def parse(self, text: str) -> Crash | None:
+        if self.target.engine == "atheris" and PY_EXCEPTION in text:
+            return python_crash(text, self.root)
+        return parse_report(text, self.root)
+
+    async def triage(self, path: str) -> str:
+        """Runs a new crashing input once and files it under its signature."""
+        name = Path(path).name
+        self.handled.add(name)
+        kind = name.split("-", 1)[0] if name.split("-", 1)[0] in ARTIFACT_KINDS else "crash"
+        self.uncorpus(name)
+        size = _size(self.root, path)
+        crash, _ = await self.reproduce(path)
+        key = crash.signature if crash is not None else f"unreproduced-{kind}"
+        finding = self.by_signature.get(key)
+        if finding is None:
+            finding = Finding(key, kind, crash, known=key in self.seen,
+                              found_s=time.monotonic() - self.started)
+            if crash is None:
+                finding.note = ("these inputs did not crash when run again: flaky, or "
+                                "dependent on state from earlier inputs")
+            self.by_signature[key] = finding
+            self.report.findings.append(finding)
+        if path not in finding.inputs:
+            finding.inputs.append(path)
+            finding.sizes.append(size if size is not None else 0)
+        return key
+
+    def uncorpus(self, artifact: str) -> None:
+        """Takes a crashing input out of the corpus (libFuzzer names both by the content's
+        SHA-1), so that the next restart does not stop on it at once."""
+        sha = artifact.split("-", 1)[-1]
+        if not re.fullmatch(r"[0-9a-f]{40}", sha):
+            return
+        _unlink(self.root, f"{self.corpus}/{sha}")
+
+    async def minimize_all(self) -> None:
+        todo = [f for f in self.report.findings if not f.known and f.crash is not None]
+        if not todo:
+            return
+        if self.target.minimizer is None:
+            self.report.notes.append(f"not minimized: {self.target.why_not_minimized}")
+            return
+        start = time.monotonic()
+        budget = int(min(30, max(5, self.report.seconds // 4)))
+        for finding in todo[:MAX_MINIMIZED]:
+            await self.minimize(finding, budget)
+        if len(todo) > MAX_MINIMIZED:
+            self.report.notes.append(f"{len(todo) - MAX_MINIMIZED} signatures not minimized "
+                                     f"(the first {MAX_MINIMIZED} were)")
+        self.report.minimize_s = time.monotonic() - start
+
+    async def minimize(self, finding: Finding, budget: int) -> None:
+        smallest = min(finding.sizes)
+        source = finding.inputs[finding.sizes.index(smallest)]
+        out = f"{self.crashes}/minimized-{finding.signature}"
+        if finding.kind == "timeout":
+            finding.note = "not minimized: a timeout (every try would hang)"
+            return
+        if self.target.minimizer == "libfuzzer":
+            argv = [*self.target.argv, "-minimize_crash=1", f"-max_total_time={budget}",
+                    f"-exact_artifact_path={out}", f"-timeout={self.timeout}",
+                    f"-rss_limit_mb={self.rss}", source]
+        else:
+            argv = ["python3", "-c", PY_MINIMIZER, self.target.path, source, out, str(budget)]
+        await self.sandbox.exec(argv, workdir=self.root, env=self.env(),
+                                timeout_s=budget + self.timeout * 2 + KILL_GRACE_S,
+                                limits=self.limits)
+        size = _size(self.root, out)
+        if size is None:
+            finding.note = f"could not be made smaller than {smallest} bytes in {budget} s"
+            return
+        crash, _ = await self.reproduce(out)
+        if crash is None or crash.signature != finding.signature:
+            other = f"{crash.kind} [{crash.signature}]" if crash is not None else "no crash"
+            finding.note = (f"minimizing led to {other}, not this crash; the original inputs "
+                            "stand")
+            _unlink(self.root, out)
+            return
+        finding.minimized, finding.minimized_size = out, size
+
+
+@dataclass
+class _Run:
+    """One fuzzer process, as read from its output."""
+
+    index: int  # of its worker
+    artifacts: list[str] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
+    unreported: dict[str, Any] | None = None  # the last status line, if not reported yet
+    reported_at: float = 0.0
+    inited: bool = False
+    file_size_exceeded: bool = False
+    last_runs: int = 0
+    result: ExecResult = field(default_factory=lambda: ExecResult(0, "", "", 0.0))
+
+
+def parse_stats(line: str) -> dict[str, Any] | None:
+    """A libFuzzer status line (`#N NEW cov: X ft: Y corp: C/Sb exec/s: Z rss: RMb ...`) as
+    {"event", "runs", "cov", "ft", "corpus", "exec_per_s", "rss_mb"}, the fields it has; None
+    for any other line. atheris prints the same lines."""
+    match = STATS.match(line.strip())
+    if match is None:
+        return None
+    out: dict[str, Any] = {"event": match["event"], "runs": int(match["runs"])}
+    for name, pattern in STAT_FIELDS.items():
+        found = pattern.search(match["rest"])
+        if found:
+            out[name] = int(found[1])
+    return out
+
+
+def python_crash(text: str, root: Path) -> Crash | None:
+    """An uncaught Python exception as atheris prints it, as a `Crash`: the kind is the
+    exception's type, frames innermost first (atheris's driver left out), and the signature is
+    computed as for sanitizer reports, over the frames in the work dir when there are any."""
+    start = text.find(PY_EXCEPTION)
+    if start < 0:
+        return None
+    lines = text[start + len(PY_EXCEPTION):].splitlines()
+    message = next((line.strip() for line in lines if line.strip()), "Exception")
+    kind = message.split(":", 1)[0].strip() or "Exception"
+    frames: list[tuple[str, str, int]] = []
+    for line in lines:
+        match = PY_FRAME.match(line)
+        if match:
+            frames.append((match["function"].strip(), match["file"], int(match["line"])))
+        elif frames and line and not line.startswith(" "):
+            break  # the exception line after the traceback
+    ordered: list[Frame] = []
+    for index, (function, file, number) in enumerate(reversed(frames)):
+        path = Path(file)
+        shown = str(path.relative_to(root)) if path.is_absolute() and path.is_relative_to(root) \
+            else file
+        ordered.append(Frame(index, function, shown, number))
+    ours = tuple(f for f in ordered if not f.file or not f.file.startswith(("/", "<")))
+    frame_tuple = tuple(ordered)
+    return Crash(kind=kind, sanitizer="Python", frames=frame_tuple,
+                 signature=signature(kind, ours or frame_tuple),
+                 summary=f"SUMMARY: Python: {message}")
+
+
+# -- targets and files ----------------------------------------------------------------------
+
+
+def _resolve_target(root: Path, target: str) -> FuzzTarget:
+    rel = _inside(root, target, "target", kind="file")
+    name = re.sub(r"[^\w.-]", "_", Path(rel).name.removesuffix(".py")) or "target"
+    fd = open_regular(root, root / rel, os.O_RDONLY | os.O_NONBLOCK, target)
+    try:
+        size = os.fstat(fd).st_size
+        if rel.endswith(".py"):
+            source = os.read(fd, 4 << 20).decode(errors="replace")
+            return _python_target(rel, name, source)
+        head = os.pread(fd, 4, 0)
+        if head != b"\x7fELF":
+            raise ToolError(
+                f"{target!r} is neither a program (ELF binary) nor a Python file (.py). fuzz "
+                "takes a libFuzzer target built with build(fuzzer=True) from a file defining "
+                "LLVMFuzzerTestOneInput, or a .py file defining TestOneInput(data: bytes)")
+        with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as data:
+            driver = data.find(LIBFUZZER_MARK) >= 0
+            entry = data.find(b"LLVMFuzzerTestOneInput") >= 0
+    finally:
+        os.close(fd)
+    if not driver:
+        why = ("it has LLVMFuzzerTestOneInput but not libFuzzer's driver (linked with "
+               "-fsanitize=fuzzer-no-link?)" if entry else "it is a program without libFuzzer")
+        raise ToolError(
+            f"{target!r} is not a libFuzzer target: {why}. Build the harness (a file defining "
+            "int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)) with "
+            "build(fuzzer=True), then fuzz the binary it produces")
+    mode = os.stat(root / rel).st_mode
+    if not mode & stat.S_IXUSR:
+        raise ToolError(f"{target!r} is not executable: chmod +x it, or build it again")
+    return FuzzTarget(rel, "libfuzzer", (f"./{rel}",), name, "libfuzzer")
+
+
+def _python_target(rel: str, name: str, source: str) -> FuzzTarget:
+    defines = re.search(r"^def TestOneInput\s*\(", source, re.MULTILINE) is not None
+    drives = re.search(r"\batheris\.(Setup|Fuzz)\s*\(", source) is not None
+    guarded = re.search(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", source,
+                        re.MULTILINE) is not None
+    if not re.fullmatch(r"[A-Za-z_]\w*", name):
+        raise ToolError(f"{rel!r}: a Python target's file name must be a module name "
+                        "(letters, digits, underscores); rename it")
+    if defines and (not drives or guarded):
+        return FuzzTarget(rel, "atheris", ("python3", "-c", ATHERIS_DRIVER, rel), name,
+                          "python")
+    if drives:
+        return FuzzTarget(rel, "atheris", ("python3", rel), name, None,
+                          "the script runs atheris itself at import (define TestOneInput and "
+                          "call atheris only under if __name__ == '__main__' to allow it)")
+    raise ToolError(
+        f"{rel!r} is not a Python fuzz target: define TestOneInput(data: bytes) at module level "
+        "(raise, or let an exception escape, on a bug), or call atheris.Setup(sys.argv, "
+        "TestOneInput) and atheris.Fuzz() yourself")
+
+
+def _inside(root: Path, path: str, what: str, kind: str = "any") -> str:
+    """`path` relative to the work dir, refused when it leads outside it (symlinks resolved)
+    or does not exist."""
+    if not path or not path.strip():
+        raise ToolError(f"the {what} path is empty")
+    target = (root / path).resolve()
+    if target != root and root not in target.parents:
+        raise ToolError(f"the {what} {path!r} is outside the work directory; give a path in it")
+    if not target.exists():
+        listed = ", ".join(sorted(p.name for p in target.parent.iterdir())[:20]) \
+            if target.parent.is_dir() and root in (target.parent, *target.parent.parents) \
+            else ""
+        hint = f" (that folder holds: {listed})" if listed else ""
+        raise ToolError(f"the {what} {path!r} does not exist{hint}")
+    if kind == "file" and not target.is_file():
+        raise ToolError(f"the {what} {path!r} is not a regular file")
+    return str(target.relative_to(root))
+
+
+def _seed_files(root: Path, seeds: str | Sequence[str] | None) -> list[str]:
+    if seeds is None:
+        return []
+    items = [seeds] if isinstance(seeds, str) else list(seeds)
+    files: list[str] = []
+    for item in items:
+        rel = _inside(root, item, "seed")
+        path = root / rel
+        if path.is_dir():
+            files += sorted(str(p.relative_to(root)) for p in path.rglob("*")
+                            if p.is_file() and not p.is_symlink())
+        else:
+            files.append(rel)
+    return files[:MAX_SEED_FILES]
+
+
+def _copy_seeds(root: Path, files: list[str], corpus: str, notes: list[str]) -> int:
+    """Copies seed files into the corpus, named by their SHA-1 (as libFuzzer names its own)."""
+    copied, large = 0, 0
+    if not files:
+        return 0
+    out_dir = _open_dir(root, corpus)
+    try:
+        for rel in files:
+            try:
+                fd = open_regular(root, root / rel, os.O_RDONLY | os.O_NONBLOCK, rel)
+            except (OSError, FileNotFoundError):
+                continue
+            with os.fdopen(fd, "rb") as src:
+                data = src.read(MAX_SEED_BYTES + 1)
+            if len(data) > MAX_SEED_BYTES:
+                large += 1
+                continue
+            name = hashlib.sha1(data).hexdigest()
+            out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644,
+                          dir_fd=out_dir)
+            with os.fdopen(out, "wb") as dst:
+                dst.write(data)
+            copied += 1
+    finally:
+        os.close(out_dir)
+    if large:
+        notes.append(f"{large} seed files over {MAX_SEED_BYTES >> 20} MB left out")
+    return copied
+
+
+def _make_dirs(root: Path, rels: Sequence[str]) -> None:
+    """Makes folders under the work dir, one component at a time, following no symlink."""
+    for rel in rels:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in Path(rel).parts:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                try:
+                    child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                                    dir_fd=fd)
+                except OSError:
+                    raise ToolError(f"{rel!r} in the work dir is not a folder (a file or a "
+                                    "symlink is in the way); remove it") from None
+                os.close(fd)
+                fd = child
+        finally:
+            os.close(fd)
+
+
+def _open_dir(root: Path, rel: str) -> int:
+    return open_beneath(root, root / rel, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _listdir(root: Path, rel: str) -> dict[str, int]:
+    """The regular files of a folder under the work dir, with their sizes (no symlink
+    followed)."""
+    try:
+        fd = _open_dir(root, rel)
+    except OSError:
+        return {}
+    try:
+        out = {}
+        for entry in os.scandir(fd):
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode):
+                out[entry.name] = info.st_size
+        return out
+    finally:
+        os.close(fd)
+
+
+def _size(root: Path, rel: str) -> int | None:
+    parent, name = os.path.split(rel)
+    return _listdir(root, parent).get(name)
+
+
+def _unlink(root: Path, rel: str) -> None:
+    parent, name = os.path.split(rel)
+    with contextlib.suppress(OSError):
+        fd = _open_dir(root, parent)
+        try:
+            os.unlink(name, dir_fd=fd)
+        finally:
+            os.close(fd)
