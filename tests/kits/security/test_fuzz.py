@@ -1,19 +1,19 @@
 """`fuzz`: libFuzzer binaries and atheris targets fuzzed in the bwrap sandbox, on small targets the
-tests write and build (clang -fsanitize=fuzzer,address,undefined, in the sandbox): a planted bug
-found and minimized, crashing seeds found at once and grouped by signature, a dictionary used,
-crash, leak and timeout kept apart, progress reported, and the sandbox's limits reported."""
+tests write and build with the kit's `build(fuzzer=True)` (ASan and UBSan): a planted bug found
+and minimized, crashing seeds found at once and grouped by signature, a dictionary used, crash,
+leak, timeout and oom kept apart, progress reported, and the sandbox's limits reported."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from opensage.core.tools import ToolError
+from opensage.kits.security.build import build
 from opensage.kits.security.fuzz import (
     FuzzReport,
     fuzz,
@@ -21,6 +21,7 @@ from opensage.kits.security.fuzz import (
     python_crash,
     run_fuzz,
 )
+from opensage.kits.security.workbench import Workbench
 from opensage.sandbox import SandboxLimits, open_sandbox
 
 HEADER = """\
@@ -116,6 +117,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 """
 
+# Asks for 600 MB on a magic prefix: over a 512 MB memory limit.
+GREEDY = HEADER + """\
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size >= 3 && data[0] == 'O' && data[1] == 'O' && data[2] == 'M') {
+    char *block = malloc(600u << 20);  /* line 10 */
+    if (block) { memset(block, 1, 600u << 20); sink = block[size]; free(block); }
+  }
+  return 0;
+}
+"""
+
 # Writes a 2 MB file on its first input: over a 1 MB file-size limit.
 WRITER = HEADER + """\
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -140,7 +152,7 @@ def TestOneInput(data):
 """
 
 TARGETS = {"planted": PLANTED, "hashed": HASHED, "hang": HANG, "clean": CLEAN,
-           "writer": WRITER}
+           "writer": WRITER, "greedy": GREEDY, "plain": PLAIN}
 
 
 @pytest.fixture(scope="module")
@@ -150,44 +162,42 @@ def bwrap():
 
 @pytest.fixture
 def work(tmp_path) -> Path:
-    if shutil.which("clang") is None:
-        pytest.fail("clang is missing: scripts/setup.sh installs it (with libFuzzer)")
     root = tmp_path / "work"
     root.mkdir()
     return root
 
 
-def build(work: Path, sandbox: Any, *names: str) -> None:
-    """Builds test targets in the work dir, in the sandbox (so their debug info names files
-    in the work dir, as a real build's does)."""
-    flags = "-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined"
-    steps = []
+def bench_for(work: Path, sandbox: Any, **limits: Any) -> Workbench:
+    return Workbench(work, sandbox, SandboxLimits(**limits))
+
+
+def make(work: Path, sandbox: Any, *names: str) -> None:
+    """Builds test targets with the kit's build, each from NAME/NAME.c into NAME/out/NAME
+    (libFuzzer targets with fuzzer=True, `plain` without)."""
+    bench = bench_for(work, sandbox)
     for name in names:
-        if name == "plain":
-            (work / "plain.c").write_text(PLAIN)
-            steps.append("clang -O1 plain.c -o plain")
-        else:
-            (work / f"{name}.c").write_text(TARGETS[name])
-            steps.append(f"clang {flags} {name}.c -o {name}")
-    result = asyncio.run(sandbox.exec(" && ".join(steps), workdir=work, timeout_s=300,
-                                      limits=SandboxLimits(memory_mb=None)))
-    assert result.exit_code == 0, result.stderr
+        (work / name).mkdir()
+        (work / name / f"{name}.c").write_text(TARGETS[name])
+        out = asyncio.run(build(bench, fuzzer=name != "plain", path=name))
+        assert f"{name}/out/{name}" in out, out
 
 
-def run(work: Path, sandbox: Any, target: str, **kw: Any) -> FuzzReport:
-    return asyncio.run(run_fuzz(work, sandbox, target, **kw))
+def run(work: Path, sandbox: Any, target: str, limits: dict[str, Any] | None = None,
+        **kw: Any) -> FuzzReport:
+    return asyncio.run(run_fuzz(bench_for(work, sandbox, **(limits or {})), target, **kw))
 
 
 @pytest.mark.slow
 def test_a_planted_bug_is_found_minimized_and_reported(work, bwrap):
-    build(work, bwrap, "planted")
+    make(work, bwrap, "planted")
     events: list[dict[str, Any]] = []
-    report = run(work, bwrap, "planted", seconds=45, jobs=2, seed=1, progress=events.append)
+    report = run(work, bwrap, "planted/out/planted", seconds=45, jobs=2, seed=1,
+                 progress=events.append)
     assert len(report.new) == 1, report.text()
     bug = report.new[0]
     assert bug.kind == "crash"
     assert bug.crash is not None and bug.crash.kind == "heap-buffer-overflow"
-    assert str(bug.crash.top_frame) == "LLVMFuzzerTestOneInput planted.c:14"
+    assert str(bug.crash.top_frame) == "LLVMFuzzerTestOneInput planted/planted.c:14"
     assert bug.found_s < 45
     # Minimized: the magic prefix and the one byte that overflows, checked to crash the same way.
     assert bug.minimized == f"fuzz/planted/crashes/minimized-{bug.signature}"
@@ -199,7 +209,7 @@ def test_a_planted_bug_is_found_minimized_and_reported(work, bwrap):
     text = report.text()
     assert "1 new crash by signature" in text
     assert f"[{bug.signature}] heap-buffer-overflow (crash)" in text
-    assert "in LLVMFuzzerTestOneInput planted.c:14" in text
+    assert "in LLVMFuzzerTestOneInput planted/planted.c:14" in text
     assert f"minimized: {bug.minimized} (5 bytes)" in text
     assert "exec/s" in text and "coverage" in text
     assert {e["worker"] for e in events} <= {0, 1}
@@ -222,7 +232,7 @@ def test_an_atheris_target_is_found_and_minimized(work, bwrap):
 
 @pytest.mark.slow
 def test_crashing_seeds_are_found_at_once_grouped_by_signature_and_kinds_apart(work, bwrap):
-    build(work, bwrap, "hashed")
+    make(work, bwrap, "hashed")
     seeds = work / "seeds"
     seeds.mkdir()
     (seeds / "a").write_bytes(b"OVERFLOW-a")  # two inputs, one bug
@@ -230,13 +240,13 @@ def test_crashing_seeds_are_found_at_once_grouped_by_signature_and_kinds_apart(w
     (seeds / "c").write_bytes(b"LEAKLEAK")  # another bug, of another kind
     (work / "one").write_bytes(b"harmless")
     seen: set[str] = set()
-    report = run(work, bwrap, "hashed", seconds=8, seeds=["seeds", "one"], minimize=False,
-                 seen=seen)
+    report = run(work, bwrap, "hashed/out/hashed", seconds=8, seeds=["seeds", "one"],
+                 minimize=False, seen=seen)
     by_kind = {f.kind: f for f in report.findings}
     assert sorted(by_kind) == ["crash", "leak"], report.text()
     overflow, leak = by_kind["crash"], by_kind["leak"]
     assert overflow.crash is not None and overflow.crash.kind == "heap-buffer-overflow"
-    assert str(overflow.crash.top_frame) == "LLVMFuzzerTestOneInput hashed.c:18"
+    assert str(overflow.crash.top_frame) == "LLVMFuzzerTestOneInput hashed/hashed.c:18"
     assert sorted(overflow.sizes) == [10, 11] and len(overflow.inputs) == 2
     assert leak.crash is not None and leak.crash.kind == "memory-leak"
     assert leak.inputs[0].startswith("fuzz/hashed/crashes/leak-")
@@ -246,28 +256,29 @@ def test_crashing_seeds_are_found_at_once_grouped_by_signature_and_kinds_apart(w
     assert "2 new crashes by signature (from 3 crashing inputs)" in report.text()
     # The crashing seeds left the corpus (else each restart stops on them); the other stays.
     assert len(os.listdir(work / "fuzz/hashed/corpus")) >= 1
-    again = run(work, bwrap, "hashed", seconds=3, seeds="seeds", minimize=False, seen=seen)
+    again = run(work, bwrap, "hashed/out/hashed", seconds=3, seeds="seeds", minimize=False,
+                seen=seen)
     assert not again.new and {f.known for f in again.findings} == {True}
     assert "found again (reported before)" in again.text()
 
 
 @pytest.mark.slow
 def test_the_dictionary_brings_a_token_the_fuzzer_cannot_guess(work, bwrap):
-    build(work, bwrap, "hashed")
+    make(work, bwrap, "hashed")
     (work / "tokens.dict").write_text('# tokens\nkw1="SECRETKY"\n')
-    report = run(work, bwrap, "hashed", seconds=40, dictionary="tokens.dict", seed=3,
+    report = run(work, bwrap, "hashed/out/hashed", seconds=40, dictionary="tokens.dict", seed=3,
                  minimize=False)
     kinds = {f.crash.kind for f in report.findings if f.crash is not None}
     assert "SEGV" in kinds, report.text()
     (work / "bad.dict").write_text("this is not a dictionary\n")
     with pytest.raises(ToolError, match="could not start"):
-        run(work, bwrap, "hashed", seconds=5, dictionary="bad.dict")
+        run(work, bwrap, "hashed/out/hashed", seconds=5, dictionary="bad.dict")
 
 
 @pytest.mark.slow
 def test_a_hang_is_a_timeout_kept_apart_and_not_minimized(work, bwrap):
-    build(work, bwrap, "hang")
-    report = run(work, bwrap, "hang", seconds=20, input_timeout_s=1, seed=2)
+    make(work, bwrap, "hang")
+    report = run(work, bwrap, "hang/out/hang", seconds=20, input_timeout_s=1, seed=2)
     assert [f.kind for f in report.new] == ["timeout"], report.text()
     hang = report.new[0]
     assert hang.crash is not None and hang.crash.kind == "timeout"
@@ -277,9 +288,9 @@ def test_a_hang_is_a_timeout_kept_apart_and_not_minimized(work, bwrap):
 
 @pytest.mark.slow
 def test_progress_reports_exec_per_second_and_coverage(work, bwrap):
-    build(work, bwrap, "clean")
+    make(work, bwrap, "clean")
     events: list[dict[str, Any]] = []
-    report = run(work, bwrap, "clean", seconds=4, progress=events.append)
+    report = run(work, bwrap, "clean/out/clean", seconds=4, progress=events.append)
     assert not report.findings and "no crashes found" in report.text()
     assert events[0]["event"] == "INITED" and events[-1]["event"] == "DONE"
     done = events[-1]
@@ -292,25 +303,29 @@ def test_progress_reports_exec_per_second_and_coverage(work, bwrap):
 
 @pytest.mark.slow
 def test_the_sandbox_limits_are_reported(work, bwrap):
-    build(work, bwrap, "writer", "clean")
-    limits = SandboxLimits(file_size_mb=1)
-    with pytest.raises(ToolError, match=r"file-size limit \(1 MB per file\)"):
-        run(work, bwrap, "writer", seconds=5, limits=limits)
+    make(work, bwrap, "writer", "greedy")
+    with pytest.raises(ToolError, match=r"file-size limit \(1 MB per file\) after [\d.]+ s: "
+                                        r"the target writes a file larger than that"):
+        run(work, bwrap, "writer/out/writer", limits={"file_size_mb": 1}, seconds=5)
     assert (work / "big.out").stat().st_size <= 1 << 20
-    # seconds is cut to the CPU-time limit, and the report says so.
-    report = run(work, bwrap, "clean", seconds=60, limits=SandboxLimits(cpu_seconds=18))
-    assert report.elapsed_s < 10
-    assert "asked for 60 s, fuzzed at most 3 s: the sandbox allows 18 s of CPU time" \
-        in report.text()
+    # Memory: no address-space limit (ASan needs terabytes of it), but libFuzzer's RSS and
+    # malloc limits a tenth below the sanitizers' make an input over it an oom finding.
+    report = run(work, bwrap, "greedy/out/greedy", limits={"memory_mb": 512}, seconds=20,
+                 seed=1)
+    assert [f.kind for f in report.new] == ["oom"], report.text()
+    oom = report.new[0]
+    assert oom.crash is not None and oom.crash.kind == "out-of-memory"
+    assert str(oom.crash.top_frame) == "LLVMFuzzerTestOneInput greedy/greedy.c:10"
+    assert oom.inputs[0].startswith("fuzz/greedy/crashes/oom-")
 
 
 @pytest.mark.slow
 def test_what_is_not_a_fuzz_target_is_refused_with_what_to_do(work, bwrap):
-    build(work, bwrap, "plain", "clean")
+    make(work, bwrap, "plain", "clean")
     with pytest.raises(ToolError, match=r"not a libFuzzer target.*build\(fuzzer=True\)"):
-        run(work, bwrap, "plain")
+        run(work, bwrap, "plain/out/plain")
     with pytest.raises(ToolError, match="neither a program"):
-        run(work, bwrap, "clean.c")
+        run(work, bwrap, "clean/clean.c")
     (work / "nothing.py").write_text("print('hello')\n")
     with pytest.raises(ToolError, match=r"define TestOneInput\(data: bytes\)"):
         run(work, bwrap, "nothing.py")
@@ -318,22 +333,22 @@ def test_what_is_not_a_fuzz_target_is_refused_with_what_to_do(work, bwrap):
         (work.parent / "outside").write_bytes(b"\x7fELF")
         run(work, bwrap, "../outside")
     with pytest.raises(ToolError, match="does not exist"):
-        run(work, bwrap, "missing", seeds=None)
+        run(work, bwrap, "missing")
     with pytest.raises(ToolError, match="seed 'nope' does not exist"):
-        run(work, bwrap, "clean", seeds="nope")
+        run(work, bwrap, "clean/out/clean", seeds="nope")
     # The fuzz folder is made without following a symlink out of the work dir.
     (work / "fuzz").symlink_to(work.parent)
     with pytest.raises(ToolError, match="not a folder"):
-        run(work, bwrap, "clean", seconds=2)
+        run(work, bwrap, "clean/out/clean", seconds=2)
     assert not (work.parent / "clean").exists()
 
 
 def test_fuzz_checks_its_arguments(work, bwrap):
     (work / "target.py").write_text(PYTHON_TARGET)
     with pytest.raises(ToolError, match="seconds must be between 1 and 3600"):
-        asyncio.run(fuzz(work, bwrap, "target.py", seconds=0))
+        asyncio.run(fuzz(bench_for(work, bwrap), "target.py", seconds=0))
     with pytest.raises(ToolError, match="jobs must be 1 or more"):
-        asyncio.run(fuzz(work, bwrap, "target.py", jobs=0))
+        asyncio.run(fuzz(bench_for(work, bwrap), "target.py", jobs=0))
 
 
 def test_stats_lines_are_parsed():

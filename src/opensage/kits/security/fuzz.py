@@ -1,9 +1,9 @@
 """The security kit's `fuzz`: coverage-guided fuzzing of a libFuzzer binary or a Python target
 (atheris) in the sandbox, with the crashes it finds grouped by stack signature and minimized.
 
-    report = await run_fuzz(workdir, sandbox, "out/fuzz_png", seconds=60)
+    report = await run_fuzz(bench, "out/fuzz_png", seconds=60)   # bench: a Workbench
     report.findings[0].kind, report.findings[0].crash.top_frame, report.findings[0].minimized
-    text = await fuzz(workdir, sandbox, "out/fuzz_png")    # what the model reads
+    text = await fuzz(bench, "out/fuzz_png")    # what the model reads
 
 Targets. A libFuzzer target is an ELF binary linked with libFuzzer's driver (`build(fuzzer=True)`,
 i.e. clang's -fsanitize=fuzzer): told apart from other programs by the driver's flag table in
@@ -31,19 +31,21 @@ timeouts: every try would hang), a bounded delta debugging for a Python target (
 calls of TestOneInput in the sandbox; skipped for a script that runs atheris itself); a
 minimized input that no longer gives the same signature is dropped.
 
-Limits. Sanitizer binaries reserve terabytes of address space, so the fuzzer runs without the
-sandbox's address-space limit (`memory_mb`): memory is bounded by libFuzzer's -rss_limit_mb
-(which also sets its -malloc_limit_mb) instead, `memory_mb` when it is set, else 2048 MB per
-worker; an input over it is an `oom` finding. The CPU-time, process, file-size and open-file
-limits and the absence of network stay; `seconds` is cut to fit the CPU limit. A fuzzer stopped
-by a limit (or killed past its time) is reported as such, with the limit's name and value.
+Limits. The fuzzer runs with the sanitizers' options and limits that run_poc uses
+(`Workbench.sanitizer_env`, `Workbench.sanitized_limits`): no address-space limit under bwrap
+(ASan reserves terabytes of it), memory bounded by the sanitizers' hard_rss_limit_mb and
+malloc_limit_mb (the limits' memory_mb, else 4096 MB) and by libFuzzer's -rss_limit_mb a tenth
+below them, so that an input over it is an `oom` finding; CPU time up to each process's wall
+time (`seconds` is the budget); the process, file-size and open-file limits and the absence of
+network unchanged. A fuzzer stopped by a limit (or killed past its time) is reported as such,
+with the limit's name and value: libFuzzer turns SIGXFSZ into an error of its own, which is
+read as the file-size limit, not as a crash of the target.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import mmap
 import os
@@ -56,15 +58,14 @@ from pathlib import Path
 from typing import Any
 
 from opensage.core.tools import ToolError
-from opensage.kits.files import open_beneath, open_regular
+from opensage.kits.files import open_beneath
 from opensage.kits.security.sanitizer import Crash, Frame, parse_report, signature
-from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
+from opensage.kits.security.workbench import DEFAULT_RSS_MB, Workbench
+from opensage.sandbox.base import ExecResult, SandboxLimits
 
 Progress = Callable[[dict[str, Any]], None]
 
 MAX_SECONDS = 3600
-DEFAULT_RSS_MB = 2048  # libFuzzer's own default
-CPU_MARGIN_S = 15  # of a worker's CPU limit kept for its start and its end
 KILL_GRACE_S = 20  # past its -max_total_time (and one input's timeout) before a fuzzer is killed
 POLL_S = 0.25  # how often a running fuzzer's output is read
 PROGRESS_EVERY_S = 5.0  # at most one progress report per worker this often (INITED, DONE: always)
@@ -255,10 +256,10 @@ def _finding_lines(n: int, f: Finding) -> list[str]:
     return out
 
 
-async def fuzz(workdir: Path, sandbox: Sandbox, target: str, seconds: int = 60,
+async def fuzz(bench: Workbench, target: str, seconds: int = 60,
                seeds: str | list[str] | None = None, dictionary: str | None = None,
-               jobs: int = 1, minimize: bool = True, *, limits: SandboxLimits | None = None,
-               progress: Progress | None = None, seen: set[str] | None = None) -> str:
+               jobs: int = 1, minimize: bool = True, *, progress: Progress | None = None,
+               seen: set[str] | None = None) -> str:
     """Fuzz a libFuzzer target (a binary built with build(fuzzer=True)) or a Python target (a
     .py file defining TestOneInput(data: bytes), fuzzed with atheris) in the sandbox. Crashing
     inputs are kept under fuzz/<target>/crashes/, grouped by stack signature, and one input per
@@ -269,87 +270,81 @@ async def fuzz(workdir: Path, sandbox: Sandbox, target: str, seconds: int = 60,
 
     Args:
         target: the fuzz target's path in the work dir: a libFuzzer binary or a .py file.
-        seconds: how long to fuzz (at most 3600; cut to fit the sandbox's CPU limit).
+        seconds: how long to fuzz (at most 3600).
         seeds: a folder of seed inputs, or a list of seed files and folders.
         dictionary: a libFuzzer dictionary file (lines like `kw="token"`) for -dict.
         jobs: workers fuzzing in parallel on the same corpus (at most the number of cores).
         minimize: whether to minimize one input per new crash signature.
     """
-    report = await run_fuzz(workdir, sandbox, target, seconds, seeds, dictionary, jobs,
-                            minimize, limits=limits, progress=progress, seen=seen)
+    report = await run_fuzz(bench, target, seconds, seeds, dictionary, jobs, minimize,
+                            progress=progress, seen=seen)
     return report.text()
 
 
-async def run_fuzz(workdir: Path, sandbox: Sandbox, target: str, seconds: float = 60,
+async def run_fuzz(bench: Workbench, target: str, seconds: float = 60,
                    seeds: str | Sequence[str] | None = None, dictionary: str | None = None,
-                   jobs: int = 1, minimize: bool = True, *, limits: SandboxLimits | None = None,
-                   progress: Progress | None = None, seen: set[str] | None = None,
-                   input_timeout_s: int | None = None, rss_limit_mb: int | None = None,
+                   jobs: int = 1, minimize: bool = True, *, progress: Progress | None = None,
+                   seen: set[str] | None = None, input_timeout_s: int | None = None,
                    seed: int | None = None, repeats_to_stop: int = REPEATS_TO_STOP) -> FuzzReport:
-    """`fuzz`, returning the typed report. Besides fuzz's arguments: `input_timeout_s`, the
-    per-input -timeout (default: a tenth of `seconds`, between 1 and 10 s); `rss_limit_mb`
-    (default: the limits' memory_mb, else 2048); `seed`, libFuzzer's -seed for worker 0's
-    first run (the others count on from it); `seen`, the signatures reported earlier in the
-    run (updated with the new ones)."""
-    root = Path(workdir).resolve()
-    base = limits or SandboxLimits()
+    """`fuzz`, returning the typed report. Besides fuzz's arguments: `progress`, called with
+    each status line reported (see `parse_stats`; with "worker" and "elapsed_s"); `seen`, the
+    signatures reported earlier in the run (crashes with one of them are "found again"; the
+    new ones are added); `input_timeout_s`, the per-input -timeout (default: a tenth of
+    `seconds`, between 1 and 10 s); `seed`, libFuzzer's -seed for worker 0's first run (the
+    others count on from it)."""
     if not 1 <= seconds <= MAX_SECONDS:
         raise ToolError(f"seconds must be between 1 and {MAX_SECONDS}, not {seconds:g}")
     if jobs < 1:
         raise ToolError(f"jobs must be 1 or more, not {jobs}")
-    fuzz_target = _resolve_target(root, target)
+    fuzz_target = await _resolve_target(bench, target)
     notes: list[str] = []
-    if base.cpu_seconds is not None and seconds > base.cpu_seconds - CPU_MARGIN_S:
-        fitted = max(1, base.cpu_seconds - CPU_MARGIN_S)
-        notes.append(f"asked for {seconds:g} s, fuzzed at most {fitted} s: the sandbox allows "
-                     f"{base.cpu_seconds} s of CPU time per process")
-        seconds = fitted
     cores = os.cpu_count() or 1
     if jobs > cores:
-        notes.append(f"{jobs} jobs asked for, {cores} run: this machine has {cores} cores")
+        notes.append(f"{jobs} jobs asked for, {cores} ran: this machine has {cores} cores")
         jobs = cores
-    rss = rss_limit_mb or base.memory_mb or DEFAULT_RSS_MB
-    timeout = input_timeout_s or int(min(10, max(1, seconds // 10)))
-    # No address-space limit for sanitizer builds: -rss_limit_mb bounds memory instead.
-    run_limits = dataclasses.replace(base, memory_mb=None)
     dirs = f"fuzz/{fuzz_target.name}"
     corpus, crashes = f"{dirs}/corpus", f"{dirs}/crashes"
-    dict_rel = _inside(root, dictionary, "dictionary", kind="file") if dictionary else None
-    seed_files = _seed_files(root, seeds)
-    _make_dirs(root, (corpus, crashes))
-    copied = _copy_seeds(root, seed_files, corpus, notes)
-    report = FuzzReport(fuzz_target, seconds, workers=jobs, corpus_dir=corpus,
-                        crashes_dir=crashes, notes=notes)
-    session = _Session(root, sandbox, fuzz_target, run_limits, corpus, crashes, dict_rel,
-                       timeout, rss, report, progress, seen if seen is not None else set(),
-                       seed, repeats_to_stop)
-    session.existing = set(_listdir(root, crashes))
+    dict_rel = _file(bench, dictionary, "dictionary") if dictionary else None
+    seed_files = _seed_files(bench, seeds)
+    _make_dirs(bench.root, (corpus, crashes))
+    copied = _copy_seeds(bench, seed_files, corpus, notes)
     if copied:
         notes.append(f"{copied} seed input{'s' if copied != 1 else ''} copied into {corpus}/")
+    report = FuzzReport(fuzz_target, seconds, workers=jobs, corpus_dir=corpus,
+                        crashes_dir=crashes, notes=notes)
+    toolchain = await bench.toolchain()
+    session = _Session(bench, fuzz_target, corpus, crashes, dict_rel,
+                       input_timeout_s or int(min(10, max(1, seconds // 10))), report,
+                       bench.sanitizer_env(toolchain), progress,
+                       seen if seen is not None else set(), seed, repeats_to_stop)
+    session.existing = set(_listdir(bench.root, crashes))
     await session.fuzz(seconds, jobs)
     # Artifacts a fuzzer wrote without saying so (its output cut short): run them too.
-    for name in sorted(set(_listdir(root, crashes)) - session.existing - session.handled):
+    for name in sorted(set(_listdir(bench.root, crashes)) - session.existing - session.handled):
         if name.split("-", 1)[0] in ARTIFACT_KINDS:
             await session.triage(f"{crashes}/{name}")
     if minimize:
         await session.minimize_all()
-    report.corpus_files = len(_listdir(root, corpus))
+    report.corpus_files = len(_listdir(bench.root, corpus))
     report.findings.sort(key=lambda f: (f.known, ARTIFACT_KINDS.index(f.kind)))
-    if session.seen is not None:
-        session.seen.update(f.signature for f in report.findings)
+    session.seen.update(f.signature for f in report.findings)
     return report
 
 
 class _Session:
     """One fuzz call's shared state: its workers, the crashes found and how to run things."""
 
-    def __init__(self, root: Path, sandbox: Sandbox, target: FuzzTarget, limits: SandboxLimits,
-                 corpus: str, crashes: str, dictionary: str | None, timeout: int, rss: int,
-                 report: FuzzReport, progress: Progress | None, seen: set[str],
+    def __init__(self, bench: Workbench, target: FuzzTarget, corpus: str, crashes: str,
+                 dictionary: str | None, timeout: int, report: FuzzReport,
+                 env: dict[str, str], progress: Progress | None, seen: set[str],
                  seed: int | None, repeats_to_stop: int):
-        self.root, self.sandbox, self.target, self.limits = root, sandbox, target, limits
-        self.corpus, self.crashes, self.dictionary = corpus, crashes, dictionary
-        self.timeout, self.rss, self.report = timeout, rss, report
+        self.bench, self.root, self.sandbox = bench, bench.root, bench.sandbox
+        self.target, self.corpus, self.crashes, self.dictionary = target, corpus, crashes, \
+            dictionary
+        self.timeout, self.report, self._env = timeout, report, env
+        # The sanitizers stop a process at their memory limit (hard_rss_limit_mb); libFuzzer's
+        # own, a tenth below, comes first, so that an input over it is an oom-* artifact.
+        self.rss = (bench.limits.memory_mb or DEFAULT_RSS_MB) * 9 // 10
         self.progress, self.seen, self.seed = progress, seen, seed
         self.repeats_to_stop = repeats_to_stop
         self.by_signature: dict[str, Finding] = {}
@@ -372,10 +367,14 @@ class _Session:
         return flags
 
     def env(self) -> dict[str, str]:
-        # UBSan reports and goes on by default: the fuzzer would never see its findings.
-        return {"UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1:report_error_type=1:"
-                                 "silence_unsigned_overflow=1",
-                "ASAN_OPTIONS": "detect_leaks=1:allocator_may_return_null=0"}
+        """The sanitizers' options, as run_poc sets them (UBSan halts on its first report: by
+        default it reports and goes on, and the fuzzer would never see its findings)."""
+        return self._env
+
+    def limits(self, wall_s: float) -> SandboxLimits:
+        """The run's limits for a sanitized process running up to `wall_s` (see
+        Workbench.sanitized_limits: no address-space limit; CPU time up to the wall time)."""
+        return self.bench.sanitized_limits(wall_s)
 
     async def fuzz(self, seconds: float, jobs: int) -> None:
         self.started = time.monotonic()
@@ -442,11 +441,13 @@ class _Session:
 
     async def run_fuzzer(self, index: int, argv: list[str], remaining: float) -> _Run:
         run = _Run(index)
+        wall = remaining + self.timeout + KILL_GRACE_S
+        run.limits = self.limits(wall)
         proc = await self.sandbox.start(argv, workdir=self.root, env=self.env(),
-                                        limits=self.limits)
+                                        limits=run.limits)
         pending = ""
         try:
-            hard_end = time.monotonic() + remaining + self.timeout + KILL_GRACE_S
+            hard_end = time.monotonic() + wall
             while proc.running and time.monotonic() < hard_end:
                 await asyncio.sleep(POLL_S)
                 _, err = await proc.read()
@@ -505,7 +506,7 @@ class _Session:
 
     def why_stopped(self, run: _Run) -> str:
         result = run.result
-        limits = self.limits
+        limits = run.limits
         what = {
             "cpu": (f"the sandbox's CPU-time limit ({limits.cpu_seconds} s per process)",
                     "ask for fewer seconds, or raise the limit"),
@@ -514,7 +515,7 @@ class _Session:
                           "to /dev/null), or raise the limit"),
             "processes": (f"the sandbox's process limit ({limits.processes} processes)",
                           "the target starts too many processes or threads"),
-            "memory": (f"memory (the fuzzer's -rss_limit_mb={self.rss})",
+            "memory": (f"the memory limit ({limits.memory_mb or self.rss} MB)",
                        "the target needs more memory than that at start"),
         }
         if result.timed_out:
@@ -526,6 +527,10 @@ class _Session:
             crash = parse_report(result.stderr, self.root)
             if crash is not None and crash.top_frame is not None:
                 head += f" (it was at {crash.top_frame})"
+        elif "No module named 'atheris'" in "\n".join(run.tail):
+            head = ("atheris cannot be imported by the sandbox's python3: install OpenSage's "
+                    "security extra (pip install 'opensage[security]'); the bwrap sandbox sees "
+                    "this Python's packages, a container image must hold atheris itself")
         elif not run.inited:
             head = (f"the fuzzer could not start (exit code {result.exit_code}); fix what its "
                     "output says")
@@ -544,9 +549,9 @@ class _Session:
 
     async def reproduce(self, path: str) -> tuple[Crash | None, ExecResult]:
         """Runs one input once; its crash report, if it crashed."""
+        wall = self.timeout + KILL_GRACE_S
         result = await self.sandbox.exec(self.run_argv(path), workdir=self.root, env=self.env(),
-                                         timeout_s=self.timeout + KILL_GRACE_S,
-                                         limits=self.limits)
+                                         timeout_s=wall, limits=self.limits(wall))
         return self.parse(result.stdout + "\n" + result.stderr), result
 
     def parse(self, text: str) -> Crash | None:
@@ -613,10 +618,11 @@ class _Session:
                     f"-exact_artifact_path={out}", f"-timeout={self.timeout}",
                     f"-rss_limit_mb={self.rss}", source]
         else:
-            argv = ["python3", "-c", PY_MINIMIZER, self.target.path, source, out, str(budget)]
-        await self.sandbox.exec(argv, workdir=self.root, env=self.env(),
-                                timeout_s=budget + self.timeout * 2 + KILL_GRACE_S,
-                                limits=self.limits)
+            argv = [self.target.argv[0], "-c", PY_MINIMIZER, self.target.path, source, out,
+                    str(budget)]
+        wall = budget + self.timeout * 2 + KILL_GRACE_S
+        await self.sandbox.exec(argv, workdir=self.root, env=self.env(), timeout_s=wall,
+                                limits=self.limits(wall))
         size = _size(self.root, out)
         if size is None:
             finding.note = f"could not be made smaller than {smallest} bytes in {budget} s"
@@ -643,6 +649,7 @@ class _Run:
     inited: bool = False
     file_size_exceeded: bool = False
     last_runs: int = 0
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
     result: ExecResult = field(default_factory=lambda: ExecResult(0, "", "", 0.0))
 
 
@@ -694,52 +701,49 @@ def python_crash(text: str, root: Path) -> Crash | None:
 # -- targets and files ----------------------------------------------------------------------
 
 
-def _resolve_target(root: Path, target: str) -> FuzzTarget:
-    rel = _inside(root, target, "target", kind="file")
-    name = re.sub(r"[^\w.-]", "_", Path(rel).name.removesuffix(".py")) or "target"
-    fd = open_regular(root, root / rel, os.O_RDONLY | os.O_NONBLOCK, target)
-    try:
-        size = os.fstat(fd).st_size
-        if rel.endswith(".py"):
-            source = os.read(fd, 4 << 20).decode(errors="replace")
-            return _python_target(rel, name, source)
-        head = os.pread(fd, 4, 0)
-        if head != b"\x7fELF":
-            raise ToolError(
-                f"{target!r} is neither a program (ELF binary) nor a Python file (.py). fuzz "
-                "takes a libFuzzer target built with build(fuzzer=True) from a file defining "
-                "LLVMFuzzerTestOneInput, or a .py file defining TestOneInput(data: bytes)")
-        with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as data:
-            driver = data.find(LIBFUZZER_MARK) >= 0
-            entry = data.find(b"LLVMFuzzerTestOneInput") >= 0
-    finally:
-        os.close(fd)
+async def _resolve_target(bench: Workbench, target: str) -> FuzzTarget:
+    path = bench.path(target, "fuzz target")
+    rel = bench.relative(path)
+    name = re.sub(r"[^\w.-]", "_", path.name.removesuffix(".py")) or "target"
+    if path.suffix == ".py":
+        with bench.open(path) as file:
+            source = file.read(4 << 20).decode(errors="replace")
+        python = (await bench.toolchain()).python
+        if python is None:
+            raise ToolError("the sandbox has no python3, which a Python fuzz target needs")
+        return _python_target(rel, name, source, python)
+    head, _ = bench.read_head(path, 4)
+    if head != b"\x7fELF":
+        raise ToolError(
+            f"{target!r} is neither a program (ELF binary) nor a Python file (.py). fuzz takes "
+            "a libFuzzer target, which build(fuzzer=True) makes from a file defining "
+            "LLVMFuzzerTestOneInput, or a .py file defining TestOneInput(data: bytes)")
+    with bench.open(path) as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        driver = data.find(LIBFUZZER_MARK) >= 0
+        entry = data.find(b"LLVMFuzzerTestOneInput") >= 0
     if not driver:
         why = ("it has LLVMFuzzerTestOneInput but not libFuzzer's driver (linked with "
                "-fsanitize=fuzzer-no-link?)" if entry else "it is a program without libFuzzer")
         raise ToolError(
             f"{target!r} is not a libFuzzer target: {why}. Build the harness (a file defining "
             "int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)) with "
-            "build(fuzzer=True), then fuzz the binary it produces")
-    mode = os.stat(root / rel).st_mode
-    if not mode & stat.S_IXUSR:
-        raise ToolError(f"{target!r} is not executable: chmod +x it, or build it again")
+            "build(fuzzer=True), then fuzz the binary it makes")
+    bench.executable(target, "fuzz target")
     return FuzzTarget(rel, "libfuzzer", (f"./{rel}",), name, "libfuzzer")
 
 
-def _python_target(rel: str, name: str, source: str) -> FuzzTarget:
+def _python_target(rel: str, name: str, source: str, python: str) -> FuzzTarget:
     defines = re.search(r"^def TestOneInput\s*\(", source, re.MULTILINE) is not None
     drives = re.search(r"\batheris\.(Setup|Fuzz)\s*\(", source) is not None
     guarded = re.search(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", source,
                         re.MULTILINE) is not None
-    if not re.fullmatch(r"[A-Za-z_]\w*", name):
-        raise ToolError(f"{rel!r}: a Python target's file name must be a module name "
-                        "(letters, digits, underscores); rename it")
     if defines and (not drives or guarded):
-        return FuzzTarget(rel, "atheris", ("python3", "-c", ATHERIS_DRIVER, rel), name,
-                          "python")
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise ToolError(f"{rel!r}: a Python target is imported, so its file name must be a "
+                            "module name (letters, digits, underscores); rename it")
+        return FuzzTarget(rel, "atheris", (python, "-c", ATHERIS_DRIVER, rel), name, "python")
     if drives:
-        return FuzzTarget(rel, "atheris", ("python3", rel), name, None,
+        return FuzzTarget(rel, "atheris", (python, rel), name, None,
                           "the script runs atheris itself at import (define TestOneInput and "
                           "call atheris only under if __name__ == '__main__' to allow it)")
     raise ToolError(
@@ -748,60 +752,49 @@ def _python_target(rel: str, name: str, source: str) -> FuzzTarget:
         "TestOneInput) and atheris.Fuzz() yourself")
 
 
-def _inside(root: Path, path: str, what: str, kind: str = "any") -> str:
-    """`path` relative to the work dir, refused when it leads outside it (symlinks resolved)
-    or does not exist."""
-    if not path or not path.strip():
-        raise ToolError(f"the {what} path is empty")
-    target = (root / path).resolve()
-    if target != root and root not in target.parents:
-        raise ToolError(f"the {what} {path!r} is outside the work directory; give a path in it")
-    if not target.exists():
-        listed = ", ".join(sorted(p.name for p in target.parent.iterdir())[:20]) \
-            if target.parent.is_dir() and root in (target.parent, *target.parent.parents) \
-            else ""
-        hint = f" (that folder holds: {listed})" if listed else ""
-        raise ToolError(f"the {what} {path!r} does not exist{hint}")
-    if kind == "file" and not target.is_file():
+def _file(bench: Workbench, path: str, what: str) -> str:
+    target = bench.path(path, what)
+    if not target.is_file():
         raise ToolError(f"the {what} {path!r} is not a regular file")
-    return str(target.relative_to(root))
+    return bench.relative(target)
 
 
-def _seed_files(root: Path, seeds: str | Sequence[str] | None) -> list[str]:
+def _seed_files(bench: Workbench, seeds: str | Sequence[str] | None) -> list[Path]:
     if seeds is None:
         return []
-    items = [seeds] if isinstance(seeds, str) else list(seeds)
-    files: list[str] = []
-    for item in items:
-        rel = _inside(root, item, "seed")
-        path = root / rel
-        if path.is_dir():
-            files += sorted(str(p.relative_to(root)) for p in path.rglob("*")
-                            if p.is_file() and not p.is_symlink())
-        else:
-            files.append(rel)
+    files: list[Path] = []
+    for item in [seeds] if isinstance(seeds, str) else list(seeds):
+        path = bench.path(item, "seed")
+        if not path.is_dir():
+            files.append(path)
+            continue
+        for folder, dirs, names in os.walk(path):  # symlinks to folders are not followed
+            here = Path(folder)
+            dirs[:] = sorted(d for d in dirs if here / d not in bench.hidden)
+            files += [here / n for n in sorted(names)]
     return files[:MAX_SEED_FILES]
 
 
-def _copy_seeds(root: Path, files: list[str], corpus: str, notes: list[str]) -> int:
-    """Copies seed files into the corpus, named by their SHA-1 (as libFuzzer names its own)."""
-    copied, large = 0, 0
+def _copy_seeds(bench: Workbench, files: list[Path], corpus: str, notes: list[str]) -> int:
+    """Copies seed files into the corpus, named by their SHA-1 (as libFuzzer names its own).
+    Each is read with the files kit's rules: no symlink out of the work dir is followed."""
+    copied, large, unreadable = 0, 0, 0
     if not files:
         return 0
-    out_dir = _open_dir(root, corpus)
+    out_dir = _open_dir(bench.root, corpus)
     try:
-        for rel in files:
+        for path in files:
             try:
-                fd = open_regular(root, root / rel, os.O_RDONLY | os.O_NONBLOCK, rel)
-            except (OSError, FileNotFoundError):
+                with bench.open(path) as src:
+                    data = src.read(MAX_SEED_BYTES + 1)
+            except (OSError, ToolError):
+                unreadable += 1
                 continue
-            with os.fdopen(fd, "rb") as src:
-                data = src.read(MAX_SEED_BYTES + 1)
             if len(data) > MAX_SEED_BYTES:
                 large += 1
                 continue
-            name = hashlib.sha1(data).hexdigest()
-            out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644,
+            out = os.open(hashlib.sha1(data).hexdigest(),
+                          os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644,
                           dir_fd=out_dir)
             with os.fdopen(out, "wb") as dst:
                 dst.write(data)
@@ -810,6 +803,9 @@ def _copy_seeds(root: Path, files: list[str], corpus: str, notes: list[str]) -> 
         os.close(out_dir)
     if large:
         notes.append(f"{large} seed files over {MAX_SEED_BYTES >> 20} MB left out")
+    if unreadable:
+        notes.append(f"{unreadable} seed paths left out: not regular files in the work dir "
+                     "(symlinks out of it, FIFOs...)")
     return copied
 
 
