@@ -2,7 +2,7 @@ import pytest
 
 from opensage.config import load_config
 from opensage.core.budget import Limits
-from opensage.models.base import ConfigError
+from opensage.errors import ConfigError
 from opensage.models.openai_compat import OpenAIModel
 from opensage.runtime import resolve_model
 

@@ -5,10 +5,10 @@ from contextlib import asynccontextmanager
 import pytest
 
 from opensage import Agent
+from opensage.errors import ConfigError
 from opensage.kits import Kit
 from opensage.mcp import McpServer
 from opensage.models import ScriptedModel
-from opensage.models.base import ConfigError
 
 
 class Holder(Kit):

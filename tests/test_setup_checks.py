@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 from opensage import Agent
 from opensage.cli import app
 from opensage.core.events import EventLog
+from opensage.errors import ConfigError
 from opensage.models import ScriptedModel, tool_call
-from opensage.models.base import ConfigError
 
 STEPS = [tool_call("run_command", command="ls"), tool_call("finish", answer="ok")]
 

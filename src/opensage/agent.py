@@ -20,17 +20,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from opensage import __version__
 from opensage.config import Config, load_config
 from opensage.core.budget import Budget, Limits
 from opensage.core.context import RunContext, RunShared
 from opensage.core.events import Event, EventLog, Listener
 from opensage.core.loop import AgentConfig, AgentLoop, AgentOptions, RunResult
 from opensage.core.tools import Tool, Toolset
+from opensage.errors import ConfigError
 from opensage.kits import Kit, kit_names
 from opensage.mcp import McpServer, connect
 from opensage.memory.compaction import Compactor
-from opensage.models.base import ConfigError, Model, ModelSettings, Usage
+from opensage.models.base import Model, ModelSettings, Usage
 from opensage.runtime import (
     check_sandbox,
     named_models,
@@ -41,6 +41,7 @@ from opensage.runtime import (
     run_sandbox,
 )
 from opensage.sandbox import Sandbox
+from opensage.version import __version__
 
 OnEvent = Callable[[str, str | None, dict[str, Any]], None]  # (kind, agent, data) of one run
 

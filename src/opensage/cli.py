@@ -25,10 +25,12 @@ from opensage.config import load_config
 from opensage.core.budget import Limits
 from opensage.core.events import EventLog, EventLogError
 from opensage.core.loop import RunResult
-from opensage.models.base import ConfigError, ModelError
+from opensage.errors import ConfigError
+from opensage.models.base import ModelError
 from opensage.screen import CELL, LINE, PAGE, error_line, untrusted, visible
 from opensage.topology.library import AgentLibrary
 from opensage.trace import render_tree, run_tree
+from opensage.version import __version__
 
 app = typer.Typer(help="OpenSage: agents that design their own agent systems.",
                   no_args_is_help=True, add_completion=False, cls=ClearErrors)
@@ -40,6 +42,21 @@ app.add_typer(memory_app, name="memory")
 app.add_typer(config_app, name="config")
 mcp_app = typer.Typer(help="Model Context Protocol.", no_args_is_help=True)
 app.add_typer(mcp_app, name="mcp")
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(f"opensage {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", is_eager=True,
+        callback=_print_version)] = False,
+) -> None:
+    """OpenSage: agents that design their own agent systems."""
 
 
 @mcp_app.command("serve")

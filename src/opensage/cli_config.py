@@ -11,7 +11,7 @@ from rich.console import Console
 from typer.core import TyperGroup, _click  # Typer's own copy of click
 
 from opensage.config import CONFIG_NAME, opensage_home, trust_file
-from opensage.models.base import ConfigError
+from opensage.errors import ConfigError
 from opensage.screen import error_line, untrusted
 
 app = typer.Typer(help="The configuration files.", no_args_is_help=True)

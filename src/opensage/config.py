@@ -96,8 +96,8 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from opensage.core.budget import Limits
 from opensage.core.db import StateError, check_folder
+from opensage.errors import ConfigError
 from opensage.mcp import McpServer
-from opensage.models.base import ConfigError
 from opensage.sandbox.base import SandboxLimits
 
 CONFIG_NAME = "opensage.toml"

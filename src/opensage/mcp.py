@@ -17,7 +17,7 @@ from typing import Any
 
 from opensage.core.context import RunContext
 from opensage.core.tools import SchemaTool, Tool, ToolError, check_arguments
-from opensage.models.base import ConfigError
+from opensage.errors import ConfigError
 
 INSTALL_HINT = "install the MCP extra: pip install 'opensage[mcp]'"
 

@@ -15,9 +15,10 @@ from typing import Any
 from opensage.config import Config
 from opensage.core.context import RunContext
 from opensage.core.tools import Tool
+from opensage.errors import ConfigError
 from opensage.kits import Kit, make_kit
 from opensage.models import model_from_spec
-from opensage.models.base import ConfigError, Model
+from opensage.models.base import Model
 from opensage.sandbox import BACKENDS, Sandbox, open_sandbox
 
 log = logging.getLogger("opensage")

@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from opensage.core.events import EventLog, EventLogError
-from opensage.models.base import ConfigError, Message, ToolCall
+from opensage.errors import ConfigError
+from opensage.models.base import Message, ToolCall
 
 
 def test_the_log_is_wal_and_append_only(log):

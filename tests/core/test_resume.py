@@ -16,8 +16,9 @@ import pytest
 from opensage import Agent, tool
 from opensage.core.events import EventLog
 from opensage.core.loop import INTERRUPTED, RunResult
+from opensage.errors import ConfigError
 from opensage.models import ScriptedModel, tool_call
-from opensage.models.base import ConfigError, Message
+from opensage.models.base import Message
 from opensage.models.scripted import FunctionModel
 
 from ..models.fake_server import FakeServer

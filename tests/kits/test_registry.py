@@ -10,9 +10,9 @@ import pytest
 import opensage.kits
 from opensage import Agent, Kit, RunContext, Tool, register_kit
 from opensage.core.events import EventLog
+from opensage.errors import ConfigError
 from opensage.kits import kit_names, make_kit
 from opensage.models import ScriptedModel, tool_call
-from opensage.models.base import ConfigError
 
 from ..contexts import run_context
 

@@ -1,6 +1,7 @@
 import pytest
 
 from opensage import Agent
+from opensage.errors import ConfigError
 from opensage.models import (
     ModelOptions,
     ModelSpec,
@@ -9,7 +10,6 @@ from opensage.models import (
     providers,
     register_provider,
 )
-from opensage.models.base import ConfigError
 from opensage.models.openai_compat import OpenAIModel
 
 

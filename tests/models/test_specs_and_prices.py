@@ -1,8 +1,8 @@
 import pytest
 
+from opensage.errors import ConfigError
 from opensage.models import model_from_spec
 from opensage.models.anthropic import AnthropicModel
-from opensage.models.base import ConfigError
 from opensage.models.openai_compat import OpenAIModel
 from opensage.models.pricing import cost_usd, find_price
 

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from opensage.cli import app
 from opensage.config import load_config
 from opensage.core.events import EventLog
-from opensage.models.base import ConfigError
+from opensage.errors import ConfigError
 from opensage.sandbox import SandboxLimits
 
 runner = CliRunner()

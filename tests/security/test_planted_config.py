@@ -14,9 +14,10 @@ from opensage import Agent
 from opensage.cli import app
 from opensage.config import TopologySettings, load_config
 from opensage.core.tools import Toolset
+from opensage.errors import ConfigError
 from opensage.kits.files import FilesKit
 from opensage.models import tool_call
-from opensage.models.base import ConfigError, ToolCall
+from opensage.models.base import ToolCall
 from opensage.runtime import resolve_model
 from opensage.topology.workdirs import copy_workdir
 from tests.contexts import run_context

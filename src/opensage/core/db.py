@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from opensage.models.base import ConfigError
+from opensage.errors import ConfigError
 
 HEADER = b"SQLite format 3\x00"
 

@@ -28,7 +28,8 @@ from typing import Any
 import orjson
 
 from opensage.core.db import StateError, connect, explained
-from opensage.models.base import ConfigError, Message
+from opensage.errors import ConfigError
+from opensage.models.base import Message
 
 # Kept lean on purpose: every index is written on every step. Run listings use a partial index
 # that only the few run-level events enter.

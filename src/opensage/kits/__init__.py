@@ -18,8 +18,8 @@ import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
+from opensage.errors import ConfigError
 from opensage.kits.base import Kit
-from opensage.models.base import ConfigError
 
 __all__ = ["ENTRY_POINTS", "Kit", "KitFactory", "kit_names", "make_kit", "register_kit"]
 

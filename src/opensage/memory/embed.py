@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from opensage.models.base import ConfigError
+from opensage.errors import ConfigError
 
 if TYPE_CHECKING:
     import numpy as np

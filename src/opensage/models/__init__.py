@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from opensage.errors import ConfigError
 from opensage.models.base import (
-    ConfigError,
     Message,
     Model,
     ModelError,

@@ -245,5 +245,3 @@ class ModelTimeoutError(ModelError):
     retryable = True
 
 
-class ConfigError(Exception):
-    """A model spec, profile or configuration value is wrong; the message says how to fix it."""

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from opensage.errors import ConfigError
 from opensage.models.base import (
-    ConfigError,
     Message,
     ModelResponse,
     ModelSettings,

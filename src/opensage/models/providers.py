@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from opensage.models.base import ConfigError, Model
+from opensage.errors import ConfigError
+from opensage.models.base import Model
 from opensage.models.pricing import Price, find_price
 from opensage.models.retry import RetryPolicy
 from opensage.models.scripted import ScriptedModel
