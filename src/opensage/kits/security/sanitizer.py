@@ -28,6 +28,7 @@ SHOWN_FRAMES = 8  # frames a crash keeps from its stack
 FRAME = re.compile(r"^\s*#(?P<index>\d+)\s+(?:0x[0-9a-fA-F]+\s+)?(?:in\s+)?(?P<rest>.*?)\s*$")
 LOCATION = re.compile(r"^(?P<function>.*?)\s+(?P<file>[^\s()]+?):(?P<line>\d+)(?::\d+)?"
                       r"(?:\s+\(.*\))?$")
+FILE_ONLY = re.compile(r"^(?P<function>.*?)\s+(?P<file>[^\s()]*/[^\s()]+)$")  # line 0: none
 MODULE = re.compile(r"^(?P<function>.*?)\s*\((?P<module>[^()\s]+?)\+0x[0-9a-fA-F]+\)")
 ERROR = re.compile(r"^(?:==\d+==\s*)?(?:ERROR|WARNING): (?P<tool>AddressSanitizer|LeakSanitizer|"
                    r"MemorySanitizer|ThreadSanitizer|UndefinedBehaviorSanitizer|libFuzzer|"
@@ -109,7 +110,7 @@ class Frame:
 
     def __str__(self) -> str:
         if self.file is not None:
-            return f"{self.function} {self.file}:{self.line}"
+            return f"{self.function} {self.file}" + (f":{self.line}" if self.line else "")
         return f"{self.function} ({self.module})" if self.module else self.function
 
 
@@ -233,6 +234,9 @@ def parse_frame(line: str, root: Path | None = None) -> Frame | None:
     if located and located["function"]:
         return Frame(index, _function(located["function"]), _relative(located["file"], root),
                      int(located["line"]))
+    file_only = FILE_ONLY.match(rest)
+    if file_only and file_only["function"]:
+        return Frame(index, _function(file_only["function"]), _relative(file_only["file"], root))
     module = MODULE.match(rest)
     if module:
         return Frame(index, _function(module["function"]) or "??",
