@@ -17,7 +17,6 @@ limits, the wall timeout and the absence of network all stay.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from dataclasses import dataclass, field, replace
@@ -119,7 +118,6 @@ class Workbench:
     hidden: tuple[Path, ...] = ()
     compiler: tuple[str, str] | None = None  # CC and CXX to use; default: the environment's
     _toolchain: Toolchain | None = field(default=None, repr=False)
-    _probing: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.root = Path(os.path.abspath(self.root)).resolve()
@@ -172,18 +170,19 @@ class Workbench:
     # --- the sandbox --------------------------------------------------------------------------
 
     async def toolchain(self) -> Toolchain:
-        async with self._probing:
-            if self._toolchain is None:
-                env = {}
-                if self.compiler:
-                    env = {"WANTED_CC": self.compiler[0], "WANTED_CXX": self.compiler[1]}
-                result = await self.sandbox.exec(PROBE, workdir=self.root, env=env,
-                                                 timeout_s=PROBE_TIMEOUT_S, limits=self.limits)
-                if result.exit_code != 0:
-                    raise ToolError("could not look for a compiler in the sandbox (exit code "
-                                    f"{result.exit_code}): {result.stderr.strip()[-500:]}")
-                self._toolchain = parse_probe(result.stdout)
-            return self._toolchain
+        """What the sandbox has, probed on first use. (Two first calls at once both probe,
+        which is harmless: no lock, as a lock would tie the workbench to one event loop.)"""
+        if self._toolchain is None:
+            env = {}
+            if self.compiler:
+                env = {"WANTED_CC": self.compiler[0], "WANTED_CXX": self.compiler[1]}
+            result = await self.sandbox.exec(PROBE, workdir=self.root, env=env,
+                                             timeout_s=PROBE_TIMEOUT_S, limits=self.limits)
+            if result.exit_code != 0:
+                raise ToolError("could not look for a compiler in the sandbox (exit code "
+                                f"{result.exit_code}): {result.stderr.strip()[-500:]}")
+            self._toolchain = parse_probe(result.stdout)
+        return self._toolchain
 
     def sanitized_limits(self, timeout_s: float | None = None) -> SandboxLimits:
         """The run's limits for a sanitized binary: no address-space limit (see the module's
