@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
 """
 
 # Well-behaved unless told: "H" hangs, "E" exits with 3, "S" dereferences a bad pointer, "A"
-# aborts, "L" leaks, "O" overflows a signed int.
+# aborts, "L" leaks, "O" overflows a signed int, "M" takes memory without end.
 MODES = PROLOGUE + """\
 static void *volatile kept;
 __attribute__((noinline)) int twice(int value) {
@@ -104,6 +104,7 @@ int main(int argc, char **argv) {
   case 'A': abort();
   case 'L': kept = malloc(23); kept = 0; break;
   case 'O': sink = twice(0x40000000 + in[1]); break;
+  case 'M': for (;;) { char *more = malloc(16 << 20); memset(more, 1, 16 << 20); kept = more; }
   }
   printf("fine\\n");
   return 0;

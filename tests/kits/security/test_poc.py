@@ -14,7 +14,7 @@ from opensage.core.tools import ToolError
 from opensage.kits.security.build import build
 from opensage.kits.security.poc import execute, hexdump, run_poc, write_poc
 from opensage.kits.security.workbench import Workbench
-from opensage.sandbox import open_sandbox
+from opensage.sandbox import SandboxLimits, open_sandbox
 from tests.kits.security.programs import (
     HEAP,
     INPUT,
@@ -112,6 +112,19 @@ def test_sanitizer_kinds_beyond_memory_errors(built):
     assert (leak.crash.kind, leak.crash.sanitizer) == ("memory-leak", "LeakSanitizer")
     aborted = run(execute(built, "out/modes", poc(built, "ab", b"A")))
     assert aborted.crash is not None and aborted.crash.kind == "ABRT"  # handle_abort=1
+
+
+def test_memory_is_bounded_by_the_sanitizer_not_by_an_address_space_limit(built):
+    """ASan reserves terabytes of address space: under an address-space limit of 256 MB it
+    could not start. It runs, and its own limit stops it at 256 MB of resident memory."""
+    tight = Workbench(built.root, built.sandbox, SandboxLimits(memory_mb=256))
+    assert "ASAN_OPTIONS" in tight.sanitizer_env(run(tight.toolchain()))
+    assert run(execute(tight, "out/modes", poc(built, "fine", b"-"))).exit_code == 0
+    hog = run(execute(tight, "out/modes", poc(built, "m", b"M"), timeout_s=20))
+    assert hog.crashed and hog.crash is not None, hog.describe(20)
+    assert hog.crash.kind == "out-of-memory"
+    assert hog.crash.description is not None
+    assert "hard rss limit exhausted (256Mb vs" in hog.crash.description
 
 
 def test_a_death_by_signal_without_a_sanitizer_is_a_crash_named_by_its_signal(tmp_path, bwrap):

@@ -33,6 +33,8 @@ MODULE = re.compile(r"^(?P<function>.*?)\s*\((?P<module>[^()\s]+?)\+0x[0-9a-fA-F
 ERROR = re.compile(r"^(?:==\d+==\s*)?(?:ERROR|WARNING): (?P<tool>AddressSanitizer|LeakSanitizer|"
                    r"MemorySanitizer|ThreadSanitizer|UndefinedBehaviorSanitizer|libFuzzer|"
                    r"HWAddressSanitizer):\s*(?P<what>.*)$", re.MULTILINE)
+RSS_LIMIT = re.compile(r"^==\d+==(?P<tool>\w+Sanitizer): hard rss limit exhausted .*$",
+                       re.MULTILINE)
 UBSAN = re.compile(r"^(?P<where>\S+?):(?P<line>\d+):(?:\d+:)? runtime error: (?P<message>.*)$",
                    re.MULTILINE)
 SUMMARY = re.compile(r"^SUMMARY: (?P<tool>\w+): (?P<text>.*)$", re.MULTILINE)
@@ -160,6 +162,11 @@ def parse_report(text: str, root: Path | str | None = None) -> Crash | None:
     """The first sanitizer report in `text` (a program's stderr), or None when there is none.
     File paths inside `root` (the work dir) are made relative to it."""
     base = _root(root)
+    rss = RSS_LIMIT.search(text)
+    if rss:  # a line, then the memory map: no stack, no summary
+        return Crash(kind="out-of-memory", sanitizer=rss["tool"], frames=(),
+                     signature=signature("out-of-memory", ()),
+                     summary=f"SUMMARY: {rss['tool']}: out-of-memory", description=rss[0].strip())
     error = ERROR.search(text)
     ubsan = UBSAN.search(text)
     if ubsan and (error is None or ubsan.start() < error.start()):

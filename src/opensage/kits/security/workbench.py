@@ -10,7 +10,7 @@ workbench.
 ASan reserves terabytes of address space for its shadow memory, so an address-space limit
 (RLIMIT_AS, the bwrap and local backends' `memory_mb`) makes every sanitized binary fail at
 start. Sanitized commands therefore run without it, and memory is bounded by the sanitizers'
-own options instead (`hard_rss_limit_mb`, `malloc_limit_mb`); the container backend's memory
+own options instead (`hard_rss_limit_mb`, `max_allocation_size_mb`); the container backend's memory
 limit is a cgroup's, on resident memory, and is kept. The CPU, process, file-size and open-file
 limits, the wall timeout and the absence of network all stay.
 """
@@ -34,6 +34,8 @@ INCOMPATIBLE = (("address", "memory"), ("address", "thread"), ("memory", "thread
 # Each sanitizer's runtime library, as clang's runtime folder names it (libclang_rt.NAME...).
 RUNTIMES = {"address": "asan", "undefined": "ubsan_standalone", "memory": "msan",
             "thread": "tsan", "leak": "lsan", "fuzzer": "fuzzer"}
+# Folders never holding a build's binaries, and possibly huge: CMake's scratch, fuzzing corpora.
+NO_BINARIES = frozenset({"CMakeFiles", "corpus", "crashes"})
 DEFAULT_RSS_MB = 4096  # when the limits set no memory: what a sanitized process may hold
 PROBE_TIMEOUT_S = 60.0
 INSTALL_HINT = ("install clang with its sanitizer runtimes and libFuzzer (Debian: apt-get "
@@ -202,10 +204,13 @@ class Workbench:
         otherwise. `abort` makes the report end in abort(), for a debugger to stop there;
         `leaks` turns LeakSanitizer on (it cannot run under a debugger)."""
         rss = self.limits.memory_mb or DEFAULT_RSS_MB
+        if self.sandbox.name == "container" and self.limits.memory_mb:
+            rss = rss * 9 // 10  # the sanitizer reports before the cgroup's OOM killer strikes
         common = [f"abort_on_error={int(abort)}", "symbolize=1", "handle_abort=1",
                   "handle_segv=1", "handle_sigbus=1", "handle_sigfpe=1", "handle_sigill=1",
                   "use_sigaltstack=1", "fast_unwind_on_fatal=0", "allocator_may_return_null=1",
-                  f"hard_rss_limit_mb={rss}", f"malloc_limit_mb={rss}", "disable_coredump=1"]
+                  f"hard_rss_limit_mb={rss}", f"max_allocation_size_mb={rss}",
+                  "disable_coredump=1"]
         env = {"UBSAN_OPTIONS": ":".join([*common, "print_stacktrace=1", "halt_on_error=1",
                                           "report_error_type=1", "silence_unsigned_overflow=1"])}
         env["ASAN_OPTIONS"] = ":".join([*common, f"detect_leaks={int(leaks)}",
@@ -252,14 +257,14 @@ def check_sanitizers(sanitizers: list[str]) -> list[str]:
     return names
 
 
-def executables(root: Path, hidden: tuple[Path, ...] = (), limit: int = 20_000) -> list[str]:
+def executables(root: Path, hidden: tuple[Path, ...] = (), limit: int = 200_000) -> list[str]:
     """The executable regular files under `root` (relative paths), skipping hidden folders
     (.git, ...), CMake's scratch folders and `hidden` paths, without following symlinks."""
     return sorted(executable_states(root, hidden, limit))
 
 
 def executable_states(root: Path, hidden: tuple[Path, ...] = (),
-                      limit: int = 20_000) -> dict[str, tuple[int, int, int]]:
+                      limit: int = 200_000) -> dict[str, tuple[int, int, int]]:
     """Each executable regular file under `root` (see `executables`) with its modification
     time, size and inode: what a build changed is what differs between two of these."""
     found: dict[str, tuple[int, int, int]] = {}
@@ -268,7 +273,7 @@ def executable_states(root: Path, hidden: tuple[Path, ...] = (),
         here = Path(folder)
         # libtool keeps the real binaries in .libs; other dot-folders (.git) hold none.
         dirs[:] = [d for d in dirs if (d == ".libs" or not d.startswith("."))
-                   and d != "CMakeFiles" and here / d not in hidden]
+                   and d not in NO_BINARIES and here / d not in hidden]
         for name in files:
             seen += 1
             if seen > limit:
