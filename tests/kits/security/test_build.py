@@ -4,6 +4,8 @@ compiler's errors trimmed; sanitizer names and a missing compiler explained."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from opensage.core.tools import ToolError
@@ -203,3 +205,14 @@ def test_cc_from_the_environment_is_the_compiler(tmp_path, bwrap, monkeypatch):
     work = bench(write(tmp_path / "env", {"input.c": INPUT, "heap.c": HEAP}), bwrap)
     assert run(work.toolchain()).cc == "/usr/bin/clang-14"
     assert "built with clang-14 14." in run(build(work))
+
+
+def test_a_missing_runtime_says_which_package_brings_it(tmp_path, bwrap):
+    work = bench(write(tmp_path / "rt", {"heap.c": HEAP}), bwrap)
+    found = run(work.toolchain())
+    work._toolchain = replace(found, runtimes=found.runtimes - {"fuzzer", "msan"})
+    with pytest.raises(ToolError, match=r"lacks the runtime of fuzzer \(install "
+                                        r"libclang-rt-14-dev, and libfuzzer-14-dev"):
+        run(build(work, fuzzer=True))
+    with pytest.raises(ToolError, match="lacks the runtime of memory"):
+        run(build(work, sanitizers=["memory"]))
