@@ -17,7 +17,7 @@ import stat
 from pathlib import Path
 
 from opensage.core.context import RunContext
-from opensage.core.tools import Tool
+from opensage.core.tools import Tool, ToolError
 from opensage.kits.base import Kit
 
 MAX_READ_CHARS = 200_000
@@ -35,23 +35,13 @@ class FilesKit(Kit):
 def files_tools(workdir: Path, home: Path) -> list[Tool]:
     """read_file, write_file and list_files, confined to `workdir` and kept out of `home`."""
     root = workdir.resolve()
-    home = home.resolve()
-    # OPENSAGE_HOME may lie inside the work dir (a run in $HOME, home ~/.opensage). It holds
-    # every run's records and the user's trusted settings: no run may read or write it.
-    guarded = home if home == root or root in home.parents else None
-
-    def in_home(target: Path) -> bool:
-        return guarded is not None and (target == guarded or guarded in target.parents)
+    guarded = guarded_home(root, home)
 
     def inside(path: str) -> Path:
-        target = (root / path).resolve()
-        if target != root and root not in target.parents:
-            raise PermissionError(f"{path!r} is outside the work directory")
-        if in_home(target):
-            raise PermissionError(f"{path!r} is in OpenSage's home ({guarded}), which keeps "
-                                  "every run's records and the user's settings: no tool may "
-                                  "read or write there. Work on the other files")
-        return target
+        try:
+            return resolve_inside(root, path, home)
+        except ToolError as exc:  # this kit's refusals have always been PermissionErrors
+            raise PermissionError(str(exc)) from None
 
     def read_file(path: str, start_line: int = 1, max_lines: int = 400) -> str:
         """Read a text file of the work directory, with line numbers.
@@ -100,11 +90,70 @@ def files_tools(workdir: Path, home: Path) -> list[Tool]:
         names = sorted(str(p.relative_to(root)) + ("/" if p.is_dir() else "")
                        for p in base.rglob("*")
                        if not any(part.startswith(".") for part in p.relative_to(base).parts)
-                       and not in_home(p))
+                       and not in_home(p, guarded))
         more = f"\n[... {len(names) - MAX_LISTED} more]" if len(names) > MAX_LISTED else ""
         return "\n".join(names[:MAX_LISTED]) + more or "(empty)"
 
     return [Tool(read_file), Tool(write_file), Tool(list_files)]
+
+
+def guarded_home(root: Path, home: Path | None) -> Path | None:
+    """OpenSage's home (resolved) when it lies in the work dir `root` (resolved), else None.
+    It may (a run in $HOME, the home ~/.opensage); it holds every run's records and the user's
+    trusted settings, so no tool may read or write it."""
+    if home is None:
+        return None
+    home = Path(home).resolve()
+    return home if home.is_relative_to(root) else None
+
+
+def in_home(target: Path, guarded: Path | None) -> bool:
+    """Whether the resolved `target` is OpenSage's home or in it (`guarded`: see guarded_home)."""
+    return guarded is not None and target.is_relative_to(guarded)
+
+
+def resolve_inside(root: Path, path: str, home: Path | None = None) -> Path:
+    """The absolute, symlink-free path that `path` (relative to the work dir `root`, or
+    absolute) names. A `ToolError` written for the model if it is no path, leads outside the
+    work dir (symlinks included), or into OpenSage's `home` when that lies in the work dir.
+    The one check every tool that takes a path makes; open what it returns with
+    `open_beneath`, which follows no symlink swapped in after the check."""
+    root = Path(root).resolve()
+    if not path.strip() or "\0" in path:
+        raise ToolError(f"{path!r} is not a path: give a file or folder relative to the work "
+                        f"directory {root} (\".\" for the work directory itself)")
+    target = (root / path).resolve()
+    if not target.is_relative_to(root):
+        via = " (through a symlink)" if (root / path).absolute() != target else ""
+        raise ToolError(f"{path!r} leads outside the work directory {root}{via}: only files "
+                        "under it can be read or changed. Give a path relative to it")
+    guarded = guarded_home(root, home)
+    if in_home(target, guarded):
+        raise ToolError(f"{path!r} is in OpenSage's home ({guarded}), which keeps every run's "
+                        "records and the user's settings: no tool may read or write there. "
+                        "Work on the other files")
+    return target
+
+
+def workdir_relative(path: str, root: Path) -> str:
+    """A path a program printed (a traceback's, a report's) as the model knows it: relative to
+    the work dir `root` (resolved) when it is an absolute path in it, else as it was given."""
+    p = Path(path)
+    if p.is_absolute() and p.is_relative_to(root):
+        return str(p.relative_to(root))
+    return path
+
+
+def read_regular(root: Path, target: Path, limit: int) -> bytes | None:
+    """At most `limit` bytes of the regular file `target` (a checked path under `root`),
+    opened without following symlinks; None if it is missing, not a regular file, reached
+    through a symlink or unreadable."""
+    try:
+        fd = open_regular(root, target, os.O_RDONLY | os.O_NONBLOCK, str(target))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as file:
+        return file.read(limit)
 
 
 def open_regular(root: Path, target: Path, flags: int, shown: str,

@@ -14,7 +14,7 @@ import pytest
 
 from opensage.core.tools import ToolError
 from opensage.kits.swe.debug import debug
-from opensage.sandbox import Sandbox, SandboxUnavailable, open_sandbox
+from opensage.sandbox import Sandbox
 
 CALC_PY = '''
 def add(a, b):
@@ -74,11 +74,6 @@ int main(int argc, char **argv) {
     return 0;
 }
 '''
-
-
-@pytest.fixture(scope="module")
-def bwrap() -> Sandbox:
-    return open_sandbox("bwrap")
 
 
 @pytest.fixture
@@ -202,10 +197,6 @@ def test_a_c_program_under_gdb(bwrap, work):
 
 
 @pytest.mark.slow
-def test_debug_in_the_container_backend(work):
-    try:
-        container = open_sandbox("container")
-    except SandboxUnavailable as exc:
-        pytest.skip(f"no container engine here: {exc}")
+def test_debug_in_the_container_backend(container, work):
     check_python(container, work)
     check_c(container, work)

@@ -158,6 +158,5 @@ def test_a_baseline_that_could_not_be_taken_makes_diff_say_why(bwrap, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_round_trip_works_in_the_container_backend(tmp_path):
-    container = open_sandbox("container")
+def test_the_round_trip_works_in_the_container_backend(container, tmp_path):
     asyncio.run(round_trip(container, tmp_path, git=True))

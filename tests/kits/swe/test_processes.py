@@ -17,7 +17,7 @@ from opensage.kits.swe.processes import (
     read_output,
     run_command,
 )
-from opensage.sandbox import Sandbox, SandboxUnavailable, open_sandbox
+from opensage.sandbox import Sandbox
 
 # Serves the work dir on a loopback port, then fetches a file from itself: the request shows in
 # the server's log (stderr), which is how the test sees that it serves.
@@ -30,11 +30,6 @@ SERVER = ("python3 -u -m http.server {port} --bind 127.0.0.1 & "
           "    except OSError as exc: time.sleep(0.1)\n"
           "else: print('gave up:', exc, flush=True)\"; wait")
 LOOP = 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.1; done'
-
-
-@pytest.fixture(scope="module")
-def bwrap() -> Sandbox:
-    return open_sandbox("bwrap")
 
 
 @pytest.fixture
@@ -160,9 +155,5 @@ def test_handles_and_limits_are_explained(bwrap, work):
 
 
 @pytest.mark.slow
-def test_a_background_server_in_the_container_backend(work):
-    try:
-        container = open_sandbox("container")
-    except SandboxUnavailable as exc:
-        pytest.skip(f"no container engine here: {exc}")
+def test_a_background_server_in_the_container_backend(container, work):
     asyncio.run(serve_read_kill(container, work, 18766))

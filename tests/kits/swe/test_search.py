@@ -14,13 +14,7 @@ import pytest
 from opensage.core.tools import ToolError
 from opensage.kits.swe import search as search_module
 from opensage.kits.swe.search import search
-from opensage.sandbox import SandboxUnavailable, open_sandbox
 from tests.kits.swe.polyglot import SOURCES, write_tree
-
-
-@pytest.fixture(scope="module")
-def bwrap():
-    return open_sandbox("bwrap")
 
 
 @pytest.fixture(params=["ripgrep", "python"])
@@ -173,10 +167,10 @@ def test_opensage_home_inside_the_work_dir_is_not_searched(tmp_path):
     (root / "home").mkdir(parents=True)
     (root / "home" / "settings.toml").write_text("token = 'needle'\n")
     (root / "a.txt").write_text("needle\n")
-    out = run(root, None, "needle", exclude=[root / "home"])
+    out = run(root, None, "needle", home=root / "home")
     assert matches(out) == ["a.txt:1"]
     with pytest.raises(ToolError, match="OpenSage's home"):
-        run(root, None, "needle", path="home", exclude=[root / "home"])
+        run(root, None, "needle", path="home", home=root / "home")
 
 
 class NoRipgrep:
@@ -207,11 +201,7 @@ def test_long_lines_are_cut_around_the_match(tmp_path, engine):
 
 
 @pytest.mark.slow
-def test_search_in_the_container_backend(tree):
-    try:
-        container = open_sandbox("container")
-    except SandboxUnavailable as exc:
-        pytest.skip(f"no container engine here: {exc}")
+def test_search_in_the_container_backend(container, tree):
     out = run(tree, container, r"\barea\(")
     assert len(matches(out)) == 16, out
     assert matches(out) == matches(run(tree, None, r"\barea\("))

@@ -17,12 +17,7 @@ import pytest
 from opensage.core.tools import ToolError
 from opensage.kits.swe import tests as tests_module
 from opensage.kits.swe.tests import ReportError, detect_runner, parse_xml, run_tests
-from opensage.sandbox import Sandbox, SandboxUnavailable, open_sandbox
-
-
-@pytest.fixture(scope="module")
-def bwrap() -> Sandbox:
-    return open_sandbox("bwrap")
+from opensage.sandbox import Sandbox
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -485,11 +480,7 @@ def test_an_unreadable_report_falls_back_to_the_printed_summary(bwrap, calc, mon
 
 
 @pytest.mark.slow
-def test_run_tests_in_the_container_backend(calc, tmp_path):
-    try:
-        container = open_sandbox("container")
-    except SandboxUnavailable as exc:
-        pytest.skip(f"no container engine here: {exc}")
+def test_run_tests_in_the_container_backend(container, calc, tmp_path):
     lines = run(container, calc).splitlines()
     assert lines[0] == "2 passed, 2 failed, 1 errors, 1 skipped"
     assert "    at tests/test_calc.py:7 in test_add" in lines

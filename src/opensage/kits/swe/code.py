@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from opensage.core.tools import ToolError
-from opensage.kits.files import open_regular
-from opensage.kits.swe.search import WalkedFile, inside, path_order, shown_path, walk_files
+from opensage.kits.files import read_regular
+from opensage.kits.swe.ignore import WalkedFile, shown_path, walk_files
+from opensage.kits.swe.output import LIMIT
+from opensage.kits.swe.search import existing, path_order
 
 MAX_PARSE_BYTES = 1 << 20  # larger source files are generated or vendored: skipped
 BINARY_SNIFF = 8192
-MAX_OUTPUT_CHARS = 12_000  # under the loop's cut, so the answer ends with our own note
+MAX_OUTPUT_CHARS = LIMIT - 1_000  # so that the answer ends with our own note
 MAX_DEFINITIONS = 50
 MAX_REFERENCES = 200
 MAX_PARSE_ERRORS = 20
@@ -329,13 +331,8 @@ class CodeIndex:
         return len(self._files)
 
     def _read(self, root: Path, rel: str) -> bytes | None:
-        try:
-            fd = open_regular(root, root / rel, os.O_RDONLY | os.O_NONBLOCK, rel)
-        except (OSError, PermissionError):
-            return None
-        with os.fdopen(fd, "rb") as file:
-            data = file.read(self.max_file_bytes + 1)
-        if len(data) > self.max_file_bytes or b"\0" in data[:BINARY_SNIFF]:
+        data = read_regular(root, root / rel, self.max_file_bytes + 1)
+        if data is None or len(data) > self.max_file_bytes or b"\0" in data[:BINARY_SNIFF]:
             return None
         return data
 
@@ -412,17 +409,13 @@ def _source_line(index: CodeIndex, root: Path, rel: str, line: int) -> str:
 
 
 def symbols(root: Path, index: CodeIndex, path: str = ".", name: str | None = None, *,
-            exclude: Iterable[Path] = ()) -> str:
-    """A map of the code: classes, structs, interfaces, functions and methods with their
-    line ranges, file by file (Python, C, C++, JavaScript, TypeScript, Go, Rust, Java). With
-    name, where that symbol is defined instead ('bar' or 'Foo.bar').
-
-    Args:
-        path: a folder or file, relative to the work directory.
-        name: a symbol to find the definition of.
-    """
+            home: Path | None = None) -> str:
+    """The `symbols` tool (described in `opensage.kits.swe`) over the work dir `root`, parses
+    kept in `index`; OpenSage's `home`, when it lies in the work dir, is refused and skipped.
+    CPU-bound: the kit runs it in a worker thread."""
     root = root.resolve()
-    base = inside(root, path, exclude)
+    base = existing(root, path, home)
+    exclude = [home] if home is not None else []
     where = shown_path(root, base)
     if base.is_file() and language_of(base.name) is None:
         raise ToolError(f"{where!r} is not a source file of a language symbols knows "
@@ -443,6 +436,12 @@ def symbols(root: Path, index: CodeIndex, path: str = ".", name: str | None = No
         chars = sum(len(b) + 1 for b in block)
         if size + chars > MAX_OUTPUT_CHARS and out:
             break
+        if chars > MAX_OUTPUT_CHARS:  # one file alone is too long: its first symbols
+            kept = _fitting(block, MAX_OUTPUT_CHARS)
+            out += [*kept, f"[{len(block) - len(kept)} more symbols of {rel}; "
+                           "symbols(path, name) finds one of them]"]
+            shown_files += 1
+            break
         out += block
         size += chars
         shown_files += 1
@@ -453,6 +452,16 @@ def symbols(root: Path, index: CodeIndex, path: str = ".", name: str | None = No
         out.append(f"[{total - shown_files} more files with symbols not shown; "
                    f"{_narrower(parsed, where)}]")
     return "\n".join(out)
+
+
+def _fitting(lines: list[str], budget: int) -> list[str]:
+    """The first of `lines` that fit in `budget` characters (at least one)."""
+    size = 0
+    for count, line in enumerate(lines):
+        size += len(line) + 1
+        if size > budget and count:
+            return lines[:count]
+    return lines
 
 
 def _narrower(parsed: list[tuple[str, _Entry]], where: str) -> str:
@@ -485,14 +494,19 @@ def _definitions(root: Path, index: CodeIndex, parsed: list[tuple[str, _Entry]],
                 f"parsed).{hint} search finds it as text, e.g. in a language not parsed here.")
     hits.sort(key=lambda h: (h[1].kind == "declaration", h[1].local, path_order(h[0])))
     out = [f"{len(hits)} definition{'s' if len(hits) != 1 else ''} of {name!r}:"]
+    size, listed = 0, 0
     for rel, s in hits[:MAX_DEFINITIONS]:
+        if size > MAX_OUTPUT_CHARS:
+            break
         local = " (local)" if s.local else ""
         out.append(f"{rel}:{s.line}: {s.kind} {s.qualified}{local}  [{_span(s)}]")
         text = _source_line(index, root, rel, s.name_line)
         if text:
             out.append(f"    {text}")
-    if len(hits) > MAX_DEFINITIONS:
-        out.append(f"[{len(hits) - MAX_DEFINITIONS} more; give a narrower path or a qualified "
+        size += len(out[-1]) + len(out[-2]) + 2
+        listed += 1
+    if len(hits) > listed:
+        out.append(f"[{len(hits) - listed} more; give a narrower path or a qualified "
                    "name such as 'Class.method']")
     return "\n".join(out)
 
@@ -501,14 +515,10 @@ def _definitions(root: Path, index: CodeIndex, parsed: list[tuple[str, _Entry]],
 
 
 def references(root: Path, index: CodeIndex, name: str, path: str = ".", *,
-               exclude: Iterable[Path] = ()) -> str:
-    """Where an identifier is used (and defined), from the syntax tree: occurrences in
-    comments and strings are left out, unlike a text search. Each as `path:line: code`.
-
-    Args:
-        name: the identifier, e.g. 'parse_config' (for 'Config.load', give 'load').
-        path: a folder or file to look in, relative to the work directory.
-    """
+                home: Path | None = None) -> str:
+    """The `references` tool (described in `opensage.kits.swe`) over the work dir `root`,
+    parses kept in `index`; OpenSage's `home`, when it lies in the work dir, is refused and
+    skipped. CPU-bound: the kit runs it in a worker thread."""
     root = root.resolve()
     name = name.strip()
     note = ""
@@ -518,7 +528,8 @@ def references(root: Path, index: CodeIndex, name: str, path: str = ".", *,
     if not _IDENTIFIER.fullmatch(name):
         raise ToolError(f"{name!r} is not an identifier; give one name such as 'parse_config' "
                         "(search finds any text)")
-    base = inside(root, path, exclude)
+    base = existing(root, path, home)
+    exclude = [home] if home is not None else []
     where = shown_path(root, base)
     raw = name.encode()
     word = re.compile(rb"(?<![\w$])" + re.escape(raw) + rb"(?![\w$])")
@@ -565,14 +576,17 @@ def references(root: Path, index: CodeIndex, name: str, path: str = ".", *,
     if not found:
         return (f"no reference to {name!r}{note} in {where} (identifiers in the syntax trees "
                 f"of {LANGUAGE_NAMES} files; comments and strings left out)")
-    shown = found[:MAX_REFERENCES]
+    listed = [f"{rel}:{line}: {text}{'   (definition)' if is_def else ''}"
+              for rel, line, text, is_def in found[:MAX_REFERENCES]]
+    shown = _fitting(listed, MAX_OUTPUT_CHARS)
     more = "+" if unchecked else ""
     out = [f"{len(found)}{more} line{'s' if len(found) != 1 else ''} using {name!r}{note} in "
            f"{files_with}{more} file{'s' if files_with != 1 or more else ''} (from the syntax "
-           "tree: comments and strings left out)"]
-    out += [f"{rel}:{line}: {text}{'   (definition)' if is_def else ''}"
-            for rel, line, text, is_def in shown]
-    if len(found) > len(shown) or unchecked:
+           "tree: comments and strings left out)", *shown]
+    if len(shown) < len(listed):
+        out.append(f"[{len(found) - len(shown)} more lines not shown: the answer is as long as "
+                   "one may be; give a narrower path]")
+    elif len(found) > len(shown) or unchecked:
         rest = f"{unchecked} more files contain the word and were not checked" if unchecked \
             else f"{len(found) - len(shown)} more lines not shown"
         out.append(f"[stopped at {MAX_REFERENCES} lines: {rest}; give a narrower path]")

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from opensage.core.tools import ToolError
+from opensage.kits.files import resolve_inside, workdir_relative
 from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
 
 MAX_HITS = 20
@@ -338,14 +339,10 @@ def _stack_line(frames: list[str]) -> str:
     return " <- ".join(shown) + (f" (+{others} frames outside the project)" if others else "")
 
 
-def _rel(path: str, root: Path) -> str:
-    p = Path(path)
-    if p.is_absolute() and p.is_relative_to(root):
-        return str(p.relative_to(root))
-    return path
 
 
-def _breakpoint(spec: str, root: Path, python: bool) -> tuple[str, int] | str:
+def _breakpoint(spec: str, root: Path, python: bool,
+                home: Path | None = None) -> tuple[str, int] | str:
     spec = spec.strip()
     match = re.fullmatch(r"(.+):(\d+)", spec)
     if not match:
@@ -356,9 +353,10 @@ def _breakpoint(spec: str, root: Path, python: bool) -> tuple[str, int] | str:
     file, line = match[1], int(match[2])
     if any(ch in file for ch in "\n\r\0\"'"):
         raise ToolError(f"breakpoint {spec!r} names no plausible file")
-    target = (root / file).resolve()
-    if not target.is_relative_to(root):
-        raise ToolError(f"breakpoint {spec!r} is outside the work directory")
+    try:
+        target = resolve_inside(root, file, home)
+    except ToolError as exc:
+        raise ToolError(f"breakpoint {spec!r}: {exc}") from None
     if python:
         if not target.is_file():
             raise ToolError(f"breakpoint {spec!r}: no file {file!r} in the work directory")
@@ -392,7 +390,8 @@ def _python_target(argv: list[str]) -> tuple[str | None, str | None, list[str], 
 
 async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list[str],
                 expressions: list[str] | None = None, timeout_s: float = 120.0, *,
-                limits: SandboxLimits | None = None, max_hits: int = MAX_HITS) -> str:
+                limits: SandboxLimits | None = None, max_hits: int = MAX_HITS,
+                home: Path | None = None) -> str:
     """Run a program or test under a debugger (Python: bdb; compiled programs: gdb, built
     with -g) without pausing: at each breakpoint hit, evaluate the expressions (or show the
     locals) and record the stack, then go on. At most 20 hits are recorded.
@@ -428,7 +427,7 @@ async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list
         python, script, args = True, argv[0], argv[1:]  # a Python script with a shebang
     timeout_s = max(1.0, min(float(timeout_s), MAX_TIMEOUT_S))
     sep = "OPENSAGE-DEBUG-" + secrets.token_hex(16)
-    points = [_breakpoint(b, root, python) for b in breakpoints]
+    points = [_breakpoint(b, root, python, home) for b in breakpoints]
     config: dict[str, Any] = {"sep": sep, "expressions": expressions, "max_hits": max_hits,
                               "value_chars": VALUE_CHARS, "frames": STACK_FRAMES}
     if python:
@@ -452,7 +451,8 @@ async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list
     if not python and re.search(r"not in executable format|No such file or directory",
                                 result.stderr) and not report.hits:
         report.errors.append(f"gdb could not load {argv[0]!r}: " + result.stderr.strip()[:300])
-    shown = [b if isinstance(b, str) else f"{_rel(b[0], root)}:{b[1]}" for b in points]
+    shown = [b if isinstance(b, str) else f"{workdir_relative(b[0], root)}:{b[1]}"
+             for b in points]
     return report.render(shown, max_hits)
 
 
@@ -484,7 +484,7 @@ def _frame(f: Any, root: Path) -> str:
         file, line, func = str(f[0]), int(f[1]), str(f[2])
     except (TypeError, ValueError, IndexError):
         return "?"
-    return f"{_rel(file, root)}:{line} in {func}"
+    return f"{workdir_relative(file, root)}:{line} in {func}"
 
 
 def _apply(report: DebugReport, rec: dict[str, Any], root: Path) -> None:

@@ -1,7 +1,8 @@
 """The SWE kit's editing tools: view, create_file, str_replace, insert and undo_edit.
 
 Every read and write goes through `Workspace`: a path is resolved against the work dir (symlinks
-included) and refused if it leads outside it or into OpenSage's home, then opened folder by
+included) and refused if it leads outside it or into OpenSage's home (the files kit's
+`resolve_inside`, which every tool taking a path uses), then opened folder by
 folder without following symlinks (the files kit's `open_beneath`), so a link planted in the
 repository cannot make an edit read or write anything else, even if it is swapped in after the
 check. Every edit records the file's previous bytes in an `EditHistory`, so `undo_edit` takes
@@ -23,12 +24,11 @@ import stat
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-
-import pathspec
+from pathlib import Path
 
 from opensage.core.tools import ToolError
-from opensage.kits.files import open_beneath, open_regular
+from opensage.kits.files import guarded_home, in_home, open_beneath, open_regular, resolve_inside
+from opensage.kits.swe.ignore import GIT_IGNORE_FILES, Ignores
 
 MAX_FILE_BYTES = 10 << 20  # larger files are logs or data: search them or use a command
 BINARY_PROBE = 8000  # git's rule: a NUL byte in the first 8000 bytes makes a file binary
@@ -50,32 +50,19 @@ class Workspace:
 
     def __init__(self, root: Path, home: Path | None = None):
         self.root = Path(root).resolve()
-        home = Path(home).resolve() if home is not None else None
+        self.home = home
         # The home keeps every run's records and the user's trusted settings (see config.py).
-        self.guarded = home if home is not None and home.is_relative_to(self.root) else None
+        self.guarded = guarded_home(self.root, home)
 
     def locate(self, path: str) -> Path:
         """The absolute, symlink-free path `path` names; ToolError if it leads outside."""
-        if not path.strip() or "\0" in path:
-            raise ToolError(f"{path!r} is not a path: give a file or folder relative to the "
-                            f"work directory {self.root}")
-        target = (self.root / path).resolve()
-        if not target.is_relative_to(self.root):
-            via = " (through a symlink)" if (self.root / path).absolute() != target else ""
-            raise ToolError(f"{path!r} leads outside the work directory {self.root}{via}: "
-                            "only files under it can be viewed or edited. Give a path relative "
-                            "to it")
-        if self.guarded is not None and target.is_relative_to(self.guarded):
-            raise ToolError(f"{path!r} is in OpenSage's home ({self.guarded}), which keeps every "
-                            "run's records and the user's settings: no tool may read or write "
-                            "there. Work on the other files")
-        return target
+        return resolve_inside(self.root, path, self.home)
 
     def rel(self, target: Path) -> str:
         return target.relative_to(self.root).as_posix() or "."
 
     def hidden(self, target: Path) -> bool:
-        return self.guarded is not None and target.is_relative_to(self.guarded)
+        return in_home(target, self.guarded)
 
     def read(self, target: Path) -> bytes | None:
         """The bytes of a regular file, None if it does not exist; ToolError for a folder, a
@@ -623,57 +610,13 @@ def _with_notes(text: str, notes: list[str]) -> str:
 
 # --- Folder trees ----------------------------------------------------------------------------
 
-class Ignores:
-    """What git would ignore in the work dir: each folder's .gitignore and .git/info/exclude,
-    matched with `pathspec`'s gitignore rules (the deepest file's last matching pattern
-    decides, as in git). Read on the host through the workspace's safe opens, so a work dir that
-    is not a git repository is served too, and no git runs on the host."""
-
-    def __init__(self, workspace: Workspace):
-        self.workspace = workspace
-        self._specs: dict[str, pathspec.GitIgnoreSpec | None] = {}
-
-    def ignored(self, rel: str, is_dir: bool) -> bool:
-        """Whether the entry at `rel` (relative to the root, posix) is ignored."""
-        parts = PurePosixPath(rel).parts
-        verdict: bool | None = None
-        for depth in range(len(parts)):
-            base = "/".join(parts[:depth])
-            for spec in self._folder_specs(base):
-                below = "/".join(parts[depth:]) + ("/" if is_dir else "")
-                result = spec.check_file(below)
-                if result.include is not None:
-                    verdict = result.include
-        return bool(verdict)
-
-    def _folder_specs(self, base: str) -> list[pathspec.GitIgnoreSpec]:
-        names = [".gitignore"] if base else [".git/info/exclude", ".gitignore"]
-        specs = []
-        for name in names:
-            key = f"{base}/{name}" if base else name
-            if key not in self._specs:
-                self._specs[key] = self._load(key)
-            spec = self._specs[key]
-            if spec is not None:
-                specs.append(spec)
-        return specs
-
-    def _load(self, rel: str) -> pathspec.GitIgnoreSpec | None:
-        try:
-            data = self.workspace.read(self.workspace.root / rel)
-        except ToolError:  # a symlink, a folder, a huge file: not a usable ignore file
-            return None
-        if data is None:
-            return None
-        return pathspec.GitIgnoreSpec.from_lines(split_lines(printable(decode(data))))
-
-
 class Tree:
     """A folder shown two levels deep, without hidden or ignored entries."""
 
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
-        self.ignores = Ignores(workspace)
+        # .gitignore and .git/info/exclude, read through safe opens: no git runs on the host
+        self.ignores = Ignores(workspace.root, GIT_IGNORE_FILES)
 
     def render(self, folder: Path) -> str:
         rel = self.workspace.rel(folder)

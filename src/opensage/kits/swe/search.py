@@ -7,25 +7,25 @@ Python fallback searches on the host, reading each file through the files kit's
 no-symlink-escape open and honouring `.gitignore`, `.ignore` and `.git/info/exclude` files.
 The answer says which of the two ran.
 
-This module also holds what the host-side readers of the kit share: `inside` (a path argument
-checked to lie in the work dir), `IgnoreRules` (gitignore patterns) and `walk_files` (a walk
-that follows no symlink and skips what is hidden or ignored).
+Paths are checked with the files kit's `resolve_inside`; the walk and the ignore rules are
+the `ignore` module's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from opensage.core.tools import ToolError
-from opensage.kits.files import open_beneath, open_regular
+from opensage.kits.files import open_regular, resolve_inside
+from opensage.kits.swe.ignore import glob_regex, shown_path, walk_files
+from opensage.kits.swe.output import LIMIT
 from opensage.sandbox.base import Sandbox, SandboxLimits
 
 MAX_RESULTS = 1000  # the most matching lines one call may ask for
@@ -42,254 +42,13 @@ RG_WRAPPER = 'command -v rg >/dev/null 2>&1 || exit 127; exec rg "$@"'
 # --- paths ----------------------------------------------------------------------------------
 
 
-def inside(root: Path, path: str, exclude: Iterable[Path] = ()) -> Path:
-    """`path` (relative to the work dir `root`, or absolute) resolved, symlinks included; a
-    `ToolError` if it leads outside `root`, into an excluded folder (OpenSage's home), or to
-    nothing."""
-    root = root.resolve()
-    target = (root / path).resolve()
-    if target != root and root not in target.parents:
-        raise ToolError(f"{path!r} is outside the work directory; give a path inside it "
-                        "(relative paths start at the work directory)")
-    for excluded in exclude:
-        excluded = excluded.resolve()
-        if target == excluded or excluded in target.parents:
-            raise ToolError(f"{path!r} is in OpenSage's home, which no tool may read; "
-                            "search the other files")
+def existing(root: Path, path: str, home: Path | None = None) -> Path:
+    """`resolve_inside`, and a `ToolError` if `path` names nothing."""
+    target = resolve_inside(root, path, home)
     if not target.exists():
         raise ToolError(f"{path!r} does not exist in the work directory; `view` a folder "
                         "to see what is there")
     return target
-
-
-def shown_path(root: Path, target: Path) -> str:
-    rel = target.relative_to(root.resolve()).as_posix()
-    return "." if rel == "." else rel
-
-
-# --- gitignore patterns ---------------------------------------------------------------------
-
-
-def glob_regex(pattern: str) -> tuple[str, bool]:
-    """A gitignore-style glob as a regex over a `/`-separated path relative to the folder the
-    pattern belongs to, and whether it names only folders (a trailing `/`). A pattern with no
-    `/` but a trailing one matches at any depth; `**` spans folders (`docs/**` matches what is
-    in docs, not docs itself, as in git); `{a,b}` is accepted too (ripgrep's globs have it)."""
-    dir_only = pattern.endswith("/")
-    pattern = pattern.rstrip("/")
-    anchored = "/" in pattern
-    pattern = pattern.lstrip("/")
-    out: list[str] = []
-    i, n, braces = 0, len(pattern), 0
-    while i < n:
-        c = pattern[i]
-        if pattern.startswith("**", i):
-            before = i == 0 or pattern[i - 1] == "/"
-            after = i + 2 == n or pattern[i + 2] == "/"
-            if before and after:
-                if i + 2 == n:  # a trailing /**: everything inside
-                    out.append(".*")
-                    i += 2
-                else:  # **/ : zero or more folders
-                    out.append("(?:.*/)?")
-                    i += 3
-                continue
-            out.append("[^/]*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i + 2 if pattern[i + 1:i + 2] in ("!", "^") else i + 1)
-            if end < 0:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1:end]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = end
-        elif c == "{":
-            braces += 1
-            out.append("(?:")
-        elif c == "}" and braces:
-            braces -= 1
-            out.append(")")
-        elif c == "," and braces:
-            out.append("|")
-        elif c == "\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    out.append(")" * braces)
-    body = "".join(out)
-    return (body if anchored else "(?:.*/)?" + body), dir_only
-
-
-@dataclass(slots=True)
-class IgnoreRules:
-    """The patterns of the ignore files of one folder (`base`, relative to the work dir, "" for
-    the work dir itself), last match wins, `!` re-includes."""
-
-    base: str
-    rules: list[tuple[re.Pattern[str], bool, bool]] = field(default_factory=list)
-
-    def add(self, text: str) -> None:
-        for line in text.splitlines():
-            if not line.strip() or line.startswith("#"):
-                continue
-            line = line.rstrip(" ") if not line.endswith("\\ ") else line
-            negated = line.startswith("!")
-            if negated or line.startswith("\\"):  # \! and \# stand for themselves
-                line = line[1:]
-            regex, dir_only = glob_regex(line)
-            with contextlib.suppress(re.error):
-                self.rules.append((re.compile(regex + r"\Z", re.DOTALL), negated, dir_only))
-
-    def match(self, rel: str, is_dir: bool) -> bool | None:
-        """True if ignored, False if re-included, None if no pattern here speaks of `rel`."""
-        sub = rel[len(self.base) + 1:] if self.base else rel
-        for regex, negated, dir_only in reversed(self.rules):
-            if dir_only and not is_dir:
-                continue
-            if regex.match(sub):
-                return not negated
-        return None
-
-
-IGNORE_FILES = (".gitignore", ".ignore", ".rgignore")
-
-
-def ignored(levels: list[IgnoreRules], rel: str, is_dir: bool) -> bool:
-    for level in reversed(levels):  # the deepest folder's file speaks first
-        verdict = level.match(rel, is_dir)
-        if verdict is not None:
-            return verdict
-    return False
-
-
-def _read_small(root: Path, target: Path, limit: int = 1 << 20) -> str | None:
-    try:
-        fd = open_regular(root, target, os.O_RDONLY | os.O_NONBLOCK, str(target))
-    except (OSError, PermissionError):
-        return None
-    with os.fdopen(fd, "rb") as file:
-        return file.read(limit).decode(errors="replace")
-
-
-def _rules_of(root: Path, folder: Path, rel: str,
-              names: Iterable[str] = IGNORE_FILES) -> IgnoreRules | None:
-    """The patterns of the ignore files `names` (relative paths) of `folder`."""
-    level = IgnoreRules(rel)
-    for name in names:
-        text = _read_small(root, folder / name)
-        if text:
-            level.add(text)
-    return level if level.rules else None
-
-
-# --- the walk -------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class WalkedFile:
-    rel: str  # relative to the work dir, `/`-separated
-    size: int
-    mtime_ns: int
-
-
-def walk_files(root: Path, base: Path, *, exclude: Iterable[Path] = (),
-               keep: Callable[[str], bool] | None = None,
-               max_depth: int = 64) -> Iterator[WalkedFile]:
-    """The regular files under `base` (a checked path under the work dir `root`; a file gives
-    itself), in path order, skipping hidden entries, symlinks, excluded folders and what the
-    ignore files (.gitignore, .ignore, .git/info/exclude) ignore. Folders are opened one at a
-    time from their parent's descriptor without following symlinks, so a folder swapped for a
-    symlink during the walk is not followed. `keep(name)` filters files by name before they
-    are looked at (cheap: an extension test)."""
-    root = root.resolve()
-    excluded = {p.resolve() for p in exclude}
-    if base.is_file() and not base.is_symlink():
-        st = base.lstat()
-        yield WalkedFile(shown_path(root, base), st.st_size, st.st_mtime_ns)
-        return
-    levels: list[IgnoreRules] = []
-    # The ignore files of the folders from the work dir down to `base` apply too.
-    parts = base.relative_to(root).parts
-    for depth in range(len(parts)):  # `base`'s own files are read by the walk
-        rel = "/".join(parts[:depth])
-        folder = root.joinpath(*parts[:depth])
-        for names in ([".git/info/exclude"], IGNORE_FILES) if depth == 0 else (IGNORE_FILES,):
-            level = _rules_of(root, folder, rel, names)
-            if level:
-                levels.append(level)
-    if base == root:
-        level = _rules_of(root, root, "", [".git/info/exclude"])
-        if level:
-            levels.append(level)
-    try:
-        fd = (os.open(root, os.O_RDONLY | os.O_DIRECTORY) if base == root
-              else open_beneath(root, base, os.O_RDONLY | os.O_DIRECTORY))
-    except OSError:
-        return
-    start = "" if base == root else shown_path(root, base)
-    yield from _walk(root, fd, start, levels, excluded, keep, max_depth)
-
-
-def _walk(root: Path, fd: int, rel: str, levels: list[IgnoreRules], excluded: set[Path],
-          keep: Callable[[str], bool] | None, depth: int) -> Iterator[WalkedFile]:
-    try:
-        with os.scandir(fd) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError:
-        os.close(fd)
-        return
-    # This folder's own ignore files speak for its entries (read only where they exist).
-    present = [e.name for e in entries if e.name in IGNORE_FILES
-               and e.is_file(follow_symlinks=False)]
-    if present:
-        level = _rules_of(root, root / rel if rel else root, rel, present)
-        if level:
-            levels = [*levels, level]
-    try:
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            child = f"{rel}/{name}" if rel else name
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-                if not is_dir and not entry.is_file(follow_symlinks=False):
-                    continue  # symlinks, FIFOs, sockets, devices
-            except OSError:
-                continue
-            if not is_dir and keep is not None and not keep(name):
-                continue
-            if levels and ignored(levels, child, is_dir):
-                continue
-            if excluded and (root / child) in excluded:
-                continue
-            if is_dir:
-                if depth <= 0:
-                    continue
-                try:
-                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
-                                  dir_fd=fd)
-                except OSError:
-                    continue
-                yield from _walk(root, sub, child, levels, excluded, keep, depth - 1)
-            else:
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                yield WalkedFile(child, st.st_size, st.st_mtime_ns)
-    finally:
-        os.close(fd)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -329,9 +88,10 @@ def path_order(path: str) -> list[str]:
     return path.split("/")
 
 
-def render(found: Found, pattern: str, where: str, max_results: int, context: int) -> str:
+def render(found: Found, pattern: str, where: str, max_results: int, context: int,
+           budget: int = LIMIT - 1_000) -> str:
     """Matches as `path:line: text`, context lines as `path-line- text`, groups apart with
-    `--`, in path order, at most `max_results` matching lines."""
+    `--`, in path order, at most `max_results` matching lines and about `budget` characters."""
     if not found.matched_lines:
         notes = "".join(f"\n{n}" for n in found.notes)
         return (f"no match for {pattern!r} in {where} ({found.engine}; .gitignore'd and "
@@ -342,9 +102,10 @@ def render(found: Found, pattern: str, where: str, max_results: int, context: in
         if line.number not in seen or line.match:
             seen[line.number] = line
     out: list[str] = []
-    shown = 0
+    shown = size = 0
+    full = False  # the answer reached its size limit before max_results
     for path in sorted(by_file, key=path_order):
-        if shown >= max_results:
+        if shown >= max_results or full:
             break
         previous = None
         after = 0  # context lines still to show after the last shown match
@@ -352,10 +113,14 @@ def render(found: Found, pattern: str, where: str, max_results: int, context: in
             line = by_file[path][number]
             if shown >= max_results and (line.match or after <= 0):
                 break
+            if line.match and size > budget:
+                full = True
+                break
             if context and out and (previous is None or number != previous + 1):
                 out.append("--")  # between groups of lines, as grep -C does
             sep = ":" if line.match else "-"
             out.append(f"{path}{sep}{number}{sep} {_cut(line.text, line.start)}")
+            size += len(out[-1]) + 1
             previous = number
             if line.match:
                 shown += 1
@@ -365,8 +130,12 @@ def render(found: Found, pattern: str, where: str, max_results: int, context: in
     head = (f"{found.matched_lines} matching line{'s' if found.matched_lines != 1 else ''} "
             f"in {found.files} file{'s' if found.files != 1 else ''} ({found.engine})")
     more = found.matched_lines - shown
-    tail = [f"[{more} more matches; narrow the pattern or the path (or a glob), or raise "
-            f"max_results (at most {MAX_RESULTS})]"] if more > 0 else []
+    if full:
+        tail = [f"[{more} more matches not shown: the answer is as long as one may be; narrow "
+                "the pattern or the path, add a glob, or lower context]"]
+    else:
+        tail = [f"[{more} more matches; narrow the pattern or the path (or a glob), or raise "
+                f"max_results (at most {MAX_RESULTS})]"] if more > 0 else []
     return "\n".join([head, *out, *tail, *found.notes])
 
 
@@ -425,24 +194,14 @@ def parse_rg_json(stdout: str) -> tuple[list[Line], int | None, int | None]:
 async def search(root: Path, sandbox: Sandbox | None, pattern: str, path: str = ".",
                  glob: str | None = None, fixed_strings: bool = False, context: int = 0,
                  max_results: int = 100, *, limits: SandboxLimits | None = None,
-                 exclude: Iterable[Path] = (), timeout_s: float = 120.0) -> str:
-    """Search file contents for a regex (or a literal string with fixed_strings) and return
-    matching lines as `path:line: text`, with context lines as `path-line- text`. Files that
-    .gitignore ignores, hidden files and binary files are skipped. Regex syntax is Rust's
-    (like Python's re; `(?i)` for case-insensitive).
-
-    Args:
-        pattern: the regex, or the exact text with fixed_strings=true.
-        path: a folder or file to search, relative to the work directory.
-        glob: only files matching this glob, e.g. '*.py', 'src/**/*.{c,h}'; '!*.md' excludes.
-        fixed_strings: treat pattern as literal text (no regex metacharacters).
-        context: lines of context to show before and after each match (at most 20).
-        max_results: the most matching lines to show (at most 1000).
-    """
+                 home: Path | None = None, timeout_s: float = 120.0) -> str:
+    """The `search` tool (described in `opensage.kits.swe`) over the work dir `root`: ripgrep
+    in `sandbox`, or the Python fallback when it is None or has no rg. OpenSage's `home`, when
+    it lies in the work dir, is refused as a path and left out of the walk."""
     if not pattern:
         raise ToolError("pattern is empty; give the text or regex to look for")
     root = root.resolve()
-    target = inside(root, path, exclude)
+    target = existing(root, path, home)
     where = shown_path(root, target)
     context = max(0, min(int(context), MAX_CONTEXT))
     max_results = max(1, min(int(max_results), MAX_RESULTS))
@@ -452,7 +211,8 @@ async def search(root: Path, sandbox: Sandbox | None, pattern: str, path: str = 
                                 limits=limits, timeout_s=timeout_s)
     if found is None:
         found = await asyncio.to_thread(search_python, root, target, pattern, glob,
-                                        fixed_strings, context, max_results, exclude=exclude)
+                                        fixed_strings, context, max_results,
+                                        exclude=[home] if home is not None else [])
     return render(found, pattern, where, max_results, context)
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from opensage.core.tools import ToolError
-from opensage.kits.files import open_regular
+from opensage.kits.files import read_regular, workdir_relative
 from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
 
 RUNNERS = ("pytest", "unittest", "go", "cargo", "node", "jest", "npm", "make")
@@ -127,12 +127,8 @@ class TestReport:
 
 def _read(root: Path, name: str) -> str | None:
     """A small file of the work dir (never through a symlink), or None."""
-    try:
-        fd = open_regular(root, root / name, os.O_RDONLY, name)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as f:
-        return f.read(CONFIG_BYTES).decode(errors="replace")
+    data = read_regular(root, root / name, CONFIG_BYTES)
+    return None if data is None else data.decode(errors="replace")
 
 
 def _has(root: Path, name: str) -> bool:
@@ -415,7 +411,7 @@ def parse(runner: str, command: str, result: ExecResult, sep: str, root: Path,
         stopped = re.findall(r"^(\S+):(\d+): KeyboardInterrupt$", report.output, re.MULTILINE)
         report.cases.append(TestCase(
             "(timeout)", "error", "the run was stopped at its timeout while a test ran",
-            f"{_rel(stopped[-1][0], root)}:{stopped[-1][1]}" if stopped else ""))
+            f"{workdir_relative(stopped[-1][0], root)}:{stopped[-1][1]}" if stopped else ""))
         if report.counts is not None:
             report.counts["error"] = report.counts.get("error", 0) + 1
     ran = sum(report.count(k) for k in ("passed", "failed", "error", "skipped"))
@@ -478,25 +474,13 @@ def _tail(output: str) -> str:
     return text[-TAIL_CHARS:]
 
 
-def _rel(path: str, root: Path) -> str:
-    """A path as the model knows it: relative to the work dir when it lies in it."""
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            return str(p.relative_to(root))
-        except ValueError:
-            return path
-    return path
 
 
 def _in_project(path: str, root: Path) -> bool:
-    p = Path(path)
-    if p.is_absolute():
-        if not p.is_relative_to(root):
-            return False
-        p = p.relative_to(root)
+    """Whether a file a traceback names is the project's own (not a dependency's)."""
+    p = Path(workdir_relative(path, root))
     parts = p.parts
-    return bool(parts) and parts[0] != ".." and not any(
+    return bool(parts) and not p.is_absolute() and parts[0] != ".." and not any(
         part in ("site-packages", "node_modules", ".venv", "venv") for part in parts)
 
 
@@ -508,13 +492,14 @@ def _where(frames: list[tuple[str, int, str]], root: Path,
         return "", ""
     own = [f for f in frames if _in_project(f[0], root)] or frames
     file, line, func = own[-1]
-    location = f"{_rel(file, root)}:{line}" + (f" in {func}" if func else "")
+    location = f"{workdir_relative(file, root)}:{line}" + (f" in {func}" if func else "")
     detail = ""
     if test_file:
-        mine = [f for f in own if _rel(f[0], root) == test_file]
+        mine = [f for f in own if workdir_relative(f[0], root) == test_file]
         if mine and mine[-1] != own[-1]:
             f = mine[-1]
-            detail = f"from {_rel(f[0], root)}:{f[1]}" + (f" in {f[2]}" if f[2] else "")
+            detail = (f"from {workdir_relative(f[0], root)}:{f[1]}"
+                      + (f" in {f[2]}" if f[2] else ""))
     return location, detail
 
 
@@ -807,7 +792,7 @@ def _go_message(lines: list[str], pkg_dir: str, root: Path) -> tuple[str, str]:
     if not location:  # a panic: the first frame of the stack in the project
         for ln in lines:
             if (match := GO_STACK_LINE.match(ln)) and _in_project(match[1], root):
-                location = f"{_rel(match[1], root)}:{match[2]}"
+                location = f"{workdir_relative(match[1], root)}:{match[2]}"
                 break
     text = "\n".join(m[3] if (m := GO_FILE_LINE.match(ln)) else ln for ln in lines)
     return text.strip(), location
@@ -940,11 +925,12 @@ def parse_node(report: TestReport, data: str, root: Path) -> None:
             for frame in fields.get("stack", "").splitlines():
                 if (m := JS_FRAME.search(frame.strip())) and _in_project(
                         m[1].removeprefix("file://"), root):
-                    location = f"{_rel(m[1].removeprefix('file://'), root)}:{m[2]}"
+                    location = f"{workdir_relative(m[1].removeprefix('file://'), root)}:{m[2]}"
                     break
             if not location and (loc := fields.get("location")):
                 m = JS_FRAME.search(loc)
-                location = f"{_rel(m[1].removeprefix('file://'), root)}:{m[2]}" if m else loc
+                location = (f"{workdir_relative(m[1].removeprefix('file://'), root)}:{m[2]}"
+                            if m else loc)
             outcome = "error" if fields.get("failureType") == "cancelledByParent" else "failed"
             report.cases.append(TestCase(tid, outcome, message, location))
     if counts:
@@ -966,7 +952,7 @@ def parse_jest(report: TestReport, data: str, root: Path) -> None:
     for suite in doc.get("testResults") or []:
         if not isinstance(suite, dict):
             continue
-        file = _rel(str(suite.get("name", "")), root)
+        file = workdir_relative(str(suite.get("name", "")), root)
         assertions = suite.get("assertionResults") or []
         if suite.get("status") == "failed" and not assertions:
             text = textwrap.dedent(str(suite.get("message", ""))).strip()
@@ -986,7 +972,7 @@ def parse_jest(report: TestReport, data: str, root: Path) -> None:
                 location = ""
                 for frame in message.splitlines():
                     if (m := JS_FRAME.search(frame.strip())) and _in_project(m[1], root):
-                        location = f"{_rel(m[1], root)}:{m[2]}"
+                        location = f"{workdir_relative(m[1], root)}:{m[2]}"
                         break
                 loc = a.get("location")
                 if not location and isinstance(loc, dict):
