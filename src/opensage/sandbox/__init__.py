@@ -14,6 +14,7 @@ from pathlib import Path
 
 from opensage.sandbox.base import (
     BackgroundProcess,
+    Bind,
     Command,
     ExecResult,
     Sandbox,
@@ -25,6 +26,7 @@ from opensage.sandbox.session import SandboxSession
 __all__ = [
     "BACKENDS",
     "BackgroundProcess",
+    "Bind",
     "Command",
     "ExecResult",
     "Sandbox",
@@ -38,30 +40,31 @@ BACKENDS = ("bwrap", "container", "local")
 
 
 def open_sandbox(backend: str | None = None, *, image: str | None = None,
-                 hidden: Iterable[Path] = ()) -> Sandbox:
+                 hidden: Iterable[Path] = (), binds: Iterable[Bind] = ()) -> Sandbox:
     """The named backend, or the best one available. Never falls back to `local` silently.
     `hidden` paths (OpenSage's home) are neither visible nor writable inside, even within the
-    work dir; `local` hides nothing, as it isolates nothing."""
-    hidden = tuple(hidden)
+    work dir; `local` hides nothing, as it isolates nothing. `binds` show host paths at other
+    paths inside (a task's /app, /tests, /logs); `local` cannot, and refuses them."""
+    hidden, binds = tuple(hidden), tuple(binds)
     if backend == "bwrap":
         from opensage.sandbox.bwrap import BwrapSandbox
 
-        return BwrapSandbox(hidden=hidden)
+        return BwrapSandbox(hidden=hidden, binds=binds)
     if backend == "container":
         from opensage.sandbox.container import ContainerSandbox
 
-        return ContainerSandbox(image=image, hidden=hidden)
+        return ContainerSandbox(image=image, hidden=hidden, binds=binds)
     if backend == "local":
         from opensage.sandbox.local import LocalSandbox
 
-        return LocalSandbox()
+        return LocalSandbox(binds=binds)
     if backend not in (None, "auto"):
         raise SandboxUnavailable(f"unknown sandbox backend {backend!r}; use one of "
                                  f"{', '.join(BACKENDS)}")
     reasons = []
     for name in ("bwrap", "container"):
         try:
-            return open_sandbox(name, image=image, hidden=hidden)
+            return open_sandbox(name, image=image, hidden=hidden, binds=binds)
         except SandboxUnavailable as exc:
             reasons.append(f"{name}: {exc}")
     raise SandboxUnavailable(

@@ -85,6 +85,60 @@ def hiding(hidden: Iterable[Path], workdir: Path, visible: Sequence[Path] = ()) 
     return Hiding(tuple(sorted(pins, key=lambda p: len(p.parts))), tuple(masks))
 
 
+# Where a bind may not go: the system the sandbox shows read-only, its own /proc, /dev and /tmp.
+RESERVED = tuple(Path(p) for p in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+                                   "/libx32", "/etc", "/proc", "/dev", "/sys", "/tmp", "/run"))
+
+
+@dataclass(frozen=True, slots=True)
+class Bind:
+    """A host folder or file shown inside the sandbox at another path, `target` (a task's /app,
+    /tests, /logs), read-only unless `writable`. A command whose work dir is a bind's source
+    starts in its target, so a task's work dir can be its /app."""
+
+    source: Path | str
+    target: Path | str
+    writable: bool = False
+
+
+def check_binds(binds: Iterable[Bind], hidden: Iterable[Path] = ()) -> tuple[Bind, ...]:
+    """The binds, checked and resolved: an existing source that neither holds nor lies in a
+    hidden path (OpenSage's home), an absolute target outside the system folders, each target
+    once."""
+    checked: list[Bind] = []
+    hidden = [Path(os.path.abspath(h)).resolve() for h in hidden]
+    for bind in binds:
+        source = Path(os.path.abspath(bind.source)).resolve()
+        given = Path(bind.target)
+        target = Path(os.path.normpath(given))
+        if not source.exists():
+            raise FileNotFoundError(f"the bind source {bind.source} does not exist; create it "
+                                    "before opening the sandbox")
+        if not given.is_absolute() or ".." in given.parts:
+            raise ValueError(f"the bind target {bind.target} must be an absolute path without "
+                             "'..' (e.g. /app)")
+        if target == Path("/") or any(target == r or target.is_relative_to(r)
+                                      for r in RESERVED):
+            raise ValueError(f"the bind target {target} is a system folder the sandbox shows "
+                             f"as it is (one of {', '.join(map(str, RESERVED))}) or the root; "
+                             "bind elsewhere, e.g. under /app, /opt or /data")
+        if any(h.is_relative_to(source) or source.is_relative_to(h) for h in hidden):
+            raise PermissionError(f"the bind source {source} holds or lies in OpenSage's home, "
+                                  "which commands must not reach")
+        if any(b.target == target for b in checked):
+            raise ValueError(f"two binds have the target {target}; give each target once")
+        checked.append(Bind(source, target, bind.writable))
+    return tuple(checked)
+
+
+def start_dir(workdir: Path, binds: Sequence[Bind]) -> Path:
+    """Where a command in `workdir` starts: the work dir as a bind shows it, if one does."""
+    for bind in binds:
+        if workdir.is_relative_to(bind.source):
+            return Path(bind.target) / workdir.relative_to(bind.source)
+    return workdir
+
+
 class BackgroundProcess(Protocol):
     @property
     def running(self) -> bool: ...
@@ -136,6 +190,8 @@ class Launch:
     limits: SandboxLimits
     hide: Hiding  # what of the backend's hidden paths to cover in this work dir
     stdin: str | bytes | None = None
+    binds: tuple[Bind, ...] = ()  # the backend's, as `check_binds` left them
+    cwd: Path | None = None  # where the command starts (`start_dir`); None: the work dir
 
 
 class SandboxBackend(ABC):
@@ -147,6 +203,7 @@ class SandboxBackend(ABC):
     name: str
     hidden: tuple[Path, ...] = ()  # never visible inside, even within the work dir: see `hiding`
     read_only: tuple[Path, ...] = ()  # host paths shown read-only inside, besides the system
+    binds: tuple[Bind, ...] = ()  # host paths shown at other paths inside (see `Bind`)
 
     def environment(self, workdir: Path) -> dict[str, str]:
         """The variables every command gets; the caller's own `env` goes over them."""
@@ -165,7 +222,8 @@ class SandboxBackend(ABC):
                                     "it first, or run the command in another folder")
         return await self.launch(Launch(
             cmd, workdir, {**self.environment(workdir), **(env or {})},
-            limits or SandboxLimits(), hiding(self.hidden, workdir, self.read_only), stdin))
+            limits or SandboxLimits(), hiding(self.hidden, workdir, self.read_only), stdin,
+            self.binds, start_dir(workdir, self.binds)))
 
     async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
                    timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,

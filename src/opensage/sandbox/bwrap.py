@@ -3,8 +3,9 @@
 Each command gets new namespaces (user, pid, network, ipc, uts, cgroup), no capabilities, a
 cleared environment, the system directories and this Python read-only, a private size-capped
 /tmp, a minimal /dev and its own /proc (kernel settings read-only, kernel keys and timers
-masked), and exactly one writable directory: the work dir (less the hidden paths). Only
-loopback exists inside unless the network is asked for. No command can trace pid 1 (see
+masked), and exactly one writable directory: the work dir (less the hidden paths), besides
+the writable binds it was opened with (a task's /app, /logs). Only loopback exists inside
+unless the network is asked for. No command can trace pid 1 (see
 `seccomp`). The process dies with its parent.
 """
 
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from opensage.sandbox.base import Launch, SandboxBackend, SandboxUnavailable
+from opensage.sandbox.base import Bind, Launch, SandboxBackend, SandboxUnavailable, check_binds
 from opensage.sandbox.limits import MB, prlimit_argv, remove_stale
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 from opensage.sandbox.seccomp import ptrace_filter
@@ -56,7 +57,7 @@ class BwrapSandbox(SandboxBackend):
     name = "bwrap"
 
     def __init__(self, *, extra_ro: tuple[Path, ...] = (), python: bool = True,
-                 hidden: Iterable[Path] = ()):
+                 hidden: Iterable[Path] = (), binds: Iterable[Bind] = ()):
         binary = find_bwrap()
         if binary is None:
             raise SandboxUnavailable(f"bubblewrap is not installed; {INSTALL_HINT}")
@@ -72,6 +73,7 @@ class BwrapSandbox(SandboxBackend):
         self.python_bin = Path(sys.prefix) / "bin" if python else None
         self.proc = proc_argv()
         self.hidden = tuple(hidden)
+        self.binds = check_binds(binds, self.hidden)
         _check_works(self.binary, self.proc)
 
     def argv(self, run: Launch, seccomp_fd: int | None = None) -> list[str]:
@@ -104,9 +106,11 @@ class BwrapSandbox(SandboxBackend):
             a += ["--bind", str(p), str(p)]
         for p in inside:
             a += ["--ro-bind", str(p), str(p)]
+        for bind in run.binds:
+            a += ["--bind" if bind.writable else "--ro-bind", str(bind.source), str(bind.target)]
         for p in run.hide.masks:
             a += mask_argv(p)
-        a += ["--chdir", str(workdir)]
+        a += ["--chdir", str(run.cwd or workdir)]
         for key, value in run.env.items():
             a += ["--setenv", key, value]
         return a + prlimit_argv(limits, processes=not self.root) + shell_argv(run.cmd)

@@ -18,7 +18,14 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from opensage.sandbox.base import Hiding, Launch, SandboxBackend, SandboxUnavailable
+from opensage.sandbox.base import (
+    Bind,
+    Hiding,
+    Launch,
+    SandboxBackend,
+    SandboxUnavailable,
+    check_binds,
+)
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
 DEFAULT_IMAGE = "opensage-sandbox:latest"
@@ -72,7 +79,7 @@ class ContainerSandbox(SandboxBackend):
     name = "container"
 
     def __init__(self, *, image: str | None = None, runtime: str | None = None,
-                 hidden: Iterable[Path] = ()):
+                 hidden: Iterable[Path] = (), binds: Iterable[Bind] = ()):
         engine = find_engine()
         if engine is None:
             raise SandboxUnavailable(f"no container engine found; {INSTALL_HINT}")
@@ -80,6 +87,7 @@ class ContainerSandbox(SandboxBackend):
         self.image = image or DEFAULT_IMAGE
         self.podman = Path(engine).name == "podman"
         self.hidden = tuple(hidden)
+        self.binds = check_binds(binds, self.hidden)
         init = unreadable_init() if self.podman else None  # docker names its init itself
         self.init = ["--init-path", str(init)] if init else []
         # podman prefers crun; where only runc is installed, name it.
@@ -100,7 +108,9 @@ class ContainerSandbox(SandboxBackend):
               "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
               # "network" means the host's, as bwrap's --share-net does.
               "--network", "host" if limits.network else "none",
-              "-v", f"{workdir}:{workdir}:rw", "-w", str(workdir)]
+              "-v", f"{workdir}:{workdir}:rw", "-w", str(run.cwd or workdir)]
+        a += [arg for b in run.binds
+              for arg in ("-v", f"{b.source}:{b.target}:{'rw' if b.writable else 'ro'}")]
         a += self.hide_argv(run.hide)
         if workdir != Path("/tmp"):  # a work dir that is /tmp is the only /tmp it gets
             a += ["--tmpfs", f"/tmp:rw,size={limits.tmp_mb}m,mode=1777"]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from opensage.sandbox.base import Launch, SandboxBackend
+from opensage.sandbox.base import Bind, Launch, SandboxBackend, SandboxUnavailable
 from opensage.sandbox.limits import pids_parent, prlimit_argv, remove_stale
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
@@ -22,7 +23,11 @@ WARNING = ("the local sandbox backend does not isolate anything: commands run wi
 class LocalSandbox(SandboxBackend):
     name = "local"
 
-    def __init__(self) -> None:
+    def __init__(self, *, binds: Iterable[Bind] = ()) -> None:
+        if tuple(binds):
+            raise SandboxUnavailable("the local backend cannot show a path at another place "
+                                     "(it has no mount namespace); use bwrap or container for "
+                                     "a sandbox with binds")
         log.warning(WARNING)
         self.cgroups = os.geteuid() == 0 and pids_parent() is not None
         if self.cgroups:
