@@ -269,10 +269,14 @@ class _Session:
             kit_tools = await open_kits(self.ctx, a.tools, self.kits)
             taken = {t.name for t in [*a.tools, *kit_tools]}
             remote = await connect([*config.mcp_servers, *a.mcp_servers], self.stack, taken)
+            try:
+                self.toolset = Toolset([*a.tools, *kit_tools, *remote])
+            except ValueError as exc:  # a tool given in Python has a kit tool's name
+                raise ConfigError(f"{exc}: rename the tool given to the agent, or leave out "
+                                  "the kit that has one of that name") from None
         except BaseException:
             await self.stack.aclose()
             raise
-        self.toolset = Toolset([*a.tools, *kit_tools, *remote])
         if self.listener is not None:
             self.log.listeners.append(self.listener)
         return self

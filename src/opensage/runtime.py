@@ -17,6 +17,7 @@ from opensage.core.context import RunContext
 from opensage.core.tools import Tool
 from opensage.errors import ConfigError
 from opensage.kits import Kit, make_kit
+from opensage.kits.base import merge_tools
 from opensage.models import model_from_spec
 from opensage.models.base import Model
 from opensage.sandbox import BACKENDS, Sandbox, open_sandbox
@@ -93,15 +94,17 @@ async def open_kits(ctx: RunContext, given: Sequence[Tool], stack: AsyncExitStac
     """Set the run's kits up, in order, and return their tools; each kit's session ends when
     `stack` is closed (a failing end is logged, and the others still end). Each kit sees the
     names of the tools before it (those `given`, then the earlier kits'), unless a kit of the
-    run adds tools as it goes, when no list could be complete."""
+    run adds tools as it goes, when no list could be complete. Where two kits have a tool of
+    the same name, the superseding kit's is kept (`merge_tools`)."""
     named = not any(kit.adds_tools for kit in ctx.kits)
-    tools: list[Tool] = []
+    opened: list[tuple[Kit, list[Tool]]] = []
     for kit in ctx.kits:
-        names = tuple(t.name for t in [*given, *tools]) if named else None
-        session = kit.session(replace(ctx, tool_names=names))
-        tools.extend(await session.__aenter__())
+        before = [*given, *(t for _, tools in opened for t in tools)]
+        session = kit.session(replace(ctx, tool_names=tuple(t.name for t in before)
+                                      if named else None))
+        opened.append((kit, list(await session.__aenter__())))
         stack.push_async_callback(_logged, session.__aexit__, None, None, None)
-    return tools
+    return merge_tools(opened)
 
 
 async def _logged(end: Callable[..., Awaitable[Any]], *args: Any) -> None:

@@ -17,15 +17,20 @@ act on the run's work dir: an ensemble member gets the kit again, set up for its
 work dir, so that nothing a member does lands in the real one unless it is chosen. A kit whose
 tools do not (they act on the caller's agent, a store, a library) says so with
 `acts_on_workdir = False` and is shared by the members as it is.
+
+Two kits of a run may not give tools of the same name, unless one `supersedes` the other: the
+`swe` kit's run_command (with a background mode) supersedes the `shell` kit's, so an agent given
+both has the swe one (`merge_tools`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from opensage.core.context import RunContext
 from opensage.core.tools import Tool
+from opensage.errors import ConfigError
 
 
 class Kit:
@@ -36,6 +41,8 @@ class Kit:
     # Its tools can give the agent new tools as it runs (synthesis): the run's tools cannot
     # all be named in advance.
     adds_tools: bool = False
+    # The kits whose tools of the same names this kit's replace when a run has both.
+    supersedes: frozenset[str] = frozenset()
 
     def tools(self, ctx: RunContext) -> list[Tool]:
         """The kit's tools for a run (or an ensemble member's copy of the work dir)."""
@@ -52,3 +59,23 @@ class Kit:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+
+def merge_tools(opened: Sequence[tuple[Kit, Sequence[Tool]]]) -> list[Tool]:
+    """The tools of kits set up together, in order, as one list. Where two kits give tools of
+    the same name, the tool of the kit that supersedes the other is kept (in the place of the
+    first); any other clash is a ConfigError, raised before the run starts."""
+    kept: dict[str, tuple[Kit, Tool]] = {}
+    for kit, tools in opened:
+        for tool in tools:
+            if tool.name not in kept:
+                kept[tool.name] = (kit, tool)
+                continue
+            other = kept[tool.name][0]
+            if other.name in kit.supersedes:
+                kept[tool.name] = (kit, tool)
+            elif kit.name not in other.supersedes:
+                raise ConfigError(
+                    f"the kits {other.name!r} and {kit.name!r} both have a tool named "
+                    f"{tool.name!r}: give the agent only one of them")
+    return [tool for _, tool in kept.values()]

@@ -19,6 +19,7 @@ from opensage.core.budget import BudgetExceeded, Limits
 from opensage.core.context import RunContext
 from opensage.core.loop import AgentConfig, AgentLoop, RunResult
 from opensage.core.tools import Tool, ToolError, Toolset
+from opensage.kits.base import merge_tools
 from opensage.models.base import Message, Model, ModelSettings
 from opensage.topology.library import AgentLibrary, AgentSpec
 from opensage.topology.workdirs import apply_changes, copy_workdir, normalize
@@ -190,8 +191,9 @@ class Team:
         as the member runs. Its other tools (the written ones, the ensemble) take the work dir
         from the context they are called in, the member's."""
         async with AsyncExitStack() as stack:
-            rebuilt = {t.name: t for kit in ctx.kits if kit.acts_on_workdir
-                       for t in await stack.enter_async_context(kit.session(ctx))}
+            opened = [(kit, await stack.enter_async_context(kit.session(ctx)))
+                      for kit in ctx.kits if kit.acts_on_workdir]
+            rebuilt = {t.name: t for t in merge_tools(opened)}
             return await self.run_agent(ctx, parent_event, spec, task, model_spec=model_spec,
                                         label=label, rebuilt=rebuilt)
 
