@@ -28,7 +28,7 @@ ENTRY_POINTS = "opensage.kits"
 BUILT_IN = {"files": "opensage.kits.files:FilesKit", "shell": "opensage.kits.shell:ShellKit",
             "topology": "opensage.topology:TopologyKit",
             "synthesis": "opensage.synthesis:SynthesisKit",
-            "memory": "opensage.kits.memory:MemoryKit"}
+            "memory": "opensage.kits.memory:MemoryKit", "swe": "opensage.kits.swe:SweKit"}
 _registered: dict[str, KitFactory] = {}
 
 

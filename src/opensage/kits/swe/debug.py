@@ -24,6 +24,7 @@ from typing import Any
 
 from opensage.core.tools import ToolError
 from opensage.kits.files import resolve_inside, workdir_relative
+from opensage.kits.swe.output import LIMIT
 from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
 
 MAX_HITS = 20
@@ -305,13 +306,20 @@ class DebugReport:
         lines += [f"breakpoint {breakpoints[i] if 0 <= i < len(breakpoints) else i} not set: "
                   f"{why}" for i, why in self.bad.items()]
         lines += [f"debugger error: {e}" for e in self.errors]
-        for hit in self.hits:
-            lines.append(f"hit {hit.n} at {hit.where}")
-            lines += [f"    {name} = {value}" for name, value in hit.values]
+        room = LIMIT - 1_000 - OUTPUT_CHARS  # for the hits; the program's output after
+        for listed, hit in enumerate(self.hits):
+            block = [f"hit {hit.n} at {hit.where}"]
+            block += [f"    {name} = {value}" for name, value in hit.values]
             if hit.locals:
-                lines.append("    locals: " + ", ".join(f"{k}={v}" for k, v in hit.locals))
+                block.append("    locals: " + ", ".join(f"{k}={v}" for k, v in hit.locals))
             if hit.stack[1:]:  # the first frame is the hit itself
-                lines.append("    called from: " + _stack_line(hit.stack[1:]))
+                block.append("    called from: " + _stack_line(hit.stack[1:]))
+            if listed and sum(len(x) + 1 for x in [*lines, *block]) > room:
+                lines.append(f"[{len(self.hits) - listed} more hits not shown: the answer is "
+                             "as long as one may be; use fewer expressions, or fewer or later "
+                             "breakpoints]")
+                break
+            lines += block
         reached = {h.bp for h in self.hits}
         for i, bp in enumerate(breakpoints):
             if i not in reached and i not in self.bad and not self.capped:
@@ -392,17 +400,9 @@ async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list
                 expressions: list[str] | None = None, timeout_s: float = 120.0, *,
                 limits: SandboxLimits | None = None, max_hits: int = MAX_HITS,
                 home: Path | None = None) -> str:
-    """Run a program or test under a debugger (Python: bdb; compiled programs: gdb, built
-    with -g) without pausing: at each breakpoint hit, evaluate the expressions (or show the
-    locals) and record the stack, then go on. At most 20 hits are recorded.
-
-    Args:
-        command: the program and its arguments, e.g. "python3 app.py 3", "pytest
-            tests/test_x.py::test_y", "./calc 4".
-        breakpoints: "file:line" places, e.g. "src/calc.py:12".
-        expressions: what to evaluate at each hit, e.g. "total", "p->next".
-        timeout_s: seconds before the program is killed (at most 1800).
-    """
+    """The `debug` tool (described in `opensage.kits.swe`) in the work dir `workdir`:
+    Python commands under the bdb driver, others under gdb; breakpoints outside the work dir
+    (or in OpenSage's `home`) are refused."""
     root = Path(workdir).resolve()
     expressions = [e for e in (expressions or []) if e.strip()]
     if not breakpoints:

@@ -23,13 +23,16 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
+import re
 import stat
 from pathlib import Path
 
 from opensage.core.tools import ToolError
+from opensage.kits.swe.output import LIMIT, fit
 from opensage.sandbox.base import Sandbox, SandboxLimits
 
 MAX_OUTPUT_BYTES = 256 << 20  # the baseline's pack, or the patch, base64-encoded
+MAX_LISTED_FILES = 200  # in the summary of a patch too long to show whole
 TIMEOUT_S = 600.0
 # Left out of the trees even where the repository does not ignore them: what running Python
 # and its tools writes, never part of a change (a .gitignore may still re-include them).
@@ -124,8 +127,8 @@ class Baseline:
         return base64.b64decode(await self._run(DIFF, self.tree, stdin=self.pack))
 
     async def diff(self) -> str:
-        """Every change in the work directory since the run began, as one unified diff (new
-        files included, .gitignore'd ones left out): what `git apply` takes."""
+        """The `diff` tool (described in `opensage.kits.swe`): the patch as text, or a
+        line saying there is no change."""
         patch = await self.patch()
         return patch.decode("utf-8", "replace") if patch else \
             "No changes in the work directory since the run began."
@@ -162,3 +165,47 @@ def _is_repository(root: Path) -> bool:
         return False
     return stat.S_ISDIR(info.st_mode) and (root / ".git" / "objects").is_dir() \
         and (root / ".git" / "HEAD").is_file()
+
+
+def fit_patch(patch: str, limit: int = LIMIT) -> str:
+    """A patch as the model reads it: whole if it fits in `limit` characters; else every file
+    with its lines added and removed, then the files' diffs that fit, whole, in order, and a
+    note naming what is left out."""
+    if len(patch) <= limit:
+        return patch
+    files = [f for f in re.split(r"(?m)^(?=diff --git )", patch) if f.strip()]
+    summary = [f"{len(files)} file{'s' * (len(files) != 1)} changed; the whole patch "
+               f"({len(patch)} characters) is longer than one answer. Each file, lines added "
+               "and removed:"]
+    for text in files[:MAX_LISTED_FILES]:
+        lines = text.splitlines()
+        added = sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++ "))
+        removed = sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("--- "))
+        summary.append(f"  {_patch_name(lines[0])}  +{added} -{removed}")
+    if len(files) > MAX_LISTED_FILES:
+        summary.append(f"  ... and {len(files) - MAX_LISTED_FILES} more files")
+    room = limit - 500 - sum(len(line) + 1 for line in summary)
+    shown: list[str] = []
+    for text in files:
+        if len(text) > room:
+            break
+        shown.append(text)
+        room -= len(text)
+    left = [_patch_name(f.splitlines()[0]) for f in files[len(shown):]]
+    what = "left out"
+    if not shown and room > 0:  # not even the first file's diff fits: its head
+        head = files[0][:room]
+        shown.append(head[:head.rfind("\n") + 1] + f"[... the rest of {left[0]}'s diff]\n")
+        what = "cut or left out"
+    note = (f"[the diffs of {len(left)} file{'s' * (len(left) != 1)} are {what} "
+            f"({', '.join(left[:10])}{', ...' if len(left) > 10 else ''}): view those files to "
+            "see their text]")
+    return fit("\n".join([*summary, "", "".join(shown).rstrip("\n"), note]),
+               "view the files to see their text")
+
+
+def _patch_name(header: str) -> str:
+    """The file a `diff --git a/X b/Y` header names (its new path)."""
+    rest = header.removeprefix("diff --git ")
+    new = rest.rpartition(" b/")[2] if " b/" in rest else rest
+    return new.strip('"')

@@ -29,13 +29,15 @@ from pathlib import Path
 from opensage.core.tools import ToolError
 from opensage.kits.files import guarded_home, in_home, open_beneath, open_regular, resolve_inside
 from opensage.kits.swe.ignore import GIT_IGNORE_FILES, Ignores
+from opensage.kits.swe.output import LIMIT
 
 MAX_FILE_BYTES = 10 << 20  # larger files are logs or data: search them or use a command
 BINARY_PROBE = 8000  # git's rule: a NUL byte in the first 8000 bytes makes a file binary
 VIEW_MAX_LINES = 500
-VIEW_MAX_CHARS = 40_000
+VIEW_MAX_CHARS = LIMIT - 1_000  # so that the answer ends with how to see the next lines
 LINE_MAX_CHARS = 2_000
 TREE_MAX_ENTRIES = 300
+TREE_MAX_CHARS = LIMIT - 1_000
 TREE_MAX_CHILDREN = 30  # per folder of the second level
 SHOWN_AROUND = 4  # lines of context shown around an edited region
 SHOWN_MAX_LINES = 60
@@ -314,14 +316,8 @@ class Editor:
         self.history = history if history is not None else EditHistory()
 
     def view(self, path: str, view_range: list[int] | None = None) -> str:
-        """Show a file with line numbers, or a folder as a tree two levels deep (hidden and
-        .gitignore'd entries left out).
-
-        Args:
-            path: file or folder, relative to the work directory.
-            view_range: [start, end] lines of a file to show, 1-based and inclusive; end -1
-                means the last line.
-        """
+        """The `view` tool (described in `opensage.kits.swe`): a file's lines, numbered, or
+        a folder's tree."""
         target = self.workspace.locate(path)
         with self.workspace.opened(target, os.O_RDONLY | os.O_NONBLOCK) as fd:
             kind = None if fd is None else stat.S_IFMT(os.fstat(fd).st_mode)
@@ -341,13 +337,8 @@ class Editor:
         return _view_lines(rel, split_lines(decode(data)), view_range)
 
     def create_file(self, path: str, file_text: str) -> str:
-        """Create a file with this content (folders made as needed), or replace an existing
-        one whole.
-
-        Args:
-            path: the file, relative to the work directory.
-            file_text: the file's whole content.
-        """
+        """The `create_file` tool: a new file, or a text file replaced whole; gated and
+        undoable like every edit."""
         target = self.workspace.locate(path)
         old = self.workspace.read(target)
         if old is not None and is_binary(old):
@@ -364,14 +355,8 @@ class Editor:
                            f"takes it back.", notes)
 
     def str_replace(self, path: str, old_str: str, new_str: str) -> str:
-        """Replace old_str, which must occur exactly once in the file, with new_str.
-
-        Args:
-            path: the file, relative to the work directory.
-            old_str: the exact text to replace, indentation included; add neighbouring lines
-                to make it unique.
-            new_str: the text to put in its place ("" deletes old_str).
-        """
+        """The `str_replace` tool: old_str, found exactly once, replaced; where it is not
+        found once, the error shows where it occurs or the closest lines."""
         target, data, text = self._text_file(path)
         rel = self.workspace.rel(target)
         old, new = text.adapt(old_str), text.adapt(new_str)
@@ -391,13 +376,7 @@ class Editor:
         return _with_notes(_show_edit(rel, edited, first, first + new.count("\n")), notes)
 
     def insert(self, path: str, insert_line: int, new_str: str) -> str:
-        """Insert text after a line of a file.
-
-        Args:
-            path: the file, relative to the work directory.
-            insert_line: the line after which to insert (0 inserts at the top).
-            new_str: the text to insert (whole lines).
-        """
+        """The `insert` tool: lines put after line `insert_line` (0: the top)."""
         target, data, text = self._text_file(path)
         rel = self.workspace.rel(target)
         lines = split_lines(text.text)
@@ -420,11 +399,7 @@ class Editor:
         return _with_notes(_show_edit(rel, edited, insert_line + 1, insert_line + added), notes)
 
     def undo_edit(self, path: str) -> str:
-        """Take back the last edit of a file (call again for the one before; newest first).
-
-        Args:
-            path: the file, relative to the work directory.
-        """
+        """The `undo_edit` tool: the file's last edit (of any tool) taken back."""
         target = self.workspace.locate(path)
         rel = self.workspace.rel(target)
         change = self.history.pop(target)
@@ -627,7 +602,7 @@ class Tree:
                 raise ToolError(f"{rel} is gone (removed by a command?)")
             entries = self._entries(fd, folder)
             for name, kind in entries:
-                if len(shown) >= TREE_MAX_ENTRIES:
+                if len(shown) >= TREE_MAX_ENTRIES or sum(map(len, shown)) > TREE_MAX_CHARS:
                     shown.append(f"[... more entries in {rel}; view a subfolder]")
                     break
                 shown.append(_entry(prefix + name, kind))

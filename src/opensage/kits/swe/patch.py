@@ -510,13 +510,9 @@ class Patcher:
         self.history = history
 
     def apply_patch(self, patch: str) -> str:
-        """Apply a patch to the work directory, all or nothing: a unified diff as `git diff`
-        writes it (several files, new, deleted and renamed files) or a `*** Begin Patch`
-        patch. Hunks are placed by their context lines, near their stated line numbers.
-
-        Args:
-            patch: the patch text.
-        """
+        """The `apply_patch` tool (described in `opensage.kits.swe`): every hunk of every
+        file placed and gated before anything is written, then all written, each file's
+        change recorded for undo_edit; a report per file."""
         try:
             files = parse_patch(patch)
         except PatchError as exc:

@@ -5,7 +5,8 @@ A foreground command runs to its end (or its timeout) in the sandbox, as the she
 A background one (a server, a watcher, a long build) is started with the sandbox's `start` and
 kept in a `BackgroundProcesses` holder under a short handle (`bg1`, `bg2`, ...): its output is
 read piece by piece, and it runs until it ends, is killed, or the holder is closed, which the
-run does when it ends, so no background process outlives its run.
+run does when it ends, so no background process outlives its run. A read gives at most what an
+answer may hold, from the oldest output not read yet; the rest waits for the next read.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opensage.core.tools import ToolError, truncate
+from opensage.core.tools import ToolError
 from opensage.kits.shell import MAX_TIMEOUT_S, describe
+from opensage.kits.swe.output import LIMIT, fit
 from opensage.sandbox.base import BackgroundProcess, ExecResult, Sandbox, SandboxLimits
 
 MAX_RUNNING = 8  # background processes running at once, per run
-OUTPUT_CHARS = 20_000  # of each read: the head and the tail are kept
+OUTPUT_CHARS = LIMIT - 1_000  # of each read, stdout and stderr together
+MORE_OUTPUT = ("send the output to a file and view it with a view_range, or filter it (grep, "
+               "tail)")
 FIRST_LOOK_S = 0.5  # how long a new background process is watched before its handle is given
 READ_WAIT_S = 1.0  # how long read_output waits for output when none has come yet
 
@@ -33,6 +37,30 @@ class _Entry:
     started: float = field(default_factory=time.monotonic)
     result: ExecResult | None = None  # once it ended and that was reported
     killed: bool = False
+    unread_out: str = ""  # output read from the process but not given yet (too long for one)
+    unread_err: str = ""
+
+    def take(self, out: str, err: str) -> tuple[str, str]:
+        """What one answer holds of the output not given yet, oldest first, ending at a line's
+        end where it can; the rest is kept for the next read."""
+        out, err = self.unread_out + out, self.unread_err + err
+        n_out = min(len(out), max(OUTPUT_CHARS // 2, OUTPUT_CHARS - len(err)))
+        n_err = min(len(err), OUTPUT_CHARS - n_out)
+        n_out, n_err = _at_line_end(out, n_out), _at_line_end(err, n_err)
+        self.unread_out, self.unread_err = out[n_out:], err[n_err:]
+        return out[:n_out], err[:n_err]
+
+    @property
+    def unread(self) -> int:
+        return len(self.unread_out) + len(self.unread_err)
+
+
+def _at_line_end(text: str, n: int) -> int:
+    """`n`, or less so that text[:n] ends a line, if one ends in its second half."""
+    if n >= len(text):
+        return n
+    end = text.rfind("\n", n // 2, n)
+    return end + 1 if end >= 0 else n
 
 
 class BackgroundProcesses:
@@ -80,7 +108,8 @@ class BackgroundProcesses:
         entry = self.get(handle)
         out, err = await entry.proc.read()
         deadline = time.monotonic() + wait_s
-        while not (out or err) and entry.proc.running and time.monotonic() < deadline:
+        while not (out or err or entry.unread) and entry.proc.running \
+                and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             out, err = await entry.proc.read()
         if not entry.proc.running and entry.result is None:
@@ -114,6 +143,7 @@ class BackgroundProcesses:
 
 
 def _report(entry: _Entry, out: str, err: str) -> str:
+    out, err = entry.take(out, err)
     age = time.monotonic() - entry.started
     if entry.proc.running:
         head = f"{entry.handle} is running ({age:.0f} s): {entry.command}"
@@ -125,34 +155,29 @@ def _report(entry: _Entry, out: str, err: str) -> str:
             entry.result and entry.result.limit) else ""
         head = f"{entry.handle} has exited with code {code}{limit}: {entry.command}"
     parts = [head]
-    note = f"; read_output('{entry.handle}') gives what comes next"
     if out:
-        parts.append("--- new stdout ---\n" + truncate(out.rstrip("\n"), OUTPUT_CHARS, note))
+        parts.append("--- new stdout ---\n" + out.rstrip("\n"))
     if err:
-        parts.append("--- new stderr ---\n" + truncate(err.rstrip("\n"), OUTPUT_CHARS, note))
+        parts.append("--- new stderr ---\n" + err.rstrip("\n"))
     if not (out or err):
         parts.append("(no new output)")
+    if entry.unread:
+        parts.append(f"[{entry.unread} more characters of output not shown yet: "
+                     f"read_output('{entry.handle}') continues from there]")
     return "\n".join(parts)
 
 
 async def run_command(sandbox: Sandbox, workdir: Path, command: str, timeout_s: float = 120.0,
                       background: bool = False, *, processes: BackgroundProcesses | None = None,
                       limits: SandboxLimits | None = None) -> str:
-    """Run a shell command in the work directory (sandboxed: no network) and return its exit
-    code and output. background=True starts it (a server, a watcher) and returns a handle for
-    read_output and kill_process; background processes end with the run.
-
-    Args:
-        command: the command line, run by /bin/sh.
-        timeout_s: seconds before a foreground command is killed (at most 3600).
-        background: start it and return a handle instead of waiting for its end.
-    """
+    """The `run_command` tool (described in `opensage.kits.swe`): in the foreground as
+    the shell kit's, or started in the background and kept in `processes` under a handle."""
     if not command.strip():
         raise ToolError("the command is empty: give a shell command line to run")
     if not background:
         timeout_s = max(1.0, min(timeout_s, MAX_TIMEOUT_S))
         result = await sandbox.exec(command, workdir=workdir, timeout_s=timeout_s, limits=limits)
-        return truncate(describe(result, timeout_s), 2 * OUTPUT_CHARS)
+        return fit(describe(result, timeout_s), MORE_OUTPUT)
     if processes is None:
         raise ToolError("background processes are not available in this run; run the command "
                         "in the foreground (background=False)")
@@ -164,18 +189,10 @@ async def run_command(sandbox: Sandbox, workdir: Path, command: str, timeout_s: 
 
 
 async def read_output(processes: BackgroundProcesses, handle: str) -> str:
-    """A background process's output since the last read, and whether it still runs.
-
-    Args:
-        handle: the handle run_command(..., background=True) gave, e.g. "bg1".
-    """
+    """The `read_output` tool: `BackgroundProcesses.read`."""
     return await processes.read(handle)
 
 
 async def kill_process(processes: BackgroundProcesses, handle: str) -> str:
-    """Stop a background process and all it started; returns its last output.
-
-    Args:
-        handle: the handle run_command(..., background=True) gave, e.g. "bg1".
-    """
+    """The `kill_process` tool: `BackgroundProcesses.kill`."""
     return await processes.kill(handle)

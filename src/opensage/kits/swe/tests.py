@@ -38,6 +38,7 @@ from typing import Any
 
 from opensage.core.tools import ToolError
 from opensage.kits.files import read_regular, workdir_relative
+from opensage.kits.swe.output import LIMIT
 from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
 
 RUNNERS = ("pytest", "unittest", "go", "cargo", "node", "jest", "npm", "make")
@@ -92,34 +93,51 @@ class TestReport:
             line += f", {skipped} skipped"
         return line
 
-    def render(self) -> str:
+    def render(self, budget: int = LIMIT - 1_000) -> str:
+        """The report as the model reads it, in about `budget` characters: the failures that
+        fit are listed in full and the others by id, then as much of the output's tail as is
+        left room for."""
         lines = [self.summary(), f"runner: {self.runner} (`{self.command}`)"]
         if self.timed_out:
             lines.append("the run TIMED OUT: the counts cover the tests that ended before it; "
                          "select fewer tests, or give a larger timeout_s")
         lines += self.notes
+        room = budget - min(TAIL_CHARS, budget // 4)  # for the failures; the tail after
         bad = [c for c in self.cases if c.outcome in ("failed", "error")]
+        listed = 0
         for case in bad[:MAX_FAILURES]:
-            lines.append(f"{'FAILED' if case.outcome == 'failed' else 'ERROR'} {case.id}")
+            block = [f"{'FAILED' if case.outcome == 'failed' else 'ERROR'} {case.id}"]
             if case.message:
-                lines += ["    " + m for m in _clip(case.message).splitlines()]
+                block += ["    " + m for m in _clip(case.message).splitlines()]
             if case.location:
-                where = f"    at {case.location}"
-                if case.detail:
-                    where += f" ({case.detail})"
-                lines.append(where)
-        if len(bad) > MAX_FAILURES:
-            rest = ", ".join(c.id for c in bad[MAX_FAILURES:MAX_FAILURES + 100])
-            lines.append(f"... and {len(bad) - MAX_FAILURES} more: {rest}")
+                block.append(f"    at {case.location}"
+                             + (f" ({case.detail})" if case.detail else ""))
+            if listed and _size(lines) + _size(block) > room:
+                break
+            lines += block
+            listed += 1
+        if len(bad) > listed:
+            rest = ", ".join(c.id for c in bad[listed:listed + 100])
+            more = f" (and {len(bad) - listed - 100} more)" if len(bad) > listed + 100 else ""
+            lines.append(_clip(f"... and {len(bad) - listed} more: {rest}{more}", 3,
+                               max(200, room - _size(lines))))
         if bad:
             lines.append("rerun some with run_tests([id, ...])")
-        tail = _tail(self.output)
+        tail, cut = _tail(self.output, min(TAIL_CHARS, max(500, budget - _size(lines) - 300)))
         if tail:
             lines.append(f"--- output (last lines; exit code {self.exit_code}) ---")
             lines.append(tail)
+            if cut:
+                lines.append(f"[the output's first {cut} lines are left out: run "
+                             f"`{self.command} > out.txt 2>&1` with run_command and view "
+                             "out.txt to read it whole]")
         else:
             lines.append(f"(no output; exit code {self.exit_code})")
         return "\n".join(lines)
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
 
 
 # --- detection ------------------------------------------------------------------------------
@@ -342,15 +360,8 @@ rm -rf "$dir"
 async def run_tests(sandbox: Sandbox, workdir: Path, tests: list[str] | None = None,
                     timeout_s: float = 900.0, *, limits: SandboxLimits | None = None,
                     runner: str | None = None) -> str:
-    """Run the project's tests, all or the given ones, with its runner (pytest, unittest, go
-    test, cargo test, node --test, jest, npm or make test). First line: `N passed, M failed`;
-    then each failure's id, message and file:line; then the output's tail.
-
-    Args:
-        tests: ids as the report gives them (e.g. "tests/test_x.py::test_y", "TestX/sub",
-            "mod::tests::name"); all tests when omitted.
-        timeout_s: seconds the tests may run (at most 3600).
-    """
+    """The `run_tests` tool (described in `opensage.kits.swe`): `collect`'s report,
+    rendered; `runner` forces a runner (one of RUNNERS) instead of detecting it."""
     report = await collect(sandbox, workdir, tests, timeout_s, limits=limits, runner=runner)
     return report.render()
 
@@ -468,10 +479,16 @@ def _clip(text: str, lines: int = MESSAGE_LINES, chars: int = MESSAGE_CHARS) -> 
     return text + ("\n[...]" if cut else "")
 
 
-def _tail(output: str) -> str:
-    lines = output.rstrip().splitlines()[-TAIL_LINES:]
-    text = "\n".join(lines)
-    return text[-TAIL_CHARS:]
+def _tail(output: str, chars: int = TAIL_CHARS) -> tuple[str, int]:
+    """The last lines of the output (at most TAIL_LINES and `chars`), and how many lines
+    before them are left out."""
+    lines = output.rstrip().splitlines()
+    kept = lines[-TAIL_LINES:]
+    text = "\n".join(kept)
+    if len(text) > chars:
+        text = text[-chars:]
+        text = text[text.find("\n") + 1:] if "\n" in text else text
+    return text, len(lines) - len(text.splitlines()) if text else 0
 
 
 
