@@ -11,16 +11,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.live import Live
 from rich.table import Column, Table
 from rich.text import Text
 
 from opensage.agent import Agent
+from opensage.cli_bench import app as bench_app
 from opensage.cli_config import ClearErrors
 from opensage.cli_config import app as config_app
 from opensage.cli_memory import app as memory_app
+from opensage.cli_progress import PlainProgress, Progress
 from opensage.cli_sandbox import app as sandbox_app
 from opensage.cli_tools import app as tools_app
+from opensage.cli_ui import app as ui_app
 from opensage.config import load_config
 from opensage.core.budget import Limits
 from opensage.core.events import EventLog, EventLogError
@@ -40,6 +42,8 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tools_app, name="tools")
 app.add_typer(memory_app, name="memory")
 app.add_typer(config_app, name="config")
+app.add_typer(ui_app, name="ui")
+app.add_typer(bench_app, name="bench")
 mcp_app = typer.Typer(help="Model Context Protocol.", no_args_is_help=True)
 app.add_typer(mcp_app, name="mcp")
 
@@ -90,33 +94,6 @@ def default_instructions(kits: list[str]) -> str:
     return (resources.files("opensage") / "prompts" / name).read_text()
 
 
-class Progress:
-    """A one-line live view of a run on the terminal: step, current tool, tokens, cost."""
-
-    def __init__(self) -> None:
-        self.step = 0
-        self.tokens = 0
-        self.cost = 0.0
-        self.doing = "starting"
-        self.live = Live(self.render(), console=err, refresh_per_second=8, transient=True)
-
-    def render(self) -> Text:
-        return Text.assemble(("● ", "cyan"), (f"step {self.step}", "bold"),
-                             f"  {self.doing}  ", (f"{self.tokens:,} tokens  ${self.cost:.4f}",
-                                                    "dim"))
-
-    def __call__(self, kind: str, agent: str | None, data: dict[str, Any]) -> None:
-        if kind == "model_request":
-            self.step = data.get("step", self.step)  # a side request is no step of its own
-            self.doing = f"asking for {data['purpose']}" if "purpose" in data else "thinking"
-        elif kind == "model_response":
-            self.tokens += data["usage"]["total_tokens"]
-            self.cost += data["usage"]["cost_usd"]
-        elif kind == "tool_call":
-            self.doing = f"running {untrusted(data['name'], 60, preview=True)}"
-        self.live.update(self.render())
-
-
 def _print_answer(answer: str) -> None:
     """The answer is what the run made, so it is written whole and not through Rich (no markup,
     no wrapping, no highlighting: fast at any size). Piped, it is written exactly as the model
@@ -142,12 +119,22 @@ def _finish(result: RunResult, as_json: bool) -> None:
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _drive(coro_factory: Any, as_json: bool) -> None:
-    progress = Progress() if err.is_terminal and not as_json else None
+def _drive(coro_factory: Any, as_json: bool, resuming: str | None = None) -> None:
+    """Run the coroutine `coro_factory(None)` makes, showing its progress: a live tree of the
+    agents on a terminal, plain lines otherwise, nothing with --json."""
+    log: EventLog | None = None
+    progress: Progress | PlainProgress | None = None
     try:
-        if progress is not None:
+        if not as_json:
+            log = EventLog.open(load_config().events_path)  # the log the run will write
+            progress = Progress(err, resuming) if err.is_terminal else PlainProgress(err,
+                                                                                      resuming)
+            if resuming:
+                progress.preload(log.events(resuming))
+            log.observers.append(progress.observe)
+        if isinstance(progress, Progress):
             with progress.live:
-                result = asyncio.run(coro_factory(progress))
+                result = asyncio.run(coro_factory(None))
         else:
             result = asyncio.run(coro_factory(None))
     except (ConfigError, ModelError, EventLogError) as exc:
@@ -156,6 +143,9 @@ def _drive(coro_factory: Any, as_json: bool) -> None:
     except KeyboardInterrupt:
         err.print("[yellow]cancelled[/]")
         raise typer.Exit(130) from None
+    finally:
+        if log is not None and progress is not None and progress.observe in log.observers:
+            log.observers.remove(progress.observe)
     _finish(result, as_json)
 
 
@@ -285,7 +275,7 @@ def runs_resume(
     agent = Agent.from_record(start.data)
     if model:
         agent.model = model
-    _drive(lambda listener: agent.resume(found, on_event=listener), as_json)
+    _drive(lambda listener: agent.resume(found, on_event=listener), as_json, resuming=found)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,174 @@
+"""SWE tasks (SWE-bench): instance.json with `instance_id`, `problem_statement`,
+`FAIL_TO_PASS`, `PASS_TO_PASS`, `test_patch`, `patch` (the oracle's) and an optional `test_cmd`
+(default `python -m pytest`), and repo/, the repository at its base commit.
+
+The agent gets a fresh copy of repo/ and the problem statement; its patch is every change it
+made there (the SWE kit's `Baseline`, taken before it starts, diffed after). Verification, in
+the sandbox: another fresh copy of repo/, the agent's patch then `test_patch` applied with
+`git apply`, and the FAIL_TO_PASS and PASS_TO_PASS tests run with `test_cmd`; resolved when
+every one of them passed, as the JUnit XML report says (the SWE kit's runner script and
+parser). A `test_cmd` that is not pytest writes its JUnit XML to $JUNIT_XML. The prediction
+(`instance_id`, `model_name_or_path`, `model_patch`) is what the `swebench` package evaluates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import secrets
+import shlex
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opensage.bench.agents import Reference
+from opensage.bench.attempt import Attempt, InfraError, Verdict, Workspace, tail
+from opensage.bench.tasks import MalformedTask, Task, read_json, strings
+from opensage.core.tools import ToolError
+from opensage.kits.swe import tests as runner
+from opensage.kits.swe.diff import Baseline
+from opensage.sandbox import Sandbox, SandboxLimits
+
+DEFAULT_TEST_CMD = "python -m pytest"
+PYTEST_ARGS = "-p no:cacheprovider -o junit_family=xunit1 -o junit_logging=no"
+
+
+@dataclass
+class SweTask(Task):
+    instance_id: str = ""
+    fail_to_pass: list[str] = field(default_factory=list)
+    pass_to_pass: list[str] = field(default_factory=list)
+    test_patch: str = ""
+    patch: str | None = None
+    test_cmd: str = DEFAULT_TEST_CMD
+
+    @property
+    def repo(self) -> Path:
+        return self.path / "repo"
+
+
+def load(path: Path) -> SweTask:
+    data = read_json(path, "instance.json")
+    fields: dict[str, Any] = {}
+    for key in ("instance_id", "problem_statement", "test_patch"):
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            what = "is missing" if value is None else "must be a non-empty string"
+            raise MalformedTask(path, "instance.json", f"{key} {what}")
+        fields[key] = value
+    tests = {key: _test_ids(data.get(key), path, key) for key in ("FAIL_TO_PASS", "PASS_TO_PASS")}
+    if not tests["FAIL_TO_PASS"]:
+        raise MalformedTask(path, "instance.json", "FAIL_TO_PASS is empty: a task needs a "
+                            "test that fails before the fix")
+    patch = data.get("patch")
+    if patch is not None and not isinstance(patch, str):
+        raise MalformedTask(path, "instance.json", "patch must be a string (a unified diff)")
+    test_cmd = data.get("test_cmd") or DEFAULT_TEST_CMD
+    if not isinstance(test_cmd, str):
+        raise MalformedTask(path, "instance.json", "test_cmd must be a string")
+    if not (path / "repo").is_dir():
+        raise MalformedTask(path, "repo/", "missing: the repository at its base commit")
+    return SweTask(path.name, "swe", path, fields["problem_statement"],
+                   instance_id=fields["instance_id"], fail_to_pass=tests["FAIL_TO_PASS"],
+                   pass_to_pass=tests["PASS_TO_PASS"], test_patch=fields["test_patch"],
+                   patch=patch, test_cmd=test_cmd)
+
+
+def _test_ids(value: Any, path: Path, key: str) -> list[str]:
+    """A list of test ids, or SWE-bench's own form: that list encoded as a JSON string."""
+    if value is None:
+        raise MalformedTask(path, "instance.json", f"{key} is missing")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise MalformedTask(path, "instance.json", f"{key} is a string that is not a "
+                                "JSON list of test ids") from None
+    return strings(value, path, "instance.json", key)
+
+
+async def prepare(attempt: Attempt, task: SweTask,
+                  with_solution: bool) -> tuple[Workspace, Reference | None]:
+    reference = None
+    if with_solution:
+        if not task.patch:
+            raise MalformedTask(task.path, "instance.json", "has no patch (the oracle needs it)")
+        reference = Reference(patch=task.patch)
+    workdir = attempt.root / "work"
+    await asyncio.to_thread(shutil.copytree, task.repo, workdir, symlinks=True)
+    sandbox = attempt.sandbox()
+    baseline = await Baseline.take(sandbox, workdir, attempt.limits)
+    if baseline.unavailable:
+        raise InfraError(f"could not record the repository's state: {baseline.unavailable}")
+    return Workspace(workdir, str(workdir), sandbox, sandbox.name,
+                     state={"baseline": baseline}), reference
+
+
+async def verify(attempt: Attempt, task: SweTask, ws: Workspace) -> Verdict:
+    try:
+        patch = (await ws.state["baseline"].patch()).decode("utf-8", "replace")
+    except ToolError as exc:
+        raise InfraError(f"could not take the agent's patch: {exc}") from None
+    prediction = {"instance_id": task.instance_id, "model_patch": patch}
+    folder = attempt.root / "verify"
+    await asyncio.to_thread(shutil.copytree, task.repo, folder, symlinks=True)
+    sandbox = attempt.sandbox()
+    limits = attempt.limits_for(task.verifier_timeout_s)
+    for name, text in (("the agent's patch", patch), ("test_patch", task.test_patch)):
+        problem = await git_apply(sandbox, folder, text, limits)
+        if problem:
+            return Verdict(False, notes=[f"{name} does not apply: {tail(problem, 500)}"],
+                           log=problem, prediction=prediction)
+    ids = task.fail_to_pass + task.pass_to_pass
+    report = await run_tests(sandbox, folder, task.test_cmd, ids, task.verifier_timeout_s,
+                             limits)
+    outcomes = {case.id: case.outcome for case in report.cases}
+    lines = [f"{outcomes.get(i, 'not run')}: {i}" for i in ids]
+    log = "\n".join([*lines, "", report.render()])
+    if report.timed_out:
+        return Verdict(False, log=log, prediction=prediction,
+                       error=f"the tests ran past the verifier's timeout "
+                             f"({task.verifier_timeout_s:g} s)")
+    failing = [i for i in ids if outcomes.get(i) != "passed"]
+    notes = [f"{len(failing)} of {len(ids)} tests did not pass, e.g. {failing[0]} "
+             f"({outcomes.get(failing[0], 'not run')})"] if failing else []
+    return Verdict(not failing, notes=notes, log=log, prediction=prediction)
+
+
+async def git_apply(sandbox: Sandbox, folder: Path, patch: str,
+                    limits: SandboxLimits | None = None) -> str | None:
+    """Apply a patch to `folder` with git in the sandbox; None, or why it did not apply. Git
+    looks for no repository above the folder (GIT_CEILING_DIRECTORIES)."""
+    if not patch.strip():
+        return None
+    result = await sandbox.exec(["git", "apply", "--whitespace=nowarn", "-"], workdir=folder,
+                                env={"GIT_CEILING_DIRECTORIES": str(folder.parent),
+                                     "GIT_CONFIG_NOSYSTEM": "1"},
+                                stdin=patch if patch.endswith("\n") else patch + "\n",
+                                timeout_s=300, limits=limits)
+    if result.exit_code == 0:
+        return None
+    return (result.stderr.strip() or result.stdout.strip() or
+            f"git apply failed (exit code {result.exit_code})")
+
+
+async def run_tests(sandbox: Sandbox, folder: Path, test_cmd: str, ids: list[str],
+                    timeout_s: float, limits: SandboxLimits) -> runner.TestReport:
+    """The tests `ids` run with `test_cmd`, read from their JUnit XML report by the SWE kit's
+    runner script (the report behind a fresh separator) and parser."""
+    quoted = " ".join(shlex.quote(i) for i in ids)
+    shell = shlex.quote(test_cmd + ' "$@"')
+    if "pytest" in test_cmd:
+        cmd = f'sh -c {shell} sh {PYTEST_ARGS} --junitxml="$dir/report" {quoted} >&2'
+    else:
+        cmd = f'env JUNIT_XML="$dir/report" sh -c {shell} sh {quoted} >&2'
+    secs = int(timeout_s)
+    sep = "OPENSAGE-REPORT-" + secrets.token_hex(16)
+    run_limits = dataclasses.replace(limits, output_bytes=max(limits.output_bytes,
+                                                              runner.REPORT_BYTES))
+    result = await sandbox.exec(runner.SCRIPT.format(secs=secs, cmd=cmd), workdir=folder,
+                                env=runner.ENV, timeout_s=timeout_s + runner.GRACE_S,
+                                limits=run_limits, stdin=sep + "\n")
+    return runner.parse("pytest", test_cmd, result, sep, folder, selected=True)
