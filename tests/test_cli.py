@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from opensage import cli
-from opensage.cli import Progress, app
+from opensage.cli import app
 from opensage.models import tool_call
 from opensage.models.base import Message, ToolCall
 
@@ -85,19 +85,6 @@ def test_the_console_script_is_installed(script):
                           "--json"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["answer"] == "plain answer"
-
-
-def test_progress_shows_step_tool_tokens_and_cost():
-    progress = Progress()
-    progress("model_request", "root", {"step": 1})
-    assert "step 1  thinking" in progress.render().plain
-    usage = {"total_tokens": 1200, "cost_usd": 0.0123}
-    progress("model_response", "root", {"step": 1, "usage": usage})
-    progress("tool_call", "root", {"name": "read_file"})
-    shown = progress.render().plain
-    assert "step 1  running read_file" in shown and "1,200 tokens  $0.0123" in shown
-    progress("model_request", "root", {"step": 2})
-    assert "step 2  thinking" in progress.render().plain
 
 
 def test_runs_show_gives_each_call_its_own_arguments_when_the_model_reused_an_id(log,

@@ -117,6 +117,7 @@ class RunSummary:
 
 
 Listener = Callable[[str, str, str | None, dict[str, Any]], None]  # (run_id, kind, agent, data)
+Observer = Callable[[Event], None]  # sees each event whole, with its id and parent
 
 
 class EventLog:
@@ -149,6 +150,7 @@ class EventLog:
         self._ids = threading.RLock()
         self._messages: list[tuple[Any, ...]] = []
         self.listeners: list[Listener] = []
+        self.observers: list[Observer] = []  # e.g. a live view that draws the run's tree
         self.closed = False
 
     def _create_or_check_schema(self) -> None:
@@ -175,9 +177,14 @@ class EventLog:
         with self._ids:
             eid = self._next_id.get(run_id) or self._first_free_id(run_id)
             self._next_id[run_id] = eid + 1
-            self._events.append((run_id, eid, parent, time.time(), kind, agent, _encode(data)))
+            ts = time.time()
+            self._events.append((run_id, eid, parent, ts, kind, agent, _encode(data)))
         for listener in self.listeners:
             listener(run_id, kind, agent, data)
+        if self.observers:
+            event = Event(eid, run_id, parent, ts, kind, agent, data)
+            for observer in self.observers:
+                observer(event)
         return eid
 
     def add_message(self, run_id: str, conv: int, seq: int, message: Message,
