@@ -141,7 +141,8 @@ class Crasher:
 
 def test_a_reward_planted_by_the_agent_does_not_count(tmp_path):
     (tmp_path / "cheats.py").write_text(CHEATS)
-    terminal_task(tmp_path / "suite")
+    # test.sh writes reward.json: a reward.txt left in /logs/verifier would be read first.
+    terminal_task(tmp_path / "suite", reward_json=True)
     [result] = run_bench(tmp_path / "suite", tmp_path / "out", f"{tmp_path}/cheats.py:Plant")
     assert not result.resolved and result.reward == 0.0
 

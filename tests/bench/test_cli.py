@@ -1,0 +1,196 @@
+"""`opensage bench run|compare` through the real command line: the --json shape, malformed
+tasks skipped, parallel runs agreeing with serial ones, resuming after a SIGKILL, compare."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .fixtures import poc_task, swe_task, terminal_task
+from .helpers import cli, cli_json
+
+
+def mixed_suite(root):
+    suite = root / "suite"
+    terminal_task(suite)
+    terminal_task(suite, "json", reward_json=True)
+    swe_task(suite)
+    swe_task(suite, "calc-2", json_string_ids=True)
+    poc_task(suite)
+    return suite
+
+
+def test_json_has_the_totals_and_one_entry_per_task(tmp_path):
+    suite = tmp_path / "suite"
+    terminal_task(suite)
+    swe_task(suite)
+    data = cli_json("bench", "run", str(suite), "--agent", "oracle", "--output",
+                    str(tmp_path / "out"))
+    assert {"total", "resolved", "score", "results"} <= set(data)
+    assert (data["total"], data["resolved"], data["score"]) == (2, 2, 1.0)
+    assert data["agent"] == "oracle" and data["output"] == str(tmp_path / "out")
+    for entry in data["results"]:
+        assert {"task_id", "kind", "resolved", "error", "backend", "steps", "cost_usd",
+                "wall_s"} <= set(entry)
+    assert [(e["task_id"], e["kind"], e["resolved"], e["error"]) for e in data["results"]] == [
+        ("calc-1", "swe", True, None), ("upper", "terminal", True, None)]
+
+
+def test_a_malformed_task_is_skipped_with_its_error_and_the_rest_run(tmp_path):
+    suite = tmp_path / "suite"
+    terminal_task(suite)
+    bad = swe_task(suite, "calc-bad")
+    (bad / "instance.json").write_text(json.dumps({"instance_id": "x"}))
+    data = cli_json("bench", "run", str(suite), "--output", str(tmp_path / "out"))
+    results = {e["task_id"]: e for e in data["results"]}
+    assert results["upper"]["resolved"] and results["upper"]["error"] is None
+    assert results["calc-bad"]["error"] == {
+        "kind": "malformed", "message": "instance.json: problem_statement is missing"}
+    assert (data["total"], data["resolved"], data["errors"]) == (2, 1, {"malformed": 1})
+    text = cli("bench", "run", str(suite), "--output", str(tmp_path / "out"))
+    assert "malformed: calc-bad: instance.json: problem_statement is missing" in text.stderr
+
+
+def test_the_table_shows_every_task_and_the_totals(tmp_path):
+    suite = tmp_path / "suite"
+    terminal_task(suite)
+    swe_task(suite)
+    proc = cli("bench", "run", str(suite), "--agent", "null", "--output", str(tmp_path / "o"))
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["task", "kind", "result", "backend", "steps", "tokens", "cost",
+                                "wall"]
+    assert lines[1].split()[:4] == ["calc-1", "swe", "not", "resolved"]
+    assert lines[2].split()[:4] == ["upper", "terminal", "not", "resolved"]
+    assert lines[3].split()[:3] == ["total", "0/2", "(0.0%)"]
+    # Not a terminal: one plain line per task as it ends.
+    assert "[1/2] " in proc.stderr and "[2/2] " in proc.stderr
+
+
+@pytest.mark.slow
+def test_parallel_runs_give_the_same_results_as_serial_ones(tmp_path):
+    suite = mixed_suite(tmp_path)
+    outcomes = {}
+    for agent in ("oracle", "null"):
+        for parallel in ("1", "4"):
+            data = cli_json("bench", "run", str(suite), "--agent", agent, "--parallel",
+                            parallel, "--output", str(tmp_path / f"{agent}-{parallel}"))
+            outcomes[agent, parallel] = [(e["task_id"], e["resolved"], e["error"], e["reward"])
+                                         for e in data["results"]]
+    assert outcomes["oracle", "1"] == outcomes["oracle", "4"]
+    assert outcomes["null", "1"] == outcomes["null", "4"]
+    assert [r[1] for r in outcomes["oracle", "1"]] == [True] * 5
+    assert [r[1] for r in outcomes["null", "1"]] == [False] * 5
+
+
+def test_compare_shows_both_sets_and_what_flipped(tmp_path):
+    suite = tmp_path / "suite"
+    terminal_task(suite)
+    terminal_task(suite, "same")
+    (suite / "same" / "solution" / "solve.sh").write_text("exit 0\n")  # the oracle fails it
+    swe_task(suite)
+    a, b = tmp_path / "null", tmp_path / "oracle"
+    cli("bench", "run", str(suite), "--agent", "null", "--output", str(a))
+    cli("bench", "run", str(suite), "--agent", "oracle", "--output", str(b))
+    proc = cli("bench", "compare", str(a), str(b))
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[1:4]}
+    assert rows == {"calc-1": ["0/1", "1/1", "gained"], "same": ["0/1", "0/1"],
+                    "upper": ["0/1", "1/1", "gained"]}
+    assert "null (null)" in proc.stdout.splitlines()[0]
+    assert "0/3 (0.0%)" in proc.stdout and "2/3 (66.7%)" in proc.stdout
+    assert "flipped: 2 gained, 0 lost" in proc.stdout
+    data = cli_json("bench", "compare", str(a), str(b))
+    assert data["gained"] == ["calc-1", "upper"] and data["lost"] == []
+    assert (data["a"]["resolved"], data["b"]["resolved"]) == (0, 2)
+    assert data["tasks"][1] == {"task_id": "same", "a": "0/1", "b": "0/1", "flip": None}
+
+
+def test_usage_errors_exit_2_with_a_message(tmp_path):
+    suite = tmp_path / "suite"
+    terminal_task(suite)
+    ray = cli("bench", "run", str(suite), "--engine", "ray", check=False)
+    assert ray.returncode == 2 and "ray engine is not available yet" in ray.stderr
+    agent = cli("bench", "run", str(suite), "--agent", "smart", check=False)
+    assert agent.returncode == 2 and "unknown agent 'smart'" in agent.stderr
+    missing = cli("bench", "compare", str(tmp_path), str(tmp_path), check=False)
+    assert missing.returncode == 2 and "holds no results.jsonl" in missing.stderr
+
+
+AGENTS = '''
+import asyncio
+
+from opensage.bench.agents import AgentOutcome
+
+
+async def upper(task):
+    await task.exec("tr a-z A-Z < /data/words.txt > out.txt")
+    return AgentOutcome(answer="done", steps=3, input_tokens=100, output_tokens=20,
+                        cost_usd=0.01)
+'''
+
+
+def test_a_users_own_agent_is_loaded_from_its_file(tmp_path):
+    suite = tmp_path / "suite"
+    terminal_task(suite)
+    (tmp_path / "mine.py").write_text(AGENTS)
+    data = cli_json("bench", "run", str(suite), "--agent", f"{tmp_path}/mine.py:upper",
+                    cwd=tmp_path)
+    [entry] = data["results"]
+    assert entry["resolved"] and (entry["steps"], entry["input_tokens"], entry["cost_usd"]) \
+        == (3, 100, 0.01)
+    assert (data["tokens"], data["cost_usd"]) == (120, 0.01)
+    # The default output dir is named after the suite and the agent, so the same command
+    # finds it again.
+    assert data["output"] == str(tmp_path / "bench-results" / "suite-mine-upper")
+
+
+SLOW = '''
+import asyncio, os
+
+class Slow:
+    name = "slow"
+
+    async def solve(self, task):
+        with open(os.environ["CALLS"], "a") as f:
+            f.write(task.task_id + "\\n")
+        await asyncio.sleep(0.6)
+        await task.exec("tr a-z A-Z < /data/words.txt > out.txt")
+'''
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_without_losing_or_repeating_a_task(tmp_path):
+    suite = tmp_path / "suite"
+    for i in range(8):
+        terminal_task(suite, f"t{i}")
+    (tmp_path / "slow.py").write_text(SLOW)
+    calls, out = tmp_path / "calls.txt", tmp_path / "out"
+    env = {**os.environ, "CALLS": str(calls), "COLUMNS": "200"}
+    argv = [sys.executable, "-m", "opensage.cli", "bench", "run", str(suite), "--agent",
+            f"{tmp_path}/slow.py:Slow", "--parallel", "2", "--output", str(out), "--json"]
+    first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    results = out / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if results.exists() and len(results.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    before = [json.loads(line)["task_id"] for line in results.read_text().splitlines()]
+    assert 3 <= len(before) < 8, "the run was not killed midway"
+    second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    data = json.loads(second.stdout)
+    assert [e["task_id"] for e in data["results"]] == [f"t{i}" for i in range(8)]
+    assert data["resolved"] == 8
+    after = [json.loads(line)["task_id"] for line in results.read_text().splitlines()]
+    assert sorted(after) == [f"t{i}" for i in range(8)]  # each exactly once
+    started = calls.read_text().split()
+    for task in before:  # a task with a result was not run again
+        assert started.count(task) == 1
+    assert set(started) == set(after)
+    assert f"resuming: {len(before)} of 8" in second.stderr
