@@ -12,14 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from opensage.bench.progress import (
-    Progress,
-    comparison_table,
-    errors_text,
-    results_table,
-)
-from opensage.bench.results import compare, read_results, summary
-from opensage.bench.runner import RETRIES, Settings, make_engine, run_benchmark
+from opensage.bench import RETRIES
 from opensage.config import load_config
 from opensage.errors import ConfigError
 from opensage.screen import error_line
@@ -65,6 +58,11 @@ def run(
 ) -> None:
     """Run an agent on every task of a suite; results are appended to OUTPUT/results.jsonl as
     each task ends, so running the same command again resumes where it stopped."""
+    # The harness (and the kits it verifies with) is imported when it runs, not with the CLI.
+    from opensage.bench.progress import Progress, errors_text, results_table
+    from opensage.bench.results import summary
+    from opensage.bench.runner import Settings, make_engine, run_benchmark
+
     try:
         config = load_config()
         folder = output or default_output(path, agent, model)
@@ -116,6 +114,9 @@ def compare_(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Two result sets side by side: per task, the totals, and which tasks flipped."""
+    from opensage.bench.progress import comparison_table
+    from opensage.bench.results import compare, read_results
+
     try:
         (meta_a, ra), (meta_b, rb) = read_results(a), read_results(b)
     except ConfigError as exc:

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol, TypeVar
 
-from opensage.bench import poc, swe, terminal
+from opensage.bench import RETRIES, poc, swe, terminal
 from opensage.bench.agents import AgentOutcome, AgentTask, BenchAgent, load_agent, sees_solution
 from opensage.bench.attempt import Attempt, InfraError, Verdict, Workspace
 from opensage.bench.results import (
@@ -39,7 +39,6 @@ from opensage.sandbox import SandboxLimits
 from opensage.version import __version__
 
 KINDS: dict[str, ModuleType] = {"terminal": terminal, "swe": swe, "poc": poc}
-RETRIES = 2  # more tries after an infrastructure error
 T = TypeVar("T")
 
 
