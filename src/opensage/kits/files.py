@@ -6,6 +6,9 @@ folder from the work directory without following symlinks, so a folder swapped f
 after the check (by a command running at the same time) is refused rather than followed.
 OPENSAGE_HOME, when it lies inside the work directory, is refused too (see config.py's trust
 model: what a run can write must not become the next run's trusted configuration).
+
+`resolve_inside` is that check for every kit's tools that take a path (the SWE kit's too), and
+`open_beneath`/`open_regular`/`read_regular` the opens that follow no symlink.
 """
 
 from __future__ import annotations
