@@ -41,6 +41,7 @@ from opensage.runtime import (
     run_sandbox,
 )
 from opensage.sandbox import Sandbox
+from opensage.telemetry import listener_for as telemetry_listener
 from opensage.version import __version__
 
 OnEvent = Callable[[str, str | None, dict[str, Any]], None]  # (kind, agent, data) of one run
@@ -279,6 +280,10 @@ class _Session:
             raise
         if self.listener is not None:
             self.log.listeners.append(self.listener)
+        # OpenTelemetry, when configured: a listener that has the run exported (off the loop).
+        self.telemetry = telemetry_listener(self.config, self.run_id)
+        if self.telemetry is not None:
+            self.log.listeners.append(self.telemetry)
         return self
 
     def root_agent(self, event: int) -> AgentLoop:
@@ -316,6 +321,8 @@ class _Session:
     async def __aexit__(self, *exc: object) -> None:
         if self.listener is not None:
             self.log.listeners.remove(self.listener)
+        if self.telemetry is not None:
+            self.log.listeners.remove(self.telemetry)
         # In reverse: MCP connections, the kits (if `drive` did not end them), then the model.
         await self.stack.aclose()
 

@@ -35,6 +35,10 @@ range or an unknown key is a ConfigError naming the file and the key.
     curate = true                      # at a run's end, the model draws facts and procedures
     embedder = "auto"                  # auto | minilm | none: vectors (the `vectors` extra)
 
+    [telemetry]                        # runs as OpenTelemetry traces (the telemetry extra)
+    endpoint = "http://localhost:4318" # an OTLP/HTTP collector (its base URL)
+    headers = { authorization = "Bearer ..." }
+
     [sandbox]                          # where commands run on the model's behalf
     backend = "bwrap"                  # bwrap | container | local | auto (the default)
     image = "opensage-sandbox:latest"  # for the container backend
@@ -43,7 +47,8 @@ range or an unknown key is a ConfigError naming the file and the key.
     processes = 256
 
 Environment: OPENSAGE_HOME, OPENSAGE_MODEL, OPENSAGE_MAX_STEPS, OPENSAGE_MAX_COST_USD,
-OPENSAGE_MAX_TOKENS, OPENSAGE_MAX_SECONDS.
+OPENSAGE_MAX_TOKENS, OPENSAGE_MAX_SECONDS; and OpenTelemetry's own OTEL_EXPORTER_OTLP_ENDPOINT
+(and _HEADERS), read by opensage.telemetry when [telemetry] sets no endpoint.
 
 Trust. A run's commands and tools write its work dir, which is usually the current directory:
 `./opensage.toml` may have been written by a model rather than by the user, and must not be
@@ -61,7 +66,8 @@ able to take over the next run. So:
   trusted ones. It is refused, with an error naming each key, if it sets `[mcp.servers]`
   (programs started on this machine, servers given the run's data), `[sandbox] backend` or
   `image`, `[models.*]` profiles (where requests and the API key named by `api_key_env` go),
-  `[memory] url`, or loosens `[sandbox.limits]` (a higher limit, `network = true`)...
+  `[memory] url`, `[telemetry]` (where every run's trace is sent, with which headers), or
+  loosens `[sandbox.limits]` (a higher limit, `network = true`)...
 - ...unless the user trusts that file as it is now: `opensage config trust [PATH]` (or
   `trust_file`) records its path and the SHA-256 of its content in
   `$OPENSAGE_HOME/trusted.json`. Any change to the file ends the trust until it is given again.
@@ -146,6 +152,10 @@ class Config:
     memory_url: str | None = None  # [memory] url: a postgresql:// URL; default: a SQLite file
     memory_curate: bool = False  # [memory] curate: draw facts and procedures with the model
     memory_embedder: str = "auto"  # [memory] embedder: auto | minilm | none (keywords only)
+    telemetry_endpoint: str | None = None  # [telemetry] endpoint: an OTLP/HTTP collector's URL
+    telemetry_headers: dict[str, str] = field(default_factory=dict)  # sent with each export
+    telemetry_service_name: str | None = None  # the traces' service.name (default: opensage)
+    telemetry_timeout_s: float | None = None  # each export request's (default: 5 s)
     sources: list[Path] = field(default_factory=list)  # the files that were read
 
     # Where each piece of state lives under the home: named here once, used everywhere.
@@ -250,6 +260,8 @@ def privileged(settings: Mapping[str, Any], trusted: SandboxLimits) -> dict[str,
     memory, sandbox = settings.get("memory", {}), settings.get("sandbox", {})
     if "url" in memory:
         found["memory.url"] = "sends what the memory holds to a database server"
+    for key in settings.get("telemetry", {}):
+        found[f"telemetry.{key}"] = "sends every run's trace to a collector"
     if "backend" in sandbox:
         found["sandbox.backend"] = "chooses where the model's commands run"
     if "image" in sandbox:
@@ -399,6 +411,20 @@ class _Mcp(_Table):
     servers: dict[str, _McpServer] = {}
 
 
+class _Telemetry(_Table):
+    endpoint: str | None = None
+    headers: dict[str, str] = {}
+    service_name: str | None = None
+    timeout_s: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _an_http_url(self) -> _Telemetry:
+        if self.endpoint is not None and not self.endpoint.startswith(("http://", "https://")):
+            raise PydanticCustomError("endpoint", "endpoint must be an http:// or https:// URL "
+                                      "(an OTLP/HTTP collector, e.g. http://localhost:4318)")
+        return self
+
+
 class _Memory(_Table):
     url: str | None = None
     curate: bool | None = None
@@ -420,6 +446,7 @@ def _file_schema() -> type[BaseModel]:
         "models": (dict[str, _Profile], {}), "prices": (dict[str, price], {}),
         "topology": (_table_of(TopologySettings, max_depth=0) | None, None),
         "mcp": (_Mcp | None, None), "memory": (_Memory | None, None),
+        "telemetry": (_Telemetry | None, None),
         "sandbox": (create_model("sandbox", __base__=_Table, **sandbox) | None, None)}
     return create_model("opensage.toml", __base__=_Table, **tables)
 
@@ -468,6 +495,11 @@ def _apply(config: Config, settings: Mapping[str, Any], path: Path) -> None:
     config.memory_url = memory.get("url") or config.memory_url
     config.memory_curate = memory.get("curate", config.memory_curate)
     config.memory_embedder = memory.get("embedder", config.memory_embedder)
+    telemetry = settings.get("telemetry", {})
+    config.telemetry_endpoint = telemetry.get("endpoint", config.telemetry_endpoint)
+    config.telemetry_headers = {**config.telemetry_headers, **telemetry.get("headers", {})}
+    config.telemetry_service_name = telemetry.get("service_name", config.telemetry_service_name)
+    config.telemetry_timeout_s = telemetry.get("timeout_s", config.telemetry_timeout_s)
     sandbox = settings.get("sandbox", {})
     config.sandbox_backend = sandbox.get("backend", config.sandbox_backend)
     config.sandbox_image = sandbox.get("image", config.sandbox_image)

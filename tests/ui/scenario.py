@@ -38,14 +38,15 @@ class Recorded:
         return self.result.run_id
 
 
-def configure(home: Path) -> None:
-    """A home whose memory searches by keywords (no embedding model to load in tests)."""
+def configure(home: Path, more: str = "") -> None:
+    """A home whose memory searches by keywords (no embedding model to load in tests), and
+    `more` settings."""
     home.mkdir(parents=True, exist_ok=True)
-    (home / "opensage.toml").write_text('[memory]\nembedder = "none"\n')
+    (home / "opensage.toml").write_text('[memory]\nembedder = "none"\n' + more)
 
 
-def record(home: Path, workdir: Path) -> Recorded:
-    configure(home)
+def record(home: Path, workdir: Path, settings: str = "") -> Recorded:
+    configure(home, settings)
     workdir.mkdir(parents=True, exist_ok=True)
     turn = itertools.count()
 
