@@ -86,6 +86,7 @@ def test_parallel_runs_give_the_same_results_as_serial_ones(tmp_path):
     assert [r[1] for r in outcomes["null", "1"]] == [False] * 5
 
 
+@pytest.mark.slow
 def test_compare_shows_both_sets_and_what_flipped(tmp_path):
     suite = tmp_path / "suite"
     terminal_task(suite)
@@ -194,3 +195,21 @@ def test_a_killed_run_resumes_without_losing_or_repeating_a_task(tmp_path):
         assert started.count(task) == 1
     assert set(started) == set(after)
     assert f"resuming: {len(before)} of 8" in second.stderr
+
+
+def test_the_live_line_counts_done_resolved_cost_and_what_runs():
+    from rich.console import Console
+
+    from opensage.bench.progress import Progress
+    from opensage.bench.results import TaskResult
+    from opensage.bench.runner import Job
+
+    progress = Progress(Console(), live=False)
+    progress.total = 4
+    progress.started(Job("a", 0))
+    progress.started(Job("b\x1b[2J", 0))  # a task id is shown as text, never as a sequence
+    progress.live = object()  # type: ignore[assignment]  # what a terminal gets, not drawn here
+    progress.finished(TaskResult("a", "swe", resolved=True, cost_usd=0.25))
+    line = progress.render().plain
+    assert line.startswith("● 1/4 done  1 resolved  $0.2500  ")
+    assert line.endswith("running: b\\x1b[2J")

@@ -20,7 +20,8 @@ SUITES = {
 }
 
 
-@pytest.mark.parametrize("kind", SUITES)
+@pytest.mark.parametrize("kind", [k if k == "terminal" else pytest.param(k, marks=pytest.mark.slow)
+                                  for k in SUITES])
 def test_the_oracle_resolves_every_kind_and_null_resolves_none(tmp_path, kind):
     suite = tmp_path / "suite"
     suite.mkdir()
@@ -183,6 +184,7 @@ def test_an_agent_that_raises_is_reported_with_its_error(tmp_path):
     assert not result.resolved and result.retries == 0
 
 
+@pytest.mark.slow
 def test_infrastructure_errors_are_retried_then_reported_apart(tmp_path):
     poc_task(tmp_path / "suite", "broken-build", command="echo no compiler today >&2; exit 3")
     poc_task(tmp_path / "suite", "fine")
@@ -222,3 +224,16 @@ def test_an_output_dir_of_another_benchmark_is_refused(tmp_path):
     run_bench(tmp_path / "suite", tmp_path / "out", "oracle")
     with pytest.raises(ConfigError, match="holds results of another benchmark.*agent 'oracle'"):
         run_bench(tmp_path / "suite", tmp_path / "out", "null")
+
+
+def test_files_copied_anywhere_are_where_the_dockerfile_put_them(tmp_path):
+    from .fixtures import DOCKERFILE
+
+    task = terminal_task(tmp_path / "suite", dockerfile=DOCKERFILE + (
+        "COPY greet.txt /hello.txt\nCOPY data /opt/lib/data\nCOPY greet.txt data/ ./copies/\n"))
+    solve = task / "solution" / "solve.sh"
+    solve.write_text("[ \"$(cat /hello.txt /opt/lib/data/words.txt copies/greet.txt "
+                     "copies/words.txt | tr '\\n' ' ')\" = 'hi upper words hi upper words ' ] "
+                     "&& " + solve.read_text().splitlines()[1] + "\n")
+    [oracle] = run_bench(tmp_path / "suite", tmp_path / "out", "oracle")
+    assert oracle.resolved, (tmp_path / "out" / oracle.log).read_text()

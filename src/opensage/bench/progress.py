@@ -28,8 +28,9 @@ class Progress:
         self.cost = 0.0
         self.running: dict[Job, float] = {}
         self.start = time.monotonic()
-        self.live = Live(self.render(), console=console, refresh_per_second=4,
-                         transient=True) if live else None
+        # Redrawn four times a second from `render`, so that the time goes on between events.
+        self.live = Live(console=console, refresh_per_second=4, transient=True,
+                         get_renderable=self.render) if live else None
 
     def begin(self, total: int, done: list[TaskResult]) -> None:
         self.total = total
@@ -40,18 +41,14 @@ class Progress:
                                "result")
         if self.live is not None:
             self.live.start()
-            self.live.update(self.render())
 
     def started(self, job: Job) -> None:
         self.running[job] = time.monotonic()
-        if self.live is not None:
-            self.live.update(self.render())
 
     def finished(self, result: TaskResult) -> None:
         self.running.pop(Job(result.task_id, result.attempt), None)
         self._count(result)
         if self.live is not None:
-            self.live.update(self.render())
             return
         self.console.print(Text.assemble(
             f"[{self.done}/{self.total}] ", untrusted(result.task_id, LINE, preview=True),

@@ -138,7 +138,8 @@ async def _lay_out(attempt: Attempt, task: TerminalTask, workdir: Path) -> Envir
         if copy in outside:
             top = _top(copy.dest)
             host = tops.setdefault(top, attempt.root / "root" / top.lstrip("/"))
-            host.mkdir(parents=True, exist_ok=True)
+            if not (copy.dest == top and _one_file(task.environment, copy)):
+                host.mkdir(parents=True, exist_ok=True)  # else a file of its own, e.g. /run.sh
             target = host / PurePosixPath(copy.dest.rstrip("/")).relative_to(top)
         else:
             target = workdir / PurePosixPath(copy.dest.rstrip("/")).relative_to(plan.workdir)
@@ -225,6 +226,11 @@ def _top(dest: str) -> str:
 def _reserved(target: str) -> bool:
     path = Path(target)
     return path == Path("/") or any(path.is_relative_to(r) for r in RESERVED)
+
+
+def _one_file(context: Path, copy: dockerfile.Copy) -> bool:
+    found = [p for s in copy.sources for p in glob.glob(str(context / s))]
+    return len(found) == 1 and Path(found[0]).is_file()
 
 
 def _copy(context: Path, copy: dockerfile.Copy, target: Path, into: bool) -> None:
