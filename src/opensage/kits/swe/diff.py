@@ -60,7 +60,10 @@ git() { command git -c core.fsmonitor=false -c core.splitIndex=false \
     -c core.untrackedCache=false -c diff.suppressBlankEmpty=false "$@"; }
 snapshot() {
     # The repository's index, when there is one, only saves hashing unchanged files again.
-    if [ "$1" = repo ] && cp .git/index "$g/index" 2>/dev/null && git add -A 2>/dev/null
+    # Copied with its time: git re-reads the files changed in the second the index was written
+    # (the "racily clean" ones) only if the index keeps its own time; a fresh copy's would hide
+    # an edit of the same size made that second.
+    if [ "$1" = repo ] && cp -p .git/index "$g/index" 2>/dev/null && git add -A 2>/dev/null
     then :
     else rm -f "$g/index"; git add -A
     fi
