@@ -237,3 +237,42 @@ def test_files_copied_anywhere_are_where_the_dockerfile_put_them(tmp_path):
                      "&& " + solve.read_text().splitlines()[1] + "\n")
     [oracle] = run_bench(tmp_path / "suite", tmp_path / "out", "oracle")
     assert oracle.resolved, (tmp_path / "out" / oracle.log).read_text()
+
+
+VANDAL = '''
+import shutil
+
+class Vandal:
+    name = "vandal"
+
+    async def solve(self, task):  # host code: it can break what the sandbox is made of
+        shutil.rmtree(task.workdir)
+'''
+
+
+def test_a_sandbox_that_cannot_start_is_an_infrastructure_error(tmp_path):
+    (tmp_path / "vandal.py").write_text(VANDAL)
+    terminal_task(tmp_path / "suite")
+    [result] = run_bench(tmp_path / "suite", tmp_path / "out", f"{tmp_path}/vandal.py:Vandal",
+                         retries=1)
+    assert result.error["kind"] == "infra" and result.retries == 1
+    assert "verifying failed" in result.error["message"]
+    assert "the bind source" in result.error["message"]
+
+
+@pytest.mark.parametrize(("backend", "code", "stderr", "failed"), [
+    ("bwrap", 1, "bwrap: Can't mount proc on /newroot/proc: Operation not permitted", True),
+    ("bwrap", 1, "AssertionError: expected 5", False),  # the command's own failure
+    ("container", 125, "Error: crun: cannot start", True),
+    ("container", 1, "bwrap: no", False)])
+def test_a_sandbox_that_failed_is_told_from_a_command_that_failed(backend, code, stderr,
+                                                                   failed):
+    from opensage.bench.attempt import InfraError, check_sandbox
+    from opensage.sandbox import ExecResult
+
+    result = ExecResult(code, "", stderr, 0.1)
+    if failed:
+        with pytest.raises(InfraError, match="the sandbox could not run test.sh"):
+            check_sandbox(result, backend, "test.sh")
+    else:
+        check_sandbox(result, backend, "test.sh")

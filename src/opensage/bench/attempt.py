@@ -118,6 +118,16 @@ class EnvSandbox:
                                       limits=limits, stdin=stdin)
 
 
+def check_sandbox(result: ExecResult, backend: str, what: str) -> None:
+    """Raise an InfraError when the sandbox itself failed to run a command (bubblewrap could
+    not set it up, the container engine could not start it): that is no answer of the task."""
+    failed = ((backend == "bwrap" and result.exit_code == 1
+               and result.stderr.startswith("bwrap: "))
+              or (backend == "container" and result.exit_code == 125))
+    if failed:
+        raise InfraError(f"the sandbox could not run {what}: {tail(result.stderr.strip(), 500)}")
+
+
 def tail(text: str, chars: int = 4000) -> str:
     return text if len(text) <= chars else f"[... {len(text) - chars} chars cut ...]\n" + \
         text[-chars:]

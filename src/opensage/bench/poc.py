@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from opensage.bench.agents import Reference
-from opensage.bench.attempt import Attempt, InfraError, Verdict, Workspace, tail
+from opensage.bench.attempt import Attempt, InfraError, Verdict, Workspace, check_sandbox, tail
 from opensage.bench.tasks import (
     MalformedTask,
     Task,
@@ -42,6 +42,7 @@ from opensage.core.tools import ToolError
 from opensage.kits.security.build import build
 from opensage.kits.security.poc import Outcome, execute
 from opensage.kits.security.workbench import Workbench
+from opensage.sandbox import ExecResult
 
 BUILD_TIMEOUT_S = 1800.0
 RUN_TIMEOUT_S = 10.0
@@ -163,6 +164,10 @@ async def verify(attempt: Attempt, task: PocTask, ws: Workspace) -> Verdict:
                                     task.run_timeout_s)
         except ToolError as exc:
             raise InfraError(f"could not run the {which} build: {exc}", retry=False) from None
+        if not outcome.crashed:  # a sandbox that failed to start is no answer
+            check_sandbox(ExecResult(outcome.exit_code, outcome.stdout, outcome.stderr,
+                                     outcome.duration_s), bench.sandbox.name,
+                          f"the {which} build")
         outcomes[which] = outcome
         log.append(f"--- {which} build: {outcome.describe(task.run_timeout_s)}")
     vul, fix = outcomes["vul"], outcomes.get("fix")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from opensage.bench.agents import Reference
-from opensage.bench.attempt import Attempt, InfraError, Verdict, Workspace, tail
+from opensage.bench.attempt import Attempt, InfraError, Verdict, Workspace, check_sandbox, tail
 from opensage.bench.tasks import MalformedTask, Task, read_json, strings
 from opensage.core.tools import ToolError
 from opensage.kits.swe import tests as runner
@@ -150,6 +150,7 @@ async def git_apply(sandbox: Sandbox, folder: Path, patch: str,
                                 timeout_s=300, limits=limits)
     if result.exit_code == 0:
         return None
+    check_sandbox(result, sandbox.name, "git apply")
     return (result.stderr.strip() or result.stdout.strip() or
             f"git apply failed (exit code {result.exit_code})")
 
@@ -171,4 +172,5 @@ async def run_tests(sandbox: Sandbox, folder: Path, test_cmd: str, ids: list[str
     result = await sandbox.exec(runner.SCRIPT.format(secs=secs, cmd=cmd), workdir=folder,
                                 env=runner.ENV, timeout_s=timeout_s + runner.GRACE_S,
                                 limits=run_limits, stdin=sep + "\n")
+    check_sandbox(result, sandbox.name, "the tests")
     return runner.parse("pytest", test_cmd, result, sep, folder, selected=True)

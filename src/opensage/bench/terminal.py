@@ -29,7 +29,15 @@ from pathlib import Path, PurePosixPath
 
 from opensage.bench import dockerfile
 from opensage.bench.agents import Reference
-from opensage.bench.attempt import Attempt, EnvSandbox, InfraError, Verdict, Workspace, tail
+from opensage.bench.attempt import (
+    Attempt,
+    EnvSandbox,
+    InfraError,
+    Verdict,
+    Workspace,
+    check_sandbox,
+    tail,
+)
 from opensage.bench.tasks import (
     MalformedTask,
     Task,
@@ -186,6 +194,7 @@ async def verify(attempt: Attempt, task: TerminalTask, ws: Workspace) -> Verdict
     result = await sandbox.exec(["bash", "/tests/test.sh"], workdir=ws.workdir,
                                 timeout_s=task.verifier_timeout_s,
                                 limits=attempt.limits_for(task.verifier_timeout_s))
+    check_sandbox(result, ws.backend, "test.sh")
     log = f"$ bash /tests/test.sh  (exit code {result.exit_code})\n{result.stdout}\n" \
           f"{result.stderr}"
     if result.timed_out:
