@@ -276,3 +276,13 @@ def test_a_sandbox_that_failed_is_told_from_a_command_that_failed(backend, code,
             check_sandbox(result, backend, "test.sh")
     else:
         check_sandbox(result, backend, "test.sh")
+
+
+def test_a_test_command_of_the_tasks_own_writes_junit_to_the_path_it_is_given(tmp_path):
+    task = swe_task(tmp_path / "suite", test_cmd="sh run_tests.sh")
+    (task / "repo" / "run_tests.sh").write_text(
+        'exec python -m pytest -p no:cacheprovider --junitxml="$JUNIT_XML" "$@"\n')
+    oracle = run_bench(tmp_path / "suite", tmp_path / "oracle", "oracle")
+    null = run_bench(tmp_path / "suite", tmp_path / "null", "null")
+    assert [(r.resolved, r.error) for r in oracle + null] == [(True, None), (False, None)]
+    assert "2 of 3 tests did not pass" in null[0].notes[0]
