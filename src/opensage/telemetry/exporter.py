@@ -35,6 +35,7 @@ from opensage.version import __version__
 
 POLL_S = 0.2
 BATCH = 2000  # events read at a time
+QUEUE = 200_000  # spans waiting to be sent
 
 
 class _LastMessage(logging.Handler):
@@ -124,7 +125,10 @@ def main() -> int:
     exporter = ReportedOnce(OTLPSpanExporter(endpoint=settings["endpoint"],
                                              headers=settings["headers"], timeout=timeout),
                             settings["endpoint"], why)
-    processor = BatchSpanProcessor(exporter, schedule_delay_millis=500,
+    # A queue large enough for the spans of fast runs read in one go (the default 2048 would
+    # drop some of a run of a thousand steps); sent in batches of up to 1024.
+    processor = BatchSpanProcessor(exporter, max_queue_size=QUEUE, schedule_delay_millis=500,
+                                   max_export_batch_size=1024,
                                    export_timeout_millis=timeout * 1000)
     resource = Resource.create({"service.name": settings["service_name"],
                                 "service.version": __version__})

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from opensage.core.events import Event, EventLog, RunSummary
 from opensage.ui.db import Home
@@ -43,10 +47,24 @@ def _run_dict(s: RunSummary, live: dict[str, Any] | None = None) -> dict[str, An
             "pid": s.pid, "resumed": s.resumed}
 
 
+ARGUED = ("run_agent", "ensemble", "recall")  # calls whose arguments the run's view shows
+ANSWERED = ("recall", "ask_memory")  # results that name memory entries
+FOLLOWED = 8  # runs whose trees are kept between requests
+
+
+@dataclass
+class _Followed:
+    tree: RunTree
+    kept: list[Event] = field(default_factory=list)  # the ARGUED calls, the ANSWERED results
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class Runs:
     def __init__(self, home: Home):
         self.db = home.events
         self.home = home
+        self._lock = threading.Lock()
+        self._followed_runs: dict[str, _Followed] = {}
 
     # --- the list -----------------------------------------------------------------------------
 
@@ -110,7 +128,7 @@ class Runs:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]))
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]))
                 for r in self.db.rows(sql, params)]
 
     def messages(self, run_id: str, events: list[int]) -> dict[int, dict[str, Any]]:
@@ -129,13 +147,35 @@ class Runs:
         row = self.db.one("SELECT MAX(id) FROM events WHERE run_id = ?", (run_id,))
         return int(row[0] or 0) if row else 0
 
+    def _followed(self, run_id: str) -> _Followed:
+        """The run's tree, brought up to date with the events recorded since it was last
+        asked for: a live run's page refreshes it every second or so, and a run of many
+        thousand events is read whole only once."""
+        with self._lock:
+            followed = self._followed_runs.pop(run_id, None) or _Followed(RunTree(run_id))
+            self._followed_runs[run_id] = followed  # the most recent last
+            while len(self._followed_runs) > FOLLOWED:
+                del self._followed_runs[next(iter(self._followed_runs))]
+        with followed.lock:
+            for e in self.events(run_id, followed.tree.last_event):
+                followed.tree.add(e)
+                if (e.kind == "tool_call" and e.data.get("name") in ARGUED) or (
+                        e.kind == "tool_result" and e.data.get("name") in ANSWERED
+                        and e.data.get("ok")):
+                    followed.kept.append(e)
+        return followed
+
     def detail(self, run_id: str) -> dict[str, Any] | None:
         """The run with its agent tree, ensembles, created agents and tools, memory and errors."""
         summary = self.summary(run_id)
         if summary is None:
             return None
-        events = self.events(run_id)
-        tree = RunTree.of(events)
+        followed = self._followed(run_id)
+        with followed.lock:
+            return self._detail(run_id, summary, followed.tree, followed.kept)
+
+    def _detail(self, run_id: str, summary: RunSummary, tree: RunTree, events: list[Event]
+                ) -> dict[str, Any]:
         live = None if summary.status == "finished" else {
             **tree.usage, "steps": sum(n.steps for n in tree.agents.values() if n.parent is None)}
         run = _run_dict(summary, live)
@@ -159,7 +199,7 @@ class Runs:
 
     def _errors(self, run_id: str, tree: RunTree) -> list[dict[str, Any]]:
         """The run's errors; a failed tool call's with what it answered (its error text)."""
-        failed = {e["event"]: e for e in tree.errors}
+        failed = {e["event"]: dict(e) for e in tree.errors}
         said = self.messages(run_id, sorted(failed))
         for event, error in failed.items():
             text = (said.get(event) or {}).get("content")
@@ -172,7 +212,7 @@ class Runs:
         """The parsed arguments of the calls that started agents or ensembles, or recalled
         memory, by tool_call event."""
         wanted = {e.id: e for e in events if e.kind == "tool_call"
-                  and e.data.get("name") in ("run_agent", "ensemble", "recall")}
+                  and e.data.get("name") in ARGUED}
         responses = sorted({e.parent for e in wanted.values() if e.parent is not None})
         messages = self.messages(run_id, responses)
         out: dict[int, dict[str, Any]] = {}
@@ -228,9 +268,9 @@ class Runs:
                 arguments: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
         """Memory entries the run wrote, recalled or was told of (cited by the memory agent),
         each with its text when the store has it."""
-        found = list(tree.memory)
+        found = [dict(m) for m in tree.memory]
         answered = [e for e in events if e.kind == "tool_result"
-                    and e.data.get("name") in ("recall", "ask_memory") and e.data.get("ok")]
+                    and e.data.get("name") in ANSWERED and e.data.get("ok")]
         messages = self.messages(run_id, [e.id for e in answered])
         for e in answered:
             text = e.data.get("full_output") or (messages.get(e.id) or {}).get("content", "")

@@ -12,7 +12,7 @@ verification results).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from opensage.core.events import Event
@@ -24,7 +24,7 @@ def _usage() -> dict[str, float]:
     return dict.fromkeys(USAGE_KEYS, 0)
 
 
-@dataclass
+@dataclass(slots=True)
 class ToolCallNode:
     event: int
     name: str
@@ -83,6 +83,10 @@ class EnsembleNode:
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     done: bool = False
+
+
+AGENT_FIELDS = tuple(f.name for f in fields(AgentNode) if f.name != "tool_calls")
+CALL_FIELDS = tuple(f.name for f in fields(ToolCallNode))
 
 
 class RunTree:
@@ -310,7 +314,10 @@ class RunTree:
         return out
 
     def agent_dict(self, node: AgentNode) -> dict[str, Any]:
-        d = asdict(node)
+        d = {f: getattr(node, f) for f in AGENT_FIELDS}  # shallow: asdict copies deeply, slowly
+        d["usage"] = dict(node.usage)
+        d["tools"], d["children"] = list(node.tools), list(node.children)
+        d["tool_calls"] = [{f: getattr(c, f) for f in CALL_FIELDS} for c in node.tool_calls]
         d["running"] = node.running
         d["selected"] = (node.ensemble is not None
                          and self.ensembles[node.ensemble].selected == node.member)

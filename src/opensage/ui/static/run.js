@@ -298,8 +298,8 @@
                                     errors: errorsOnly.checked ? 1 : "", ...extra})}`;
   }
 
-  async function loadFrom(after) {
-    const page = await api(timelineQuery({after}));
+  async function loadFrom(after, fetched) {
+    const page = await (fetched || api(timelineQuery({after})));
     clear(list);
     firstId = page.events.length ? page.events[0].id : null;
     earlier.hidden = !(after > 0);
@@ -461,10 +461,11 @@
   }
 
   async function start() {
-    const d = await refresh();
     const hash = /^#e(\d+)$/.exec(location.hash);
+    const first = hash ? null : api(timelineQuery({after: 0})); // while the tree loads
+    const d = await refresh();
     if (hash) await jumpTo(Number(hash[1]));
-    else await loadFrom(0);
+    else await loadFrom(0, first);
     lastEvent = Math.max(lastEvent, d.last_event);
     if (d.run.status === "running") follow();
     document.body.dataset.ready = "1";
