@@ -62,7 +62,9 @@ class Collector:
                                 "kind": s.kind, "status": s.status.code,
                                 "start": s.start_time_unix_nano, "end": s.end_time_unix_nano,
                                 "attributes": {a.key: _value(a.value) for a in s.attributes},
-                                "events": [e.name for e in s.events], "scope": scope.scope.name})
+                                "events": [e.name for e in s.events], "scope": scope.scope.name,
+                                "event_attributes": [{a.key: _value(a.value) for a in e.attributes}
+                                                     for e in s.events]})
                 reply = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("content-type", "application/x-protobuf")
@@ -168,6 +170,11 @@ def test_a_team_run_is_exported_as_one_trace_parented_as_its_agent_tree(collecto
     (created,) = [t for t in tools if t["name"] == "execute_tool create_tool"]
     assert "opensage.tool_created" in created["events"]
     assert {s["scope"] for s in spans} == {"opensage"}
+    # No task, prompt, reply, argument, output or description left the machine.
+    sent = json.dumps(spans)
+    for text in ("greeting", "hello", "RESEARCH", "finds and keeps facts", "upper-cases",
+                 "MIDDLE-OF", "big.txt"):
+        assert text not in sent, text
 
 
 def test_a_dead_collector_neither_fails_nor_slows_a_run(tmp_path, capfd):

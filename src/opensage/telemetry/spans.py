@@ -14,7 +14,8 @@ Spans are parented as the agent tree is (a sub-agent under the call that started
 by the events' own timestamps. Their ids come from the run id and event ids, so the spans of a
 resumed run join the trace of its first session. What else happens (an agent or tool created,
 memory written, a context compacted) becomes an event of the span it happened in. No message
-content is exported: only names, models, counts, costs and outcomes.
+content is exported (no task, prompt, reply, tool argument or output, description): only names,
+models, counts, costs, outcomes and error messages.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from opensage.version import __version__
 
 SCOPE = InstrumentationScope("opensage", __version__)
 PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "local": "llama_cpp"}
+NAMES = frozenset({"name", "stage", "kind", "model", "tools", "budget"})  # span-event text
+COUNTED = frozenset({"written", "superseded", "already_known", "curated", "events"})
 NOTED = ("agent_created", "agent_retired", "tool_created", "tool_rejected", "memory_written",
          "memory_consolidated", "context_compacted", "agent_resumed", "run_resumed")
 
@@ -201,9 +204,8 @@ class RunSpans:
             ensemble = self.open.get(e.parent) if e.parent is not None else None
             if ensemble is not None:
                 chosen = d.get("selected")
-                ensemble.attributes.update({"opensage.ensemble.selected":
-                                            -1 if chosen is None else int(chosen),
-                                            "opensage.ensemble.reason": str(d.get("reason"))})
+                ensemble.attributes["opensage.ensemble.selected"] = \
+                    -1 if chosen is None else int(chosen)
                 for member in [s for s in self.open.values() if s.parent is ensemble]:
                     done.append(self._end(member, e.ts))
                 done.append(self._end(ensemble, e.ts))
@@ -281,13 +283,15 @@ class RunSpans:
 
 
 def _flat(data: dict[str, Any]) -> dict[str, Any]:
-    """An event's data as span-event attributes: scalars, and lists of them, only."""
+    """An event's data as span-event attributes: numbers, names, and lists of them; no text a
+    model wrote (descriptions, messages, summaries)."""
     out: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, bool | int | float):
             out[key] = value
-        elif isinstance(value, str):
-            out[key] = value[:500]
-        elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        elif isinstance(value, str) and key in NAMES:
+            out[key] = value[:200]
+        elif isinstance(value, list) and key in NAMES | COUNTED and \
+                all(isinstance(v, str | int) for v in value):
             out[key] = [str(v) for v in value][:50]
     return out
