@@ -1,0 +1,6 @@
+#ifndef UNITCONV_VERSION_H
+#define UNITCONV_VERSION_H
+
+#define UNITCONV_VERSION "1.4.2"
+
+#endif
