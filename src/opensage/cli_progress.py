@@ -9,6 +9,7 @@ models and reasons are untrusted text: printed through `screen.untrusted`, never
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -21,6 +22,7 @@ from opensage.core.events import Event
 from opensage.screen import untrusted
 from opensage.ui.tree import AgentNode, EnsembleNode, RunTree
 
+log = logging.getLogger("opensage")
 SHOWN_AGENTS = 14  # past this many, finished agents give way to running ones
 
 
@@ -36,6 +38,7 @@ class Progress:
         self.tree = RunTree(run_id or "")
         self.run_id = run_id
         self._lock = threading.Lock()
+        self.broken = False
         self.live = Live(self, console=console or Console(stderr=True), refresh_per_second=8,
                          transient=True)
 
@@ -50,14 +53,22 @@ class Progress:
     def observe(self, event: Event) -> None:
         if self.run_id is None and event.kind in ("run_started", "run_resumed"):
             self.run_id = event.run_id
-        if event.run_id != self.run_id:
+        if event.run_id != self.run_id or self.broken:
             return
         with self._lock:
-            self.tree.add(event)
+            try:
+                self.tree.add(event)
+            except Exception:  # a display must never break the run it shows
+                self.broken = True
+                log.warning("the live view stopped on event %s", event.id, exc_info=True)
 
     def __rich__(self) -> Group | Text:
         with self._lock:
-            return self.render()
+            try:
+                return self.render()
+            except Exception:  # drawn in Live's own thread: never let it die mid-run
+                log.warning("the live view could not be drawn", exc_info=True)
+                return Text("● running", "cyan")
 
     # --- drawing ------------------------------------------------------------------------------
 
@@ -161,6 +172,7 @@ class PlainProgress:
         self.console = console
         self.tree = RunTree(run_id or "")
         self.run_id = run_id
+        self.broken = False
 
     def preload(self, events: list[Event]) -> None:
         for event in events:
@@ -171,12 +183,16 @@ class PlainProgress:
     def observe(self, event: Event) -> None:
         if self.run_id is None and event.kind in ("run_started", "run_resumed"):
             self.run_id = event.run_id
-        if event.run_id != self.run_id:
+        if event.run_id != self.run_id or self.broken:
             return
-        self.tree.add(event)
-        line = self.line(event)
-        if line is not None:
-            self.console.print(line, soft_wrap=True, highlight=False)
+        try:
+            self.tree.add(event)
+            line = self.line(event)
+            if line is not None:
+                self.console.print(line, soft_wrap=True, highlight=False)
+        except Exception:  # a display must never break the run it shows
+            self.broken = True
+            log.warning("progress lines stopped at event %s", event.id, exc_info=True)
 
     def line(self, e: Event) -> Text | None:
         d, tree = e.data, self.tree

@@ -221,3 +221,20 @@ def test_unknown_things_are_not_found(client):
     page = client.get("/runs/%3Cimg%20src%3Dx%20onerror%3D%22alert(1)%22%3E")
     assert page.status == 404 and "<img" not in page.text
     assert "run &lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page.text
+
+
+def test_a_home_with_nothing_yet_serves_empty_lists(tmp_path):
+    from .conftest import Client, serve
+
+    server = serve(tmp_path / "new-home")
+    try:
+        client = Client(f"http://127.0.0.1:{server.served.port}")
+        assert client.get("/api/runs").json() == {"runs": []}
+        assert client.get("/api/tools").json() == {"tools": []}
+        assert client.get("/api/agents").json() == {"agents": []}
+        memory = client.get("/api/memory?q=anything").json()
+        assert memory["entries"] == [] and memory["stats"]["entries"] == 0
+        assert client.get("/").status == 200 and client.get("/memory").status == 200
+        assert not (tmp_path / "new-home" / "events.db").exists()  # reading made nothing
+    finally:
+        server.stop()

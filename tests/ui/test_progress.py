@@ -72,6 +72,17 @@ def test_the_tree_follows_a_running_agent_and_its_current_step():
     assert "2 agents" in shown(progress)  # another run's events are not this one's
 
 
+def test_an_event_the_view_cannot_read_stops_the_view_not_the_run():
+    progress = Progress(Console(file=io.StringIO()))
+    run = "20260101-000000-bbbbbb"
+    progress.observe(Event(1, run, None, 1.0, "run_started", None, {"task": "t"}))
+    progress.observe(Event(2, run, 1, 2.0, "ensemble_started", "root", {"n": 2}))
+    progress.observe(Event(3, run, 2, 3.0, "ensemble_member", "root", {"index": "x"}))
+    assert progress.broken
+    progress.observe(Event(4, run, 1, 4.0, "agent_started", "a", {"name": "a"}))  # ignored
+    assert "starting" in shown(progress)
+
+
 def test_a_run_that_is_not_on_a_terminal_prints_plain_lines(tmp_path, monkeypatch):
     monkeypatch.setattr(cli.err, "_width", 300)
     script = tmp_path / "script.json"
