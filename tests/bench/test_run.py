@@ -286,3 +286,41 @@ def test_a_test_command_of_the_tasks_own_writes_junit_to_the_path_it_is_given(tm
     null = run_bench(tmp_path / "suite", tmp_path / "null", "null")
     assert [(r.resolved, r.error) for r in oracle + null] == [(True, None), (False, None)]
     assert "2 of 3 tests did not pass" in null[0].notes[0]
+
+
+TAMPER = '''
+import os
+
+class OwnTests:
+    name = "own-tests"
+
+    async def solve(self, task):  # its own test_add.py, which test_patch replaces
+        await task.exec("sed -i '0,/a - b/s//a + b/' calc.py && "
+                        "printf 'def test_add():\\\\n    assert False\\\\n' > tests/test_add.py")
+
+
+class LinkOut:
+    name = "link-out"
+
+    async def solve(self, task):  # tests/ made a link to a folder outside the repository
+        await task.exec(f"rm -rf tests && ln -s {os.environ['OUTSIDE']} tests")
+'''
+
+
+def test_the_files_test_patch_changes_are_reset_first_as_swe_bench_does(tmp_path):
+    (tmp_path / "tamper.py").write_text(TAMPER)
+    swe_task(tmp_path / "suite")
+    [result] = run_bench(tmp_path / "suite", tmp_path / "out", f"{tmp_path}/tamper.py:OwnTests")
+    assert result.resolved, result.notes
+
+
+def test_resetting_test_files_never_follows_a_link_out_of_the_repository(tmp_path, monkeypatch):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "test_add.py").write_text("precious")
+    monkeypatch.setenv("OUTSIDE", str(outside))
+    (tmp_path / "tamper.py").write_text(TAMPER)
+    swe_task(tmp_path / "suite")
+    [result] = run_bench(tmp_path / "suite", tmp_path / "out", f"{tmp_path}/tamper.py:LinkOut")
+    assert not result.resolved
+    assert (outside / "test_add.py").read_text() == "precious"

@@ -4,8 +4,9 @@
 
 The agent gets a fresh copy of repo/ and the problem statement; its patch is every change it
 made there (the SWE kit's `Baseline`, taken before it starts, diffed after). Verification, in
-the sandbox: another fresh copy of repo/, the agent's patch then `test_patch` applied with
-`git apply`, and the FAIL_TO_PASS and PASS_TO_PASS tests run with `test_cmd`; resolved when
+the sandbox: another fresh copy of repo/, the agent's patch applied, the files `test_patch`
+changes put back as repo/ has them (as SWE-bench resets them), `test_patch` applied (both
+with `git apply`), and the FAIL_TO_PASS and PASS_TO_PASS tests run with `test_cmd`; resolved when
 every one of them passed, as the JUnit XML report says (the SWE kit's runner script and
 parser). A `test_cmd` that is not pytest writes its JUnit XML to $JUNIT_XML. The prediction
 (`instance_id`, `model_name_or_path`, `model_patch`) is what the `swebench` package evaluates.
@@ -20,7 +21,7 @@ import secrets
 import shlex
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from opensage.bench.agents import Reference
@@ -29,6 +30,7 @@ from opensage.bench.tasks import MalformedTask, Task, read_json, strings
 from opensage.core.tools import ToolError
 from opensage.kits.swe import tests as runner
 from opensage.kits.swe.diff import Baseline
+from opensage.kits.swe.patch import PatchError, parse_patch
 from opensage.sandbox import Sandbox, SandboxLimits
 
 DEFAULT_TEST_CMD = "python -m pytest"
@@ -117,6 +119,8 @@ async def verify(attempt: Attempt, task: SweTask, ws: Workspace) -> Verdict:
     sandbox = attempt.sandbox()
     limits = attempt.limits_for(task.verifier_timeout_s)
     for name, text in (("the agent's patch", patch), ("test_patch", task.test_patch)):
+        if name == "test_patch":
+            await asyncio.to_thread(restore, task.repo, folder, touched(task.test_patch))
         problem = await git_apply(sandbox, folder, text, limits)
         if problem:
             return Verdict(False, notes=[f"{name} does not apply: {tail(problem, 500)}"],
@@ -135,6 +139,34 @@ async def verify(attempt: Attempt, task: SweTask, ws: Workspace) -> Verdict:
     notes = [f"{len(failing)} of {len(ids)} tests did not pass, e.g. {failing[0]} "
              f"({outcomes.get(failing[0], 'not run')})"] if failing else []
     return Verdict(not failing, notes=notes, log=log, prediction=prediction)
+
+
+def touched(patch: str) -> list[str]:
+    """The files a patch changes (relative paths inside the repository)."""
+    try:
+        files = parse_patch(patch)
+    except PatchError:
+        return []
+    paths = {p for f in files for p in (f.old_path, f.new_path) if p}
+    return sorted(p for p in paths
+                  if not p.startswith("/") and ".." not in PurePosixPath(p).parts)
+
+
+def restore(repo: Path, folder: Path, paths: list[str]) -> None:
+    """Put `paths` back as they are in `repo` (removed where it has none), as SWE-bench resets
+    the test files before it applies test_patch: the agent's changes to them do not count."""
+    inside = folder.resolve()
+    for rel in paths:
+        original, current = repo / rel, folder / rel
+        if not current.parent.resolve().is_relative_to(inside):
+            continue  # a folder the agent made a link out of: never followed (git apply fails)
+        if current.is_symlink() or current.is_file():
+            current.unlink()
+        elif current.is_dir():
+            shutil.rmtree(current)
+        if original.is_file() or original.is_symlink():
+            current.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(original, current, follow_symlinks=False)
 
 
 async def git_apply(sandbox: Sandbox, folder: Path, patch: str,
