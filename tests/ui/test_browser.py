@@ -129,11 +129,15 @@ def test_a_run_started_while_the_page_is_open_appears_and_grows(page, tmp_path):
     home = tmp_path / "live-home"
     configure(home)
     server = serve(home)
-    steps = 14
+    opened = threading.Event()  # the test has the run's page open: the run may end
+    last: list[int] = []
 
     def reply(messages: Any, tools: Any) -> Any:
+        """A step every 0.3 s until the page is open, then eight more and the answer."""
         done = sum(m.role == "assistant" for m in messages)
-        if done >= steps:
+        if opened.is_set() and not last:
+            last.append(done + 8)
+        if (last and done >= last[0]) or done >= 300:
             return {"delay_s": 0.3, "tool_calls": [{"name": "finish",
                                                     "arguments": {"answer": "all done"}}]}
         return {"delay_s": 0.3, "tool_calls": [{"name": "write_file", "arguments": {
@@ -162,14 +166,17 @@ def test_a_run_started_while_the_page_is_open_appears_and_grows(page, tmp_path):
         page.evaluate("window.__still = 'the run page'")
         assert page.locator("#live").is_visible()
         rows = page.locator(".row").count()
+        opened.set()
         wait_until(page, f"document.querySelectorAll('.row').length > {rows + 4}")
         page.wait_for_selector("#summary .badge.ok", timeout=30_000)
         wait_until(page, "document.querySelectorAll('.row.kind-run_finished').length === 1")
         assert page.evaluate("window.__still") == "the run page"
         assert page.locator("#summary .answer pre").text_content() == "all done"
+        assert not page.locator("#live").is_visible()
         (node,) = page.locator("#tree .node[data-agent='root']").all()
-        assert f"{steps + 1} steps" in node.inner_text()
+        assert f"{last[0] + 1} steps" in node.inner_text()
         assert page.problems == []
     finally:
-        thread.join(timeout=60)
+        opened.set()
+        thread.join(timeout=120)
         server.stop()
