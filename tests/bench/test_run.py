@@ -63,7 +63,7 @@ class Spy:
         probe = await task.exec(
             "pwd; echo GREETING=$GREETING; ls -A; ls /tests 2>&1 | head -1; "
             "ls /solution 2>&1 | head -1; cat /data/words.txt 2>&1 | head -1")
-        seen = {"files": sorted(os.listdir(task.workdir)), "cwd": task.cwd,
+        seen = {"files": sorted(os.listdir(task.workdir)), "cwd": task.cwd, "kits": task.kits,
                 "prompt": task.prompt, "probe": probe.stdout, "reference": task.reference}
         Path(os.environ["SPY_OUT"], task.task_id + ".json").write_text(json.dumps(seen))
 '''
@@ -86,6 +86,7 @@ def test_a_terminal_agent_works_in_the_environment_without_tests_or_solution(tmp
     run_bench(tmp_path / "suite", tmp_path / "out", spy)
     found = seen(tmp_path, "upper")
     assert found["files"] == ["greet.txt"] and found["cwd"] == "/app"
+    assert found["kits"] == ["files", "shell"]
     assert found["reference"] is None
     lines = found["probe"].splitlines()
     assert lines[:3] == ["/app", "GREETING=hello", "greet.txt"]
@@ -97,7 +98,7 @@ def test_an_swe_agent_sees_the_repository_and_not_the_tests_to_come(tmp_path, sp
     swe_task(tmp_path / "suite")
     run_bench(tmp_path / "suite", tmp_path / "out", spy)
     found = seen(tmp_path, "calc-1")
-    assert found["files"] == ["calc.py", "pytest.ini", "tests"]
+    assert found["files"] == ["calc.py", "pytest.ini", "tests"] and found["kits"] == ["swe"]
     assert found["prompt"] == "add(2, 3) returns -1 instead of 5."
     assert "test_add" not in found["probe"] and found["reference"] is None
 

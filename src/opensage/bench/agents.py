@@ -3,10 +3,11 @@
 A bench agent has a `name` and `async solve(task: AgentTask) -> AgentOutcome | None`. It gets
 what the task's level allows and nothing else: the prompt (instruction, problem statement or
 description), its work dir (on the host, and as its commands see it), the sandbox its commands
-must run in (the task's environment), its time, and for model-based agents the model spec and
-OpenSage's home (where its runs are recorded: `opensage runs show RUN_ID`). What it leaves in
-the work dir is what gets verified: the files of a terminal task's /app, the changes to an SWE
-repository (the patch is taken from them), the `poc` file of a PoC task.
+must run in (the task's environment), its time, and for model-based agents the model spec, the
+kits the kind calls for and OpenSage's home (where its runs are recorded: `opensage runs show
+RUN_ID`). What it leaves in the work dir is what gets verified: the files of a terminal task's
+/app, the changes to an SWE repository (the patch is taken from them), the `poc` file of a PoC
+task.
 
 Built in: `oracle` applies the known solution (the one agent that sees it: `sees_solution`),
 `null` does nothing. `path/to/file.py:NAME` loads NAME from a Python file the user names: a
@@ -31,6 +32,8 @@ from opensage.errors import ConfigError
 from opensage.sandbox import ExecResult, Sandbox, SandboxLimits
 
 BUILT_IN = ("oracle", "null")
+# The kits each kind of task calls for: what a model-based agent gives its model.
+KIND_KITS = {"terminal": ("files", "shell"), "swe": ("swe",), "poc": ("security",)}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class AgentTask:
     home: Path | None = None  # OpenSage's home, where a model-based agent records its runs
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     reference: Reference | None = None  # only for an agent that `sees_solution`
+    kits: tuple[str, ...] = ()  # the kits the task's kind calls for (KIND_KITS)
 
     async def exec(self, cmd: str | list[str], *, timeout_s: float | None = None,
                    stdin: str | bytes | None = None,

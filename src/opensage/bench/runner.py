@@ -22,7 +22,14 @@ from types import ModuleType
 from typing import Any, Protocol, TypeVar
 
 from opensage.bench import RETRIES, poc, swe, terminal
-from opensage.bench.agents import AgentOutcome, AgentTask, BenchAgent, load_agent, sees_solution
+from opensage.bench.agents import (
+    KIND_KITS,
+    AgentOutcome,
+    AgentTask,
+    BenchAgent,
+    load_agent,
+    sees_solution,
+)
 from opensage.bench.attempt import Attempt, InfraError, Verdict, Workspace
 from opensage.bench.results import (
     ResultsFile,
@@ -175,7 +182,7 @@ class Worker:
             task.id, task.kind, ws.prompt or task.prompt, ws.workdir, ws.cwd, ws.sandbox,
             task.agent_timeout_s, self.settings.model, self.settings.home,
             attempt.limits_for(task.agent_timeout_s),
-            reference if sees_solution(self.agent) else None)
+            reference if sees_solution(self.agent) else None, KIND_KITS[task.kind])
         outcome, agent_error, agent_s = await self._solve(agent_task)
         verify_start = time.monotonic()
         verdict: Verdict = await _infra(kind.verify(attempt, task, ws), "verifying")
