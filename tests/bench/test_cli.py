@@ -213,3 +213,33 @@ def test_the_live_line_counts_done_resolved_cost_and_what_runs():
     line = progress.render().plain
     assert line.startswith("● 1/4 done  1 resolved  $0.2500  ")
     assert line.endswith("running: b\\x1b[2J")
+
+
+MODEL_AGENT = '''
+from opensage import Agent
+from opensage.bench.agents import AgentOutcome
+from opensage.models import ScriptedModel, tool_call
+
+
+async def scripted(task):
+    """A model-based agent as the kit-based ones will be: its commands go to the task's
+    sandbox, its run is recorded in OpenSage's home."""
+    command = "tr a-z A-Z < /data/words.txt > out.txt"
+    model = ScriptedModel([tool_call("run_command", command=command),
+                           tool_call("finish", answer="written")])
+    agent = Agent(model=model, kits=list(task.kits), sandbox=task.sandbox, home=task.home)
+    result = await agent.run(task.prompt, workdir=task.workdir)
+    return AgentOutcome(answer=result.answer, run_id=result.run_id, steps=result.steps)
+'''
+
+
+def test_a_model_based_agents_run_opens_with_runs_show(tmp_path):
+    suite = tmp_path / "suite"
+    terminal_task(suite)
+    (tmp_path / "model_agent.py").write_text(MODEL_AGENT)
+    data = cli_json("bench", "run", str(suite), "--agent",
+                    f"{tmp_path}/model_agent.py:scripted", "--output", str(tmp_path / "out"))
+    [entry] = data["results"]
+    assert entry["resolved"] and entry["steps"] == 2 and entry["run_id"]
+    shown = cli("runs", "show", entry["run_id"])
+    assert "run_command" in shown.stdout and "written" in shown.stdout
