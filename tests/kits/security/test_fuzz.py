@@ -17,6 +17,7 @@ from opensage.kits.security.build import build
 from opensage.kits.security.fuzz import (
     FuzzReport,
     fuzz,
+    fuzzing_env,
     parse_stats,
     python_crash,
     run_fuzz,
@@ -362,6 +363,20 @@ def test_stats_lines_are_parsed():
     assert parse_stats("#1 in main /src/x.c:3") is None
 
 
+def test_the_fuzzer_keeps_the_sanitizers_options_but_their_allocation_limits(tmp_path, bwrap):
+    bench = bench_for(tmp_path, bwrap, memory_mb=512)
+    env = bench.sanitizer_env(asyncio.run(bench.toolchain()))
+    fuzzing = fuzzing_env(env)
+    assert set(fuzzing) == set(env)
+    for name, value in fuzzing.items():
+        options = value.split(":")
+        assert not [o for o in options if o.startswith(("max_allocation_size_mb=",
+                                                        "malloc_limit_mb="))]
+        assert options == [o for o in env[name].split(":") if o.split("=")[0] not in (
+            "max_allocation_size_mb", "malloc_limit_mb")]
+    assert "hard_rss_limit_mb=512" in fuzzing["ASAN_OPTIONS"]
+
+
 def test_a_python_traceback_is_a_crash_with_a_signature(tmp_path):
     text = f"""
  === Uncaught Python exception: ===
@@ -386,3 +401,21 @@ KeyError: 'name'
     assert other_line.signature != crash.signature  # another place in the project's code
     assert other_lib.signature == crash.signature  # the same, outside the work dir
     assert python_crash("no exception here", tmp_path) is None
+
+
+@pytest.mark.slow
+def test_the_container_backend_fuzzes_too(work):
+    """The image (scripts/build-sandbox-image.sh) has clang, libFuzzer and the symbolizer; its
+    memory limit is a cgroup's and stays. It has no atheris: a Python target says so."""
+    container = open_sandbox("container")
+    make(work, container, "planted")
+    report = run(work, container, "planted/out/planted", limits={"memory_mb": 1024},
+                 seconds=30, seed=1)
+    assert len(report.new) == 1, report.text()
+    bug = report.new[0]
+    assert bug.crash is not None and bug.crash.kind == "heap-buffer-overflow"
+    assert str(bug.crash.top_frame) == "LLVMFuzzerTestOneInput planted/planted.c:14"
+    assert bug.minimized_size == 5 and report.exec_per_s > 0
+    (work / "target.py").write_text(PYTHON_TARGET)
+    with pytest.raises(ToolError, match="atheris cannot be imported by the sandbox's python3"):
+        run(work, container, "target.py", seconds=5)

@@ -32,14 +32,15 @@ calls of TestOneInput in the sandbox; skipped for a script that runs atheris its
 minimized input that no longer gives the same signature is dropped.
 
 Limits. The fuzzer runs with the sanitizers' options and limits that run_poc uses
-(`Workbench.sanitizer_env`, `Workbench.sanitized_limits`): no address-space limit under bwrap
-(ASan reserves terabytes of it), memory bounded by the sanitizers' hard_rss_limit_mb and
-malloc_limit_mb (the limits' memory_mb, else 4096 MB) and by libFuzzer's -rss_limit_mb a tenth
-below them, so that an input over it is an `oom` finding; CPU time up to each process's wall
-time (`seconds` is the budget); the process, file-size and open-file limits and the absence of
-network unchanged. A fuzzer stopped by a limit (or killed past its time) is reported as such,
-with the limit's name and value: libFuzzer turns SIGXFSZ into an error of its own, which is
-read as the file-size limit, not as a crash of the target.
+(`Workbench.sanitizer_env`, `Workbench.sanitized_limits`), less the per-allocation limit
+(see `fuzzing_env`): no address-space limit under bwrap (ASan reserves terabytes of it); memory
+bounded by the sanitizers' hard_rss_limit_mb (the limits' memory_mb, else 4096 MB) and by
+libFuzzer's -rss_limit_mb and -malloc_limit_mb a tenth below it, so that an input over it is an
+`oom` finding; CPU time up to each process's wall time (`seconds` is the budget); the process,
+file-size and open-file limits and the absence of network unchanged. A fuzzer stopped by a
+limit (or killed past its time) is reported as such, with the limit's name and value: libFuzzer
+turns SIGXFSZ into an error of its own, which is read as the file-size limit, not as a crash of
+the target.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ Progress = Callable[[dict[str, Any]], None]
 
 MAX_SECONDS = 3600
 KILL_GRACE_S = 20  # past its -max_total_time (and one input's timeout) before a fuzzer is killed
-POLL_S = 0.25  # how often a running fuzzer's output is read
+POLL_S = 0.1  # how often a running fuzzer's output is read
 PROGRESS_EVERY_S = 5.0  # at most one progress report per worker this often (INITED, DONE: always)
 REPEATS_TO_STOP = 3  # restarts in a row that found only known crashes before a worker stops
 MAX_ARTIFACTS = 50  # crashing inputs run per call; past them the fuzzer stops
@@ -291,7 +292,8 @@ async def run_fuzz(bench: Workbench, target: str, seconds: float = 60,
     signatures reported earlier in the run (crashes with one of them are "found again"; the
     new ones are added); `input_timeout_s`, the per-input -timeout (default: a tenth of
     `seconds`, between 1 and 10 s); `seed`, libFuzzer's -seed for worker 0's first run (the
-    others count on from it)."""
+    others count on from it); `repeats_to_stop`, restarts in a row finding only known crashes
+    before a worker stops (0: stop at the first crash)."""
     if not 1 <= seconds <= MAX_SECONDS:
         raise ToolError(f"seconds must be between 1 and {MAX_SECONDS}, not {seconds:g}")
     if jobs < 1:
@@ -315,7 +317,7 @@ async def run_fuzz(bench: Workbench, target: str, seconds: float = 60,
     toolchain = await bench.toolchain()
     session = _Session(bench, fuzz_target, corpus, crashes, dict_rel,
                        input_timeout_s or int(min(10, max(1, seconds // 10))), report,
-                       bench.sanitizer_env(toolchain), progress,
+                       fuzzing_env(bench.sanitizer_env(toolchain)), progress,
                        seen if seen is not None else set(), seed, repeats_to_stop)
     session.existing = set(_listdir(bench.root, crashes))
     await session.fuzz(seconds, jobs)
@@ -344,7 +346,7 @@ class _Session:
         self.timeout, self.report, self._env = timeout, report, env
         # The sanitizers stop a process at their memory limit (hard_rss_limit_mb); libFuzzer's
         # own, a tenth below, comes first, so that an input over it is an oom-* artifact.
-        self.rss = (bench.limits.memory_mb or DEFAULT_RSS_MB) * 9 // 10
+        self.rss = rss_limit_mb(bench)
         self.progress, self.seen, self.seed = progress, seen, seed
         self.repeats_to_stop = repeats_to_stop
         self.by_signature: dict[str, Finding] = {}
@@ -360,11 +362,7 @@ class _Session:
     # -- fuzzing ----------------------------------------------------------------------------
 
     def flags(self) -> list[str]:
-        flags = [f"-timeout={self.timeout}", f"-rss_limit_mb={self.rss}",
-                 f"-artifact_prefix={self.crashes}/", "-print_final_stats=1"]
-        if self.dictionary:
-            flags.append(f"-dict={self.dictionary}")
-        return flags
+        return libfuzzer_flags(self.timeout, self.rss, self.crashes, self.dictionary)
 
     def env(self) -> dict[str, str]:
         """The sanitizers' options, as run_poc sets them (UBSan halts on its first report: by
@@ -415,7 +413,8 @@ class _Session:
                 run.result.limit = "file_size"
             elif run.artifacts:
                 known_before = set(self.by_signature)
-                signatures = [await self.triage(a) for a in run.artifacts]
+                found = time.monotonic() - self.started
+                signatures = [await self.triage(a, found) for a in run.artifacts]
                 repeats = 0 if set(signatures) - known_before else repeats + 1
                 if len(self.handled) >= MAX_ARTIFACTS:
                     self.stop_all = (f"{MAX_ARTIFACTS} crashing inputs collected; fix or avoid "
@@ -426,7 +425,8 @@ class _Session:
                     self.report.stopped = self.report.stopped or (
                         f"{left:.0f} s before the end, the last {repeats} restarts found only "
                         "crashes already found; fix them (or fuzz a build without them) to "
-                        "fuzz deeper")
+                        "fuzz deeper" if self.repeats_to_stop else
+                        f"{left:.0f} s before the end, at the first crash (as asked)")
                     return
                 continue
             result = run.result
@@ -559,8 +559,9 @@ class _Session:
             return python_crash(text, self.root)
         return parse_report(text, self.root)
 
-    async def triage(self, path: str) -> str:
-        """Runs a new crashing input once and files it under its signature."""
+    async def triage(self, path: str, found_s: float | None = None) -> str:
+        """Runs a new crashing input once and files it under its signature (`found_s`: when
+        the fuzzer that wrote it ended, from the start of fuzzing)."""
         name = Path(path).name
         self.handled.add(name)
         kind = name.split("-", 1)[0] if name.split("-", 1)[0] in ARTIFACT_KINDS else "crash"
@@ -571,7 +572,8 @@ class _Session:
         finding = self.by_signature.get(key)
         if finding is None:
             finding = Finding(key, kind, crash, known=key in self.seen,
-                              found_s=time.monotonic() - self.started)
+                              found_s=time.monotonic() - self.started if found_s is None
+                              else found_s)
             if crash is None:
                 finding.note = ("these inputs did not crash when run again: flaky, or "
                                 "dependent on state from earlier inputs")
@@ -651,6 +653,33 @@ class _Run:
     last_runs: int = 0
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     result: ExecResult = field(default_factory=lambda: ExecResult(0, "", "", 0.0))
+
+
+def libfuzzer_flags(timeout: int, rss_mb: int, crashes: str,
+                    dictionary: str | None = None) -> list[str]:
+    """The flags every fuzzer process gets (besides -max_total_time, -seed and the corpus):
+    the per-input timeout, the memory limit, where artifacts go, the closing statistics."""
+    flags = [f"-timeout={timeout}", f"-rss_limit_mb={rss_mb}", f"-artifact_prefix={crashes}/",
+             "-print_final_stats=1"]
+    return [*flags, f"-dict={dictionary}"] if dictionary else flags
+
+
+def fuzzing_env(env: dict[str, str]) -> dict[str, str]:
+    """The sanitizers' options for fuzzing: run_poc's, less their per-allocation limits
+    (max_allocation_size_mb, malloc_limit_mb). Under those a sanitizer makes an allocation over
+    the limit return NULL, which most targets survive, so the fuzzer would never see it;
+    libFuzzer's own -malloc_limit_mb (its -rss_limit_mb) reports it as an oom-* artifact
+    instead. Their hard_rss_limit_mb stays, as a backstop above libFuzzer's RSS limit."""
+    return {name: re.sub(r"(^|:)(max_allocation_size_mb|malloc_limit_mb)=\d+", "",
+                         value).strip(":")
+            for name, value in env.items()}
+
+
+def rss_limit_mb(bench: Workbench) -> int:
+    """libFuzzer's -rss_limit_mb (and so -malloc_limit_mb): a tenth below the sanitizers' own
+    limit (Workbench.sanitizer_env), so that libFuzzer reports an input over it as an oom-*
+    artifact before the sanitizer kills the process."""
+    return (bench.limits.memory_mb or DEFAULT_RSS_MB) * 9 // 10
 
 
 def parse_stats(line: str) -> dict[str, Any] | None:
