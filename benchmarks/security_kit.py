@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from opensage.kits.security.build import build
-from opensage.kits.security.fuzz import libfuzzer_flags, rss_limit_mb, run_fuzz
+from opensage.kits.security.fuzz import fuzzing_env, libfuzzer_flags, rss_limit_mb, run_fuzz
 from opensage.kits.security.workbench import Workbench
 from opensage.sandbox import open_sandbox
 
@@ -88,7 +88,7 @@ async def bare(bench: Workbench, env: dict[str, str], binary: str, seconds: floa
     corpus, crashes = f"bare/{name}/corpus", f"bare/{name}/crashes"
     for folder in (corpus, crashes):
         (bench.root / folder).mkdir(parents=True)
-    argv = [f"./{binary}", *libfuzzer_flags(INPUT_TIMEOUT_S, rss_limit_mb(bench), crashes),
+    argv = [f"./{binary}", *libfuzzer_flags(INPUT_TIMEOUT_S, rss_limit_mb(env), crashes),
             f"-max_total_time={int(seconds)}", f"-seed={seed}", corpus]
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
@@ -164,7 +164,7 @@ async def main(seconds: float, rounds: int, seeds: int, backend: str) -> None:
     (root / "planted.c").write_text(TARGET)
     bench = Workbench(root, open_sandbox(backend))
     print(await build(bench, BUILD, fuzzer=True))
-    env = bench.sanitizer_env(await bench.toolchain())
+    env = fuzzing_env(bench.sanitizer_env(await bench.toolchain()))
     speed = await throughput(bench, env, seconds, rounds)
     crashes = await time_to_crash(bench, env, seeds)
     clean(bench)

@@ -346,7 +346,7 @@ class _Session:
         self.timeout, self.report, self._env = timeout, report, env
         # The sanitizers stop a process at their memory limit (hard_rss_limit_mb); libFuzzer's
         # own, a tenth below, comes first, so that an input over it is an oom-* artifact.
-        self.rss = rss_limit_mb(bench)
+        self.rss = rss_limit_mb(env)
         self.progress, self.seen, self.seed = progress, seen, seed
         self.repeats_to_stop = repeats_to_stop
         self.by_signature: dict[str, Finding] = {}
@@ -675,11 +675,12 @@ def fuzzing_env(env: dict[str, str]) -> dict[str, str]:
             for name, value in env.items()}
 
 
-def rss_limit_mb(bench: Workbench) -> int:
-    """libFuzzer's -rss_limit_mb (and so -malloc_limit_mb): a tenth below the sanitizers' own
-    limit (Workbench.sanitizer_env), so that libFuzzer reports an input over it as an oom-*
-    artifact before the sanitizer kills the process."""
-    return (bench.limits.memory_mb or DEFAULT_RSS_MB) * 9 // 10
+def rss_limit_mb(env: dict[str, str]) -> int:
+    """libFuzzer's -rss_limit_mb (and so -malloc_limit_mb) for the sanitizers' options `env`: a
+    tenth below their hard_rss_limit_mb, so that libFuzzer reports an input over it as an oom-*
+    artifact before the sanitizer stops the process."""
+    found = re.search(r"(?:^|:)hard_rss_limit_mb=(\d+)", env.get("ASAN_OPTIONS", ""))
+    return (int(found[1]) if found else DEFAULT_RSS_MB) * 9 // 10
 
 
 def parse_stats(line: str) -> dict[str, Any] | None:
