@@ -191,7 +191,7 @@ def test_the_agent_library(client, recorded):
 
 def test_memory_search_and_an_entry_with_provenance_links_and_graph(client, recorded):
     found = client.get("/api/memory?q=greeting").json()
-    assert found["available"] and found["stats"]["entries"] == 4
+    assert found["stats"]["entries"] == 4 and found["location"].endswith("memory.db")
     ids = [e["id"] for e in found["entries"]]
     assert WRITTEN not in ids  # superseded: left out unless asked for
     assert WRITTEN in [e["id"] for e in client.get("/api/memory?q=greeting&superseded=1")

@@ -169,7 +169,7 @@ def create_app(config: Config, token: str | None = None) -> Guard:
 
     def api_memory(request: Request) -> Any:
         q = request.query_params
-        return {"available": memory.available, "location": _shown_location(memory.location),
+        return {"location": _shown_location(memory.location),
                 "stats": memory.stats(),
                 "entries": memory.search(q.get("q", ""), number(request, "k", 50),
                                          q.get("kind") or None,

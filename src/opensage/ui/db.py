@@ -26,6 +26,8 @@ class ReadOnly:
     """One SQLite file opened read-only, one connection per thread (the server's worker
     threads each get theirs, so none waits for another)."""
 
+    postgres = False
+
     def __init__(self, path: Path, schema_version: int | None = None):
         self.path = path
         self.schema_version = schema_version
@@ -69,6 +71,48 @@ class ReadOnly:
         return found[0] if found else None
 
 
+class PostgresReadOnly:
+    """The memory on PostgreSQL, read in sessions whose transactions are read-only (the server
+    refuses any write), one connection per thread. Queries are written with `?` as for SQLite.
+    """
+
+    postgres = True
+
+    def __init__(self, url: str):
+        self.url = url
+        self._local = threading.local()
+
+    def connection(self) -> Any:
+        db = getattr(self._local, "db", None)
+        if db is None or db.closed:
+            try:
+                import psycopg
+            except ImportError:
+                raise StoreError("the memory is on PostgreSQL: the viewer needs psycopg "
+                                 "(pip install 'opensage[postgres]')") from None
+            try:
+                db = psycopg.connect(self.url, autocommit=True, connect_timeout=10,
+                                     options="-c default_transaction_read_only=on")
+            except psycopg.Error as exc:
+                raise StoreError(f"the memory's database cannot be read: {exc}") from None
+            self._local.db = db
+        return db
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        import psycopg
+
+        try:
+            return list(self.connection().execute(sql.replace("?", "%s"), params).fetchall())
+        except psycopg.errors.UndefinedTable:
+            return []
+        except psycopg.Error as exc:
+            raise StoreError(f"the memory's database: {exc}") from None
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+
 class Home:
     """The stores of one OPENSAGE_HOME, read-only."""
 
@@ -77,4 +121,7 @@ class Home:
         self.tools = ReadOnly(tools)
         self.agents = ReadOnly(agents)
         self.memory_location = memory
-        self.memory = ReadOnly(Path(memory)) if isinstance(memory, Path) else None
+        self.memory: ReadOnly | PostgresReadOnly = (
+            PostgresReadOnly(str(memory)) if str(memory).startswith(("postgresql://",
+                                                                     "postgres://"))
+            else ReadOnly(Path(memory)))

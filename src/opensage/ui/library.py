@@ -10,7 +10,7 @@ import re
 from collections import deque
 from typing import Any
 
-from opensage.ui.db import Home, ReadOnly
+from opensage.ui.db import Home, PostgresReadOnly, ReadOnly
 
 WORD = re.compile(r"[\w']+", re.UNICODE)
 PREVIEW = 300
@@ -113,22 +113,24 @@ ENTRY = ("id, kind, text, context, metadata, scope, created, superseded_by, sour
          "source_event, accessed")
 
 
+# ts_rank's weights are for D, C, B, A: the context (D) counts 0.3 of the text (A), as the
+# store's own search weighs them.
+PG_RANK = "ts_rank('{0.3, 0, 0, 1}', e.search, q)"
+
+
 class Memory:
+    """The long-term memory, on SQLite (FTS5) or PostgreSQL (tsvector), whichever the home's
+    configuration names."""
+
     def __init__(self, home: Home):
-        self.db: ReadOnly | None = home.memory
+        self.db: ReadOnly | PostgresReadOnly = home.memory
         self.location = home.memory_location
         self.events = home.events
-
-    @property
-    def available(self) -> bool:
-        return self.db is not None
 
     def search(self, query: str = "", k: int = 50, kind: str | None = None,
                superseded: bool = False) -> list[dict[str, Any]]:
         """Entries matching any of the query's words, best first (BM25 over text and, weighted
         less, context), or the newest entries for no query."""
-        if self.db is None:
-            return []
         k = max(1, min(k, 200))
         filters, params = [], []
         if kind:
@@ -143,6 +145,12 @@ class Memory:
             rows = self.db.rows(f"SELECT {columns}, 0 FROM entries e "
                                 f"{'WHERE ' + where if where else ''} ORDER BY e.id DESC LIMIT ?",
                                 [*params, k])
+        elif self.db.postgres:
+            lexemes = [w for w in re.findall(r"[a-z0-9_]+", " ".join(words))]
+            rows = self.db.rows(
+                f"SELECT {columns}, {PG_RANK} FROM entries e, to_tsquery('english', ?) AS q "
+                f"WHERE e.search @@ q {'AND ' + where if where else ''} ORDER BY {PG_RANK} "
+                f"DESC LIMIT ?", [" | ".join(lexemes) or "''", *params, k]) if lexemes else []
         else:
             match = " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
             rows = self.db.rows(
@@ -153,8 +161,6 @@ class Memory:
         return [{**_entry(r[:-1]), "score": round(float(r[-1] or 0), 4)} for r in rows]
 
     def get(self, entry_id: int) -> dict[str, Any] | None:
-        if self.db is None:
-            return None
         row = self.db.one(f"SELECT {ENTRY} FROM entries WHERE id = ?", (entry_id,))
         if row is None:
             return None
@@ -166,19 +172,18 @@ class Memory:
         return entry
 
     def _links(self, entry_id: int) -> list[tuple[str, str, int]]:
-        assert self.db is not None
         rows = self.db.rows("SELECT 'out', type, dst FROM links WHERE src = ? UNION ALL "
                             "SELECT 'in', type, src FROM links WHERE dst = ?",
                             (entry_id, entry_id))
         return [(r[0], r[1], int(r[2])) for r in rows]
 
     def _brief(self, entry_id: int) -> dict[str, Any]:
-        assert self.db is not None
         row = self.db.one("SELECT id, kind, text, superseded_by FROM entries WHERE id = ?",
                           (entry_id,))
         if row is None:
             return {"id": entry_id, "kind": None, "text": None, "superseded_by": None}
-        return {"id": row[0], "kind": row[1], "text": row[2][:PREVIEW], "superseded_by": row[3]}
+        return {"id": int(row[0]), "kind": row[1], "text": row[2][:PREVIEW],
+                "superseded_by": row[3]}
 
     def graph(self, entry_id: int) -> dict[str, Any]:
         """The entry's neighbourhood: entries within two links, at most GRAPH_NODES, and the
@@ -220,22 +225,24 @@ class Memory:
         return found
 
     def stats(self) -> dict[str, Any]:
-        if self.db is None:
-            return {"entries": 0}
         total = self.db.one("SELECT COUNT(*), COUNT(superseded_by) FROM entries")
         links = self.db.one("SELECT COUNT(*) FROM links")
         kinds = self.db.rows("SELECT kind, COUNT(*) FROM entries WHERE superseded_by IS NULL "
                              "GROUP BY kind ORDER BY kind")
-        return {"entries": total[0] if total else 0, "superseded": total[1] if total else 0,
-                "links": links[0] if links else 0, "by_kind": dict(kinds)}
+        return {"entries": int(total[0]) if total else 0,
+                "superseded": int(total[1]) if total else 0,
+                "links": int(links[0]) if links else 0,
+                "by_kind": {k: int(n) for k, n in kinds}}
 
 
 def _entry(row: Any, whole: bool = False) -> dict[str, Any]:
     out = dict(zip(ENTRY.split(", "), row, strict=True))
-    try:
-        out["metadata"] = json.loads(out["metadata"] or "{}")
-    except ValueError:
-        out["metadata"] = {}
+    if not isinstance(out["metadata"], dict):  # JSONB comes decoded, SQLite's text does not
+        try:
+            out["metadata"] = json.loads(out["metadata"] or "{}")
+        except ValueError:
+            out["metadata"] = {}
+    out["id"], out["created"] = int(out["id"]), float(out["created"])
     if not whole:
         out["text"] = out["text"][:2000]
         out.pop("context")

@@ -293,12 +293,12 @@ class Runs:
 
     def _memory_texts(self, ids: list[int]) -> dict[int, tuple[str, str]]:
         store = self.home.memory
-        if store is None or not ids:
+        if not ids:
             return {}
         ids = list(dict.fromkeys(ids))[:500]
         rows = store.rows(f"SELECT id, text, kind FROM entries WHERE id IN "
                           f"({', '.join('?' * len(ids))})", ids)
-        return {r[0]: (r[1], r[2]) for r in rows}
+        return {int(r[0]): (r[1], r[2]) for r in rows}
 
     def events_by_id(self, run_id: str, ids: list[int]) -> list[Event]:
         if not ids:

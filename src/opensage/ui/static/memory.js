@@ -24,12 +24,9 @@
   async function loadList() {
     const found = await api(`/api/memory${query({q: search.value, kind: kind.value,
                                                  superseded: old.checked ? 1 : ""})}`);
-    if (!found.available) {
-      stats.textContent = `The memory is at ${found.location}: this viewer reads a SQLite store.`;
-      return found;
-    }
     const s = found.stats;
-    stats.textContent = `${s.entries} entries (${s.superseded} superseded), ${s.links} links`;
+    stats.textContent = `${s.entries} entries (${s.superseded} superseded), ${s.links} links` +
+      ` · ${found.location}`;
     if (!kindsShown) {
       kindsShown = true;
       kind.append(...Object.keys(s.by_kind || {}).map((k) => el("option", {value: k, text: k})));
