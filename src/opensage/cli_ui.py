@@ -12,7 +12,7 @@ from opensage.config import load_config
 from opensage.errors import ConfigError
 from opensage.screen import error_line
 
-app = typer.Typer(help="The trace viewer.", invoke_without_command=True)
+app = typer.Typer(invoke_without_command=True, subcommand_metavar="")  # one command: ui
 err = Console(stderr=True)
 
 
@@ -24,7 +24,9 @@ def ui(
     token: Annotated[str | None, typer.Option(
         help="The token to require (default: a new one when not on loopback).")] = None,
 ) -> None:
-    """Serve the trace viewer: runs (live ones too), agent teams, tools and memory, read-only."""
+    """The trace viewer: a local web app over the runs, tools and memory (read-only).
+
+    Runs (live ones too) with their agent teams, the tools models wrote, the memory."""
     try:
         from opensage.ui.server import Server
     except ImportError as exc:
