@@ -102,3 +102,15 @@ def test_a_run_that_is_not_on_a_terminal_prints_plain_lines(tmp_path, monkeypatc
     quiet = CliRunner().invoke(app, ["run", "task", "--model", f"scripted:{script}",
                                      "--workdir", str(tmp_path), "--json"])
     assert quiet.stderr == ""  # --json: one object, nothing else
+
+
+def test_the_logs_observers_see_each_event_whole(log):
+    seen: list[Event] = []
+    log.observers.append(seen.append)
+    start = log.emit("r1", "run_started", {"task": "t"})
+    child = log.emit("r1", "agent_started", {"name": "a"}, parent=start, agent="a")
+    assert [(e.id, e.parent, e.kind, e.agent, e.run_id) for e in seen] == [
+        (start, None, "run_started", None, "r1"), (child, start, "agent_started", "a", "r1")]
+    assert seen[1].data == {"name": "a"} and seen[1].ts >= seen[0].ts
+    log.commit()
+    assert [e.ts for e in log.events("r1")] == [e.ts for e in seen]  # as recorded
