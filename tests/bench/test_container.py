@@ -58,3 +58,16 @@ def test_a_build_that_fails_is_an_infrastructure_error(tmp_path):
     [result] = run_bench(tmp_path / "suite", tmp_path / "out", "oracle", retries=1)
     assert result.error["kind"] == "infra" and result.retries == 1
     assert "building the task's image failed" in result.error["message"]
+
+
+def test_swe_and_poc_tasks_run_in_the_container_backend_when_asked(tmp_path):
+    from .fixtures import poc_task, swe_task
+
+    suite = tmp_path / "suite"
+    swe_task(suite)  # its test_cmd says `python`; the image has only python3
+    poc_task(suite)
+    oracle = run_bench(suite, tmp_path / "oracle", "oracle", backend="container", parallel=2)
+    null = run_bench(suite, tmp_path / "null", "null", backend="container", parallel=2)
+    assert [(r.task_id, r.backend, r.resolved, r.error) for r in oracle] == [
+        ("calc-1", "container", True, None), ("reader", "container", True, None)]
+    assert [(r.resolved, r.error) for r in null] == [(False, None), (False, None)]

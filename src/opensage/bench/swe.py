@@ -35,6 +35,8 @@ from opensage.sandbox import Sandbox, SandboxLimits
 
 DEFAULT_TEST_CMD = "python -m pytest"
 PYTEST_ARGS = "-p no:cacheprovider -o junit_family=xunit1 -o junit_logging=no"
+# SWE-bench's test commands say `python`; an image may only have `python3`.
+PYTHON = 'command -v python >/dev/null 2>&1 || python() { python3 "$@"; }; '
 
 
 @dataclass
@@ -192,7 +194,7 @@ async def run_tests(sandbox: Sandbox, folder: Path, test_cmd: str, ids: list[str
     """The tests `ids` run with `test_cmd`, read from their JUnit XML report by the SWE kit's
     runner script (the report behind a fresh separator) and parser."""
     quoted = " ".join(shlex.quote(i) for i in ids)
-    shell = shlex.quote(test_cmd + ' "$@"')
+    shell = shlex.quote(PYTHON + test_cmd + ' "$@"')
     if "pytest" in test_cmd:
         cmd = f'sh -c {shell} sh {PYTEST_ARGS} --junitxml="$dir/report" {quoted} >&2'
     else:
