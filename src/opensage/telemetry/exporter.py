@@ -13,6 +13,7 @@ exits. The first failure to export is reported once, on standard error; later on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
@@ -103,7 +105,7 @@ class Tail:
                                 (self.run_id, self.last, BATCH))
             for r in rows:
                 finished += self.spans.add(Event(r[0], r[1], r[2], r[3], r[4], r[5],
-                                                 json.loads(r[6])))
+                                                 orjson.loads(r[6])))
                 self.last = r[0]
             if len(rows) < BATCH:
                 return finished
@@ -116,6 +118,9 @@ def _commands(lines: queue.Queue[list[str] | None]) -> None:
 
 
 def main() -> int:
+    # Background work: where cores are scarce, the runs it follows go first.
+    with contextlib.suppress(OSError):
+        os.nice(10)
     settings: dict[str, Any] = json.loads(sys.stdin.readline())
     why = _LastMessage()
     otel = logging.getLogger("opentelemetry")

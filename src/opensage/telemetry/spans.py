@@ -151,7 +151,7 @@ class RunSpans:
             spec = str(d.get("model") or (here.model if here is not None else ""))
             name = model_attributes(spec)["gen_ai.request.model"] if spec else "model"
             attributes: dict[str, Any] = {"gen_ai.operation.name": "chat",
-                                          "opensage.model.spec": spec, **model_attributes(spec)}
+                                          **model_attributes(spec)}
             if "step" in d:
                 attributes["opensage.step"] = int(d["step"])
             if "purpose" in d:
