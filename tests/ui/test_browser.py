@@ -180,3 +180,22 @@ def test_a_run_started_while_the_page_is_open_appears_and_grows(page, tmp_path):
         opened.set()
         thread.join(timeout=120)
         server.stop()
+
+
+def test_opened_with_its_token_the_viewer_works_from_its_cookie(page, recorded):
+    server = serve(recorded.home, host="0.0.0.0")
+    try:
+        base = f"http://127.0.0.1:{server.served.port}"
+        page.goto(f"{base}/runs/{recorded.run_id}")
+        assert "needs its token" in page.content()
+        page.problems.clear()  # the browser's own note of that 401
+        page.goto(f"{base}/runs/{recorded.run_id}?token={server.served.token}")
+        page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+        assert page.url == f"{base}/runs/{recorded.run_id}"  # the token left the address
+        assert page.locator("#tree .node[data-agent]").count() == len(AGENTS)
+        page.goto(f"{base}/memory?id=1")  # the cookie opens the other pages
+        page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+        assert page.locator("#graph .gnode").count() == 3
+        assert page.problems == []
+    finally:
+        server.stop()
