@@ -261,3 +261,37 @@ def test_frames_parse_with_and_without_debug_info():
     assert parse_frame("    #1 0x55 in main /w/prog.c", "/w") == Frame(1, "main", "prog.c")
     assert str(Frame(1, "main", "prog.c")) == "main prog.c"
     assert parse_frame("not a frame") is None
+
+
+def test_glibcs_own_source_paths_are_runtime_code():
+    """glibc's debug info names its files from its build folder: `libio/./libio/iofclose.c`,
+    `stdlib/./stdlib/exit.c`. Neither is the project's frame, nor in its signature."""
+    for path in ("libio/./libio/iofclose.c", "stdlib/./stdlib/exit.c", "./libio/genops.c"):
+        assert not Frame(0, "fclose", path, 60).project, path
+    report = """\
+==7==ERROR: AddressSanitizer: attempting double-free on 0x602000000010 in thread T0:
+    #0 0x4a1 in free (/w/out/prog+0x4a1)
+    #1 0x7f1 in _IO_new_fclose libio/./libio/iofclose.c:74:3
+    #2 0x55a in close_all /w/prog.c:12:5
+    #3 0x7f2 in __run_exit_handlers stdlib/./stdlib/exit.c:113:8
+SUMMARY: AddressSanitizer: double-free (/w/out/prog+0x4a1) in free
+"""
+    crash = parse_report(report, "/w")
+    assert crash is not None
+    assert str(crash.top_frame) == "close_all prog.c:12"
+    assert [str(f) for f in crash.project_frames] == ["close_all prog.c:12"]
+
+
+def test_pythons_standard_library_and_packages_are_runtime_code():
+    """A Python target's frames in the standard library or an installed package (a venv's
+    too) are not the project's; its own files are."""
+    for path in ("/usr/lib/python3.11/json/decoder.py",
+                 "/home/u/.venv/lib/python3.11/site-packages/atheris/__init__.py",
+                 "/opt/py/lib/python3.12/dist-packages/x.py", "lib/python3.11/re/_parser.py",
+                 "<frozen importlib._bootstrap>"):
+        assert not Frame(0, "f", path, 3).project, path
+    assert Frame(0, "parse", "pkg/parse.py", 4).project
+    frames = (Frame(0, "decode", "/srv/env/lib/python3.11/site-packages/lib.py", 9),
+              Frame(1, "parse", "pkg/parse.py", 4))
+    moved = (Frame(0, "decode", "/srv/env/lib/python3.11/site-packages/lib.py", 10), frames[1])
+    assert signature("KeyError", frames) == signature("KeyError", moved)

@@ -80,11 +80,14 @@ UBSAN_KINDS = (
     ("passing zero to", "invalid-builtin-use"),
 )
 
-# Frames that are not the project's code: the C library and its start-up, the sanitizers'
-# runtimes and interceptors, libFuzzer, the C++ standard library and system headers.
+# Frames that are not the project's code: the C library and its start-up (glibc's own paths:
+# `./libio/...`, `libio/./libio/...`, `stdlib/./stdlib/exit.c`), the sanitizers' runtimes and
+# interceptors, libFuzzer, the C++ standard library and system headers, and Python's standard
+# library and installed packages (a venv's too; `<frozen importlib._bootstrap>`).
 RUNTIME_FILES = re.compile(
-    r"/sysdeps/|^csu/|^\./[a-z_]+/|^/usr/|^/lib/|(^|/)(compiler-rt|llvm-project|sanitizer_common|"
-    r"libcxx|libcxxabi|libc\+\+|libstdc\+\+-v3)/|(^|/)lib/fuzzer/")
+    r"/sysdeps/|^csu/|^\./[a-z_]+/|^[a-z_]+/\./[a-z_]+/|^/usr/|^/lib/|"
+    r"(^|/)(compiler-rt|llvm-project|sanitizer_common|libcxx|libcxxabi|libc\+\+|libstdc\+\+-v3)/|"
+    r"(^|/)lib/fuzzer/|(^|/)(site|dist)-packages/|(^|/)lib/python\d[\d.]*/|^<frozen ")
 RUNTIME_FUNCTIONS = re.compile(
     r"^(__asan|__ubsan|__msan|__tsan|__lsan|__hwasan|__sanitizer|__interceptor_|"
     r"___interceptor_|__interception|__sanitizer_|__libc_|_start$|fuzzer::|"
