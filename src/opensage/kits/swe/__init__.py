@@ -17,54 +17,23 @@ supersedes the shell kit's when an agent has both.
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
 
 from opensage.core.context import RunContext
-from opensage.core.tools import Tool, ToolError
+from opensage.core.tools import Tool
 from opensage.kits.base import Kit
+from opensage.kits.output import within
 from opensage.kits.swe import code, debug, diff, processes, search, tests
 from opensage.kits.swe.edit import EditHistory, Editor, Workspace
-from opensage.kits.swe.output import fit
 from opensage.kits.swe.patch import Patcher
 from opensage.sandbox.base import Sandbox, SandboxLimits
 
 __all__ = ["SweKit", "SweTools"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 MARGIN_S = 60.0  # past a tool's own longest timeout, before the loop would abandon it
-
-
-def within(how: str) -> Callable[[F], F]:
-    """Keep a tool's answer, or its error, under the loop's cut; what was cut is said with
-    `how` to read it."""
-
-    def wrap(fn: F) -> F:
-        if inspect.iscoroutinefunction(fn):
-            @functools.wraps(fn)
-            async def run_async(*args: Any, **kwargs: Any) -> str:
-                try:
-                    return fit(await fn(*args, **kwargs), how)
-                except ToolError as exc:
-                    raise ToolError(fit(str(exc), how)) from None
-            return run_async  # type: ignore[return-value]
-
-        @functools.wraps(fn)
-        def run(*args: Any, **kwargs: Any) -> str:
-            try:
-                return fit(fn(*args, **kwargs), how)
-            except ToolError as exc:
-                raise ToolError(fit(str(exc), how)) from None
-        return run  # type: ignore[return-value]
-
-    return wrap
-
-
 VIEW_MORE = "view a smaller view_range to see the rest"
 NARROWER = "give a narrower path"
 

@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 
 from opensage.core.tools import ToolError
 from opensage.kits.files import read_regular
+from opensage.kits.output import LIMIT
 from opensage.kits.swe.ignore import WalkedFile, shown_path, walk_files
-from opensage.kits.swe.output import LIMIT
 from opensage.kits.swe.search import existing, path_order
 
 MAX_PARSE_BYTES = 1 << 20  # larger source files are generated or vendored: skipped

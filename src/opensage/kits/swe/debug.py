@@ -24,7 +24,7 @@ from typing import Any
 
 from opensage.core.tools import ToolError
 from opensage.kits.files import resolve_inside, workdir_relative
-from opensage.kits.swe.output import LIMIT
+from opensage.kits.output import LIMIT
 from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
 
 MAX_HITS = 20

@@ -28,7 +28,7 @@ import stat
 from pathlib import Path
 
 from opensage.core.tools import ToolError
-from opensage.kits.swe.output import LIMIT, fit
+from opensage.kits.output import LIMIT, fit
 from opensage.sandbox.base import Sandbox, SandboxLimits
 
 MAX_OUTPUT_BYTES = 256 << 20  # the baseline's pack, or the patch, base64-encoded

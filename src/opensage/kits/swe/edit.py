@@ -28,8 +28,8 @@ from pathlib import Path
 
 from opensage.core.tools import ToolError
 from opensage.kits.files import guarded_home, in_home, open_beneath, open_regular, resolve_inside
+from opensage.kits.output import LIMIT
 from opensage.kits.swe.ignore import GIT_IGNORE_FILES, Ignores
-from opensage.kits.swe.output import LIMIT
 
 MAX_FILE_BYTES = 10 << 20  # larger files are logs or data: search them or use a command
 BINARY_PROBE = 8000  # git's rule: a NUL byte in the first 8000 bytes makes a file binary

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opensage.core.tools import ToolError
+from opensage.kits.output import LIMIT, fit
 from opensage.kits.shell import MAX_TIMEOUT_S, describe
-from opensage.kits.swe.output import LIMIT, fit
 from opensage.sandbox.base import BackgroundProcess, ExecResult, Sandbox, SandboxLimits
 
 MAX_RUNNING = 8  # background processes running at once, per run

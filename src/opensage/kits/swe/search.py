@@ -24,8 +24,8 @@ from pathlib import Path
 
 from opensage.core.tools import ToolError
 from opensage.kits.files import open_regular, resolve_inside
+from opensage.kits.output import LIMIT
 from opensage.kits.swe.ignore import glob_regex, shown_path, walk_files
-from opensage.kits.swe.output import LIMIT
 from opensage.sandbox.base import Sandbox, SandboxLimits
 
 MAX_RESULTS = 1000  # the most matching lines one call may ask for

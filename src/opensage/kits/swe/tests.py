@@ -38,7 +38,7 @@ from typing import Any
 
 from opensage.core.tools import ToolError
 from opensage.kits.files import read_regular, workdir_relative
-from opensage.kits.swe.output import LIMIT
+from opensage.kits.output import LIMIT
 from opensage.sandbox.base import ExecResult, Sandbox, SandboxLimits
 
 RUNNERS = ("pytest", "unittest", "go", "cargo", "node", "jest", "npm", "make")
