@@ -7,8 +7,10 @@ after the check (by a command running at the same time) is refused rather than f
 OPENSAGE_HOME, when it lies inside the work directory, is refused too (see config.py's trust
 model: what a run can write must not become the next run's trusted configuration).
 
-`resolve_inside` is that check for every kit's tools that take a path (the SWE kit's too), and
-`open_beneath`/`open_regular`/`read_regular` the opens that follow no symlink.
+`resolve_inside` is that check for every kit's tools that take a path (the SWE and security kits'
+too), and `open_beneath`/`open_regular`/`read_regular` the opens that follow no symlink, as are
+`make_folders`, `regular_files` and `remove_file` for folders made, listed and emptied beneath
+the work dir.
 """
 
 from __future__ import annotations
@@ -202,3 +204,56 @@ def _open_nofollow(name: str, flags: int, dir_fd: int) -> int:
             raise PermissionError(f"{name!r} is a symlink, or a file where a folder should "
                                   "be (changed since the path was checked?); refused") from None
         raise
+
+
+def make_folders(root: Path, rel: str) -> None:
+    """Make the folder `rel` under the work dir `root` and its parents (as `mkdir -p`), one
+    component at a time, following no symlink; a `ToolError` if a file or a symlink is in the
+    way."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in Path(rel).parts:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o755, dir_fd=fd)
+            try:
+                child = _open_nofollow(part, os.O_RDONLY | os.O_DIRECTORY, fd)
+            except OSError:
+                raise ToolError(f"{rel!r} in the work dir is not a folder (a file or a "
+                                "symlink is in the way); remove it") from None
+            os.close(fd)
+            fd = child
+    finally:
+        os.close(fd)
+
+
+def open_folder(root: Path, rel: str) -> int:
+    """A descriptor of the folder `rel` under `root`, opened following no symlink."""
+    if not Path(rel).parts:
+        return os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    return open_beneath(root, root / rel, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def regular_files(root: Path, rel: str) -> dict[str, int]:
+    """The regular files of the folder `rel` under `root`, with their sizes (no symlink
+    followed); empty if the folder cannot be opened."""
+    try:
+        fd = open_folder(root, rel)
+    except OSError:
+        return {}
+    try:
+        with os.scandir(fd) as entries:
+            return {entry.name: info.st_size for entry in entries
+                    if stat.S_ISREG((info := entry.stat(follow_symlinks=False)).st_mode)}
+    finally:
+        os.close(fd)
+
+
+def remove_file(root: Path, rel: str) -> None:
+    """Remove the file `rel` under `root` if it is there, reached following no symlink."""
+    parent, name = os.path.split(rel)
+    with contextlib.suppress(OSError):
+        fd = open_folder(root, parent)
+        try:
+            os.unlink(name, dir_fd=fd)
+        finally:
+            os.close(fd)

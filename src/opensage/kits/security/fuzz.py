@@ -46,12 +46,10 @@ the target.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import mmap
 import os
 import re
-import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from opensage.core.tools import ToolError
-from opensage.kits.files import open_beneath
+from opensage.kits.files import make_folders, open_folder, regular_files, remove_file
 from opensage.kits.security.sanitizer import Crash, Frame, parse_report, signature
 from opensage.kits.security.workbench import DEFAULT_RSS_MB, Workbench
 from opensage.sandbox.base import ExecResult, SandboxLimits
@@ -308,7 +306,8 @@ async def run_fuzz(bench: Workbench, target: str, seconds: float = 60,
     corpus, crashes = f"{dirs}/corpus", f"{dirs}/crashes"
     dict_rel = _file(bench, dictionary, "dictionary") if dictionary else None
     seed_files = _seed_files(bench, seeds)
-    _make_dirs(bench.root, (corpus, crashes))
+    for folder in (corpus, crashes):
+        make_folders(bench.root, folder)
     copied = _copy_seeds(bench, seed_files, corpus, notes)
     if copied:
         notes.append(f"{copied} seed input{'s' if copied != 1 else ''} copied into {corpus}/")
@@ -319,15 +318,16 @@ async def run_fuzz(bench: Workbench, target: str, seconds: float = 60,
                        input_timeout_s or int(min(10, max(1, seconds // 10))), report,
                        fuzzing_env(bench.sanitizer_env(toolchain)), progress,
                        seen if seen is not None else set(), seed, repeats_to_stop)
-    session.existing = set(_listdir(bench.root, crashes))
+    session.existing = set(regular_files(bench.root, crashes))
     await session.fuzz(seconds, jobs)
     # Artifacts a fuzzer wrote without saying so (its output cut short): run them too.
-    for name in sorted(set(_listdir(bench.root, crashes)) - session.existing - session.handled):
+    written = set(regular_files(bench.root, crashes))
+    for name in sorted(written - session.existing - session.handled):
         if name.split("-", 1)[0] in ARTIFACT_KINDS:
             await session.triage(f"{crashes}/{name}")
     if minimize:
         await session.minimize_all()
-    report.corpus_files = len(_listdir(bench.root, corpus))
+    report.corpus_files = len(regular_files(bench.root, corpus))
     report.findings.sort(key=lambda f: (f.known, ARTIFACT_KINDS.index(f.kind)))
     session.seen.update(f.signature for f in report.findings)
     return report
@@ -590,7 +590,7 @@ class _Session:
         sha = artifact.split("-", 1)[-1]
         if not re.fullmatch(r"[0-9a-f]{40}", sha):
             return
-        _unlink(self.root, f"{self.corpus}/{sha}")
+        remove_file(self.root, f"{self.corpus}/{sha}")
 
     async def minimize_all(self) -> None:
         todo = [f for f in self.report.findings if not f.known and f.crash is not None]
@@ -634,7 +634,7 @@ class _Session:
             other = f"{crash.kind} [{crash.signature}]" if crash is not None else "no crash"
             finding.note = (f"minimizing led to {other}, not this crash; the original inputs "
                             "stand")
-            _unlink(self.root, out)
+            remove_file(self.root, out)
             return
         finding.minimized, finding.minimized_size = out, size
 
@@ -811,7 +811,7 @@ def _copy_seeds(bench: Workbench, files: list[Path], corpus: str, notes: list[st
     copied, large, unreadable = 0, 0, 0
     if not files:
         return 0
-    out_dir = _open_dir(bench.root, corpus)
+    out_dir = open_folder(bench.root, corpus)
     try:
         for path in files:
             try:
@@ -839,58 +839,6 @@ def _copy_seeds(bench: Workbench, files: list[Path], corpus: str, notes: list[st
     return copied
 
 
-def _make_dirs(root: Path, rels: Sequence[str]) -> None:
-    """Makes folders under the work dir, one component at a time, following no symlink."""
-    for rel in rels:
-        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            for part in Path(rel).parts:
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(part, 0o755, dir_fd=fd)
-                try:
-                    child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
-                                    dir_fd=fd)
-                except OSError:
-                    raise ToolError(f"{rel!r} in the work dir is not a folder (a file or a "
-                                    "symlink is in the way); remove it") from None
-                os.close(fd)
-                fd = child
-        finally:
-            os.close(fd)
-
-
-def _open_dir(root: Path, rel: str) -> int:
-    return open_beneath(root, root / rel, os.O_RDONLY | os.O_DIRECTORY)
-
-
-def _listdir(root: Path, rel: str) -> dict[str, int]:
-    """The regular files of a folder under the work dir, with their sizes (no symlink
-    followed)."""
-    try:
-        fd = _open_dir(root, rel)
-    except OSError:
-        return {}
-    try:
-        out = {}
-        for entry in os.scandir(fd):
-            info = entry.stat(follow_symlinks=False)
-            if stat.S_ISREG(info.st_mode):
-                out[entry.name] = info.st_size
-        return out
-    finally:
-        os.close(fd)
-
-
 def _size(root: Path, rel: str) -> int | None:
     parent, name = os.path.split(rel)
-    return _listdir(root, parent).get(name)
-
-
-def _unlink(root: Path, rel: str) -> None:
-    parent, name = os.path.split(rel)
-    with contextlib.suppress(OSError):
-        fd = _open_dir(root, parent)
-        try:
-            os.unlink(name, dir_fd=fd)
-        finally:
-            os.close(fd)
+    return regular_files(root, parent).get(name)

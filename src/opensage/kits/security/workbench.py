@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from opensage.core.tools import ToolError
-from opensage.kits.files import open_regular
+from opensage.kits.files import open_regular, resolve_inside
 from opensage.sandbox.base import Sandbox, SandboxLimits
 
 SANITIZERS = ("address", "undefined", "memory", "leak", "thread")
@@ -131,14 +131,14 @@ class Workbench:
 
     def path(self, path: str, what: str, *, exists: bool = True) -> Path:
         """`path` (relative to the work dir, or absolute inside it) resolved, symlinks
-        included; refused when it leads outside the work dir or into a hidden path."""
-        target = (self.root / path).resolve()
-        if not target.is_relative_to(self.root):
-            raise ToolError(f"the {what} {path!r} is outside the work directory "
-                            f"({self.root}); give a path inside it")
-        if any(target.is_relative_to(h) for h in self.hidden):
-            raise ToolError(f"the {what} {path!r} is in OpenSage's home, which no tool may "
-                            "read or write; use a path elsewhere in the work directory")
+        included, by the files kit's `resolve_inside` (the one path check of every kit);
+        refused when it leads outside the work dir or into a hidden path."""
+        target = self.root
+        for home in self.hidden or (None,):
+            try:
+                target = resolve_inside(self.root, path, home)
+            except ToolError as exc:
+                raise ToolError(f"the {what} {exc}") from None
         if exists and not target.exists():
             raise ToolError(f"the {what} {path!r} does not exist in the work directory")
         return target
