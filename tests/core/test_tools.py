@@ -1,4 +1,7 @@
 import asyncio
+import json
+import os
+import sys
 import threading
 
 import pytest
@@ -80,6 +83,17 @@ def test_exception_becomes_an_error_with_the_traceback():
     outcome = asyncio.run(Toolset([explode]).call(call("explode", '{"x": 0}')))
     assert outcome.error == "exception" and not outcome.format_error
     assert "ZeroDivisionError" in outcome.text and "return 1 // x" in outcome.text
+
+
+def test_a_traceback_names_files_without_where_this_machine_keeps_them():
+    def parse(text: str) -> dict:
+        """Fails inside the standard library."""
+        return json.loads(text)
+
+    outcome = asyncio.run(Toolset([parse]).call(call("parse", '{"text": "{"}')))
+    assert 'File "json/decoder.py"' in outcome.text and "in parse" in outcome.text
+    for folder in {sys.prefix, sys.base_prefix, os.path.dirname(json.__file__)}:
+        assert folder not in outcome.text
 
 
 def test_sys_exit_in_a_tool_does_not_end_the_process():

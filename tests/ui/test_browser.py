@@ -100,6 +100,7 @@ def test_the_run_page_shows_the_team_and_opens_a_tool_call_whole(page, server, r
     assert page.evaluate("window.__pwned") is None
     assert page.title() == title
     assert page.locator("#app img, #app script").count() == 0
+    page.evaluate("window.scrollTo(0, 0)")  # the picture starts at the run's header
     page.screenshot(path=str(tmp_path / "run.png"))
     assert (tmp_path / "run.png").stat().st_size > 10_000
     if (DOCS / "viewer.png").exists():  # the README's picture, taken from this same page

@@ -14,6 +14,7 @@ import asyncio
 import inspect
 import json
 import re
+import sys
 import time
 import traceback
 import typing
@@ -385,6 +386,19 @@ def _describe_validation(t: Tool, exc: pydantic.ValidationError) -> str:
 
 
 def _describe_exception(name: str, exc: BaseException) -> str:
-    frames = traceback.format_exception(exc)
-    tail = "".join(frames[-6:])  # the innermost frames say where it broke
-    return f"{name} raised {type(exc).__name__}: {exc}\n{tail[-2000:]}"
+    """The error and the innermost frames, which say where it broke. Files are named from the
+    import root they were found under (`opensage/kits/files.py`, `json/decoder.py`): where
+    this machine keeps its Python is no help to the model, and nobody else's business."""
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    where = "".join(f'  File "{_importable(f.filename)}", line {f.lineno}, in {f.name}\n'
+                    + (f"    {f.line.strip()}\n" if f.line else "") for f in frames)
+    return f"{name} raised {type(exc).__name__}: {exc}\n{where[-2000:]}".rstrip()
+
+
+def _importable(filename: str) -> str:
+    """`filename` relative to the deepest `sys.path` folder holding it, else its last parts."""
+    roots = sorted((p for p in sys.path if p and filename.startswith(p.rstrip("/") + "/")),
+                   key=len, reverse=True)
+    if roots:
+        return filename[len(roots[0].rstrip("/")) + 1:]
+    return "/".join(filename.split("/")[-2:])
