@@ -28,7 +28,8 @@ ENTRY_POINTS = "opensage.kits"
 BUILT_IN = {"files": "opensage.kits.files:FilesKit", "shell": "opensage.kits.shell:ShellKit",
             "topology": "opensage.topology:TopologyKit",
             "synthesis": "opensage.synthesis:SynthesisKit",
-            "memory": "opensage.kits.memory:MemoryKit", "swe": "opensage.kits.swe:SweKit"}
+            "memory": "opensage.kits.memory:MemoryKit", "swe": "opensage.kits.swe:SweKit",
+            "security": "opensage.kits.security:SecurityKit"}
 _registered: dict[str, KitFactory] = {}
 
 

@@ -71,6 +71,13 @@ PROGRESS_EVERY_S = 5.0  # at most one progress report per worker this often (INI
 REPEATS_TO_STOP = 3  # restarts in a row that found only known crashes before a worker stops
 MAX_ARTIFACTS = 50  # crashing inputs run per call; past them the fuzzer stops
 MAX_MINIMIZED = 5  # signatures minimized per call
+MAX_INPUT_TIMEOUT_S = 10  # libFuzzer's -timeout per input, at most
+MAX_MINIMIZE_S = 30  # per signature minimized, at most
+# The longest one call can take: its fuzzers (each killed past its time), then each crashing
+# input run once, then the minimizations (each run to its budget, its result run again).
+LONGEST_S = (MAX_SECONDS + MAX_INPUT_TIMEOUT_S + KILL_GRACE_S
+             + MAX_ARTIFACTS * (MAX_INPUT_TIMEOUT_S + KILL_GRACE_S)
+             + MAX_MINIMIZED * (MAX_MINIMIZE_S + 3 * MAX_INPUT_TIMEOUT_S + 2 * KILL_GRACE_S))
 MAX_SEED_FILES = 10_000
 MAX_SEED_BYTES = 1 << 20  # a seed file larger than this is left out (libFuzzer's max_len is 4096)
 ARTIFACT_KINDS = ("crash", "leak", "timeout", "oom")
@@ -314,8 +321,8 @@ async def run_fuzz(bench: Workbench, target: str, seconds: float = 60,
     report = FuzzReport(fuzz_target, seconds, workers=jobs, corpus_dir=corpus,
                         crashes_dir=crashes, notes=notes)
     toolchain = await bench.toolchain()
-    session = _Session(bench, fuzz_target, corpus, crashes, dict_rel,
-                       input_timeout_s or int(min(10, max(1, seconds // 10))), report,
+    timeout = input_timeout_s or int(min(MAX_INPUT_TIMEOUT_S, max(1, seconds // 10)))
+    session = _Session(bench, fuzz_target, corpus, crashes, dict_rel, timeout, report,
                        fuzzing_env(bench.sanitizer_env(toolchain)), progress,
                        seen if seen is not None else set(), seed, repeats_to_stop)
     session.existing = set(regular_files(bench.root, crashes))
@@ -600,7 +607,7 @@ class _Session:
             self.report.notes.append(f"not minimized: {self.target.why_not_minimized}")
             return
         start = time.monotonic()
-        budget = int(min(30, max(5, self.report.seconds // 4)))
+        budget = int(min(MAX_MINIMIZE_S, max(5, self.report.seconds // 4)))
         for finding in todo[:MAX_MINIMIZED]:
             await self.minimize(finding, budget)
         if len(todo) > MAX_MINIMIZED:
