@@ -325,3 +325,11 @@ def test_resetting_test_files_never_follows_a_link_out_of_the_repository(tmp_pat
     [result] = run_bench(tmp_path / "suite", tmp_path / "out", f"{tmp_path}/tamper.py:LinkOut")
     assert not result.resolved
     assert (outside / "test_add.py").read_text() == "precious"
+
+
+def test_an_output_dir_inside_the_suite_is_no_task(tmp_path):
+    terminal_task(tmp_path / "suite")
+    for _ in range(2):  # the second run finds the first one's output among the tasks
+        results = run_bench(tmp_path / "suite", tmp_path / "suite" / "bench-results" / "o",
+                            "oracle")
+        assert [(r.task_id, r.error) for r in results] == [("upper", None)]

@@ -132,7 +132,7 @@ class Worker:
     def __init__(self, settings: Settings, *, suite: Suite | None = None,
                  agent: BenchAgent | None = None):
         self.settings = settings
-        self.suite = suite or load_suite(settings.suite)
+        self.suite = suite or load_suite(settings.suite, skip=(settings.output,))
         self.agent = agent or load_agent(settings.agent)
         self.tasks: dict[str, Task | Broken] = {t.id: t for t in self.suite.tasks}
         self.tasks.update({b.id: b for b in self.suite.broken})
@@ -270,7 +270,7 @@ async def run_benchmark(settings: Settings, engine: Engine,
     suite, less those the output dir has results for) and return every result."""
     if settings.repeat < 1:
         raise ConfigError("--repeat must be at least 1")
-    suite = load_suite(settings.suite)
+    suite = load_suite(settings.suite, skip=(settings.output,))
     load_agent(settings.agent)  # a wrong agent fails here, before anything is written
     if settings.output.resolve().is_relative_to(settings.home.resolve()):
         raise ConfigError(f"the output dir {settings.output} is inside OpenSage's home, which "

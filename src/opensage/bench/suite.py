@@ -60,8 +60,11 @@ def load_task(path: Path) -> Task | Broken:
                                                            exc.strerror or str(exc)))
 
 
-def load_suite(path: Path) -> Suite:
+def load_suite(path: Path, skip: tuple[Path, ...] = ()) -> Suite:
+    """The suite at `path`; folders that are or hold one of `skip` (the benchmark's output
+    dir, when it lies in the suite) are not tasks."""
     path = Path(path)
+    skip = tuple(p.resolve() for p in skip)
     if not path.is_dir():
         raise ConfigError(f"{path} is not a folder: give a suite (a folder of task folders) "
                           "or one task folder")
@@ -70,7 +73,8 @@ def load_suite(path: Path) -> Suite:
         folders = [path]
     else:
         folders = sorted(p for p in path.iterdir()
-                         if p.is_dir() and not p.name.startswith((".", "_")))
+                         if p.is_dir() and not p.name.startswith((".", "_"))
+                         and not any(s.is_relative_to(p.resolve()) for s in skip))
     for folder in folders:
         loaded = load_task(folder)
         if isinstance(loaded, Broken):
