@@ -24,10 +24,10 @@ from opensage.kits.security import SecurityKit
 from opensage.models import ScriptedModel, tool_call
 from opensage.sandbox import open_sandbox
 from tests.contexts import run_context
+from tests.kits.contract import REQUIRED, check_contract, results
 from tests.kits.security.programs import HEAP, INPUT, line_of, write
 from tests.kits.security.test_fuzz import PLANTED
 
-REQUIRED = object()
 CONTRACT: dict[str, dict[str, Any]] = {
     "build": {"command": None, "sanitizers": ["address", "undefined"], "fuzzer": False,
               "path": "."},
@@ -43,14 +43,6 @@ FIXED = HEAP.replace("cells[at] = 'x';", "if (at < 16) cells[at] = 'x';")
 POC_SCRIPT = "import sys; open(sys.argv[1], 'wb').write(bytes([40]))"
 
 
-def results(home: Path, run_id: str) -> list[tuple[str, bool, str]]:
-    """Each tool call's (name, ok, what the model was given), in order."""
-    log = EventLog.open(home / "events.db")
-    given = log.messages_by_event(run_id)
-    return [(e.data["name"], e.data["ok"], given[e.id].content)
-            for e in log.events(run_id, ("tool_result",))]
-
-
 def kit_tools(tmp_path: Path, home: Path) -> dict[str, Any]:
     async def opened() -> dict[str, Any]:
         ctx = replace(run_context(tmp_path, home), shared=RunShared(lambda: open_sandbox("bwrap")))
@@ -63,16 +55,8 @@ def kit_tools(tmp_path: Path, home: Path) -> dict[str, Any]:
 def test_every_tool_has_the_contract_name_and_arguments(tmp_path, home):
     assert isinstance(make_kit("security"), SecurityKit)
     tools = kit_tools(tmp_path, home)
-    assert list(tools) == list(CONTRACT)
-    for name, arguments in CONTRACT.items():
-        params = tools[name].schema.parameters
-        assert list(params["properties"]) == list(arguments), name
-        required = [a for a, default in arguments.items() if default is REQUIRED]
-        assert sorted(params.get("required", [])) == sorted(required), name
-        for argument, default in arguments.items():
-            if default is not REQUIRED:
-                assert params["properties"][argument].get("default") == default, (name, argument)
-    assert params["properties"]["vulnerable"]["type"] == "string"
+    check_contract({name: t.schema.parameters for name, t in tools.items()}, CONTRACT)
+    assert tools["run_poc"].schema.parameters["properties"]["timeout_s"]["type"] == "number"
     assert tools["triage"].schema.parameters["properties"]["crashes"]["type"] == "array"
 
 

@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 from opensage import Agent, Kit, RunContext, Tool
 from opensage.cli import app
 from opensage.core.context import RunShared
-from opensage.core.events import EventLog
 from opensage.errors import ConfigError
 from opensage.kits import make_kit
 from opensage.kits.swe import SweKit, code
@@ -31,12 +30,12 @@ from opensage.models import ScriptedModel, tool_call
 from opensage.models.scripted import FunctionModel
 from opensage.sandbox import Sandbox
 from tests.contexts import run_context
+from tests.kits.contract import REQUIRED, check_contract, results
 from tests.topology.conftest import call, team_model
 
 LOOP_CUT = 16_000  # the agent loop cuts longer tool outputs
 
 # The contract: each tool's arguments, in order, with their defaults (REQUIRED: none).
-REQUIRED = object()
 CONTRACT: dict[str, dict[str, Any]] = {
     "view": {"path": REQUIRED, "view_range": None},
     "create_file": {"path": REQUIRED, "file_text": REQUIRED},
@@ -80,14 +79,6 @@ def make_package(root: Path) -> Path:
     return root
 
 
-def results(home: Path, run_id: str) -> list[tuple[str, bool, str]]:
-    """Each tool call's (name, ok, what the model was given), in order."""
-    log = EventLog.open(home / "events.db")
-    given = log.messages_by_event(run_id)
-    return [(e.data["name"], e.data["ok"], given[e.id].content)
-            for e in log.events(run_id, ("tool_result",))]
-
-
 def context(workdir: Path, home: Path, sandbox: Sandbox) -> RunContext:
     ctx = run_context(workdir, home)
     return replace(ctx, shared=RunShared(lambda: sandbox))
@@ -112,16 +103,7 @@ def test_every_tool_has_the_contract_name_and_arguments(bwrap, tmp_path, home):
         async with swe_tools(tmp_path, home, bwrap) as tools:
             return {name: t.schema.parameters for name, t in tools.items()}
 
-    found = asyncio.run(schemas())
-    assert list(found) == list(CONTRACT)
-    for name, arguments in CONTRACT.items():
-        params = found[name]
-        assert list(params["properties"]) == list(arguments), name
-        required = [a for a, default in arguments.items() if default is REQUIRED]
-        assert sorted(params.get("required", [])) == sorted(required), name
-        for argument, default in arguments.items():
-            if default is not REQUIRED:
-                assert params["properties"][argument].get("default") == default, (name, argument)
+    check_contract(asyncio.run(schemas()), CONTRACT)
 
 
 # --- a scripted agent fixes a failing test, through the CLI ------------------------------------
