@@ -30,7 +30,7 @@ def cases(tmp_path):
                             "unknown sandbox backend 'nosuch'; use one of bwrap, container, "
                             "local, or auto"),
         "unknown kit": (["--kit", "shell", "--kit", "nosuch"], {"kits": ["shell", "nosuch"]},
-                        {}, "unknown kit 'nosuch'; known kits: files, memory, shell"),
+                        {}, "unknown kit 'nosuch'; known kits: files, memory, security, shell"),
     }
 
 

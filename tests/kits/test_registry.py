@@ -109,7 +109,8 @@ def test_a_kit_from_an_installed_packages_entry_point_is_used_by_name(home, tmp_
 
 def test_unknown_duplicate_and_taken_kit_names_are_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"unknown kit 'nope'; known kits: files, memory, "
-                                          r"shell, swe, synthesis, topology\. A kit of another"):
+                                          r"security, shell, swe, synthesis, topology\. A kit "
+                                          r"of another"):
         Agent(model=ScriptedModel([]), kits=["nope"]).run_sync("x", workdir=tmp_path)
     with pytest.raises(ConfigError, match="the kit 'tally' is given twice"):
         Agent(model=ScriptedModel([]), kits=[Tally(), Tally()]).run_sync("x", workdir=tmp_path)
