@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from opensage.core.context import RunContext
-from opensage.core.tools import Tool
+from opensage.core.tools import Tool, truncate
 from opensage.kits.base import Kit
 from opensage.sandbox.base import ExecResult
 
@@ -19,12 +19,18 @@ def describe(result: ExecResult, timeout_s: float) -> str:
         head += f" (killed: it ran past its {timeout_s:g} s timeout)"
     elif result.limit:
         head += f" (stopped by the sandbox's {result.limit} limit)"
-    parts = [head]
-    if result.stdout:
-        parts.append(f"--- stdout ---\n{result.stdout.rstrip()}")
-    if result.stderr:
-        parts.append(f"--- stderr ---\n{result.stderr.rstrip()}")
-    return "\n".join(parts)
+    return "\n".join([head, *output_sections(result.stdout, result.stderr)])
+
+
+def output_sections(stdout: str, stderr: str, limit: int | None = None) -> list[str]:
+    """A command's output as the model reads it: a `--- stdout ---` and a `--- stderr ---`
+    section for each that printed anything, each cut to `limit` characters if given."""
+    parts = []
+    for name, text in (("stdout", stdout), ("stderr", stderr)):
+        if text.strip():
+            text = text.rstrip()
+            parts.append(f"--- {name} ---\n{truncate(text, limit) if limit else text}")
+    return parts
 
 
 class ShellKit(Kit):

@@ -17,6 +17,7 @@ from pathlib import Path
 from opensage.core.tools import ToolError, truncate
 from opensage.kits.security.sanitizer import CRASH_SIGNALS, Crash, parse_report, signal_crash
 from opensage.kits.security.workbench import Workbench
+from opensage.kits.shell import output_sections
 from opensage.sandbox.base import ExecResult
 
 SCRIPT_TIMEOUT_S = 60.0
@@ -69,11 +70,7 @@ class Outcome:
         else:
             head = (f"no crash: a plain non-zero exit (exit code {self.exit_code}), no sanitizer "
                     f"report, in {self.duration_s:.2f} s")
-        parts = [head]
-        for name, text in (("stdout", self.stdout), ("stderr", self.stderr)):
-            if text.strip():
-                parts.append(f"--- {name} ---\n{truncate(text.rstrip(), OUTPUT_CHARS)}")
-        return "\n".join(parts)
+        return "\n".join([head, *output_sections(self.stdout, self.stderr, OUTPUT_CHARS)])
 
 
 def outcome(result: ExecResult, root: Path) -> Outcome:
