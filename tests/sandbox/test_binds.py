@@ -55,7 +55,7 @@ def test_binds_show_host_paths_read_only_or_writable(backend, task):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_command_elsewhere_starts_in_its_work_dir(backend, task, tmp_path):
-    app, tests, _ = task
+    _, tests, _ = task
     other = tmp_path / "other"
     other.mkdir()
     sandbox = open_sandbox(backend, binds=[Bind(tests, "/tests")])
