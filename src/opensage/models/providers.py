@@ -52,6 +52,9 @@ class ModelOptions:
     timeout_s: float | None = None
     retry: RetryPolicy | None = None
     log_dir: Path | None = None
+    # The endpoint returns tool calls as text (a server with no tool parser for the model):
+    # find them there, and send the history back in the model's own format (see text_calls).
+    text_tool_calls: bool = False
 
     def price(self, model: str) -> Price | None:
         """The model's price per million tokens, the configured prices first."""
@@ -106,9 +109,14 @@ def _openai(spec: ModelSpec, options: ModelOptions) -> Model:
             f"{spec.text}: no API key. Set OPENAI_API_KEY, or OPENAI_BASE_URL / --base-url for "
             "a server that needs none (vLLM, llama.cpp, Ollama)."
         )
-    return OpenAIModel(name, base_url=base_url, api_key=api_key,
-                       timeout_s=options.timeout_s or 120.0, retry=options.retry,
-                       price=options.price(name), spec=spec.text)
+    model = OpenAIModel(name, base_url=base_url, api_key=api_key,
+                        timeout_s=options.timeout_s or 120.0, retry=options.retry,
+                        price=options.price(name), spec=spec.text)
+    if options.text_tool_calls:
+        from opensage.models.text_calls import TextToolCalls
+
+        return TextToolCalls(model)
+    return model
 
 
 def _anthropic(spec: ModelSpec, options: ModelOptions) -> Model:
@@ -128,7 +136,7 @@ def _local(spec: ModelSpec, options: ModelOptions) -> Model:
     from opensage.models.local import LocalModel
 
     log = options.log_dir / "local-model-server.log" if options.log_dir else None
-    return LocalModel(spec.name or "smollm2", log_path=log)
+    return LocalModel(spec.name, log_path=log, timeout_s=options.timeout_s or 600.0)
 
 
 def _scripted(spec: ModelSpec, options: ModelOptions) -> Model:
