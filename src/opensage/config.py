@@ -124,6 +124,7 @@ class ModelProfile:
     base_url: str | None = None
     api_key_env: str | None = None
     timeout_s: float | None = None
+    text_tool_calls: bool = False  # the endpoint returns tool calls as text: find them there
 
 
 @dataclass
@@ -391,6 +392,7 @@ class _Profile(_Table):
     base_url: str | None = None
     api_key_env: str | None = None
     timeout_s: Annotated[float, Field(gt=0)] | None = None
+    text_tool_calls: bool = False
 
 
 class _McpServer(_Table):

@@ -35,16 +35,19 @@ def resolve_model(spec: str | None, config: Config, *, base_url: str | None = No
     profile = config.profiles.get(spec)
     api_key = None
     timeout_s = None
+    text_tool_calls = False
     if profile is not None:
         spec = profile.spec
         base_url = base_url or profile.base_url
         timeout_s = profile.timeout_s
+        text_tool_calls = profile.text_tool_calls
         if profile.api_key_env:
             api_key = os.environ.get(profile.api_key_env)
             if not api_key:
                 raise ConfigError(f"model profile needs ${profile.api_key_env}, which is not set")
     return model_from_spec(spec, base_url=base_url, api_key=api_key, prices=config.prices,
-                           timeout_s=timeout_s, log_dir=config.logs_path)
+                           timeout_s=timeout_s, log_dir=config.logs_path,
+                           text_tool_calls=text_tool_calls)
 
 
 def named_models(config: Config, models: Mapping[str, str | Model]
