@@ -47,15 +47,19 @@ async def run(suite: Path, output: Path, home: Path, parallel: int) -> dict[str,
     started, cpu = time.perf_counter(), time.process_time()
     results = await run_benchmark(settings, LocalEngine(parallel))
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    assert all(r.resolved and r.error is None for r in results), [r for r in results
-                                                                   if not r.resolved]
+    assert all(r.resolved and r.error is None for r in results), [
+        r for r in results if not r.resolved
+    ]
     n = len(results)
-    return {"tasks": n, "wall_s": wall, "per_task_ms": 1000 * wall / n,
-            "harness_cpu_ms": 1000 * cpu / n,  # this process's own CPU, threads included
-            "agent_ms": 1000 * statistics.mean(r.agent_s for r in results),
-            "verify_ms": 1000 * statistics.mean(r.verify_s for r in results),
-            "prepare_ms": 1000 * statistics.mean(r.wall_s - r.agent_s - r.verify_s
-                                                 for r in results)}
+    return {
+        "tasks": n,
+        "wall_s": wall,
+        "per_task_ms": 1000 * wall / n,
+        "harness_cpu_ms": 1000 * cpu / n,  # this process's own CPU, threads included
+        "agent_ms": 1000 * statistics.mean(r.agent_s for r in results),
+        "verify_ms": 1000 * statistics.mean(r.verify_s for r in results),
+        "prepare_ms": 1000 * statistics.mean(r.wall_s - r.agent_s - r.verify_s for r in results),
+    }
 
 
 async def main(tasks: int, rounds: int) -> None:
@@ -74,33 +78,58 @@ async def main(tasks: int, rounds: int) -> None:
                 parallels.append(await run(suite, root / f"{kind}-4-{i}", home, 4))
             serial = min(serials, key=lambda r: r["wall_s"])
             parallel = min(parallels, key=lambda r: r["wall_s"])
-            rows.append({"kind": kind, "serial": serial, "parallel_4": parallel,
-                         "speedup": serial["wall_s"] / parallel["wall_s"]})
+            rows.append(
+                {
+                    "kind": kind,
+                    "serial": serial,
+                    "parallel_4": parallel,
+                    "speedup": serial["wall_s"] / parallel["wall_s"],
+                }
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     load.append(os.getloadavg()[0])
-    print(f"{'tasks':<14} | {'serial ms/task':>14} | {'  prepare':>9} | {'agent':>6} | "
-          f"{'verify':>6} | {'harness CPU':>11} | {'--parallel 4 ms/task':>20} | "
-          f"{'speed-up':>8}")
+    print(
+        f"{'tasks':<14} | {'serial ms/task':>14} | {'  prepare':>9} | {'agent':>6} | "
+        f"{'verify':>6} | {'harness CPU':>11} | {'--parallel 4 ms/task':>20} | "
+        f"{'speed-up':>8}"
+    )
     print("-" * 108)
     for r in rows:
         s, p = r["serial"], r["parallel_4"]
-        print(f"{r['kind'] + ' x' + str(s['tasks']):<14} | {s['per_task_ms']:>14.0f} | "
-              f"{s['prepare_ms']:>9.0f} | {s['agent_ms']:>6.0f} | {s['verify_ms']:>6.0f} | "
-              f"{s['harness_cpu_ms']:>11.1f} | {p['per_task_ms']:>20.0f} | "
-              f"{r['speedup']:>7.2f}x")
-    print("\nms per task; prepare, agent and verify are each attempt's own (serial); harness CPU "
-          "is the OpenSage process's own CPU time (the sandboxes' not counted)")
-    print(f"\n{os.cpu_count()} cores; target: --parallel 4 at least {TARGET}x faster than "
-          "serial on the sandbox-bound (SWE) tasks")
+        print(
+            f"{r['kind'] + ' x' + str(s['tasks']):<14} | {s['per_task_ms']:>14.0f} | "
+            f"{s['prepare_ms']:>9.0f} | {s['agent_ms']:>6.0f} | {s['verify_ms']:>6.0f} | "
+            f"{s['harness_cpu_ms']:>11.1f} | {p['per_task_ms']:>20.0f} | "
+            f"{r['speedup']:>7.2f}x"
+        )
+    print(
+        "\nms per task; prepare, agent and verify are each attempt's own (serial); harness CPU "
+        "is the OpenSage process's own CPU time (the sandboxes' not counted)"
+    )
+    print(
+        f"\n{os.cpu_count()} cores; target: --parallel 4 at least {TARGET}x faster than "
+        "serial on the sandbox-bound (SWE) tasks"
+    )
     if max(load) > (os.cpu_count() or 1) / 2:
-        print(f"note: the machine was busy with other work (load average {load[0]:.1f} before, "
-              f"{load[1]:.1f} after): the figures are noisy, and a speed-up may look larger "
-              "than on idle cores (several tasks at once win more of a shared CPU)")
+        print(
+            f"note: the machine was busy with other work (load average {load[0]:.1f} before, "
+            f"{load[1]:.1f} after): the figures are noisy, and a speed-up may look larger "
+            "than on idle cores (several tasks at once win more of a shared CPU)"
+        )
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_harness.json").write_text(json.dumps(
-        {"cores": os.cpu_count(), "target_speedup": TARGET, "load_average": load,
-         "rounds": rounds, "rows": rows}, indent=2))
+    (RESULTS / "bench_harness.json").write_text(
+        json.dumps(
+            {
+                "cores": os.cpu_count(),
+                "target_speedup": TARGET,
+                "load_average": load,
+                "rounds": rounds,
+                "rows": rows,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -47,15 +47,25 @@ def ensemble_run(workdir: Path) -> tuple[float, float]:
         return "ok"
 
     slow = [{"delay_s": LATENCY_S, **call("probe", i=i)} for i in range(CALLS - 1)]
-    model = team_model({
-        "ROOT": [call("create_agent", name="member", instructions="MEMBER", tools=["probe"]),
-                 call("ensemble", task="t", agent="member", n=MEMBERS, select="vote"),
-                 "done"],
-        "MEMBER": [*slow, {"delay_s": LATENCY_S, "text": "same answer"}],
-    })
+    model = team_model(
+        {
+            "ROOT": [
+                call("create_agent", name="member", instructions="MEMBER", tools=["probe"]),
+                call("ensemble", task="t", agent="member", n=MEMBERS, select="vote"),
+                "done",
+            ],
+            "MEMBER": [*slow, {"delay_s": LATENCY_S, "text": "same answer"}],
+        }
+    )
     started = time.perf_counter()
-    result = Agent("root", "ROOT", model=model, tools=[probe], kits=["files", "topology"],
-                   max_steps=MEMBERS * CALLS + 10).run_sync("go", workdir=workdir)
+    result = Agent(
+        "root",
+        "ROOT",
+        model=model,
+        tools=[probe],
+        kits=["files", "topology"],
+        max_steps=MEMBERS * CALLS + 10,
+    ).run_sync("go", workdir=workdir)
     total = time.perf_counter() - started
     assert result.ok, result
     from opensage.config import load_config
@@ -79,12 +89,17 @@ def creation_cost(workdir: Path, agents: int = 50) -> tuple[float, float]:
     def timed(steps: list[Any]) -> float:
         model = team_model({"ROOT": [*steps, "done"]})
         started = time.perf_counter()
-        Agent("root", "ROOT", model=model, tools=[noop], kits=["topology"],
-              max_steps=len(steps) + 2).run_sync("go", workdir=workdir)
+        Agent(
+            "root", "ROOT", model=model, tools=[noop], kits=["topology"], max_steps=len(steps) + 2
+        ).run_sync("go", workdir=workdir)
         return time.perf_counter() - started
 
-    creates = timed([call("create_agent", name=f"a{i}", instructions=f"agent {i}", tools=[])
-                     for i in range(agents)])
+    creates = timed(
+        [
+            call("create_agent", name=f"a{i}", instructions=f"agent {i}", tools=[])
+            for i in range(agents)
+        ]
+    )
     noops = timed([call("noop") for _ in range(agents)])
     return creates / agents * 1000, noops / agents * 1000
 
@@ -98,17 +113,25 @@ def main() -> None:
     ensemble_s = statistics.median(r[0] for r in runs)
     total_s = statistics.median(r[1] for r in runs)
     create_ms, noop_ms = creation_cost(workdir)
-    rows = {"members": MEMBERS, "calls_each": CALLS, "latency_s": LATENCY_S,
-            "ideal_s": ideal, "ensemble_wall_s": ensemble_s, "run_wall_s": total_s,
-            "efficiency": ideal / ensemble_s, "create_agent_ms": create_ms,
-            "tool_call_ms": noop_ms}
+    rows = {
+        "members": MEMBERS,
+        "calls_each": CALLS,
+        "latency_s": LATENCY_S,
+        "ideal_s": ideal,
+        "ensemble_wall_s": ensemble_s,
+        "run_wall_s": total_s,
+        "efficiency": ideal / ensemble_s,
+        "create_agent_ms": create_ms,
+        "tool_call_ms": noop_ms,
+    }
     print(f"{'measure':<34} | {'value':>9} | baseline")
     print("-" * 64)
     print(f"{'ensemble of 16 x 5 calls, wall':<34} | {ensemble_s:>8.3f}s | ideal {ideal:.3f}s")
     print(f"{'efficiency (ideal / actual)':<34} | {ideal / ensemble_s:>9.2f} | target >= 0.85")
     print(f"{'whole run (3 root steps), wall':<34} | {total_s:>8.3f}s |")
-    print(f"{'create_agent, per call':<34} | {create_ms:>7.2f}ms | a no-op tool call "
-          f"{noop_ms:.2f}ms")
+    print(
+        f"{'create_agent, per call':<34} | {create_ms:>7.2f}ms | a no-op tool call {noop_ms:.2f}ms"
+    )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "parallel_agents.json").write_text(json.dumps(rows, indent=2))
 

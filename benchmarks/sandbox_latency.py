@@ -53,25 +53,43 @@ async def main(runs: int) -> None:
     rows = []
     for label, argv in COMMANDS.items():
         base50, base95 = await measure(lambda argv=argv: bare(argv, workdir), runs)
-        rows.append({"command": label, "backend": "bare subprocess", "p50_ms": base50,
-                     "p95_ms": base95, "added_p50_ms": 0.0})
+        rows.append(
+            {
+                "command": label,
+                "backend": "bare subprocess",
+                "p50_ms": base50,
+                "p95_ms": base95,
+                "added_p50_ms": 0.0,
+            }
+        )
         for name, sandbox in backends.items():
             cmd = ["python3", *argv[1:]] if name == "container" and argv[0] != "true" else argv
 
             async def run(sandbox=sandbox, cmd=cmd) -> None:  # type: ignore[no-untyped-def]
                 result = await sandbox.exec(cmd, workdir=workdir, limits=SandboxLimits())
                 assert result.exit_code == 0, result
+
             n = runs if name != "container" else max(5, runs // 5)  # a container is slow
             p50, p95 = await measure(run, n)
-            rows.append({"command": label, "backend": name, "p50_ms": p50, "p95_ms": p95,
-                         "added_p50_ms": p50 - base50})
+            rows.append(
+                {
+                    "command": label,
+                    "backend": name,
+                    "p50_ms": p50,
+                    "p95_ms": p95,
+                    "added_p50_ms": p50 - base50,
+                }
+            )
 
-    print(f"{'command':<16} | {'backend':<16} | {'p50 ms':>7} | {'p95 ms':>7} | "
-          f"{'added p50 ms':>12}")
+    print(
+        f"{'command':<16} | {'backend':<16} | {'p50 ms':>7} | {'p95 ms':>7} | {'added p50 ms':>12}"
+    )
     print("-" * 70)
     for r in rows:
-        print(f"{r['command']:<16} | {r['backend']:<16} | {r['p50_ms']:>7.1f} | "
-              f"{r['p95_ms']:>7.1f} | {r['added_p50_ms']:>12.1f}")
+        print(
+            f"{r['command']:<16} | {r['backend']:<16} | {r['p50_ms']:>7.1f} | "
+            f"{r['p95_ms']:>7.1f} | {r['added_p50_ms']:>12.1f}"
+        )
     print("\ntarget: bwrap adds < 15 ms at p50")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "sandbox_latency.json").write_text(json.dumps(rows, indent=2))

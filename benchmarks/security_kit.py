@@ -77,23 +77,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return 0;
 }
 """
-BUILD = ('$CC $CFLAGS planted.c -o "$OUT/planted" $LIB_FUZZING_ENGINE && '
-         '$CC $CFLAGS -DNO_BUG planted.c -o "$OUT/fixed" $LIB_FUZZING_ENGINE')
+BUILD = (
+    '$CC $CFLAGS planted.c -o "$OUT/planted" $LIB_FUZZING_ENGINE && '
+    '$CC $CFLAGS -DNO_BUG planted.c -o "$OUT/fixed" $LIB_FUZZING_ENGINE'
+)
 EXECUTED = re.compile(r"^stat::number_of_executed_units:\s+(\d+)", re.MULTILINE)
 
 
-async def bare(bench: Workbench, env: dict[str, str], binary: str, seconds: float, seed: int,
-               name: str) -> tuple[int, float, str]:
+async def bare(
+    bench: Workbench, env: dict[str, str], binary: str, seconds: float, seed: int, name: str
+) -> tuple[int, float, str]:
     """The binary run as a plain subprocess with fuzz's flags: (runs, wall seconds, stderr)."""
     corpus, crashes = f"bare/{name}/corpus", f"bare/{name}/crashes"
     for folder in (corpus, crashes):
         (bench.root / folder).mkdir(parents=True)
-    argv = [f"./{binary}", *libfuzzer_flags(INPUT_TIMEOUT_S, rss_limit_mb(env), crashes),
-            f"-max_total_time={int(seconds)}", f"-seed={seed}", corpus]
+    argv = [
+        f"./{binary}",
+        *libfuzzer_flags(INPUT_TIMEOUT_S, rss_limit_mb(env), crashes),
+        f"-max_total_time={int(seconds)}",
+        f"-seed={seed}",
+        corpus,
+    ]
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=bench.root, env={"PATH": os.environ["PATH"], "HOME": str(bench.root), **env},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        *argv,
+        cwd=bench.root,
+        env={"PATH": os.environ["PATH"], "HOME": str(bench.root), **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await proc.communicate()
     wall = time.perf_counter() - started
     text = err.decode(errors="replace")
@@ -106,8 +118,9 @@ def clean(bench: Workbench) -> None:
         shutil.rmtree(bench.root / folder, ignore_errors=True)
 
 
-async def throughput(bench: Workbench, env: dict[str, str], seconds: float,
-                     rounds: int) -> list[dict[str, Any]]:
+async def throughput(
+    bench: Workbench, env: dict[str, str], seconds: float, rounds: int
+) -> list[dict[str, Any]]:
     """Each round fuzzes the fixed target bare and through `fuzz` at the same time (one core
     each on a machine with two or more), so that both see the same load from whatever else
     the machine runs; a round one after the other would compare two different moments."""
@@ -116,8 +129,14 @@ async def throughput(bench: Workbench, env: dict[str, str], seconds: float,
         clean(bench)
 
         async def sandboxed(n: int = n) -> tuple[int, float]:
-            report = await run_fuzz(bench, "out/fixed", seconds, input_timeout_s=INPUT_TIMEOUT_S,
-                                    seed=n + 1, minimize=False)
+            report = await run_fuzz(
+                bench,
+                "out/fixed",
+                seconds,
+                input_timeout_s=INPUT_TIMEOUT_S,
+                seed=n + 1,
+                minimize=False,
+            )
             assert not report.findings, report.text()
             return report.runs, report.elapsed_s
 
@@ -125,28 +144,36 @@ async def throughput(bench: Workbench, env: dict[str, str], seconds: float,
             runs, wall, _ = await bare(bench, env, "out/fixed", seconds, n + 1, f"fixed{n}")
             return runs, wall
 
-        (box_runs, box_wall), (bare_runs, bare_wall) = await asyncio.gather(sandboxed(),
-                                                                            plain())
+        (box_runs, box_wall), (bare_runs, bare_wall) = await asyncio.gather(sandboxed(), plain())
         row: dict[str, Any] = {
-            "round": n + 1, "seconds": seconds,
+            "round": n + 1,
+            "seconds": seconds,
             "sandbox": {"runs": box_runs, "wall_s": box_wall, "exec_per_s": box_runs / box_wall},
             "bare": {"runs": bare_runs, "wall_s": bare_wall, "exec_per_s": bare_runs / bare_wall},
         }
         row["ratio"] = row["sandbox"]["exec_per_s"] / row["bare"]["exec_per_s"]
         rows.append(row)
-        print(f"round {n + 1}: bare {row['bare']['exec_per_s']:,.0f} exec/s, sandbox "
-              f"{row['sandbox']['exec_per_s']:,.0f} exec/s ({row['ratio']:.3f})", flush=True)
+        print(
+            f"round {n + 1}: bare {row['bare']['exec_per_s']:,.0f} exec/s, sandbox "
+            f"{row['sandbox']['exec_per_s']:,.0f} exec/s ({row['ratio']:.3f})",
+            flush=True,
+        )
     return rows
 
 
-async def time_to_crash(bench: Workbench, env: dict[str, str],
-                        seeds: int) -> list[dict[str, Any]]:
+async def time_to_crash(bench: Workbench, env: dict[str, str], seeds: int) -> list[dict[str, Any]]:
     rows = []
     for seed in range(1, seeds + 1):
         clean(bench)
-        report = await run_fuzz(bench, "out/planted", CRASH_BUDGET_S, seed=seed,
-                                input_timeout_s=INPUT_TIMEOUT_S, minimize=False,
-                                repeats_to_stop=0)
+        report = await run_fuzz(
+            bench,
+            "out/planted",
+            CRASH_BUDGET_S,
+            seed=seed,
+            input_timeout_s=INPUT_TIMEOUT_S,
+            minimize=False,
+            repeats_to_stop=0,
+        )
         assert report.new, f"seed {seed}: the planted bug was not found: {report.text()}"
         bug = report.new[0]
         assert bug.crash is not None and bug.crash.kind == "stack-buffer-overflow", report.text()
@@ -154,8 +181,10 @@ async def time_to_crash(bench: Workbench, env: dict[str, str],
         _, wall, err = await bare(bench, env, "out/planted", CRASH_BUDGET_S, seed, "planted")
         assert "stack-buffer-overflow" in err, f"seed {seed}: bare found no crash"
         rows.append({"seed": seed, "sandbox_s": bug.found_s, "bare_s": wall})
-        print(f"seed {seed}: crash after {wall:.2f} s bare, {bug.found_s:.2f} s in the sandbox",
-              flush=True)
+        print(
+            f"seed {seed}: crash after {wall:.2f} s bare, {bug.found_s:.2f} s in the sandbox",
+            flush=True,
+        )
     return rows
 
 
@@ -170,14 +199,17 @@ async def main(seconds: float, rounds: int, seeds: int, backend: str) -> None:
     clean(bench)
 
     bare_eps = sum(r["bare"]["runs"] for r in speed) / sum(r["bare"]["wall_s"] for r in speed)
-    box_eps = (sum(r["sandbox"]["runs"] for r in speed)
-               / sum(r["sandbox"]["wall_s"] for r in speed))
+    box_eps = sum(r["sandbox"]["runs"] for r in speed) / sum(r["sandbox"]["wall_s"] for r in speed)
     bare_crash = statistics.median(r["bare_s"] for r in crashes)
     box_crash = statistics.median(r["sandbox_s"] for r in crashes)
     summary = {
-        "backend": backend, "cores": os.cpu_count(), "seconds_per_run": seconds,
-        "rounds": rounds, "seeds": seeds,
-        "bare_exec_per_s": bare_eps, "sandbox_exec_per_s": box_eps,
+        "backend": backend,
+        "cores": os.cpu_count(),
+        "seconds_per_run": seconds,
+        "rounds": rounds,
+        "seeds": seeds,
+        "bare_exec_per_s": bare_eps,
+        "sandbox_exec_per_s": box_eps,
         "exec_ratio": box_eps / bare_eps,
         "bare_time_to_crash_median_s": bare_crash,
         "sandbox_time_to_crash_median_s": box_crash,
@@ -185,14 +217,19 @@ async def main(seconds: float, rounds: int, seeds: int, backend: str) -> None:
     print()
     print(f"{'measure':<38} | {'bare':>12} | {backend + ' (fuzz)':>14} | {'ratio':>6}")
     print("-" * 80)
-    print(f"{'exec/s, fixed target (' + str(rounds) + ' x ' + str(int(seconds)) + ' s)':<38} | "
-          f"{bare_eps:>12,.0f} | {box_eps:>14,.0f} | {box_eps / bare_eps:>6.3f}")
-    print(f"{'time to the planted crash, median of ' + str(seeds):<38} | "
-          f"{bare_crash:>10.2f} s | {box_crash:>12.2f} s | {box_crash / bare_crash:>6.2f}")
+    print(
+        f"{'exec/s, fixed target (' + str(rounds) + ' x ' + str(int(seconds)) + ' s)':<38} | "
+        f"{bare_eps:>12,.0f} | {box_eps:>14,.0f} | {box_eps / bare_eps:>6.3f}"
+    )
+    print(
+        f"{'time to the planted crash, median of ' + str(seeds):<38} | "
+        f"{bare_crash:>10.2f} s | {box_crash:>12.2f} s | {box_crash / bare_crash:>6.2f}"
+    )
     print("\ntarget: exec/s through the sandbox >= 0.9 of bare")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "security_kit.json").write_text(json.dumps(
-        {"summary": summary, "throughput": speed, "time_to_crash": crashes}, indent=2))
+    (RESULTS / "security_kit.json").write_text(
+        json.dumps({"summary": summary, "throughput": speed, "time_to_crash": crashes}, indent=2)
+    )
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -38,6 +38,7 @@ PATTERNS = [
 
 # --- the tool schemas ---------------------------------------------------------------------
 
+
 def kit_schemas() -> list[dict[str, Any]]:
     """The wired kit's tool schemas, as the OpenAI-style `tools` list every request carries:
     the kit is set up (in the bwrap sandbox, on an empty work dir) as a run would set it up."""
@@ -55,14 +56,27 @@ def kit_schemas() -> list[dict[str, Any]]:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             (root / "work").mkdir()
-            ctx = RunContext(config=Config(home=root / "home"), run_id="bench",
-                             workdir=root / "work", log=EventLog(root / "events.db"),
-                             model=ScriptedModel([]), root_budget=Budget(),
-                             shared=RunShared(lambda: open_sandbox("bwrap")))
+            ctx = RunContext(
+                config=Config(home=root / "home"),
+                run_id="bench",
+                workdir=root / "work",
+                log=EventLog(root / "events.db"),
+                model=ScriptedModel([]),
+                root_budget=Budget(),
+                shared=RunShared(lambda: open_sandbox("bwrap")),
+            )
             async with SweKit().session(ctx) as tools:
-                return [{"type": "function", "function": {
-                    "name": t.schema.name, "description": t.schema.description,
-                    "parameters": t.schema.parameters}} for t in tools]
+                return [
+                    {
+                        "type": "function",
+                        "function": {
+                            "name": t.schema.name,
+                            "description": t.schema.description,
+                            "parameters": t.schema.parameters,
+                        },
+                    }
+                    for t in tools
+                ]
 
     return asyncio.run(schemas())
 
@@ -80,6 +94,7 @@ def schema_tokens(schemas: list[dict[str, Any]]) -> tuple[int, str]:
 
 # --- timing -------------------------------------------------------------------------------
 
+
 def p50(times: list[float]) -> float:
     return statistics.median(times)
 
@@ -95,8 +110,9 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
 
 def grep(tree: Path, pattern: str, fixed: bool) -> int:
     flag = "-F" if fixed else "-E"
-    done = subprocess.run(["grep", "-rn", flag, "--", pattern, "."], cwd=tree,
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        ["grep", "-rn", flag, "--", pattern, "."], cwd=tree, capture_output=True, check=False
+    )
     return done.stdout.count(b"\n")
 
 
@@ -120,51 +136,96 @@ def main(runs: int, tree: Path) -> None:
         rg()
         ours, answer = timed(rg, runs)
         head = answer.splitlines()[0]
-        rows.append({"measure": f"search: {label}", "baseline": "grep -rn",
-                     "baseline_p50_s": p50(base), "p50_s": p50(ours),
-                     "ratio": p50(base) / p50(ours), "target": ">= 5x faster",
-                     "grep_lines": lines, "answer": head})
+        rows.append(
+            {
+                "measure": f"search: {label}",
+                "baseline": "grep -rn",
+                "baseline_p50_s": p50(base),
+                "p50_s": p50(ours),
+                "ratio": p50(base) / p50(ours),
+                "target": ">= 5x faster",
+                "grep_lines": lines,
+                "answer": head,
+            }
+        )
     fallback, answer = timed(lambda: asyncio.run(search(tree, None, PATTERNS[0][1])), 1)
-    rows.append({"measure": "search: Python fallback (1 run)", "baseline": "grep -rn",
-                 "baseline_p50_s": rows[0]["baseline_p50_s"], "p50_s": fallback[0],
-                 "ratio": rows[0]["baseline_p50_s"] / fallback[0], "target": "(information)",
-                 "answer": answer.splitlines()[0]})
+    rows.append(
+        {
+            "measure": "search: Python fallback (1 run)",
+            "baseline": "grep -rn",
+            "baseline_p50_s": rows[0]["baseline_p50_s"],
+            "p50_s": fallback[0],
+            "ratio": rows[0]["baseline_p50_s"] / fallback[0],
+            "target": "(information)",
+            "answer": answer.splitlines()[0],
+        }
+    )
 
     index = CodeIndex()
     cold, _ = timed(lambda: symbols(tree, index), 1)
     warm, out = timed(lambda: symbols(tree, index), runs)
-    rows.append({"measure": "symbols: whole tree, cold", "p50_s": cold[0],
-                 "files_parsed": index.parses, "target": "(information)"})
-    rows.append({"measure": "symbols: whole tree, warm", "p50_s": p50(warm),
-                 "target": "< 0.5 s", "answer_chars": len(out)})
+    rows.append(
+        {
+            "measure": "symbols: whole tree, cold",
+            "p50_s": cold[0],
+            "files_parsed": index.parses,
+            "target": "(information)",
+        }
+    )
+    rows.append(
+        {
+            "measure": "symbols: whole tree, warm",
+            "p50_s": p50(warm),
+            "target": "< 0.5 s",
+            "answer_chars": len(out),
+        }
+    )
     by_name, _ = timed(lambda: symbols(tree, index, name="Parser"), runs)
-    rows.append({"measure": "symbols(name=...): warm", "p50_s": p50(by_name),
-                 "target": "(information)"})
+    rows.append(
+        {"measure": "symbols(name=...): warm", "p50_s": p50(by_name), "target": "(information)"}
+    )
     refs, out = timed(lambda: references(tree, index, "QueryCursor"), 1)
-    rows.append({"measure": "references: one name, whole tree", "p50_s": refs[0],
-                 "target": "(information)", "answer": out.splitlines()[0]})
+    rows.append(
+        {
+            "measure": "references: one name, whole tree",
+            "p50_s": refs[0],
+            "target": "(information)",
+            "answer": out.splitlines()[0],
+        }
+    )
 
     schemas = kit_schemas()
     tokens, counted = schema_tokens(schemas)
     per_tool = {s["function"]["name"]: schema_tokens([s])[0] for s in schemas}
-    rows.append({"measure": f"tool schemas: {len(schemas)} tools", "tokens": tokens,
-                 "counted": counted, "target": "< 2500 tokens", "per_tool": per_tool})
+    rows.append(
+        {
+            "measure": f"tool schemas: {len(schemas)} tools",
+            "tokens": tokens,
+            "counted": counted,
+            "target": "< 2500 tokens",
+            "per_tool": per_tool,
+        }
+    )
 
     print(f"{'measure':<36} | {'grep -rn p50':>12} | {'ours p50':>9} | {'ratio':>6} | target")
     print("-" * 90)
     for r in rows:
         if "tokens" in r:
-            print(f"{r['measure']:<36} | {'':>12} | {r['tokens']:>6} tk | {'':>6} | "
-                  f"{r['target']} ({r['counted']})")
+            print(
+                f"{r['measure']:<36} | {'':>12} | {r['tokens']:>6} tk | {'':>6} | "
+                f"{r['target']} ({r['counted']})"
+            )
             continue
         base = f"{r['baseline_p50_s']:.3f} s" if "baseline_p50_s" in r else ""
         ratio = f"{r['ratio']:.1f}x" if "ratio" in r else ""
-        print(f"{r['measure']:<36} | {base:>12} | {r['p50_s']:>7.3f} s | {ratio:>6} | "
-              f"{r['target']}")
+        print(
+            f"{r['measure']:<36} | {base:>12} | {r['p50_s']:>7.3f} s | {ratio:>6} | {r['target']}"
+        )
     print("\ntokens per tool: " + ", ".join(f"{n} {t}" for n, t in per_tool.items()))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "swe_kit.json").write_text(json.dumps(
-        {"tree": str(tree), "files": files, "runs": runs, "rows": rows}, indent=2))
+    (RESULTS / "swe_kit.json").write_text(
+        json.dumps({"tree": str(tree), "files": files, "runs": runs, "rows": rows}, indent=2)
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,11 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 CODE = "def main(a: int, b: int) -> int:\n    '''Add two integers.'''\n    return a + b\n"
-TESTS = [{"args": {"a": 1, "b": 2}, "expect": 3}, {"args": {"a": 0, "b": 0}, "expect": 0},
-         {"args": {"a": -5, "b": 5}, "check": "result == 0"}]
+TESTS = [
+    {"args": {"a": 1, "b": 2}, "expect": 3},
+    {"args": {"a": 0, "b": 0}, "expect": 0},
+    {"args": {"a": -5, "b": 5}, "check": "result == 0"},
+]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -55,9 +58,12 @@ async def calls(runs: int, workdir: Path) -> dict[str, float]:
         started = time.perf_counter()
         main(i, 1)  # type: ignore[operator]
         in_process.append(time.perf_counter() - started)
-    return {"cold_ms": cold * 1000, "warm_p50_ms": statistics.median(warm) * 1000,
-            "warm_p95_ms": percentile(warm, 0.95) * 1000,
-            "in_process_p50_ms": statistics.median(in_process) * 1000}
+    return {
+        "cold_ms": cold * 1000,
+        "warm_p50_ms": statistics.median(warm) * 1000,
+        "warm_p95_ms": percentile(warm, 0.95) * 1000,
+        "in_process_p50_ms": statistics.median(in_process) * 1000,
+    }
 
 
 def create_time(workdir: Path, runs: int = 5) -> float:
@@ -67,14 +73,20 @@ def create_time(workdir: Path, runs: int = 5) -> float:
     from opensage.core.events import EventLog
     from opensage.models.scripted import ScriptedModel
 
-    step = {"tool_calls": [{"name": "create_tool", "arguments": {
-        "name": "add", "description": "adds", "code": CODE, "tests": TESTS}}]}
+    step = {
+        "tool_calls": [
+            {
+                "name": "create_tool",
+                "arguments": {"name": "add", "description": "adds", "code": CODE, "tests": TESTS},
+            }
+        ]
+    }
     took = []
     for _ in range(runs):
-        result = Agent("bench", model=ScriptedModel([step, "done"]),
-                       kits=["synthesis"]).run_sync("go", workdir=workdir)
-        (event,) = EventLog.open(load_config().events_path).events(result.run_id,
-                                                                   ("tool_result",))
+        result = Agent("bench", model=ScriptedModel([step, "done"]), kits=["synthesis"]).run_sync(
+            "go", workdir=workdir
+        )
+        (event,) = EventLog.open(load_config().events_path).events(result.run_id, ("tool_result",))
         assert event.data["ok"], event
         took.append(event.data["duration_s"])
     return statistics.median(took)
@@ -97,8 +109,9 @@ def main() -> None:
     print(f"{'create_tool with 3 tests':<40} | {create_s * 1000:>8.1f}ms")
     print("\ntarget: a warm call < 50 ms p50 on bwrap")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "tool_calls.json").write_text(json.dumps({**timing, "create_ms": create_s * 1000},
-                                                        indent=2))
+    (RESULTS / "tool_calls.json").write_text(
+        json.dumps({**timing, "create_ms": create_s * 1000}, indent=2)
+    )
 
 
 if __name__ == "__main__":

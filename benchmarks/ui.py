@@ -74,27 +74,47 @@ def record_big_run(home: Path) -> str:
     home.mkdir(parents=True, exist_ok=True)
     (home / "opensage.toml").write_text(
         "[limits]\nmax_steps = 100000\n[topology]\ndefault_max_steps = 1000\n"
-        '[memory]\nembedder = "none"\n')
+        '[memory]\nembedder = "none"\n'
+    )
 
     def reply(messages: Any, tools: Any) -> Any:
         asked = sum(m.role == "assistant" for m in messages)
         if messages[0].content == "ROOT":
             if asked == 0:
-                return {"tool_calls": [{"name": "create_agent", "arguments": {
-                    "name": "worker", "instructions": "WORK", "tools": ["echo"]}}]}
+                return {
+                    "tool_calls": [
+                        {
+                            "name": "create_agent",
+                            "arguments": {
+                                "name": "worker",
+                                "instructions": "WORK",
+                                "tools": ["echo"],
+                            },
+                        }
+                    ]
+                }
             if asked <= WORKERS:
-                return {"tool_calls": [{"name": "run_agent", "arguments": {
-                    "name": "worker", "task": f"job {asked}"}}]}
+                return {
+                    "tool_calls": [
+                        {
+                            "name": "run_agent",
+                            "arguments": {"name": "worker", "task": f"job {asked}"},
+                        }
+                    ]
+                }
             return {"tool_calls": [{"name": "finish", "arguments": {"answer": "all done"}}]}
         if asked < WORKER_STEPS - 1:
-            return {"text": f"step {asked}", "tool_calls": [{"name": "echo", "arguments": {
-                "text": f"item {asked}"}}]}
+            return {
+                "text": f"step {asked}",
+                "tool_calls": [{"name": "echo", "arguments": {"text": f"item {asked}"}}],
+            }
         return {"tool_calls": [{"name": "finish", "arguments": {"answer": "worked"}}]}
 
     work = home.parent / "work"
     work.mkdir(exist_ok=True)
-    agent = Agent("root", "ROOT", model=FunctionModel(reply), tools=[Tool(echo)],
-                  kits=["topology"], home=home)
+    agent = Agent(
+        "root", "ROOT", model=FunctionModel(reply), tools=[Tool(echo)], kits=["topology"], home=home
+    )
     result = agent.run_sync("run the workers", workdir=work)
     assert result.ok, result
     return result.run_id
@@ -105,11 +125,13 @@ def record_small_run(home: Path) -> str:
     from opensage.models import ScriptedModel, tool_call
 
     steps = [tool_call("echo", text=f"x{i}") for i in range(8)] + [
-        tool_call("finish", answer="done")]
+        tool_call("finish", answer="done")
+    ]
     work = home.parent / "work"
     work.mkdir(exist_ok=True)
-    result = Agent("small", model=ScriptedModel(steps), tools=[Tool(echo)],
-                   home=home).run_sync("a small run", workdir=work)
+    result = Agent("small", model=ScriptedModel(steps), tools=[Tool(echo)], home=home).run_sync(
+        "a small run", workdir=work
+    )
     return result.run_id
 
 
@@ -117,8 +139,9 @@ def first_byte(port: int, path: str) -> float:
     """Seconds from sending a GET to the first byte of the answer."""
     with socket.create_connection(("127.0.0.1", port)) as sock:
         started = time.perf_counter()
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                     "Connection: close\r\n\r\n".encode())
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+        )
         sock.recv(1)
         waited = time.perf_counter() - started
         while sock.recv(65536):
@@ -158,22 +181,28 @@ def viewer(repeat: int) -> dict[str, Any]:
             from playwright.sync_api import sync_playwright
 
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=binary,
-                                                     args=["--no-sandbox", "--disable-gpu"])
+                browser = playwright.chromium.launch(
+                    executable_path=binary, args=["--no-sandbox", "--disable-gpu"]
+                )
                 base = f"http://127.0.0.1:{port}/runs/"
                 rendered(browser, base + small)  # warm the browser, not the big run
                 # The first time anyone opens the big run: the server reads it whole.
                 out["rendered_big_cold_s"] = rendered(browser, base + big)
                 out["rendered_big_s"] = statistics.median(
-                    rendered(browser, base + big) for _ in range(repeat))
+                    rendered(browser, base + big) for _ in range(repeat)
+                )
                 out["rendered_small_s"] = statistics.median(
-                    rendered(browser, base + small) for _ in range(repeat))
+                    rendered(browser, base + small) for _ in range(repeat)
+                )
                 browser.close()
         # A second viewer process, so that the first request for the run finds nothing read.
         out["ttfb_run_api_cold_s"] = _cold_first_byte(home, f"/api/runs/{big}")
-        for name, path in [("ttfb_page_s", f"/runs/{big}"), ("ttfb_run_api_s", f"/api/runs/{big}"),
-                           ("ttfb_events_api_s", f"/api/runs/{big}/events?limit=200"),
-                           ("ttfb_small_run_api_s", f"/api/runs/{small}")]:
+        for name, path in [
+            ("ttfb_page_s", f"/runs/{big}"),
+            ("ttfb_run_api_s", f"/api/runs/{big}"),
+            ("ttfb_events_api_s", f"/api/runs/{big}/events?limit=200"),
+            ("ttfb_small_run_api_s", f"/api/runs/{small}"),
+        ]:
             first_byte(port, path)  # warm
             out[name] = statistics.median(first_byte(port, path) for _ in range(repeat))
     finally:
@@ -186,9 +215,12 @@ def viewer(repeat: int) -> dict[str, Any]:
 def _viewer(home: Path) -> tuple[subprocess.Popen[str], int]:
     """`opensage ui --port 0` on `home`, in its own process (not sharing this one's GIL with
     the browser driver), and its port."""
-    server = subprocess.Popen([sys.executable, "-m", "opensage.cli", "ui", "--port", "0"],
-                              stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "OPENSAGE_HOME": str(home), "COLUMNS": "200"})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "opensage.cli", "ui", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OPENSAGE_HOME": str(home), "COLUMNS": "200"},
+    )
     assert server.stderr is not None
     found = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stderr.readline())
     assert found, "the viewer did not start"
@@ -223,12 +255,24 @@ def loop_run(home: Path, work: Path) -> tuple[float, float]:
     from opensage.models import ScriptedModel
     from opensage.models.base import Message, ModelResponse, ToolCall
 
-    replies = [ModelResponse(Message("assistant", tool_calls=(
-        ToolCall(f"c{i}", "echo", f'{{"text": "{i}"}}'),))) for i in range(LOOP_STEPS - 1)]
-    replies.append(ModelResponse(Message("assistant", tool_calls=(
-        ToolCall("end", "finish", '{"answer": "done"}'),))))
-    agent = Agent("bench", model=ScriptedModel(replies), tools=[Tool(echo)],
-                  max_steps=LOOP_STEPS + 1, home=home)
+    replies = [
+        ModelResponse(
+            Message("assistant", tool_calls=(ToolCall(f"c{i}", "echo", f'{{"text": "{i}"}}'),))
+        )
+        for i in range(LOOP_STEPS - 1)
+    ]
+    replies.append(
+        ModelResponse(
+            Message("assistant", tool_calls=(ToolCall("end", "finish", '{"answer": "done"}'),))
+        )
+    )
+    agent = Agent(
+        "bench",
+        model=ScriptedModel(replies),
+        tools=[Tool(echo)],
+        max_steps=LOOP_STEPS + 1,
+        home=home,
+    )
     wall, cpu = time.perf_counter(), time.process_time()
     result = agent.run_sync("go", workdir=work)
     assert result.ok and result.steps == LOOP_STEPS, result
@@ -238,8 +282,9 @@ def loop_run(home: Path, work: Path) -> tuple[float, float]:
 def telemetry_overhead(repeat: int) -> dict[str, Any]:
     from opensage import telemetry
 
-    collector = subprocess.Popen([sys.executable, "-c", COLLECTOR], stdout=subprocess.PIPE,
-                                 text=True)
+    collector = subprocess.Popen(
+        [sys.executable, "-c", COLLECTOR], stdout=subprocess.PIPE, text=True
+    )
     assert collector.stdout is not None
     port = int(collector.stdout.readline())
     folder = Path(tempfile.mkdtemp(prefix="opensage-bench-otel-"))
@@ -276,14 +321,23 @@ def telemetry_overhead(repeat: int) -> dict[str, Any]:
     # see the same load.
     wall_ratio = statistics.median(a / b for a, b in zip(walls["on"], walls["off"], strict=True))
     cpu_ratio = statistics.median(a / b for a, b in zip(cpus["on"], cpus["off"], strict=True))
-    return {"steps": LOOP_STEPS, "repeat": repeat, "wall_off_us": med["off"] * 1e6,
-            "wall_on_us": med["on"] * 1e6, "cpu_off_us": med_cpu["off"] * 1e6,
-            "cpu_on_us": med_cpu["on"] * 1e6, "wall_ratio": wall_ratio,
-            "cpu_ratio": cpu_ratio, "spans_exported": spans,
-            "spans_expected": runs_on * (2 * LOOP_STEPS + 2),
-            "exporter_cpu_us_per_step": (exporter_cpu.ru_utime + exporter_cpu.ru_stime
-                                         - before.ru_utime - before.ru_stime)
-            / (runs_on * LOOP_STEPS) * 1e6}
+    return {
+        "steps": LOOP_STEPS,
+        "repeat": repeat,
+        "wall_off_us": med["off"] * 1e6,
+        "wall_on_us": med["on"] * 1e6,
+        "cpu_off_us": med_cpu["off"] * 1e6,
+        "cpu_on_us": med_cpu["on"] * 1e6,
+        "wall_ratio": wall_ratio,
+        "cpu_ratio": cpu_ratio,
+        "spans_exported": spans,
+        "spans_expected": runs_on * (2 * LOOP_STEPS + 2),
+        "exporter_cpu_us_per_step": (
+            exporter_cpu.ru_utime + exporter_cpu.ru_stime - before.ru_utime - before.ru_stime
+        )
+        / (runs_on * LOOP_STEPS)
+        * 1e6,
+    }
 
 
 def main() -> None:
@@ -296,29 +350,37 @@ def main() -> None:
     print(f"viewer on a run of {ui['events']:,} events (recorded in {ui['recorded_s']:.1f} s)")
     print(f"{'measure':<44} | {'seconds':>8} | {'vs target 1 s':>13}")
     print("-" * 72)
-    for key, label in [("ttfb_page_s", "first byte: run page (HTML)"),
-                       ("ttfb_run_api_cold_s", "first byte: /api/runs/ID, first request"),
-                       ("ttfb_run_api_s", "first byte: /api/runs/ID (agent tree)"),
-                       ("ttfb_events_api_s", "first byte: a page of 200 events"),
-                       ("ttfb_small_run_api_s", "first byte: /api/runs/ID, a small run"),
-                       ("rendered_big_cold_s", "run page rendered, first opening"),
-                       ("rendered_big_s", "run page rendered in chromium"),
-                       ("rendered_small_s", "the same, a small run")]:
+    for key, label in [
+        ("ttfb_page_s", "first byte: run page (HTML)"),
+        ("ttfb_run_api_cold_s", "first byte: /api/runs/ID, first request"),
+        ("ttfb_run_api_s", "first byte: /api/runs/ID (agent tree)"),
+        ("ttfb_events_api_s", "first byte: a page of 200 events"),
+        ("ttfb_small_run_api_s", "first byte: /api/runs/ID, a small run"),
+        ("rendered_big_cold_s", "run page rendered, first opening"),
+        ("rendered_big_s", "run page rendered in chromium"),
+        ("rendered_small_s", "the same, a small run"),
+    ]:
         if key in ui:
             print(f"{label:<44} | {ui[key]:>8.3f} | {ui[key] / 1.0:>12.2f}x")
     if "rendered_big_s" in ui:
-        print(f"rendered: 10,000 events vs a small run: "
-              f"{ui['rendered_big_s'] / ui['rendered_small_s']:.2f}x")
+        print(
+            f"rendered: 10,000 events vs a small run: "
+            f"{ui['rendered_big_s'] / ui['rendered_small_s']:.2f}x"
+        )
     print(f"\nloop with telemetry, {otel['steps']} steps a run, median of {otel['repeat']}")
     print(f"{'':<14} | {'wall µs/step':>12} | {'CPU µs/step':>11}")
     print("-" * 44)
     print(f"{'off':<14} | {otel['wall_off_us']:>12.1f} | {otel['cpu_off_us']:>11.1f}")
     print(f"{'on':<14} | {otel['wall_on_us']:>12.1f} | {otel['cpu_on_us']:>11.1f}")
-    print(f"{'on / off':<14} | {otel['wall_ratio']:>11.3f}x | {otel['cpu_ratio']:>10.3f}x"
-          "   (median of the runs' ratios, each against the run before it)")
-    print(f"spans exported: {otel['spans_exported']} of {otel['spans_expected']}; the exporter "
-          f"process used {otel['exporter_cpu_us_per_step']:.1f} µs of CPU per step, "
-          "on another core")
+    print(
+        f"{'on / off':<14} | {otel['wall_ratio']:>11.3f}x | {otel['cpu_ratio']:>10.3f}x"
+        "   (median of the runs' ratios, each against the run before it)"
+    )
+    print(
+        f"spans exported: {otel['spans_exported']} of {otel['spans_expected']}; the exporter "
+        f"process used {otel['exporter_cpu_us_per_step']:.1f} µs of CPU per step, "
+        "on another core"
+    )
     print("targets: run page < 1 s at 10,000 events; telemetry < 10% per step")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ui.json").write_text(json.dumps({"viewer": ui, "telemetry": otel}, indent=2))

@@ -9,9 +9,17 @@ import pytest
 
 from opensage.core.events import EventLog
 
-HOSTED_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
-              "OPENSAGE_MODEL", "OPENSAGE_MAX_STEPS", "OPENSAGE_MAX_COST_USD",
-              "OPENSAGE_MAX_TOKENS", "OPENSAGE_MAX_SECONDS")
+HOSTED_ENV = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "OPENSAGE_MODEL",
+    "OPENSAGE_MAX_STEPS",
+    "OPENSAGE_MAX_COST_USD",
+    "OPENSAGE_MAX_TOKENS",
+    "OPENSAGE_MAX_SECONDS",
+)
 
 
 @pytest.fixture(autouse=True)

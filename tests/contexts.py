@@ -15,6 +15,12 @@ def run_context(workdir: Path, home: Path) -> RunContext:
     """A context for a run in `workdir` with OpenSage's home `home`; its event log is elsewhere
     (the tests look at the home's and the work dir's files)."""
     log = EventLog(Path(tempfile.mkdtemp(prefix="opensage-test-")) / "events.db")
-    return RunContext(config=Config(home=home), run_id="test", workdir=workdir, log=log,
-                      model=ScriptedModel([]),
-                      root_budget=Budget(), shared=RunShared(open_sandbox))
+    return RunContext(
+        config=Config(home=home),
+        run_id="test",
+        workdir=workdir,
+        log=log,
+        model=ScriptedModel([]),
+        root_budget=Budget(),
+        shared=RunShared(open_sandbox),
+    )

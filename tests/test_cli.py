@@ -20,6 +20,7 @@ def script(tmp_path):
         path = tmp_path / "script.json"
         path.write_text(json.dumps(list(steps)))
         return f"scripted:{path}"
+
     return write
 
 
@@ -28,8 +29,10 @@ def invoke(*args):
 
 
 def test_run_json_prints_the_contract_fields(script, tmp_path):
-    spec = script(tool_call("write_file", path="out.txt", content="hi"),
-                  tool_call("finish", answer="wrote it"))
+    spec = script(
+        tool_call("write_file", path="out.txt", content="hi"),
+        tool_call("finish", answer="wrote it"),
+    )
     res = invoke("run", "write a file", "--model", spec, "--workdir", str(tmp_path), "--json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
@@ -55,13 +58,15 @@ def test_a_bad_model_spec_is_a_clear_error_not_a_traceback():
 
 
 def test_runs_list_and_show(script):
-    spec = script(tool_call("write_file", path="a.txt", content="x"),
-                  tool_call("finish", answer="done"))
+    spec = script(
+        tool_call("write_file", path="a.txt", content="x"), tool_call("finish", answer="done")
+    )
     run_id = json.loads(invoke("run", "task one", "--model", spec, "--json").stdout)["run_id"]
 
     listed = json.loads(invoke("runs", "list", "--json").stdout)
     assert [(r["run_id"], r["status"], r["task"]) for r in listed] == [
-        (run_id, "finished", "task one")]
+        (run_id, "finished", "task one")
+    ]
 
     tree = json.loads(invoke("runs", "show", run_id, "--json").stdout)
     assert tree["kind"] == "run_started"
@@ -81,14 +86,17 @@ def test_runs_list_and_show(script):
 
 def test_the_console_script_is_installed(script):
     opensage = Path(sys.executable).parent / "opensage"  # installed beside the interpreter
-    out = subprocess.run([str(opensage), "run", "hi", "--model", script("plain answer"),
-                          "--json"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [str(opensage), "run", "hi", "--model", script("plain answer"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["answer"] == "plain answer"
 
 
-def test_runs_show_gives_each_call_its_own_arguments_when_the_model_reused_an_id(log,
-                                                                                 monkeypatch):
+def test_runs_show_gives_each_call_its_own_arguments_when_the_model_reused_an_id(log, monkeypatch):
     # Replies are given fresh ids now, but runs recorded before that keep their repeated ones.
     monkeypatch.setattr(cli.out, "_width", 200)
     run_id = "20260101-120000-abcdef"
@@ -97,14 +105,21 @@ def test_runs_show_gives_each_call_its_own_arguments_when_the_model_reused_an_id
     request = log.emit(run_id, "model_request", {"step": 1}, parent=conv)
     usage = {"total_tokens": 10, "cost_usd": 0.0}
     response = log.emit(run_id, "model_response", {"step": 1, "usage": usage}, parent=request)
-    calls = tuple(ToolCall("call_1", "write_file", json.dumps({"path": name}))
-                  for name in ("first.txt", "second.txt"))
+    calls = tuple(
+        ToolCall("call_1", "write_file", json.dumps({"path": name}))
+        for name in ("first.txt", "second.txt")
+    )
     log.add_message(run_id, conv, 0, Message("assistant", "", tool_calls=calls), response)
     for call in calls:
-        event = log.emit(run_id, "tool_call", {"call_id": call.id, "name": call.name},
-                         parent=response)
-        log.emit(run_id, "tool_result", {"call_id": call.id, "name": call.name, "ok": True,
-                                         "error": None, "duration_s": 0.001}, parent=event)
+        event = log.emit(
+            run_id, "tool_call", {"call_id": call.id, "name": call.name}, parent=response
+        )
+        log.emit(
+            run_id,
+            "tool_result",
+            {"call_id": call.id, "name": call.name, "ok": True, "error": None, "duration_s": 0.001},
+            parent=event,
+        )
     log.commit()
 
     shown = invoke("runs", "show", run_id).stdout

@@ -19,17 +19,23 @@ runner = CliRunner()
 
 # Markup that does not parse, markup that does, a clear-screen, an OSC 52 clipboard write ended
 # by BEL, a one-byte (C1) CSI, a backspace and a carriage return that would overwrite the line.
-HOSTILE = ("[/bold] [red]x[/red] \x1b[2J \x1b]52;c;aGk=\x07 \x9b31m \b [/x] line\rfake")
-SHOWN = ("[/bold]", "[red]x[/red]", "\\x1b[2J", "\\x1b]52;c;aGk=\\x07", "\\x9b31m", "\\x08",
-         "[/x]")  # and the carriage return: a space in one-line previews, \x0d in full views
+HOSTILE = "[/bold] [red]x[/red] \x1b[2J \x1b]52;c;aGk=\x07 \x9b31m \b [/x] line\rfake"
+SHOWN = (
+    "[/bold]",
+    "[red]x[/red]",
+    "\\x1b[2J",
+    "\\x1b]52;c;aGk=\\x07",
+    "\\x9b31m",
+    "\\x08",
+    "[/x]",
+)  # and the carriage return: a space in one-line previews, \x0d in full views
 CONTROLS = ("\x1b", "\x07", "\x9b", "\b", "\r")
 
 
 @pytest.fixture(autouse=True)
 def wide(monkeypatch):
     """A wide screen, so no table cell or tree line wraps in the middle of what is looked for."""
-    for console in (cli.out, cli.err, cli_tools.out, cli_tools.err, cli_memory.out,
-                    cli_memory.err):
+    for console in (cli.out, cli.err, cli_tools.out, cli_tools.err, cli_memory.out, cli_memory.err):
         monkeypatch.setattr(console, "_width", 400)
 
 
@@ -39,6 +45,7 @@ def script(tmp_path):
         path = tmp_path / "script.json"
         path.write_text(json.dumps(list(steps)))
         return f"scripted:{path}"
+
     return write
 
 
@@ -56,17 +63,19 @@ def shows_literally(result, text=None):
 
 def test_runs_list_and_show_print_a_hostile_task_reply_result_and_answer(script, tmp_path):
     (tmp_path / "in.txt").write_text(HOSTILE)
-    spec = script({"text": HOSTILE, "tool_calls": [{"name": "read_file",
-                                                    "arguments": {"path": "in.txt"}}]},
-                  tool_call("finish", answer=HOSTILE))
+    spec = script(
+        {"text": HOSTILE, "tool_calls": [{"name": "read_file", "arguments": {"path": "in.txt"}}]},
+        tool_call("finish", answer=HOSTILE),
+    )
     ran = invoke("run", HOSTILE, "--model", spec, "--json")
     run_id = json.loads(ran.stdout)["run_id"]
 
     shows_literally(invoke("runs", "list"))
     shown = invoke("runs", "show", run_id)
     shows_literally(shown)
-    task, reply, result, *_, answer = (line for line in shown.stdout.splitlines()
-                                       if "[/bold]" in line)
+    task, reply, result, *_, answer = (
+        line for line in shown.stdout.splitlines() if "[/bold]" in line
+    )
     assert task.startswith(f"run {run_id}  [/bold]")
     assert "step 1" in reply and "[red]x[/red]" in reply
     assert "ok" in result and "\\x1b]52;c;aGk=\\x07" in result  # read_file's numbered lines
@@ -118,10 +127,15 @@ def test_a_ten_megabyte_answer_is_piped_whole_and_previewed_by_runs_show(script)
 
 
 def test_tools_list_and_show_print_a_hostile_tool(home):
-    ToolLibrary(home / "tools.db").add(ToolRecord(
-        name="hostile", description=HOSTILE, code=f"def run(text):\n    return {HOSTILE!r}\n",
-        schema={"properties": {"text": {"type": "string", "description": HOSTILE}}},
-        tests=[{"args": {"text": HOSTILE}}]))
+    ToolLibrary(home / "tools.db").add(
+        ToolRecord(
+            name="hostile",
+            description=HOSTILE,
+            code=f"def run(text):\n    return {HOSTILE!r}\n",
+            schema={"properties": {"text": {"type": "string", "description": HOSTILE}}},
+            tests=[{"args": {"text": HOSTILE}}],
+        )
+    )
     shows_literally(invoke("tools", "list"))
     shown = invoke("tools", "show", "hostile")
     shows_literally(shown, shown.stdout.split("parameters:")[0])
@@ -129,8 +143,9 @@ def test_tools_list_and_show_print_a_hostile_tool(home):
 
 
 def test_agents_list_and_show_print_a_hostile_agent(home):
-    AgentLibrary(home / "agents.db").save(AgentSpec(
-        name="hostile", instructions=HOSTILE, tools=["read_file"], description=HOSTILE))
+    AgentLibrary(home / "agents.db").save(
+        AgentSpec(name="hostile", instructions=HOSTILE, tools=["read_file"], description=HOSTILE)
+    )
     shows_literally(invoke("agents", "list"))
     shows_literally(invoke("agents", "show", "hostile"))
 
@@ -145,14 +160,17 @@ def test_memory_search_and_show_print_a_hostile_entry():
 
 def test_long_text_is_cut_for_the_screen_with_a_note(home):
     instructions = "follow the plan. " * 60_000  # about a megabyte
-    AgentLibrary(home / "agents.db").save(AgentSpec(
-        name="verbose", instructions=instructions, tools=[], description="talks a lot"))
+    AgentLibrary(home / "agents.db").save(
+        AgentSpec(name="verbose", instructions=instructions, tools=[], description="talks a lot")
+    )
     shown = invoke("agents", "show", "verbose")
     assert shown.exit_code == 0
     assert len(shown.stdout) < 100_000
     assert "more characters; see --json]" in " ".join(shown.stdout.split())
-    assert json.loads(invoke("agents", "show", "verbose", "--json").stdout)[
-        "instructions"] == instructions
+    assert (
+        json.loads(invoke("agents", "show", "verbose", "--json").stdout)["instructions"]
+        == instructions
+    )
 
 
 def test_bidirectional_overrides_are_shown_not_obeyed():
@@ -168,8 +186,7 @@ def test_trusting_a_file_shows_its_settings_literally(tmp_path, monkeypatch):
     from opensage.cli import app
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "opensage.toml").write_text(
-        '[mcp.servers."x\\u001b[2Jy"]\ncommand = "true"\n')
+    (tmp_path / "opensage.toml").write_text('[mcp.servers."x\\u001b[2Jy"]\ncommand = "true"\n')
     result = CliRunner().invoke(app, ["config", "trust"])
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\\x1b[2J" in result.output

@@ -18,10 +18,18 @@ from opensage.sandbox.bwrap import find_bwrap
 from opensage.synthesis.library import ToolLibrary
 from opensage.topology.library import AgentLibrary
 
-LIST = {"events.db": ["runs", "list"], "memory.db": ["memory", "search", "x"],
-        "tools.db": ["tools", "list"], "agents.db": ["agents", "list"]}
-OPENERS = {"events.db": EventLog, "memory.db": SqliteMemoryStore, "tools.db": ToolLibrary,
-           "agents.db": AgentLibrary}
+LIST = {
+    "events.db": ["runs", "list"],
+    "memory.db": ["memory", "search", "x"],
+    "tools.db": ["tools", "list"],
+    "agents.db": ["agents", "list"],
+}
+OPENERS = {
+    "events.db": EventLog,
+    "memory.db": SqliteMemoryStore,
+    "tools.db": ToolLibrary,
+    "agents.db": AgentLibrary,
+}
 
 
 def said(result):
@@ -50,14 +58,15 @@ def damage(path, how):
     OPENERS[path.name](path).close()
     intact = path.read_bytes()
     assert len(intact) >= 3 * 4096 and not path.with_name(path.name + "-wal").exists()
-    path.write_bytes(intact[:len(intact) // 2 // 4096 * 4096])
+    path.write_bytes(intact[: len(intact) // 2 // 4096 * 4096])
 
 
 @pytest.mark.parametrize("how", ["garbage", "truncated"])
 @pytest.mark.parametrize("name", list(LIST))
 @pytest.mark.parametrize("command", ["run", "list"])
-def test_a_damaged_store_is_one_clear_error_and_is_left_as_it_was(quiet_home, run_args, name,
-                                                                  how, command):
+def test_a_damaged_store_is_one_clear_error_and_is_left_as_it_was(
+    quiet_home, run_args, name, how, command
+):
     path = quiet_home / name
     damage(path, how)
     before = path.read_bytes()
@@ -76,8 +85,10 @@ def test_a_home_that_is_a_file_is_one_clear_error(home, tmp_path, run_args, comm
     args = {"run": run_args, "trust": ["config", "trust"]}.get(command) or LIST[command]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2, res.output
-    assert said(res) == (f"error: {home} is a file, but OpenSage keeps its state in a folder "
-                         "there: move the file away, or set OPENSAGE_HOME to a folder")
+    assert said(res) == (
+        f"error: {home} is a file, but OpenSage keeps its state in a folder "
+        "there: move the file away, or set OPENSAGE_HOME to a folder"
+    )
     assert home.read_text() == "my notes"
 
 
@@ -93,18 +104,36 @@ def test_a_read_only_home_is_one_clear_error(tmp_path, run_args, command, missin
     args = {"run": run_args, "trust": ["config", "trust"]}.get(command) or LIST[command]
     env = {**os.environ, "OPENSAGE_HOME": str(home)}
     done = subprocess.run(
-        [str(find_bwrap()), "--dev-bind", "/", "/", "--ro-bind", str(mount), str(mount),
-         sys.executable, "-m", "opensage.cli", *args],
-        env=env, capture_output=True, text=True, timeout=120)
+        [
+            str(find_bwrap()),
+            "--dev-bind",
+            "/",
+            "/",
+            "--ro-bind",
+            str(mount),
+            str(mount),
+            sys.executable,
+            "-m",
+            "opensage.cli",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     said = " ".join(done.stderr.split())
     assert done.returncode == 2, done.stderr
     if missing:
-        assert said.startswith(f"error: cannot create {home} (Read-only file system): make "
-                               "its parent writable, or set OPENSAGE_HOME to a folder you ")
+        assert said.startswith(
+            f"error: cannot create {home} (Read-only file system): make "
+            "its parent writable, or set OPENSAGE_HOME to a folder you "
+        )
     else:
         assert said.startswith(f"error: cannot write {home}/")
-        assert said.endswith(f"make {home} writable, or set OPENSAGE_HOME to a folder you can "
-                             "write")
+        assert said.endswith(
+            f"make {home} writable, or set OPENSAGE_HOME to a folder you can write"
+        )
     assert "Traceback" not in done.stderr
 
 

@@ -46,18 +46,20 @@ print(json.dumps({"tried": len(names), "failed": failed}))
 
 def test_every_module_imports_first_without_a_cycle():
     # A cycle shows when its modules are imported in an unlucky order: try each one first.
-    done = subprocess.run([sys.executable, "-c", IMPORT_EACH_FIRST], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_EACH_FIRST], capture_output=True, text=True, timeout=300
+    )
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["tried"] > 40 and report["failed"] == {}
 
 
 def test_the_memory_store_does_not_import_the_agent_loop():
-    code = ("import sys; import opensage.memory.store, opensage.sandbox, opensage.models; "
-            "print(sorted(m for m in sys.modules if m in ('opensage.core.loop', "
-            "'opensage.agent')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys; import opensage.memory.store, opensage.sandbox, opensage.models; "
+        "print(sorted(m for m in sys.modules if m in ('opensage.core.loop', "
+        "'opensage.agent')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
 
 

@@ -38,8 +38,9 @@ def test_a_kit_failing_at_the_end_does_not_skip_the_others(tmp_path, caplog):
 def test_a_failed_setup_closes_what_it_opened(tmp_path):
     ended = []
     broken = McpServer("broken", command="/nonexistent/server")
-    agent = Agent("a", model=ScriptedModel(["done"]), kits=[Holder("holder", ended)],
-                  mcp_servers=[broken])
+    agent = Agent(
+        "a", model=ScriptedModel(["done"]), kits=[Holder("holder", ended)], mcp_servers=[broken]
+    )
     with pytest.raises(ConfigError, match="cannot use MCP server 'broken'"):
         agent.run_sync("x", workdir=tmp_path)
     assert ended == ["holder"]

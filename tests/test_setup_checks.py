@@ -19,18 +19,30 @@ STEPS = [tool_call("run_command", command="ls"), tool_call("finish", answer="ok"
 def cases(tmp_path):
     (tmp_path / "a-file").write_text("x")
     return {  # name: (CLI options, Agent arguments, run arguments, what the error says)
-        "missing workdir": (["--workdir", str(tmp_path / "nope")], {},
-                            {"workdir": tmp_path / "nope"},
-                            f"the work dir {tmp_path / 'nope'} does not exist: give an "
-                            "existing folder (--workdir)"),
-        "workdir is a file": (["--workdir", str(tmp_path / "a-file")], {},
-                              {"workdir": tmp_path / "a-file"},
-                              f"the work dir {tmp_path / 'a-file'} is not a folder"),
-        "unknown sandbox": (["--sandbox", "nosuch"], {"sandbox": "nosuch"}, {},
-                            "unknown sandbox backend 'nosuch'; use one of bwrap, container, "
-                            "local, or auto"),
-        "unknown kit": (["--kit", "shell", "--kit", "nosuch"], {"kits": ["shell", "nosuch"]},
-                        {}, "unknown kit 'nosuch'; known kits: files, memory, security, shell"),
+        "missing workdir": (
+            ["--workdir", str(tmp_path / "nope")],
+            {},
+            {"workdir": tmp_path / "nope"},
+            f"the work dir {tmp_path / 'nope'} does not exist: give an existing folder (--workdir)",
+        ),
+        "workdir is a file": (
+            ["--workdir", str(tmp_path / "a-file")],
+            {},
+            {"workdir": tmp_path / "a-file"},
+            f"the work dir {tmp_path / 'a-file'} is not a folder",
+        ),
+        "unknown sandbox": (
+            ["--sandbox", "nosuch"],
+            {"sandbox": "nosuch"},
+            {},
+            "unknown sandbox backend 'nosuch'; use one of bwrap, container, local, or auto",
+        ),
+        "unknown kit": (
+            ["--kit", "shell", "--kit", "nosuch"],
+            {"kits": ["shell", "nosuch"]},
+            {},
+            "unknown kit 'nosuch'; known kits: files, memory, security, shell",
+        ),
     }
 
 
@@ -43,8 +55,9 @@ def test_a_setup_mistake_fails_the_cli_before_the_run(home, tmp_path, cases, cas
     script = tmp_path / "script.json"
     script.write_text(json.dumps(STEPS))
     kits = [] if "--kit" in options else ["--kit", "shell"]
-    res = CliRunner().invoke(app, ["run", "go", "--model", f"scripted:{script}", "--json",
-                                   *kits, *options])
+    res = CliRunner().invoke(
+        app, ["run", "go", "--model", f"scripted:{script}", "--json", *kits, *options]
+    )
     assert res.exit_code == 2, res.output
     assert words in " ".join(res.stderr.split()) and "Traceback" not in res.output
     assert EventLog(home / "events.db").runs() == []  # no run was started

@@ -52,19 +52,30 @@ class Collector:
                 request = ExportTraceServiceRequest.FromString(body)
                 collector.headers.append({k.lower(): v for k, v in self.headers.items()})
                 for resource_spans in request.resource_spans:
-                    collector.resources.append({a.key: _value(a.value) for a in
-                                                resource_spans.resource.attributes})
+                    collector.resources.append(
+                        {a.key: _value(a.value) for a in resource_spans.resource.attributes}
+                    )
                     for scope in resource_spans.scope_spans:
                         for s in scope.spans:
-                            collector.spans.append({
-                                "name": s.name, "trace": s.trace_id.hex(),
-                                "id": s.span_id.hex(), "parent": s.parent_span_id.hex(),
-                                "kind": s.kind, "status": s.status.code,
-                                "start": s.start_time_unix_nano, "end": s.end_time_unix_nano,
-                                "attributes": {a.key: _value(a.value) for a in s.attributes},
-                                "events": [e.name for e in s.events], "scope": scope.scope.name,
-                                "event_attributes": [{a.key: _value(a.value) for a in e.attributes}
-                                                     for e in s.events]})
+                            collector.spans.append(
+                                {
+                                    "name": s.name,
+                                    "trace": s.trace_id.hex(),
+                                    "id": s.span_id.hex(),
+                                    "parent": s.parent_span_id.hex(),
+                                    "kind": s.kind,
+                                    "status": s.status.code,
+                                    "start": s.start_time_unix_nano,
+                                    "end": s.end_time_unix_nano,
+                                    "attributes": {a.key: _value(a.value) for a in s.attributes},
+                                    "events": [e.name for e in s.events],
+                                    "scope": scope.scope.name,
+                                    "event_attributes": [
+                                        {a.key: _value(a.value) for a in e.attributes}
+                                        for e in s.events
+                                    ],
+                                }
+                            )
                 reply = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("content-type", "application/x-protobuf")
@@ -106,8 +117,10 @@ def by_name(spans: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_a_team_run_is_exported_as_one_trace_parented_as_its_agent_tree(collector, tmp_path):
-    settings = (f'[telemetry]\nendpoint = "{collector.url}"\n'
-                'headers = { authorization = "Bearer collector-key" }\n')
+    settings = (
+        f'[telemetry]\nendpoint = "{collector.url}"\n'
+        'headers = { authorization = "Bearer collector-key" }\n'
+    )
     recorded = record(tmp_path / "home", tmp_path / "work", settings)
     telemetry.shutdown(30)  # the exporter sends what it has, then ends
     spans = collector.spans
@@ -119,15 +132,17 @@ def test_a_team_run_is_exported_as_one_trace_parented_as_its_agent_tree(collecto
     ids = {s["id"]: s for s in spans}
     names = by_name(spans)
     (run,) = names["opensage run"]
-    assert run["parent"] == "" and run["attributes"]["gen_ai.conversation.id"] == \
-        recorded.run_id
+    assert run["parent"] == "" and run["attributes"]["gen_ai.conversation.id"] == recorded.run_id
     assert run["attributes"]["opensage.stop_reason"] == "finished"
 
     def parent(span: dict[str, Any]) -> dict[str, Any]:
         return ids[span["parent"]]
 
-    agents = {s["attributes"]["gen_ai.agent.name"]: s for s in spans
-              if s["name"].startswith("invoke_agent ")}
+    agents = {
+        s["attributes"]["gen_ai.agent.name"]: s
+        for s in spans
+        if s["name"].startswith("invoke_agent ")
+    }
     assert set(agents) == set(AGENTS)
     root = agents["root"]
     assert root["name"] == "invoke_agent root" and parent(root) is run
@@ -141,8 +156,10 @@ def test_a_team_run_is_exported_as_one_trace_parented_as_its_agent_tree(collecto
         member = parent(agents[f"writer[{i}]"])
         ensemble = parent(member)
         assert member["name"] == f"ensemble member {i}"
-        assert ensemble["name"] == "ensemble writer" and parent(ensemble)["name"] == \
-            "execute_tool ensemble"
+        assert (
+            ensemble["name"] == "ensemble writer"
+            and parent(ensemble)["name"] == "execute_tool ensemble"
+        )
     (ensemble,) = names["ensemble writer"]
     assert ensemble["attributes"]["opensage.ensemble.n"] == 3
     assert ensemble["attributes"]["opensage.ensemble.selected"] in (0, 1, 2)
@@ -155,8 +172,10 @@ def test_a_team_run_is_exported_as_one_trace_parented_as_its_agent_tree(collecto
         assert isinstance(a["gen_ai.usage.output_tokens"], int)
         assert parent(chat)["name"].startswith("invoke_agent ")
         assert chat["kind"] == 3  # CLIENT
-    assert sum(c["attributes"]["gen_ai.usage.output_tokens"] for c in chats) == \
-        recorded.result.usage.output_tokens
+    assert (
+        sum(c["attributes"]["gen_ai.usage.output_tokens"] for c in chats)
+        == recorded.result.usage.output_tokens
+    )
     tools = [s for s in spans if s["name"].startswith("execute_tool ")]
     for tool in tools:
         a = tool["attributes"]
@@ -172,8 +191,15 @@ def test_a_team_run_is_exported_as_one_trace_parented_as_its_agent_tree(collecto
     assert {s["scope"] for s in spans} == {"opensage"}
     # No task, prompt, reply, argument, output or description left the machine.
     sent = json.dumps(spans)
-    for text in ("greeting", "hello", "RESEARCH", "finds and keeps facts", "upper-cases",
-                 "MIDDLE-OF", "big.txt"):
+    for text in (
+        "greeting",
+        "hello",
+        "RESEARCH",
+        "finds and keeps facts",
+        "upper-cases",
+        "MIDDLE-OF",
+        "big.txt",
+    ):
         assert text not in sent, text
 
 
@@ -215,14 +241,15 @@ def test_a_collector_that_never_answers_does_not_hold_the_run(tmp_path):
         home = tmp_path / "home"
         home.mkdir()
         (home / "opensage.toml").write_text(
-            f'[telemetry]\nendpoint = "http://127.0.0.1:{silent.getsockname()[1]}"\n'
-            "timeout_s = 1\n")
+            f'[telemetry]\nendpoint = "http://127.0.0.1:{silent.getsockname()[1]}"\ntimeout_s = 1\n'
+        )
         work = tmp_path / "work"
         work.mkdir()
         steps = [tool_call("list_files")] * 10 + [tool_call("finish", answer="done")]
         started = time.perf_counter()
-        result = Agent("root", model=ScriptedModel(steps), kits=["files"],
-                       home=home).run_sync("go", workdir=work)
+        result = Agent("root", model=ScriptedModel(steps), kits=["files"], home=home).run_sync(
+            "go", workdir=work
+        )
         assert result.ok and time.perf_counter() - started < 3
         ended = time.monotonic()
         telemetry.shutdown(30)
@@ -231,8 +258,7 @@ def test_a_collector_that_never_answers_does_not_hold_the_run(tmp_path):
         silent.close()
 
 
-def test_settings_come_from_a_trusted_file_or_the_standard_environment(home, tmp_path,
-                                                                       monkeypatch):
+def test_settings_come_from_a_trusted_file_or_the_standard_environment(home, tmp_path, monkeypatch):
     assert settings_for(load_config()) is None  # off unless configured
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-key=a%20b,other=2")
@@ -247,7 +273,8 @@ def test_settings_come_from_a_trusted_file_or_the_standard_environment(home, tmp
     home.mkdir(exist_ok=True)
     (home / "opensage.toml").write_text(
         '[telemetry]\nendpoint = "https://otel.example:4318"\nservice_name = "agents"\n'
-        'headers = { authorization = "Bearer k" }\n')
+        'headers = { authorization = "Bearer k" }\n'
+    )
     found = settings_for(load_trusted(home))
     assert found.endpoint == "https://otel.example:4318/v1/traces"  # the file wins
     assert found.service_name == "agents" and found.headers == {"authorization": "Bearer k"}
@@ -276,17 +303,21 @@ def test_a_resumed_session_gives_its_own_spans_under_the_same_trace():
     def event(i: int, kind: str, parent: int | None, **data: Any) -> Event:
         return Event(i, run, parent, float(i), kind, "root", data)
 
-    first = [event(1, "run_started", None, agent={"name": "root", "model": "m"}),
-             event(2, "agent_started", 1, name="root", model="openai:gpt-5-mini"),
-             event(3, "model_request", 2, step=1, conv=2),
-             event(4, "model_response", 3, step=1, usage={"input_tokens": 5,
-                                                          "output_tokens": 2}),
-             event(5, "tool_call", 4, name="slow", call_id="c1")]
-    later = [event(6, "run_resumed", 1, pid=42), event(7, "agent_resumed", 2),
-             event(8, "model_request", 2, step=2, conv=2),
-             event(9, "model_response", 8, step=2, usage={}),
-             event(10, "agent_finished", 2, stop_reason="finished", usage={}, steps=2),
-             event(11, "run_finished", 1, stop_reason="finished", usage={})]
+    first = [
+        event(1, "run_started", None, agent={"name": "root", "model": "m"}),
+        event(2, "agent_started", 1, name="root", model="openai:gpt-5-mini"),
+        event(3, "model_request", 2, step=1, conv=2),
+        event(4, "model_response", 3, step=1, usage={"input_tokens": 5, "output_tokens": 2}),
+        event(5, "tool_call", 4, name="slow", call_id="c1"),
+    ]
+    later = [
+        event(6, "run_resumed", 1, pid=42),
+        event(7, "agent_resumed", 2),
+        event(8, "model_request", 2, step=2, conv=2),
+        event(9, "model_response", 8, step=2, usage={}),
+        event(10, "agent_finished", 2, stop_reason="finished", usage={}, steps=2),
+        event(11, "run_finished", 1, stop_reason="finished", usage={}),
+    ]
     killed = RunSpans(run, Resource.create({}))
     given = [s for e in first for s in killed.add(e)]
     assert [s.name for s in given] == ["chat gpt-5-mini"]

@@ -84,18 +84,23 @@ class Agent:
         self.models = dict(models or {})  # named models the agents it creates may use
         self.mcp_servers = list(mcp_servers)  # besides those in the config
         self.limits = (limits or Limits()).merged(
-            Limits(max_steps, max_tokens, max_cost_usd, max_seconds))
+            Limits(max_steps, max_tokens, max_cost_usd, max_seconds)
+        )
         self.options = AgentOptions(
-            settings=settings or ModelSettings(), require_finish=require_finish,
-            max_format_errors=max_format_errors, tool_timeout_s=tool_timeout_s,
-            compact_at_tokens=compact_at_tokens)
+            settings=settings or ModelSettings(),
+            require_finish=require_finish,
+            max_format_errors=max_format_errors,
+            tool_timeout_s=tool_timeout_s,
+            compact_at_tokens=compact_at_tokens,
+        )
         self.base_url = base_url
         self.home = Path(home).expanduser() if home else None
 
     # --- running ------------------------------------------------------------------------------
 
-    async def run(self, task: str, *, workdir: str | Path | None = None,
-                  on_event: OnEvent | None = None) -> RunResult:
+    async def run(
+        self, task: str, *, workdir: str | Path | None = None, on_event: OnEvent | None = None
+    ) -> RunResult:
         """Run the agent on `task`; `on_event(kind, agent, data)` sees each event as it happens."""
         config = load_config(home=self.home)
         workdir = _existing_folder(Path(workdir or Path.cwd()).resolve())
@@ -103,15 +108,24 @@ class Agent:
         limits = config.limits.merged(self.limits)
         budget = Budget(limits, name=self.name)
         async with _Session(self, config, workdir, new_run_id(), budget, on_event) as s:
-            start = s.log.emit(s.ctx.run_id, "run_started", {
-                "task": task, "workdir": str(workdir), "pid": os.getpid(), "version": __version__,
-                "agent": self._describe(s), "limits": asdict(limits),
-            })
+            start = s.log.emit(
+                s.ctx.run_id,
+                "run_started",
+                {
+                    "task": task,
+                    "workdir": str(workdir),
+                    "pid": os.getpid(),
+                    "version": __version__,
+                    "agent": self._describe(s),
+                    "limits": asdict(limits),
+                },
+            )
             loop = s.root_agent(start)
             return await s.drive(start, loop, loop.run(task))
 
-    def run_sync(self, task: str, *, workdir: str | Path | None = None,
-                 on_event: OnEvent | None = None) -> RunResult:
+    def run_sync(
+        self, task: str, *, workdir: str | Path | None = None, on_event: OnEvent | None = None
+    ) -> RunResult:
         return asyncio.run(self.run(task, workdir=workdir, on_event=on_event))
 
     async def resume(self, run_id: str, *, on_event: OnEvent | None = None) -> RunResult:
@@ -135,8 +149,7 @@ class Agent:
         endpoint = self._recorded_endpoint(start.data["agent"], config)
         workdir = Path(start.data["workdir"])
         budget = Budget(Limits(**start.data["limits"]), name=self.name)
-        async with _Session(self, config, workdir, found, budget, on_event,
-                            base_url=endpoint) as s:
+        async with _Session(self, config, workdir, found, budget, on_event, base_url=endpoint) as s:
             resumed = s.log.claim(found, parent=start.id)
             # Read once the run is ours: another resume may have added to it since the check.
             events = s.log.events(found, ("run_started", "agent_started", "budget_charge"))
@@ -157,8 +170,13 @@ class Agent:
         a = start_data["agent"]
         # The profile, not its spec: resolving it again reads the API key from the variable
         # the profile names, as the run did, rather than sending another key to its endpoint.
-        agent = cls(a["name"], model=a.get("profile") or a["model"], kits=a["kits"],
-                    sandbox=a.get("sandbox"), home=home)
+        agent = cls(
+            a["name"],
+            model=a.get("profile") or a["model"],
+            kits=a["kits"],
+            sandbox=a.get("sandbox"),
+            home=home,
+        )
         recorded = {f.name: a[f.name] for f in fields(AgentOptions) if f.name in a}
         agent.options = AgentOptions(**{**recorded, "settings": ModelSettings(**a["settings"])})
         return agent
@@ -171,18 +189,25 @@ class Agent:
         known = kit_names()
         unknown = [k for k in self.kits if isinstance(k, str) and k not in known]
         if unknown:
-            raise ConfigError(f"the run used the kit {unknown[0]!r}, which is not registered "
-                              f"here (known kits: {', '.join(known)}). A kit given to the "
-                              "Agent as an object is recorded by its name only: resume the "
-                              f"run from Python with the same Agent (agent.resume({run_id!r})), "
-                              "or register the kit (register_kit, or its package's "
-                              "opensage.kits entry point)")
+            raise ConfigError(
+                f"the run used the kit {unknown[0]!r}, which is not registered "
+                f"here (known kits: {', '.join(known)}). A kit given to the "
+                "Agent as an object is recorded by its name only: resume the "
+                f"run from Python with the same Agent (agent.resume({run_id!r})), "
+                "or register the kit (register_kit, or its package's "
+                "opensage.kits entry point)"
+            )
 
     def _config(self, model: Model, toolset: Toolset) -> AgentConfig:
         at = self.options.compact_at_tokens
-        return AgentConfig(name=self.name, model=model, instructions=self.instructions,
-                           tools=toolset, options=self.options,
-                           compactor=Compactor(at) if at else None)
+        return AgentConfig(
+            name=self.name,
+            model=model,
+            instructions=self.instructions,
+            tools=toolset,
+            options=self.options,
+            compactor=Compactor(at) if at else None,
+        )
 
     def _recorded_endpoint(self, recorded: dict[str, Any], config: Config) -> str | None:
         """The endpoint a resume talks to: the one given, else the one the run was recorded
@@ -194,9 +219,11 @@ class Agent:
         if self.model != (profile or recorded["model"]):
             return None
         if profile and profile not in config.profiles:
-            raise ConfigError(f"the run used the model profile {profile!r}, which is no longer "
-                              "configured: add [models.{profile}] back to a trusted "
-                              "opensage.toml, or resume with another model (--model)")
+            raise ConfigError(
+                f"the run used the model profile {profile!r}, which is no longer "
+                "configured: add [models.{profile}] back to a trusted "
+                "opensage.toml, or resume with another model (--model)"
+            )
         endpoint: str | None = recorded.get("base_url")
         return endpoint
 
@@ -204,10 +231,16 @@ class Agent:
         """The agent as the run records it, to be rebuilt by `from_record`. Of the model: its
         spec, its profile if it came from one, and the endpoint it talks to (never its key)."""
         sandbox = self.sandbox if isinstance(self.sandbox, str | None) else self.sandbox.name
-        return {"name": self.name, "model": s.model.name, "profile": s.profile,
-                "base_url": _public_endpoint(getattr(s.model, "base_url", None)),
-                "kits": [kit.name for kit in s.ctx.kits], "sandbox": sandbox,
-                "tools": s.toolset.names, **asdict(self.options)}
+        return {
+            "name": self.name,
+            "model": s.model.name,
+            "profile": s.profile,
+            "base_url": _public_endpoint(getattr(s.model, "base_url", None)),
+            "kits": [kit.name for kit in s.ctx.kits],
+            "sandbox": sandbox,
+            "tools": s.toolset.names,
+            **asdict(self.options),
+        }
 
 
 def _charge_recorded(budget: Budget, events: list[Event]) -> None:
@@ -217,16 +250,27 @@ def _charge_recorded(budget: Budget, events: list[Event]) -> None:
     if len(events) > 1:
         budget.count_elapsed(max(0.0, events[-1].ts - start.ts))
     for charge in (e for e in events if e.kind == "budget_charge"):
-        budget.charge(steps=charge.data["steps"], tokens=charge.data["tokens"],
-                      cost_usd=charge.data["cost_usd"])
+        budget.charge(
+            steps=charge.data["steps"],
+            tokens=charge.data["tokens"],
+            cost_usd=charge.data["cost_usd"],
+        )
 
 
 class _Session:
     """What one run or resume holds open: the event log, the model, the kits (in the run's
     context), MCP connections, and the toolset they make."""
 
-    def __init__(self, agent: Agent, config: Config, workdir: Path, run_id: str, budget: Budget,
-                 on_event: OnEvent | None, base_url: str | None = None):
+    def __init__(
+        self,
+        agent: Agent,
+        config: Config,
+        workdir: Path,
+        run_id: str,
+        budget: Budget,
+        on_event: OnEvent | None,
+        base_url: str | None = None,
+    ):
         self.agent = agent
         self.base_url = base_url or agent.base_url
         self.profile: str | None = None  # the model profile the model was resolved from
@@ -236,9 +280,11 @@ class _Session:
         self.budget = budget
         self.listener: Listener | None = None
         if on_event is not None:
+
             def listener(rid: str, kind: str, name: str | None, data: dict[str, Any]) -> None:
                 if rid == run_id:  # the log is shared with any other run of this thread
                     on_event(kind, name, data)
+
             self.listener = listener
 
     async def __aenter__(self) -> _Session:
@@ -260,11 +306,17 @@ class _Session:
             self.log = EventLog.open(self.config.events_path)
             config = self.config
             self.ctx = RunContext(
-                config=config, run_id=self.run_id, workdir=self.workdir, log=self.log,
-                model=self.model, root_budget=self.budget,
-                shared=RunShared(lambda: run_sandbox(config, a.sandbox)), kits=kits,
+                config=config,
+                run_id=self.run_id,
+                workdir=self.workdir,
+                log=self.log,
+                model=self.model,
+                root_budget=self.budget,
+                shared=RunShared(lambda: run_sandbox(config, a.sandbox)),
+                kits=kits,
                 model_names=(*a.models, *config.profiles),
-                resolve_model=named_models(config, a.models))
+                resolve_model=named_models(config, a.models),
+            )
             # Ended by `drive`, before the run's end is recorded (else by the stack's end).
             self.kits = await self.stack.enter_async_context(AsyncExitStack())
             kit_tools = await open_kits(self.ctx, a.tools, self.kits)
@@ -273,8 +325,10 @@ class _Session:
             try:
                 self.toolset = Toolset([*a.tools, *kit_tools, *remote])
             except ValueError as exc:  # a tool given in Python has a kit tool's name
-                raise ConfigError(f"{exc}: rename the tool given to the agent, or leave out "
-                                  "the kit that has one of that name") from None
+                raise ConfigError(
+                    f"{exc}: rename the tool given to the agent, or leave out "
+                    "the kit that has one of that name"
+                ) from None
         except BaseException:
             await self.stack.aclose()
             raise
@@ -289,13 +343,18 @@ class _Session:
     def root_agent(self, event: int) -> AgentLoop:
         """The run's root agent, its events under `event` (the run's start, or its resume):
         the kits end acting for it."""
-        loop = AgentLoop(self.agent._config(self.model, self.toolset), ctx=self.ctx,
-                         budget=self.budget, parent_event=event)
+        loop = AgentLoop(
+            self.agent._config(self.model, self.toolset),
+            ctx=self.ctx,
+            budget=self.budget,
+            parent_event=event,
+        )
         self.ctx.set_root(loop, event)
         return loop
 
-    async def drive(self, start_event: int, loop: AgentLoop,
-                    body: Coroutine[Any, Any, RunResult]) -> RunResult:
+    async def drive(
+        self, start_event: int, loop: AgentLoop, body: Coroutine[Any, Any, RunResult]
+    ) -> RunResult:
         """Await the loop, end the kits (their end-of-run work counts in the run), and record
         how the run ended, even when it is cancelled or breaks."""
         try:
@@ -303,19 +362,34 @@ class _Session:
         except BaseException as exc:
             cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
             await self.kits.aclose()
-            self._record_end(loop, start_event, "cancelled" if cancelled else "error", None,
-                             "the run was cancelled" if cancelled else f"internal error: {exc!r}")
+            self._record_end(
+                loop,
+                start_event,
+                "cancelled" if cancelled else "error",
+                None,
+                "the run was cancelled" if cancelled else f"internal error: {exc!r}",
+            )
             raise
         await self.kits.aclose()
         result = replace(result, usage=loop.total_usage())
         self._record_end(loop, start_event, result.stop_reason, result.answer, result.message)
         return result
 
-    def _record_end(self, loop: AgentLoop, start_event: int, reason: str, answer: str | None,
-                    message: str) -> None:
-        self.log.emit(loop.run_id, "run_finished", {
-            "stop_reason": reason, "answer": answer, "message": message,
-            "usage": loop.total_usage().to_dict(), "steps": loop.steps}, parent=start_event)
+    def _record_end(
+        self, loop: AgentLoop, start_event: int, reason: str, answer: str | None, message: str
+    ) -> None:
+        self.log.emit(
+            loop.run_id,
+            "run_finished",
+            {
+                "stop_reason": reason,
+                "answer": answer,
+                "message": message,
+                "usage": loop.total_usage().to_dict(),
+                "steps": loop.steps,
+            },
+            parent=start_event,
+        )
         self.log.commit()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -330,9 +404,11 @@ class _Session:
 def _existing_folder(workdir: Path) -> Path:
     """The work dir, which must be a folder: checked before the run, not by each tool."""
     if not workdir.is_dir():
-        raise ConfigError(f"the work dir {workdir} "
-                          + ("is not a folder" if workdir.exists() else "does not exist")
-                          + ": give an existing folder (--workdir)")
+        raise ConfigError(
+            f"the work dir {workdir} "
+            + ("is not a folder" if workdir.exists() else "does not exist")
+            + ": give an existing folder (--workdir)"
+        )
     return workdir
 
 

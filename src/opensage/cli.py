@@ -34,8 +34,12 @@ from opensage.topology.library import AgentLibrary
 from opensage.trace import render_tree, run_tree
 from opensage.version import __version__
 
-app = typer.Typer(help="OpenSage: agents that design their own agent systems.",
-                  no_args_is_help=True, add_completion=False, cls=ClearErrors)
+app = typer.Typer(
+    help="OpenSage: agents that design their own agent systems.",
+    no_args_is_help=True,
+    add_completion=False,
+    cls=ClearErrors,
+)
 runs_app = typer.Typer(help="Inspect and resume recorded runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
@@ -56,9 +60,12 @@ def _print_version(asked: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option(
-        "--version", help="Print the version and exit.", is_eager=True,
-        callback=_print_version)] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
 ) -> None:
     """OpenSage: agents that design their own agent systems."""
 
@@ -73,13 +80,22 @@ def mcp_serve(
 
     config = load_config()
     try:
-        asyncio.run(serve_library(config.tools_path, (workdir or Path.cwd()).resolve(),
-                                  lambda: run_sandbox(config), config.sandbox_limits))
+        asyncio.run(
+            serve_library(
+                config.tools_path,
+                (workdir or Path.cwd()).resolve(),
+                lambda: run_sandbox(config),
+                config.sandbox_limits,
+            )
+        )
     except ConfigError as exc:
         err.print(error_line(str(exc)))
         raise typer.Exit(2) from None
-agents_app = typer.Typer(help="The agents models created, kept for later runs.",
-                         no_args_is_help=True)
+
+
+agents_app = typer.Typer(
+    help="The agents models created, kept for later runs.", no_args_is_help=True
+)
 app.add_typer(agents_app, name="agents")
 
 out = Console()
@@ -112,10 +128,15 @@ def _finish(result: RunResult, as_json: bool) -> None:
         if result.answer:
             _print_answer(result.answer)
         u = result.usage
-        err.print(Text.assemble((result.stop_reason, style), ": ",
-                                untrusted(result.message, CELL, whole="see runs show --json"),
-                                f"  ·  run {result.run_id}  ·  {result.steps} steps, "
-                                f"{u.total_tokens:,} tokens, ${u.cost_usd:.4f}"))
+        err.print(
+            Text.assemble(
+                (result.stop_reason, style),
+                ": ",
+                untrusted(result.message, CELL, whole="see runs show --json"),
+                f"  ·  run {result.run_id}  ·  {result.steps} steps, "
+                f"{u.total_tokens:,} tokens, ${u.cost_usd:.4f}",
+            )
+        )
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -127,8 +148,7 @@ def _drive(coro_factory: Any, as_json: bool, resuming: str | None = None) -> Non
     try:
         if not as_json:
             log = EventLog.open(load_config().events_path)  # the log the run will write
-            progress = Progress(err, resuming) if err.is_terminal else PlainProgress(err,
-                                                                                      resuming)
+            progress = Progress(err, resuming) if err.is_terminal else PlainProgress(err, resuming)
             if resuming:
                 progress.preload(log.events(resuming))
             log.observers.append(progress.observe)
@@ -161,15 +181,22 @@ def run(
     max_seconds: Annotated[float | None, typer.Option(help="Stop after S seconds.")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
     kit: Annotated[list[str] | None, typer.Option(help="Kits to give the agent.")] = None,
-    sandbox: Annotated[str | None, typer.Option(
-        help="Where commands run: bwrap, container or local.")] = None,
+    sandbox: Annotated[
+        str | None, typer.Option(help="Where commands run: bwrap, container or local.")
+    ] = None,
     instructions: Annotated[str | None, typer.Option(help="System prompt.")] = None,
 ) -> None:
     """Run an agent on TASK."""
     kits = kit if kit is not None else DEFAULT_KITS
-    agent = Agent("root", instructions if instructions is not None else default_instructions(kits),
-                  model=model, kits=kits, sandbox=sandbox,
-                  limits=Limits(max_steps, max_tokens, max_cost, max_seconds), base_url=base_url)
+    agent = Agent(
+        "root",
+        instructions if instructions is not None else default_instructions(kits),
+        model=model,
+        kits=kits,
+        sandbox=sandbox,
+        limits=Limits(max_steps, max_tokens, max_cost, max_seconds),
+        base_url=base_url,
+    )
     _drive(lambda listener: agent.run(task, workdir=workdir, on_event=listener), as_json)
 
 
@@ -189,8 +216,13 @@ def agents_list(
     table = Table(Column("agent", no_wrap=True), "version", "tools", "model", "description")
     for a in found:
         name = untrusted(a.name, LINE, preview=True, style="dim" if a.retired else "bold")
-        table.add_row(name, str(a.version), untrusted(", ".join(a.tools), CELL),
-                      untrusted(a.model or "(the caller's)", LINE), untrusted(a.description, CELL))
+        table.add_row(
+            name,
+            str(a.version),
+            untrusted(", ".join(a.tools), CELL),
+            untrusted(a.model or "(the caller's)", LINE),
+            untrusted(a.description, CELL),
+        )
     out.print(table)
 
 
@@ -207,12 +239,21 @@ def agents_show(
     if as_json:
         out.print_json(json.dumps(asdict(spec)))
         return
-    out.print(Text.assemble(untrusted(spec.name, LINE, preview=True, style="bold"),
-                            f" v{spec.version}", "  (retired)" if spec.retired else ""))
+    out.print(
+        Text.assemble(
+            untrusted(spec.name, LINE, preview=True, style="bold"),
+            f" v{spec.version}",
+            "  (retired)" if spec.retired else "",
+        )
+    )
     model = spec.model or "the caller's"
-    out.print(untrusted(
-        f"{spec.description}\ntools: {', '.join(spec.tools) or '(none)'}\nmodel: {model}\n"
-        f"created in run {spec.created_run} by {spec.created_by}\n\n{spec.instructions}", PAGE))
+    out.print(
+        untrusted(
+            f"{spec.description}\ntools: {', '.join(spec.tools) or '(none)'}\nmodel: {model}\n"
+            f"created in run {spec.created_run} by {spec.created_by}\n\n{spec.instructions}",
+            PAGE,
+        )
+    )
 
 
 @runs_app.command("list")
@@ -230,20 +271,25 @@ def runs_list(
     table = Table(Column("run", no_wrap=True), "status", "agent", "model", "steps/cost", "task")
     for r in runs:
         status = r.stop_reason or r.status
-        style = {"finished": "green", "running": "cyan", "interrupted": "yellow"}.get(status,
-                                                                                      "red")
+        style = {"finished": "green", "running": "cyan", "interrupted": "yellow"}.get(status, "red")
         cost = f"{r.steps} / ${r.usage.get('cost_usd', 0):.4f}" if r.usage else ""
-        table.add_row(r.run_id, Text(status, style), untrusted(r.agent, 60, preview=True),
-                      untrusted(r.model, 60, preview=True), cost,
-                      untrusted(r.task, 60, preview=True))
+        table.add_row(
+            r.run_id,
+            Text(status, style),
+            untrusted(r.agent, 60, preview=True),
+            untrusted(r.model, 60, preview=True),
+            cost,
+            untrusted(r.task, 60, preview=True),
+        )
     out.print(table)
 
 
 def _run_id(log: EventLog, given: str) -> str:
     found = log.find_run(given)
     if found is None:
-        err.print(error_line(f"no single run matches {given!r}; `opensage runs list` shows "
-                             "recent runs"))
+        err.print(
+            error_line(f"no single run matches {given!r}; `opensage runs list` shows recent runs")
+        )
         raise typer.Exit(2)
     return found
 

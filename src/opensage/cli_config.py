@@ -33,15 +33,20 @@ class ClearErrors(TyperGroup):
 
 
 @app.command()
-def trust(path: Annotated[Path, typer.Argument(
-        help="The file (default: ./opensage.toml).")] = Path(CONFIG_NAME)) -> None:
+def trust(
+    path: Annotated[Path, typer.Argument(help="The file (default: ./opensage.toml).")] = Path(
+        CONFIG_NAME
+    ),
+) -> None:
     """Trust a project's opensage.toml as it is now: it may then set MCP servers, the sandbox,
     model endpoints and the memory's database. Any change to the file ends the trust."""
     allowed = trust_file(path, opensage_home())  # not load_config: it would refuse the file
     # The file may have been planted: what it sets is shown literally, escape sequences and all,
     # so none can hide what is being trusted.
-    out.print(untrusted(f"trusted {path.resolve()} as it is now; any change to it ends the "
-                        "trust"), soft_wrap=True)
+    out.print(
+        untrusted(f"trusted {path.resolve()} as it is now; any change to it ends the trust"),
+        soft_wrap=True,
+    )
     for key, what in allowed.items():
         out.print(untrusted(f"  {key}: {what}"), soft_wrap=True)
     if not allowed:

@@ -39,8 +39,9 @@ class Progress:
         self.run_id = run_id
         self._lock = threading.Lock()
         self.broken = False
-        self.live = Live(self, console=console or Console(stderr=True), refresh_per_second=8,
-                         transient=True)
+        self.live = Live(
+            self, console=console or Console(stderr=True), refresh_per_second=8, transient=True
+        )
 
     def preload(self, events: list[Event]) -> None:
         """What a resumed run recorded before: its agents, steps and spending so far."""
@@ -79,9 +80,12 @@ class Progress:
         u = tree.usage
         running = sum(a.running for a in tree.agents.values())
         header = Text.assemble(
-            ("● ", "cyan"), ("run ", "bold"), (tree.run_id, "cyan"),
+            ("● ", "cyan"),
+            ("run ", "bold"),
+            (tree.run_id, "cyan"),
             f"  {len(tree.agents)} agent{'s' * (len(tree.agents) != 1)} ({running} running)",
-            (f"  {int(u['total_tokens']):,} tokens  ${u['cost_usd']:.4f}", "dim"))
+            (f"  {int(u['total_tokens']):,} tokens  ${u['cost_usd']:.4f}", "dim"),
+        )
         shown = self._shown()
         top = Tree(header, guide_style="dim")
         hidden = len(tree.agents) - len(shown)
@@ -105,8 +109,9 @@ class Progress:
                 while current is not None and current.id not in shown:
                     shown.add(current.id)
                     current = agents.get(current.parent) if current.parent is not None else None
-        finished = sorted((n for n in agents.values() if not n.running),
-                          key=lambda n: n.ended or 0, reverse=True)
+        finished = sorted(
+            (n for n in agents.values() if not n.running), key=lambda n: n.ended or 0, reverse=True
+        )
         for node in finished:
             if len(shown) >= SHOWN_AGENTS:
                 break
@@ -144,23 +149,40 @@ class Progress:
         if node.retired:
             label.append("  retired", "dim")
         if node.running:
-            label.append_text(Text.assemble("  ", (f"step {node.step}", "bold"), "  ",
-                                            _t(node.doing, 60, "yellow")))
+            label.append_text(
+                Text.assemble(
+                    "  ", (f"step {node.step}", "bold"), "  ", _t(node.doing, 60, "yellow")
+                )
+            )
         else:
             reason = str((node.outcome or {}).get("stop_reason", "finished"))
-            label.append_text(Text.assemble("  ", _t(reason, 30, "green" if reason == "finished"
-                                                     else "red")))
-        label.append(f"  {node.steps} steps  {int(node.usage['total_tokens']):,} tok  "
-                     f"${node.usage['cost_usd']:.4f}", "dim")
+            label.append_text(
+                Text.assemble("  ", _t(reason, 30, "green" if reason == "finished" else "red"))
+            )
+        label.append(
+            f"  {node.steps} steps  {int(node.usage['total_tokens']):,} tok  "
+            f"${node.usage['cost_usd']:.4f}",
+            "dim",
+        )
         return label
 
     def _ensemble(self, ensemble: EnsembleNode) -> Text:
-        label = Text.assemble((f"ensemble of {ensemble.n} ", "bold cyan"),
-                              _t(ensemble.agent, 60), "  select ", _t(ensemble.select, 20))
+        label = Text.assemble(
+            (f"ensemble of {ensemble.n} ", "bold cyan"),
+            _t(ensemble.agent, 60),
+            "  select ",
+            _t(ensemble.select, 20),
+        )
         if ensemble.done:
             chosen = "none" if ensemble.selected is None else f"member {ensemble.selected}"
-            label.append_text(Text.assemble(("  selected ", "bold"), (chosen, "bold cyan"), "  ",
-                                            _t(ensemble.reason or "", 80, "dim")))
+            label.append_text(
+                Text.assemble(
+                    ("  selected ", "bold"),
+                    (chosen, "bold cyan"),
+                    "  ",
+                    _t(ensemble.reason or "", 80, "dim"),
+                )
+            )
         return label
 
 
@@ -203,8 +225,7 @@ class PlainProgress:
             node = tree.agents.get(e.id)
             parent = tree.agents.get(node.parent) if node and node.parent is not None else None
             by = Text.assemble(" by ", _t(parent.name)) if parent is not None else Text()
-            return Text.assemble("agent ", who, " started (", _t(d.get("model", ""), 120), ")",
-                                 by)
+            return Text.assemble("agent ", who, " started (", _t(d.get("model", ""), 120), ")", by)
         if e.kind == "tool_call":
             owner = tree.owner(e.id)
             node = tree.agents.get(owner) if owner is not None else None
@@ -212,19 +233,35 @@ class PlainProgress:
             return Text.assemble(who, step, " → ", _t(d.get("name", ""), 60))
         if e.kind == "agent_finished":
             u = d.get("usage") or {}
-            return Text.assemble("agent ", who, " ", _t(d.get("stop_reason", ""), 30),
-                                 f" ({d.get('steps', 0)} steps, {u.get('total_tokens', 0):,} "
-                                 f"tokens, ${u.get('cost_usd', 0):.4f})")
+            return Text.assemble(
+                "agent ",
+                who,
+                " ",
+                _t(d.get("stop_reason", ""), 30),
+                f" ({d.get('steps', 0)} steps, {u.get('total_tokens', 0):,} "
+                f"tokens, ${u.get('cost_usd', 0):.4f})",
+            )
         if e.kind == "ensemble_started":
-            return Text.assemble(who, f" runs an ensemble of {d.get('n')} ",
-                                 _t(d.get("agent", "")), " (select ", _t(d.get("select", "")), ")")
+            return Text.assemble(
+                who,
+                f" runs an ensemble of {d.get('n')} ",
+                _t(d.get("agent", "")),
+                " (select ",
+                _t(d.get("select", "")),
+                ")",
+            )
         if e.kind == "ensemble_selected":
             chosen = "none" if d.get("selected") is None else f"member {d.get('selected')}"
-            return Text.assemble("ensemble: selected ", chosen, " (",
-                                 _t(d.get("reason") or "", 160), ")")
+            return Text.assemble(
+                "ensemble: selected ", chosen, " (", _t(d.get("reason") or "", 160), ")"
+            )
         if e.kind == "tool_created":
-            return Text.assemble(who, " wrote the tool ", _t(d.get("name", "")),
-                                 f" v{d.get('version')} ({d.get('tests')} tests passed)")
+            return Text.assemble(
+                who,
+                " wrote the tool ",
+                _t(d.get("name", "")),
+                f" v{d.get('version')} ({d.get('tests')} tests passed)",
+            )
         if e.kind == "model_error":
             return Text.assemble(who, ": model error: ", _t(d.get("message", ""), 160))
         return None

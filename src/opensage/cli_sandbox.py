@@ -41,8 +41,12 @@ def exec_(
         raise typer.Exit(2) from None
     folder = (workdir or Path.cwd()).resolve()
     if not folder.is_dir():
-        err.print(error_line(f"work dir {folder} does not exist or is not a directory; give "
-                             "an existing one with --workdir"))
+        err.print(
+            error_line(
+                f"work dir {folder} does not exist or is not a directory; give "
+                "an existing one with --workdir"
+            )
+        )
         raise typer.Exit(2)
     result = asyncio.run(sandbox.exec(cmd, workdir=folder, timeout_s=timeout, limits=limits))
     sys.stdout.write(result.stdout)

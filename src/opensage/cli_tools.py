@@ -39,8 +39,10 @@ def _get(name: str) -> ToolRecord:
 
 
 @app.command("list")
-def list_(query: Annotated[str, typer.Argument(help="Words to look for.")] = "",
-          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_(
+    query: Annotated[str, typer.Argument(help="Words to look for.")] = "",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """List kept tools, most relevant and most used first."""
     found = _library().search(query, limit=1000)
     if as_json:
@@ -50,24 +52,41 @@ def list_(query: Annotated[str, typer.Argument(help="Words to look for.")] = "",
     table = Table(Column("tool", no_wrap=True), "version", "calls", "success", "description")
     for r in found:
         rate = "" if r.success_rate is None else f"{r.success_rate:.0%}"
-        table.add_row(untrusted(r.name, LINE, preview=True), str(r.version), str(r.calls), rate,
-                      untrusted(r.description, CELL))
+        table.add_row(
+            untrusted(r.name, LINE, preview=True),
+            str(r.version),
+            str(r.calls),
+            rate,
+            untrusted(r.description, CELL),
+        )
     out.print(table)
 
 
 @app.command()
-def show(name: Annotated[str, typer.Argument(help="The tool.")],
-         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(
+    name: Annotated[str, typer.Argument(help="The tool.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Show a tool's description, parameters, tests and source."""
     r = _get(name)
     if as_json:
         out.print_json(json.dumps(asdict(r)))
         return
-    out.print(Text.assemble(untrusted(r.name, LINE, preview=True, style="bold"),
-                            f" v{r.version}: ", untrusted(r.description, CELL)))
-    out.print(untrusted(f"made in run {r.created_run} by {r.created_by}; {r.calls} calls\n"
-                        f"parameters: {json.dumps(r.schema.get('properties', {}))}\n"
-                        f"tests: {json.dumps(r.tests)}\n", PAGE))
+    out.print(
+        Text.assemble(
+            untrusted(r.name, LINE, preview=True, style="bold"),
+            f" v{r.version}: ",
+            untrusted(r.description, CELL),
+        )
+    )
+    out.print(
+        untrusted(
+            f"made in run {r.created_run} by {r.created_by}; {r.calls} calls\n"
+            f"parameters: {json.dumps(r.schema.get('properties', {}))}\n"
+            f"tests: {json.dumps(r.tests)}\n",
+            PAGE,
+        )
+    )
     out.print(Syntax(visible(r.code[:PAGE]), "python"))
     if len(r.code) > PAGE:
         out.print(f"[dim][... {len(r.code) - PAGE:,} more characters; see --json][/]")
@@ -89,8 +108,11 @@ def test(name: Annotated[str, typer.Argument(help="The tool.")]) -> None:
         err.print(error_line(str(ran.data.get("error")), "the tests could not run:"))
         raise typer.Exit(1)
     for entry in report:
-        mark = Text("pass", "green") if entry["passed"] else Text.assemble(
-            ("FAIL ", "red"), untrusted(str(entry.get("error")), CELL, whole=""))
+        mark = (
+            Text("pass", "green")
+            if entry["passed"]
+            else Text.assemble(("FAIL ", "red"), untrusted(str(entry.get("error")), CELL, whole=""))
+        )
         out.print(Text.assemble(mark, "  args ", untrusted(json.dumps(entry["args"]), CELL)))
     passed = sum(e["passed"] for e in report)
     out.print(f"{passed} of {len(report)} tests passed")

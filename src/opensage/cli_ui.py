@@ -19,10 +19,13 @@ err = Console(stderr=True)
 @app.callback()
 def ui(
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8765,
-    host: Annotated[str, typer.Option(
-        help="Address to bind. Anything but a loopback address requires a token.")] = "127.0.0.1",
-    token: Annotated[str | None, typer.Option(
-        help="The token to require (default: a new one when not on loopback).")] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to bind. Anything but a loopback address requires a token.")
+    ] = "127.0.0.1",
+    token: Annotated[
+        str | None,
+        typer.Option(help="The token to require (default: a new one when not on loopback)."),
+    ] = None,
 ) -> None:
     """The trace viewer: a local web app over the runs, tools and memory (read-only).
 
@@ -30,8 +33,11 @@ def ui(
     try:
         from opensage.ui.server import Server
     except ImportError as exc:
-        err.print(error_line(f"the viewer needs the ui extra ({exc.name} is missing): "
-                             "pip install 'opensage[ui]'"))
+        err.print(
+            error_line(
+                f"the viewer needs the ui extra ({exc.name} is missing): pip install 'opensage[ui]'"
+            )
+        )
         raise typer.Exit(2) from None
     try:
         server = Server(load_config(), host, port, token)
@@ -39,15 +45,27 @@ def ui(
         err.print(error_line(str(exc)))
         raise typer.Exit(2) from None
     except OSError as exc:
-        err.print(error_line(f"cannot listen on {host}:{port} ({exc.strerror}); choose another "
-                             "--port, or --port 0 for any free one"))
+        err.print(
+            error_line(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another "
+                "--port, or --port 0 for any free one"
+            )
+        )
         raise typer.Exit(2) from None
     served = server.served
-    err.print(Text.assemble(("OpenSage viewer", "bold"), " on ", (served.url, "cyan"),
-                            "  (read-only; Ctrl-C stops it)"))
+    err.print(
+        Text.assemble(
+            ("OpenSage viewer", "bold"),
+            " on ",
+            (served.url, "cyan"),
+            "  (read-only; Ctrl-C stops it)",
+        )
+    )
     if served.token is not None and token is None:
-        err.print(f"Bound to {host}, which other machines may reach: every request needs the "
-                  "token in the address above (or --token to choose it).")
+        err.print(
+            f"Bound to {host}, which other machines may reach: every request needs the "
+            "token in the address above (or --token to choose it)."
+        )
     elif served.token is not None:
         err.print("Every request needs the token given with --token.")
     server.run()

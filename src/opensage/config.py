@@ -230,6 +230,7 @@ def load_trusted(home: Path) -> Config:
 
 # --- trust --------------------------------------------------------------------------------------
 
+
 def trust_file(path: Path, home: Path) -> dict[str, str]:
     """Trust the configuration file at `path` as it is now (checked first): until it changes,
     it may set what only a trusted file may. Returns those settings, each with what it does."""
@@ -245,19 +246,24 @@ def trust_file(path: Path, home: Path) -> dict[str, str]:
         temporary.write_text(json.dumps({"files": trusted}, indent=1) + "\n")
         os.replace(temporary, record)  # whole or not at all, even if this process dies
     except OSError as exc:
-        raise StateError(f"cannot write {record} ({exc.strerror}): make {home} writable, or "
-                         "set OPENSAGE_HOME to a folder you can write") from None
+        raise StateError(
+            f"cannot write {record} ({exc.strerror}): make {home} writable, or "
+            "set OPENSAGE_HOME to a folder you can write"
+        ) from None
     return privileged(settings, load_trusted(home).sandbox_limits)
 
 
 def privileged(settings: Mapping[str, Any], trusted: SandboxLimits) -> dict[str, str]:
     """The settings (validated, as `_parse` returns them) that only a trusted file may make,
     each with what it would do; `trusted` are the sandbox limits they must not loosen."""
-    found = {f"models.{name}": "chooses where model requests, with an API key, are sent"
-             for name in settings.get("models", {})}
+    found = {
+        f"models.{name}": "chooses where model requests, with an API key, are sent"
+        for name in settings.get("models", {})
+    }
     for name in settings.get("mcp", {}).get("servers", {}):
-        found[f"mcp.servers.{name}"] = ("starts a program on this machine, or connects to a "
-                                        "server, outside the sandbox")
+        found[f"mcp.servers.{name}"] = (
+            "starts a program on this machine, or connects to a server, outside the sandbox"
+        )
     memory, sandbox = settings.get("memory", {}), settings.get("sandbox", {})
     if "url" in memory:
         found["memory.url"] = "sends what the memory holds to a database server"
@@ -285,7 +291,8 @@ def _refuse_privileged(path: Path, settings: Mapping[str, Any], config: Config) 
             + "; ".join(f"{key} {why}" for key, why in found.items())
             + f". If you wrote this file, review it and run `opensage config trust {path}` "
             f"(trust ends when the file changes), or move these settings to "
-            f"{config.config_path}")
+            f"{config.config_path}"
+        )
 
 
 def _trusted(path: Path, raw: bytes, config: Config) -> bool:
@@ -298,12 +305,15 @@ def _trust_records(record: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise StateError(f"{record} cannot be read ({exc}); it lists the configuration files "
-                         "you trust. Move it aside and trust your files again") from None
+        raise StateError(
+            f"{record} cannot be read ({exc}); it lists the configuration files "
+            "you trust. Move it aside and trust your files again"
+        ) from None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict):
-        raise StateError(f"{record} is not a list of trusted files; move it aside and trust "
-                         "your files again")
+        raise StateError(
+            f"{record} is not a list of trusted files; move it aside and trust your files again"
+        )
     return files
 
 
@@ -315,6 +325,7 @@ def _located(path: Path) -> Path:
 
 
 # --- reading and checking a file ----------------------------------------------------------------
+
 
 def _read(path: Path) -> bytes:
     try:
@@ -332,19 +343,28 @@ def _parse(raw: bytes, path: Path) -> dict[str, Any]:
     return _validated(_file_schema(), data, str(path))
 
 
-def _validated(schema: type[BaseModel], data: Any, where: str, strict: bool = True
-               ) -> dict[str, Any]:
+def _validated(
+    schema: type[BaseModel], data: Any, where: str, strict: bool = True
+) -> dict[str, Any]:
     try:
         return schema.model_validate(data, strict=strict).model_dump(exclude_unset=True)
     except ValidationError as exc:
         raise ConfigError("\n".join(_problem(e, where) for e in exc.errors())) from None
 
 
-EXPECTED = {"int": "must be a whole number", "float": "must be a number",
-            "bool": "must be true or false", "string": "must be text (in quotes)",
-            "dict": "must be a table", "model": "must be a table", "list": "must be a list"}
-HINTS = {"prices": "a price is [input, output], in USD per million tokens",
-         "models": 'a profile is e.g. [models.fast] spec = "openai:NAME"'}
+EXPECTED = {
+    "int": "must be a whole number",
+    "float": "must be a number",
+    "bool": "must be true or false",
+    "string": "must be text (in quotes)",
+    "dict": "must be a table",
+    "model": "must be a table",
+    "list": "must be a list",
+}
+HINTS = {
+    "prices": "a price is [input, output], in USD per million tokens",
+    "models": 'a profile is e.g. [models.fast] spec = "openai:NAME"',
+}
 
 
 def _problem(error: ErrorDetails, where: str) -> str:
@@ -354,8 +374,7 @@ def _problem(error: ErrorDetails, where: str) -> str:
     got = f", got {got if len(got) <= 60 else got[:57] + '...'}"
     if kind == "missing":
         what, got = "is missing", ""
-    elif kind.partition("_")[0] in EXPECTED and kind.endswith(("_type", "_parsing",
-                                                               "_from_float")):
+    elif kind.partition("_")[0] in EXPECTED and kind.endswith(("_type", "_parsing", "_from_float")):
         what = EXPECTED[kind.partition("_")[0]]
     elif kind == "greater_than_equal":
         what = f"must be at least {ctx['ge']:g}"
@@ -381,9 +400,15 @@ class _Table(BaseModel):
     def _known_keys_only(self) -> _Table:
         unknown = sorted(self.model_extra or {})
         if unknown:
-            raise PydanticCustomError("unknown_key", "unknown {what} {unknown}; known: {known}", {
-                "what": "setting" if len(unknown) == 1 else "settings",
-                "unknown": ", ".join(unknown), "known": ", ".join(type(self).model_fields)})
+            raise PydanticCustomError(
+                "unknown_key",
+                "unknown {what} {unknown}; known: {known}",
+                {
+                    "what": "setting" if len(unknown) == 1 else "settings",
+                    "unknown": ", ".join(unknown),
+                    "known": ", ".join(type(self).model_fields),
+                },
+            )
         return self
 
 
@@ -404,8 +429,9 @@ class _McpServer(_Table):
     @model_validator(mode="after")
     def _command_or_url(self) -> _McpServer:
         if (self.command is None) == (self.url is None):
-            raise PydanticCustomError("command_or_url",
-                                      "needs either command (with args, env) or url")
+            raise PydanticCustomError(
+                "command_or_url", "needs either command (with args, env) or url"
+            )
         return self
 
 
@@ -422,17 +448,24 @@ class _Telemetry(_Table):
     @model_validator(mode="after")
     def _an_http_url(self) -> _Telemetry:
         if self.endpoint is not None and not self.endpoint.startswith(("http://", "https://")):
-            raise PydanticCustomError("endpoint", "endpoint must be an http:// or https:// URL "
-                                      "(an OTLP/HTTP collector, e.g. http://localhost:4318)")
+            raise PydanticCustomError(
+                "endpoint",
+                "endpoint must be an http:// or https:// URL "
+                "(an OTLP/HTTP collector, e.g. http://localhost:4318)",
+            )
         return self
 
 
 class _Memory(_Table):
     url: str | None = None
     curate: bool | None = None
-    embedder: Annotated[Literal["auto", "minilm", "none"],
-                        BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)
-                        ] | None = None
+    embedder: (
+        Annotated[
+            Literal["auto", "minilm", "none"],
+            BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),
+        ]
+        | None
+    ) = None
 
 
 @functools.cache
@@ -442,14 +475,20 @@ def _file_schema() -> type[BaseModel]:
     price = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)]
     sandbox: dict[str, Any] = {
         "backend": (Literal["bwrap", "container", "local", "auto"] | None, None),
-        "image": (str | None, None), "limits": (_table_of(SandboxLimits) | None, None)}
+        "image": (str | None, None),
+        "limits": (_table_of(SandboxLimits) | None, None),
+    }
     tables: dict[str, Any] = {
-        "default_model": (str | None, None), "limits": (_table_of(Limits) | None, None),
-        "models": (dict[str, _Profile], {}), "prices": (dict[str, price], {}),
+        "default_model": (str | None, None),
+        "limits": (_table_of(Limits) | None, None),
+        "models": (dict[str, _Profile], {}),
+        "prices": (dict[str, price], {}),
         "topology": (_table_of(TopologySettings, max_depth=0) | None, None),
-        "mcp": (_Mcp | None, None), "memory": (_Memory | None, None),
+        "mcp": (_Mcp | None, None),
+        "memory": (_Memory | None, None),
         "telemetry": (_Telemetry | None, None),
-        "sandbox": (create_model("sandbox", __base__=_Table, **sandbox) | None, None)}
+        "sandbox": (create_model("sandbox", __base__=_Table, **sandbox) | None, None),
+    }
     return create_model("opensage.toml", __base__=_Table, **tables)
 
 
@@ -478,6 +517,7 @@ def _without_none(kind: Any) -> Any:
 
 
 # --- applying -----------------------------------------------------------------------------------
+
 
 def _apply(config: Config, settings: Mapping[str, Any], path: Path) -> None:
     """Layer a checked file's settings over `config`."""

@@ -36,8 +36,10 @@ class McpServer:
     def from_table(cls, name: str, table: dict[str, Any]) -> McpServer:
         unknown = set(table) - {"command", "args", "env", "url"}
         if unknown or ("command" in table) == ("url" in table):
-            raise ConfigError(f"[mcp.servers.{name}] needs either command (with args, env) or "
-                              f"url{f'; unknown keys: {sorted(unknown)}' if unknown else ''}")
+            raise ConfigError(
+                f"[mcp.servers.{name}] needs either command (with args, env) or "
+                f"url{f'; unknown keys: {sorted(unknown)}' if unknown else ''}"
+            )
         return cls(name=name, **table)
 
 
@@ -45,8 +47,11 @@ class McpTool(SchemaTool):
     """A tool of an MCP server, called over the server's connection."""
 
     def __init__(self, server: str, listed: Any, client: Any, name: str):
-        super().__init__(name, listed.description or f"{listed.name} (from MCP server {server})",
-                         dict(listed.input_schema))
+        super().__init__(
+            name,
+            listed.description or f"{listed.name} (from MCP server {server})",
+            dict(listed.input_schema),
+        )
         self.remote_name = listed.name
         self.client = client
 
@@ -60,12 +65,12 @@ class McpTool(SchemaTool):
             raise ToolError(text or f"{self.name} failed")
         # The text is what the server meant for people and models; structured content (which
         # the SDK also fills in, e.g. {"result": ...}) only when there is no text.
-        return text if text.strip() or result.structured_content is None else \
-            result.structured_content
+        return (
+            text if text.strip() or result.structured_content is None else result.structured_content
+        )
 
 
-async def connect(servers: list[McpServer], stack: AsyncExitStack,
-                  taken: set[str]) -> list[Tool]:
+async def connect(servers: list[McpServer], stack: AsyncExitStack, taken: set[str]) -> list[Tool]:
     """Open each server (closed with `stack`) and return its tools. A name already `taken` by
     another tool is prefixed with the server's name."""
     if not servers:
@@ -73,12 +78,14 @@ async def connect(servers: list[McpServer], stack: AsyncExitStack,
     try:
         from mcp import Client, StdioServerParameters
     except ImportError:
-        raise ConfigError(f"MCP servers are configured but the SDK is missing; {INSTALL_HINT}"
-                          ) from None
+        raise ConfigError(
+            f"MCP servers are configured but the SDK is missing; {INSTALL_HINT}"
+        ) from None
     tools: list[Tool] = []
     for server in servers:
         target: Any = server.url or StdioServerParameters(
-            command=str(server.command), args=server.args, env=server.env or None)
+            command=str(server.command), args=server.args, env=server.env or None
+        )
         try:
             client = await stack.enter_async_context(Client(target))
             listed = await client.list_tools()
@@ -91,8 +98,7 @@ async def connect(servers: list[McpServer], stack: AsyncExitStack,
     return tools
 
 
-async def serve_library(library_path: Path, workdir: Path, open_sandbox: Any,
-                        limits: Any) -> None:
+async def serve_library(library_path: Path, workdir: Path, open_sandbox: Any, limits: Any) -> None:
     """Serve the tool library at `library_path` over stdio until the client goes away."""
     try:
         import mcp_types as types
@@ -107,9 +113,12 @@ async def serve_library(library_path: Path, workdir: Path, open_sandbox: Any,
     runner = ToolRunner(open_sandbox, workdir, limits)
 
     async def list_tools(ctx: Any, params: Any) -> Any:
-        return types.ListToolsResult(tools=[
-            types.Tool(name=r.name, description=r.description, input_schema=r.schema)
-            for r in library.search("", limit=1000)])
+        return types.ListToolsResult(
+            tools=[
+                types.Tool(name=r.name, description=r.description, input_schema=r.schema)
+                for r in library.search("", limit=1000)
+            ]
+        )
 
     async def call_tool(ctx: Any, params: Any) -> Any:
         record = library.get(params.name)
@@ -152,5 +161,4 @@ def _tool_name(remote: str, server: str, taken: set[str]) -> str:
 
 
 def _result(types: Any, text: str, *, error: bool = False) -> Any:
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
-                                is_error=error)
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=error)

@@ -45,20 +45,27 @@ def resolve_model(spec: str | None, config: Config, *, base_url: str | None = No
             api_key = os.environ.get(profile.api_key_env)
             if not api_key:
                 raise ConfigError(f"model profile needs ${profile.api_key_env}, which is not set")
-    return model_from_spec(spec, base_url=base_url, api_key=api_key, prices=config.prices,
-                           timeout_s=timeout_s, log_dir=config.logs_path,
-                           text_tool_calls=text_tool_calls)
+    return model_from_spec(
+        spec,
+        base_url=base_url,
+        api_key=api_key,
+        prices=config.prices,
+        timeout_s=timeout_s,
+        log_dir=config.logs_path,
+        text_tool_calls=text_tool_calls,
+    )
 
 
-def named_models(config: Config, models: Mapping[str, str | Model]
-                 ) -> Callable[[str], Model]:
+def named_models(config: Config, models: Mapping[str, str | Model]) -> Callable[[str], Model]:
     """A resolver for the models sub-agents ask for: a name given in Python (`models`), a
     profile, or a spec. Each call resolves anew: the caller keeps and closes what it gets."""
+
     def resolve(spec: str) -> Model:
         given = models.get(spec)
         if given is not None and not isinstance(given, str):
             return given
         return resolve_model(given or spec, config)
+
     return resolve
 
 
@@ -67,15 +74,18 @@ def run_sandbox(config: Config, backend: str | Sandbox | None = None) -> Sandbox
     which hides OpenSage's home (every run's events, the trusted configuration) from them."""
     if backend is not None and not isinstance(backend, str):
         return backend
-    return open_sandbox(backend or config.sandbox_backend, image=config.sandbox_image,
-                        hidden=(config.home,))
+    return open_sandbox(
+        backend or config.sandbox_backend, image=config.sandbox_image, hidden=(config.home,)
+    )
 
 
 def check_sandbox(backend: str | Sandbox | None) -> None:
     """Refuse an unknown backend name before the run starts (the sandbox opens when needed)."""
     if isinstance(backend, str) and backend not in (*BACKENDS, "auto"):
-        raise ConfigError(f"unknown sandbox backend {backend!r}; use one of "
-                          f"{', '.join(BACKENDS)}, or auto (the best isolating one available)")
+        raise ConfigError(
+            f"unknown sandbox backend {backend!r}; use one of "
+            f"{', '.join(BACKENDS)}, or auto (the best isolating one available)"
+        )
 
 
 def resolve_kits(kits: Sequence[str | Kit]) -> tuple[Kit, ...]:
@@ -83,8 +93,10 @@ def resolve_kits(kits: Sequence[str | Kit]) -> tuple[Kit, ...]:
     made = tuple(make_kit(k) if isinstance(k, str) else k for k in kits)
     for kit in made:
         if not isinstance(kit, Kit) or not kit.name:
-            raise ConfigError(f"{kit!r} is not a kit: give a kit's name, or an object of a Kit "
-                              "subclass that sets `name`")
+            raise ConfigError(
+                f"{kit!r} is not a kit: give a kit's name, or an object of a Kit "
+                "subclass that sets `name`"
+            )
     names = [k.name for k in made]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -92,8 +104,7 @@ def resolve_kits(kits: Sequence[str | Kit]) -> tuple[Kit, ...]:
     return made
 
 
-async def open_kits(ctx: RunContext, given: Sequence[Tool], stack: AsyncExitStack
-                    ) -> list[Tool]:
+async def open_kits(ctx: RunContext, given: Sequence[Tool], stack: AsyncExitStack) -> list[Tool]:
     """Set the run's kits up, in order, and return their tools; each kit's session ends when
     `stack` is closed (a failing end is logged, and the others still end). Each kit sees the
     names of the tools before it (those `given`, then the earlier kits'), unless a kit of the
@@ -103,8 +114,9 @@ async def open_kits(ctx: RunContext, given: Sequence[Tool], stack: AsyncExitStac
     opened: list[tuple[Kit, list[Tool]]] = []
     for kit in ctx.kits:
         before = [*given, *(t for _, tools in opened for t in tools)]
-        session = kit.session(replace(ctx, tool_names=tuple(t.name for t in before)
-                                      if named else None))
+        session = kit.session(
+            replace(ctx, tool_names=tuple(t.name for t in before) if named else None)
+        )
         opened.append((kit, list(await session.__aenter__())))
         stack.push_async_callback(_logged, session.__aexit__, None, None, None)
     return merge_tools(opened)

@@ -35,8 +35,14 @@ def visible(text: str) -> str:
     return _CONTROL.sub(_code, text.replace("\r\n", "\n"))
 
 
-def untrusted(text: str, limit: int = PAGE, *, preview: bool = False,
-              whole: str = "see --json", style: str = "") -> Text:
+def untrusted(
+    text: str,
+    limit: int = PAGE,
+    *,
+    preview: bool = False,
+    whole: str = "see --json",
+    style: str = "",
+) -> Text:
     """`text` as a rich Text (in `style`) that prints literally: control characters visible, at
     most `limit` characters, then a note of how many more there are and `whole`, where to read
     them all. A preview is one line: every run of whitespace becomes one space."""
@@ -46,7 +52,7 @@ def untrusted(text: str, limit: int = PAGE, *, preview: bool = False,
     shown = Text(style=style)
     start = 0
     for match in _CONTROL.finditer(head):
-        shown.append(head[start:match.start()])
+        shown.append(head[start : match.start()])
         shown.append(_code(match), _SHOWN)
         start = match.end()
     shown.append(head[start:])

@@ -65,32 +65,47 @@ def _label(node: dict[str, Any], calls: dict[int, str]) -> Text | None:
     kind, d = node["kind"], node["data"]
     msg = node.get("message") or {}
     if kind == "run_started":
-        return Text.assemble(("run ", "bold"), (node["run_id"], "bold cyan"), "  ",
-                             _short(d["task"]))
+        return Text.assemble(
+            ("run ", "bold"), (node["run_id"], "bold cyan"), "  ", _short(d["task"])
+        )
     if kind == "agent_started":
-        return Text.assemble(("agent ", "bold"), _short(d["name"], 60, "bold magenta"),
-                             "  model ", _short(d["model"], 100))
+        return Text.assemble(
+            ("agent ", "bold"),
+            _short(d["name"], 60, "bold magenta"),
+            "  model ",
+            _short(d["model"], 100),
+        )
     if kind == "model_request":
         return None  # shown through its response, which is its only child
     if kind == "model_response":
         u = d["usage"]
         what = f"step {d['step']}" if "step" in d else f"{d.get('purpose', 'request')} request"
-        label = Text.assemble((what, "bold"),
-                              (f"  {u['total_tokens']} tok ${u['cost_usd']:.4f}", "dim"))
+        label = Text.assemble(
+            (what, "bold"), (f"  {u['total_tokens']} tok ${u['cost_usd']:.4f}", "dim")
+        )
         reply = msg.get("content") or d.get("reply")  # a side request's reply is in its event
         if reply:
             label.append_text(Text.assemble("  ", _short(reply)))
         calls.update(_call_arguments(node))
         return label
     if kind == "tool_call":
-        return Text.assemble(("→ ", "yellow"), _short(d["name"], 60, "yellow"), "(",
-                             _short(calls.get(node["id"], ""), 100), ")")
+        return Text.assemble(
+            ("→ ", "yellow"),
+            _short(d["name"], 60, "yellow"),
+            "(",
+            _short(calls.get(node["id"], ""), 100),
+            ")",
+        )
     if kind == "tool_result":
         style = "green" if d["ok"] else "red"
-        head = Text("ok", style) if d["ok"] else Text.assemble(
-            "error (", _short(d["error"], 60), ")", style=style)
-        return Text.assemble(head, (f" {d['duration_s'] * 1000:.0f} ms  ", "dim"),
-                             _short(msg.get("content", "")))
+        head = (
+            Text("ok", style)
+            if d["ok"]
+            else Text.assemble("error (", _short(d["error"], 60), ")", style=style)
+        )
+        return Text.assemble(
+            head, (f" {d['duration_s'] * 1000:.0f} ms  ", "dim"), _short(msg.get("content", ""))
+        )
     if kind == "model_error":
         return Text.assemble(("model error ", "bold red"), _short(d["message"]))
     if kind in ("agent_finished", "run_finished"):
@@ -98,17 +113,32 @@ def _label(node: dict[str, Any], calls: dict[int, str]) -> Text | None:
     if kind == "budget_charge":
         return None  # the step line shows what was charged
     if kind == "agent_created":
-        return Text.assemble(("created agent ", "magenta"), _short(d["name"], 60, "bold magenta"),
-                             "  tools: ", _short(", ".join(d["tools"]) or "-"))
+        return Text.assemble(
+            ("created agent ", "magenta"),
+            _short(d["name"], 60, "bold magenta"),
+            "  tools: ",
+            _short(", ".join(d["tools"]) or "-"),
+        )
     if kind == "tool_created":
-        return Text.assemble(("wrote tool ", "green"), _short(d["name"], 60, "bold green"),
-                             f" v{d['version']}  ({d['tests']} tests passed)")
+        return Text.assemble(
+            ("wrote tool ", "green"),
+            _short(d["name"], 60, "bold green"),
+            f" v{d['version']}  ({d['tests']} tests passed)",
+        )
     if kind == "tool_rejected":
-        return Text.assemble(("tool rejected ", "red"), _short(d["name"], 60, "bold red"),
-                             f" at {d['stage']}: ", _short(d["message"]))
+        return Text.assemble(
+            ("tool rejected ", "red"),
+            _short(d["name"], 60, "bold red"),
+            f" at {d['stage']}: ",
+            _short(d["message"]),
+        )
     if kind == "ensemble_started":
-        return Text.assemble((f"ensemble of {d['n']} ", "bold cyan"), _short(d["agent"], 60),
-                             "  select: ", _short(d["select"], 60))
+        return Text.assemble(
+            (f"ensemble of {d['n']} ", "bold cyan"),
+            _short(d["agent"], 60),
+            "  select: ",
+            _short(d["select"], 60),
+        )
     if kind == "ensemble_member":
         return Text.assemble((f"member {d['index']}", "cyan"))
     if kind == "ensemble_selected":
@@ -120,8 +150,12 @@ def _label(node: dict[str, Any], calls: dict[int, str]) -> Text | None:
 def _finished(kind: str, d: dict[str, Any]) -> Text:
     style = "bold green" if d["stop_reason"] == "finished" else "bold red"
     what = "agent" if kind == "agent_finished" else "run"
-    label = Text.assemble((f"{what} {d['stop_reason']}", style), "  (", _short(d["message"]),
-                          f"; {d['steps']} steps, ${d['usage']['cost_usd']:.4f})")
+    label = Text.assemble(
+        (f"{what} {d['stop_reason']}", style),
+        "  (",
+        _short(d["message"]),
+        f"; {d['steps']} steps, ${d['usage']['cost_usd']:.4f})",
+    )
     if d.get("answer"):
         label.append_text(Text.assemble("  answer: ", _short(d["answer"])))
     return label

@@ -28,16 +28,27 @@ def test_json_has_the_totals_and_one_entry_per_task(tmp_path):
     suite = tmp_path / "suite"
     terminal_task(suite)
     swe_task(suite)
-    data = cli_json("bench", "run", str(suite), "--agent", "oracle", "--output",
-                    str(tmp_path / "out"))
+    data = cli_json(
+        "bench", "run", str(suite), "--agent", "oracle", "--output", str(tmp_path / "out")
+    )
     assert {"total", "resolved", "score", "results"} <= set(data)
     assert (data["total"], data["resolved"], data["score"]) == (2, 2, 1.0)
     assert data["agent"] == "oracle" and data["output"] == str(tmp_path / "out")
     for entry in data["results"]:
-        assert {"task_id", "kind", "resolved", "error", "backend", "steps", "cost_usd",
-                "wall_s"} <= set(entry)
+        assert {
+            "task_id",
+            "kind",
+            "resolved",
+            "error",
+            "backend",
+            "steps",
+            "cost_usd",
+            "wall_s",
+        } <= set(entry)
     assert [(e["task_id"], e["kind"], e["resolved"], e["error"]) for e in data["results"]] == [
-        ("calc-1", "swe", True, None), ("upper", "terminal", True, None)]
+        ("calc-1", "swe", True, None),
+        ("upper", "terminal", True, None),
+    ]
 
 
 def test_a_malformed_task_is_skipped_with_its_error_and_the_rest_run(tmp_path):
@@ -49,7 +60,9 @@ def test_a_malformed_task_is_skipped_with_its_error_and_the_rest_run(tmp_path):
     results = {e["task_id"]: e for e in data["results"]}
     assert results["upper"]["resolved"] and results["upper"]["error"] is None
     assert results["calc-bad"]["error"] == {
-        "kind": "malformed", "message": "instance.json: problem_statement is missing"}
+        "kind": "malformed",
+        "message": "instance.json: problem_statement is missing",
+    }
     assert (data["total"], data["resolved"], data["errors"]) == (2, 1, {"malformed": 1})
     text = cli("bench", "run", str(suite), "--output", str(tmp_path / "out"))
     assert "malformed: calc-bad: instance.json: problem_statement is missing" in text.stderr
@@ -61,8 +74,16 @@ def test_the_table_shows_every_task_and_the_totals(tmp_path):
     swe_task(suite)
     proc = cli("bench", "run", str(suite), "--agent", "null", "--output", str(tmp_path / "o"))
     lines = proc.stdout.splitlines()
-    assert lines[0].split() == ["task", "kind", "result", "backend", "steps", "tokens", "cost",
-                                "wall"]
+    assert lines[0].split() == [
+        "task",
+        "kind",
+        "result",
+        "backend",
+        "steps",
+        "tokens",
+        "cost",
+        "wall",
+    ]
     assert lines[1].split()[:4] == ["calc-1", "swe", "not", "resolved"]
     assert lines[2].split()[:4] == ["upper", "terminal", "not", "resolved"]
     assert lines[3].split()[:3] == ["total", "0/2", "(0.0%)"]
@@ -76,10 +97,20 @@ def test_parallel_runs_give_the_same_results_as_serial_ones(tmp_path):
     outcomes = {}
     for agent in ("oracle", "null"):
         for parallel in ("1", "4"):
-            data = cli_json("bench", "run", str(suite), "--agent", agent, "--parallel",
-                            parallel, "--output", str(tmp_path / f"{agent}-{parallel}"))
-            outcomes[agent, parallel] = [(e["task_id"], e["resolved"], e["error"], e["reward"])
-                                         for e in data["results"]]
+            data = cli_json(
+                "bench",
+                "run",
+                str(suite),
+                "--agent",
+                agent,
+                "--parallel",
+                parallel,
+                "--output",
+                str(tmp_path / f"{agent}-{parallel}"),
+            )
+            outcomes[agent, parallel] = [
+                (e["task_id"], e["resolved"], e["error"], e["reward"]) for e in data["results"]
+            ]
     assert outcomes["oracle", "1"] == outcomes["oracle", "4"]
     assert outcomes["null", "1"] == outcomes["null", "4"]
     assert [r[1] for r in outcomes["oracle", "1"]] == [True] * 5
@@ -98,8 +129,11 @@ def test_compare_shows_both_sets_and_what_flipped(tmp_path):
     cli("bench", "run", str(suite), "--agent", "oracle", "--output", str(b))
     proc = cli("bench", "compare", str(a), str(b))
     rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[1:4]}
-    assert rows == {"calc-1": ["0/1", "1/1", "gained"], "same": ["0/1", "0/1"],
-                    "upper": ["0/1", "1/1", "gained"]}
+    assert rows == {
+        "calc-1": ["0/1", "1/1", "gained"],
+        "same": ["0/1", "0/1"],
+        "upper": ["0/1", "1/1", "gained"],
+    }
     assert "null (null)" in proc.stdout.splitlines()[0]
     assert "0/3 (0.0%)" in proc.stdout and "2/3 (66.7%)" in proc.stdout
     assert "flipped: 2 gained, 0 lost" in proc.stdout
@@ -120,7 +154,7 @@ def test_usage_errors_exit_2_with_a_message(tmp_path):
     assert missing.returncode == 2 and "holds no results.jsonl" in missing.stderr
 
 
-AGENTS = '''
+AGENTS = """
 import asyncio
 
 from opensage.bench.agents import AgentOutcome
@@ -130,25 +164,29 @@ async def upper(task):
     await task.exec("tr a-z A-Z < /data/words.txt > out.txt")
     return AgentOutcome(answer="done", steps=3, input_tokens=100, output_tokens=20,
                         cost_usd=0.01)
-'''
+"""
 
 
 def test_a_users_own_agent_is_loaded_from_its_file(tmp_path):
     suite = tmp_path / "suite"
     terminal_task(suite)
     (tmp_path / "mine.py").write_text(AGENTS)
-    data = cli_json("bench", "run", str(suite), "--agent", f"{tmp_path}/mine.py:upper",
-                    cwd=tmp_path)
+    data = cli_json(
+        "bench", "run", str(suite), "--agent", f"{tmp_path}/mine.py:upper", cwd=tmp_path
+    )
     [entry] = data["results"]
-    assert entry["resolved"] and (entry["steps"], entry["input_tokens"], entry["cost_usd"]) \
-        == (3, 100, 0.01)
+    assert entry["resolved"] and (entry["steps"], entry["input_tokens"], entry["cost_usd"]) == (
+        3,
+        100,
+        0.01,
+    )
     assert (data["tokens"], data["cost_usd"]) == (120, 0.01)
     # The default output dir is named after the suite and the agent, so the same command
     # finds it again.
     assert data["output"] == str(tmp_path / "bench-results" / "suite-mine-upper")
 
 
-SLOW = '''
+SLOW = """
 import asyncio, os
 
 class Slow:
@@ -159,7 +197,7 @@ class Slow:
             f.write(task.task_id + "\\n")
         await asyncio.sleep(0.6)
         await task.exec("tr a-z A-Z < /data/words.txt > out.txt")
-'''
+"""
 
 
 @pytest.mark.slow
@@ -170,8 +208,21 @@ def test_a_killed_run_resumes_without_losing_or_repeating_a_task(tmp_path):
     (tmp_path / "slow.py").write_text(SLOW)
     calls, out = tmp_path / "calls.txt", tmp_path / "out"
     env = {**os.environ, "CALLS": str(calls), "COLUMNS": "200"}
-    argv = [sys.executable, "-m", "opensage.cli", "bench", "run", str(suite), "--agent",
-            f"{tmp_path}/slow.py:Slow", "--parallel", "2", "--output", str(out), "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "opensage.cli",
+        "bench",
+        "run",
+        str(suite),
+        "--agent",
+        f"{tmp_path}/slow.py:Slow",
+        "--parallel",
+        "2",
+        "--output",
+        str(out),
+        "--json",
+    ]
     first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     results = out / "results.jsonl"
     deadline = time.monotonic() + 120
@@ -237,8 +288,15 @@ def test_a_model_based_agents_run_opens_with_runs_show(tmp_path):
     suite = tmp_path / "suite"
     terminal_task(suite)
     (tmp_path / "model_agent.py").write_text(MODEL_AGENT)
-    data = cli_json("bench", "run", str(suite), "--agent",
-                    f"{tmp_path}/model_agent.py:scripted", "--output", str(tmp_path / "out"))
+    data = cli_json(
+        "bench",
+        "run",
+        str(suite),
+        "--agent",
+        f"{tmp_path}/model_agent.py:scripted",
+        "--output",
+        str(tmp_path / "out"),
+    )
     [entry] = data["results"]
     assert entry["resolved"] and entry["steps"] == 2 and entry["run_id"]
     shown = cli("runs", "show", entry["run_id"])

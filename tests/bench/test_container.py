@@ -15,15 +15,24 @@ from .helpers import run_bench
 
 def _podman_ready() -> bool:
     podman = shutil.which("podman")
-    return bool(podman) and subprocess.run([podman, "image", "exists", DEFAULT_IMAGE],
-                                           capture_output=True).returncode == 0
+    return (
+        bool(podman)
+        and subprocess.run(
+            [podman, "image", "exists", DEFAULT_IMAGE], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not _podman_ready(), reason="podman or its image is missing")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not _podman_ready(), reason="podman or its image is missing"),
+]
 
-BUILT = DOCKERFILE.replace("FROM ubuntu:24.04", "FROM {base}") + \
-    "RUN echo built > /app/built.txt && echo $GREETING > /app/env.txt\n"
+BUILT = (
+    DOCKERFILE.replace("FROM ubuntu:24.04", "FROM {base}")
+    + "RUN echo built > /app/built.txt && echo $GREETING > /app/env.txt\n"
+)
 CHECK = '[ "$(cat /app/built.txt)" = built ] && [ "$(cat /app/env.txt)" = hello ] && '
 
 
@@ -46,9 +55,11 @@ def test_a_task_that_needs_a_build_runs_in_a_container(tmp_path):
         assert not null[name].resolved and null[name].error is None
         assert any("built: line 7: RUN" in n for n in oracle[name].notes)
     stood_in = [n for n in oracle["missing-base"].notes if "stood in" in n]
-    assert stood_in == ["base image registry.invalid/nothing-here:1 is not on this machine "
-                        "(nothing is pulled at run time): the local sandbox image "
-                        f"{DEFAULT_IMAGE} stood in for it"]
+    assert stood_in == [
+        "base image registry.invalid/nothing-here:1 is not on this machine "
+        "(nothing is pulled at run time): the local sandbox image "
+        f"{DEFAULT_IMAGE} stood in for it"
+    ]
     assert not any("stood in" in n for n in oracle["local-base"].notes)
 
 
@@ -69,5 +80,7 @@ def test_swe_and_poc_tasks_run_in_the_container_backend_when_asked(tmp_path):
     oracle = run_bench(suite, tmp_path / "oracle", "oracle", backend="container", parallel=2)
     null = run_bench(suite, tmp_path / "null", "null", backend="container", parallel=2)
     assert [(r.task_id, r.backend, r.resolved, r.error) for r in oracle] == [
-        ("calc-1", "container", True, None), ("reader", "container", True, None)]
+        ("calc-1", "container", True, None),
+        ("reader", "container", True, None),
+    ]
     assert [(r.resolved, r.error) for r in null] == [(False, None), (False, None)]

@@ -36,7 +36,9 @@ def test_a_terminal_task_is_read_as_harbor_lays_it_out(tmp_path):
     assert task.plan.workdir == "/app" and task.plan.base == "ubuntu:24.04"
     assert task.plan.env == {"GREETING": "hello", "WHO": "the world"}
     assert [(c.sources, c.dest) for c in task.plan.copies] == [
-        (["greet.txt"], "/app/greet.txt"), (["data/"], "/data/")]
+        (["greet.txt"], "/app/greet.txt"),
+        (["data/"], "/data/"),
+    ]
     assert task.runs_in_bwrap
 
 
@@ -65,8 +67,7 @@ def test_a_poc_task_is_read_from_archives_or_folders(tmp_path, archive):
 def test_an_archive_of_one_folder_unpacks_to_that_folder(tmp_path):
     task = poc_task(tmp_path, archive=True)
     unpack(task / "repo-vul.tar.gz", tmp_path / "src")
-    assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["main.c", "parse.c",
-                                                                     "parse.h"]
+    assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["main.c", "parse.c", "parse.h"]
 
 
 def test_an_archive_that_escapes_is_refused(tmp_path):
@@ -116,31 +117,43 @@ TERMINAL_BREAKS = [
     ("instruction.md", lambda t: (t / "instruction.md").unlink(), "missing"),
     ("instruction.md", lambda t: (t / "instruction.md").write_text("  \n"), "is empty"),
     ("task.toml", lambda t: (t / "task.toml").write_text("[agent\n"), "not valid TOML"),
-    ("task.toml", lambda t: (t / "task.toml").write_text("[agent]\ntimeout_sec = -3\n"),
-     "[agent] timeout_sec must be a positive number of seconds"),
-    ("task.toml", lambda t: (t / "task.toml").write_text('[verifier]\ntimeout_sec = "x"\n'),
-     "[verifier] timeout_sec must be a positive"),
-    ("environment/Dockerfile", lambda t: (t / "environment" / "Dockerfile").unlink(),
-     "missing"),
-    ("environment/Dockerfile",
-     lambda t: (t / "environment" / "Dockerfile").write_text("WORKDIR /app\n"),
-     "does not start with FROM"),
-    ("environment/Dockerfile",
-     lambda t: (t / "environment" / "Dockerfile").write_text("FROM x\nFETCH y\n"),
-     "line 2: FETCH is not a Dockerfile instruction"),
-    ("environment/Dockerfile",
-     lambda t: (t / "environment" / "Dockerfile").write_text("FROM x\nCOPY gone.txt /app/\n"),
-     "COPY gone.txt: no such file"),
-    ("environment/Dockerfile",
-     lambda t: (t / "environment" / "Dockerfile").write_text("FROM x\nCOPY ../x /app/\n"),
-     "outside the build context"),
+    (
+        "task.toml",
+        lambda t: (t / "task.toml").write_text("[agent]\ntimeout_sec = -3\n"),
+        "[agent] timeout_sec must be a positive number of seconds",
+    ),
+    (
+        "task.toml",
+        lambda t: (t / "task.toml").write_text('[verifier]\ntimeout_sec = "x"\n'),
+        "[verifier] timeout_sec must be a positive",
+    ),
+    ("environment/Dockerfile", lambda t: (t / "environment" / "Dockerfile").unlink(), "missing"),
+    (
+        "environment/Dockerfile",
+        lambda t: (t / "environment" / "Dockerfile").write_text("WORKDIR /app\n"),
+        "does not start with FROM",
+    ),
+    (
+        "environment/Dockerfile",
+        lambda t: (t / "environment" / "Dockerfile").write_text("FROM x\nFETCH y\n"),
+        "line 2: FETCH is not a Dockerfile instruction",
+    ),
+    (
+        "environment/Dockerfile",
+        lambda t: (t / "environment" / "Dockerfile").write_text("FROM x\nCOPY gone.txt /app/\n"),
+        "COPY gone.txt: no such file",
+    ),
+    (
+        "environment/Dockerfile",
+        lambda t: (t / "environment" / "Dockerfile").write_text("FROM x\nCOPY ../x /app/\n"),
+        "outside the build context",
+    ),
     ("tests/test.sh", lambda t: shutil.rmtree(t / "tests"), "missing"),
 ]
 
 
 @pytest.mark.parametrize(("file", "damage", "problem"), TERMINAL_BREAKS)
-def test_malformed_terminal_tasks_name_the_file_and_the_problem(tmp_path, file, damage,
-                                                                problem):
+def test_malformed_terminal_tasks_name_the_file_and_the_problem(tmp_path, file, damage, problem):
     task = terminal_task(tmp_path)
     damage(task)
     found = broken(task)
@@ -161,16 +174,31 @@ def _instance(task, **changes):
 SWE_BREAKS = [
     ("instance.json", lambda t: _instance(t, FAIL_TO_PASS=None), "FAIL_TO_PASS is missing"),
     ("instance.json", lambda t: _instance(t, FAIL_TO_PASS=[]), "FAIL_TO_PASS is empty"),
-    ("instance.json", lambda t: _instance(t, PASS_TO_PASS="[oops"),
-     "PASS_TO_PASS is a string that is not a JSON list"),
-    ("instance.json", lambda t: _instance(t, PASS_TO_PASS=[1, 2]),
-     "PASS_TO_PASS must be a list of strings"),
-    ("instance.json", lambda t: _instance(t, problem_statement=None),
-     "problem_statement is missing"),
-    ("instance.json", lambda t: _instance(t, test_patch=""),
-     "test_patch must be a non-empty string"),
-    ("instance.json", lambda t: (t / "instance.json").write_text("[1, 2]"),
-     "must hold a JSON object"),
+    (
+        "instance.json",
+        lambda t: _instance(t, PASS_TO_PASS="[oops"),
+        "PASS_TO_PASS is a string that is not a JSON list",
+    ),
+    (
+        "instance.json",
+        lambda t: _instance(t, PASS_TO_PASS=[1, 2]),
+        "PASS_TO_PASS must be a list of strings",
+    ),
+    (
+        "instance.json",
+        lambda t: _instance(t, problem_statement=None),
+        "problem_statement is missing",
+    ),
+    (
+        "instance.json",
+        lambda t: _instance(t, test_patch=""),
+        "test_patch must be a non-empty string",
+    ),
+    (
+        "instance.json",
+        lambda t: (t / "instance.json").write_text("[1, 2]"),
+        "must hold a JSON object",
+    ),
     ("repo/", lambda t: shutil.rmtree(t / "repo"), "missing"),
 ]
 
@@ -190,13 +218,22 @@ def _toml(task, old, new):
 
 
 POC_BREAKS = [
-    ("task.toml", lambda t: _toml(t, "[build]\ncommand", "[build]\nkommand"),
-     "[build] command is missing"),
+    (
+        "task.toml",
+        lambda t: _toml(t, "[build]\ncommand", "[build]\nkommand"),
+        "[build] command is missing",
+    ),
     ("task.toml", lambda t: _toml(t, "[poc]", "[proof]"), "has no [poc] table"),
-    ("task.toml", lambda t: _toml(t, 'binary = "out/reader"', 'binary = "../reader"'),
-     "must be a path inside the source"),
-    ("task.toml", lambda t: _toml(t, 'binary = "out/reader"', 'binary = "r"\nargs = "{poc}"'),
-     "[poc] args must be a list of strings"),
+    (
+        "task.toml",
+        lambda t: _toml(t, 'binary = "out/reader"', 'binary = "../reader"'),
+        "must be a path inside the source",
+    ),
+    (
+        "task.toml",
+        lambda t: _toml(t, 'binary = "out/reader"', 'binary = "r"\nargs = "{poc}"'),
+        "[poc] args must be a list of strings",
+    ),
     ("repo-vul.tar.gz", lambda t: shutil.rmtree(t / "repo-vul"), "missing"),
 ]
 
@@ -220,25 +257,40 @@ def test_a_folder_that_is_no_task_is_reported_as_such(tmp_path):
 
 
 def test_dockerfiles_are_read_as_docker_reads_them(tmp_path):
-    text = ("# comment\nFROM --platform=linux/amd64 python:3.12-slim AS base\n"
-            "ENV A=1 B=\"two words\"\nENV OLD the rest of the line\n"
-            "WORKDIR /srv\nWORKDIR app\nCOPY [\"a b.txt\", \"./\"]\n"
-            "COPY --chown=1000 src/ lib/\nENV HOME_DIR=$A/x\nLABEL x=y\n"
-            "COPY one.txt \\\n     two.txt /opt/$A/\nCMD [\"bash\"]\n")
+    text = (
+        "# comment\nFROM --platform=linux/amd64 python:3.12-slim AS base\n"
+        'ENV A=1 B="two words"\nENV OLD the rest of the line\n'
+        'WORKDIR /srv\nWORKDIR app\nCOPY ["a b.txt", "./"]\n'
+        "COPY --chown=1000 src/ lib/\nENV HOME_DIR=$A/x\nLABEL x=y\n"
+        'COPY one.txt \\\n     two.txt /opt/$A/\nCMD ["bash"]\n'
+    )
     found = plan(text, tmp_path)
     assert found.base == "python:3.12-slim" and found.workdir == "/srv/app"
-    assert found.env == {"A": "1", "B": "two words", "OLD": "the rest of the line",
-                         "HOME_DIR": "1/x"}
+    assert found.env == {
+        "A": "1",
+        "B": "two words",
+        "OLD": "the rest of the line",
+        "HOME_DIR": "1/x",
+    }
     assert [(c.sources, c.dest) for c in found.copies] == [
-        (["a b.txt"], "/srv/app/"), (["src/"], "/srv/app/lib/"),
-        (["one.txt", "two.txt"], "/opt/1/")]
+        (["a b.txt"], "/srv/app/"),
+        (["src/"], "/srv/app/lib/"),
+        (["one.txt", "two.txt"], "/opt/1/"),
+    ]
     assert found.needs_build == []
 
 
-@pytest.mark.parametrize(("line", "why"), [
-    ("RUN apt-get install -y curl", "RUN"), ("ADD x.tar /app/", "ADD"),
-    ("ARG VERSION=1", "ARG"), ("USER nobody", "USER"),
-    ("COPY --from=builder /out /app/", "--from"), ("FROM other AS second", "multi-stage")])
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("RUN apt-get install -y curl", "RUN"),
+        ("ADD x.tar /app/", "ADD"),
+        ("ARG VERSION=1", "ARG"),
+        ("USER nobody", "USER"),
+        ("COPY --from=builder /out /app/", "--from"),
+        ("FROM other AS second", "multi-stage"),
+    ],
+)
 def test_what_needs_a_real_build_is_named(tmp_path, line, why):
     found = plan(f"FROM base\nWORKDIR /app\n{line}\n", tmp_path)
     assert len(found.needs_build) == 1 and why in found.needs_build[0]

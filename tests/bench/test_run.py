@@ -15,29 +15,35 @@ from .helpers import by_task, run_bench
 SUITES = {
     "terminal": lambda root: [terminal_task(root), terminal_task(root, "json", reward_json=True)],
     "swe": lambda root: [swe_task(root), swe_task(root, "calc-2", json_string_ids=True)],
-    "poc": lambda root: [poc_task(root), poc_task(root, "archived", archive=True),
-                         poc_task(root, "stdin", args='args = []', fixed=False)],
+    "poc": lambda root: [
+        poc_task(root),
+        poc_task(root, "archived", archive=True),
+        poc_task(root, "stdin", args="args = []", fixed=False),
+    ],
 }
 
 
-@pytest.mark.parametrize("kind", [k if k == "terminal" else pytest.param(k, marks=pytest.mark.slow)
-                                  for k in SUITES])
+@pytest.mark.parametrize(
+    "kind", [k if k == "terminal" else pytest.param(k, marks=pytest.mark.slow) for k in SUITES]
+)
 def test_the_oracle_resolves_every_kind_and_null_resolves_none(tmp_path, kind):
     suite = tmp_path / "suite"
     suite.mkdir()
     ids = sorted(p.name for p in SUITES[kind](suite))
     oracle = run_bench(suite, tmp_path / "oracle", "oracle")
     null = run_bench(suite, tmp_path / "null", "null")
-    assert [(r.task_id, r.kind, r.resolved, r.error) for r in oracle] == \
-        [(i, kind, True, None) for i in ids]
+    assert [(r.task_id, r.kind, r.resolved, r.error) for r in oracle] == [
+        (i, kind, True, None) for i in ids
+    ]
     assert [(r.task_id, r.resolved, r.error) for r in null] == [(i, False, None) for i in ids]
     assert {r.backend for r in oracle + null} == {"bwrap"}
     if kind == "terminal":
         assert all("the host's system stands in" in r.notes[0] for r in oracle)
         assert [r.reward for r in oracle + null] == [1.0, 1.0, 0.0, 0.0]
     # Each attempt's work is gone; its log stays.
-    assert not (tmp_path / "oracle" / "work").exists() or \
-        not any((tmp_path / "oracle" / "work").iterdir())
+    assert not (tmp_path / "oracle" / "work").exists() or not any(
+        (tmp_path / "oracle" / "work").iterdir()
+    )
     assert all((tmp_path / "oracle" / r.log).is_file() for r in oracle)
 
 
@@ -45,14 +51,13 @@ def test_swe_predictions_are_written_as_swe_bench_jsonl(tmp_path):
     swe_task(tmp_path / "suite")
     run_bench(tmp_path / "suite", tmp_path / "out", "oracle", model="scripted:x.json")
     rows = [json.loads(line) for line in (tmp_path / "out" / "predictions.jsonl").open()]
-    assert len(rows) == 1 and set(rows[0]) == {"instance_id", "model_name_or_path",
-                                               "model_patch"}
+    assert len(rows) == 1 and set(rows[0]) == {"instance_id", "model_name_or_path", "model_patch"}
     assert rows[0]["instance_id"] == "demo__calc-calc-1"
     assert rows[0]["model_name_or_path"] == "scripted:x.json"
     assert "-    return a - b\n+    return a + b" in rows[0]["model_patch"]
 
 
-SPY = '''
+SPY = """
 import json, os
 from pathlib import Path
 
@@ -66,7 +71,7 @@ class Spy:
         seen = {"files": sorted(os.listdir(task.workdir)), "cwd": task.cwd, "kits": task.kits,
                 "prompt": task.prompt, "probe": probe.stdout, "reference": task.reference}
         Path(os.environ["SPY_OUT"], task.task_id + ".json").write_text(json.dumps(seen))
-'''
+"""
 
 
 @pytest.fixture
@@ -103,10 +108,15 @@ def test_an_swe_agent_sees_the_repository_and_not_the_tests_to_come(tmp_path, sp
     assert "test_add" not in found["probe"] and found["reference"] is None
 
 
-@pytest.mark.parametrize(("level", "files"), [
-    (0, ["repo-vul"]), (1, ["description.txt", "repo-vul"]),
-    (2, ["description.txt", "error.txt", "repo-vul"]),
-    (3, ["description.txt", "error.txt", "patch.diff", "repo-fix", "repo-vul"])])
+@pytest.mark.parametrize(
+    ("level", "files"),
+    [
+        (0, ["repo-vul"]),
+        (1, ["description.txt", "repo-vul"]),
+        (2, ["description.txt", "error.txt", "repo-vul"]),
+        (3, ["description.txt", "error.txt", "patch.diff", "repo-fix", "repo-vul"]),
+    ],
+)
 def test_a_poc_agent_sees_what_its_level_allows(tmp_path, spy, level, files):
     poc_task(tmp_path / "suite")
     run_bench(tmp_path / "suite", tmp_path / "out", spy, level=level)
@@ -116,7 +126,7 @@ def test_a_poc_agent_sees_what_its_level_allows(tmp_path, spy, level, files):
     assert "`poc`" in found["prompt"] and "out/reader" in found["prompt"]
 
 
-CHEATS = '''
+CHEATS = """
 class Plant:
     name = "plant"
 
@@ -138,7 +148,7 @@ class Crasher:
 
     async def solve(self, task):
         raise ValueError("the agent broke")
-'''
+"""
 
 
 def test_a_reward_planted_by_the_agent_does_not_count(tmp_path):
@@ -180,8 +190,9 @@ def test_an_agent_that_raises_is_reported_with_its_error(tmp_path):
     (tmp_path / "cheats.py").write_text(CHEATS)
     swe_task(tmp_path / "suite")
     [result] = run_bench(tmp_path / "suite", tmp_path / "out", f"{tmp_path}/cheats.py:Crasher")
-    assert result.error["kind"] == "agent" and "ValueError: the agent broke" in \
-        result.error["message"]
+    assert (
+        result.error["kind"] == "agent" and "ValueError: the agent broke" in result.error["message"]
+    )
     assert not result.resolved and result.retries == 0
 
 
@@ -201,8 +212,10 @@ def test_a_task_malformed_only_for_the_oracle_is_reported_as_malformed(tmp_path)
     task = terminal_task(tmp_path / "suite")
     (task / "solution" / "solve.sh").unlink()
     [oracle] = run_bench(tmp_path / "suite", tmp_path / "oracle", "oracle")
-    assert oracle.error == {"kind": "malformed",
-                            "message": "solution/solve.sh: missing (the oracle needs it)"}
+    assert oracle.error == {
+        "kind": "malformed",
+        "message": "solution/solve.sh: missing (the oracle needs it)",
+    }
     [null] = run_bench(tmp_path / "suite", tmp_path / "null", "null")
     assert null.error is None
 
@@ -211,7 +224,9 @@ def test_repeats_are_attempts_of_their_own_and_more_can_be_added(tmp_path):
     terminal_task(tmp_path / "suite")
     first = run_bench(tmp_path / "suite", tmp_path / "out", "oracle", repeat=2)
     assert [(r.task_id, r.attempt, r.resolved) for r in first] == [
-        ("upper", 0, True), ("upper", 1, True)]
+        ("upper", 0, True),
+        ("upper", 1, True),
+    ]
     more = run_bench(tmp_path / "suite", tmp_path / "out", "oracle", repeat=3)
     assert [r.attempt for r in more] == [0, 1, 2]
     _, stored = read_results(tmp_path / "out")
@@ -230,17 +245,22 @@ def test_an_output_dir_of_another_benchmark_is_refused(tmp_path):
 def test_files_copied_anywhere_are_where_the_dockerfile_put_them(tmp_path):
     from .fixtures import DOCKERFILE
 
-    task = terminal_task(tmp_path / "suite", dockerfile=DOCKERFILE + (
-        "COPY greet.txt /hello.txt\nCOPY data /opt/lib/data\nCOPY greet.txt data/ ./copies/\n"))
+    task = terminal_task(
+        tmp_path / "suite",
+        dockerfile=DOCKERFILE
+        + ("COPY greet.txt /hello.txt\nCOPY data /opt/lib/data\nCOPY greet.txt data/ ./copies/\n"),
+    )
     solve = task / "solution" / "solve.sh"
-    solve.write_text("[ \"$(cat /hello.txt /opt/lib/data/words.txt copies/greet.txt "
-                     "copies/words.txt | tr '\\n' ' ')\" = 'hi upper words hi upper words ' ] "
-                     "&& " + solve.read_text().splitlines()[1] + "\n")
+    solve.write_text(
+        '[ "$(cat /hello.txt /opt/lib/data/words.txt copies/greet.txt '
+        "copies/words.txt | tr '\\n' ' ')\" = 'hi upper words hi upper words ' ] "
+        "&& " + solve.read_text().splitlines()[1] + "\n"
+    )
     [oracle] = run_bench(tmp_path / "suite", tmp_path / "out", "oracle")
     assert oracle.resolved, (tmp_path / "out" / oracle.log).read_text()
 
 
-VANDAL = '''
+VANDAL = """
 import shutil
 
 class Vandal:
@@ -248,26 +268,30 @@ class Vandal:
 
     async def solve(self, task):  # host code: it can break what the sandbox is made of
         shutil.rmtree(task.workdir)
-'''
+"""
 
 
 def test_a_sandbox_that_cannot_start_is_an_infrastructure_error(tmp_path):
     (tmp_path / "vandal.py").write_text(VANDAL)
     terminal_task(tmp_path / "suite")
-    [result] = run_bench(tmp_path / "suite", tmp_path / "out", f"{tmp_path}/vandal.py:Vandal",
-                         retries=1)
+    [result] = run_bench(
+        tmp_path / "suite", tmp_path / "out", f"{tmp_path}/vandal.py:Vandal", retries=1
+    )
     assert result.error["kind"] == "infra" and result.retries == 1
     assert "verifying failed" in result.error["message"]
     assert "the bind source" in result.error["message"]
 
 
-@pytest.mark.parametrize(("backend", "code", "stderr", "failed"), [
-    ("bwrap", 1, "bwrap: Can't mount proc on /newroot/proc: Operation not permitted", True),
-    ("bwrap", 1, "AssertionError: expected 5", False),  # the command's own failure
-    ("container", 125, "Error: crun: cannot start", True),
-    ("container", 1, "bwrap: no", False)])
-def test_a_sandbox_that_failed_is_told_from_a_command_that_failed(backend, code, stderr,
-                                                                   failed):
+@pytest.mark.parametrize(
+    ("backend", "code", "stderr", "failed"),
+    [
+        ("bwrap", 1, "bwrap: Can't mount proc on /newroot/proc: Operation not permitted", True),
+        ("bwrap", 1, "AssertionError: expected 5", False),  # the command's own failure
+        ("container", 125, "Error: crun: cannot start", True),
+        ("container", 1, "bwrap: no", False),
+    ],
+)
+def test_a_sandbox_that_failed_is_told_from_a_command_that_failed(backend, code, stderr, failed):
     from opensage.bench.attempt import InfraError, check_sandbox
     from opensage.sandbox import ExecResult
 
@@ -282,14 +306,15 @@ def test_a_sandbox_that_failed_is_told_from_a_command_that_failed(backend, code,
 def test_a_test_command_of_the_tasks_own_writes_junit_to_the_path_it_is_given(tmp_path):
     task = swe_task(tmp_path / "suite", test_cmd="sh run_tests.sh")
     (task / "repo" / "run_tests.sh").write_text(
-        'exec python -m pytest -p no:cacheprovider --junitxml="$JUNIT_XML" "$@"\n')
+        'exec python -m pytest -p no:cacheprovider --junitxml="$JUNIT_XML" "$@"\n'
+    )
     oracle = run_bench(tmp_path / "suite", tmp_path / "oracle", "oracle")
     null = run_bench(tmp_path / "suite", tmp_path / "null", "null")
     assert [(r.resolved, r.error) for r in oracle + null] == [(True, None), (False, None)]
     assert "2 of 3 tests did not pass" in null[0].notes[0]
 
 
-TAMPER = '''
+TAMPER = """
 import os
 
 class OwnTests:
@@ -305,7 +330,7 @@ class LinkOut:
 
     async def solve(self, task):  # tests/ made a link to a folder outside the repository
         await task.exec(f"rm -rf tests && ln -s {os.environ['OUTSIDE']} tests")
-'''
+"""
 
 
 def test_the_files_test_patch_changes_are_reset_first_as_swe_bench_does(tmp_path):
@@ -330,6 +355,7 @@ def test_resetting_test_files_never_follows_a_link_out_of_the_repository(tmp_pat
 def test_an_output_dir_inside_the_suite_is_no_task(tmp_path):
     terminal_task(tmp_path / "suite")
     for _ in range(2):  # the second run finds the first one's output among the tasks
-        results = run_bench(tmp_path / "suite", tmp_path / "suite" / "bench-results" / "o",
-                            "oracle")
+        results = run_bench(
+            tmp_path / "suite", tmp_path / "suite" / "bench-results" / "o", "oracle"
+        )
         assert [(r.task_id, r.error) for r in results] == [("upper", None)]

@@ -61,8 +61,9 @@ def test_swe_patches_are_git_diffs_of_their_repository():
             assert parts, f"{task.name}: {key} is not a git diff"
             for part in parts:
                 name = re.match(r"a/(\S+) b/", part)[1]  # type: ignore[index]
-                assert "\nnew file mode" in part or (task / "repo" / name).is_file(), \
+                assert "\nnew file mode" in part or (task / "repo" / name).is_file(), (
                     f"{task.name}: {key} changes {name}, which repo/ does not have"
+                )
         for test_id in instance["FAIL_TO_PASS"] + instance["PASS_TO_PASS"]:
             path = test_id.split("::")[0]
             assert (task / "repo" / path).is_file() or f"b/{path}" in instance["test_patch"]
@@ -76,8 +77,9 @@ def test_poc_inputs_are_small_and_made_by_their_script(tmp_path):
         work = tmp_path / task.name
         work.mkdir()
         shutil.copy(task / "solution" / "gen_poc.py", work)
-        result = asyncio.run(sandbox.exec(["python3", "gen_poc.py", "made"], workdir=work,
-                                          timeout_s=60))
+        result = asyncio.run(
+            sandbox.exec(["python3", "gen_poc.py", "made"], workdir=work, timeout_s=60)
+        )
         assert result.exit_code == 0, result.stderr
         assert (work / "made").read_bytes() == poc, task.name
 
@@ -87,21 +89,46 @@ def test_poc_inputs_are_small_and_made_by_their_script(tmp_path):
 def test_the_oracle_resolves_every_task_and_null_none(tmp_path, kind):
     suite = str(SUITES / kind)
     ids = sorted(t.id for t in load_suite(SUITES / kind).tasks)
-    oracle = cli_json("bench", "run", suite, "--agent", "oracle", "--parallel", "2",
-                      "--output", str(tmp_path / "oracle"), timeout=600)
-    null = cli_json("bench", "run", suite, "--agent", "null", "--parallel", "2",
-                    "--output", str(tmp_path / "null"), timeout=600)
+    oracle = cli_json(
+        "bench",
+        "run",
+        suite,
+        "--agent",
+        "oracle",
+        "--parallel",
+        "2",
+        "--output",
+        str(tmp_path / "oracle"),
+        timeout=600,
+    )
+    null = cli_json(
+        "bench",
+        "run",
+        suite,
+        "--agent",
+        "null",
+        "--parallel",
+        "2",
+        "--output",
+        str(tmp_path / "null"),
+        timeout=600,
+    )
     assert (oracle["total"], oracle["resolved"], oracle["score"]) == (len(ids), len(ids), 1.0)
     assert (null["total"], null["resolved"], null["score"]) == (len(ids), 0, 0.0)
     for run, resolved in ((oracle, True), (null, False)):
-        assert sorted((r["task_id"], r["kind"], r["resolved"], r["error"])
-                      for r in run["results"]) == [(i, kind, resolved, None) for i in ids]
+        assert sorted(
+            (r["task_id"], r["kind"], r["resolved"], r["error"]) for r in run["results"]
+        ) == [(i, kind, resolved, None) for i in ids]
     if kind == "swe":  # the predictions hold the reference patches the oracle applied
         rows = [json.loads(line) for line in (tmp_path / "oracle" / "predictions.jsonl").open()]
         assert sorted(r["instance_id"] for r in rows) == ids
         for row in rows:
-            instance = json.loads((SUITES / kind / row["instance_id"] / "instance.json")
-                                  .read_text())
-            added = [line for line in instance["patch"].splitlines()
-                     if line.startswith("+") and not line.startswith("+++")]
+            instance = json.loads(
+                (SUITES / kind / row["instance_id"] / "instance.json").read_text()
+            )
+            added = [
+                line
+                for line in instance["patch"].splitlines()
+                if line.startswith("+") and not line.startswith("+++")
+            ]
             assert all(line in row["model_patch"] for line in added), row["instance_id"]

@@ -41,12 +41,15 @@ def call(tool: str, **arguments: Any) -> dict[str, Any]:
 def priced(reply: Callable[[list[Message]], Any]) -> FunctionModel:
     """A model answering `reply(messages)`, each reply with a usage of what it was sent and
     said (about 4 characters a token), at $3 and $15 per million tokens."""
+
     def usage_added(messages: list[Message], tools: Any) -> dict[str, Any]:
         step = reply(list(messages))
         step = {"text": step} if isinstance(step, str) else step
         sent = sum(len(m.content) + len(json.dumps(m.to_dict())) for m in messages)
-        return {**step, "usage": {"input_tokens": sent // 4,
-                                  "output_tokens": len(json.dumps(step)) // 4 + 1}}
+        return {
+            **step,
+            "usage": {"input_tokens": sent // 4, "output_tokens": len(json.dumps(step)) // 4 + 1},
+        }
 
     model = FunctionModel(usage_added)
     model.price = (3.0, 15.0)
@@ -80,8 +83,9 @@ def agent(kind: str, delay_s: float = 0.0) -> Agent:
     """The agent of a run of `kind`; its root's first request after the side call is held
     `delay_s` seconds."""
     if kind == "compaction":
-        return Agent("reader", "READ", model=priced(_reader(delay_s)), kits=["files"],
-                     compact_at_tokens=1000)
+        return Agent(
+            "reader", "READ", model=priced(_reader(delay_s)), kits=["files"], compact_at_tokens=1000
+        )
     if kind == "ensemble_judge":
         return Agent("root", "ROOT", model=priced(_judged(delay_s)), kits=["topology"])
     if kind == "curation":
@@ -91,6 +95,7 @@ def agent(kind: str, delay_s: float = 0.0) -> Agent:
 
 def _reader(delay_s: float) -> Callable[[list[Message]], Any]:
     """Reads f0.txt to f5.txt, one a step, then finishes; its context is folded on the way."""
+
     def reply(messages: list[Message]) -> Any:
         if messages[0].content == SUMMARIZER:
             facts = [line.split()[-1] for line in messages[1].content.splitlines() if "=" in line]
@@ -98,25 +103,33 @@ def _reader(delay_s: float) -> Callable[[list[Message]], Any]:
         read = [json.loads(c.arguments)["path"] for m in messages for c in m.tool_calls]
         following = int(read[-1][1]) + 1 if read else 0  # f3.txt -> 4
         folded = any(m.content.startswith("[Summary of earlier steps") for m in messages)
-        step = call("read_file", path=f"f{following}.txt") if following < 6 else \
-            call("finish", answer="read them all")
+        step = (
+            call("read_file", path=f"f{following}.txt")
+            if following < 6
+            else call("finish", answer="read them all")
+        )
         return {**step, "delay_s": delay_s if folded else 0}
+
     return reply
 
 
 def _judged(delay_s: float) -> Callable[[list[Message]], Any]:
     """An ensemble of two, judged; then the root finishes with the verdict."""
+
     def reply(messages: list[Message]) -> Any:
         who = messages[0].content
         if who == JUDGE:
             return '{"choice": 1, "reason": "Paris is the capital of France"}'
         if who == "GEO":
             return "Paris"
-        steps = [call("create_agent", name="geo", instructions="GEO", tools=[]),
-                 call("ensemble", task="capital of France?", agent="geo", n=2, select="judge")]
+        steps = [
+            call("create_agent", name="geo", instructions="GEO", tools=[]),
+            call("ensemble", task="capital of France?", agent="geo", n=2, select="judge"),
+        ]
         if replies(messages) < 2:
             return steps[replies(messages)]
         return {**call("finish", answer=last_result(messages)), "delay_s": delay_s}
+
     return reply
 
 
@@ -124,20 +137,27 @@ def _curated(messages: list[Message]) -> Any:
     """A failed read, the read that worked, the answer; and the curator's facts."""
     if messages[0].content == CURATOR:
         return '[{"kind": "fact", "text": "The settings are in settings.yml"}]'
-    steps = [call("read_file", path="config.yml"), call("read_file", path="settings.yml"),
-             call("finish", answer="the key is value")]
+    steps = [
+        call("read_file", path="config.yml"),
+        call("read_file", path="settings.yml"),
+        call("finish", answer="the key is value"),
+    ]
     return steps[replies(messages)]
 
 
 def _asking(delay_s: float) -> Callable[[list[Message]], Any]:
     """The root asks the memory agent, which searches and answers; the root passes it on."""
+
     def reply(messages: list[Message]) -> Any:
         if messages[0].content == MEMORY:
-            return [call("search_memory", query="deploys"),
-                    call("finish", answer="nothing is known about deploys")][replies(messages)]
+            return [
+                call("search_memory", query="deploys"),
+                call("finish", answer="nothing is known about deploys"),
+            ][replies(messages)]
         if replies(messages) == 0:
             return call("ask_memory", question="What do we know about deploys?")
         return {**call("finish", answer=last_result(messages)), "delay_s": delay_s}
+
     return reply
 
 

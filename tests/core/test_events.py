@@ -22,28 +22,41 @@ def test_the_log_is_wal_and_append_only(log):
 def test_messages_round_trip(log):
     msg = Message("assistant", "hi", tool_calls=(ToolCall("c", "f", '{"a": 1}'),))
     log.add_message("r1", 7, 0, msg, None)
-    log.add_message("r1", 7, 1, Message("tool", "1", tool_call_id="c", name="f", is_error=True),
-                    None)
-    assert log.conversation("r1", 7) == [msg, Message("tool", "1", tool_call_id="c", name="f",
-                                                is_error=True)]
+    log.add_message(
+        "r1", 7, 1, Message("tool", "1", tool_call_id="c", name="f", is_error=True), None
+    )
+    assert log.conversation("r1", 7) == [
+        msg,
+        Message("tool", "1", tool_call_id="c", name="f", is_error=True),
+    ]
 
 
 def test_run_status_and_prefix_lookup(log):
     def start(run_id: str, pid: int) -> int:
-        return log.emit(run_id, "run_started",
-                        {"task": run_id, "pid": pid, "agent": {"name": "a", "model": "m"}})
+        return log.emit(
+            run_id,
+            "run_started",
+            {"task": run_id, "pid": pid, "agent": {"name": "a", "model": "m"}},
+        )
 
     s = start("20260101-aaa", 999_999_999)  # no such process: it was killed
     start("20260101-bbb", 999_999_999)
-    log.emit("20260101-bbb", "run_finished", {"stop_reason": "finished", "answer": "x",
-                                              "usage": {"cost_usd": 0.5}, "steps": 2}, parent=s)
+    log.emit(
+        "20260101-bbb",
+        "run_finished",
+        {"stop_reason": "finished", "answer": "x", "usage": {"cost_usd": 0.5}, "steps": 2},
+        parent=s,
+    )
     import os
+
     start("20260102-ccc", os.getpid())  # this process: still running
     log.commit()
     status = {r.run_id: (r.status, r.stop_reason) for r in log.runs()}
-    assert status == {"20260101-aaa": ("interrupted", None),
-                      "20260101-bbb": ("finished", "finished"),
-                      "20260102-ccc": ("running", None)}
+    assert status == {
+        "20260101-aaa": ("interrupted", None),
+        "20260101-bbb": ("finished", "finished"),
+        "20260102-ccc": ("running", None),
+    }
     assert log.find_run("20260102") == "20260102-ccc"
     assert log.find_run("20260101") is None  # ambiguous
     assert log.run("20260101-bbb").steps == 2
@@ -90,12 +103,16 @@ def dead_pid() -> int:
 def test_a_run_is_claimed_by_one_resume_only(home):
     db = home / "events.db"
     first, second = EventLog(db), EventLog(db)  # two connections, as two processes have
-    start = first.emit("r1", "run_started", {"task": "t", "pid": dead_pid(),
-                                             "agent": {"name": "a", "model": "m"}})
+    start = first.emit(
+        "r1", "run_started", {"task": "t", "pid": dead_pid(), "agent": {"name": "a", "model": "m"}}
+    )
     first.commit()
     assert first.claim("r1", parent=start) == 2
-    with pytest.raises(ConfigError, match=rf"^run r1 is being resumed by process {os.getpid()}; "
-                                          "wait for it to end, or stop that process"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"^run r1 is being resumed by process {os.getpid()}; "
+        "wait for it to end, or stop that process",
+    ):
         second.claim("r1", parent=start)
     assert [e.kind for e in second.events("r1")] == ["run_started", "run_resumed"]  # no more
 
@@ -103,8 +120,9 @@ def test_a_run_is_claimed_by_one_resume_only(home):
 def test_a_claim_takes_over_from_a_dead_resume_past_events_this_process_never_saw(home):
     db = home / "events.db"
     first, second = EventLog(db), EventLog(db)
-    start = first.emit("r1", "run_started", {"task": "t", "pid": dead_pid(),
-                                             "agent": {"name": "a", "model": "m"}})
+    start = first.emit(
+        "r1", "run_started", {"task": "t", "pid": dead_pid(), "agent": {"name": "a", "model": "m"}}
+    )
     first.commit()
     second.emit("r1", "note", {})  # second now counts this run's events from 3
     second.commit()
@@ -117,8 +135,9 @@ def test_a_claim_takes_over_from_a_dead_resume_past_events_this_process_never_sa
 
 
 def test_a_finished_run_cannot_be_claimed(log):
-    start = log.emit("r1", "run_started", {"task": "t", "pid": dead_pid(),
-                                           "agent": {"name": "a", "model": "m"}})
+    start = log.emit(
+        "r1", "run_started", {"task": "t", "pid": dead_pid(), "agent": {"name": "a", "model": "m"}}
+    )
     log.emit("r1", "run_finished", {"stop_reason": "finished"}, parent=start)
     log.commit()
     with pytest.raises(ConfigError, match=r"run r1 is finished \(finished\); only an interrupted"):

@@ -58,9 +58,12 @@ def test_parallel_tool_calls_run_concurrently(home):
                     await asyncio.sleep(0.01)
         return f"{name} done" if len(arrived) == 3 else f"{name} alone"
 
-    model = ScriptedModel([calls(("wait", {"name": "x"}), ("wait", {"name": "y"}),
-                                 ("wait", {"name": "z"})),
-                           tool_call("finish", answer="ok")])
+    model = ScriptedModel(
+        [
+            calls(("wait", {"name": "x"}), ("wait", {"name": "y"}), ("wait", {"name": "z"})),
+            tool_call("finish", answer="ok"),
+        ]
+    )
     result = run(model, wait)
     results = [m.content for m in model.requests[1] if m.role == "tool"]
     assert results == ["x done", "y done", "z done"]  # answered in the order called
@@ -71,16 +74,16 @@ def test_parallel_tool_calls_run_concurrently(home):
     ("bad_turn", "error", "words"),
     [
         (tool_call("subtract", a=1), "unknown_tool", "Unknown tool 'subtract'"),
-        ({"tool_calls": [{"name": "add", "arguments": "{'a': 1"}]}, "bad_json",
-         "not valid JSON"),
+        ({"tool_calls": [{"name": "add", "arguments": "{'a': 1"}]}, "bad_json", "not valid JSON"),
         (tool_call("add", a=1, b="two"), "bad_arguments", "b: Input should be a valid integer"),
         (tool_call("add", a=1), "bad_arguments", "b: required argument is missing"),
         (tool_call("crash"), "exception", "RuntimeError: boom"),
         (tool_call("hang"), "timeout", "timed out"),
     ],
 )
-def test_each_malformed_or_failing_call_is_answered_and_recovered_from(home, bad_turn, error,
-                                                                       words):
+def test_each_malformed_or_failing_call_is_answered_and_recovered_from(
+    home, bad_turn, error, words
+):
     @tool
     def crash() -> str:
         """Always fails."""
@@ -109,8 +112,11 @@ BAD_ARGUMENTS = tool_call("add", a=1, b="two")  # valid JSON that does not fit t
 NO_NAME = {"tool_calls": [{"name": None, "arguments": {}}]}
 
 
-@pytest.mark.parametrize("bad", [UNKNOWN_TOOL, BAD_JSON, BAD_ARGUMENTS, NO_NAME, ""],
-                         ids=["unknown_tool", "bad_json", "bad_arguments", "no_name", "empty"])
+@pytest.mark.parametrize(
+    "bad",
+    [UNKNOWN_TOOL, BAD_JSON, BAD_ARGUMENTS, NO_NAME, ""],
+    ids=["unknown_tool", "bad_json", "bad_arguments", "no_name", "empty"],
+)
 def test_consecutive_format_errors_of_each_kind_stop_the_run(home, bad):
     model = ScriptedModel([bad, bad, tool_call("add", a=1, b=1), bad, bad, bad, "unused"])
     result = run(model, add, max_format_errors=3)
@@ -138,9 +144,16 @@ def test_a_call_without_a_name_is_answered_and_the_run_goes_on(home):
 
 def test_a_model_outside_opensage_cannot_break_the_loop_with_a_malformed_reply(home):
     """The adapters check what endpoints send; a model written elsewhere may not."""
-    reply = ModelResponse(Message("assistant", None, tool_calls=(  # type: ignore[arg-type]
-        ToolCall("same", None, None),  # type: ignore[arg-type]
-        ToolCall("same", "add", {"a": 1, "b": 2}))))  # type: ignore[arg-type]
+    reply = ModelResponse(
+        Message(
+            "assistant",
+            None,
+            tool_calls=(  # type: ignore[arg-type]
+                ToolCall("same", None, None),  # type: ignore[arg-type]
+                ToolCall("same", "add", {"a": 1, "b": 2}),
+            ),
+        )
+    )  # type: ignore[arg-type]
     model = ScriptedModel([reply, tool_call("finish", answer="ok")])
     result = run(model, add)
     assert (result.stop_reason, result.answer) == ("finished", "ok")
@@ -150,14 +163,21 @@ def test_a_model_outside_opensage_cannot_break_the_loop_with_a_malformed_reply(h
     assert (second.tool_call_id, second.content) == ("same_1", "3")
 
 
-@pytest.mark.parametrize(("reply", "words"), [
-    (ModelResponse(Message("assistant", "hi"), usage=Usage(input_tokens=-10**9)),
-     "usage that cannot be: -1000000000 input"),
-    (ModelResponse(Message("assistant", "hi"), usage=Usage(cost_usd=-5.0)), "$-5.0"),
-    (ModelResponse(Message("assistant", "hi"), usage=Usage(output_tokens="7")),  # type: ignore
-     "'7' output tokens"),
-    ("a bare string", "returned 'str', not a ModelResponse"),
-])
+@pytest.mark.parametrize(
+    ("reply", "words"),
+    [
+        (
+            ModelResponse(Message("assistant", "hi"), usage=Usage(input_tokens=-(10**9))),
+            "usage that cannot be: -1000000000 input",
+        ),
+        (ModelResponse(Message("assistant", "hi"), usage=Usage(cost_usd=-5.0)), "$-5.0"),
+        (
+            ModelResponse(Message("assistant", "hi"), usage=Usage(output_tokens="7")),  # type: ignore
+            "'7' output tokens",
+        ),
+        ("a bare string", "returned 'str', not a ModelResponse"),
+    ],
+)
 def test_a_model_reporting_impossible_usage_or_a_non_response_fails(home, reply, words):
     class Raw(ScriptedModel):
         def _respond(self, step):
@@ -169,16 +189,23 @@ def test_a_model_reporting_impossible_usage_or_a_non_response_fails(home, reply,
 
 
 def test_a_duplicate_call_id_in_one_reply_still_pairs_each_result_with_its_call(home):
-    step = {"tool_calls": [{"id": "x", "name": "add", "arguments": {"a": 1, "b": 1}},
-                           {"id": "x", "name": "add", "arguments": {"a": 2, "b": 2}}]}
+    step = {
+        "tool_calls": [
+            {"id": "x", "name": "add", "arguments": {"a": 1, "b": 1}},
+            {"id": "x", "name": "add", "arguments": {"a": 2, "b": 2}},
+        ]
+    }
     model = ScriptedModel([step, tool_call("finish", answer="ok")])
     result = run(model, add)
     calls, one, two = model.requests[1][-3:]
     assert [c.id for c in calls.tool_calls] == ["x", "x_1"]
     assert [(one.tool_call_id, one.content), (two.tool_call_id, two.content)] == [
-        ("x", "2"), ("x_1", "4")]
-    recorded = [(e.data["call_id"], e.data["name"]) for e in events(home, result.run_id,
-                                                                    "tool_call")]
+        ("x", "2"),
+        ("x_1", "4"),
+    ]
+    recorded = [
+        (e.data["call_id"], e.data["name"]) for e in events(home, result.run_id, "tool_call")
+    ]
     assert recorded == [("x", "add"), ("x_1", "add"), ("call_2_0", "finish")]
 
 
@@ -198,11 +225,12 @@ def test_a_reply_without_tool_calls_is_the_answer(home):
 def test_an_empty_reply_is_a_malformed_turn_not_an_answer(home, empty):
     model = ScriptedModel([empty, "The answer is 42."])
     result = run(model)
-    assert (result.stop_reason, result.answer, result.steps) == ("finished", "The answer is 42.",
-                                                                 2)
+    assert (result.stop_reason, result.answer, result.steps) == ("finished", "The answer is 42.", 2)
     told = model.requests[1][-1]
-    assert (told.role, told.content) == ("user", "Your reply was empty. Answer the task, or "
-                                                 "call a tool.")
+    assert (told.role, told.content) == (
+        "user",
+        "Your reply was empty. Answer the task, or call a tool.",
+    )
 
 
 def test_require_finish_nudges_a_model_that_only_talks(home):
@@ -304,6 +332,7 @@ def test_instructions_tools_and_models_are_per_agent(home):
         def fn(messages, tools):
             seen[name] = (messages[0].content, sorted(t.name for t in tools))
             return "ok"
+
         return fn
 
     @tool
@@ -313,8 +342,10 @@ def test_instructions_tools_and_models_are_per_agent(home):
 
     Agent("a", "You are A.", model=FunctionModel(reply("a")), tools=[add]).run_sync("x")
     Agent("b", "You are B.", model=FunctionModel(reply("b")), tools=[only_b]).run_sync("x")
-    assert seen == {"a": ("You are A.", ["add", "finish"]),
-                    "b": ("You are B.", ["finish", "only_b"])}
+    assert seen == {
+        "a": ("You are A.", ["add", "finish"]),
+        "b": ("You are B.", ["finish", "only_b"]),
+    }
 
 
 def test_every_step_is_an_event_with_a_parent(home):
@@ -323,17 +354,33 @@ def test_every_step_is_an_event_with_a_parent(home):
     evs = events(home, result.run_id)
     kinds = [e.kind for e in evs]
     assert kinds == [
-        "run_started", "agent_started",
-        "model_request", "model_response", "budget_charge", "tool_call", "tool_result",
-        "model_request", "model_response", "budget_charge", "tool_call", "tool_result",
-        "agent_finished", "run_finished",
+        "run_started",
+        "agent_started",
+        "model_request",
+        "model_response",
+        "budget_charge",
+        "tool_call",
+        "tool_result",
+        "model_request",
+        "model_response",
+        "budget_charge",
+        "tool_call",
+        "tool_result",
+        "agent_finished",
+        "run_finished",
     ]
     by_id = {e.id: e for e in evs}
     parents = {e.kind: by_id[e.parent].kind for e in evs if e.parent}
-    assert parents == {"agent_started": "run_started", "model_request": "agent_started",
-                       "model_response": "model_request", "budget_charge": "model_response",
-                       "tool_call": "model_response", "tool_result": "tool_call",
-                       "agent_finished": "agent_started", "run_finished": "run_started"}
+    assert parents == {
+        "agent_started": "run_started",
+        "model_request": "agent_started",
+        "model_response": "model_request",
+        "budget_charge": "model_response",
+        "tool_call": "model_response",
+        "tool_result": "tool_call",
+        "agent_finished": "agent_started",
+        "run_finished": "run_started",
+    }
     # A request names how much of the conversation it sent, rather than copying it.
     requests = [e for e in evs if e.kind == "model_request"]
     assert [r.data["upto"] for r in requests] == [2, 4]
@@ -347,8 +394,9 @@ def test_each_message_is_stored_once(home):
     stored = log.conversation(result.run_id, conv)
     assert stored == model.requests[1] + [stored[-2], stored[-1]]
     assert len(stored) == 6  # system, user, call, result, finish call, finish result
-    count = log._db.execute("SELECT COUNT(*) FROM messages WHERE run_id = ?",
-                            (result.run_id,)).fetchone()[0]
+    count = log._db.execute(
+        "SELECT COUNT(*) FROM messages WHERE run_id = ?", (result.run_id,)
+    ).fetchone()[0]
     assert count == 6
 
 
@@ -364,8 +412,14 @@ def test_everything_is_committed_before_the_agent_waits(home):
         return "seen"
 
     run(ScriptedModel([tool_call("peek"), "done"]), peek)
-    assert seen["kinds"] == ["run_started", "agent_started", "model_request", "model_response",
-                             "budget_charge", "tool_call"]
+    assert seen["kinds"] == [
+        "run_started",
+        "agent_started",
+        "model_request",
+        "model_response",
+        "budget_charge",
+        "tool_call",
+    ]
 
 
 def test_on_event_sees_only_its_own_run(home):
@@ -378,7 +432,8 @@ def test_on_event_sees_only_its_own_run(home):
         slow = {"delay_s": 0.05, "text": "done"}
         await asyncio.gather(
             Agent("a", model=ScriptedModel([slow])).run("x", on_event=watch("a")),
-            Agent("b", model=ScriptedModel([slow])).run("x", on_event=watch("b")))
+            Agent("b", model=ScriptedModel([slow])).run("x", on_event=watch("b")),
+        )
         return seen
 
     seen = asyncio.run(two_runs())

@@ -63,26 +63,47 @@ def test_cli_run_killed_while_waiting_on_the_model_resumes(home, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     script = tmp_path / "script.json"
-    script.write_text(json.dumps([
-        tool_call("write_file", path="a.txt", content="one"),
-        {"delay_s": 1.5, **tool_call("write_file", path="b.txt", content="two")},
-        tool_call("finish", answer="both written"),
-    ]))
+    script.write_text(
+        json.dumps(
+            [
+                tool_call("write_file", path="a.txt", content="one"),
+                {"delay_s": 1.5, **tool_call("write_file", path="b.txt", content="two")},
+                tool_call("finish", answer="both written"),
+            ]
+        )
+    )
     db = home / "events.db"
-    cmd = [sys.executable, "-m", "opensage.cli", "run", "write files", "--model",
-           f"scripted:{script}", "--workdir", str(work), "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "opensage.cli",
+        "run",
+        "write files",
+        "--model",
+        f"scripted:{script}",
+        "--workdir",
+        str(work),
+        "--json",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     run_id = kill_when(proc, db, "model_request", lambda e: e.data["step"] == 2)
     before = snapshot(db, run_id)
     assert EventLog(db).run(run_id).status == "interrupted"
     assert (work / "a.txt").read_text() == "one" and not (work / "b.txt").exists()
 
-    resumed = subprocess.run([sys.executable, "-m", "opensage.cli", "runs", "resume",
-                              run_id[:12], "--json"], capture_output=True, text=True, timeout=60)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "opensage.cli", "runs", "resume", run_id[:12], "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert resumed.returncode == 0, resumed.stderr
     result = json.loads(resumed.stdout)
     assert (result["answer"], result["stop_reason"], result["run_id"]) == (
-        "both written", "finished", run_id)
+        "both written",
+        "finished",
+        run_id,
+    )
     assert result["steps"] == 3  # step 1 from before the kill counts, and is not redone
     assert (work / "b.txt").read_text() == "two"
 
@@ -167,10 +188,12 @@ async def block() -> str:
 def cancelled_run(home: Path, agent: Agent) -> str:
     """Run `agent` until its first tool call starts, then cancel it as Ctrl-C does: the run is
     left resumable. Returns its id."""
+
     async def go():
         calling = asyncio.Event()
-        task = asyncio.create_task(agent.run("go", on_event=lambda kind, _a, _d: kind == "tool_call"
-                                             and calling.set()))
+        task = asyncio.create_task(
+            agent.run("go", on_event=lambda kind, _a, _d: kind == "tool_call" and calling.set())
+        )
         await calling.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -183,10 +206,20 @@ def cancelled_run(home: Path, agent: Agent) -> str:
 
 
 def chat(content=None, tool_calls=None):
-    return {"id": "c", "object": "chat.completion", "created": 0, "model": "gpt-4o-mini",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                "role": "assistant", "content": content, "tool_calls": tool_calls}}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    return {
+        "id": "c",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content, "tool_calls": tool_calls},
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+    }
 
 
 BLOCK = [{"id": "c1", "type": "function", "function": {"name": "block", "arguments": "{}"}}]
@@ -205,8 +238,9 @@ def test_a_resumed_run_talks_to_the_endpoint_it_was_recorded_with(home, servers,
     a, b = servers
     monkeypatch.setenv("OPENAI_API_KEY", "sk-the-users-key")
     a.reply(chat(tool_calls=BLOCK))
-    run_id = cancelled_run(home, Agent("w", model="openai:gpt-4o-mini", base_url=a.url,
-                                       tools=[block]))
+    run_id = cancelled_run(
+        home, Agent("w", model="openai:gpt-4o-mini", base_url=a.url, tools=[block])
+    )
     monkeypatch.setenv("OPENAI_BASE_URL", b.url)  # what the environment says at resume time
     a.reply(chat("done"))
     start = EventLog.open(home / "events.db").events(run_id, ("run_started",))[0]
@@ -220,12 +254,15 @@ def test_a_resumed_run_talks_to_the_endpoint_it_was_recorded_with(home, servers,
     assert b"sk-the-users-key" not in stored  # the endpoint is recorded, never the key
 
 
-def test_a_run_made_with_a_profile_resumes_with_its_endpoint_and_its_key(home, servers,
-                                                                         monkeypatch):
+def test_a_run_made_with_a_profile_resumes_with_its_endpoint_and_its_key(
+    home, servers, monkeypatch
+):
     a, b = servers
     home.mkdir(parents=True, exist_ok=True)
-    (home / "opensage.toml").write_text(f'[models.fast]\nspec = "openai:gpt-4o-mini"\n'
-                                        f'base_url = "{a.url}"\napi_key_env = "FAST_KEY"\n')
+    (home / "opensage.toml").write_text(
+        f'[models.fast]\nspec = "openai:gpt-4o-mini"\n'
+        f'base_url = "{a.url}"\napi_key_env = "FAST_KEY"\n'
+    )
     monkeypatch.setenv("FAST_KEY", "sk-for-fast")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-for-openai-only")
     monkeypatch.setenv("OPENAI_BASE_URL", b.url)
@@ -234,7 +271,9 @@ def test_a_run_made_with_a_profile_resumes_with_its_endpoint_and_its_key(home, s
     a.reply(chat("done"))
     start = EventLog.open(home / "events.db").events(run_id, ("run_started",))[0]
     assert (start.data["agent"]["profile"], start.data["agent"]["model"]) == (
-        "fast", "openai:gpt-4o-mini")
+        "fast",
+        "openai:gpt-4o-mini",
+    )
     result = Agent.from_record(start.data).resume_sync(run_id)
     assert (result.answer, len(a.requests), len(b.requests)) == ("done", 2, 0)
     assert a.requests[1].headers["authorization"] == "Bearer sk-for-fast"
@@ -243,8 +282,9 @@ def test_a_run_made_with_a_profile_resumes_with_its_endpoint_and_its_key(home, s
 def test_a_run_resumed_with_another_model_uses_that_models_endpoint(home, servers, monkeypatch):
     a, b = servers
     a.reply(chat(tool_calls=BLOCK))
-    run_id = cancelled_run(home, Agent("w", model="openai:gpt-4o-mini", base_url=a.url,
-                                       tools=[block]))
+    run_id = cancelled_run(
+        home, Agent("w", model="openai:gpt-4o-mini", base_url=a.url, tools=[block])
+    )
     monkeypatch.setenv("OPENAI_BASE_URL", b.url)
     b.reply(chat("done elsewhere"))
     start = EventLog.open(home / "events.db").events(run_id, ("run_started",))[0]
@@ -264,10 +304,12 @@ def test_the_recorded_endpoint_has_no_password(home, servers):
 
 
 @pytest.mark.parametrize("meet", ["before_resuming", "before_claiming"])
-def test_two_resumes_of_one_run_at_once_one_proceeds_and_the_other_is_told_why(home, meet,
-                                                                                monkeypatch):
-    run_id = cancelled_run(home, Agent("a", model=ScriptedModel([tool_call("block")]),
-                                       tools=[block]))
+def test_two_resumes_of_one_run_at_once_one_proceeds_and_the_other_is_told_why(
+    home, meet, monkeypatch
+):
+    run_id = cancelled_run(
+        home, Agent("a", model=ScriptedModel([tool_call("block")]), tools=[block])
+    )
     asked = []
 
     def reply(messages, tools):
@@ -302,8 +344,10 @@ def test_two_resumes_of_one_run_at_once_one_proceeds_and_the_other_is_told_why(h
     (result,) = [o for o in outcomes if isinstance(o, RunResult)]
     (refused,) = [o for o in outcomes if isinstance(o, ConfigError)]
     assert result.answer == "resumed"
-    assert str(refused) == (f"run {run_id} is being resumed by process {os.getpid()}; wait for "
-                            "it to end, or stop that process, before resuming")
+    assert str(refused) == (
+        f"run {run_id} is being resumed by process {os.getpid()}; wait for "
+        "it to end, or stop that process, before resuming"
+    )
     assert len(asked) == 1  # the model was called by one resume only
     kinds = [e.kind for e in EventLog(home / "events.db").events(run_id)]
     assert kinds.count("run_resumed") == 1 and kinds[-1] == "run_finished"
@@ -311,13 +355,19 @@ def test_two_resumes_of_one_run_at_once_one_proceeds_and_the_other_is_told_why(h
 
 def test_a_run_whose_last_reply_was_empty_resumes_by_asking_again(home):
     """An empty reply is never the answer, on resume either."""
-    run_id = cancelled_run(home, Agent("a", model=ScriptedModel([tool_call("block")]),
-                                       tools=[block]))
+    run_id = cancelled_run(
+        home, Agent("a", model=ScriptedModel([tool_call("block")]), tools=[block])
+    )
     log = EventLog.open(home / "events.db")
     conv = log.events(run_id, ("agent_started",))[0].id
     stored = log.conversation(run_id, conv)
-    log.add_message(run_id, conv, len(stored), Message("tool", "ok", tool_call_id=stored[-1]
-                                                       .tool_calls[0].id, name="block"), None)
+    log.add_message(
+        run_id,
+        conv,
+        len(stored),
+        Message("tool", "ok", tool_call_id=stored[-1].tool_calls[0].id, name="block"),
+        None,
+    )
     log.add_message(run_id, conv, len(stored) + 1, Message("assistant", ""), None)
     log.commit()
     model = ScriptedModel([tool_call("block"), "the answer"])
@@ -328,13 +378,19 @@ def test_a_run_whose_last_reply_was_empty_resumes_by_asking_again(home):
 
 def test_a_run_whose_log_holds_a_call_without_a_name_can_be_resumed(home):
     """Logs written before replies were checked may hold a null tool name."""
-    run_id = cancelled_run(home, Agent("a", model=ScriptedModel([tool_call("block")]),
-                                       tools=[block]))
+    run_id = cancelled_run(
+        home, Agent("a", model=ScriptedModel([tool_call("block")]), tools=[block])
+    )
     log = EventLog.open(home / "events.db")
     conv = log.events(run_id, ("agent_started",))[0].id
     n = len(log.conversation(run_id, conv))
-    call = json.dumps({"role": "assistant", "content": None,
-                       "tool_calls": [{"id": "c9", "name": None, "arguments": None}]})
+    call = json.dumps(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c9", "name": None, "arguments": None}],
+        }
+    )
     log._db.execute("INSERT INTO messages VALUES (?, ?, ?, NULL, ?)", (run_id, conv, n, call))
     log.commit()
     model = ScriptedModel([tool_call("block"), "resumed"])

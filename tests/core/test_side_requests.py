@@ -21,9 +21,11 @@ from .test_resume import kill_when
 
 REPO = Path(__file__).resolve().parents[2]
 # What is visible in the log once each kind of side call is behind a killed run.
-AFTER = {"compaction": ("context_compacted", lambda e: True),
-         "ensemble_judge": ("model_response", lambda e: e.data.get("purpose") == "ensemble_judge"),
-         "memory_agent": ("agent_finished", lambda e: e.agent == "memory")}
+AFTER = {
+    "compaction": ("context_compacted", lambda e: True),
+    "ensemble_judge": ("model_response", lambda e: e.data.get("purpose") == "ensemble_judge"),
+    "memory_agent": ("agent_finished", lambda e: e.agent == "memory"),
+}
 
 
 def spent(log: EventLog, run_id: str) -> tuple[int, int, float]:
@@ -35,9 +37,13 @@ def spent(log: EventLog, run_id: str) -> tuple[int, int, float]:
     for charge in charges:
         usage = responses[charge.parent].data["usage"]
         assert (charge.data["tokens"], charge.data["cost_usd"]) == pytest.approx(
-            (usage["total_tokens"], usage["cost_usd"]))
-    return (sum(c.data["steps"] for c in charges), sum(c.data["tokens"] for c in charges),
-            round(sum(c.data["cost_usd"] for c in charges), 9))
+            (usage["total_tokens"], usage["cost_usd"])
+        )
+    return (
+        sum(c.data["steps"] for c in charges),
+        sum(c.data["tokens"] for c in charges),
+        round(sum(c.data["cost_usd"] for c in charges), 9),
+    )
 
 
 def use_home(home: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -69,8 +75,9 @@ def test_each_model_call_is_charged_and_counted_in_the_run(kind, tmp_path, monke
     assert end.data["usage"] == result.usage.to_dict()
     events = {e.id: e for e in log.events(result.run_id)}
     if kind == "memory_agent":  # a sub-agent: its steps are its own conversation's
-        (started,) = [e for e in events.values() if e.kind == "agent_started"
-                      and e.data["name"] == "memory"]
+        (started,) = [
+            e for e in events.values() if e.kind == "agent_started" and e.data["name"] == "memory"
+        ]
         assert events[started.parent].data["name"] == "ask_memory"
         return
     requests = side_requests(log, result.run_id, kind)
@@ -78,15 +85,25 @@ def test_each_model_call_is_charged_and_counted_in_the_run(kind, tmp_path, monke
     parents = {events[r.parent].kind for r in requests}
     # Each under what asked for it: the conversation it folds, the ensemble it judges, the
     # run it curates.
-    assert parents == {"compaction": {"agent_started"}, "ensemble_judge": {"ensemble_started"},
-                       "curation": {"run_started"}}[kind]
+    assert (
+        parents
+        == {
+            "compaction": {"agent_started"},
+            "ensemble_judge": {"ensemble_started"},
+            "curation": {"run_started"},
+        }[kind]
+    )
     assert all(r.data["messages"][0]["role"] == "system" for r in requests)  # what was sent
 
 
 def run_to_be_killed(kind: str, work: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tests.core.side_calls", kind, str(work),
-                             "60"], stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.core.side_calls", kind, str(work), "60"],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 def cut_before_its_end(db: Path, run_id: str) -> None:
@@ -99,8 +116,9 @@ def cut_before_its_end(db: Path, run_id: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", side_calls.KINDS)
-def test_a_run_killed_after_a_side_call_resumes_having_spent_what_it_did(kind, tmp_path,
-                                                                         monkeypatch):
+def test_a_run_killed_after_a_side_call_resumes_having_spent_what_it_did(
+    kind, tmp_path, monkeypatch
+):
     work = use_home(tmp_path / "whole" / "home", kind, monkeypatch)
     whole = side_calls.agent(kind).run_sync("go", workdir=work)
     whole_log = EventLog.open(tmp_path / "whole" / "home" / "events.db")
@@ -122,7 +140,8 @@ def test_a_run_killed_after_a_side_call_resumes_having_spent_what_it_did(kind, t
     assert spent(log, run_id) == spent(whole_log, whole.run_id)
     assert resumed.usage.to_dict() == pytest.approx(whole.usage.to_dict())
     assert log.events(run_id, ("run_finished",))[-1].data["usage"] == pytest.approx(
-        whole.usage.to_dict())
+        whole.usage.to_dict()
+    )
 
 
 def reader(**limits) -> tuple[Agent, FunctionModel]:
@@ -136,8 +155,7 @@ def test_a_summary_that_spends_the_last_of_the_budget_is_the_last_request(tmp_pa
     side_calls.prepare("compaction", tmp_path)
     unlimited, model = reader()
     unlimited.run_sync("go", workdir=tmp_path)
-    first = next(i for i, r in enumerate(model.requests)
-                 if r[0].content == side_calls.SUMMARIZER)
+    first = next(i for i, r in enumerate(model.requests) if r[0].content == side_calls.SUMMARIZER)
     limited, model = reader(max_steps=first + 1)  # room for the steps before it, and it
     result = limited.run_sync("go", workdir=tmp_path)
     assert result.stop_reason == "max_steps"
@@ -184,8 +202,14 @@ class Asking(Kit):
 
 
 def test_a_tools_side_request_is_recorded_under_its_call_as_its_agent(home, tmp_path):
-    model = ScriptedModel([tool_call("second_opinion", question="sure?"), "yes, sure",
-                           tool_call("finish", answer="sure")], price=(1.0, 1.0))
+    model = ScriptedModel(
+        [
+            tool_call("second_opinion", question="sure?"),
+            "yes, sure",
+            tool_call("finish", answer="sure"),
+        ],
+        price=(1.0, 1.0),
+    )
     result = Agent("asker", model=model, kits=[Asking()]).run_sync("go", workdir=tmp_path)
     assert (result.answer, result.usage.requests) == ("sure", 3)
     log = EventLog.open(home / "events.db")

@@ -30,5 +30,7 @@ def results(home: Path, run_id: str) -> list[tuple[str, bool, str]]:
     """Each tool call's (name, ok, what the model was given), in order."""
     log = EventLog.open(home / "events.db")
     given = log.messages_by_event(run_id)
-    return [(e.data["name"], e.data["ok"], given[e.id].content)
-            for e in log.events(run_id, ("tool_result",))]
+    return [
+        (e.data["name"], e.data["ok"], given[e.id].content)
+        for e in log.events(run_id, ("tool_result",))
+    ]

@@ -29,8 +29,10 @@ def test_write_read_and_list(tools):
     work, ts = tools
     assert call(ts, "write_file", path="src/a.py", content="one\ntwo\nthree\n").ok
     assert (work / "src/a.py").read_text() == "one\ntwo\nthree\n"
-    assert call(ts, "read_file", path="src/a.py", start_line=2, max_lines=1).text == \
-        "    2  two\n[... 1 more lines]"
+    assert (
+        call(ts, "read_file", path="src/a.py", start_line=2, max_lines=1).text
+        == "    2  two\n[... 1 more lines]"
+    )
     assert call(ts, "list_files").text == "src/\nsrc/a.py"
 
 
@@ -38,9 +40,11 @@ def test_paths_outside_the_work_dir_are_refused(tools, tmp_path):
     work, ts = tools
     (tmp_path / "secret.txt").write_text("s3cret")
     (work / "link").symlink_to(tmp_path / "secret.txt")
-    for outcome in (call(ts, "read_file", path="../secret.txt"),
-                    call(ts, "read_file", path="link"),
-                    call(ts, "write_file", path="/tmp/escape.txt", content="x")):
+    for outcome in (
+        call(ts, "read_file", path="../secret.txt"),
+        call(ts, "read_file", path="link"),
+        call(ts, "write_file", path="/tmp/escape.txt", content="x"),
+    ):
         assert outcome.error == "exception" and "outside the work directory" in outcome.text
     assert (tmp_path / "secret.txt").read_text() == "s3cret"
 
@@ -107,8 +111,7 @@ def test_folders_and_fifos_are_refused_without_leaking_or_blocking(tools):
     assert (work / "src" / "a.txt").read_text() == "short"
 
 
-def test_a_file_swapped_for_a_symlink_after_the_check_is_not_followed(tools, tmp_path,
-                                                                      monkeypatch):
+def test_a_file_swapped_for_a_symlink_after_the_check_is_not_followed(tools, tmp_path, monkeypatch):
     work, ts = tools
     victim = tmp_path / "victim.txt"
     victim.write_text("SECRET")

@@ -30,14 +30,19 @@ def results(home, run_id):
 
 
 def weather_run(home, tmp_path, server):
-    model = team_model({"ROOT": [
-        call("forecast", city="Bergen", days=3),
-        call("broken_station", city="Oslo"),
-        call("forecast", city=7),
-        lambda m: call("finish", answer="done"),
-    ]})
+    model = team_model(
+        {
+            "ROOT": [
+                call("forecast", city="Bergen", days=3),
+                call("broken_station", city="Oslo"),
+                call("forecast", city=7),
+                lambda m: call("finish", answer="done"),
+            ]
+        }
+    )
     result = Agent("root", "ROOT", model=model, mcp_servers=[server]).run_sync(
-        "weather?", workdir=tmp_path)
+        "weather?", workdir=tmp_path
+    )
     assert result.ok
     (ok, ok_text), (failed, failed_text), (bad, bad_text), _ = results(home, result.run_id)
     assert ok["ok"] and ok_text == "3 day(s) of rain in Bergen"
@@ -54,8 +59,11 @@ def test_an_agent_uses_the_tools_of_an_mcp_server_over_streamable_http(home, tmp
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, SERVER, "--http", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, SERVER, "--http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -72,9 +80,11 @@ def test_an_agent_uses_the_tools_of_an_mcp_server_over_streamable_http(home, tmp
 def test_mcp_servers_come_from_the_config(home, tmp_path):
     home.mkdir(exist_ok=True)  # the user's own file: a project's may not start programs
     (home / "opensage.toml").write_text(
-        f'[mcp.servers.weather]\ncommand = "{sys.executable}"\nargs = ["{SERVER}"]\n')
-    model = team_model({"ROOT": [call("forecast", city="Tromsø"),
-                                 lambda m: call("finish", answer=m[-1].content)]})
+        f'[mcp.servers.weather]\ncommand = "{sys.executable}"\nargs = ["{SERVER}"]\n'
+    )
+    model = team_model(
+        {"ROOT": [call("forecast", city="Tromsø"), lambda m: call("finish", answer=m[-1].content)]}
+    )
     result = Agent("root", "ROOT", model=model).run_sync("weather?", workdir=tmp_path)
     assert result.answer == "1 day(s) of rain in Tromsø"
 
@@ -82,14 +92,17 @@ def test_mcp_servers_come_from_the_config(home, tmp_path):
 def test_opensage_mcp_serve_offers_the_tool_library(home, tmp_path):
     code = "def main(text: str) -> int:\n    '''Count the words.'''\n    return len(text.split())\n"
     schema, _, _ = parse_tool(code)
-    ToolLibrary(home / "tools.db").add(ToolRecord(name="word_count", description="count words",
-                                                  code=code, schema=schema))
+    ToolLibrary(home / "tools.db").add(
+        ToolRecord(name="word_count", description="count words", code=code, schema=schema)
+    )
     opensage = Path(sys.executable).parent / "opensage"
 
     async def session():
         params = StdioServerParameters(
-            command=str(opensage), args=["mcp", "serve", "--workdir", str(tmp_path)],
-            env={"OPENSAGE_HOME": str(home), "PATH": "/usr/bin:/bin"})
+            command=str(opensage),
+            args=["mcp", "serve", "--workdir", str(tmp_path)],
+            env={"OPENSAGE_HOME": str(home), "PATH": "/usr/bin:/bin"},
+        )
         async with Client(params) as client:
             listed = await client.list_tools()
             counted = await client.call_tool("word_count", {"text": "one two three"})

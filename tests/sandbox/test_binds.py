@@ -13,13 +13,27 @@ from opensage.sandbox.container import DEFAULT_IMAGE
 
 def _container_ready() -> bool:
     podman = shutil.which("podman")
-    return bool(podman) and subprocess.run([podman, "image", "exists", DEFAULT_IMAGE],
-                                           capture_output=True).returncode == 0
+    return (
+        bool(podman)
+        and subprocess.run(
+            [podman, "image", "exists", DEFAULT_IMAGE], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
-BACKENDS = ["bwrap", pytest.param("container", marks=[
-    pytest.mark.slow, pytest.mark.skipif(not _container_ready(),
-                                         reason="podman or its sandbox image is missing")])]
+BACKENDS = [
+    "bwrap",
+    pytest.param(
+        "container",
+        marks=[
+            pytest.mark.slow,
+            pytest.mark.skipif(
+                not _container_ready(), reason="podman or its sandbox image is missing"
+            ),
+        ],
+    ),
+]
 
 
 def run(coro):
@@ -39,12 +53,22 @@ def task(tmp_path):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_binds_show_host_paths_read_only_or_writable(backend, task):
     app, tests, logs = task
-    sandbox = open_sandbox(backend, binds=[Bind(app, "/app", writable=True),
-                                           Bind(tests, "/tests"),
-                                           Bind(logs, "/logs", writable=True)])
-    r = run(sandbox.exec(
-        "pwd; cat main.txt; sh /tests/test.sh; echo 1 > /logs/reward.txt; echo new > made.txt; "
-        "echo x > /tests/planted 2>/dev/null || echo refused", workdir=app, timeout_s=60))
+    sandbox = open_sandbox(
+        backend,
+        binds=[
+            Bind(app, "/app", writable=True),
+            Bind(tests, "/tests"),
+            Bind(logs, "/logs", writable=True),
+        ],
+    )
+    r = run(
+        sandbox.exec(
+            "pwd; cat main.txt; sh /tests/test.sh; echo 1 > /logs/reward.txt; echo new > made.txt; "
+            "echo x > /tests/planted 2>/dev/null || echo refused",
+            workdir=app,
+            timeout_s=60,
+        )
+    )
     assert r.exit_code == 0, r.stderr
     # The work dir is the source of /app: commands start there and see it as /app.
     assert r.stdout.splitlines() == ["/app", "in app", "from tests", "refused"]
@@ -83,8 +107,7 @@ def test_targets_are_absolute_and_given_once(tmp_path):
     with pytest.raises(ValueError, match="absolute"):
         open_sandbox("bwrap", binds=[Bind(tmp_path, "/app/../usr")])
     with pytest.raises(ValueError, match="twice|once"):
-        open_sandbox("bwrap", binds=[Bind(tmp_path, "/app"),
-                                     Bind(tmp_path, "/app")])
+        open_sandbox("bwrap", binds=[Bind(tmp_path, "/app"), Bind(tmp_path, "/app")])
     with pytest.raises(FileNotFoundError, match="does not exist"):
         open_sandbox("bwrap", binds=[Bind(tmp_path / "gone", "/app")])
 

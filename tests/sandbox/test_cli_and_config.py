@@ -32,8 +32,16 @@ def test_network_flag_and_memory_limit(tmp_path):
     opened = sandbox_exec("--workdir", str(tmp_path), "--network", "--", "sh", "-c", probe)
     assert closed.stdout == "1\n"  # loopback only
     assert int(opened.stdout) >= 1
-    big = sandbox_exec("--workdir", str(tmp_path), "--memory-mb", "200", "--",
-                       "python3", "-c", "x = bytearray(400 * 1024 * 1024)")
+    big = sandbox_exec(
+        "--workdir",
+        str(tmp_path),
+        "--memory-mb",
+        "200",
+        "--",
+        "python3",
+        "-c",
+        "x = bytearray(400 * 1024 * 1024)",
+    )
     assert big.exit_code == 1 and "stopped by the memory limit" in big.stderr
 
 
@@ -47,7 +55,8 @@ def test_sandbox_configuration(home, tmp_path):
     home.mkdir()  # the user's own file: a project's may not choose or loosen the sandbox
     (home / "opensage.toml").write_text(
         '[sandbox]\nbackend = "local"\nimage = "img:1"\n'
-        "[sandbox.limits]\nmemory_mb = 256\nnetwork = true\n")
+        "[sandbox.limits]\nmemory_mb = 256\nnetwork = true\n"
+    )
     config = load_config()
     assert (config.sandbox_backend, config.sandbox_image) == ("local", "img:1")
     assert config.sandbox_limits == SandboxLimits(memory_mb=256, network=True)
@@ -64,11 +73,28 @@ def test_an_agent_runs_its_commands_in_the_sandbox(tmp_path, monkeypatch):
     secret.write_text("HOST-ONLY")
     script = tmp_path / "s.json"
     command = f"echo made > made.txt; env; cat {secret}; exit 4"
-    script.write_text(json.dumps([
-        {"tool_calls": [{"name": "run_command", "arguments": {"command": command}}]},
-        {"tool_calls": [{"name": "finish", "arguments": {"answer": "done"}}]}]))
-    r = runner.invoke(app, ["run", "go", "--model", f"scripted:{script}", "--workdir",
-                            str(work), "--sandbox", "bwrap", "--json"])
+    script.write_text(
+        json.dumps(
+            [
+                {"tool_calls": [{"name": "run_command", "arguments": {"command": command}}]},
+                {"tool_calls": [{"name": "finish", "arguments": {"answer": "done"}}]},
+            ]
+        )
+    )
+    r = runner.invoke(
+        app,
+        [
+            "run",
+            "go",
+            "--model",
+            f"scripted:{script}",
+            "--workdir",
+            str(work),
+            "--sandbox",
+            "bwrap",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     run_id = json.loads(r.stdout)["run_id"]
     log = EventLog.open(load_config().events_path)

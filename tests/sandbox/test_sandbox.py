@@ -24,16 +24,16 @@ def run(coro):
 
 
 def test_exit_code_output_and_stdin(sandbox, tmp_path):
-    r = run(sandbox.exec("read x; echo out:$x; echo err >&2; exit 3", workdir=tmp_path,
-                         stdin="hello\n"))
+    r = run(
+        sandbox.exec("read x; echo out:$x; echo err >&2; exit 3", workdir=tmp_path, stdin="hello\n")
+    )
     assert (r.exit_code, r.stdout, r.stderr, r.ok) == (3, "out:hello\n", "err\n", False)
     argv = run(sandbox.exec(["printf", "%s|", "a b", "c"], workdir=tmp_path))
     assert argv.stdout == "a b|c|"  # a list is an argv, not shell words
 
 
 def test_only_the_given_environment_is_seen(sandbox, tmp_path):
-    r = run(sandbox.exec("echo $GREETING; echo $HOME", workdir=tmp_path,
-                         env={"GREETING": "hi"}))
+    r = run(sandbox.exec("echo $GREETING; echo $HOME", workdir=tmp_path, env={"GREETING": "hi"}))
     assert r.stdout.splitlines()[0] == "hi"
 
 
@@ -45,8 +45,9 @@ def test_a_missing_work_dir_is_named_before_anything_runs(sandbox, tmp_path):
 
 
 def test_output_is_capped_keeping_head_and_tail(sandbox, tmp_path):
-    r = run(sandbox.exec("seq 1 200000", workdir=tmp_path,
-                         limits=SandboxLimits(output_bytes=10_000)))
+    r = run(
+        sandbox.exec("seq 1 200000", workdir=tmp_path, limits=SandboxLimits(output_bytes=10_000))
+    )
     assert r.stdout_truncated and not r.stderr_truncated
     assert r.stdout.startswith("1\n2\n3\n") and r.stdout.endswith("199999\n200000\n")
     assert "bytes cut" in r.stdout and len(r.stdout) < 11_000
@@ -62,8 +63,11 @@ def test_capture_counts_what_it_cut():
 
 def test_bwrap_system_is_read_only_and_python_is_there(tmp_path):
     sb = open_sandbox("bwrap")
-    r = run(sb.exec("touch /usr/x; python3 -c 'import sys; print(sys.version_info[0])'",
-                    workdir=tmp_path))
+    r = run(
+        sb.exec(
+            "touch /usr/x; python3 -c 'import sys; print(sys.version_info[0])'", workdir=tmp_path
+        )
+    )
     assert "Read-only file system" in r.stderr and r.stdout == "3\n"
 
 
@@ -80,8 +84,9 @@ def test_a_session_keeps_its_work_dir_and_cleans_up(sandbox):
 
 def test_background_process_read_wait_and_kill(sandbox, tmp_path):
     async def scenario():
-        server = await sandbox.start("for i in 1 2 3; do echo tick $i; sleep 0.2; done; "
-                                     "sleep 30", workdir=tmp_path)
+        server = await sandbox.start(
+            "for i in 1 2 3; do echo tick $i; sleep 0.2; done; sleep 30", workdir=tmp_path
+        )
         first = ""
         async with asyncio.timeout(30):
             while "tick 3" not in first:  # each read brings only what is new
@@ -138,12 +143,14 @@ def test_default_falls_back_to_a_container_when_bwrap_cannot_run(monkeypatch):
 
 def test_bwrap_commands_can_still_trace_their_own_processes(tmp_path):
     # Only pid 1 is out of ptrace's reach (see sandbox.seccomp): debuggers keep working.
-    traced = ("import ctypes, os, time\n"
-              "child = os.fork()\n"
-              "if child == 0:\n    time.sleep(5); os._exit(0)\n"
-              "libc = ctypes.CDLL(None, use_errno=True)\n"
-              "print(libc.ptrace(16, child, 0, 0), libc.ptrace(16, 1, 0, 0))\n"
-              "os.kill(child, 9)\n")
+    traced = (
+        "import ctypes, os, time\n"
+        "child = os.fork()\n"
+        "if child == 0:\n    time.sleep(5); os._exit(0)\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "print(libc.ptrace(16, child, 0, 0), libc.ptrace(16, 1, 0, 0))\n"
+        "os.kill(child, 9)\n"
+    )
     r = run(open_sandbox("bwrap").exec(["python3", "-c", traced], workdir=tmp_path))
     assert r.stdout == "0 -1\n", r
 
@@ -176,8 +183,9 @@ def cgroups_of(pid):
 @ROOT_ONLY
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_cgroups_of_a_killed_process_are_removed_by_the_next_sandbox(tmp_path, sig):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_A_SANDBOX, str(tmp_path)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_SANDBOX, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline() == "running\n"
         assert len(cgroups_of(holder.pid)) == 1
@@ -200,8 +208,9 @@ def test_timeouts_and_cancellations_remove_their_cgroups(tmp_path):
             await asyncio.wait_for(sandbox.exec(crowd, workdir=tmp_path, timeout_s=30), 1)
 
     for _ in range(3):
-        timed_out = run(sandbox.exec(crowd, workdir=tmp_path, timeout_s=1,
-                                     limits=SandboxLimits(processes=128)))
+        timed_out = run(
+            sandbox.exec(crowd, workdir=tmp_path, timeout_s=1, limits=SandboxLimits(processes=128))
+        )
         assert timed_out.timed_out and cgroups_of(os.getpid()) == []
         run(cancelled())
         assert cgroups_of(os.getpid()) == []
@@ -212,7 +221,7 @@ def run_filter(program, arch, nr, pid):
     three instructions it uses)."""
     from opensage.sandbox import seccomp
 
-    ops = [struct.unpack("=HBBI", program[i:i + 8]) for i in range(0, len(program), 8)]
+    ops = [struct.unpack("=HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
     data = {seccomp.ARCH: arch, seccomp.NR: nr, seccomp.PID: pid}
     at, acc = 0, 0
     while True:

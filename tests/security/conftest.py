@@ -32,8 +32,9 @@ def run(sandbox, work):
     """Run a command in the sandbox; afterwards check that the sandbox is still healthy."""
 
     def go(cmd, timeout_s=30, **limits):
-        return asyncio.run(sandbox.exec(cmd, workdir=work, timeout_s=timeout_s,
-                                        limits=SandboxLimits(**limits)))
+        return asyncio.run(
+            sandbox.exec(cmd, workdir=work, timeout_s=timeout_s, limits=SandboxLimits(**limits))
+        )
 
     yield go
     after = asyncio.run(sandbox.exec("echo healthy", workdir=work, timeout_s=30))

@@ -36,8 +36,10 @@ def test_nothing_outside_the_work_dir_can_be_written(run, work, tmp_path):
     target = outside / "pwned.txt"
     (work / "dir_link").symlink_to(outside)
     (work / "file_link").symlink_to(target)
-    r = run(f"echo 1 > {target}; echo 2 > dir_link/pwned.txt; echo 3 > file_link; "
-            f"echo 4 > ../outside/pwned.txt; touch /usr/pwned /etc/pwned; echo done")
+    r = run(
+        f"echo 1 > {target}; echo 2 > dir_link/pwned.txt; echo 3 > file_link; "
+        f"echo 4 > ../outside/pwned.txt; touch /usr/pwned /etc/pwned; echo done"
+    )
     assert r.stdout.endswith("done\n")
     assert not target.exists() and list(outside.iterdir()) == []
     assert not Path("/usr/pwned").exists() and not Path("/etc/pwned").exists()
@@ -66,8 +68,10 @@ def _listener():
     return server, accepted
 
 
-CONNECT = ("python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), "
-           "timeout=3); print('CONNECTED')\"")
+CONNECT = (
+    "python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), "
+    "timeout=3); print('CONNECTED')\""
+)
 
 
 def test_a_host_loopback_listener_cannot_be_reached(run):
@@ -171,8 +175,11 @@ def test_host_kernel_settings_cannot_be_written(run):
     affinity = Path("/proc/irq/default_smp_affinity")
     before = {path: path.read_text() for path in (ratelimit, core, affinity) if path.exists()}
     changed = str(int(before[ratelimit]) + 1)
-    same = "".join(f"cat {path} > /tmp/v && cat /tmp/v > {path} && echo WROTE-{path.name}; "
-                   for path in before if path != ratelimit)
+    same = "".join(
+        f"cat {path} > /tmp/v && cat /tmp/v > {path} && echo WROTE-{path.name}; "
+        for path in before
+        if path != ratelimit
+    )
     try:
         r = run(f"echo {changed} > {ratelimit} && echo WROTE-RATELIMIT; {same} echo end")
         assert r.stdout.endswith("end\n")
@@ -186,8 +193,10 @@ def test_host_kernel_settings_cannot_be_written(run):
 
 def test_kernel_keys_and_timers_are_masked(run):
     # They list host processes and keys; present or not on this kernel, nothing shows inside.
-    r = run("cat /proc/keys /proc/timer_list /proc/kcore 2>/dev/null | wc -c; "
-            "ls /proc/acpi 2>/dev/null | wc -l")
+    r = run(
+        "cat /proc/keys /proc/timer_list /proc/kcore 2>/dev/null | wc -c; "
+        "ls /proc/acpi 2>/dev/null | wc -l"
+    )
     assert r.stdout.split() == ["0", "0"], r
 
 
@@ -196,11 +205,13 @@ def _home_sandbox(sandbox, home):
     return run_sandbox(Config(home=home), sandbox.name)
 
 
-ATTACK_HOME = ("cat {h}/events.db {h}/opensage.toml; ls -a {h}; "
-               "echo planted > {h}/opensage.toml; echo x >> {h}/events.db; rm -f {h}/events.db; "
-               "touch {h}/new; mv {h} moved; mv {parent} moved-parent; "
-               "mkdir -p {h}; echo planted > {h}/opensage.toml; "
-               "ln {h}/events.db link; echo done")
+ATTACK_HOME = (
+    "cat {h}/events.db {h}/opensage.toml; ls -a {h}; "
+    "echo planted > {h}/opensage.toml; echo x >> {h}/events.db; rm -f {h}/events.db; "
+    "touch {h}/new; mv {h} moved; mv {parent} moved-parent; "
+    "mkdir -p {h}; echo planted > {h}/opensage.toml; "
+    "ln {h}/events.db link; echo done"
+)
 
 
 @pytest.mark.parametrize("layout", [".opensage", "users/me/.opensage"])
@@ -226,9 +237,13 @@ def test_the_opensage_home_inside_the_work_dir_is_hidden(sandbox, work, layout):
 
 def test_a_missing_home_inside_the_work_dir_cannot_be_planted(sandbox, work):
     home = work / ".opensage"
-    r = asyncio.run(_home_sandbox(sandbox, home).exec(
-        "mkdir -p .opensage; echo planted > .opensage/opensage.toml; echo done",
-        workdir=work, timeout_s=30))
+    r = asyncio.run(
+        _home_sandbox(sandbox, home).exec(
+            "mkdir -p .opensage; echo planted > .opensage/opensage.toml; echo done",
+            workdir=work,
+            timeout_s=30,
+        )
+    )
     assert r.stdout == "done\n" and list(home.iterdir()) == []
 
 
@@ -243,9 +258,12 @@ ATTACH, SEIZE = 16, 0x4206
 
 def test_tracing_pid_1_does_not_hang_the_sandbox(run):
     # Pid 1 reports the command's end: stopped by a tracer, it kept the sandbox to its timeout.
-    r = run(f"perl -e 'syscall({PTRACE}, {ATTACH}, 1, 0, 0) == 0 and print qq(attached\\n)'; "
-            f"perl -e 'syscall({PTRACE}, {SEIZE}, 1, 0, 0) == 0 and print qq(seized\\n)'; "
-            "echo after", timeout_s=20)
+    r = run(
+        f"perl -e 'syscall({PTRACE}, {ATTACH}, 1, 0, 0) == 0 and print qq(attached\\n)'; "
+        f"perl -e 'syscall({PTRACE}, {SEIZE}, 1, 0, 0) == 0 and print qq(seized\\n)'; "
+        "echo after",
+        timeout_s=20,
+    )
     assert not r.timed_out, r  # the end was reported: a stopped pid 1 kept it to the timeout
     assert r.stdout == "after\n", r
 
@@ -254,14 +272,15 @@ def test_this_python_and_its_packages_cannot_be_written(run):
     # bwrap shows the host's interpreter and virtualenv inside: read-only, or a command could
     # plant code that the host's next `import` runs.
     name = f"planted-{secrets.token_hex(4)}.py"
-    code = ("import sys, sysconfig, pathlib\n"
-            "for d in {sys.prefix, sys.base_prefix, sysconfig.get_paths()['purelib']}:\n"
-            "    try:\n"
-            f"        (pathlib.Path(d) / '{name}').write_text('x'); print('WROTE', d)\n"
-            "    except OSError as e:\n"
-            "        print('refused', d, e)\n")
-    host = [Path(d) / name for d in {sys.prefix, sys.base_prefix,
-                                     sysconfig.get_paths()["purelib"]}]
+    code = (
+        "import sys, sysconfig, pathlib\n"
+        "for d in {sys.prefix, sys.base_prefix, sysconfig.get_paths()['purelib']}:\n"
+        "    try:\n"
+        f"        (pathlib.Path(d) / '{name}').write_text('x'); print('WROTE', d)\n"
+        "    except OSError as e:\n"
+        "        print('refused', d, e)\n"
+    )
+    host = [Path(d) / name for d in {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"]}]
     try:
         r = run(["python3", "-c", code])
         assert "refused" in r.stdout and "WROTE" not in r.stdout, r
@@ -301,7 +320,8 @@ def test_a_command_cannot_lift_its_memory_limit(run, work):
         "import resource\n"
         "soft, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
         "resource.setrlimit(resource.RLIMIT_AS, (hard, hard))\n"
-        "print(len(bytearray(2 * 1024**3)))\n")
+        "print(len(bytearray(2 * 1024**3)))\n"
+    )
     r = run("ulimit -v unlimited; python3 lift.py", memory_mb=512)
     assert r.exit_code != 0 and r.limit == "memory", r
     assert str(2 * 1024**3) not in r.stdout

@@ -119,10 +119,19 @@ def test_a_tool_cannot_forge_the_result_of_a_call(runner, when):
 
 def test_a_tool_that_passes_is_not_held_back_by_the_harness(runner):
     """The same machinery reports an honest tool as it is: prints apart, the value intact."""
-    code = ("def main(a: int, b: int) -> int:\n    print('@@opensage-result-00@@{}')\n"
-            "    return a + b\n")
-    ran = asyncio.run(runner.test(code, [{"args": {"a": 2, "b": 3}, "expect": 5},
-                                         {"args": {"a": 1, "b": 1}, "check": "result == 2"}]))
+    code = (
+        "def main(a: int, b: int) -> int:\n    print('@@opensage-result-00@@{}')\n"
+        "    return a + b\n"
+    )
+    ran = asyncio.run(
+        runner.test(
+            code,
+            [
+                {"args": {"a": 2, "b": 3}, "expect": 5},
+                {"args": {"a": 1, "b": 1}, "check": "result == 2"},
+            ],
+        )
+    )
     assert [entry["passed"] for entry in ran.data["tests"]] == [True, True], ran
     called = asyncio.run(runner.call(code, {"a": 2, "b": 3}))
     assert called.ok and called.data["value"] == 5
@@ -141,7 +150,7 @@ def main(a: int, b: int) -> int:
     return a - b
 '''
 
-PATCHER = r'''
+PATCHER = r"""
 import builtins
 
 builtins.bool = lambda value: True  # whatever evaluates a check in this process says "true"
@@ -150,7 +159,7 @@ builtins.eval = lambda *args, **kwargs: True
 
 def main(a: int, b: int) -> int:
     return a - b
-'''
+"""
 
 
 def test_a_tool_cannot_read_what_its_test_expects(runner):

@@ -41,17 +41,26 @@ def test_one_whole_report_is_the_result():
     assert ran.ok and ran.data["value"] == 3 and ran.output == "hello\n"
 
 
-@pytest.mark.parametrize(("answer", "why"), [
-    (lambda mark: (line(mark) + line(mark, {"outcomes": [{"ok": True, "value": 5}]}), 0),
-     "the harness's report came more than once: something in the sandbox forged one"),
-    (lambda mark: (line(mark), 137), "the process ended with exit code 137"),
-    (lambda mark: (line(mark)[:-20], 0), "the harness's report did not arrive whole"),
-    (lambda mark: ("no report at all\n", 0), "the harness sent no report"),
-    (lambda mark: (line(mark, {"outcomes": [{"ok": True}]}), 0),
-     "the harness sent a report without results"),
-    (lambda mark: (line(mark, {"outcomes": [{"ok": True, "value": 3}] * 2}), 0),
-     "the harness sent a report without results"),
-])
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (
+            lambda mark: (line(mark) + line(mark, {"outcomes": [{"ok": True, "value": 5}]}), 0),
+            "the harness's report came more than once: something in the sandbox forged one",
+        ),
+        (lambda mark: (line(mark), 137), "the process ended with exit code 137"),
+        (lambda mark: (line(mark)[:-20], 0), "the harness's report did not arrive whole"),
+        (lambda mark: ("no report at all\n", 0), "the harness sent no report"),
+        (
+            lambda mark: (line(mark, {"outcomes": [{"ok": True}]}), 0),
+            "the harness sent a report without results",
+        ),
+        (
+            lambda mark: (line(mark, {"outcomes": [{"ok": True, "value": 3}] * 2}), 0),
+            "the harness sent a report without results",
+        ),
+    ],
+)
 def test_anything_but_one_whole_report_is_a_failure(answer, why):
     ran = call(answer)
     assert not ran.ok and ran.data["error"].startswith(why), ran

@@ -31,20 +31,28 @@ def main(text: str, top: int = 3, mode: Literal["words", "chars"] = "words",
     assert p["text"] == {"type": "string", "description": "the text."}
     assert p["top"] == {"type": "integer", "description": "how many to return.", "default": 3}
     assert p["mode"] == {"enum": ["words", "chars"], "default": "words"}
-    assert p["stop"] == {"anyOf": [{"type": "array", "items": {"type": "string"}},
-                                   {"type": "null"}], "default": None}
-    assert p["weights"] == {"type": "object", "additionalProperties": {"type": "number"},
-                            "default": {}}
+    assert p["stop"] == {
+        "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}],
+        "default": None,
+    }
+    assert p["weights"] == {
+        "type": "object",
+        "additionalProperties": {"type": "number"},
+        "default": {},
+    }
 
 
-@pytest.mark.parametrize(("code", "words"), [
-    ("def main(:", "does not parse: line 1"),
-    ("def helper(x: int): pass", "must define a top-level function `def main"),
-    ("def main(x): pass", "parameter 'x' of main needs a type annotation"),
-    ("def main(*args: int): pass", r"cannot take \*args"),
-    ("def main(x: int = int('3')): pass", "the default of 'x' must be a literal"),
-    ("import os\ndef main(x: os.PathLike): pass", "not one a JSON schema can express"),
-])
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("def main(:", "does not parse: line 1"),
+        ("def helper(x: int): pass", "must define a top-level function `def main"),
+        ("def main(x): pass", "parameter 'x' of main needs a type annotation"),
+        ("def main(*args: int): pass", r"cannot take \*args"),
+        ("def main(x: int = int('3')): pass", "the default of 'x' must be a literal"),
+        ("import os\ndef main(x: os.PathLike): pass", "not one a JSON schema can express"),
+    ],
+)
 def test_unusable_code_is_explained(code, words):
     with pytest.raises(SignatureError, match=words):
         parse_tool(code)
@@ -57,17 +65,21 @@ def test_the_source_is_never_executed():
 
 
 def test_a_bash_script_becomes_a_tool_with_its_declared_parameters():
-    source = bash_tool_source('#!/bin/bash\n# Greet someone """politely""".\n'
-                              "# param who: str - the name\n# param times: int = 2\n"
-                              '# param loud: bool = true\necho "$WHO $TIMES $LOUD"\n')
+    source = bash_tool_source(
+        '#!/bin/bash\n# Greet someone """politely""".\n'
+        "# param who: str - the name\n# param times: int = 2\n"
+        '# param loud: bool = true\necho "$WHO $TIMES $LOUD"\n'
+    )
     schema, summary, _ = parse_tool(source)
     assert summary == "Greet someone '''politely'''."
     assert schema["required"] == ["who"]
     assert schema["properties"]["times"] == {"type": "integer", "default": 2}
     assert schema["properties"]["loud"] == {"type": "boolean", "default": True}
     assert schema["properties"]["who"]["description"] == "the name"
-    for bad, words in (("# param n: int = many\n", r"\(many\) does not read as int"),
-                       ("# param n: int\n# param n: str\n", "declared once"),
-                       ("# param n: path\n", "TYPE one of")):
+    for bad, words in (
+        ("# param n: int = many\n", r"\(many\) does not read as int"),
+        ("# param n: int\n# param n: str\n", "declared once"),
+        ("# param n: path\n", "TYPE one of"),
+    ):
         with pytest.raises(SignatureError, match=words):
             bash_tool_source(bad)

@@ -53,24 +53,35 @@ def test_a_member_using_a_third_party_work_dir_kit_writes_only_its_own_copy(home
         return '{"choice": 1, "reason": "the second is better"}'
 
     kit = Stamps()
-    model = team_model({
-        "ROOT": [call("create_agent", name="stamper", instructions="STAMP", tools=["stamp"]),
-                 call("ensemble", task="stamp it", agent="stamper", n=2, select="judge"),
-                 lambda m: call("finish", answer=m[-1].content)],
-        "STAMP": [member, member],
-        JUDGE: [judge],
-    })
+    model = team_model(
+        {
+            "ROOT": [
+                call("create_agent", name="stamper", instructions="STAMP", tools=["stamp"]),
+                call("ensemble", task="stamp it", agent="stamper", n=2, select="judge"),
+                lambda m: call("finish", answer=m[-1].content),
+            ],
+            "STAMP": [member, member],
+            JUDGE: [judge],
+        }
+    )
     result = Agent("root", "ROOT", model=model, kits=["topology", kit]).run_sync(
-        "go", workdir=tmp_path)
+        "go", workdir=tmp_path
+    )
     report = json.loads(result.answer)
-    assert report["selected"] == 1 and report["applied"] == {"changed": ["stamp.txt"],
-                                                             "deleted": []}
+    assert report["selected"] == 1 and report["applied"] == {
+        "changed": ["stamp.txt"],
+        "deleted": [],
+    }
     chosen = report["answer"].removeprefix("stamped as ")
     assert real_seen == ["original"] * 3  # untouched while members worked and were judged
     assert (tmp_path / "stamp.txt").read_text() == chosen  # the chosen one's, and only it
     # The run's own session, then one per member, on its copy, ended when the member was.
     copies = [w for w, how in kit.sessions if how == "open" and w != str(tmp_path)]
     assert len(copies) == 2 and len(set(copies)) == 2
-    assert sorted(kit.sessions) == sorted([(str(tmp_path), "open"), (str(tmp_path), "ended"),
-                                           *((w, how) for w in copies
-                                             for how in ("open", "ended"))])
+    assert sorted(kit.sessions) == sorted(
+        [
+            (str(tmp_path), "open"),
+            (str(tmp_path), "ended"),
+            *((w, how) for w in copies for how in ("open", "ended")),
+        ]
+    )

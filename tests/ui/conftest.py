@@ -38,8 +38,7 @@ class Client:
     def __init__(self, base: str):
         self.base = base.rstrip("/")
 
-    def get(self, path: str, headers: dict[str, str] | None = None, timeout: float = 10
-            ) -> Reply:
+    def get(self, path: str, headers: dict[str, str] | None = None, timeout: float = 10) -> Reply:
         request = urllib.request.Request(self.base + path, headers=headers or {})
         opener = urllib.request.build_opener(NoRedirect)
         try:

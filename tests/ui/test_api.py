@@ -12,8 +12,7 @@ def test_runs_are_listed_newest_first_and_searchable(client, recorded):
     runs = client.get("/api/runs").json()["runs"]
     (run,) = runs
     assert run["run_id"] == recorded.run_id and run["task"] == TASK
-    assert (run["model"], run["status"], run["stop_reason"]) == ("function", "finished",
-                                                                "finished")
+    assert (run["model"], run["status"], run["stop_reason"]) == ("function", "finished", "finished")
     assert run["steps"] == recorded.result.steps == 14
     assert run["requests"] == recorded.result.usage.requests
     assert run["cost_usd"] == 0 and run["tokens"] == recorded.result.usage.total_tokens
@@ -42,12 +41,21 @@ def test_a_run_comes_with_its_whole_agent_tree(client, recorded):
     assert agents["helper"]["background"] and not agents["researcher"]["background"]
     assert agents["researcher"]["retired"] and not agents["helper"]["retired"]
     names = [c["name"] for c in root["tool_calls"]]
-    assert names[:6] == ["create_agent", "create_agent", "create_agent", "run_agent",
-                         "run_agent", "ensemble"]
+    assert names[:6] == [
+        "create_agent",
+        "create_agent",
+        "create_agent",
+        "run_agent",
+        "run_agent",
+        "ensemble",
+    ]
     failed = [c for c in root["tool_calls"] if c["ok"] is False]
     assert [c["name"] for c in failed] == ["read_file"] and failed[0]["error"] == "exception"
-    assert [c["name"] for c in agents["researcher"]["tool_calls"]] == ["remember", "recall",
-                                                                      "finish"]
+    assert [c["name"] for c in agents["researcher"]["tool_calls"]] == [
+        "remember",
+        "recall",
+        "finish",
+    ]
     cut = [c for c in root["tool_calls"] if c["cut"]]
     assert [c["name"] for c in cut] == ["read_file"]
 
@@ -78,16 +86,21 @@ def test_a_run_shows_what_it_created_and_remembered_and_its_errors(client, recor
     assert created["researcher"]["instructions"] == "RESEARCH" and created["researcher"]["retired"]
     assert created["writer"]["tools"] == ["write_file", "read_file"]
     (tool,) = detail["tools"]
-    assert (tool["kind"], tool["name"], tool["version"], tool["tests"]) == ("created", "shout",
-                                                                           1, 1)
+    assert (tool["kind"], tool["name"], tool["version"], tool["tests"]) == (
+        "created",
+        "shout",
+        1,
+        1,
+    )
     memory = {(m["how"], m["id"]) for m in detail["memory"]}
     assert {("written", WRITTEN), ("recalled", WRITTEN)} <= memory
     assert any(how == "consolidated" for how, _ in memory)  # the lesson of the failed read
     written = next(m for m in detail["memory"] if m["how"] == "written")
     assert written["text"] == FACT and written["agent"] == "researcher"
     (error,) = detail["errors"]
-    assert error["agent"] == "root" and "No such file or directory: 'missing.txt'" in \
-        error["message"]
+    assert (
+        error["agent"] == "root" and "No such file or directory: 'missing.txt'" in error["message"]
+    )
 
 
 def test_events_come_in_pages_that_cover_the_run(client, recorded):
@@ -119,8 +132,13 @@ def test_events_come_in_pages_that_cover_the_run(client, recorded):
 def test_one_tool_call_gives_its_arguments_and_its_full_output(client, recorded):
     base = f"/api/runs/{recorded.run_id}/events"
     rows = client.get(f"{base}?limit=1000").json()["events"]
-    call = next(e for e in rows if e["kind"] == "tool_call" and '"big.txt"' in e["arguments"]
-                and e["data"]["name"] == "read_file")
+    call = next(
+        e
+        for e in rows
+        if e["kind"] == "tool_call"
+        and '"big.txt"' in e["arguments"]
+        and e["data"]["name"] == "read_file"
+    )
     whole = client.get(f"{base}/{call['id']}").json()
     assert whole["call"]["name"] == "read_file" and whole["call"]["parsed"] == {"path": "big.txt"}
     result = whole["result"]
@@ -137,22 +155,30 @@ def test_one_tool_call_gives_its_arguments_and_its_full_output(client, recorded)
 def test_a_model_call_gives_its_reply_and_the_messages_it_sent(client, recorded):
     base = f"/api/runs/{recorded.run_id}"
     rows = client.get(f"{base}/events?limit=1000").json()["events"]
-    step = next(e for e in rows if e["kind"] == "model_response" and e["agent"] == "root"
-                and e["data"].get("step") == 8)
+    step = next(
+        e
+        for e in rows
+        if e["kind"] == "model_response" and e["agent"] == "root" and e["data"].get("step") == 8
+    )
     whole = client.get(f"{base}/events/{step['id']}").json()
     (called,) = whole["message"]["tool_calls"]
     assert called["name"] == "create_tool" and json.loads(called["arguments"])["code"] == SHOUT
     request = whole["request"]["data"]
     sent = client.get(f"{base}/conversations/{request['conv']}?end={request['upto']}").json()
-    assert sent["messages"][0] == {"seq": 0, "event": request["conv"], "role": "system",
-                                   "content": "ROOT"}
+    assert sent["messages"][0] == {
+        "seq": 0,
+        "event": request["conv"],
+        "role": "system",
+        "content": "ROOT",
+    }
     assert sent["messages"][1]["content"] == TASK and len(sent["messages"]) == request["upto"]
     assert sent["total"] > request["upto"]
 
 
 def test_the_event_stream_of_a_finished_run_sends_its_events_then_ends(client, recorded):
-    reply = client.get(f"/api/runs/{recorded.run_id}/events?after=100",
-                       headers={"accept": "text/event-stream"})
+    reply = client.get(
+        f"/api/runs/{recorded.run_id}/events?after=100", headers={"accept": "text/event-stream"}
+    )
     assert reply.status == 200 and reply.headers["content-type"].startswith("text/event-stream")
     text = reply.text
     batch = re.search(r"id: (\d+)\nevent: events\ndata: (.*)\n", text)
@@ -160,22 +186,30 @@ def test_the_event_stream_of_a_finished_run_sends_its_events_then_ends(client, r
     sent = json.loads(batch.group(2))
     assert sent["events"][0]["id"] > 100 and int(batch.group(1)) == sent["last_event"]
     assert text.rstrip().endswith('event: end\ndata: {"status":"finished"}')
-    resumed = client.get(f"/api/runs/{recorded.run_id}/events",
-                         headers={"accept": "text/event-stream",
-                                  "last-event-id": batch.group(1)}).text
+    resumed = client.get(
+        f"/api/runs/{recorded.run_id}/events",
+        headers={"accept": "text/event-stream", "last-event-id": batch.group(1)},
+    ).text
     assert "event: events" not in resumed and "event: end" in resumed
 
 
 def test_the_tool_library_with_source_tests_versions_provenance_and_usage(client, recorded):
     (listed,) = client.get("/api/tools").json()["tools"]
     assert (listed["name"], listed["version"], listed["calls"], listed["successes"]) == (
-        "shout", 1, 1, 1)
-    assert client.get("/api/tools?q=upper").json()["tools"] and \
-        not client.get("/api/tools?q=nothing").json()["tools"]
+        "shout",
+        1,
+        1,
+        1,
+    )
+    assert (
+        client.get("/api/tools?q=upper").json()["tools"]
+        and not client.get("/api/tools?q=nothing").json()["tools"]
+    )
     tool = client.get("/api/tools/shout").json()
     (version,) = tool["versions"]
-    assert version["code"] == SHOUT and version["tests"] == [{"args": {"text": "hi"},
-                                                              "expect": "HI"}]
+    assert version["code"] == SHOUT and version["tests"] == [
+        {"args": {"text": "hi"}, "expect": "HI"}
+    ]
     assert version["schema"]["properties"] == {"text": {"type": "string"}}
     assert version["created_run"] == recorded.run_id and version["created_by"] == "root"
     assert version["provenance"]["created"]["tests"] == 1
@@ -194,8 +228,9 @@ def test_memory_search_and_an_entry_with_provenance_links_and_graph(client, reco
     assert found["stats"]["entries"] == 4 and found["location"].endswith("memory.db")
     ids = [e["id"] for e in found["entries"]]
     assert WRITTEN not in ids  # superseded: left out unless asked for
-    assert WRITTEN in [e["id"] for e in client.get("/api/memory?q=greeting&superseded=1")
-                       .json()["entries"]]
+    assert WRITTEN in [
+        e["id"] for e in client.get("/api/memory?q=greeting&superseded=1").json()["entries"]
+    ]
     lessons = client.get("/api/memory?kind=lesson").json()["entries"]
     assert [e["kind"] for e in lessons] == ["lesson"]
     entry = client.get(f"/api/memory/{WRITTEN}").json()
@@ -208,15 +243,23 @@ def test_memory_search_and_an_entry_with_provenance_links_and_graph(client, reco
     graph = entry["graph"]
     assert {n["id"] for n in graph["nodes"]} == {1, 3, 4}
     assert {(e["src"], e["dst"], e["type"]) for e in graph["edges"]} == {
-        (3, 1, "supersedes"), (4, 1, "related"), (3, 4, "related")}
+        (3, 1, "supersedes"),
+        (4, 1, "related"),
+        (3, 4, "related"),
+    }
     assert client.get("/api/memory/999").status == 404
     # Searching counted no access: the viewer writes nothing.
     assert client.get(f"/api/memory/{WRITTEN}").json()["accessed"] == entry["accessed"]
 
 
 def test_unknown_things_are_not_found(client):
-    for path in ("/api/runs/nope", "/api/runs/nope/events", "/api/runs/nope/events/1",
-                 "/api/agents/nope", "/api/nothing"):
+    for path in (
+        "/api/runs/nope",
+        "/api/runs/nope/events",
+        "/api/runs/nope/events/1",
+        "/api/agents/nope",
+        "/api/nothing",
+    ):
         assert client.get(path).status == 404, path
     page = client.get("/runs/%3Cimg%20src%3Dx%20onerror%3D%22alert(1)%22%3E")
     assert page.status == 404 and "<img" not in page.text

@@ -34,8 +34,9 @@ def browser(server: Any) -> Iterator[Any]:
     if binary is None:
         pytest.fail("chromium is not installed: scripts/setup.sh installs Debian's (apt)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=binary,
-                                             args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path=binary, args=["--no-sandbox", "--disable-gpu"]
+        )
         yield browser
         browser.close()
 
@@ -61,16 +62,16 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def test_the_run_page_shows_the_team_and_opens_a_tool_call_whole(page, server, recorded,
-                                                                 tmp_path):
+def test_the_run_page_shows_the_team_and_opens_a_tool_call_whole(page, server, recorded, tmp_path):
     base = f"http://127.0.0.1:{server.served.port}"
     page.goto(f"{base}/runs/{recorded.run_id}")
     page.wait_for_selector("body[data-ready='1']", timeout=15_000)
     title = page.title()
     assert title == f"Run {recorded.run_id} · OpenSage"
     # Every agent is in the tree, and the ensemble's chosen member is marked.
-    shown = page.eval_on_selector_all("#tree .node[data-agent]",
-                                      "nodes => nodes.map(n => n.dataset.agent)")
+    shown = page.eval_on_selector_all(
+        "#tree .node[data-agent]", "nodes => nodes.map(n => n.dataset.agent)"
+    )
     assert sorted(shown) == sorted(AGENTS)
     chosen = page.locator("#tree .node.selected")
     assert chosen.count() == 1
@@ -84,8 +85,7 @@ def test_the_run_page_shows_the_team_and_opens_a_tool_call_whole(page, server, r
     # The task with its <script> is shown as text.
     assert page.locator("#task").inner_text() == TASK
     # Open the call that read big.txt: its full output, the part the model never saw too.
-    row = page.locator(".row.kind-tool_call", has_text='"big.txt"').filter(
-        has_text="read_file")
+    row = page.locator(".row.kind-tool_call", has_text='"big.txt"').filter(has_text="read_file")
     row.click()
     output = page.locator(".row.kind-tool_call .detail pre.output")
     output.wait_for(timeout=10_000)
@@ -139,10 +139,16 @@ def test_a_run_started_while_the_page_is_open_appears_and_grows(page, tmp_path):
         if opened.is_set() and not last:
             last.append(done + 8)
         if (last and done >= last[0]) or done >= 300:
-            return {"delay_s": 0.3, "tool_calls": [{"name": "finish",
-                                                    "arguments": {"answer": "all done"}}]}
-        return {"delay_s": 0.3, "tool_calls": [{"name": "write_file", "arguments": {
-            "path": f"f{done}.txt", "content": "x"}}]}
+            return {
+                "delay_s": 0.3,
+                "tool_calls": [{"name": "finish", "arguments": {"answer": "all done"}}],
+            }
+        return {
+            "delay_s": 0.3,
+            "tool_calls": [
+                {"name": "write_file", "arguments": {"path": f"f{done}.txt", "content": "x"}}
+            ],
+        }
 
     agent = Agent("root", "LIVE", model=FunctionModel(reply), kits=["files"], home=home)
     work = tmp_path / "work"
@@ -158,8 +164,7 @@ def test_a_run_started_while_the_page_is_open_appears_and_grows(page, tmp_path):
         # It appears in the list, running, without a reload, and its steps go up.
         page.wait_for_selector("tr.run.running", timeout=15_000)
         first = int(page.locator("tr.run td.num").first.inner_text())
-        wait_until(page, "Number(document.querySelector('tr.run td.num').textContent) > "
-                         f"{first}")
+        wait_until(page, f"Number(document.querySelector('tr.run td.num').textContent) > {first}")
         assert page.evaluate("window.__still") == "the same page"
         # Its page grows as events arrive, then shows it finished.
         page.locator("tr.run td.task a").click()

@@ -18,9 +18,13 @@ pytestmark = pytest.mark.slow
 def test_memory_on_postgres_is_searched_and_drawn_read_only(pg_server, tmp_path):  # noqa: F811
     url = new_database(pg_server)
     store = MemoryStore(url, embedder=None)
-    old = store.add("The deploy key rotates every 30 days", kind="fact",
-                    metadata={"tags": ["keys"]}, source_run="20260101-000000-aaaaaa",
-                    source_event=7)
+    old = store.add(
+        "The deploy key rotates every 30 days",
+        kind="fact",
+        metadata={"tags": ["keys"]},
+        source_run="20260101-000000-aaaaaa",
+        source_event=7,
+    )
     new = store.add("The deploy key rotates every 7 days", supersedes=old)
     how = store.add("Rotate keys with scripts/rotate.sh", kind="procedure")
     store.link(how, new, "related")
@@ -33,10 +37,17 @@ def test_memory_on_postgres_is_searched_and_drawn_read_only(pg_server, tmp_path)
     entry = memory.get(old)
     assert entry is not None and entry["metadata"] == {"tags": ["keys"]}
     assert entry["superseded_by"] == new and entry["provenance"]["run"] == "20260101-000000-aaaaaa"
-    assert {(n["id"], n["depth"]) for n in entry["graph"]["nodes"]} == {(old, 0), (new, 1),
-                                                                       (how, 2)}
-    assert memory.stats() == {"entries": 3, "superseded": 1, "links": 2,
-                              "by_kind": {"fact": 1, "procedure": 1}}
+    assert {(n["id"], n["depth"]) for n in entry["graph"]["nodes"]} == {
+        (old, 0),
+        (new, 1),
+        (how, 2),
+    }
+    assert memory.stats() == {
+        "entries": 3,
+        "superseded": 1,
+        "links": 2,
+        "by_kind": {"fact": 1, "procedure": 1},
+    }
     assert memory.get(999) is None
     with pytest.raises(Exception, match="read-only transaction"):
         memory.db.connection().execute("DELETE FROM entries")

@@ -37,15 +37,19 @@ def test_the_tree_shows_every_agent_the_ensemble_and_its_choice(recorded):
         assert any(name in line and "finished" in line for line in lines), name
     (ensemble,) = [line for line in lines if "ensemble of 3" in line]
     assert "writer" in ensemble and "select verify" in ensemble
-    selected = json.loads(log.messages_by_event(recorded.run_id)[
-        next(e.id for e in events if e.kind == "tool_result"
-             and e.data["name"] == "ensemble")].content)["selected"]
+    selected = json.loads(
+        log.messages_by_event(recorded.run_id)[
+            next(e.id for e in events if e.kind == "tool_result" and e.data["name"] == "ensemble")
+        ].content
+    )["selected"]
     assert f"selected member {selected}" in ensemble
     members = [line for line in lines if "writer[" in line]
-    assert len(members) == 3 and all(line.index("writer[") > ensemble.index("ensemble")
-                                     for line in members)  # drawn under the ensemble
-    assert "researcher" in text and "retired" in next(line for line in lines
-                                                      if "researcher" in line)
+    assert len(members) == 3 and all(
+        line.index("writer[") > ensemble.index("ensemble") for line in members
+    )  # drawn under the ensemble
+    assert "researcher" in text and "retired" in next(
+        line for line in lines if "researcher" in line
+    )
 
 
 def test_the_tree_follows_a_running_agent_and_its_current_step():
@@ -59,8 +63,7 @@ def test_the_tree_follows_a_running_agent_and_its_current_step():
     feed(2, "agent_started", 1, "root", name="root", model="m", tools=[])
     feed(3, "model_request", 2, "root", step=1, conv=2)
     assert "step 1  thinking" in shown(progress)
-    feed(4, "model_response", 3, "root", step=1, usage={"total_tokens": 1200,
-                                                        "cost_usd": 0.0123})
+    feed(4, "model_response", 3, "root", step=1, usage={"total_tokens": 1200, "cost_usd": 0.0123})
     feed(5, "tool_call", 4, "root", name="run_agent", call_id="c1")
     feed(6, "agent_started", 5, "child\x1b[2J", name="child\x1b[2J", model="m2", tools=[])
     feed(7, "model_request", 6, "child\x1b[2J", step=1, conv=6)
@@ -86,10 +89,22 @@ def test_an_event_the_view_cannot_read_stops_the_view_not_the_run():
 def test_a_run_that_is_not_on_a_terminal_prints_plain_lines(tmp_path, monkeypatch):
     monkeypatch.setattr(cli.err, "_width", 300)
     script = tmp_path / "script.json"
-    script.write_text(json.dumps([tool_call("write_file", path="a.txt", content="x"),
-                                  tool_call("finish", answer="done")]))
-    ran = CliRunner().invoke(app, ["run", "task\x1b]52;c;aGk=\x07", "--model",
-                                   f"scripted:{script}", "--workdir", str(tmp_path)])
+    script.write_text(
+        json.dumps(
+            [tool_call("write_file", path="a.txt", content="x"), tool_call("finish", answer="done")]
+        )
+    )
+    ran = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "task\x1b]52;c;aGk=\x07",
+            "--model",
+            f"scripted:{script}",
+            "--workdir",
+            str(tmp_path),
+        ],
+    )
     assert ran.exit_code == 0, ran.output
     assert ran.stdout == "done\n"
     lines = ran.stderr.splitlines()
@@ -99,8 +114,9 @@ def test_a_run_that_is_not_on_a_terminal_prints_plain_lines(tmp_path, monkeypatc
     assert lines[3] == "root step 2 → finish"
     assert lines[4].startswith("agent root finished (2 steps")
     assert "\x1b" not in ran.stderr
-    quiet = CliRunner().invoke(app, ["run", "task", "--model", f"scripted:{script}",
-                                     "--workdir", str(tmp_path), "--json"])
+    quiet = CliRunner().invoke(
+        app, ["run", "task", "--model", f"scripted:{script}", "--workdir", str(tmp_path), "--json"]
+    )
     assert quiet.stderr == ""  # --json: one object, nothing else
 
 
@@ -110,7 +126,9 @@ def test_the_logs_observers_see_each_event_whole(log):
     start = log.emit("r1", "run_started", {"task": "t"})
     child = log.emit("r1", "agent_started", {"name": "a"}, parent=start, agent="a")
     assert [(e.id, e.parent, e.kind, e.agent, e.run_id) for e in seen] == [
-        (start, None, "run_started", None, "r1"), (child, start, "agent_started", "a", "r1")]
+        (start, None, "run_started", None, "r1"),
+        (child, start, "agent_started", "a", "r1"),
+    ]
     assert seen[1].data == {"name": "a"} and seen[1].ts >= seen[0].ts
     log.commit()
     assert [e.ts for e in log.events("r1")] == [e.ts for e in seen]  # as recorded

@@ -21,8 +21,17 @@ from opensage.ui.server import plan
 
 from .conftest import Client, serve
 
-PATHS = ["/", "/tools", "/memory", "/api/runs", "/api/tools", "/api/memory", "/assets/app.css",
-         "/api/runs/nope", "/nothing"]
+PATHS = [
+    "/",
+    "/tools",
+    "/memory",
+    "/api/runs",
+    "/api/tools",
+    "/api/memory",
+    "/assets/app.css",
+    "/api/runs/nope",
+    "/nothing",
+]
 
 
 def raw(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
@@ -54,8 +63,10 @@ def test_pages_have_no_inline_script_and_no_model_text(client, recorded):
         html = client.get(path).text
         scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
         assert scripts and all('src="/assets/' in attrs and not body for attrs, body in scripts)
-        assert " on" not in re.sub(r"<noscript>.*?</noscript>", "", html).split("<body")[1] \
-            .split(">")[0]  # no event-handler attribute on the body
+        assert (
+            " on"
+            not in re.sub(r"<noscript>.*?</noscript>", "", html).split("<body")[1].split(">")[0]
+        )  # no event-handler attribute on the body
         assert "pwned" not in html  # what models wrote reaches the page only through textContent
     assert f'data-run-id="{recorded.run_id}"' in client.get(f"/runs/{recorded.run_id}").text
 
@@ -64,12 +75,23 @@ def test_assets_are_served_with_their_types_and_nothing_else(server, client):
     assert client.get("/assets/run.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/assets/app.css").headers["content-type"].startswith("text/css")
     port = server.served.port
-    secret = (load_config().home.parent / "secret.txt")
-    attempts = ["/assets/../../../../etc/passwd", "/assets/..%2f..%2f..%2f..%2fetc%2fpasswd",
-                "/assets/%2e%2e/%2e%2e/app.py", "/assets/..%2fapp.py", "/assets/app.py",
-                "/assets/__init__.py", "/assets/%2fetc%2fpasswd", "/assets//etc/passwd",
-                "/assets/static/app.css", "/assets/.%2e/db.py", "/assets/app.css%00.py",
-                f"/assets/{secret}", "/assets/..\\..\\app.py", "/assets/"]
+    secret = load_config().home.parent / "secret.txt"
+    attempts = [
+        "/assets/../../../../etc/passwd",
+        "/assets/..%2f..%2f..%2f..%2fetc%2fpasswd",
+        "/assets/%2e%2e/%2e%2e/app.py",
+        "/assets/..%2fapp.py",
+        "/assets/app.py",
+        "/assets/__init__.py",
+        "/assets/%2fetc%2fpasswd",
+        "/assets//etc/passwd",
+        "/assets/static/app.css",
+        "/assets/.%2e/db.py",
+        "/assets/app.css%00.py",
+        f"/assets/{secret}",
+        "/assets/..\\..\\app.py",
+        "/assets/",
+    ]
     for path in attempts:
         status, body = raw(port, path)
         assert status == 404, (path, status)
@@ -100,8 +122,12 @@ def test_bound_to_every_address_it_requires_its_token(recorded):
         token = server.served.token
         assert token and f"?token={token}" in server.served.url
         client = Client(f"http://127.0.0.1:{server.served.port}")
-        for path in ("/", f"/runs/{recorded.run_id}", "/api/runs",
-                     f"/api/runs/{recorded.run_id}/events"):
+        for path in (
+            "/",
+            f"/runs/{recorded.run_id}",
+            "/api/runs",
+            f"/api/runs/{recorded.run_id}/events",
+        ):
             reply = client.get(path)
             assert reply.status == 401, path
             assert recorded.run_id.encode() not in reply.body
@@ -123,8 +149,10 @@ def test_bound_to_every_address_it_requires_its_token(recorded):
         assert client.get("/api/runs", {"cookie": jar}).json()["runs"]
         assert client.get("/api/runs", {"cookie": "opensage_ui_token=nope"}).status == 401
         # Any Host is served then: the token is the check.
-        assert raw(server.served.port, f"/api/runs?token={token}",
-                   {"Host": "viewer.example"})[0] == 200
+        assert (
+            raw(server.served.port, f"/api/runs?token={token}", {"Host": "viewer.example"})[0]
+            == 200
+        )
     finally:
         server.stop()
 
@@ -143,8 +171,10 @@ def test_a_token_given_on_loopback_is_required_too(recorded):
 def test_the_command_prints_where_it_serves_and_its_token(recorded, tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "opensage.cli", "ui", "--host", "0.0.0.0", "--port", "0"],
-        stderr=subprocess.PIPE, text=True, env={"OPENSAGE_HOME": str(recorded.home),
-                                                "PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"OPENSAGE_HOME": str(recorded.home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+    )
     try:
         assert process.stderr is not None
         first = process.stderr.readline()
@@ -170,17 +200,26 @@ def test_the_command_prints_where_it_serves_and_its_token(recorded, tmp_path):
 
 
 def test_the_stores_are_opened_read_only(recorded, client):
-    files = [recorded.home / name for name in ("events.db", "tools.db", "agents.db",
-                                               "memory.db")]
+    files = [recorded.home / name for name in ("events.db", "tools.db", "agents.db", "memory.db")]
 
     def digest() -> list[str]:
-        return [hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else ""
-                for f in files for p in (f, f.with_name(f.name + "-wal"))]
+        return [
+            hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else ""
+            for f in files
+            for p in (f, f.with_name(f.name + "-wal"))
+        ]
 
     before = digest()
-    for path in ["/api/runs", f"/api/runs/{recorded.run_id}", "/api/tools", "/api/tools/shout",
-                 "/api/agents", "/api/memory?q=greeting", "/api/memory/1",
-                 f"/api/runs/{recorded.run_id}/events?limit=1000"]:
+    for path in [
+        "/api/runs",
+        f"/api/runs/{recorded.run_id}",
+        "/api/tools",
+        "/api/tools/shout",
+        "/api/agents",
+        "/api/memory?q=greeting",
+        "/api/memory/1",
+        f"/api/runs/{recorded.run_id}/events?limit=1000",
+    ]:
         assert client.get(path).status == 200
     assert digest() == before
     home = home_of(load_config(home=recorded.home))

@@ -61,12 +61,23 @@ class AgentTask:
     reference: Reference | None = None  # only for an agent that `sees_solution`
     kits: tuple[str, ...] = ()  # the kits the task's kind calls for (KIND_KITS)
 
-    async def exec(self, cmd: str | list[str], *, timeout_s: float | None = None,
-                   stdin: str | bytes | None = None,
-                   env: Mapping[str, str] | None = None) -> ExecResult:
+    async def exec(
+        self,
+        cmd: str | list[str],
+        *,
+        timeout_s: float | None = None,
+        stdin: str | bytes | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ExecResult:
         """A command in the work dir, in the task's sandbox, within the agent's time."""
-        return await self.sandbox.exec(cmd, workdir=self.workdir, env=env, stdin=stdin,
-                                       timeout_s=timeout_s or self.timeout_s, limits=self.limits)
+        return await self.sandbox.exec(
+            cmd,
+            workdir=self.workdir,
+            env=env,
+            stdin=stdin,
+            timeout_s=timeout_s or self.timeout_s,
+            limits=self.limits,
+        )
 
 
 @dataclass
@@ -154,9 +165,11 @@ def load_agent(spec: str) -> BenchAgent:
         return NullAgent()
     path, colon, name = spec.rpartition(":")
     if not colon or not path.endswith(".py") or not name.isidentifier():
-        raise ConfigError(f"unknown agent {spec!r}: use one of {', '.join(BUILT_IN)}, or "
-                          "path/to/file.py:NAME for your own (a class, an object with "
-                          "`async solve(task)`, or an async function of the task)")
+        raise ConfigError(
+            f"unknown agent {spec!r}: use one of {', '.join(BUILT_IN)}, or "
+            "path/to/file.py:NAME for your own (a class, an object with "
+            "`async solve(task)`, or an async function of the task)"
+        )
     return _from_file(Path(path), name, spec)
 
 
@@ -176,8 +189,9 @@ def _from_file(path: Path, name: str, spec: str) -> BenchAgent:
             loader.loader.exec_module(module)
         except Exception as exc:
             del sys.modules[module_name]
-            raise ConfigError(f"importing the agent file {path} failed: "
-                              f"{type(exc).__name__}: {exc}") from exc
+            raise ConfigError(
+                f"importing the agent file {path} failed: {type(exc).__name__}: {exc}"
+            ) from exc
     found = getattr(module, name, None)
     if found is None:
         raise ConfigError(f"{path} defines no {name!r}")
@@ -186,8 +200,10 @@ def _from_file(path: Path, name: str, spec: str) -> BenchAgent:
     elif inspect.iscoroutinefunction(found):
         return FunctionAgent(name, found)
     if not callable(getattr(found, "solve", None)):
-        raise ConfigError(f"{spec} is neither an agent (an object with async solve(task)) nor "
-                          "an async function of the task")
+        raise ConfigError(
+            f"{spec} is neither an agent (an object with async solve(task)) nor "
+            "an async function of the task"
+        )
     if not getattr(found, "name", None):
         setattr(found, "name", name)  # noqa: B010
     return cast(BenchAgent, found)

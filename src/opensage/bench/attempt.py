@@ -58,11 +58,13 @@ class Attempt:
         """One lock per key for the whole benchmark (one build of an image or a source)."""
         return self.locks.setdefault(key, asyncio.Lock())
 
-    def sandbox(self, backend: str | None = None, *, binds: Iterable[Bind] = (),
-                image: str | None = None) -> Sandbox:
+    def sandbox(
+        self, backend: str | None = None, *, binds: Iterable[Bind] = (), image: str | None = None
+    ) -> Sandbox:
         try:
-            return open_sandbox(backend or self.backend, image=image or self.image,
-                                hidden=(self.home,), binds=binds)
+            return open_sandbox(
+                backend or self.backend, image=image or self.image, hidden=(self.home,), binds=binds
+            )
         except SandboxUnavailable as exc:
             raise InfraError(f"no sandbox to run the task in: {exc}", retry=False) from None
 
@@ -105,29 +107,50 @@ class EnvSandbox:
         self.env = dict(env)
         self.name = inner.name
 
-    async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                   timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,
-                   stdin: str | bytes | None = None) -> ExecResult:
-        return await self.inner.exec(cmd, workdir=workdir, env={**self.env, **(env or {})},
-                                     timeout_s=timeout_s, limits=limits, stdin=stdin)
+    async def exec(
+        self,
+        cmd: Command,
+        *,
+        workdir: Path,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float | None = 60.0,
+        limits: SandboxLimits | None = None,
+        stdin: str | bytes | None = None,
+    ) -> ExecResult:
+        return await self.inner.exec(
+            cmd,
+            workdir=workdir,
+            env={**self.env, **(env or {})},
+            timeout_s=timeout_s,
+            limits=limits,
+            stdin=stdin,
+        )
 
-    async def start(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                    limits: SandboxLimits | None = None,
-                    stdin: str | bytes | None = None) -> BackgroundProcess:
-        return await self.inner.start(cmd, workdir=workdir, env={**self.env, **(env or {})},
-                                      limits=limits, stdin=stdin)
+    async def start(
+        self,
+        cmd: Command,
+        *,
+        workdir: Path,
+        env: Mapping[str, str] | None = None,
+        limits: SandboxLimits | None = None,
+        stdin: str | bytes | None = None,
+    ) -> BackgroundProcess:
+        return await self.inner.start(
+            cmd, workdir=workdir, env={**self.env, **(env or {})}, limits=limits, stdin=stdin
+        )
 
 
 def check_sandbox(result: ExecResult, backend: str, what: str) -> None:
     """Raise an InfraError when the sandbox itself failed to run a command (bubblewrap could
     not set it up, the container engine could not start it): that is no answer of the task."""
-    failed = ((backend == "bwrap" and result.exit_code == 1
-               and result.stderr.startswith("bwrap: "))
-              or (backend == "container" and result.exit_code == 125))
+    failed = (
+        backend == "bwrap" and result.exit_code == 1 and result.stderr.startswith("bwrap: ")
+    ) or (backend == "container" and result.exit_code == 125)
     if failed:
         raise InfraError(f"the sandbox could not run {what}: {tail(result.stderr.strip(), 500)}")
 
 
 def tail(text: str, chars: int = 4000) -> str:
-    return text if len(text) <= chars else f"[... {len(text) - chars} chars cut ...]\n" + \
-        text[-chars:]
+    return (
+        text if len(text) <= chars else f"[... {len(text) - chars} chars cut ...]\n" + text[-chars:]
+    )

@@ -20,8 +20,19 @@ from pathlib import Path, PurePosixPath
 from opensage.bench.tasks import MalformedTask
 
 METADATA = {"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "MAINTAINER", "STOPSIGNAL", "HEALTHCHECK"}
-KNOWN = METADATA | {"FROM", "WORKDIR", "COPY", "ENV", "RUN", "ADD", "ARG", "USER", "VOLUME",
-                    "SHELL", "ONBUILD"}
+KNOWN = METADATA | {
+    "FROM",
+    "WORKDIR",
+    "COPY",
+    "ENV",
+    "RUN",
+    "ADD",
+    "ARG",
+    "USER",
+    "VOLUME",
+    "SHELL",
+    "ONBUILD",
+}
 DEFAULT_WORKDIR = "/app"  # Terminal-Bench's convention, where a Dockerfile sets none
 VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
@@ -125,8 +136,7 @@ def _absolute(path: str, workdir: str) -> str:
     return "/" + "/".join(parts)
 
 
-def _env(args: str, env: dict[str, str], path: Path, name: str,
-         where: str) -> dict[str, str]:
+def _env(args: str, env: dict[str, str], path: Path, name: str, where: str) -> dict[str, str]:
     try:
         words = shlex.split(args, posix=True)
     except ValueError as exc:
@@ -164,8 +174,11 @@ def _copy(args: str, result: Plan, task: Path, name: str, where: str) -> Copy | 
     sources = [_expand(s, result.env) for s in words[:-1]]
     for source in sources:
         if source.startswith("/") or ".." in PurePosixPath(source).parts:
-            raise MalformedTask(task, name, f"{where}: the source {source!r} is outside the "
-                                            "build context (environment/)")
+            raise MalformedTask(
+                task,
+                name,
+                f"{where}: the source {source!r} is outside the build context (environment/)",
+            )
     dest = _expand(words[-1], result.env)
     absolute = _absolute(dest, result.workdir)
     if dest.endswith("/") and absolute != "/":

@@ -29,16 +29,18 @@ class Progress:
         self.running: dict[Job, float] = {}
         self.start = time.monotonic()
         # Redrawn four times a second from `render`, so that the time goes on between events.
-        self.live = Live(console=console, refresh_per_second=4, transient=True,
-                         get_renderable=self.render) if live else None
+        self.live = (
+            Live(console=console, refresh_per_second=4, transient=True, get_renderable=self.render)
+            if live
+            else None
+        )
 
     def begin(self, total: int, done: list[TaskResult]) -> None:
         self.total = total
         for r in done:
             self._count(r)
         if done:
-            self.console.print(f"resuming: {len(done)} of {total} attempts already have a "
-                               "result")
+            self.console.print(f"resuming: {len(done)} of {total} attempts already have a result")
         if self.live is not None:
             self.live.start()
 
@@ -50,10 +52,16 @@ class Progress:
         self._count(result)
         if self.live is not None:
             return
-        self.console.print(Text.assemble(
-            f"[{self.done}/{self.total}] ", untrusted(result.task_id, LINE, preview=True),
-            f" #{result.attempt} " if result.attempt else " ", _status(result),
-            f"  {result.wall_s:.1f} s", f"  ${result.cost_usd:.4f}" if result.cost_usd else ""))
+        self.console.print(
+            Text.assemble(
+                f"[{self.done}/{self.total}] ",
+                untrusted(result.task_id, LINE, preview=True),
+                f" #{result.attempt} " if result.attempt else " ",
+                _status(result),
+                f"  {result.wall_s:.1f} s",
+                f"  ${result.cost_usd:.4f}" if result.cost_usd else "",
+            )
+        )
 
     def stop(self) -> None:
         if self.live is not None:
@@ -70,11 +78,13 @@ class Progress:
         running = ", ".join(visible(j.task_id)[:40] for j in list(self.running)[:4])
         more = len(self.running) - 4
         return Text.assemble(
-            ("● ", "cyan"), (f"{self.done}/{self.total} done", "bold"),
-            f"  {self.resolved} resolved", f"  {self.errors} errors" if self.errors else "",
+            ("● ", "cyan"),
+            (f"{self.done}/{self.total} done", "bold"),
+            f"  {self.resolved} resolved",
+            f"  {self.errors} errors" if self.errors else "",
             f"  ${self.cost:.4f}  {elapsed:.0f} s",
-            (f"  running: {running}" + (f" +{more}" if more > 0 else ""), "dim")
-            if running else "")
+            (f"  running: {running}" + (f" +{more}" if more > 0 else ""), "dim") if running else "",
+        )
 
 
 def _status(r: TaskResult) -> Text:
@@ -92,8 +102,9 @@ def results_table(results: list[TaskResult], totals: dict[str, Any]) -> Table:
     table.add_column("kind")
     if repeats:
         table.add_column("#", justify="right")
-    table.add_column("result", footer=f"{totals['resolved']}/{totals['total']} "
-                                      f"({100 * totals['score']:.1f}%)")
+    table.add_column(
+        "result", footer=f"{totals['resolved']}/{totals['total']} ({100 * totals['score']:.1f}%)"
+    )
     table.add_column("backend")
     table.add_column("steps", justify="right", footer=str(totals["steps"]))
     table.add_column("tokens", justify="right", footer=f"{totals['tokens']:,}")
@@ -103,8 +114,14 @@ def results_table(results: list[TaskResult], totals: dict[str, Any]) -> Table:
         row: list[Text | str] = [untrusted(r.task_id, 60, preview=True), r.kind or "?"]
         if repeats:
             row.append(str(r.attempt))
-        row += [_status(r), r.backend or "", str(r.steps), f"{r.tokens:,}",
-                f"${r.cost_usd:.4f}", f"{r.wall_s:.1f} s"]
+        row += [
+            _status(r),
+            r.backend or "",
+            str(r.steps),
+            f"{r.tokens:,}",
+            f"${r.cost_usd:.4f}",
+            f"{r.wall_s:.1f} s",
+        ]
         table.add_row(*row)
     return table
 
@@ -114,10 +131,15 @@ def errors_text(results: list[TaskResult]) -> list[Text]:
     lines = []
     for r in results:
         if r.error is not None:
-            lines.append(Text.assemble(
-                (f"{r.error['kind']}: ", "yellow"), untrusted(r.task_id, 60, preview=True),
-                ": ", untrusted(r.error["message"], 300, preview=True, whole=r.log or ""),
-                (f"  (log: {r.log})" if r.log else "", "dim")))
+            lines.append(
+                Text.assemble(
+                    (f"{r.error['kind']}: ", "yellow"),
+                    untrusted(r.task_id, 60, preview=True),
+                    ": ",
+                    untrusted(r.error["message"], 300, preview=True, whole=r.log or ""),
+                    (f"  (log: {r.log})" if r.log else "", "dim"),
+                )
+            )
     return lines
 
 
@@ -125,13 +147,23 @@ def comparison_table(comparison: Comparison, names: tuple[str, str]) -> Table:
     a, b = comparison.totals
     table = Table(show_footer=True, box=None, pad_edge=False)
     table.add_column("task", footer="resolved")
-    table.add_column(visible(names[0]), justify="center",
-                     footer=f"{a['resolved']}/{a['total']} ({100 * a['score']:.1f}%)")
-    table.add_column(visible(names[1]), justify="center",
-                     footer=f"{b['resolved']}/{b['total']} ({100 * b['score']:.1f}%)")
+    table.add_column(
+        visible(names[0]),
+        justify="center",
+        footer=f"{a['resolved']}/{a['total']} ({100 * a['score']:.1f}%)",
+    )
+    table.add_column(
+        visible(names[1]),
+        justify="center",
+        footer=f"{b['resolved']}/{b['total']} ({100 * b['score']:.1f}%)",
+    )
     table.add_column("", footer="")
     for task, ra, rb, mark in comparison.rows:
         style = {"+": "green", "-": "red"}.get(mark, "")
-        table.add_row(untrusted(task, 60, preview=True), ra or "—", rb or "—",
-                      Text({"+": "gained", "-": "lost"}.get(mark, ""), style))
+        table.add_row(
+            untrusted(task, 60, preview=True),
+            ra or "—",
+            rb or "—",
+            Text({"+": "gained", "-": "lost"}.get(mark, ""), style),
+        )
     return table

@@ -90,7 +90,7 @@ class ResultsFile:
             return []
         raw = self.path.read_bytes()
         if raw and not raw.endswith(b"\n"):  # the last write was cut: it never happened
-            raw = raw[:raw.rfind(b"\n") + 1]
+            raw = raw[: raw.rfind(b"\n") + 1]
             if repair:
                 with self.path.open("r+b") as f:
                     f.truncate(len(raw))
@@ -101,8 +101,10 @@ class ResultsFile:
             try:
                 results.append(TaskResult.from_dict(json.loads(line)))
             except (ValueError, TypeError) as exc:
-                raise ConfigError(f"{self.path} line {number} is not a result ({exc}); fix or "
-                                  "remove that line, or use another --output") from None
+                raise ConfigError(
+                    f"{self.path} line {number} is not a result ({exc}); fix or "
+                    "remove that line, or use another --output"
+                ) from None
         return results
 
     def append(self, result: TaskResult) -> None:
@@ -122,9 +124,11 @@ def predictions_path(folder: Path, attempt: int) -> Path:
 def write_prediction(folder: Path, result: TaskResult) -> None:
     if result.prediction is None:
         return
-    row = {"instance_id": result.prediction["instance_id"],
-           "model_name_or_path": result.model or result.agent or "opensage",
-           "model_patch": result.prediction["model_patch"]}
+    row = {
+        "instance_id": result.prediction["instance_id"],
+        "model_name_or_path": result.model or result.agent or "opensage",
+        "model_patch": result.prediction["model_patch"],
+    }
     with predictions_path(folder, result.attempt).open("a", encoding="utf-8") as f:
         f.write(json.dumps(row, ensure_ascii=False) + "\n")
         f.flush()
@@ -136,8 +140,11 @@ def prune_predictions(folder: Path, done: list[TaskResult]) -> None:
     kept = {(r.instance_id, r.attempt) for r in done if r.instance_id}
     for path in folder.glob("predictions*.jsonl"):
         attempt = 0 if path.name == "predictions.jsonl" else int(path.name.split(".")[1])
-        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines(keepends=True)
-                 if ln.endswith("\n") and (_instance(ln), attempt) in kept]
+        lines = [
+            ln
+            for ln in path.read_text(encoding="utf-8").splitlines(keepends=True)
+            if ln.endswith("\n") and (_instance(ln), attempt) in kept
+        ]
         path.write_text("".join(lines), encoding="utf-8")
 
 
@@ -160,8 +167,10 @@ def check_meta(folder: Path, meta: dict[str, Any]) -> None:
         differ = [k for k in SAME_RUN if old.get(k) != meta.get(k)]
         if differ:
             what = ", ".join(f"{k} {old.get(k)!r} (now {meta.get(k)!r})" for k in differ)
-            raise ConfigError(f"{folder} holds results of another benchmark ({what}); give "
-                              "another --output, or remove that folder to start over")
+            raise ConfigError(
+                f"{folder} holds results of another benchmark ({what}); give "
+                "another --output, or remove that folder to start over"
+            )
         meta = {**old, "repeat": max(old.get("repeat", 1), meta.get("repeat", 1))}
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(meta, indent=2) + "\n")
@@ -187,7 +196,8 @@ def summary(results: list[TaskResult], meta: dict[str, Any] | None = None) -> di
     errors = Counter(r.error["kind"] for r in results if r.error)
     return {
         **{k: (meta or {}).get(k) for k in ("suite", "agent", "model", "level")},
-        "total": total, "resolved": resolved,
+        "total": total,
+        "resolved": resolved,
         "score": round(resolved / total, 4) if total else 0.0,
         "errors": dict(errors),
         "steps": sum(r.steps for r in results),
@@ -209,6 +219,7 @@ class Comparison:
 def compare(a: list[TaskResult], b: list[TaskResult]) -> Comparison:
     """Per task: resolved attempts of each set ("2/3"), and the tasks that flipped (resolved
     by most attempts in one set and not the other)."""
+
     def per_task(results: list[TaskResult]) -> dict[str, tuple[int, int]]:
         counts: dict[str, tuple[int, int]] = {}
         for r in results:

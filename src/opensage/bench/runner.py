@@ -65,9 +65,15 @@ class Settings:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
 
     def meta(self) -> dict[str, Any]:
-        return {"suite": str(self.suite), "agent": self.agent, "model": self.model,
-                "level": self.level, "repeat": self.repeat, "home": str(self.home),
-                "version": __version__}
+        return {
+            "suite": str(self.suite),
+            "agent": self.agent,
+            "model": self.model,
+            "level": self.level,
+            "repeat": self.repeat,
+            "home": str(self.home),
+            "version": __version__,
+        }
 
 
 @dataclass(frozen=True)
@@ -121,16 +127,19 @@ def make_engine(name: str, parallel: int) -> Engine:
     if name == "local":
         return LocalEngine(parallel)
     if name == "ray":
-        raise ConfigError("the ray engine is not available yet; use --engine local (with "
-                          "--parallel N to run N tasks at once)")
+        raise ConfigError(
+            "the ray engine is not available yet; use --engine local (with "
+            "--parallel N to run N tasks at once)"
+        )
     raise ConfigError(f"unknown engine {name!r}; use local or ray")
 
 
 class Worker:
     """Runs jobs of one benchmark: its suite and agent, loaded from the settings."""
 
-    def __init__(self, settings: Settings, *, suite: Suite | None = None,
-                 agent: BenchAgent | None = None):
+    def __init__(
+        self, settings: Settings, *, suite: Suite | None = None, agent: BenchAgent | None = None
+    ):
         self.settings = settings
         self.suite = suite or load_suite(settings.suite, skip=(settings.output,))
         self.agent = agent or load_agent(settings.agent)
@@ -153,8 +162,9 @@ class Worker:
                 return self._result(job, task.kind, started, error=error("malformed", str(exc)))
             except InfraError as exc:
                 if not exc.retry or tries >= self.settings.retries:
-                    return self._result(job, task.kind, started, retries=tries,
-                                        error=error("infra", str(exc)))
+                    return self._result(
+                        job, task.kind, started, retries=tries, error=error("infra", str(exc))
+                    )
                 tries += 1
             finally:
                 if not self.settings.keep:
@@ -169,76 +179,137 @@ class Worker:
             root.mkdir(parents=True)
         except FileNotFoundError:  # its task's folder was removed as it was made
             root.mkdir(parents=True)
-        return Attempt(task, job.attempt, root, s.home, s.output / "cache", s.backend, s.image,
-                       s.level, s.limits, self.locks)
+        return Attempt(
+            task,
+            job.attempt,
+            root,
+            s.home,
+            s.output / "cache",
+            s.backend,
+            s.image,
+            s.level,
+            s.limits,
+            self.locks,
+        )
 
-    async def _once(self, attempt: Attempt, job: Job, started: float,
-                    tries: int) -> TaskResult:
+    async def _once(self, attempt: Attempt, job: Job, started: float, tries: int) -> TaskResult:
         task, kind = attempt.task, KINDS[attempt.task.kind]
         ws: Workspace
-        ws, reference = await _infra(kind.prepare(attempt, task, sees_solution(self.agent)),
-                                     "preparing the task")
+        ws, reference = await _infra(
+            kind.prepare(attempt, task, sees_solution(self.agent)), "preparing the task"
+        )
         agent_task = AgentTask(
-            task.id, task.kind, ws.prompt or task.prompt, ws.workdir, ws.cwd, ws.sandbox,
-            task.agent_timeout_s, self.settings.model, self.settings.home,
+            task.id,
+            task.kind,
+            ws.prompt or task.prompt,
+            ws.workdir,
+            ws.cwd,
+            ws.sandbox,
+            task.agent_timeout_s,
+            self.settings.model,
+            self.settings.home,
             attempt.limits_for(task.agent_timeout_s),
-            reference if sees_solution(self.agent) else None, KIND_KITS[task.kind])
+            reference if sees_solution(self.agent) else None,
+            KIND_KITS[task.kind],
+        )
         outcome, agent_error, agent_s = await self._solve(agent_task)
         verify_start = time.monotonic()
         verdict: Verdict = await _infra(kind.verify(attempt, task, ws), "verifying")
         verify_s = time.monotonic() - verify_start
         failure = agent_error or (error("verifier", verdict.error) if verdict.error else None)
         # What is judged is the work left, even by an agent that then failed or ran out of time.
-        result = self._result(job, task.kind, started, error=failure, retries=tries,
-                              resolved=verdict.resolved, backend=ws.backend,
-                              notes=ws.notes + verdict.notes, reward=verdict.reward,
-                              agent_s=round(agent_s, 3), verify_s=round(verify_s, 3))
+        result = self._result(
+            job,
+            task.kind,
+            started,
+            error=failure,
+            retries=tries,
+            resolved=verdict.resolved,
+            backend=ws.backend,
+            notes=ws.notes + verdict.notes,
+            reward=verdict.reward,
+            agent_s=round(agent_s, 3),
+            verify_s=round(verify_s, 3),
+        )
         if outcome is not None:
             result.steps, result.run_id = outcome.steps, outcome.run_id
-            result.input_tokens, result.output_tokens = (outcome.input_tokens,
-                                                         outcome.output_tokens)
+            result.input_tokens, result.output_tokens = (
+                outcome.input_tokens,
+                outcome.output_tokens,
+            )
             result.cost_usd = outcome.cost_usd
         if verdict.prediction is not None and isinstance(task, swe.SweTask):
             result.prediction, result.instance_id = verdict.prediction, task.instance_id
         result.log = self._log(job, ws, agent_task, outcome, agent_error, verdict)
         return result
 
-    async def _solve(self, task: AgentTask
-                     ) -> tuple[AgentOutcome | None, dict[str, str] | None, float]:
+    async def _solve(
+        self, task: AgentTask
+    ) -> tuple[AgentOutcome | None, dict[str, str] | None, float]:
         start = time.monotonic()
         try:
             async with asyncio.timeout(task.timeout_s):
                 outcome = await self.agent.solve(task)
             return outcome, None, time.monotonic() - start
         except TimeoutError:
-            return None, error("timeout", f"the agent ran past its {task.timeout_s:g} s "
-                                          "(task.toml [agent] timeout_sec)"), task.timeout_s
+            return (
+                None,
+                error(
+                    "timeout",
+                    f"the agent ran past its {task.timeout_s:g} s (task.toml [agent] timeout_sec)",
+                ),
+                task.timeout_s,
+            )
         except Exception as exc:
             where = "".join(traceback.format_exception(exc)[-3:]).strip()
-            return None, error("agent", f"{type(exc).__name__}: {exc}\n{where}"), \
-                time.monotonic() - start
+            return (
+                None,
+                error("agent", f"{type(exc).__name__}: {exc}\n{where}"),
+                time.monotonic() - start,
+            )
 
     def _result(self, job: Job, kind: str | None, started: float, **values: Any) -> TaskResult:
-        return TaskResult(job.task_id, kind, job.attempt, agent=getattr(self.agent, "name", None),
-                          model=self.settings.model,
-                          wall_s=round(time.monotonic() - started, 3), **values)
+        return TaskResult(
+            job.task_id,
+            kind,
+            job.attempt,
+            agent=getattr(self.agent, "name", None),
+            model=self.settings.model,
+            wall_s=round(time.monotonic() - started, 3),
+            **values,
+        )
 
-    def _log(self, job: Job, ws: Workspace, task: AgentTask, outcome: AgentOutcome | None,
-             agent_error: dict[str, str] | None, verdict: Verdict) -> str:
+    def _log(
+        self,
+        job: Job,
+        ws: Workspace,
+        task: AgentTask,
+        outcome: AgentOutcome | None,
+        agent_error: dict[str, str] | None,
+        verdict: Verdict,
+    ) -> str:
         """The attempt's log file (relative to the output dir)."""
         rel = Path("logs") / f"{job.task_id}.{job.attempt}.log"
         path = self.settings.output / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         said = agent_error["message"] if agent_error else (outcome.answer if outcome else None)
-        path.write_text("\n".join([
-            f"task {job.task_id} ({task.kind}), attempt {job.attempt}, backend {ws.backend}",
-            *(f"note: {n}" for n in ws.notes + verdict.notes),
-            f"--- agent {getattr(self.agent, 'name', '?')}: "
-            f"{'run ' + outcome.run_id if outcome and outcome.run_id else ''}",
-            said or "(nothing said)",
-            f"--- verification: {'resolved' if verdict.resolved else 'not resolved'}"
-            + (f" ({verdict.error})" if verdict.error else ""),
-            verdict.log, ""]), encoding="utf-8")
+        path.write_text(
+            "\n".join(
+                [
+                    f"task {job.task_id} ({task.kind}), attempt {job.attempt}, "
+                    f"backend {ws.backend}",
+                    *(f"note: {n}" for n in ws.notes + verdict.notes),
+                    f"--- agent {getattr(self.agent, 'name', '?')}: "
+                    f"{'run ' + outcome.run_id if outcome and outcome.run_id else ''}",
+                    said or "(nothing said)",
+                    f"--- verification: {'resolved' if verdict.resolved else 'not resolved'}"
+                    + (f" ({verdict.error})" if verdict.error else ""),
+                    verdict.log,
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
         return str(rel)
 
 
@@ -261,11 +332,13 @@ async def _infra(step: Awaitable[T], what: str) -> T:
         raise InfraError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
 
 
-async def run_benchmark(settings: Settings, engine: Engine,
-                        on_start: Callable[[Job], None] | None = None,
-                        on_result: Callable[[TaskResult], None] | None = None,
-                        on_begin: Callable[[int, list[TaskResult]], None] | None = None,
-                        ) -> list[TaskResult]:
+async def run_benchmark(
+    settings: Settings,
+    engine: Engine,
+    on_start: Callable[[Job], None] | None = None,
+    on_result: Callable[[TaskResult], None] | None = None,
+    on_begin: Callable[[int, list[TaskResult]], None] | None = None,
+) -> list[TaskResult]:
     """Run what is left of the benchmark (`settings.repeat` attempts at every task of the
     suite, less those the output dir has results for) and return every result."""
     if settings.repeat < 1:
@@ -273,8 +346,10 @@ async def run_benchmark(settings: Settings, engine: Engine,
     suite = load_suite(settings.suite, skip=(settings.output,))
     load_agent(settings.agent)  # a wrong agent fails here, before anything is written
     if settings.output.resolve().is_relative_to(settings.home.resolve()):
-        raise ConfigError(f"the output dir {settings.output} is inside OpenSage's home, which "
-                          "no task may reach; give another --output")
+        raise ConfigError(
+            f"the output dir {settings.output} is inside OpenSage's home, which "
+            "no task may reach; give another --output"
+        )
     check_meta(settings.output, settings.meta())
     file = ResultsFile(settings.output)
     wanted = {(i, k) for i in suite.ids for k in range(settings.repeat)}

@@ -14,7 +14,10 @@ from opensage.bench.tasks import Broken, MalformedTask, Task
 from opensage.errors import ConfigError
 
 LOADERS: dict[str, Callable[[Path], Task]] = {
-    "terminal": terminal.load, "swe": swe.load, "poc": poc.load}
+    "terminal": terminal.load,
+    "swe": swe.load,
+    "poc": poc.load,
+}
 
 
 @dataclass
@@ -48,16 +51,28 @@ def kind_of(path: Path) -> str | None:
 def load_task(path: Path) -> Task | Broken:
     kind = kind_of(path)
     if kind is None:
-        return Broken(path.name, path, None, MalformedTask(
-            path, "task.toml", "missing, and no instance.json either: not a task folder (a "
-            "terminal or PoC task has task.toml, an SWE task instance.json)"))
+        return Broken(
+            path.name,
+            path,
+            None,
+            MalformedTask(
+                path,
+                "task.toml",
+                "missing, and no instance.json either: not a task folder (a "
+                "terminal or PoC task has task.toml, an SWE task instance.json)",
+            ),
+        )
     try:
         return LOADERS[kind](path)
     except MalformedTask as exc:
         return Broken(path.name, path, kind, exc)
     except OSError as exc:
-        return Broken(path.name, path, kind, MalformedTask(path, exc.filename or path.name,
-                                                           exc.strerror or str(exc)))
+        return Broken(
+            path.name,
+            path,
+            kind,
+            MalformedTask(path, exc.filename or path.name, exc.strerror or str(exc)),
+        )
 
 
 def load_suite(path: Path, skip: tuple[Path, ...] = ()) -> Suite:
@@ -66,15 +81,20 @@ def load_suite(path: Path, skip: tuple[Path, ...] = ()) -> Suite:
     path = Path(path)
     skip = tuple(p.resolve() for p in skip)
     if not path.is_dir():
-        raise ConfigError(f"{path} is not a folder: give a suite (a folder of task folders) "
-                          "or one task folder")
+        raise ConfigError(
+            f"{path} is not a folder: give a suite (a folder of task folders) or one task folder"
+        )
     suite = Suite(path.resolve())
     if kind_of(path) is not None:
         folders = [path]
     else:
-        folders = sorted(p for p in path.iterdir()
-                         if p.is_dir() and not p.name.startswith((".", "_"))
-                         and not any(s.is_relative_to(p.resolve()) for s in skip))
+        folders = sorted(
+            p
+            for p in path.iterdir()
+            if p.is_dir()
+            and not p.name.startswith((".", "_"))
+            and not any(s.is_relative_to(p.resolve()) for s in skip)
+        )
     for folder in folders:
         loaded = load_task(folder)
         if isinstance(loaded, Broken):

@@ -64,8 +64,11 @@ def load(path: Path) -> SweTask:
         fields[key] = value
     tests = {key: _test_ids(data.get(key), path, key) for key in ("FAIL_TO_PASS", "PASS_TO_PASS")}
     if not tests["FAIL_TO_PASS"]:
-        raise MalformedTask(path, "instance.json", "FAIL_TO_PASS is empty: a task needs a "
-                            "test that fails before the fix")
+        raise MalformedTask(
+            path,
+            "instance.json",
+            "FAIL_TO_PASS is empty: a task needs a test that fails before the fix",
+        )
     patch = data.get("patch")
     if patch is not None and not isinstance(patch, str):
         raise MalformedTask(path, "instance.json", "patch must be a string (a unified diff)")
@@ -74,10 +77,18 @@ def load(path: Path) -> SweTask:
         raise MalformedTask(path, "instance.json", "test_cmd must be a string")
     if not (path / "repo").is_dir():
         raise MalformedTask(path, "repo/", "missing: the repository at its base commit")
-    return SweTask(path.name, "swe", path, fields["problem_statement"],
-                   instance_id=fields["instance_id"], fail_to_pass=tests["FAIL_TO_PASS"],
-                   pass_to_pass=tests["PASS_TO_PASS"], test_patch=fields["test_patch"],
-                   patch=patch, test_cmd=test_cmd)
+    return SweTask(
+        path.name,
+        "swe",
+        path,
+        fields["problem_statement"],
+        instance_id=fields["instance_id"],
+        fail_to_pass=tests["FAIL_TO_PASS"],
+        pass_to_pass=tests["PASS_TO_PASS"],
+        test_patch=fields["test_patch"],
+        patch=patch,
+        test_cmd=test_cmd,
+    )
 
 
 def _test_ids(value: Any, path: Path, key: str) -> list[str]:
@@ -88,13 +99,15 @@ def _test_ids(value: Any, path: Path, key: str) -> list[str]:
         try:
             value = json.loads(value)
         except ValueError:
-            raise MalformedTask(path, "instance.json", f"{key} is a string that is not a "
-                                "JSON list of test ids") from None
+            raise MalformedTask(
+                path, "instance.json", f"{key} is a string that is not a JSON list of test ids"
+            ) from None
     return strings(value, path, "instance.json", key)
 
 
-async def prepare(attempt: Attempt, task: SweTask,
-                  with_solution: bool) -> tuple[Workspace, Reference | None]:
+async def prepare(
+    attempt: Attempt, task: SweTask, with_solution: bool
+) -> tuple[Workspace, Reference | None]:
     reference = None
     if with_solution:
         if not task.patch:
@@ -106,8 +119,9 @@ async def prepare(attempt: Attempt, task: SweTask,
     baseline = await Baseline.take(sandbox, workdir, attempt.limits)
     if baseline.unavailable:
         raise InfraError(f"could not record the repository's state: {baseline.unavailable}")
-    return Workspace(workdir, str(workdir), sandbox, sandbox.name,
-                     state={"baseline": baseline}), reference
+    return Workspace(
+        workdir, str(workdir), sandbox, sandbox.name, state={"baseline": baseline}
+    ), reference
 
 
 async def verify(attempt: Attempt, task: SweTask, ws: Workspace) -> Verdict:
@@ -125,21 +139,33 @@ async def verify(attempt: Attempt, task: SweTask, ws: Workspace) -> Verdict:
             await asyncio.to_thread(restore, task.repo, folder, touched(task.test_patch))
         problem = await git_apply(sandbox, folder, text, limits)
         if problem:
-            return Verdict(False, notes=[f"{name} does not apply: {tail(problem, 500)}"],
-                           log=problem, prediction=prediction)
+            return Verdict(
+                False,
+                notes=[f"{name} does not apply: {tail(problem, 500)}"],
+                log=problem,
+                prediction=prediction,
+            )
     ids = task.fail_to_pass + task.pass_to_pass
-    report = await run_tests(sandbox, folder, task.test_cmd, ids, task.verifier_timeout_s,
-                             limits)
+    report = await run_tests(sandbox, folder, task.test_cmd, ids, task.verifier_timeout_s, limits)
     outcomes = {case.id: case.outcome for case in report.cases}
     lines = [f"{outcomes.get(i, 'not run')}: {i}" for i in ids]
     log = "\n".join([*lines, "", report.render()])
     if report.timed_out:
-        return Verdict(False, log=log, prediction=prediction,
-                       error=f"the tests ran past the verifier's timeout "
-                             f"({task.verifier_timeout_s:g} s)")
+        return Verdict(
+            False,
+            log=log,
+            prediction=prediction,
+            error=f"the tests ran past the verifier's timeout ({task.verifier_timeout_s:g} s)",
+        )
     failing = [i for i in ids if outcomes.get(i) != "passed"]
-    notes = [f"{len(failing)} of {len(ids)} tests did not pass, e.g. {failing[0]} "
-             f"({outcomes.get(failing[0], 'not run')})"] if failing else []
+    notes = (
+        [
+            f"{len(failing)} of {len(ids)} tests did not pass, e.g. {failing[0]} "
+            f"({outcomes.get(failing[0], 'not run')})"
+        ]
+        if failing
+        else []
+    )
     return Verdict(not failing, notes=notes, log=log, prediction=prediction)
 
 
@@ -150,8 +176,7 @@ def touched(patch: str) -> list[str]:
     except PatchError:
         return []
     paths = {p for f in files for p in (f.old_path, f.new_path) if p}
-    return sorted(p for p in paths
-                  if not p.startswith("/") and ".." not in PurePosixPath(p).parts)
+    return sorted(p for p in paths if not p.startswith("/") and ".." not in PurePosixPath(p).parts)
 
 
 def restore(repo: Path, folder: Path, paths: list[str]) -> None:
@@ -171,26 +196,39 @@ def restore(repo: Path, folder: Path, paths: list[str]) -> None:
             shutil.copy2(original, current, follow_symlinks=False)
 
 
-async def git_apply(sandbox: Sandbox, folder: Path, patch: str,
-                    limits: SandboxLimits | None = None) -> str | None:
+async def git_apply(
+    sandbox: Sandbox, folder: Path, patch: str, limits: SandboxLimits | None = None
+) -> str | None:
     """Apply a patch to `folder` with git in the sandbox; None, or why it did not apply. Git
     looks for no repository above the folder (GIT_CEILING_DIRECTORIES)."""
     if not patch.strip():
         return None
-    result = await sandbox.exec(["git", "apply", "--whitespace=nowarn", "-"], workdir=folder,
-                                env={"GIT_CEILING_DIRECTORIES": str(folder.parent),
-                                     "GIT_CONFIG_NOSYSTEM": "1"},
-                                stdin=patch if patch.endswith("\n") else patch + "\n",
-                                timeout_s=300, limits=limits)
+    result = await sandbox.exec(
+        ["git", "apply", "--whitespace=nowarn", "-"],
+        workdir=folder,
+        env={"GIT_CEILING_DIRECTORIES": str(folder.parent), "GIT_CONFIG_NOSYSTEM": "1"},
+        stdin=patch if patch.endswith("\n") else patch + "\n",
+        timeout_s=300,
+        limits=limits,
+    )
     if result.exit_code == 0:
         return None
     check_sandbox(result, sandbox.name, "git apply")
-    return (result.stderr.strip() or result.stdout.strip() or
-            f"git apply failed (exit code {result.exit_code})")
+    return (
+        result.stderr.strip()
+        or result.stdout.strip()
+        or f"git apply failed (exit code {result.exit_code})"
+    )
 
 
-async def run_tests(sandbox: Sandbox, folder: Path, test_cmd: str, ids: list[str],
-                    timeout_s: float, limits: SandboxLimits) -> runner.TestReport:
+async def run_tests(
+    sandbox: Sandbox,
+    folder: Path,
+    test_cmd: str,
+    ids: list[str],
+    timeout_s: float,
+    limits: SandboxLimits,
+) -> runner.TestReport:
     """The tests `ids` run with `test_cmd`, read from their JUnit XML report by the SWE kit's
     runner script (the report behind a fresh separator) and parser."""
     quoted = " ".join(shlex.quote(i) for i in ids)
@@ -201,10 +239,16 @@ async def run_tests(sandbox: Sandbox, folder: Path, test_cmd: str, ids: list[str
         cmd = f'env JUNIT_XML="$dir/report" sh -c {shell} sh {quoted} >&2'
     secs = int(timeout_s)
     sep = "OPENSAGE-REPORT-" + secrets.token_hex(16)
-    run_limits = dataclasses.replace(limits, output_bytes=max(limits.output_bytes,
-                                                              runner.REPORT_BYTES))
-    result = await sandbox.exec(runner.SCRIPT.format(secs=secs, cmd=cmd), workdir=folder,
-                                env=runner.ENV, timeout_s=timeout_s + runner.GRACE_S,
-                                limits=run_limits, stdin=sep + "\n")
+    run_limits = dataclasses.replace(
+        limits, output_bytes=max(limits.output_bytes, runner.REPORT_BYTES)
+    )
+    result = await sandbox.exec(
+        runner.SCRIPT.format(secs=secs, cmd=cmd),
+        workdir=folder,
+        env=runner.ENV,
+        timeout_s=timeout_s + runner.GRACE_S,
+        limits=run_limits,
+        stdin=sep + "\n",
+    )
     check_sandbox(result, sandbox.name, "the tests")
     return runner.parse("pytest", test_cmd, result, sep, folder, selected=True)

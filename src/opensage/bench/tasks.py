@@ -99,8 +99,9 @@ def read_text(path: Path, name: str, *, required: bool = True) -> str | None:
         raise MalformedTask(path, name, f"not UTF-8 text ({exc})") from None
 
 
-def table(data: dict[str, Any], key: str, path: Path, name: str = "task.toml",
-          *, required: bool = False) -> dict[str, Any]:
+def table(
+    data: dict[str, Any], key: str, path: Path, name: str = "task.toml", *, required: bool = False
+) -> dict[str, Any]:
     value = data.get(key)
     if value is None:
         if required:
@@ -116,13 +117,15 @@ def seconds(section: dict[str, Any], key: str, default: float, path: Path, where
     value = section.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         file, _, part = where.partition(" ")
-        raise MalformedTask(path, file, f"{part} {key} must be a positive number of seconds, "
-                                        f"not {value!r}".strip())
+        raise MalformedTask(
+            path, file, f"{part} {key} must be a positive number of seconds, not {value!r}".strip()
+        )
     return float(value)
 
 
-def string(section: dict[str, Any], key: str, path: Path, where: str, *,
-           default: str | None = None) -> str:
+def string(
+    section: dict[str, Any], key: str, path: Path, where: str, *, default: str | None = None
+) -> str:
     value = section.get(key, default)
     if not isinstance(value, str) or not value.strip():
         file, _, part = where.partition(" ")
@@ -141,5 +144,7 @@ def timeouts(data: dict[str, Any], path: Path) -> tuple[float, float]:
     """[agent] timeout_sec and [verifier] timeout_sec of a task.toml (Harbor's fields)."""
     agent = table(data, "agent", path)
     verifier = table(data, "verifier", path)
-    return (seconds(agent, "timeout_sec", AGENT_TIMEOUT_S, path, "task.toml [agent]"),
-            seconds(verifier, "timeout_sec", VERIFIER_TIMEOUT_S, path, "task.toml [verifier]"))
+    return (
+        seconds(agent, "timeout_sec", AGENT_TIMEOUT_S, path, "task.toml [agent]"),
+        seconds(verifier, "timeout_sec", VERIFIER_TIMEOUT_S, path, "task.toml [verifier]"),
+    )

@@ -86,8 +86,7 @@ def load(path: Path) -> TerminalTask:
     data = read_toml(path)
     agent_s, verifier_s = timeouts(data, path)
     env = table(data, "environment", path)
-    build_s = seconds(env, "build_timeout_sec", BUILD_TIMEOUT_S, path,
-                      "task.toml [environment]")
+    build_s = seconds(env, "build_timeout_sec", BUILD_TIMEOUT_S, path, "task.toml [environment]")
     prompt = read_text(path, "instruction.md") or ""
     if not prompt.strip():
         raise MalformedTask(path, "instruction.md", "is empty")
@@ -97,14 +96,17 @@ def load(path: Path) -> TerminalTask:
     for copy in plan.copies:
         for source in copy.sources:
             if not glob.glob(str(path / "environment" / source)):
-                raise MalformedTask(path, "environment/Dockerfile", f"COPY {source}: no such "
-                                    "file in environment/")
-    return TerminalTask(path.name, "terminal", path, prompt, agent_s, verifier_s, plan=plan,
-                        build_timeout_s=build_s)
+                raise MalformedTask(
+                    path, "environment/Dockerfile", f"COPY {source}: no such file in environment/"
+                )
+    return TerminalTask(
+        path.name, "terminal", path, prompt, agent_s, verifier_s, plan=plan, build_timeout_s=build_s
+    )
 
 
-async def prepare(attempt: Attempt, task: TerminalTask,
-                  with_solution: bool) -> tuple[Workspace, Reference | None]:
+async def prepare(
+    attempt: Attempt, task: TerminalTask, with_solution: bool
+) -> tuple[Workspace, Reference | None]:
     assert task.plan is not None
     workdir = attempt.root / "work"
     workdir.mkdir(parents=True)
@@ -115,8 +117,9 @@ async def prepare(attempt: Attempt, task: TerminalTask,
         if not solve.is_file():
             raise MalformedTask(task.path, "solution/solve.sh", "missing (the oracle needs it)")
         reference = Reference(solution_dir=task.path / "solution")
-    made = await (_lay_out(attempt, task, workdir) if task.runs_in_bwrap
-                  else _build(attempt, task, workdir))
+    made = await (
+        _lay_out(attempt, task, workdir) if task.runs_in_bwrap else _build(attempt, task, workdir)
+    )
     solution = reference.solution_dir if reference else None
     sandbox = _sandbox(attempt, made, workdir, attempt.root / "logs", solution=solution)
     ws = Workspace(workdir, made.cwd, sandbox, made.backend, made.notes, {"env": made})
@@ -166,17 +169,29 @@ async def _build(attempt: Attempt, task: TerminalTask, workdir: Path) -> Environ
     image, notes = await _image(attempt, task, engine)
     cwd = await _workdir_of(engine, image) or task.plan.workdir
     if _reserved(cwd):
-        raise InfraError(f"the image's WORKDIR {cwd} is a system folder, which cannot be "
-                         "bound to the work dir", retry=False)
+        raise InfraError(
+            f"the image's WORKDIR {cwd} is a system folder, which cannot be bound to the work dir",
+            retry=False,
+        )
     await _copy_out(engine, image, cwd, workdir)
     notes.append("built: " + "; ".join(task.needs_build))
     return Environment("container", cwd, [], {}, image, notes)
 
 
-def _sandbox(attempt: Attempt, made: Environment, workdir: Path, logs: Path, *,
-             tests: Path | None = None, solution: Path | None = None) -> Sandbox:
-    binds = [Bind(workdir, made.cwd, writable=True), Bind(logs, "/logs", writable=True),
-             *made.binds]
+def _sandbox(
+    attempt: Attempt,
+    made: Environment,
+    workdir: Path,
+    logs: Path,
+    *,
+    tests: Path | None = None,
+    solution: Path | None = None,
+) -> Sandbox:
+    binds = [
+        Bind(workdir, made.cwd, writable=True),
+        Bind(logs, "/logs", writable=True),
+        *made.binds,
+    ]
     if tests is not None:
         binds.append(Bind(tests, "/tests"))
     if solution is not None:
@@ -191,19 +206,27 @@ async def verify(attempt: Attempt, task: TerminalTask, ws: Workspace) -> Verdict
     (logs / "verifier").mkdir(parents=True)
     (logs / "agent").mkdir()
     sandbox = _sandbox(attempt, ws.state["env"], ws.workdir, logs, tests=tests)
-    result = await sandbox.exec(["bash", "/tests/test.sh"], workdir=ws.workdir,
-                                timeout_s=task.verifier_timeout_s,
-                                limits=attempt.limits_for(task.verifier_timeout_s))
+    result = await sandbox.exec(
+        ["bash", "/tests/test.sh"],
+        workdir=ws.workdir,
+        timeout_s=task.verifier_timeout_s,
+        limits=attempt.limits_for(task.verifier_timeout_s),
+    )
     check_sandbox(result, ws.backend, "test.sh")
-    log = f"$ bash /tests/test.sh  (exit code {result.exit_code})\n{result.stdout}\n" \
-          f"{result.stderr}"
+    log = f"$ bash /tests/test.sh  (exit code {result.exit_code})\n{result.stdout}\n{result.stderr}"
     if result.timed_out:
-        return Verdict(False, log=log, error=f"test.sh ran past the verifier's timeout "
-                                             f"({task.verifier_timeout_s:g} s)")
+        return Verdict(
+            False,
+            log=log,
+            error=f"test.sh ran past the verifier's timeout ({task.verifier_timeout_s:g} s)",
+        )
     reward, problem = read_reward(logs / "verifier")
     if reward is None:
-        return Verdict(False, log=log, error=f"{problem} (test.sh exit code "
-                                             f"{result.exit_code}): {tail(result.stderr, 300)}")
+        return Verdict(
+            False,
+            log=log,
+            error=f"{problem} (test.sh exit code {result.exit_code}): {tail(result.stderr, 300)}",
+        )
     return Verdict(reward >= 1, log=log, reward=reward)
 
 
@@ -282,11 +305,24 @@ async def _image(attempt: Attempt, task: TerminalTask, engine: list[str]) -> tup
         file = attempt.root / "Dockerfile"
         file.write_text(text)
         pull = ["--pull=never"] if Path(engine[0]).name == "podman" else []
-        code, out = await _run([*engine, "build", "--network=none", *pull, "-t", tag, "-f",
-                                         str(file), str(task.environment)], task.build_timeout_s)
+        code, out = await _run(
+            [
+                *engine,
+                "build",
+                "--network=none",
+                *pull,
+                "-t",
+                tag,
+                "-f",
+                str(file),
+                str(task.environment),
+            ],
+            task.build_timeout_s,
+        )
         if code != 0:
-            raise InfraError(f"building the task's image failed (exit code {code}):\n"
-                             f"{tail(out, 2000)}")
+            raise InfraError(
+                f"building the task's image failed (exit code {code}):\n{tail(out, 2000)}"
+            )
     return tag, notes
 
 
@@ -301,10 +337,15 @@ async def _stand_ins(engine: list[str], text: str, local: str) -> tuple[list[str
             continue
         image = m[2]
         alias = re.search(r"\bAS\s+(\S+)", m[3], re.IGNORECASE)
-        if image.lower() not in stages and image != "scratch" and \
-                (await _run([*engine, "image", "inspect", image], 60))[0] != 0:
-            notes.append(f"base image {image} is not on this machine (nothing is pulled at "
-                         f"run time): the local sandbox image {local} stood in for it")
+        if (
+            image.lower() not in stages
+            and image != "scratch"
+            and (await _run([*engine, "image", "inspect", image], 60))[0] != 0
+        ):
+            notes.append(
+                f"base image {image} is not on this machine (nothing is pulled at "
+                f"run time): the local sandbox image {local} stood in for it"
+            )
             lines[i] = f"{m[1]}{local}{m[3]}"
         if alias:
             stages.add(alias[1].lower())
@@ -312,8 +353,9 @@ async def _stand_ins(engine: list[str], text: str, local: str) -> tuple[list[str
 
 
 async def _workdir_of(engine: list[str], image: str) -> str | None:
-    code, out = await _run([*engine, "image", "inspect", image, "--format",
-                                     "{{.Config.WorkingDir}}"], 60)
+    code, out = await _run(
+        [*engine, "image", "inspect", image, "--format", "{{.Config.WorkingDir}}"], 60
+    )
     found = out.strip()
     return found if code == 0 and found.startswith("/") and found != "/" else None
 
@@ -335,8 +377,9 @@ async def _copy_out(engine: list[str], image: str, folder: str, workdir: Path) -
 async def _run(argv: list[str], timeout_s: float) -> tuple[int, str]:
     """A command of the container engine (on the host: it builds and copies, it runs no task
     code outside a container); its exit code and output."""
-    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT)
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
     except TimeoutError:

@@ -21,8 +21,9 @@ class Limits:
 
     def merged(self, other: Limits) -> Limits:
         """These limits, with any that `other` sets taking precedence."""
-        return replace(self, **{k: v for k in Limits.__slots__
-                                if (v := getattr(other, k)) is not None})
+        return replace(
+            self, **{k: v for k in Limits.__slots__ if (v := getattr(other, k)) is not None}
+        )
 
 
 class BudgetExceeded(Exception):
@@ -36,8 +37,14 @@ class BudgetExceeded(Exception):
 
 
 class Budget:
-    def __init__(self, limits: Limits | None = None, *, name: str = "root",
-                 parent: Budget | None = None, elapsed_s: float = 0.0):
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        name: str = "root",
+        parent: Budget | None = None,
+        elapsed_s: float = 0.0,
+    ):
         self.limits = limits or Limits()
         self.name = name
         self.parent = parent
@@ -81,21 +88,31 @@ class Budget:
         for level in self.chain():
             lim = level.limits
             if lim.max_steps is not None and level.steps >= lim.max_steps:
-                raise BudgetExceeded("max_steps", level.name,
-                                     f"step limit of {lim.max_steps} reached (budget "
-                                     f"{level.name!r})")
+                raise BudgetExceeded(
+                    "max_steps",
+                    level.name,
+                    f"step limit of {lim.max_steps} reached (budget {level.name!r})",
+                )
             if lim.max_tokens is not None and level.tokens >= lim.max_tokens:
-                raise BudgetExceeded("max_tokens", level.name,
-                                     f"token limit of {lim.max_tokens} reached: {level.tokens} "
-                                     f"used (budget {level.name!r})")
+                raise BudgetExceeded(
+                    "max_tokens",
+                    level.name,
+                    f"token limit of {lim.max_tokens} reached: {level.tokens} "
+                    f"used (budget {level.name!r})",
+                )
             if lim.max_cost_usd is not None and level.cost_usd >= lim.max_cost_usd:
-                raise BudgetExceeded("max_cost", level.name,
-                                     f"cost limit of ${lim.max_cost_usd:g} reached: "
-                                     f"${level.cost_usd:.4f} spent (budget {level.name!r})")
+                raise BudgetExceeded(
+                    "max_cost",
+                    level.name,
+                    f"cost limit of ${lim.max_cost_usd:g} reached: "
+                    f"${level.cost_usd:.4f} spent (budget {level.name!r})",
+                )
             if lim.max_seconds is not None and now >= level.started + lim.max_seconds:
-                raise BudgetExceeded("max_time", level.name,
-                                     f"time limit of {lim.max_seconds:g} s reached (budget "
-                                     f"{level.name!r})")
+                raise BudgetExceeded(
+                    "max_time",
+                    level.name,
+                    f"time limit of {lim.max_seconds:g} s reached (budget {level.name!r})",
+                )
 
     def remaining(self) -> Limits:
         """What this budget may still spend: the least left at any level of the chain."""

@@ -94,8 +94,9 @@ class RunContext:
     def in_call(self) -> tuple[AgentLoop, int]:
         """The calling agent and its tool_call event, for a tool that acts on its caller."""
         if self.agent is None or self.event is None:
-            raise RuntimeError("this is not a tool call's context: only a tool call has a "
-                               "calling agent")
+            raise RuntimeError(
+                "this is not a tool call's context: only a tool call has a calling agent"
+            )
         return self.agent, self.event
 
     def sandbox(self) -> Sandbox:
@@ -114,9 +115,14 @@ class RunContext:
         name = acting.agent.config.name if acting.agent is not None else None
         return self.log.emit(self.run_id, kind, data, parent=acting.event, agent=name)
 
-    async def side_request(self, messages: Sequence[Message], purpose: str, *,
-                           model: Model | None = None,
-                           settings: ModelSettings | None = None) -> ModelResponse:
+    async def side_request(
+        self,
+        messages: Sequence[Message],
+        purpose: str,
+        *,
+        model: Model | None = None,
+        settings: ModelSettings | None = None,
+    ) -> ModelResponse:
         """Ask a model something outside an agent's conversation, as the calling agent: with
         its model unless `model` is given, within its budget (checked first: BudgetExceeded),
         charged to it and counted in its usage. The request (with the messages sent, which no
@@ -126,15 +132,20 @@ class RunContext:
         agent, budget = acting.agent, acting.budget
         model = model or (agent.config.model if agent is not None else self.model)
         budget.check()
-        request = acting.emit("model_request", {
-            "purpose": purpose, "model": model.name,
-            "messages": [m.to_dict() for m in messages]})
+        request = acting.emit(
+            "model_request",
+            {"purpose": purpose, "model": model.name, "messages": [m.to_dict() for m in messages]},
+        )
         work = on_first_wait(model.request(list(messages), [], settings), self.log.commit)
         try:
             response = checked(await until(budget.deadline, work))
         except Exception as exc:
-            self.log.emit(self.run_id, "model_error", {"error": type(exc).__name__,
-                                                       "message": str(exc)}, parent=request)
+            self.log.emit(
+                self.run_id,
+                "model_error",
+                {"error": type(exc).__name__, "message": str(exc)},
+                parent=request,
+            )
             if isinstance(exc, TimeoutError) and not math.isinf(budget.deadline):
                 budget.check()  # the wall-time limit ran out: raises BudgetExceeded
             raise
@@ -142,12 +153,30 @@ class RunContext:
         if agent is not None:
             agent.usage.add(usage)
         name = agent.config.name if agent is not None else None
-        answered = self.log.emit(self.run_id, "model_response", {
-            "purpose": purpose, "usage": usage.to_dict(), "model": response.model,
-            "finish_reason": response.finish_reason, "reply": response.message.content},
-            parent=request, agent=name)
+        answered = self.log.emit(
+            self.run_id,
+            "model_response",
+            {
+                "purpose": purpose,
+                "usage": usage.to_dict(),
+                "model": response.model,
+                "finish_reason": response.finish_reason,
+                "reply": response.message.content,
+            },
+            parent=request,
+            agent=name,
+        )
         budget.charge(steps=1, tokens=usage.total_tokens, cost_usd=usage.cost_usd)
-        self.log.emit(self.run_id, "budget_charge", {
-            "budget": budget.name, "steps": 1, "tokens": usage.total_tokens,
-            "cost_usd": usage.cost_usd}, parent=answered, agent=name)
+        self.log.emit(
+            self.run_id,
+            "budget_charge",
+            {
+                "budget": budget.name,
+                "steps": 1,
+                "tokens": usage.total_tokens,
+                "cost_usd": usage.cost_usd,
+            },
+            parent=answered,
+            agent=name,
+        )
         return response

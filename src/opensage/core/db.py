@@ -47,15 +47,19 @@ def check_folder(folder: Path, make: bool = True) -> None:
     """Make `folder` (OpenSage's home, usually) if missing and `make`; a clear error if it is
     a file or cannot be made."""
     if folder.exists() and not folder.is_dir():
-        raise StateError(f"{folder} is a file, but OpenSage keeps its state in a folder there: "
-                         "move the file away, or set OPENSAGE_HOME to a folder")
+        raise StateError(
+            f"{folder} is a file, but OpenSage keeps its state in a folder there: "
+            "move the file away, or set OPENSAGE_HOME to a folder"
+        )
     if not make:
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StateError(f"cannot create {folder} ({exc.strerror}): make its parent writable, "
-                         "or set OPENSAGE_HOME to a folder you can write") from None
+        raise StateError(
+            f"cannot create {folder} ({exc.strerror}): make its parent writable, "
+            "or set OPENSAGE_HOME to a folder you can write"
+        ) from None
 
 
 @contextmanager
@@ -66,18 +70,23 @@ def explained(path: Path) -> Iterator[None]:
     except sqlite3.DatabaseError as exc:  # OperationalError (locked, read-only...) included
         text = str(exc)
         if "locked" in text or "busy" in text:
-            raise StateError(f"{path} is locked by another process ({text}); wait for it to "
-                             "finish, or stop it") from None
+            raise StateError(
+                f"{path} is locked by another process ({text}); wait for it to finish, or stop it"
+            ) from None
         if "readonly" in text or "unable to open" in text or "disk I/O" in text:
-            raise StateError(f"cannot write {path} ({text}): make {path.parent} writable, or "
-                             "set OPENSAGE_HOME to a folder you can write") from None
+            raise StateError(
+                f"cannot write {path} ({text}): make {path.parent} writable, or "
+                "set OPENSAGE_HOME to a folder you can write"
+            ) from None
         raise StateError(damaged(path, text)) from None
 
 
 def damaged(path: Path, why: str) -> str:
-    return (f"{path} is damaged ({why}); it was left untouched. Move it aside to start a new "
-            f"one (mv {path} {path}.damaged) or restore a backup; `sqlite3 FILE .recover` may "
-            "save what it holds")
+    return (
+        f"{path} is damaged ({why}); it was left untouched. Move it aside to start a new "
+        f"one (mv {path} {path}.damaged) or restore a backup; `sqlite3 FILE .recover` may "
+        "save what it holds"
+    )
 
 
 def _check_intact(path: Path) -> None:
@@ -90,8 +99,10 @@ def _check_intact(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise StateError(f"cannot read {path} ({exc.strerror}): make it readable, or set "
-                         "OPENSAGE_HOME to a folder you can use") from None
+        raise StateError(
+            f"cannot read {path} ({exc.strerror}): make it readable, or set "
+            "OPENSAGE_HOME to a folder you can use"
+        ) from None
     if not header:
         return
     if len(header) < 100 or not header.startswith(HEADER):

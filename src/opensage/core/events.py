@@ -63,7 +63,6 @@ SCHEMA_VERSION = 1  # PRAGMA user_version; bump it, with a migration, when SCHEM
 COMMIT_INTERVAL_S = 0.05
 
 
-
 def _encode(data: Any) -> str:
     # Stored as text, not bytes, so that SQLite's JSON functions and people can read it.
     return orjson.dumps(data, default=str).decode()
@@ -84,8 +83,15 @@ class Event:
     data: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "run_id": self.run_id, "parent": self.parent, "ts": self.ts,
-                "kind": self.kind, "agent": self.agent, "data": self.data}
+        return {
+            "id": self.id,
+            "run_id": self.run_id,
+            "parent": self.parent,
+            "ts": self.ts,
+            "kind": self.kind,
+            "agent": self.agent,
+            "data": self.data,
+        }
 
 
 @dataclass(slots=True, frozen=True)
@@ -108,11 +114,15 @@ class RunSummary:
         """Why the run cannot be resumed now, or None if it can."""
         if self.status == "running":
             how = "is being resumed by" if self.resumed else "is still running in"
-            return (f"run {self.run_id} {how} process {self.pid}; wait for it to end, or stop "
-                    "that process, before resuming")
+            return (
+                f"run {self.run_id} {how} process {self.pid}; wait for it to end, or stop "
+                "that process, before resuming"
+            )
         if self.status == "finished" and self.stop_reason != "cancelled":
-            return (f"run {self.run_id} is finished ({self.stop_reason}); only an interrupted "
-                    "or cancelled run can be resumed")
+            return (
+                f"run {self.run_id} is finished ({self.stop_reason}); only an interrupted "
+                "or cancelled run can be resumed"
+            )
         return None
 
 
@@ -156,11 +166,13 @@ class EventLog:
     def _create_or_check_schema(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         has_tables = self._db.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'events'").fetchone()[0]
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'events'"
+        ).fetchone()[0]
         if version != SCHEMA_VERSION and (has_tables or version):
             raise EventLogError(
                 f"{self.path} was written with event-log schema {version}; this OpenSage "
-                f"reads schema {SCHEMA_VERSION}. Move the file aside to start a new log.")
+                f"reads schema {SCHEMA_VERSION}. Move the file aside to start a new log."
+            )
         self._db.executescript(SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
         self._db.commit()
 
@@ -171,8 +183,15 @@ class EventLog:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def emit(self, run_id: str, kind: str, data: dict[str, Any], *, parent: int | None = None,
-             agent: str | None = None) -> int:
+    def emit(
+        self,
+        run_id: str,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        parent: int | None = None,
+        agent: str | None = None,
+    ) -> int:
         """Record an event; returns its id within the run."""
         with self._ids:
             eid = self._next_id.get(run_id) or self._first_free_id(run_id)
@@ -187,8 +206,9 @@ class EventLog:
                 observer(event)
         return eid
 
-    def add_message(self, run_id: str, conv: int, seq: int, message: Message,
-                    event: int | None) -> None:
+    def add_message(
+        self, run_id: str, conv: int, seq: int, message: Message, event: int | None
+    ) -> None:
         self._messages.append((run_id, conv, seq, event, _encode(message.to_dict())))
 
     def commit(self) -> None:
@@ -205,11 +225,16 @@ class EventLog:
         if self._events:
             with self._ids:
                 rows, self._events = self._events, []
-            self._db.executemany("INSERT INTO events (run_id, id, parent, ts, kind, agent, data) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(
+                "INSERT INTO events (run_id, id, parent, ts, kind, agent, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
         if self._messages:
-            self._db.executemany("INSERT INTO messages (run_id, conv, seq, event, data) "
-                                 "VALUES (?, ?, ?, ?, ?)", self._messages)
+            self._db.executemany(
+                "INSERT INTO messages (run_id, conv, seq, event, data) VALUES (?, ?, ?, ?, ?)",
+                self._messages,
+            )
             self._messages.clear()
 
     def claim(self, run_id: str, parent: int) -> int:
@@ -254,15 +279,17 @@ class EventLog:
 
     def conversation(self, run_id: str, conv: int) -> list[Message]:
         self._flush()
-        rows = self._db.execute("SELECT data FROM messages WHERE run_id = ? AND conv = ? "
-                                "ORDER BY seq", (run_id, conv))
+        rows = self._db.execute(
+            "SELECT data FROM messages WHERE run_id = ? AND conv = ? ORDER BY seq", (run_id, conv)
+        )
         return [Message.from_dict(json.loads(r[0])) for r in rows]
 
     def messages_by_event(self, run_id: str) -> dict[int, Message]:
         """The run's messages keyed by the event that produced them (for the trace view)."""
         self._flush()
-        rows = self._db.execute("SELECT event, data FROM messages WHERE run_id = ? "
-                                "AND event IS NOT NULL", (run_id,))
+        rows = self._db.execute(
+            "SELECT event, data FROM messages WHERE run_id = ? AND event IS NOT NULL", (run_id,)
+        )
         return {r[0]: Message.from_dict(json.loads(r[1])) for r in rows}
 
     def find_run(self, prefix: str) -> str | None:
@@ -270,7 +297,8 @@ class EventLog:
         self._flush()
         rows = self._db.execute(
             "SELECT run_id FROM events WHERE kind = 'run_started' AND run_id LIKE ?",
-            (prefix.replace("%", "") + "%",)).fetchmany(2)
+            (prefix.replace("%", "") + "%",),
+        ).fetchmany(2)
         return rows[0][0] if len(rows) == 1 else None
 
     def runs(self, limit: int = 20, run_id: str | None = None) -> list[RunSummary]:
@@ -288,7 +316,9 @@ class EventLog:
                 AND r.id = (SELECT MAX(id) FROM events WHERE kind = 'run_resumed'
                             AND run_id = s.run_id)
             WHERE {where} ORDER BY s.ts DESC LIMIT ?
-            """, params).fetchall()
+            """,
+            params,
+        ).fetchall()
         return [self._summary(*r) for r in rows]
 
     def run(self, run_id: str) -> RunSummary | None:
@@ -296,9 +326,16 @@ class EventLog:
         return found[0] if found else None
 
     @staticmethod
-    def _summary(run_id: str, ts: float, started: str, finished_id: int | None,
-                 ended: float | None, finished: str | None, resumed_id: int | None,
-                 resumed: str | None) -> RunSummary:
+    def _summary(
+        run_id: str,
+        ts: float,
+        started: str,
+        finished_id: int | None,
+        ended: float | None,
+        finished: str | None,
+        resumed_id: int | None,
+        resumed: str | None,
+    ) -> RunSummary:
         s = json.loads(started)
         # A run resumed after it last finished (a cancelled run, say) is live again.
         live_again = resumed_id is not None and (finished_id is None or resumed_id > finished_id)
@@ -312,12 +349,19 @@ class EventLog:
             status = "interrupted"
         agent = s.get("agent", {})
         return RunSummary(
-            run_id=run_id, started=ts, task=s.get("task", ""), agent=agent.get("name", ""),
-            model=agent.get("model", ""), status=status,
+            run_id=run_id,
+            started=ts,
+            task=s.get("task", ""),
+            agent=agent.get("name", ""),
+            model=agent.get("model", ""),
+            status=status,
             stop_reason=f.get("stop_reason") if f else None,
-            answer=f.get("answer") if f else None, usage=f.get("usage", {}) if f else {},
-            steps=f.get("steps", 0) if f else 0, ended=ended if f else None,
-            pid=last_pid, resumed=resumed is not None,
+            answer=f.get("answer") if f else None,
+            usage=f.get("usage", {}) if f else {},
+            steps=f.get("steps", 0) if f else 0,
+            ended=ended if f else None,
+            pid=last_pid,
+            resumed=resumed is not None,
         )
 
 

@@ -31,8 +31,10 @@ async def finish(answer: str) -> str:  # async: a sync tool would be sent to a t
 
 
 FINISH = Tool(finish)
-INTERRUPTED = ("The run was interrupted before this tool call finished, so its effect is unknown. "
-               "Check the state before calling it again.")
+INTERRUPTED = (
+    "The run was interrupted before this tool call finished, so its effect is unknown. "
+    "Check the state before calling it again."
+)
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,15 @@ class RunResult:
         return self.stop_reason == "finished"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"answer": self.answer, "run_id": self.run_id, "stop_reason": self.stop_reason,
-                "message": self.message, "usage": self.usage.to_dict(), "steps": self.steps,
-                "agent": self.agent}
+        return {
+            "answer": self.answer,
+            "run_id": self.run_id,
+            "stop_reason": self.stop_reason,
+            "message": self.message,
+            "usage": self.usage.to_dict(),
+            "steps": self.steps,
+            "agent": self.agent,
+        }
 
 
 class Stop(Exception):
@@ -113,8 +121,15 @@ class ModelFailed(Stop):
 class AgentLoop:
     """Runs one agent's conversation in a run (`ctx`). Make one per run of an agent."""
 
-    def __init__(self, config: AgentConfig, *, ctx: RunContext, budget: Budget,
-                 parent_event: int | None = None, depth: int = 0):
+    def __init__(
+        self,
+        config: AgentConfig,
+        *,
+        ctx: RunContext,
+        budget: Budget,
+        parent_event: int | None = None,
+        depth: int = 0,
+    ):
         self.config = config
         self.depth = depth  # 0 for the run's root agent, 1 for its sub-agents, ...
         # Work this agent started that may outlive a tool call (background sub-agents): it is
@@ -145,16 +160,27 @@ class AgentLoop:
         self._response_event: int | None = None  # parent of the tool calls of this step
         self._schemas = config.tools.schemas
 
-    async def run_child(self, config: AgentConfig, task: str, *, parent_event: int,
-                        limits: Limits | None = None, ctx: RunContext | None = None
-                        ) -> RunResult:
+    async def run_child(
+        self,
+        config: AgentConfig,
+        task: str,
+        *,
+        parent_event: int,
+        limits: Limits | None = None,
+        ctx: RunContext | None = None,
+    ) -> RunResult:
         """Run another agent on `task` inside this agent's run: its events hang under
         `parent_event`, its budget is a child of this one's, and its usage counts in this one's.
         It works in `ctx` (an ensemble member's: on its copy of the work dir), by default this
         agent's. It never raises for the child's sake: a crash comes back as a result."""
         budget = self.budget.child(limits, name=config.name)
-        child = AgentLoop(config, ctx=ctx or self.ctx, budget=budget, parent_event=parent_event,
-                          depth=self.depth + 1)
+        child = AgentLoop(
+            config,
+            ctx=ctx or self.ctx,
+            budget=budget,
+            parent_event=parent_event,
+            depth=self.depth + 1,
+        )
         try:
             budget.check()  # an exhausted ancestor refuses before anything starts
             result = await child.run(task)
@@ -164,8 +190,9 @@ class AgentLoop:
         except BudgetExceeded as exc:
             result = child._finish(exc)
         except Exception as exc:  # a crashing child never takes the run down
-            result = child._finish(Stop(f"the agent crashed: {type(exc).__name__}: {exc}"),
-                                   reason="error")
+            result = child._finish(
+                Stop(f"the agent crashed: {type(exc).__name__}: {exc}"), reason="error"
+            )
         self.child_usage.add(result.usage)
         return result
 
@@ -179,9 +206,11 @@ class AgentLoop:
 
     async def run(self, task: str) -> RunResult:
         c = self.config
-        self.conv = self._emit("agent_started", {"name": c.name, "model": c.model.name,
-                                                 "tools": c.tools.names},
-                               parent=self.parent_event)
+        self.conv = self._emit(
+            "agent_started",
+            {"name": c.name, "model": c.model.name, "tools": c.tools.names},
+            parent=self.parent_event,
+        )
         if c.instructions:
             self._append(Message("system", c.instructions), self.conv)
         self._append(Message("user", task), self.conv)
@@ -198,11 +227,18 @@ class AgentLoop:
         ended = [e for e in self.log.events(self.run_id, ("agent_finished",)) if e.parent == conv]
         if ended and ended[-1].data["stop_reason"] != "cancelled":
             d = ended[-1].data
-            return RunResult(answer=d["answer"], run_id=self.run_id, stop_reason=d["stop_reason"],
-                             message=d["message"], usage=self.total_usage(), steps=self.steps,
-                             agent=self.config.name)
-        self._emit("agent_resumed", {"steps": self.steps, "messages": len(self.messages)},
-                   parent=conv)
+            return RunResult(
+                answer=d["answer"],
+                run_id=self.run_id,
+                stop_reason=d["stop_reason"],
+                message=d["message"],
+                usage=self.total_usage(),
+                steps=self.steps,
+                agent=self.config.name,
+            )
+        self._emit(
+            "agent_resumed", {"steps": self.steps, "messages": len(self.messages)}, parent=conv
+        )
         last = self.messages[-1] if self.messages else None
         if last is not None and last.role == "assistant":
             # Killed between the model's reply and its tools' results: answer every call.
@@ -212,15 +248,23 @@ class AgentLoop:
                     return self._finish(Finished(last.content, answer=last.content))
                 self._append(nudge, None)
                 return await self._run()
-            answer = next((_finish_answer(c) for c in last.tool_calls if c.name == "finish"),
-                          None)
+            answer = next((_finish_answer(c) for c in last.tool_calls if c.name == "finish"), None)
             for call in last.tool_calls:
                 text = "ok" if call.name == "finish" else INTERRUPTED
-                self._append(Message("tool", text, tool_call_id=call.id, name=call.name,
-                                     is_error=call.name != "finish"), None)
+                self._append(
+                    Message(
+                        "tool",
+                        text,
+                        tool_call_id=call.id,
+                        name=call.name,
+                        is_error=call.name != "finish",
+                    ),
+                    None,
+                )
             if answer is not None:
-                return self._finish(Finished("finished (recorded before the interruption)",
-                                             answer=answer))
+                return self._finish(
+                    Finished("finished (recorded before the interruption)", answer=answer)
+                )
         return await self._run()
 
     def _count_recorded(self) -> None:
@@ -228,8 +272,11 @@ class AgentLoop:
         other model response of the run (sub-agents', side requests') counts as its children's.
         A step's request hangs under its conversation; a response under its request."""
         recorded = self.log.events(self.run_id, ("model_request", "model_response"))
-        steps = {e.id for e in recorded if e.kind == "model_request" and e.parent == self.conv
-                 and "purpose" not in e.data}
+        steps = {
+            e.id
+            for e in recorded
+            if e.kind == "model_request" and e.parent == self.conv and "purpose" not in e.data
+        }
         for ev in recorded:
             if ev.kind != "model_response":
                 continue
@@ -268,8 +315,9 @@ class AgentLoop:
                 if not reply.tool_calls:
                     nudge = self._nudge(reply)
                     if nudge is None:
-                        raise Finished("the model answered without calling a tool",
-                                       answer=reply.content)
+                        raise Finished(
+                            "the model answered without calling a tool", answer=reply.content
+                        )
                     self._malformed_turn()
                     self._append(nudge, None)
                     continue
@@ -292,42 +340,69 @@ class AgentLoop:
         if self.config.compactor is not None:
             await self.config.compactor(self)
             self.budget.check()  # a summary it asked for may have spent the last of it
-        request = self._emit("model_request", {"step": self.steps + 1, "conv": self.conv,
-                                               "upto": self.stored,
-                                               "view": self.compaction}, parent=self.conv)
-        request_model = self.config.model.request(self.messages, self._schemas,
-                                                  self.config.options.settings)
+        request = self._emit(
+            "model_request",
+            {
+                "step": self.steps + 1,
+                "conv": self.conv,
+                "upto": self.stored,
+                "view": self.compaction,
+            },
+            parent=self.conv,
+        )
+        request_model = self.config.model.request(
+            self.messages, self._schemas, self.config.options.settings
+        )
         try:
             response = checked(
-                await until(self.budget.deadline, on_first_wait(request_model, self.log.commit)))
+                await until(self.budget.deadline, on_first_wait(request_model, self.log.commit))
+            )
         except TimeoutError as exc:
-            self._emit("model_error", {"error": "TimeoutError", "message": str(exc)},
-                       parent=request)
+            self._emit(
+                "model_error", {"error": "TimeoutError", "message": str(exc)}, parent=request
+            )
             self.budget.check()  # the wall-time limit ran out: raises BudgetExceeded
             raise ModelFailed(f"the model request timed out: {exc}") from exc
         except Exception as exc:  # any model failure ends this agent, never the process
-            self._emit("model_error", {"error": type(exc).__name__, "message": str(exc)},
-                       parent=request)
+            self._emit(
+                "model_error", {"error": type(exc).__name__, "message": str(exc)}, parent=request
+            )
             raise ModelFailed(f"the model failed: {exc}") from exc
         self.steps += 1
         usage = response.usage
         self.usage.add(usage)
         self.last_input_tokens = usage.input_tokens
-        event = self._emit("model_response", {"step": self.steps, "usage": usage.to_dict(),
-                                              "finish_reason": response.finish_reason,
-                                              "model": response.model}, parent=request)
+        event = self._emit(
+            "model_response",
+            {
+                "step": self.steps,
+                "usage": usage.to_dict(),
+                "finish_reason": response.finish_reason,
+                "model": response.model,
+            },
+            parent=request,
+        )
         self._append(response.message, event)
         self.budget.charge(steps=1, tokens=usage.total_tokens, cost_usd=usage.cost_usd)
-        self._emit("budget_charge", {"budget": self.budget.name, "steps": 1,
-                                     "tokens": usage.total_tokens, "cost_usd": usage.cost_usd},
-                   parent=event)
+        self._emit(
+            "budget_charge",
+            {
+                "budget": self.budget.name,
+                "steps": 1,
+                "tokens": usage.total_tokens,
+                "cost_usd": usage.cost_usd,
+            },
+            parent=event,
+        )
         self._response_event = event
         return response
 
     async def _run_tools(self, calls: tuple[ToolCall, ...]) -> str | None:
         """Run the calls (concurrently when several); returns finish's answer if it was called."""
-        events = [self._emit("tool_call", {"call_id": c.id, "name": c.name},
-                             parent=self._response_event) for c in calls]
+        events = [
+            self._emit("tool_call", {"call_id": c.id, "name": c.name}, parent=self._response_event)
+            for c in calls
+        ]
         tools, timeout = self.config.tools, self.config.options.tool_timeout_s
 
         async def run_one(c: ToolCall, event: int) -> ToolOutcome:
@@ -337,13 +412,17 @@ class AgentLoop:
             return await tools.call(c, timeout, ctx)
 
         running: Awaitable[list[ToolOutcome]] = (
-            _single(run_one(calls[0], events[0])) if len(calls) == 1
-            else asyncio.gather(*(run_one(c, e) for c, e in zip(calls, events, strict=True))))
+            _single(run_one(calls[0], events[0]))
+            if len(calls) == 1
+            else asyncio.gather(*(run_one(c, e) for c, e in zip(calls, events, strict=True)))
+        )
         try:
             outcomes = await until(self.budget.deadline, on_first_wait(running, self.log.commit))
         except TimeoutError:  # the run's wall-time limit; the check at the loop's top stops it
-            outcomes = [ToolOutcome("Stopped: the run's time limit ran out.", error="timeout")
-                        for _ in calls]
+            outcomes = [
+                ToolOutcome("Stopped: the run's time limit ran out.", error="timeout")
+                for _ in calls
+            ]
         answer = None
         for call, event, outcome in zip(calls, events, outcomes, strict=True):
             self._record_result(call, event, outcome)
@@ -357,23 +436,34 @@ class AgentLoop:
 
     def _record_result(self, call: ToolCall, parent: int, outcome: ToolOutcome) -> None:
         text, limit = outcome.text, self.config.max_output_chars
-        data: dict[str, Any] = {"call_id": call.id, "name": call.name, "ok": outcome.ok,
-                                "error": outcome.error, "duration_s": round(outcome.duration_s, 6),
-                                "chars": len(text)}
+        data: dict[str, Any] = {
+            "call_id": call.id,
+            "name": call.name,
+            "ok": outcome.ok,
+            "error": outcome.error,
+            "duration_s": round(outcome.duration_s, 6),
+            "chars": len(text),
+        }
         if len(text) > limit:
             data["full_output"] = text  # the message gets the cut version; keep it all here
         event = self._emit("tool_result", data, parent=parent)
-        shown = truncate(text, limit, f"; the full output is event {event}") \
-            if len(text) > limit else text
-        self._append(Message("tool", shown, tool_call_id=call.id, name=call.name,
-                             is_error=not outcome.ok), event)
+        shown = (
+            truncate(text, limit, f"; the full output is event {event}")
+            if len(text) > limit
+            else text
+        )
+        self._append(
+            Message("tool", shown, tool_call_id=call.id, name=call.name, is_error=not outcome.ok),
+            event,
+        )
 
     def _malformed_turn(self) -> None:
         self.format_errors += 1
         limit = self.config.options.max_format_errors
         if self.format_errors >= limit:
             raise TooManyFormatErrors(
-                f"{self.format_errors} malformed turns in a row (limit {limit})")
+                f"{self.format_errors} malformed turns in a row (limit {limit})"
+            )
 
     def total_usage(self) -> Usage:
         total = Usage()
@@ -383,13 +473,26 @@ class AgentLoop:
 
     def _finish(self, stop: Stop | BudgetExceeded, reason: str | None = None) -> RunResult:
         answer = stop.answer if isinstance(stop, Stop) else None
-        result = RunResult(answer=answer, run_id=self.run_id,
-                           stop_reason=reason or stop.reason, message=str(stop),
-                           usage=self.total_usage(), steps=self.steps, agent=self.config.name)
-        self._emit("agent_finished", {"stop_reason": result.stop_reason, "message": result.message,
-                                      "answer": answer, "usage": result.usage.to_dict(),
-                                      "steps": self.steps},
-                   parent=self.conv or self.parent_event)  # no conversation if it never began
+        result = RunResult(
+            answer=answer,
+            run_id=self.run_id,
+            stop_reason=reason or stop.reason,
+            message=str(stop),
+            usage=self.total_usage(),
+            steps=self.steps,
+            agent=self.config.name,
+        )
+        self._emit(
+            "agent_finished",
+            {
+                "stop_reason": result.stop_reason,
+                "message": result.message,
+                "answer": answer,
+                "usage": result.usage.to_dict(),
+                "steps": self.steps,
+            },
+            parent=self.conv or self.parent_event,
+        )  # no conversation if it never began
         return result
 
     # --- helpers ------------------------------------------------------------------------------
@@ -428,12 +531,16 @@ class AgentLoop:
         view_seqs = [*self.view_seqs[:start], summary_seq, *self.view_seqs[keep]]
         # The view's positions are recorded whole: after a fold they are not in order (the
         # summary is stored last but read first), and resuming must rebuild exactly this view.
-        event = self._emit("context_compacted", {
-            "summary_seq": summary_seq, "view_seqs": view_seqs, "events": covered,
-            **(data or {})}, parent=self.conv)
+        event = self._emit(
+            "context_compacted",
+            {"summary_seq": summary_seq, "view_seqs": view_seqs, "events": covered, **(data or {})},
+            parent=self.conv,
+        )
         span = f", events {min(covered)}-{max(covered)} of this run" if covered else ""
-        note = Message("user", f"[Summary of earlier steps{span}; the full record is in the "
-                               f"run's log]\n{summary}")
+        note = Message(
+            "user",
+            f"[Summary of earlier steps{span}; the full record is in the run's log]\n{summary}",
+        )
         self.log.add_message(self.run_id, self.conv, summary_seq, note, event)
         self.messages = [*self.messages[:start], note, *self.messages[keep]]
         self.view_seqs = view_seqs
@@ -446,8 +553,9 @@ class AgentLoop:
     def _rebuild_view(self) -> None:
         """The view of a resumed conversation: the stored one, with its latest fold applied."""
         stored = self.log.conversation(self.run_id, self.conv)
-        folds = [e for e in self.log.events(self.run_id, ("context_compacted",))
-                 if e.parent == self.conv]
+        folds = [
+            e for e in self.log.events(self.run_id, ("context_compacted",)) if e.parent == self.conv
+        ]
         seqs = list(range(len(stored)))
         if folds:  # the view at the latest fold, then whatever was stored after it
             d = folds[-1].data

@@ -75,8 +75,9 @@ class Tool:
         self.context_param = next((p for p, h in hints.items() if h is RunContext), None)
         self.takes_context = self.context_param is not None
         self._args_model = _arguments_model(fn, self.name, hints, arg_docs)
-        self.schema = ToolSchema(self.name, self.description, _clean_schema(
-            self._args_model.model_json_schema()))
+        self.schema = ToolSchema(
+            self.name, self.description, _clean_schema(self._args_model.model_json_schema())
+        )
 
     def __repr__(self) -> str:
         return f"Tool({self.name!r})"
@@ -95,8 +96,10 @@ class Tool:
         thread so they never block the loop."""
         if self.context_param is not None:
             if ctx is None:
-                raise RuntimeError(f"tool {self.name} takes a RunContext: call it in an agent's "
-                                   "run, or pass the context to Toolset.call")
+                raise RuntimeError(
+                    f"tool {self.name} takes a RunContext: call it in an agent's "
+                    "run, or pass the context to Toolset.call"
+                )
             args[self.context_param] = ctx
         if self.is_async:
             return await self.fn(**args)
@@ -108,25 +111,39 @@ def load_arguments(tool: str, raw: str) -> dict[str, Any]:
     try:
         args = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError as exc:
-        raise ToolCallError("bad_json", f"Arguments for {tool} are not valid JSON "
-                            f"({exc.msg} at position {exc.pos}): {raw[:500]!r}. "
-                            "Send a JSON object.") from None
+        raise ToolCallError(
+            "bad_json",
+            f"Arguments for {tool} are not valid JSON "
+            f"({exc.msg} at position {exc.pos}): {raw[:500]!r}. "
+            "Send a JSON object.",
+        ) from None
     if not isinstance(args, dict):
-        raise ToolCallError("bad_json", f"Arguments for {tool} must be a JSON object, "
-                            f"got {type(args).__name__}: {raw[:200]!r}")
+        raise ToolCallError(
+            "bad_json",
+            f"Arguments for {tool} must be a JSON object, got {type(args).__name__}: {raw[:200]!r}",
+        )
     return args
 
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
-    "array": (list,), "object": (dict,), "null": (type(None),)}
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
+}
 
 
 def check_arguments(schema: dict[str, Any], args: dict[str, Any]) -> list[str]:
     """What is wrong with `args` for a tool's parameters schema (top-level checks)."""
     props = schema.get("properties", {})
-    problems = [f"{name}: required argument is missing"
-                for name in schema.get("required", []) if name not in args]
+    problems = [
+        f"{name}: required argument is missing"
+        for name in schema.get("required", [])
+        if name not in args
+    ]
     for name, value in args.items():
         if name not in props:
             problems.append(f"{name}: unexpected argument")
@@ -172,8 +189,12 @@ class SchemaTool(Tool):
         problems = check_arguments(self.schema.parameters, args)
         if problems:
             expected = json.dumps(self.schema.parameters.get("properties", {}))[:1000]
-            raise ToolCallError("bad_arguments", f"Invalid arguments for {self.name}: "
-                                + "; ".join(problems) + f". Expected parameters: {expected}")
+            raise ToolCallError(
+                "bad_arguments",
+                f"Invalid arguments for {self.name}: "
+                + "; ".join(problems)
+                + f". Expected parameters: {expected}",
+            )
         return args
 
     async def invoke(self, args: dict[str, Any], ctx: RunContext | None = None) -> Any:
@@ -189,8 +210,9 @@ class ToolCallError(Exception):
 @overload
 def tool(fn: Callable[..., Any], /) -> Tool: ...
 @overload
-def tool(*, name: str | None = None, description: str | None = None,
-         timeout_s: float | None = None) -> Callable[[Callable[..., Any]], Tool]: ...
+def tool(
+    *, name: str | None = None, description: str | None = None, timeout_s: float | None = None
+) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
 def tool(
@@ -246,16 +268,18 @@ class Toolset:
     def schemas(self) -> list[ToolSchema]:
         return [t.schema for t in self._tools.values()]
 
-    async def call(self, call: ToolCall, timeout_s: float | None = None,
-                   ctx: RunContext | None = None) -> ToolOutcome:
+    async def call(
+        self, call: ToolCall, timeout_s: float | None = None, ctx: RunContext | None = None
+    ) -> ToolOutcome:
         """Run one call from the model, in the context `ctx` (needed by tools that take it);
         never raises (except cancellation)."""
         started = time.perf_counter()
         t = self._tools.get(call.name)
         if t is None:
             which = f"Unknown tool {call.name!r}" if call.name else "The call names no tool"
-            return ToolOutcome(f"{which}. Available tools: {', '.join(self._tools)}.",
-                               error="unknown_tool")
+            return ToolOutcome(
+                f"{which}. Available tools: {', '.join(self._tools)}.", error="unknown_tool"
+            )
         try:
             args = t.parse_arguments(call.arguments)
         except ToolCallError as exc:
@@ -268,19 +292,30 @@ class Toolset:
             else:
                 # The timer is armed only if the tool actually waits: most calls never do.
                 async with asyncio.timeout(None) as timer:
-                    value = await on_first_wait(t.invoke(args, ctx), lambda: timer.reschedule(
-                        asyncio.get_running_loop().time() + limit))
+                    value = await on_first_wait(
+                        t.invoke(args, ctx),
+                        lambda: timer.reschedule(asyncio.get_running_loop().time() + limit),
+                    )
         except TimeoutError as exc:
             if timer is None or not timer.expired():  # the tool's own timeout (a socket's)
-                return ToolOutcome(_describe_exception(t.name, exc), error="exception",
-                                   duration_s=time.perf_counter() - started)
-            return ToolOutcome(f"{t.name} timed out after {limit:g} s and was abandoned.",
-                               error="timeout", duration_s=time.perf_counter() - started)
+                return ToolOutcome(
+                    _describe_exception(t.name, exc),
+                    error="exception",
+                    duration_s=time.perf_counter() - started,
+                )
+            return ToolOutcome(
+                f"{t.name} timed out after {limit:g} s and was abandoned.",
+                error="timeout",
+                duration_s=time.perf_counter() - started,
+            )
         except ToolError as exc:
             return ToolOutcome(str(exc), error="failed", duration_s=time.perf_counter() - started)
         except (Exception, SystemExit) as exc:  # a tool's bug must not end the run
-            return ToolOutcome(_describe_exception(t.name, exc), error="exception",
-                               duration_s=time.perf_counter() - started)
+            return ToolOutcome(
+                _describe_exception(t.name, exc),
+                error="exception",
+                duration_s=time.perf_counter() - started,
+            )
         return ToolOutcome(render(value), value=value, duration_s=time.perf_counter() - started)
 
 
@@ -339,13 +374,16 @@ def _type_hints(fn: Callable[..., Any], name: str) -> dict[str, Any]:
     try:
         return typing.get_type_hints(fn, include_extras=True)
     except Exception as exc:  # a forward reference that does not resolve
-        raise TypeError(f"tool {name!r}: cannot resolve its type hints: {exc} (a RunContext "
-                        "parameter needs RunContext imported at run time, not only for type "
-                        "checking)") from exc
+        raise TypeError(
+            f"tool {name!r}: cannot resolve its type hints: {exc} (a RunContext "
+            "parameter needs RunContext imported at run time, not only for type "
+            "checking)"
+        ) from exc
 
 
-def _arguments_model(fn: Callable[..., Any], name: str, hints: dict[str, Any],
-                     arg_docs: dict[str, str]) -> type[pydantic.BaseModel]:
+def _arguments_model(
+    fn: Callable[..., Any], name: str, hints: dict[str, Any], arg_docs: dict[str, str]
+) -> type[pydantic.BaseModel]:
     fields: dict[str, Any] = {}
     for pname, param in inspect.signature(fn).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -357,14 +395,18 @@ def _arguments_model(fn: Callable[..., Any], name: str, hints: dict[str, Any],
         default = ... if param.default is param.empty else param.default
         fields[pname] = (hints[pname], pydantic.Field(default, description=arg_docs.get(pname)))
     return pydantic.create_model(
-        f"{name}_arguments", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
+        f"{name}_arguments", __config__=pydantic.ConfigDict(extra="forbid"), **fields
+    )
 
 
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Drop pydantic's titles: they cost tokens and tell the model nothing the names don't."""
     if isinstance(schema, dict):
-        return {k: _clean_schema(v) for k, v in schema.items()
-                if not (k == "title" and isinstance(v, str))}
+        return {
+            k: _clean_schema(v)
+            for k, v in schema.items()
+            if not (k == "title" and isinstance(v, str))
+        }
     if isinstance(schema, list):
         return [_clean_schema(v) for v in schema]
     return schema
@@ -381,8 +423,11 @@ def _describe_validation(t: Tool, exc: pydantic.ValidationError) -> str:
         else:
             problems.append(f"{where}: {err['msg']} (got {err.get('input')!r:.100})")
     expected = json.dumps(t.schema.parameters.get("properties", {}))
-    return (f"Invalid arguments for {t.name}: " + "; ".join(problems)
-            + f". Expected parameters: {expected[:1000]}")
+    return (
+        f"Invalid arguments for {t.name}: "
+        + "; ".join(problems)
+        + f". Expected parameters: {expected[:1000]}"
+    )
 
 
 def _describe_exception(name: str, exc: BaseException) -> str:
@@ -390,15 +435,21 @@ def _describe_exception(name: str, exc: BaseException) -> str:
     import root they were found under (`opensage/kits/files.py`, `json/decoder.py`): where
     this machine keeps its Python is no help to the model, and nobody else's business."""
     frames = traceback.extract_tb(exc.__traceback__)[-4:]
-    where = "".join(f'  File "{_importable(f.filename)}", line {f.lineno}, in {f.name}\n'
-                    + (f"    {f.line.strip()}\n" if f.line else "") for f in frames)
+    where = "".join(
+        f'  File "{_importable(f.filename)}", line {f.lineno}, in {f.name}\n'
+        + (f"    {f.line.strip()}\n" if f.line else "")
+        for f in frames
+    )
     return f"{name} raised {type(exc).__name__}: {exc}\n{where[-2000:]}".rstrip()
 
 
 def _importable(filename: str) -> str:
     """`filename` relative to the deepest `sys.path` folder holding it, else its last parts."""
-    roots = sorted((p for p in sys.path if p and filename.startswith(p.rstrip("/") + "/")),
-                   key=len, reverse=True)
+    roots = sorted(
+        (p for p in sys.path if p and filename.startswith(p.rstrip("/") + "/")),
+        key=len,
+        reverse=True,
+    )
     if roots:
-        return filename[len(roots[0].rstrip("/")) + 1:]
+        return filename[len(roots[0].rstrip("/")) + 1 :]
     return "/".join(filename.split("/")[-2:])

@@ -25,11 +25,15 @@ __all__ = ["ENTRY_POINTS", "Kit", "KitFactory", "kit_names", "make_kit", "regist
 
 KitFactory = Callable[[], Kit]
 ENTRY_POINTS = "opensage.kits"
-BUILT_IN = {"files": "opensage.kits.files:FilesKit", "shell": "opensage.kits.shell:ShellKit",
-            "topology": "opensage.topology:TopologyKit",
-            "synthesis": "opensage.synthesis:SynthesisKit",
-            "memory": "opensage.kits.memory:MemoryKit", "swe": "opensage.kits.swe:SweKit",
-            "security": "opensage.kits.security:SecurityKit"}
+BUILT_IN = {
+    "files": "opensage.kits.files:FilesKit",
+    "shell": "opensage.kits.shell:ShellKit",
+    "topology": "opensage.topology:TopologyKit",
+    "synthesis": "opensage.synthesis:SynthesisKit",
+    "memory": "opensage.kits.memory:MemoryKit",
+    "swe": "opensage.kits.swe:SweKit",
+    "security": "opensage.kits.security:SecurityKit",
+}
 _registered: dict[str, KitFactory] = {}
 
 
@@ -37,8 +41,9 @@ def register_kit(name: str, factory: KitFactory, *, replace: bool = False) -> No
     """Make `name` mean the kit `factory()` makes (a Kit class will do). A name already taken
     is refused unless `replace` is set."""
     if not replace and (name in _registered or name in BUILT_IN):
-        raise ValueError(f"a kit named {name!r} is already registered; choose another name, or "
-                         "pass replace=True")
+        raise ValueError(
+            f"a kit named {name!r} is already registered; choose another name, or pass replace=True"
+        )
     _registered[name] = factory
 
 
@@ -51,13 +56,14 @@ def make_kit(name: str) -> Kit:
     """A new kit of the given name; a ConfigError, naming the known ones, if none has it."""
     factory = _registered.get(name) or _built_in(name) or _from_entry_point(name)
     if factory is None:
-        raise ConfigError(f"unknown kit {name!r}; known kits: {', '.join(kit_names())}. A kit "
-                          "of another package is registered with register_kit, or by the "
-                          f"package's {ENTRY_POINTS!r} entry point once it is installed")
+        raise ConfigError(
+            f"unknown kit {name!r}; known kits: {', '.join(kit_names())}. A kit "
+            "of another package is registered with register_kit, or by the "
+            f"package's {ENTRY_POINTS!r} entry point once it is installed"
+        )
     kit = factory()
     if not isinstance(kit, Kit):
-        raise ConfigError(f"the kit {name!r} ({factory!r}) made a {type(kit).__name__}, not a "
-                          "Kit")
+        raise ConfigError(f"the kit {name!r} ({factory!r}) made a {type(kit).__name__}, not a Kit")
     return kit
 
 
@@ -77,7 +83,9 @@ def _from_entry_point(name: str) -> KitFactory | None:
     try:
         factory: KitFactory = ep.load()
     except Exception as exc:  # the package is broken, or misses what it imports
-        raise ConfigError(f"the kit {name!r} of the {ENTRY_POINTS!r} entry point {ep.value!r} "
-                          f"cannot be loaded: {type(exc).__name__}: {exc}") from exc
+        raise ConfigError(
+            f"the kit {name!r} of the {ENTRY_POINTS!r} entry point {ep.value!r} "
+            f"cannot be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
     _registered[name] = factory
     return factory

@@ -46,8 +46,10 @@ class Kit:
 
     def tools(self, ctx: RunContext) -> list[Tool]:
         """The kit's tools for a run (or an ensemble member's copy of the work dir)."""
-        raise NotImplementedError(f"{type(self).__name__} defines neither tools(ctx) nor "
-                                  "session(ctx): a kit needs one of them")
+        raise NotImplementedError(
+            f"{type(self).__name__} defines neither tools(ctx) nor "
+            "session(ctx): a kit needs one of them"
+        )
 
     @asynccontextmanager
     async def session(self, ctx: RunContext) -> AsyncIterator[list[Tool]]:
@@ -77,5 +79,6 @@ def merge_tools(opened: Sequence[tuple[Kit, Sequence[Tool]]]) -> list[Tool]:
             elif kit.name not in other.supersedes:
                 raise ConfigError(
                     f"the kits {other.name!r} and {kit.name!r} both have a tool named "
-                    f"{tool.name!r}: give the agent only one of them")
+                    f"{tool.name!r}: give the agent only one of them"
+                )
     return [tool for _, tool in kept.values()]

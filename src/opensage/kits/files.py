@@ -60,8 +60,10 @@ def files_tools(workdir: Path, home: Path) -> list[Tool]:
         fd = open_regular(root, inside(path), os.O_RDONLY | os.O_NONBLOCK, path)
         with os.fdopen(fd, errors="replace") as file:
             if os.fstat(fd).st_size > MAX_FILE_BYTES:
-                raise ValueError(f"{path!r} is larger than {MAX_FILE_BYTES >> 20} MB; read it "
-                                 "with a command (head, sed -n) instead")
+                raise ValueError(
+                    f"{path!r} is larger than {MAX_FILE_BYTES >> 20} MB; read it "
+                    "with a command (head, sed -n) instead"
+                )
             lines = file.read().splitlines()
         end = min(len(lines), start_line - 1 + max_lines)
         shown = [f"{n:>5}  {lines[n - 1]}" for n in range(max(1, start_line), end + 1)]
@@ -78,8 +80,9 @@ def files_tools(workdir: Path, home: Path) -> list[Tool]:
         target = inside(path)
         # O_NONBLOCK: a FIFO with no reader is refused at once instead of blocking; O_TRUNC
         # comes after the regular-file check, so nothing else is truncated.
-        fd = open_regular(root, target, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK, path,
-                          make_parents=True)
+        fd = open_regular(
+            root, target, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK, path, make_parents=True
+        )
         os.ftruncate(fd, 0)
         with os.fdopen(fd, "w") as out:
             out.write(content)
@@ -92,10 +95,12 @@ def files_tools(workdir: Path, home: Path) -> list[Tool]:
             path: the folder, relative to the work directory.
         """
         base = inside(path)
-        names = sorted(str(p.relative_to(root)) + ("/" if p.is_dir() else "")
-                       for p in base.rglob("*")
-                       if not any(part.startswith(".") for part in p.relative_to(base).parts)
-                       and not in_home(p, guarded))
+        names = sorted(
+            str(p.relative_to(root)) + ("/" if p.is_dir() else "")
+            for p in base.rglob("*")
+            if not any(part.startswith(".") for part in p.relative_to(base).parts)
+            and not in_home(p, guarded)
+        )
         more = f"\n[... {len(names) - MAX_LISTED} more]" if len(names) > MAX_LISTED else ""
         return "\n".join(names[:MAX_LISTED]) + more or "(empty)"
 
@@ -125,18 +130,24 @@ def resolve_inside(root: Path, path: str, home: Path | None = None) -> Path:
     `open_beneath`, which follows no symlink swapped in after the check."""
     root = Path(root).resolve()
     if not path.strip() or "\0" in path:
-        raise ToolError(f"{path!r} is not a path: give a file or folder relative to the work "
-                        f"directory {root} (\".\" for the work directory itself)")
+        raise ToolError(
+            f"{path!r} is not a path: give a file or folder relative to the work "
+            f'directory {root} ("." for the work directory itself)'
+        )
     target = (root / path).resolve()
     if not target.is_relative_to(root):
         via = " (through a symlink)" if (root / path).absolute() != target else ""
-        raise ToolError(f"{path!r} leads outside the work directory {root}{via}: only files "
-                        "under it can be read or changed. Give a path relative to it")
+        raise ToolError(
+            f"{path!r} leads outside the work directory {root}{via}: only files "
+            "under it can be read or changed. Give a path relative to it"
+        )
     guarded = guarded_home(root, home)
     if in_home(target, guarded):
-        raise ToolError(f"{path!r} is in OpenSage's home ({guarded}), which keeps every run's "
-                        "records and the user's settings: no tool may read or write there. "
-                        "Work on the other files")
+        raise ToolError(
+            f"{path!r} is in OpenSage's home ({guarded}), which keeps every run's "
+            "records and the user's settings: no tool may read or write there. "
+            "Work on the other files"
+        )
     return target
 
 
@@ -161,8 +172,9 @@ def read_regular(root: Path, target: Path, limit: int) -> bytes | None:
         return file.read(limit)
 
 
-def open_regular(root: Path, target: Path, flags: int, shown: str,
-                 make_parents: bool = False) -> int:
+def open_regular(
+    root: Path, target: Path, flags: int, shown: str, make_parents: bool = False
+) -> int:
     """`open_beneath`, refusing anything but a regular file (a folder, a FIFO, a device)."""
     try:
         fd = open_beneath(root, target, flags, make_parents)
@@ -201,8 +213,10 @@ def _open_nofollow(name: str, flags: int, dir_fd: int) -> int:
         return os.open(name, flags | os.O_NOFOLLOW, 0o644, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise PermissionError(f"{name!r} is a symlink, or a file where a folder should "
-                                  "be (changed since the path was checked?); refused") from None
+            raise PermissionError(
+                f"{name!r} is a symlink, or a file where a folder should "
+                "be (changed since the path was checked?); refused"
+            ) from None
         raise
 
 
@@ -218,8 +232,10 @@ def make_folders(root: Path, rel: str) -> None:
             try:
                 child = _open_nofollow(part, os.O_RDONLY | os.O_DIRECTORY, fd)
             except OSError:
-                raise ToolError(f"{rel!r} in the work dir is not a folder (a file or a "
-                                "symlink is in the way); remove it") from None
+                raise ToolError(
+                    f"{rel!r} in the work dir is not a folder (a file or a "
+                    "symlink is in the way); remove it"
+                ) from None
             os.close(fd)
             fd = child
     finally:
@@ -242,8 +258,11 @@ def regular_files(root: Path, rel: str) -> dict[str, int]:
         return {}
     try:
         with os.scandir(fd) as entries:
-            return {entry.name: info.st_size for entry in entries
-                    if stat.S_ISREG((info := entry.stat(follow_symlinks=False)).st_mode)}
+            return {
+                entry.name: info.st_size
+                for entry in entries
+                if stat.S_ISREG((info := entry.stat(follow_symlinks=False)).st_mode)
+            }
     finally:
         os.close(fd)
 

@@ -45,8 +45,14 @@ def memory_tools(store: MemoryStore, project: str) -> list[Tool]:
     """The tools over `store`, writing to and reading from `project`'s scope (and the global
     one)."""
 
-    async def remember(content: str, kind: str = "fact", tags: list[str] | None = None,
-                       everywhere: bool = False, *, ctx: RunContext) -> str:
+    async def remember(
+        content: str,
+        kind: str = "fact",
+        tags: list[str] | None = None,
+        everywhere: bool = False,
+        *,
+        ctx: RunContext,
+    ) -> str:
         """Keep something worth knowing later, in this run and future ones.
 
         Args:
@@ -55,10 +61,14 @@ def memory_tools(store: MemoryStore, project: str) -> list[Tool]:
             tags: words to group it by.
             everywhere: keep it for every project, not only this work dir's.
         """
-        entry = store.add(content, kind=kind if kind in KINDS else "fact",
-                          metadata={"tags": tags or []},
-                          scope="global" if everywhere else project,
-                          source_run=ctx.run_id, source_event=ctx.event)
+        entry = store.add(
+            content,
+            kind=kind if kind in KINDS else "fact",
+            metadata={"tags": tags or []},
+            scope="global" if everywhere else project,
+            source_run=ctx.run_id,
+            source_event=ctx.event,
+        )
         ctx.emit("memory_written", {"id": entry, "kind": kind})
         return f"remembered as entry {entry}"
 
@@ -72,8 +82,13 @@ def memory_tools(store: MemoryStore, project: str) -> list[Tool]:
         hits = store.search(query, k=max(1, min(k, 50)), scopes=[project, "global"])
         if not hits:
             return "nothing remembered matches"
-        return json.dumps([{"id": h.id, "kind": h.kind, "text": h.text,
-                            "tags": h.metadata.get("tags", [])} for h in hits], indent=1)
+        return json.dumps(
+            [
+                {"id": h.id, "kind": h.kind, "text": h.text, "tags": h.metadata.get("tags", [])}
+                for h in hits
+            ],
+            indent=1,
+        )
 
     async def ask_memory(question: str, *, ctx: RunContext) -> str:
         """Ask the memory agent: it looks through everything remembered and this run's
@@ -97,10 +112,16 @@ async def keep(ctx: RunContext, store: MemoryStore, project: str) -> None:
         return
     graph = ExecutionGraph.from_log(ctx.log, ctx.run_id)
     done = consolidate(store, graph, ctx.run_id, project)
-    data: dict[str, Any] = {"written": done.written, "superseded": done.superseded,
-                            "already_known": done.already_known}
-    curated = await curate(ctx, store, graph, project, done.written + done.already_known) \
-        if ctx.config.memory_curate else None
+    data: dict[str, Any] = {
+        "written": done.written,
+        "superseded": done.superseded,
+        "already_known": done.already_known,
+    }
+    curated = (
+        await curate(ctx, store, graph, project, done.written + done.already_known)
+        if ctx.config.memory_curate
+        else None
+    )
     if curated is not None:
         data.update(curated=curated.written, curated_known=curated.already_known)
     if curated is not None or any(data.values()):
@@ -108,8 +129,9 @@ async def keep(ctx: RunContext, store: MemoryStore, project: str) -> None:
         ctx.log.commit()
 
 
-async def curate(ctx: RunContext, store: MemoryStore, graph: ExecutionGraph, scope: str,
-                 lessons: list[int]) -> Consolidation | None:
+async def curate(
+    ctx: RunContext, store: MemoryStore, graph: ExecutionGraph, scope: str, lessons: list[int]
+) -> Consolidation | None:
     """Ask the run's model for the facts, procedures and findings of the run worth keeping (a
     side request: charged to the run and recorded); None if it could not be asked."""
     start = ctx.log.events(ctx.run_id, ("run_started",))
@@ -118,9 +140,11 @@ async def curate(ctx: RunContext, store: MemoryStore, graph: ExecutionGraph, sco
     answer = ended[-1].data.get("answer") if ended else None
     prompt = (resources.files("opensage") / "prompts" / "curator.md").read_text()
     try:
-        reply = await ctx.side_request([Message("system", prompt),
-                                        Message("user", digest(graph, task, answer))],
-                                       "curation", settings=ModelSettings(temperature=0))
+        reply = await ctx.side_request(
+            [Message("system", prompt), Message("user", digest(graph, task, answer))],
+            "curation",
+            settings=ModelSettings(temperature=0),
+        )
     except BudgetExceeded as exc:
         log.warning("the run's memory was not curated: %s", exc)
         return None

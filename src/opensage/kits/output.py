@@ -36,12 +36,14 @@ def within(how: str) -> Callable[[F], F]:
 
     def wrap(fn: F) -> F:
         if inspect.iscoroutinefunction(fn):
+
             @functools.wraps(fn)
             async def run_async(*args: Any, **kwargs: Any) -> str:
                 try:
                     return fit(await fn(*args, **kwargs), how)
                 except ToolError as exc:
                     raise ToolError(fit(str(exc), how)) from None
+
             return run_async  # type: ignore[return-value]
 
         @functools.wraps(fn)
@@ -50,6 +52,7 @@ def within(how: str) -> Callable[[F], F]:
                 return fit(fn(*args, **kwargs), how)
             except ToolError as exc:
                 raise ToolError(fit(str(exc), how)) from None
+
         return run  # type: ignore[return-value]
 
     return wrap

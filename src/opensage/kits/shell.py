@@ -53,8 +53,9 @@ def _run_command_in(ctx: RunContext) -> Callable[[str, float], Awaitable[str]]:
             timeout_s: seconds before the command is killed (at most 3600).
         """
         timeout_s = max(1.0, min(timeout_s, MAX_TIMEOUT_S))
-        result = await ctx.sandbox().exec(command, workdir=ctx.workdir, timeout_s=timeout_s,
-                                          limits=ctx.config.sandbox_limits)
+        result = await ctx.sandbox().exec(
+            command, workdir=ctx.workdir, timeout_s=timeout_s, limits=ctx.config.sandbox_limits
+        )
         return describe(result, timeout_s)
 
     return run_command

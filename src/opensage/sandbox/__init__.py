@@ -39,8 +39,13 @@ __all__ = [
 BACKENDS = ("bwrap", "container", "local")
 
 
-def open_sandbox(backend: str | None = None, *, image: str | None = None,
-                 hidden: Iterable[Path] = (), binds: Iterable[Bind] = ()) -> Sandbox:
+def open_sandbox(
+    backend: str | None = None,
+    *,
+    image: str | None = None,
+    hidden: Iterable[Path] = (),
+    binds: Iterable[Bind] = (),
+) -> Sandbox:
     """The named backend, or the best one available. Never falls back to `local` silently.
     `hidden` paths (OpenSage's home) are neither visible nor writable inside, even within the
     work dir; `local` hides nothing, as it isolates nothing. `binds` show host paths at other
@@ -59,8 +64,9 @@ def open_sandbox(backend: str | None = None, *, image: str | None = None,
 
         return LocalSandbox(binds=binds)
     if backend not in (None, "auto"):
-        raise SandboxUnavailable(f"unknown sandbox backend {backend!r}; use one of "
-                                 f"{', '.join(BACKENDS)}")
+        raise SandboxUnavailable(
+            f"unknown sandbox backend {backend!r}; use one of {', '.join(BACKENDS)}"
+        )
     reasons = []
     for name in ("bwrap", "container"):
         try:
@@ -68,5 +74,7 @@ def open_sandbox(backend: str | None = None, *, image: str | None = None,
         except SandboxUnavailable as exc:
             reasons.append(f"{name}: {exc}")
     raise SandboxUnavailable(
-        "no isolating sandbox is available here. " + "; ".join(reasons)
-        + ". Install one, or choose the local backend explicitly if you trust the code.")
+        "no isolating sandbox is available here. "
+        + "; ".join(reasons)
+        + ". Install one, or choose the local backend explicitly if you trust the code."
+    )

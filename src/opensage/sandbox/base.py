@@ -73,10 +73,16 @@ def hiding(hidden: Iterable[Path], workdir: Path, visible: Sequence[Path] = ()) 
             raise PermissionError(
                 f"the work dir {workdir} is OpenSage's home, which commands must not reach (it "
                 "holds every run's events and the trusted configuration); run in another "
-                "folder, or set OPENSAGE_HOME elsewhere")
+                "folder, or set OPENSAGE_HOME elsewhere"
+            )
         if path.is_relative_to(workdir):
-            pins += [p for p in path.parents if workdir in p.parents and p not in pins
-                     and not any(p.is_relative_to(v) for v in visible)]  # read-only already
+            pins += [
+                p
+                for p in path.parents
+                if workdir in p.parents
+                and p not in pins
+                and not any(p.is_relative_to(v) for v in visible)
+            ]  # read-only already
             if not path.exists():
                 path.mkdir(mode=0o700, parents=True, exist_ok=True)
         elif not any(path.is_relative_to(v) for v in visible):
@@ -86,8 +92,24 @@ def hiding(hidden: Iterable[Path], workdir: Path, visible: Sequence[Path] = ()) 
 
 
 # Where a bind may not go: the system the sandbox shows read-only, its own /proc, /dev and /tmp.
-RESERVED = tuple(Path(p) for p in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-                                   "/libx32", "/etc", "/proc", "/dev", "/sys", "/tmp", "/run"))
+RESERVED = tuple(
+    Path(p)
+    for p in (
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/etc",
+        "/proc",
+        "/dev",
+        "/sys",
+        "/tmp",
+        "/run",
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,19 +134,25 @@ def check_binds(binds: Iterable[Bind], hidden: Iterable[Path] = ()) -> tuple[Bin
         given = Path(bind.target)
         target = Path(os.path.normpath(given))
         if not source.exists():
-            raise FileNotFoundError(f"the bind source {bind.source} does not exist; create it "
-                                    "before opening the sandbox")
+            raise FileNotFoundError(
+                f"the bind source {bind.source} does not exist; create it "
+                "before opening the sandbox"
+            )
         if not given.is_absolute() or ".." in given.parts:
-            raise ValueError(f"the bind target {bind.target} must be an absolute path without "
-                             "'..' (e.g. /app)")
-        if target == Path("/") or any(target == r or target.is_relative_to(r)
-                                      for r in RESERVED):
-            raise ValueError(f"the bind target {target} is a system folder the sandbox shows "
-                             f"as it is (one of {', '.join(map(str, RESERVED))}) or the root; "
-                             "bind elsewhere, e.g. under /app, /opt or /data")
+            raise ValueError(
+                f"the bind target {bind.target} must be an absolute path without '..' (e.g. /app)"
+            )
+        if target == Path("/") or any(target == r or target.is_relative_to(r) for r in RESERVED):
+            raise ValueError(
+                f"the bind target {target} is a system folder the sandbox shows "
+                f"as it is (one of {', '.join(map(str, RESERVED))}) or the root; "
+                "bind elsewhere, e.g. under /app, /opt or /data"
+            )
         if any(h.is_relative_to(source) or source.is_relative_to(h) for h in hidden):
-            raise PermissionError(f"the bind source {source} holds or lies in OpenSage's home, "
-                                  "which commands must not reach")
+            raise PermissionError(
+                f"the bind source {source} holds or lies in OpenSage's home, "
+                "which commands must not reach"
+            )
         if any(b.target == target for b in checked):
             raise ValueError(f"two binds have the target {target}; give each target once")
         checked.append(Bind(source, target, bind.writable))
@@ -213,20 +241,43 @@ class SandboxBackend(ABC):
     async def launch(self, run: Launch) -> BackgroundProcess:
         """Start `run` the way this backend isolates a command."""
 
-    async def start(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                    limits: SandboxLimits | None = None,
-                    stdin: str | bytes | None = None) -> BackgroundProcess:
+    async def start(
+        self,
+        cmd: Command,
+        *,
+        workdir: Path,
+        env: Mapping[str, str] | None = None,
+        limits: SandboxLimits | None = None,
+        stdin: str | bytes | None = None,
+    ) -> BackgroundProcess:
         workdir = Path(workdir).resolve()
         if not workdir.is_dir():
-            raise FileNotFoundError(f"the work dir {workdir} is not an existing folder; create "
-                                    "it first, or run the command in another folder")
-        return await self.launch(Launch(
-            cmd, workdir, {**self.environment(workdir), **(env or {})},
-            limits or SandboxLimits(), hiding(self.hidden, workdir, self.read_only), stdin,
-            self.binds, start_dir(workdir, self.binds)))
+            raise FileNotFoundError(
+                f"the work dir {workdir} is not an existing folder; create "
+                "it first, or run the command in another folder"
+            )
+        return await self.launch(
+            Launch(
+                cmd,
+                workdir,
+                {**self.environment(workdir), **(env or {})},
+                limits or SandboxLimits(),
+                hiding(self.hidden, workdir, self.read_only),
+                stdin,
+                self.binds,
+                start_dir(workdir, self.binds),
+            )
+        )
 
-    async def exec(self, cmd: Command, *, workdir: Path, env: Mapping[str, str] | None = None,
-                   timeout_s: float | None = 60.0, limits: SandboxLimits | None = None,
-                   stdin: str | bytes | None = None) -> ExecResult:
+    async def exec(
+        self,
+        cmd: Command,
+        *,
+        workdir: Path,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float | None = 60.0,
+        limits: SandboxLimits | None = None,
+        stdin: str | bytes | None = None,
+    ) -> ExecResult:
         proc = await self.start(cmd, workdir=workdir, env=env, limits=limits, stdin=stdin)
         return await proc.wait(timeout_s)

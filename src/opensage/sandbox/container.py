@@ -30,10 +30,15 @@ from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
 DEFAULT_IMAGE = "opensage-sandbox:latest"
 # Where podman's init (catatonit) is installed.
-PODMAN_INITS = ("/usr/libexec/podman/catatonit", "/usr/libexec/catatonit/catatonit",
-                "/usr/bin/catatonit")
-INSTALL_HINT = ("install podman (works without a daemon) or docker, and build or pull an image "
-                "with sh and python3 for [sandbox] image")
+PODMAN_INITS = (
+    "/usr/libexec/podman/catatonit",
+    "/usr/libexec/catatonit/catatonit",
+    "/usr/bin/catatonit",
+)
+INSTALL_HINT = (
+    "install podman (works without a daemon) or docker, and build or pull an image "
+    "with sh and python3 for [sandbox] image"
+)
 
 
 def unreadable_init() -> Path | None:
@@ -45,8 +50,14 @@ def unreadable_init() -> Path | None:
     and no capability in the container overrides that) is not dumpable, and the kernel refuses
     to let a process without CAP_SYS_PTRACE trace, or read or write the memory of, one that is
     not dumpable. Kept in the user's cache folder under the hash of its content."""
-    source = next((Path(p) for p in (*PODMAN_INITS, shutil.which("catatonit") or "")
-                   if p and os.access(p, os.X_OK)), None)
+    source = next(
+        (
+            Path(p)
+            for p in (*PODMAN_INITS, shutil.which("catatonit") or "")
+            if p and os.access(p, os.X_OK)
+        ),
+        None,
+    )
     if source is None:
         return None
     data = source.read_bytes()
@@ -78,8 +89,14 @@ def find_engine() -> str | None:
 class ContainerSandbox(SandboxBackend):
     name = "container"
 
-    def __init__(self, *, image: str | None = None, runtime: str | None = None,
-                 hidden: Iterable[Path] = (), binds: Iterable[Bind] = ()):
+    def __init__(
+        self,
+        *,
+        image: str | None = None,
+        runtime: str | None = None,
+        hidden: Iterable[Path] = (),
+        binds: Iterable[Bind] = (),
+    ):
         engine = find_engine()
         if engine is None:
             raise SandboxUnavailable(f"no container engine found; {INSTALL_HINT}")
@@ -92,25 +109,47 @@ class ContainerSandbox(SandboxBackend):
         self.init = ["--init-path", str(init)] if init else []
         # podman prefers crun; where only runc is installed, name it.
         self.runtime = runtime or (
-            "runc" if self.podman and not shutil.which("crun") and shutil.which("runc") else None)
-        probe = subprocess.run([engine, "image", "inspect", self.image], capture_output=True,
-                               text=True, timeout=60)
+            "runc" if self.podman and not shutil.which("crun") and shutil.which("runc") else None
+        )
+        probe = subprocess.run(
+            [engine, "image", "inspect", self.image], capture_output=True, text=True, timeout=60
+        )
         if probe.returncode != 0:
             raise SandboxUnavailable(
-                f"{Path(engine).name} has no image {self.image!r}; {INSTALL_HINT}")
+                f"{Path(engine).name} has no image {self.image!r}; {INSTALL_HINT}"
+            )
 
     def argv(self, run: Launch, name: str) -> list[str]:
         workdir, limits = run.workdir, run.limits
         a = [self.engine]
         if self.runtime:
             a += ["--runtime", self.runtime]
-        a += ["run", "--rm", "-i", "--name", name, "--init", *self.init, "--read-only",
-              "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-              # "network" means the host's, as bwrap's --share-net does.
-              "--network", "host" if limits.network else "none",
-              "-v", f"{workdir}:{workdir}:rw", "-w", str(run.cwd or workdir)]
-        a += [arg for b in run.binds
-              for arg in ("-v", f"{b.source}:{b.target}:{'rw' if b.writable else 'ro'}")]
+        a += [
+            "run",
+            "--rm",
+            "-i",
+            "--name",
+            name,
+            "--init",
+            *self.init,
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges",
+            # "network" means the host's, as bwrap's --share-net does.
+            "--network",
+            "host" if limits.network else "none",
+            "-v",
+            f"{workdir}:{workdir}:rw",
+            "-w",
+            str(run.cwd or workdir),
+        ]
+        a += [
+            arg
+            for b in run.binds
+            for arg in ("-v", f"{b.source}:{b.target}:{'rw' if b.writable else 'ro'}")
+        ]
         a += self.hide_argv(run.hide)
         if workdir != Path("/tmp"):  # a work dir that is /tmp is the only /tmp it gets
             a += ["--tmpfs", f"/tmp:rw,size={limits.tmp_mb}m,mode=1777"]
@@ -145,9 +184,12 @@ class ContainerSandbox(SandboxBackend):
 
         def stop() -> None:  # killing the client does not stop the container
             # In a thread: removing a container can take seconds, and the loop must not wait.
-            threading.Thread(target=subprocess.run, daemon=True,
-                             args=([self.engine, "rm", "-f", "-t", "0", name],),
-                             kwargs={"capture_output": True, "timeout": 60}).start()
+            threading.Thread(
+                target=subprocess.run,
+                daemon=True,
+                args=([self.engine, "rm", "-f", "-t", "0", name],),
+                kwargs={"capture_output": True, "timeout": 60},
+            ).start()
 
         killed = False
 
@@ -161,7 +203,13 @@ class ContainerSandbox(SandboxBackend):
             # killer (the memory limit is on resident memory, so allocation itself succeeds).
             return "memory" if proc.returncode == 137 and not killed else None
 
-        proc = await spawn(self.argv(run, name), cwd=run.workdir,
-                           env={"PATH": os.environ.get("PATH", "")}, limits=run.limits,
-                           stdin=run.stdin, on_exit=on_exit, on_kill=kill)
+        proc = await spawn(
+            self.argv(run, name),
+            cwd=run.workdir,
+            env={"PATH": os.environ.get("PATH", "")},
+            limits=run.limits,
+            stdin=run.stdin,
+            on_exit=on_exit,
+            on_kill=kill,
+        )
         return proc

@@ -45,8 +45,13 @@ def rlimits(limits: SandboxLimits, *, processes: bool) -> dict[int, int]:
 
 def prlimit_argv(limits: SandboxLimits, *, processes: bool) -> list[str]:
     """`prlimit ... --` to put in front of a command, to set its limits from inside a sandbox."""
-    names = {resource.RLIMIT_CPU: "cpu", resource.RLIMIT_AS: "as", resource.RLIMIT_FSIZE: "fsize",
-             resource.RLIMIT_NOFILE: "nofile", resource.RLIMIT_NPROC: "nproc"}
+    names = {
+        resource.RLIMIT_CPU: "cpu",
+        resource.RLIMIT_AS: "as",
+        resource.RLIMIT_FSIZE: "fsize",
+        resource.RLIMIT_NOFILE: "nofile",
+        resource.RLIMIT_NPROC: "nproc",
+    }
     found = rlimits(limits, processes=processes)
     if not found:
         return []
@@ -76,7 +81,8 @@ class PidsCgroup:
             raise SandboxUnavailable(
                 "as root, the sandbox's process limit needs a writable pids cgroup (the kernel "
                 "exempts root from RLIMIT_NPROC); none was found under /sys/fs/cgroup. Run as a "
-                "normal user, give the container cgroup write access, or set processes = none.")
+                "normal user, give the container cgroup write access, or set processes = none."
+            )
         return cls(parent / f"run-{os.getpid()}-{secrets.token_hex(4)}", max_pids)
 
     def wrap(self, argv: list[str]) -> list[str]:

@@ -15,8 +15,12 @@ from pathlib import Path
 from opensage.sandbox.base import ExecResult, SandboxLimits
 from opensage.sandbox.limits import PidsCgroup
 
-SIGNAL_LIMITS = {128 + signal.SIGXCPU: "cpu", 128 + signal.SIGXFSZ: "file_size",
-                 -signal.SIGXCPU: "cpu", -signal.SIGXFSZ: "file_size"}
+SIGNAL_LIMITS = {
+    128 + signal.SIGXCPU: "cpu",
+    128 + signal.SIGXFSZ: "file_size",
+    -signal.SIGXCPU: "cpu",
+    -signal.SIGXFSZ: "file_size",
+}
 MEMORY_ERRORS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 
 
@@ -52,12 +56,15 @@ class Capture:
         return self.total > self.head_cap + self.tail_cap
 
     def text(self) -> str:
-        tail = b"".join(self.tail)[-self.tail_cap:] if self.tail else b""
+        tail = b"".join(self.tail)[-self.tail_cap :] if self.tail else b""
         if not self.truncated:
             return (bytes(self.head) + tail).decode(errors="replace")
         cut = self.total - len(self.head) - len(tail)
-        return (self.head.decode(errors="replace") + f"\n[... {cut} bytes cut ...]\n"
-                + tail.decode(errors="replace"))
+        return (
+            self.head.decode(errors="replace")
+            + f"\n[... {cut} bytes cut ...]\n"
+            + tail.decode(errors="replace")
+        )
 
     def take_new(self) -> str:
         out, self.new = self.new, bytearray()
@@ -67,17 +74,23 @@ class Capture:
 class SandboxProcess:
     """A running sandboxed command. `exec` is `start` followed by `wait`."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, limits: SandboxLimits,
-                 on_exit: Callable[[], str | None] | None = None,
-                 on_kill: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        limits: SandboxLimits,
+        on_exit: Callable[[], str | None] | None = None,
+        on_kill: Callable[[], None] | None = None,
+    ):
         self._proc = proc
         self._on_kill = on_kill  # for what killing our process group cannot reach (a container)
         self._started = time.monotonic()
         self._on_exit = on_exit  # cleans up; names a limit the command hit, if any
         self._out = Capture(limits.output_bytes)
         self._err = Capture(limits.output_bytes)
-        self._pumps = [asyncio.create_task(self._pump(proc.stdout, self._out)),
-                       asyncio.create_task(self._pump(proc.stderr, self._err))]
+        self._pumps = [
+            asyncio.create_task(self._pump(proc.stdout, self._out)),
+            asyncio.create_task(self._pump(proc.stderr, self._err)),
+        ]
         self._result: ExecResult | None = None
 
     @staticmethod
@@ -142,9 +155,15 @@ class SandboxProcess:
         if limit is None and code != 0 and any(m in stderr for m in MEMORY_ERRORS):
             limit = "memory"
         self._result = ExecResult(
-            exit_code=code, stdout=self._out.text(), stderr=stderr,
-            duration_s=time.monotonic() - self._started, timed_out=timed_out, limit=limit,
-            stdout_truncated=self._out.truncated, stderr_truncated=self._err.truncated)
+            exit_code=code,
+            stdout=self._out.text(),
+            stderr=stderr,
+            duration_s=time.monotonic() - self._started,
+            timed_out=timed_out,
+            limit=limit,
+            stdout_truncated=self._out.truncated,
+            stderr_truncated=self._err.truncated,
+        )
         return self._result
 
     def _kill_group(self) -> None:
@@ -174,10 +193,14 @@ async def spawn(
         argv, on_exit = cgroup.wrap(list(argv)), cgroup.finish
     try:
         proc = await asyncio.create_subprocess_exec(
-            *argv, cwd=cwd, env=dict(env),
+            *argv,
+            cwd=cwd,
+            env=dict(env),
             stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True, pass_fds=pass_fds,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+            pass_fds=pass_fds,
         )
         # Its pumps drain the output from now on, so writing stdin below cannot deadlock.
         running = SandboxProcess(proc, limits, on_exit, on_kill)

@@ -44,8 +44,12 @@ def ptrace_filter(machine: str | None = None) -> bytes | None:
         program.append((RETURN, 0, 0, ALLOW))
     program.append((RETURN, 0, 0, ALLOW))  # an architecture not listed
     check = len(program)
-    program += [(LOAD, 0, 0, PID), (JUMP_IF_EQUAL, 0, 1, 1), (RETURN, 0, 0, DENY),
-                (RETURN, 0, 0, ALLOW)]
+    program += [
+        (LOAD, 0, 0, PID),
+        (JUMP_IF_EQUAL, 0, 1, 1),
+        (RETURN, 0, 0, DENY),
+        (RETURN, 0, 0, ALLOW),
+    ]
     for at in checks:
         program[at] = (JUMP_IF_EQUAL, check - at - 1, 0, program[at][3])
     return b"".join(struct.pack("=HBBI", *op) for op in program)

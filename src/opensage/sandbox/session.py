@@ -18,8 +18,14 @@ from opensage.sandbox.base import (
 
 
 class SandboxSession:
-    def __init__(self, sandbox: Sandbox, workdir: Path | None = None, *,
-                 env: Mapping[str, str] | None = None, limits: SandboxLimits | None = None):
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        workdir: Path | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        limits: SandboxLimits | None = None,
+    ):
         self.sandbox = sandbox
         self.owns_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="opensage-"))
@@ -27,17 +33,29 @@ class SandboxSession:
         self.limits = limits or SandboxLimits()
         self.background: list[BackgroundProcess] = []
 
-    async def exec(self, cmd: Command, *, timeout_s: float | None = 60.0,
-                   stdin: str | bytes | None = None,
-                   limits: SandboxLimits | None = None) -> ExecResult:
-        return await self.sandbox.exec(cmd, workdir=self.workdir, env=self.env,
-                                       timeout_s=timeout_s, limits=limits or self.limits,
-                                       stdin=stdin)
+    async def exec(
+        self,
+        cmd: Command,
+        *,
+        timeout_s: float | None = 60.0,
+        stdin: str | bytes | None = None,
+        limits: SandboxLimits | None = None,
+    ) -> ExecResult:
+        return await self.sandbox.exec(
+            cmd,
+            workdir=self.workdir,
+            env=self.env,
+            timeout_s=timeout_s,
+            limits=limits or self.limits,
+            stdin=stdin,
+        )
 
-    async def start(self, cmd: Command, *,
-                    limits: SandboxLimits | None = None) -> BackgroundProcess:
-        proc = await self.sandbox.start(cmd, workdir=self.workdir, env=self.env,
-                                        limits=limits or self.limits)
+    async def start(
+        self, cmd: Command, *, limits: SandboxLimits | None = None
+    ) -> BackgroundProcess:
+        proc = await self.sandbox.start(
+            cmd, workdir=self.workdir, env=self.env, limits=limits or self.limits
+        )
         self.background.append(proc)
         return proc
 

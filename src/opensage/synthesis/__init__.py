@@ -53,10 +53,15 @@ def reject(ctx: RunContext, name: str, stage: str, message: str) -> ToolError:
 
 
 def synthesis_tools(library: ToolLibrary) -> list[Tool]:
-    async def create_tool(name: str, description: str, code: str,
-                          tests: list[dict[str, Any]] | None = None,
-                          language: Literal["python", "bash"] = "python", *,
-                          ctx: RunContext) -> str:
+    async def create_tool(
+        name: str,
+        description: str,
+        code: str,
+        tests: list[dict[str, Any]] | None = None,
+        language: Literal["python", "bash"] = "python",
+        *,
+        ctx: RunContext,
+    ) -> str:
         """Write a new tool. `code` is Python defining `def main(...)` with annotated parameters
         (str, int, float, bool, list[...], dict[str, ...], Literal[...], X | None) that returns
         JSON-able data; its docstring describes it. Or, with language="bash", a bash script
@@ -78,16 +83,26 @@ def synthesis_tools(library: ToolLibrary) -> list[Tool]:
         runner = runner_for(ctx)  # in the caller's work dir: an ensemble member's copy, for it
         tests = tests or []
         if not NAME.fullmatch(name):
-            raise reject(ctx, name, "name", f"tool name {name!r}: use snake_case, a letter "
-                         "first, at most 48 characters")
+            raise reject(
+                ctx,
+                name,
+                "name",
+                f"tool name {name!r}: use snake_case, a letter first, at most 48 characters",
+            )
         existing = loop.config.tools.get(name)
         if existing is not None and not isinstance(existing, SynthesizedTool):
             raise reject(ctx, name, "name", f"{name!r} is a built-in tool; choose another name")
-        bad = [t for t in tests if not isinstance(t, dict) or not isinstance(t.get("args", {}),
-                                                                                dict)]
+        bad = [
+            t for t in tests if not isinstance(t, dict) or not isinstance(t.get("args", {}), dict)
+        ]
         if bad:
-            raise reject(ctx, name, "tests", f"each test must be an object with an 'args' "
-                         f"object (and 'expect' or 'check'): {bad[0]!r}")
+            raise reject(
+                ctx,
+                name,
+                "tests",
+                f"each test must be an object with an 'args' "
+                f"object (and 'expect' or 'check'): {bad[0]!r}",
+            )
         try:
             if language == "bash":
                 code = bash_tool_source(code)
@@ -99,30 +114,59 @@ def synthesis_tools(library: ToolLibrary) -> list[Tool]:
         except HarnessError as exc:
             raise reject(ctx, name, "imports", str(exc)) from None
         if missing:
-            raise reject(ctx, name, "imports", "these modules are not installed in the "
-                         f"sandbox: {', '.join(missing)}. Nothing is downloaded at run time: "
-                         "use the standard library or what is installed.")
+            raise reject(
+                ctx,
+                name,
+                "imports",
+                "these modules are not installed in the "
+                f"sandbox: {', '.join(missing)}. Nothing is downloaded at run time: "
+                "use the standard library or what is installed.",
+            )
         if tests:
             ran = await runner.test(code, tests)
             report = ran.data.get("tests")
             if report is None:
-                raise reject(ctx, name, "tests", "the tests could not run: "
-                             f"{ran.data.get('error', '')}")
+                raise reject(
+                    ctx, name, "tests", f"the tests could not run: {ran.data.get('error', '')}"
+                )
             failed = [r for r in report if not r["passed"]]
             if failed:
                 lines = [f"- args {json.dumps(r['args'])}: {r['error']}" for r in failed]
                 printed = f"\nprinted:\n{ran.output.strip()[-1500:]}" if ran.output.strip() else ""
-                raise reject(ctx, name, "tests", f"{len(failed)} of {len(report)} tests "
-                             "failed; fix the code and create the tool again:\n"
-                             + "\n".join(lines) + printed)
-        record = library.add(ToolRecord(name=name, description=description or summary,
-                                        code=code, schema=schema, tests=tests,
-                                        created_run=ctx.run_id, created_by=loop.config.name))
+                raise reject(
+                    ctx,
+                    name,
+                    "tests",
+                    f"{len(failed)} of {len(report)} tests "
+                    "failed; fix the code and create the tool again:\n"
+                    + "\n".join(lines)
+                    + printed,
+                )
+        record = library.add(
+            ToolRecord(
+                name=name,
+                description=description or summary,
+                code=code,
+                schema=schema,
+                tests=tests,
+                created_run=ctx.run_id,
+                created_by=loop.config.name,
+            )
+        )
         loop.add_tool(SynthesizedTool(record, library))
-        ctx.emit("tool_created", {"name": name, "version": record.version, "tests": len(tests),
-                                  "parameters": schema["properties"]})
-        return (f"tool {name!r} version {record.version} created ({len(tests)} tests passed); "
-                "you can call it now")
+        ctx.emit(
+            "tool_created",
+            {
+                "name": name,
+                "version": record.version,
+                "tests": len(tests),
+                "parameters": schema["properties"],
+            },
+        )
+        return (
+            f"tool {name!r} version {record.version} created ({len(tests)} tests passed); "
+            "you can call it now"
+        )
 
     async def search_tools(query: str, *, ctx: RunContext) -> str:
         """Find tools written in this or earlier runs; the ones found become callable by you.

@@ -21,8 +21,10 @@ import re
 
 from opensage.synthesis.signature import SignatureError
 
-PARAM = re.compile(r"#\s*param\s+(?P<name>[a-z_][a-z0-9_]*)\s*:\s*(?P<type>str|int|float|bool)"
-                   r"\s*(?:=\s*(?P<default>\S+))?\s*(?:-\s*(?P<doc>.*))?$")
+PARAM = re.compile(
+    r"#\s*param\s+(?P<name>[a-z_][a-z0-9_]*)\s*:\s*(?P<type>str|int|float|bool)"
+    r"\s*(?:=\s*(?P<default>\S+))?\s*(?:-\s*(?P<doc>.*))?$"
+)
 CONVERT = {"str": str, "int": int, "float": float}
 
 
@@ -37,9 +39,11 @@ def bash_tool_source(script: str) -> str:
         if re.match(r"#\s*param\b", stripped):
             found = PARAM.match(stripped)
             if found is None:
-                raise SignatureError(f"cannot read {stripped!r}: write '# param NAME: TYPE "
-                                     "[= DEFAULT] [- what it is]', TYPE one of str, int, "
-                                     "float, bool")
+                raise SignatureError(
+                    f"cannot read {stripped!r}: write '# param NAME: TYPE "
+                    "[= DEFAULT] [- what it is]', TYPE one of str, int, "
+                    "float, bool"
+                )
             params.append((found["name"], found["type"], found["default"], found["doc"] or ""))
         elif not summary:
             summary = stripped.lstrip("#").strip()
@@ -51,8 +55,9 @@ def bash_tool_source(script: str) -> str:
         try:
             value = default.lower() == "true" if kind == "bool" else CONVERT[kind](default)
         except ValueError:
-            raise SignatureError(f"the default of {name!r} ({default}) does not read as "
-                                 f"{kind}") from None
+            raise SignatureError(
+                f"the default of {name!r} ({default}) does not read as {kind}"
+            ) from None
         signature.append(f"{name}: {kind} = {value!r}")
     if len(signature) != len({p[0] for p in params}):
         raise SignatureError("each parameter may be declared once")

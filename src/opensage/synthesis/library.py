@@ -52,9 +52,15 @@ class ToolRecord:
         return self.successes / self.calls if self.calls else None
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "description": self.description,
-                "parameters": self.schema.get("properties", {}), "calls": self.calls,
-                "success_rate": self.success_rate, "created_run": self.created_run}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "parameters": self.schema.get("properties", {}),
+            "calls": self.calls,
+            "success_rate": self.success_rate,
+            "created_run": self.created_run,
+        }
 
 
 class ToolLibrary:
@@ -62,16 +68,26 @@ class ToolLibrary:
         self._db = open_db(path, SCHEMA)
 
     def add(self, record: ToolRecord) -> ToolRecord:
-        row = self._db.execute("SELECT MAX(version) FROM tools WHERE name = ?",
-                               (record.name,)).fetchone()
+        row = self._db.execute(
+            "SELECT MAX(version) FROM tools WHERE name = ?", (record.name,)
+        ).fetchone()
         record.version = (row[0] or 0) + 1
         with self._db:
             self._db.execute(
                 "INSERT INTO tools (name, version, description, code, schema, tests, "
                 "created_run, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.name, record.version, record.description, record.code,
-                 json.dumps(record.schema), json.dumps(record.tests), record.created_run,
-                 record.created_by, record.created_at))
+                (
+                    record.name,
+                    record.version,
+                    record.description,
+                    record.code,
+                    json.dumps(record.schema),
+                    json.dumps(record.tests),
+                    record.created_run,
+                    record.created_by,
+                    record.created_at,
+                ),
+            )
         return record
 
     def get(self, name: str, version: int | None = None) -> ToolRecord | None:
@@ -90,8 +106,12 @@ class ToolLibrary:
     def search(self, query: str = "", limit: int = 20) -> list[ToolRecord]:
         """Latest versions whose name or description contain the query's words, best first."""
         words = query.lower().replace("_", " ").split()
-        names = [r[0] for r in self._db.execute(
-            "SELECT DISTINCT name FROM tools WHERE removed = 0 ORDER BY name")]
+        names = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT DISTINCT name FROM tools WHERE removed = 0 ORDER BY name"
+            )
+        ]
         scored = []
         for name in names:
             record = self.get(name)
@@ -105,21 +125,37 @@ class ToolLibrary:
 
     def record_call(self, name: str, version: int, ok: bool) -> None:
         with self._db:
-            self._db.execute("UPDATE tools SET calls = calls + 1, successes = successes + ? "
-                             "WHERE name = ? AND version = ?", (int(ok), name, version))
+            self._db.execute(
+                "UPDATE tools SET calls = calls + 1, successes = successes + ? "
+                "WHERE name = ? AND version = ?",
+                (int(ok), name, version),
+            )
 
     def remove(self, name: str) -> bool:
         with self._db:
-            return self._db.execute("UPDATE tools SET removed = 1 WHERE name = ? AND removed = 0",
-                                    (name,)).rowcount > 0
+            return (
+                self._db.execute(
+                    "UPDATE tools SET removed = 1 WHERE name = ? AND removed = 0", (name,)
+                ).rowcount
+                > 0
+            )
 
     def close(self) -> None:
         self._db.close()
 
 
 def _record(row: tuple[Any, ...]) -> ToolRecord:
-    (name, version, description, code, schema, tests, run, by, at, _removed, calls,
-     successes) = row
-    return ToolRecord(name=name, description=description, code=code, schema=json.loads(schema),
-                      tests=json.loads(tests), created_run=run or "", created_by=by or "",
-                      created_at=at, version=version, calls=calls, successes=successes)
+    (name, version, description, code, schema, tests, run, by, at, _removed, calls, successes) = row
+    return ToolRecord(
+        name=name,
+        description=description,
+        code=code,
+        schema=json.loads(schema),
+        tests=json.loads(tests),
+        created_run=run or "",
+        created_by=by or "",
+        created_at=at,
+        version=version,
+        calls=calls,
+        successes=successes,
+    )

@@ -229,17 +229,17 @@ def harness():
 harness()
 '''
 
-IMPORTS = r'''
+IMPORTS = r"""
 import importlib.util, json, os, sys
 request = json.loads(sys.stdin.read())
 sys.path.insert(0, os.getcwd())  # where the tool looks first
 missing = [m for m in request["modules"]  # __main__ and the like are loaded, without a spec
            if m not in sys.modules and importlib.util.find_spec(m) is None]
 sys.stdout.write("\n" + request["mark"] + json.dumps({"missing": missing}) + "\n")
-'''
+"""
 
 # No tool code ever ran in this process: only the checks and the values, as JSON.
-CHECKS = r'''
+CHECKS = r"""
 import json, sys
 request = json.loads(sys.stdin.read())
 verdicts = []
@@ -250,7 +250,7 @@ for check, result in request["checks"]:
         import traceback
         verdicts.append({"error": traceback.format_exc(limit=-3)[-4000:]})
 sys.stdout.write("\n" + request["mark"] + json.dumps({"verdicts": verdicts}) + "\n")
-'''
+"""
 
 RESERVED = 32_000  # of the sandbox's kept stdout: the report's framing and the tool's prints
 SHOWN = 500  # characters of a value quoted in a failed test's message
@@ -271,33 +271,44 @@ class HarnessResult:
 class ToolRunner:
     """Runs synthesized code in a sandbox opened on first use."""
 
-    def __init__(self, open_sandbox: Callable[[], Sandbox], workdir: Path,
-                 limits: SandboxLimits, timeout_s: float = 60.0):
+    def __init__(
+        self,
+        open_sandbox: Callable[[], Sandbox],
+        workdir: Path,
+        limits: SandboxLimits,
+        timeout_s: float = 60.0,
+    ):
         self.open_sandbox = open_sandbox
         self.workdir = workdir
         self.limits = limits
         self.timeout_s = timeout_s
         self._sandbox: Sandbox | None = None
 
-    async def call(self, code: str, args: dict[str, Any],
-                   timeout_s: float | None = None) -> HarnessResult:
+    async def call(
+        self, code: str, args: dict[str, Any], timeout_s: float | None = None
+    ) -> HarnessResult:
         ran = await self._run_tool(code, [args], timeout_s or self.timeout_s)
         if not ran.ok:
             return ran
         outcome = ran.data["outcomes"][0]
-        return HarnessResult(ok=outcome["ok"], data=outcome, output=ran.output,
-                             duration_s=ran.duration_s)
+        return HarnessResult(
+            ok=outcome["ok"], data=outcome, output=ran.output, duration_s=ran.duration_s
+        )
 
     async def test(self, code: str, tests: list[dict[str, Any]]) -> HarnessResult:
         """Run the tests; whether each passed is decided here and in a sandbox of its own."""
-        ran = await self._run_tool(code, [t.get("args", {}) for t in tests],
-                                   self.timeout_s * max(1, len(tests)))
+        ran = await self._run_tool(
+            code, [t.get("args", {}) for t in tests], self.timeout_s * max(1, len(tests))
+        )
         if not ran.ok:
             return ran
         outcomes = ran.data["outcomes"]
         report = [_verdict(test, outcome) for test, outcome in zip(tests, outcomes, strict=True)]
-        pending = [(entry, test["check"], outcome["value"]) for entry, test, outcome
-                   in zip(report, tests, outcomes, strict=True) if "passed" not in entry]
+        pending = [
+            (entry, test["check"], outcome["value"])
+            for entry, test, outcome in zip(report, tests, outcomes, strict=True)
+            if "passed" not in entry
+        ]
         duration = ran.duration_s
         if pending:
             verdicts, took = await self._checks([(check, value) for _, check, value in pending])
@@ -308,8 +319,9 @@ class ToolRunner:
                     entry["error"] = str(verdict["error"])
                 elif not entry["passed"]:
                     entry["error"] = f"check {check!r} is false for {_shown(value)}"
-        return HarnessResult(ok=True, data={"tests": report}, output=ran.output,
-                             duration_s=duration)
+        return HarnessResult(
+            ok=True, data={"tests": report}, output=ran.output, duration_s=duration
+        )
 
     async def missing_modules(self, modules: list[str]) -> list[str]:
         """The modules (top-level names) the sandbox cannot import."""
@@ -320,42 +332,57 @@ class ToolRunner:
             raise HarnessError(f"the import check could not run: {data.get('error', data)}")
         return [str(m) for m in data["missing"]]
 
-    async def _run_tool(self, code: str, calls: list[dict[str, Any]],
-                        timeout_s: float) -> HarnessResult:
+    async def _run_tool(
+        self, code: str, calls: list[dict[str, Any]], timeout_s: float
+    ) -> HarnessResult:
         room = max(0, self.limits.output_bytes - min(RESERVED, self.limits.output_bytes // 2))
-        data, done = await self._exec(HARNESS, {"code": code, "calls": calls,
-                                                "room": room // max(1, len(calls))}, timeout_s)
+        data, done = await self._exec(
+            HARNESS, {"code": code, "calls": calls, "room": room // max(1, len(calls))}, timeout_s
+        )
         outcomes = data.get("outcomes")
         output = str(data.get("output", ""))
-        if (isinstance(outcomes, list) and len(outcomes) == len(calls)
-                and all(map(_is_outcome, outcomes))):
-            return HarnessResult(ok=True, data={"outcomes": outcomes}, output=output,
-                                 duration_s=done.duration_s)
+        if (
+            isinstance(outcomes, list)
+            and len(outcomes) == len(calls)
+            and all(map(_is_outcome, outcomes))
+        ):
+            return HarnessResult(
+                ok=True, data={"outcomes": outcomes}, output=output, duration_s=done.duration_s
+            )
         error = str(data.get("error", "the harness sent a report without results"))
         if data.get("died") and done.stderr.strip():
             error += "\n" + done.stderr[-2000:].rstrip()
-        return HarnessResult(ok=False, data={"error": error}, output=output,
-                             duration_s=done.duration_s)
+        return HarnessResult(
+            ok=False, data={"error": error}, output=output, duration_s=done.duration_s
+        )
 
     async def _checks(self, checks: list[tuple[str, Any]]) -> tuple[list[dict[str, Any]], float]:
         """Each check's verdict on its value: {"passed": bool}, or {"error": why}."""
         data, done = await self._exec(CHECKS, {"checks": checks}, self.timeout_s)
         verdicts = data.get("verdicts")
-        if (isinstance(verdicts, list) and len(verdicts) == len(checks)
-                and all(isinstance(v, dict) for v in verdicts)):
+        if (
+            isinstance(verdicts, list)
+            and len(verdicts) == len(checks)
+            and all(isinstance(v, dict) for v in verdicts)
+        ):
             return verdicts, done.duration_s
         why = f"the check could not run: {data.get('error', 'its report was malformed')}"
         return [{"error": why} for _ in checks], done.duration_s
 
-    async def _exec(self, script: str, request: dict[str, Any],
-                    timeout_s: float) -> tuple[dict[str, Any], ExecResult]:
+    async def _exec(
+        self, script: str, request: dict[str, Any], timeout_s: float
+    ) -> tuple[dict[str, Any], ExecResult]:
         if self._sandbox is None:
             self._sandbox = self.open_sandbox()
         mark = f"@@opensage-result-{secrets.token_hex(8)}@@"
         # -I: the interpreter ignores the work dir, where the model can write a json.py.
-        done = await self._sandbox.exec(["python3", "-I", "-c", script], workdir=self.workdir,
-                                        timeout_s=timeout_s, limits=self.limits,
-                                        stdin=json.dumps({**request, "mark": mark}))
+        done = await self._sandbox.exec(
+            ["python3", "-I", "-c", script],
+            workdir=self.workdir,
+            timeout_s=timeout_s,
+            limits=self.limits,
+            stdin=json.dumps({**request, "mark": mark}),
+        )
         return _read(done, mark, timeout_s), done
 
 
@@ -370,8 +397,11 @@ def _read(done: ExecResult, mark: str, timeout_s: float) -> dict[str, Any]:
     elif done.exit_code != 0:
         why = f"the process ended with exit code {done.exit_code}"
     elif len(parts) != 2:
-        why = ("the harness's report came more than once: something in the sandbox forged one"
-               if len(parts) > 2 else "the harness sent no report")
+        why = (
+            "the harness's report came more than once: something in the sandbox forged one"
+            if len(parts) > 2
+            else "the harness sent no report"
+        )
     else:
         try:
             data = json.loads(parts[1].partition("\n")[0])
@@ -379,15 +409,18 @@ def _read(done: ExecResult, mark: str, timeout_s: float) -> dict[str, Any]:
             data = None
         if isinstance(data, dict):
             return data
-        why = ("the harness's report did not arrive whole (the sandbox keeps "
-               f"{len(done.stdout)} characters of output)")
+        why = (
+            "the harness's report did not arrive whole (the sandbox keeps "
+            f"{len(done.stdout)} characters of output)"
+        )
     return {"error": f"{why}.\n{done.stderr[-2000:]}".rstrip()}
 
 
 def _is_outcome(outcome: Any) -> bool:
     return isinstance(outcome, dict) and (
         (outcome.get("ok") is True and "value" in outcome)
-        or (outcome.get("ok") is False and isinstance(outcome.get("error"), str)))
+        or (outcome.get("ok") is False and isinstance(outcome.get("error"), str))
+    )
 
 
 def _verdict(test: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,15 @@ from typing import Any
 
 from opensage.core.tools import parse_docstring
 
-SIMPLE = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
-          "dict": "object", "list": "array", "tuple": "array"}
+SIMPLE = {
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "dict": "object",
+    "list": "array",
+    "tuple": "array",
+}
 
 
 class SignatureError(ValueError):
@@ -26,8 +33,11 @@ def parse_tool(code: str) -> tuple[dict[str, Any], str, list[str]]:
         tree = ast.parse(code)
     except SyntaxError as exc:
         raise SignatureError(f"the code does not parse: line {exc.lineno}: {exc.msg}") from None
-    mains = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-             and n.name == "main"]
+    mains = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == "main"
+    ]
     if not mains:
         raise SignatureError("the code must define a top-level function `def main(...)`")
     main = mains[-1]
@@ -35,14 +45,14 @@ def parse_tool(code: str) -> tuple[dict[str, Any], str, list[str]]:
     return schema_of(main, arg_docs), summary, imported_modules(tree)
 
 
-def schema_of(fn: ast.FunctionDef | ast.AsyncFunctionDef,
-              docs: dict[str, str]) -> dict[str, Any]:
+def schema_of(fn: ast.FunctionDef | ast.AsyncFunctionDef, docs: dict[str, str]) -> dict[str, Any]:
     a = fn.args
     if a.vararg or a.kwarg:
         raise SignatureError("main cannot take *args or **kwargs: name each parameter")
     positional = [*a.posonlyargs, *a.args]
-    defaults: dict[str, ast.expr] = dict(zip([p.arg for p in positional][::-1],
-                                             a.defaults[::-1], strict=False))
+    defaults: dict[str, ast.expr] = dict(
+        zip([p.arg for p in positional][::-1], a.defaults[::-1], strict=False)
+    )
     defaults.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d})
     properties: dict[str, Any] = {}
     required = []
@@ -60,8 +70,11 @@ def schema_of(fn: ast.FunctionDef | ast.AsyncFunctionDef,
         else:
             required.append(param.arg)
         properties[param.arg] = prop
-    schema: dict[str, Any] = {"type": "object", "properties": properties,
-                              "additionalProperties": False}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
     if required:
         schema["required"] = required
     return schema
@@ -79,11 +92,13 @@ def annotation_schema(node: ast.expr, where: str) -> dict[str, Any]:
         if name in SIMPLE:
             return {"type": SIMPLE[name]}
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # X | Y
-        return {"anyOf": [annotation_schema(node.left, where),
-                          annotation_schema(node.right, where)]}
+        return {
+            "anyOf": [annotation_schema(node.left, where), annotation_schema(node.right, where)]
+        }
     if isinstance(node, ast.Subscript):
-        outer = node.value.id if isinstance(node.value, ast.Name) else getattr(
-            node.value, "attr", "")
+        outer = (
+            node.value.id if isinstance(node.value, ast.Name) else getattr(node.value, "attr", "")
+        )
         inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if outer in ("list", "List", "Sequence", "set", "Set"):
             return {"type": "array", "items": annotation_schema(inner[0], where)}
@@ -97,9 +112,11 @@ def annotation_schema(node: ast.expr, where: str) -> dict[str, Any]:
             return {"anyOf": [annotation_schema(e, where) for e in inner]}
         if outer == "Literal":
             return {"enum": [ast.literal_eval(e) for e in inner]}
-    raise SignatureError(f"the annotation of {where!r} ({ast.unparse(node)}) is not one a JSON "
-                         "schema can express: use str, int, float, bool, list[...], dict[str, "
-                         "...], Literal[...], X | None")
+    raise SignatureError(
+        f"the annotation of {where!r} ({ast.unparse(node)}) is not one a JSON "
+        "schema can express: use str, int, float, bool, list[...], dict[str, "
+        "...], Literal[...], X | None"
+    )
 
 
 def imported_modules(tree: ast.Module) -> list[str]:

@@ -76,22 +76,27 @@ def settings_for(config: Config) -> TelemetrySettings | None:
     service = env.get("OTEL_SERVICE_NAME") or config.telemetry_service_name or "opensage"
     timeout = config.telemetry_timeout_s or TIMEOUT_S
     if config.telemetry_endpoint:
-        return TelemetrySettings(traces_url(config.telemetry_endpoint),
-                                 dict(config.telemetry_headers), service, timeout)
+        return TelemetrySettings(
+            traces_url(config.telemetry_endpoint), dict(config.telemetry_headers), service, timeout
+        )
     headers = parse_headers(env.get("OTEL_EXPORTER_OTLP_HEADERS", ""))
     headers.update(parse_headers(env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "")))
     if env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
-        return TelemetrySettings(env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"], headers, service,
-                                 timeout)
+        return TelemetrySettings(
+            env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"], headers, service, timeout
+        )
     if env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        return TelemetrySettings(traces_url(env["OTEL_EXPORTER_OTLP_ENDPOINT"]), headers,
-                                 service, timeout)
+        return TelemetrySettings(
+            traces_url(env["OTEL_EXPORTER_OTLP_ENDPOINT"]), headers, service, timeout
+        )
     return None
 
 
 def available() -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in (
-        "opentelemetry.sdk", "opentelemetry.exporter.otlp.proto.http"))
+    return all(
+        importlib.util.find_spec(m) is not None
+        for m in ("opentelemetry.sdk", "opentelemetry.exporter.otlp.proto.http")
+    )
 
 
 class Exporter:
@@ -119,17 +124,27 @@ class Exporter:
                 self.process.stdin.flush()
             except OSError as exc:
                 self.broken = True
-                log.warning("telemetry is off for this process: the exporter could not be "
-                            "started or reached (%s)", exc)
+                log.warning(
+                    "telemetry is off for this process: the exporter could not be "
+                    "started or reached (%s)",
+                    exc,
+                )
 
     def _start(self) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            [sys.executable, "-m", "opensage.telemetry.exporter"], stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, start_new_session=True)  # Ctrl-C is the run's alone
+            [sys.executable, "-m", "opensage.telemetry.exporter"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # Ctrl-C is the run's alone
         assert process.stdin is not None
         # The settings go through the pipe, not the command line: headers may hold a key.
-        process.stdin.write(json.dumps({**asdict(self.settings), "events": str(self.events),
-                                        "parent": os.getpid()}).encode() + b"\n")
+        process.stdin.write(
+            json.dumps(
+                {**asdict(self.settings), "events": str(self.events), "parent": os.getpid()}
+            ).encode()
+            + b"\n"
+        )
         return process
 
     def close(self, timeout_s: float = 30.0) -> int | None:
@@ -160,8 +175,11 @@ def exporter_for(config: Config) -> Exporter | None:
     if not available():
         if "extra" not in _warned:
             _warned.add("extra")
-            log.warning("telemetry is configured (%s) but the telemetry extra is not "
-                        "installed: pip install 'opensage[telemetry]'", settings.endpoint)
+            log.warning(
+                "telemetry is configured (%s) but the telemetry extra is not "
+                "installed: pip install 'opensage[telemetry]'",
+                settings.endpoint,
+            )
         return None
     key = (str(config.events_path), settings.key())
     if key not in _exporters:

@@ -74,9 +74,11 @@ class ReportedOnce(SpanExporter):
             return result
         if not self.failed:
             reason = f" ({self.why.last[:300]})" if self.why.last else ""
-            sys.stderr.write(f"opensage telemetry: could not send spans to {self.endpoint}"
-                             f"{reason}; runs go on, their spans are dropped, and further "
-                             "failures are not reported\n")
+            sys.stderr.write(
+                f"opensage telemetry: could not send spans to {self.endpoint}"
+                f"{reason}; runs go on, their spans are dropped, and further "
+                "failures are not reported\n"
+            )
             sys.stderr.flush()
         self.failed += len(spans)
         return result
@@ -100,12 +102,15 @@ class Tail:
     def read(self) -> list[ReadableSpan]:
         finished: list[ReadableSpan] = []
         while True:
-            rows = self.db.rows("SELECT id, run_id, parent, ts, kind, agent, data FROM events "
-                                "WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
-                                (self.run_id, self.last, BATCH))
+            rows = self.db.rows(
+                "SELECT id, run_id, parent, ts, kind, agent, data FROM events "
+                "WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (self.run_id, self.last, BATCH),
+            )
             for r in rows:
-                finished += self.spans.add(Event(r[0], r[1], r[2], r[3], r[4], r[5],
-                                                 orjson.loads(r[6])))
+                finished += self.spans.add(
+                    Event(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]))
+                )
                 self.last = r[0]
             if len(rows) < BATCH:
                 return finished
@@ -127,16 +132,25 @@ def main() -> int:
     otel.addHandler(why)
     otel.propagate = False
     timeout = float(settings["timeout_s"])
-    exporter = ReportedOnce(OTLPSpanExporter(endpoint=settings["endpoint"],
-                                             headers=settings["headers"], timeout=timeout),
-                            settings["endpoint"], why)
+    exporter = ReportedOnce(
+        OTLPSpanExporter(
+            endpoint=settings["endpoint"], headers=settings["headers"], timeout=timeout
+        ),
+        settings["endpoint"],
+        why,
+    )
     # A queue large enough for the spans of fast runs read in one go (the default 2048 would
     # drop some of a run of a thousand steps); sent in batches of up to 1024.
-    processor = BatchSpanProcessor(exporter, max_queue_size=QUEUE, schedule_delay_millis=500,
-                                   max_export_batch_size=1024,
-                                   export_timeout_millis=timeout * 1000)
-    resource = Resource.create({"service.name": settings["service_name"],
-                                "service.version": __version__})
+    processor = BatchSpanProcessor(
+        exporter,
+        max_queue_size=QUEUE,
+        schedule_delay_millis=500,
+        max_export_batch_size=1024,
+        export_timeout_millis=timeout * 1000,
+    )
+    resource = Resource.create(
+        {"service.name": settings["service_name"], "service.version": __version__}
+    )
     db = ReadOnly(Path(settings["events"]))
     lines: queue.Queue[list[str] | None] = queue.Queue()
     threading.Thread(target=_commands, args=(lines,), daemon=True).start()

@@ -37,8 +37,17 @@ SCOPE = InstrumentationScope("opensage", __version__)
 PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "local": "llama_cpp"}
 NAMES = frozenset({"name", "stage", "kind", "model", "tools", "budget"})  # span-event text
 COUNTED = frozenset({"written", "superseded", "already_known", "curated", "events"})
-NOTED = ("agent_created", "agent_retired", "tool_created", "tool_rejected", "memory_written",
-         "memory_consolidated", "context_compacted", "agent_resumed", "run_resumed")
+NOTED = (
+    "agent_created",
+    "agent_retired",
+    "tool_created",
+    "tool_rejected",
+    "memory_written",
+    "memory_consolidated",
+    "context_compacted",
+    "agent_resumed",
+    "run_resumed",
+)
 
 
 def trace_id(run_id: str) -> int:
@@ -54,10 +63,11 @@ def model_attributes(spec: str) -> dict[str, str]:
     """gen_ai.provider.name and gen_ai.request.model of a model spec (openai:gpt-5-mini)."""
     provider, _, name = spec.partition(":")
     if not name:
-        return {"gen_ai.provider.name": f"opensage.{provider or 'unknown'}",
-                "gen_ai.request.model": provider}
-    return {"gen_ai.provider.name": PROVIDERS.get(provider, provider),
-            "gen_ai.request.model": name}
+        return {
+            "gen_ai.provider.name": f"opensage.{provider or 'unknown'}",
+            "gen_ai.request.model": provider,
+        }
+    return {"gen_ai.provider.name": PROVIDERS.get(provider, provider), "gen_ai.request.model": name}
 
 
 def _ns(ts: float) -> int:
@@ -108,10 +118,18 @@ class RunSpans:
         done: list[Open] = []
         kind, d = e.kind, e.data
         if kind == "run_started":
-            run = self._start(e, "opensage run", SpanKind.INTERNAL, None, {
-                "gen_ai.conversation.id": self.run_id, "opensage.run.id": self.run_id,
-                "gen_ai.agent.name": (d.get("agent") or {}).get("name", ""),
-                "opensage.model.spec": (d.get("agent") or {}).get("model", "")})
+            run = self._start(
+                e,
+                "opensage run",
+                SpanKind.INTERNAL,
+                None,
+                {
+                    "gen_ai.conversation.id": self.run_id,
+                    "opensage.run.id": self.run_id,
+                    "gen_ai.agent.name": (d.get("agent") or {}).get("name", ""),
+                    "opensage.model.spec": (d.get("agent") or {}).get("model", ""),
+                },
+            )
             self._scope[e.id] = run
         elif kind == "run_resumed":
             self._scope[e.id] = here
@@ -122,11 +140,20 @@ class RunSpans:
             self.finished = True
         elif kind == "agent_started":
             model = str(d.get("model", ""))
-            span = self._start(e, f"invoke_agent {d.get('name', '')}", SpanKind.INTERNAL, here, {
-                "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": d.get("name", ""),
-                "gen_ai.agent.id": f"{self.run_id}:{e.id}",
-                "gen_ai.conversation.id": self.run_id, "opensage.model.spec": model,
-                **model_attributes(model)})
+            span = self._start(
+                e,
+                f"invoke_agent {d.get('name', '')}",
+                SpanKind.INTERNAL,
+                here,
+                {
+                    "gen_ai.operation.name": "invoke_agent",
+                    "gen_ai.agent.name": d.get("name", ""),
+                    "gen_ai.agent.id": f"{self.run_id}:{e.id}",
+                    "gen_ai.conversation.id": self.run_id,
+                    "opensage.model.spec": model,
+                    **model_attributes(model),
+                },
+            )
             span.model = model
             self._scope[e.id] = span
             if here is not None and here.name.startswith("ensemble member"):
@@ -136,22 +163,31 @@ class RunSpans:
             if agent is not None:
                 usage = d.get("usage") or {}
                 reason = str(d.get("stop_reason", ""))
-                agent.attributes.update({
-                    "gen_ai.usage.input_tokens": int(usage.get("input_tokens", 0)),
-                    "gen_ai.usage.output_tokens": int(usage.get("output_tokens", 0)),
-                    "opensage.cost_usd": float(usage.get("cost_usd", 0.0)),
-                    "opensage.agent.steps": int(d.get("steps", 0)),
-                    "opensage.stop_reason": reason})
-                done.append(self._end(agent, e.ts, reason not in ("finished", "cancelled"),
-                                      str(d.get("message", "")), reason))
+                agent.attributes.update(
+                    {
+                        "gen_ai.usage.input_tokens": int(usage.get("input_tokens", 0)),
+                        "gen_ai.usage.output_tokens": int(usage.get("output_tokens", 0)),
+                        "opensage.cost_usd": float(usage.get("cost_usd", 0.0)),
+                        "opensage.agent.steps": int(d.get("steps", 0)),
+                        "opensage.stop_reason": reason,
+                    }
+                )
+                done.append(
+                    self._end(
+                        agent,
+                        e.ts,
+                        reason not in ("finished", "cancelled"),
+                        str(d.get("message", "")),
+                        reason,
+                    )
+                )
                 member = self._member_of.pop(agent.event, None)
                 if member is not None and member.event in self.open:
                     done.append(self._end(member, e.ts))
         elif kind == "model_request":
             spec = str(d.get("model") or (here.model if here is not None else ""))
             name = model_attributes(spec)["gen_ai.request.model"] if spec else "model"
-            attributes: dict[str, Any] = {"gen_ai.operation.name": "chat",
-                                          **model_attributes(spec)}
+            attributes: dict[str, Any] = {"gen_ai.operation.name": "chat", **model_attributes(spec)}
             if "step" in d:
                 attributes["opensage.step"] = int(d["step"])
             if "purpose" in d:
@@ -163,49 +199,74 @@ class RunSpans:
                 self._scope[e.id] = chat.parent
                 if kind == "model_response":
                     usage = d.get("usage") or {}
-                    chat.attributes.update({
-                        "gen_ai.usage.input_tokens": int(usage.get("input_tokens", 0)),
-                        "gen_ai.usage.output_tokens": int(usage.get("output_tokens", 0)),
-                        "opensage.cost_usd": float(usage.get("cost_usd", 0.0))})
+                    chat.attributes.update(
+                        {
+                            "gen_ai.usage.input_tokens": int(usage.get("input_tokens", 0)),
+                            "gen_ai.usage.output_tokens": int(usage.get("output_tokens", 0)),
+                            "opensage.cost_usd": float(usage.get("cost_usd", 0.0)),
+                        }
+                    )
                     if d.get("model"):
                         chat.attributes["gen_ai.response.model"] = str(d["model"])
                     if d.get("finish_reason"):
                         chat.attributes["gen_ai.response.finish_reasons"] = [
-                            str(d["finish_reason"])]
+                            str(d["finish_reason"])
+                        ]
                     done.append(self._end(chat, e.ts))
                 else:
                     chat.attributes["error.type"] = str(d.get("error", "error"))
                     done.append(self._end(chat, e.ts, True, str(d.get("message", ""))))
         elif kind == "tool_call":
             name = str(d.get("name", ""))
-            self._scope[e.id] = self._start(e, f"execute_tool {name}", SpanKind.INTERNAL, here, {
-                "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name,
-                "gen_ai.tool.call.id": str(d.get("call_id", "")), "gen_ai.tool.type": "function"})
+            self._scope[e.id] = self._start(
+                e,
+                f"execute_tool {name}",
+                SpanKind.INTERNAL,
+                here,
+                {
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.name": name,
+                    "gen_ai.tool.call.id": str(d.get("call_id", "")),
+                    "gen_ai.tool.type": "function",
+                },
+            )
         elif kind == "tool_result":
             call = self.open.get(e.parent) if e.parent is not None else None
             if call is not None:
                 ok = bool(d.get("ok"))
-                call.attributes.update({"opensage.tool.ok": ok,
-                                        "opensage.tool.output_chars": int(d.get("chars", 0))})
+                call.attributes.update(
+                    {"opensage.tool.ok": ok, "opensage.tool.output_chars": int(d.get("chars", 0))}
+                )
                 if not ok:
                     call.attributes["error.type"] = str(d.get("error") or "error")
                 done.append(self._end(call, e.ts, not ok, str(d.get("error") or "")))
         elif kind == "ensemble_started":
             self._scope[e.id] = self._start(
-                e, f"ensemble {d.get('agent', '')}", SpanKind.INTERNAL, here, {
+                e,
+                f"ensemble {d.get('agent', '')}",
+                SpanKind.INTERNAL,
+                here,
+                {
                     "opensage.ensemble.agent": str(d.get("agent", "")),
                     "opensage.ensemble.n": int(d.get("n", 0)),
-                    "opensage.ensemble.select": str(d.get("select", ""))})
+                    "opensage.ensemble.select": str(d.get("select", "")),
+                },
+            )
         elif kind == "ensemble_member":
             self._scope[e.id] = self._start(
-                e, f"ensemble member {d.get('index')}", SpanKind.INTERNAL, here,
-                {"opensage.ensemble.member": int(d.get("index", 0))})
+                e,
+                f"ensemble member {d.get('index')}",
+                SpanKind.INTERNAL,
+                here,
+                {"opensage.ensemble.member": int(d.get("index", 0))},
+            )
         elif kind == "ensemble_selected":
             ensemble = self.open.get(e.parent) if e.parent is not None else None
             if ensemble is not None:
                 chosen = d.get("selected")
-                ensemble.attributes["opensage.ensemble.selected"] = \
+                ensemble.attributes["opensage.ensemble.selected"] = (
                     -1 if chosen is None else int(chosen)
+                )
                 for member in [s for s in self.open.values() if s.parent is ensemble]:
                     done.append(self._end(member, e.ts))
                 done.append(self._end(ensemble, e.ts))
@@ -223,15 +284,18 @@ class RunSpans:
 
     # --- spans --------------------------------------------------------------------------------
 
-    def _start(self, e: Event, name: str, kind: SpanKind, parent: Open | None,
-               attributes: dict[str, Any]) -> Open:
-        span = Open(e.id, name, kind, _ns(e.ts), parent, attributes,
-                    span_id(self.run_id, e.id, self.salt))
+    def _start(
+        self, e: Event, name: str, kind: SpanKind, parent: Open | None, attributes: dict[str, Any]
+    ) -> Open:
+        span = Open(
+            e.id, name, kind, _ns(e.ts), parent, attributes, span_id(self.run_id, e.id, self.salt)
+        )
         self.open[e.id] = span
         return span
 
-    def _end(self, span: Open, ts: float, failed: bool = False, why: str = "",
-             reason: str = "") -> Open:
+    def _end(
+        self, span: Open, ts: float, failed: bool = False, why: str = "", reason: str = ""
+    ) -> Open:
         self.open.pop(span.event, None)
         span.attributes["_end"] = _ns(ts)
         span.attributes["_status"] = (StatusCode.ERROR, (why or reason)[:500]) if failed else None
@@ -239,18 +303,31 @@ class RunSpans:
 
     def _end_all(self, e: Event) -> list[Open]:
         run = next((s for s in self.open.values() if s.name == "opensage run"), None)
-        done = [self._end(s, e.ts, True, "ended with the run") for s in
-                sorted(self.open.values(), key=lambda s: -s.event) if s is not run]
+        done = [
+            self._end(s, e.ts, True, "ended with the run")
+            for s in sorted(self.open.values(), key=lambda s: -s.event)
+            if s is not run
+        ]
         if run is not None:
             reason = str(e.data.get("stop_reason", ""))
             usage = e.data.get("usage") or {}
-            run.attributes.update({"opensage.stop_reason": reason,
-                                   "gen_ai.usage.input_tokens": int(usage.get("input_tokens", 0)),
-                                   "gen_ai.usage.output_tokens": int(usage.get("output_tokens",
-                                                                               0)),
-                                   "opensage.cost_usd": float(usage.get("cost_usd", 0.0))})
-            done.append(self._end(run, e.ts, reason not in ("finished", "cancelled"),
-                                  str(e.data.get("message", "")), reason))
+            run.attributes.update(
+                {
+                    "opensage.stop_reason": reason,
+                    "gen_ai.usage.input_tokens": int(usage.get("input_tokens", 0)),
+                    "gen_ai.usage.output_tokens": int(usage.get("output_tokens", 0)),
+                    "opensage.cost_usd": float(usage.get("cost_usd", 0.0)),
+                }
+            )
+            done.append(
+                self._end(
+                    run,
+                    e.ts,
+                    reason not in ("finished", "cancelled"),
+                    str(e.data.get("message", "")),
+                    reason,
+                )
+            )
         return done
 
     def _continue(self, resumed: int) -> None:
@@ -268,18 +345,30 @@ class RunSpans:
         attributes = dict(span.attributes)
         end = attributes.pop("_end")
         status = attributes.pop("_status")
-        context = SpanContext(self.trace, span.span_id, is_remote=False,
-                              trace_flags=TraceFlags(TraceFlags.SAMPLED))
+        context = SpanContext(
+            self.trace, span.span_id, is_remote=False, trace_flags=TraceFlags(TraceFlags.SAMPLED)
+        )
         parent = None
         if span.parent is not None:
-            parent = SpanContext(self.trace, span.parent.span_id, is_remote=False,
-                                 trace_flags=TraceFlags(TraceFlags.SAMPLED))
+            parent = SpanContext(
+                self.trace,
+                span.parent.span_id,
+                is_remote=False,
+                trace_flags=TraceFlags(TraceFlags.SAMPLED),
+            )
         return ReadableSpan(
-            name=span.name, context=context, parent=parent, resource=self.resource,
+            name=span.name,
+            context=context,
+            parent=parent,
+            resource=self.resource,
             attributes={k: v for k, v in attributes.items() if v is not None},
-            events=span.events, kind=span.kind, instrumentation_scope=SCOPE,
+            events=span.events,
+            kind=span.kind,
+            instrumentation_scope=SCOPE,
             status=Status(status[0], status[1]) if status else Status(StatusCode.OK),
-            start_time=span.start, end_time=max(end, span.start))
+            start_time=span.start,
+            end_time=max(end, span.start),
+        )
 
 
 def _flat(data: dict[str, Any]) -> dict[str, Any]:
@@ -291,7 +380,10 @@ def _flat(data: dict[str, Any]) -> dict[str, Any]:
             out[key] = value
         elif isinstance(value, str) and key in NAMES:
             out[key] = value[:200]
-        elif isinstance(value, list) and key in NAMES | COUNTED and \
-                all(isinstance(v, str | int) for v in value):
+        elif (
+            isinstance(value, list)
+            and key in NAMES | COUNTED
+            and all(isinstance(v, str | int) for v in value)
+        ):
             out[key] = [str(v) for v in value][:50]
     return out

@@ -1,10 +1,10 @@
 """The topology kit: the model builds, runs and retires its own team of agents.
 
-    create_agent(name, instructions, tools, model=None, description="")
-    run_agent(name, task, background=False)       -> the answer, or a handle
-    wait_agents(handles, timeout_s=None)          -> answers
-    list_agents(), retire_agent(name)
-    ensemble(task, agent, n=3, models=None, select="verify"|"vote"|"judge", verify_command=None)
+create_agent(name, instructions, tools, model=None, description="")
+run_agent(name, task, background=False)       -> the answer, or a handle
+wait_agents(handles, timeout_s=None)          -> answers
+list_agents(), retire_agent(name)
+ensemble(task, agent, n=3, models=None, select="verify"|"vote"|"judge", verify_command=None)
 """
 
 from __future__ import annotations
@@ -45,9 +45,15 @@ def team_tools(team: Team, tool_names: tuple[str, ...] | None) -> list[Tool]:
     """The tools over `team`; `tool_names`, the tools an agent may be given (None: not known
     in advance), are named in create_agent's schema."""
 
-    async def create_agent(name: str, instructions: str, tools: list[str],
-                           model: str | None = None, description: str = "", *,
-                           ctx: RunContext) -> str:
+    async def create_agent(
+        name: str,
+        instructions: str,
+        tools: list[str],
+        model: str | None = None,
+        description: str = "",
+        *,
+        ctx: RunContext,
+    ) -> str:
         """Create a sub-agent you can then give tasks to. It is kept for later runs too.
 
         Args:
@@ -59,8 +65,7 @@ def team_tools(team: Team, tool_names: tuple[str, ...] | None) -> list[Tool]:
         """
         return team.create(ctx, name, instructions, tools, model, description)
 
-    async def run_agent(name: str, task: str, background: bool = False, *,
-                        ctx: RunContext) -> str:
+    async def run_agent(name: str, task: str, background: bool = False, *, ctx: RunContext) -> str:
         """Give a task to an agent and return its answer. With background=True, return a
         handle at once and collect the answer later with wait_agents.
 
@@ -92,9 +97,16 @@ def team_tools(team: Team, tool_names: tuple[str, ...] | None) -> list[Tool]:
         """
         return team.retire(ctx, name)
 
-    async def ensemble(task: str, agent: str, n: int = 3, models: list[str] | None = None,
-                       select: Literal["verify", "vote", "judge"] = "verify",
-                       verify_command: str | None = None, *, ctx: RunContext) -> str:
+    async def ensemble(
+        task: str,
+        agent: str,
+        n: int = 3,
+        models: list[str] | None = None,
+        select: Literal["verify", "vote", "judge"] = "verify",
+        verify_command: str | None = None,
+        *,
+        ctx: RunContext,
+    ) -> str:
         """Run n copies of an agent on the same task at once, each in its own copy of the
         work dir, and keep the best: by a verify command that must pass (e.g. the tests),
         by a majority vote over the answers, or by a judge. The chosen copy's file changes
@@ -110,12 +122,15 @@ def team_tools(team: Team, tool_names: tuple[str, ...] | None) -> list[Tool]:
         """
         return await team.ensemble(ctx, task, agent, n, models, select, verify_command)
 
-    tools = [Tool(f) for f in (create_agent, run_agent, wait_agents, list_agents, retire_agent,
-                               ensemble)]
+    tools = [
+        Tool(f) for f in (create_agent, run_agent, wait_agents, list_agents, retire_agent, ensemble)
+    ]
     # Name the tools an agent may be given in the schema itself: models (and constrained
     # decoding) then pick from what exists instead of inventing names.
     if tool_names is not None:
         names = [*tool_names, *(t.name for t in tools)]
-        tools[0].schema.parameters["properties"]["tools"]["items"] = {"type": "string",
-                                                                      "enum": names}
+        tools[0].schema.parameters["properties"]["tools"]["items"] = {
+            "type": "string",
+            "enum": names,
+        }
     return tools

@@ -39,12 +39,22 @@ class AgentSpec:
 
     def same_definition(self, other: AgentSpec) -> bool:
         return (self.instructions, sorted(self.tools), self.model, self.description) == (
-            other.instructions, sorted(other.tools), other.model, other.description)
+            other.instructions,
+            sorted(other.tools),
+            other.model,
+            other.description,
+        )
 
     def summary(self) -> dict[str, object]:
-        return {"name": self.name, "description": self.description, "tools": self.tools,
-                "model": self.model or "(the caller's)", "version": self.version,
-                "created_run": self.created_run, "retired": self.retired}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "tools": self.tools,
+            "model": self.model or "(the caller's)",
+            "version": self.version,
+            "created_run": self.created_run,
+            "retired": self.retired,
+        }
 
 
 class AgentLibrary:
@@ -52,8 +62,11 @@ class AgentLibrary:
         self._db = open_db(path, SCHEMA)
 
     def get(self, name: str) -> AgentSpec | None:
-        row = self._db.execute("SELECT data, version, retired FROM agents WHERE name = ? "
-                               "ORDER BY version DESC LIMIT 1", (name,)).fetchone()
+        row = self._db.execute(
+            "SELECT data, version, retired FROM agents WHERE name = ? "
+            "ORDER BY version DESC LIMIT 1",
+            (name,),
+        ).fetchone()
         if row is None:
             return None
         spec = AgentSpec(**json.loads(row[0]))
@@ -66,25 +79,31 @@ class AgentLibrary:
         if current is not None and current.same_definition(spec):
             if current.retired:
                 with self._db:
-                    self._db.execute("UPDATE agents SET retired = 0 WHERE name = ? AND "
-                                     "version = ?", (spec.name, current.version))
+                    self._db.execute(
+                        "UPDATE agents SET retired = 0 WHERE name = ? AND version = ?",
+                        (spec.name, current.version),
+                    )
                 current.retired = False
             return current
         spec.version = current.version + 1 if current else 1
         data = {k: v for k, v in asdict(spec).items() if k not in ("version", "retired")}
         with self._db:
-            self._db.execute("INSERT INTO agents (name, version, data) VALUES (?, ?, ?)",
-                             (spec.name, spec.version, json.dumps(data)))
+            self._db.execute(
+                "INSERT INTO agents (name, version, data) VALUES (?, ?, ?)",
+                (spec.name, spec.version, json.dumps(data)),
+            )
         return spec
 
     def retire(self, name: str) -> bool:
         with self._db:
-            done = self._db.execute("UPDATE agents SET retired = 1 WHERE name = ? AND retired = 0",
-                                    (name,)).rowcount
+            done = self._db.execute(
+                "UPDATE agents SET retired = 1 WHERE name = ? AND retired = 0", (name,)
+            ).rowcount
         return done > 0
 
-    def search(self, query: str = "", limit: int = 50,
-               include_retired: bool = False) -> list[AgentSpec]:
+    def search(
+        self, query: str = "", limit: int = 50, include_retired: bool = False
+    ) -> list[AgentSpec]:
         """Latest versions whose name, description or instructions contain every word."""
         names = [r[0] for r in self._db.execute("SELECT DISTINCT name FROM agents ORDER BY name")]
         words = query.lower().split()

@@ -43,33 +43,53 @@ class Team:
 
     # --- the tools' logic ---------------------------------------------------------------------
 
-    def create(self, ctx: RunContext, name: str, instructions: str, tools: list[str],
-               model: str | None, description: str) -> str:
+    def create(
+        self,
+        ctx: RunContext,
+        name: str,
+        instructions: str,
+        tools: list[str],
+        model: str | None,
+        description: str,
+    ) -> str:
         caller, _ = ctx.in_call()
         if not name or not set(name) <= NAME_CHARS or len(name) > 64:
             raise ToolError(f"agent name {name!r}: use 1-64 letters, digits, _ or -")
         if caller.depth + 1 > self.settings.max_depth:
-            raise ToolError(f"{caller.config.name} is at depth {caller.depth}; agents it creates "
-                            f"could not run (maximum depth {self.settings.max_depth})")
+            raise ToolError(
+                f"{caller.config.name} is at depth {caller.depth}; agents it creates "
+                f"could not run (maximum depth {self.settings.max_depth})"
+            )
         live = [n for n, s in self.created.items() if not s.retired]
         if name not in self.created and len(live) >= self.settings.max_live_agents:
-            raise ToolError(f"{len(live)} agents are live (the limit is "
-                            f"{self.settings.max_live_agents}); retire one first")
+            raise ToolError(
+                f"{len(live)} agents are live (the limit is "
+                f"{self.settings.max_live_agents}); retire one first"
+            )
         mine = set(caller.config.tools.names)
         missing = [t for t in tools if t not in mine]
         if missing:
-            raise ToolError(f"an agent can only get tools its creator has; {caller.config.name} "
-                            f"has no {', '.join(map(repr, missing))}. Available: "
-                            f"{', '.join(sorted(mine))}")
+            raise ToolError(
+                f"an agent can only get tools its creator has; {caller.config.name} "
+                f"has no {', '.join(map(repr, missing))}. Available: "
+                f"{', '.join(sorted(mine))}"
+            )
         self._check_model(caller, model)
-        spec = AgentSpec(name=name, instructions=instructions,
-                         tools=[t for t in dict.fromkeys(tools) if t != "finish"], model=model,
-                         description=description, created_run=caller.run_id,
-                         created_by=caller.config.name)
+        spec = AgentSpec(
+            name=name,
+            instructions=instructions,
+            tools=[t for t in dict.fromkeys(tools) if t != "finish"],
+            model=model,
+            description=description,
+            created_run=caller.run_id,
+            created_by=caller.config.name,
+        )
         existing = self.library.get(name)
         if name in self.created and not self.created[name].same_definition(spec):
-            raise ToolError(f"an agent named {name!r} was already created in this run with "
-                            "other instructions; choose another name")
+            raise ToolError(
+                f"an agent named {name!r} was already created in this run with "
+                "other instructions; choose another name"
+            )
         saved = self.library.save(spec)
         self.created[name] = saved
         ctx.emit("agent_created", saved.summary())
@@ -105,14 +125,16 @@ class Team:
                 report[handle] = {"status": "error", "message": str(job.exception())}
             else:
                 result = job.result()
-                report[handle] = {"status": result.stop_reason, "answer": result.answer,
-                                  "message": result.message}
+                report[handle] = {
+                    "status": result.stop_reason,
+                    "answer": result.answer,
+                    "message": result.message,
+                }
         return json.dumps(report, indent=1)
 
     def listing(self) -> str:
         agents = [s.summary() for s in self.library.search(limit=100)]
-        return json.dumps({"created_in_this_run": sorted(self.created), "agents": agents},
-                          indent=1)
+        return json.dumps({"created_in_this_run": sorted(self.created), "agents": agents}, indent=1)
 
     def retire(self, ctx: RunContext, name: str) -> str:
         if not self.library.retire(name):
@@ -122,8 +144,16 @@ class Team:
         ctx.emit("agent_retired", {"name": name})
         return f"agent {name!r} retired"
 
-    async def ensemble(self, ctx: RunContext, task: str, agent: str, n: int,
-                       models: list[str] | None, select: str, verify_command: str | None) -> str:
+    async def ensemble(
+        self,
+        ctx: RunContext,
+        task: str,
+        agent: str,
+        n: int,
+        models: list[str] | None,
+        select: str,
+        verify_command: str | None,
+    ) -> str:
         """Members work on copies of the work dir of the call (the run's, or for an ensemble
         inside an ensemble member, the member's copy), and the chosen one's changes go back
         there."""
@@ -138,23 +168,33 @@ class Team:
             raise ToolError("select='verify' needs a verify_command (e.g. the tests)")
         for m in models or ():
             self._check_model(caller, m)
-        started = ctx.emit("ensemble_started", {
-            "agent": agent, "n": n, "models": models, "select": select,
-            "verify_command": verify_command})
+        started = ctx.emit(
+            "ensemble_started",
+            {
+                "agent": agent,
+                "n": n,
+                "models": models,
+                "select": select,
+                "verify_command": verify_command,
+            },
+        )
         in_ensemble = replace(ctx, event=started)
         base = copy_workdir(workdir, f"{agent}-base", home)  # each member's start
         members = []
         for i in range(n):
             model_spec = models[i % len(models)] if models else spec.model
             copy = copy_workdir(base, f"{agent}-{i}")
-            event = in_ensemble.emit("ensemble_member", {"index": i, "model": model_spec,
-                                                         "workdir": str(copy)})
+            event = in_ensemble.emit(
+                "ensemble_member", {"index": i, "model": model_spec, "workdir": str(copy)}
+            )
             members.append((i, model_spec, copy, event))
         try:
-            results = await asyncio.gather(*(
-                self._run_member(ctx.with_workdir(copy), event, spec, task, m,
-                                 f"{agent}[{i}]")
-                for i, m, copy, event in members))
+            results = await asyncio.gather(
+                *(
+                    self._run_member(ctx.with_workdir(copy), event, spec, task, m, f"{agent}[{i}]")
+                    for i, m, copy, event in members
+                )
+            )
             checks: list[int | None] = [None] * n
             if select == "verify":
                 checks = [await self._verify(str(verify_command), w) for _, _, w, _ in members]
@@ -164,80 +204,125 @@ class Team:
                 try:
                     changed, deleted = apply_changes(base, members[chosen][2], workdir, home)
                 except ValueError as exc:  # a change that would escape the work dir
-                    raise ToolError(f"the chosen member's changes were not applied: {exc}"
-                                    ) from None
+                    raise ToolError(
+                        f"the chosen member's changes were not applied: {exc}"
+                    ) from None
                 applied = {"changed": changed, "deleted": deleted}
-            in_ensemble.emit("ensemble_selected", {"selected": chosen, "reason": reason,
-                                                   **applied})
+            in_ensemble.emit("ensemble_selected", {"selected": chosen, "reason": reason, **applied})
         finally:
             for folder in [base, *(w for _, _, w, _ in members)]:
                 shutil.rmtree(folder.parent, ignore_errors=True)
-        return json.dumps({
-            "selected": chosen, "reason": reason,
-            "answer": results[chosen].answer if chosen is not None else None,
-            "applied": applied,
-            "candidates": [{"index": i, "model": members[i][1] or caller.config.model.name,
-                            "stop_reason": r.stop_reason, "answer": (r.answer or "")[:500],
-                            "verify_exit_code": checks[i], "cost_usd": round(r.usage.cost_usd, 6),
-                            "steps": r.steps} for i, r in enumerate(results)],
-        }, indent=1)
+        return json.dumps(
+            {
+                "selected": chosen,
+                "reason": reason,
+                "answer": results[chosen].answer if chosen is not None else None,
+                "applied": applied,
+                "candidates": [
+                    {
+                        "index": i,
+                        "model": members[i][1] or caller.config.model.name,
+                        "stop_reason": r.stop_reason,
+                        "answer": (r.answer or "")[:500],
+                        "verify_exit_code": checks[i],
+                        "cost_usd": round(r.usage.cost_usd, 6),
+                        "steps": r.steps,
+                    }
+                    for i, r in enumerate(results)
+                ],
+            },
+            indent=1,
+        )
 
     # --- running one sub-agent ----------------------------------------------------------------
 
-    async def _run_member(self, ctx: RunContext, parent_event: int, spec: AgentSpec, task: str,
-                          model_spec: str | None, label: str) -> RunResult:
+    async def _run_member(
+        self,
+        ctx: RunContext,
+        parent_event: int,
+        spec: AgentSpec,
+        task: str,
+        model_spec: str | None,
+        label: str,
+    ) -> RunResult:
         """Run an ensemble member in `ctx`, which works on its copy of the work dir: the
         run's kits whose tools act on the work dir are set up again for the copy, for as long
         as the member runs. Its other tools (the written ones, the ensemble) take the work dir
         from the context they are called in, the member's."""
         async with AsyncExitStack() as stack:
-            opened = [(kit, await stack.enter_async_context(kit.session(ctx)))
-                      for kit in ctx.kits if kit.acts_on_workdir]
+            opened = [
+                (kit, await stack.enter_async_context(kit.session(ctx)))
+                for kit in ctx.kits
+                if kit.acts_on_workdir
+            ]
             rebuilt = {t.name: t for t in merge_tools(opened)}
-            return await self.run_agent(ctx, parent_event, spec, task, model_spec=model_spec,
-                                        label=label, rebuilt=rebuilt)
+            return await self.run_agent(
+                ctx, parent_event, spec, task, model_spec=model_spec, label=label, rebuilt=rebuilt
+            )
 
-    async def run_agent(self, ctx: RunContext, parent_event: int, spec: AgentSpec, task: str,
-                        *, model_spec: str | None = None, label: str | None = None,
-                        rebuilt: dict[str, Tool] | None = None) -> RunResult:
+    async def run_agent(
+        self,
+        ctx: RunContext,
+        parent_event: int,
+        spec: AgentSpec,
+        task: str,
+        *,
+        model_spec: str | None = None,
+        label: str | None = None,
+        rebuilt: dict[str, Tool] | None = None,
+    ) -> RunResult:
         """Run `spec` on `task` as a child of the calling agent, in `ctx`; `rebuilt` are tools
         that replace the caller's of the same name (an ensemble member's). Never raises for the
         sub-agent's sake."""
         caller, _ = ctx.in_call()
         name = label or spec.name
         if caller.depth + 1 > self.settings.max_depth:
-            raise ToolError(f"maximum depth {self.settings.max_depth} reached: "
-                            f"{caller.config.name} (depth {caller.depth}) cannot run agents")
+            raise ToolError(
+                f"maximum depth {self.settings.max_depth} reached: "
+                f"{caller.config.name} (depth {caller.depth}) cannot run agents"
+            )
         given = caller.config.options
-        options = replace(given, settings=ModelSettings(temperature=given.settings.temperature),
-                          require_finish=False, compact_at_tokens=None)
+        options = replace(
+            given,
+            settings=ModelSettings(temperature=given.settings.temperature),
+            require_finish=False,
+            compact_at_tokens=None,
+        )
         config = AgentConfig(
-            name=name, model=self._model(caller, model_spec or spec.model),
-            instructions=spec.instructions, tools=self._tools(caller, spec, rebuilt or {}),
-            options=options)
+            name=name,
+            model=self._model(caller, model_spec or spec.model),
+            instructions=spec.instructions,
+            tools=self._tools(caller, spec, rebuilt or {}),
+            options=options,
+        )
         limits = Limits(max_steps=self.settings.default_max_steps)
         if caller.depth > 0:  # nested: it runs inside its creator's slot (else it could deadlock)
-            return await caller.run_child(config, task, parent_event=parent_event, limits=limits,
-                                          ctx=ctx)
+            return await caller.run_child(
+                config, task, parent_event=parent_event, limits=limits, ctx=ctx
+            )
         async with self.slots:
-            return await caller.run_child(config, task, parent_event=parent_event, limits=limits,
-                                          ctx=ctx)
+            return await caller.run_child(
+                config, task, parent_event=parent_event, limits=limits, ctx=ctx
+            )
 
     def _tools(self, caller: AgentLoop, spec: AgentSpec, rebuilt: dict[str, Tool]) -> Toolset:
         tools = []
         for name in spec.tools:
             found = rebuilt.get(name) or caller.config.tools.get(name)
             if found is None:
-                raise ToolError(f"agent {spec.name!r} needs the tool {name!r}, which "
-                                f"{caller.config.name} does not have")
+                raise ToolError(
+                    f"agent {spec.name!r} needs the tool {name!r}, which "
+                    f"{caller.config.name} does not have"
+                )
             tools.append(found)
         return Toolset(tools)
 
     def _spec(self, name: str) -> AgentSpec:
         spec = self.created.get(name) or self.library.get(name)
         if spec is None:
-            raise ToolError(f"no agent named {name!r}; create it with create_agent, or see "
-                            "list_agents")
+            raise ToolError(
+                f"no agent named {name!r}; create it with create_agent, or see list_agents"
+            )
         if spec.retired:
             raise ToolError(f"agent {name!r} is retired; create it again to use it")
         return spec
@@ -247,8 +332,10 @@ class Team:
 
     def _check_model(self, caller: AgentLoop, model: str | None) -> None:
         if model is not None and model not in self.allowed_models(caller):
-            raise ToolError(f"model {model!r} is not allowed here; allowed: "
-                            f"{', '.join(self.allowed_models(caller))}")
+            raise ToolError(
+                f"model {model!r} is not allowed here; allowed: "
+                f"{', '.join(self.allowed_models(caller))}"
+            )
 
     def _model(self, caller: AgentLoop, spec: str | None) -> Model:
         if spec is None or spec == caller.config.model.name:
@@ -262,21 +349,29 @@ class Team:
     # --- ensembles ----------------------------------------------------------------------------
 
     async def _verify(self, command: str, workdir: Path) -> int:
-        result = await self.ctx.sandbox().exec(command, workdir=workdir, timeout_s=600,
-                                               limits=self.ctx.config.sandbox_limits)
+        result = await self.ctx.sandbox().exec(
+            command, workdir=workdir, timeout_s=600, limits=self.ctx.config.sandbox_limits
+        )
         return result.exit_code if not result.timed_out else 124
 
-    async def _select(self, ctx: RunContext, select: str, task: str,
-                      results: list[RunResult], checks: list[int | None]
-                      ) -> tuple[int | None, str]:
+    async def _select(
+        self,
+        ctx: RunContext,
+        select: str,
+        task: str,
+        results: list[RunResult],
+        checks: list[int | None],
+    ) -> tuple[int | None, str]:
         finished = [i for i, r in enumerate(results) if r.ok]
         by_cost = sorted(finished, key=lambda i: (results[i].usage.cost_usd, results[i].steps))
         if select == "verify":
             passing = [i for i in by_cost if checks[i] == 0]
             if not passing:
                 return None, "no member's work passed the verify command"
-            return passing[0], (f"{len(passing)} of {len(results)} passed the verify command; "
-                                "the cheapest was taken")
+            return passing[0], (
+                f"{len(passing)} of {len(results)} passed the verify command; "
+                "the cheapest was taken"
+            )
         if not finished:
             return None, "no member finished"
         if select == "vote":
@@ -287,22 +382,28 @@ class Team:
             return best[0], f"{len(best)} of {len(results)} members gave this answer"
         return await self._judge(ctx, task, results, finished)
 
-    async def _judge(self, ctx: RunContext, task: str, results: list[RunResult],
-                     finished: list[int]) -> tuple[int | None, str]:
+    async def _judge(
+        self, ctx: RunContext, task: str, results: list[RunResult], finished: list[int]
+    ) -> tuple[int | None, str]:
         """Ask the caller's model to pick (a side request, recorded under the ensemble)."""
         candidates = "\n\n".join(f"[{i}] {results[i].answer}" for i in finished)
-        prompt = (f"Task:\n{task}\n\nCandidate answers:\n\n{candidates}\n\nPick the best "
-                  'answer. Reply with JSON only: {"choice": <number>, "reason": "<why>"}.')
+        prompt = (
+            f"Task:\n{task}\n\nCandidate answers:\n\n{candidates}\n\nPick the best "
+            'answer. Reply with JSON only: {"choice": <number>, "reason": "<why>"}.'
+        )
         try:
-            reply = await ctx.side_request([Message("system", JUDGE), Message("user", prompt)],
-                                           "ensemble_judge", settings=ModelSettings(temperature=0))
+            reply = await ctx.side_request(
+                [Message("system", JUDGE), Message("user", prompt)],
+                "ensemble_judge",
+                settings=ModelSettings(temperature=0),
+            )
         except BudgetExceeded as exc:
             return None, f"the judge was not asked: {exc}"
         except Exception as exc:  # the model failed: no choice, and why
             return None, f"the judge failed: {type(exc).__name__}: {exc}"
         try:
             text = reply.message.content
-            verdict = json.loads(text[text.index("{"): text.rindex("}") + 1])
+            verdict = json.loads(text[text.index("{") : text.rindex("}") + 1])
             choice, reason = int(verdict["choice"]), str(verdict["reason"]).strip()
         except (ValueError, KeyError, TypeError):
             return None, f"the judge's reply could not be read: {reply.message.content[:300]!r}"
@@ -323,6 +424,6 @@ def describe(result: RunResult) -> str:
     if result.ok:
         return result.answer or "(finished with no answer)"
     partial = f" Its last answer: {result.answer}" if result.answer else ""
-    raise ToolError(f"agent {result.agent} did not finish ({result.stop_reason}: "
-                    f"{result.message}).{partial}")
-
+    raise ToolError(
+        f"agent {result.agent} did not finish ({result.stop_reason}: {result.message}).{partial}"
+    )

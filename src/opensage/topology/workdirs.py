@@ -52,8 +52,9 @@ def changes(original: Path, member: Path) -> tuple[list[str], list[str]]:
     return sorted(changed), sorted(deleted)
 
 
-def apply_changes(base: Path, member: Path, target: Path, protect: Path | None = None
-                  ) -> tuple[list[str], list[str]]:
+def apply_changes(
+    base: Path, member: Path, target: Path, protect: Path | None = None
+) -> tuple[list[str], list[str]]:
     """Apply to `target` what `member` changed relative to `base`, the snapshot it started
     from (outside version-control folders). Changes made to `target` meanwhile by anyone else
     are kept, except in the files the member changed too. Nothing is written through a symlink

@@ -1,20 +1,20 @@
 """The viewer's web app: pages, assets and the JSON API over a home's stores (read-only).
 
-    GET /                          runs, newest first, searchable
-    GET /runs/{run_id}             a run: its agent tree, ensembles, tools, memory, timeline
-    GET /tools, /memory            the tool library; the long-term memory
-    GET /assets/{name}             the app's own scripts and styles, and nothing else
-    GET /api/runs                  ?q=WORDS&limit=N&before=TS
-    GET /api/runs/{run_id}         the run with its agent tree
-    GET /api/runs/{run_id}/events  ?after=ID&before=ID&limit=N&agent=NAME&errors=1: a page of
-                                   events (model requests and budget charges left out); with
-                                   Accept: text/event-stream, the events as they are recorded
-                                   (server-sent events) until the run ends
-    GET /api/runs/{run_id}/events/{event_id}            one event whole (a full output too)
-    GET /api/runs/{run_id}/conversations/{conv}         ?start=&end=: messages of an agent
-    GET /api/tools, /api/tools/{name}, /api/agents, /api/agents/{name}
-    GET /api/memory                ?q=WORDS&kind=K; /api/memory/{id}: an entry, its
-                                   provenance, links and neighbourhood graph
+GET /                          runs, newest first, searchable
+GET /runs/{run_id}             a run: its agent tree, ensembles, tools, memory, timeline
+GET /tools, /memory            the tool library; the long-term memory
+GET /assets/{name}             the app's own scripts and styles, and nothing else
+GET /api/runs                  ?q=WORDS&limit=N&before=TS
+GET /api/runs/{run_id}         the run with its agent tree
+GET /api/runs/{run_id}/events  ?after=ID&before=ID&limit=N&agent=NAME&errors=1: a page of
+                               events (model requests and budget charges left out); with
+                               Accept: text/event-stream, the events as they are recorded
+                               (server-sent events) until the run ends
+GET /api/runs/{run_id}/events/{event_id}            one event whole (a full output too)
+GET /api/runs/{run_id}/conversations/{conv}         ?start=&end=: messages of an agent
+GET /api/tools, /api/tools/{name}, /api/agents, /api/agents/{name}
+GET /api/memory                ?q=WORDS&kind=K; /api/memory/{id}: an entry, its
+                               provenance, links and neighbourhood graph
 """
 
 from __future__ import annotations
@@ -39,8 +39,13 @@ from opensage.ui.library import Agents, Memory, Tools
 from opensage.ui.pages import page
 from opensage.ui.runs import HIDDEN_KINDS, Runs
 
-ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-               ".svg": "image/svg+xml", ".png": "image/png", ".txt": "text/plain; charset=utf-8"}
+ASSET_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".txt": "text/plain; charset=utf-8",
+}
 POLL_S = 0.25  # how often a live stream looks for new events
 PING_S = 15.0  # a comment line this often keeps proxies from closing a quiet stream
 
@@ -57,13 +62,16 @@ def load_assets() -> dict[str, tuple[bytes, str]]:
 
 
 def home_of(config: Config) -> Home:
-    return Home(config.events_path, config.tools_path, config.agents_path,
-                config.memory_location)
+    return Home(config.events_path, config.tools_path, config.agents_path, config.memory_location)
 
 
 def json_response(value: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(value, default=str), status_code=status,
-                    media_type="application/json", headers={"cache-control": "no-store"})
+    return Response(
+        orjson.dumps(value, default=str),
+        status_code=status,
+        media_type="application/json",
+        headers={"cache-control": "no-store"},
+    )
 
 
 def create_app(config: Config, token: str | None = None) -> Guard:
@@ -83,6 +91,7 @@ def create_app(config: Config, token: str | None = None) -> Guard:
             if found is None:
                 return json_response({"error": "not found"}, 404)
             return found if isinstance(found, Response) else json_response(found)
+
         return endpoint
 
     def number(request: Request, name: str, default: int) -> int:
@@ -118,9 +127,13 @@ def create_app(config: Config, token: str | None = None) -> Guard:
 
     def api_runs(request: Request) -> Any:
         before = request.query_params.get("before")
-        return {"runs": runs.listing(request.query_params.get("q", ""),
-                                     number(request, "limit", 50),
-                                     float(before) if before else None)}
+        return {
+            "runs": runs.listing(
+                request.query_params.get("q", ""),
+                number(request, "limit", 50),
+                float(before) if before else None,
+            )
+        }
 
     def api_run(request: Request) -> Any:
         return runs.detail(request.path_params["run_id"])
@@ -130,10 +143,14 @@ def create_app(config: Config, token: str | None = None) -> Guard:
         if runs.summary(run_id) is None:
             return None
         before = request.query_params.get("before")
-        return runs.page(run_id, number(request, "after", 0), number(request, "limit", 200),
-                         request.query_params.get("agent") or None,
-                         request.query_params.get("errors") in ("1", "true"),
-                         int(before) if before else None)
+        return runs.page(
+            run_id,
+            number(request, "after", 0),
+            number(request, "limit", 200),
+            request.query_params.get("agent") or None,
+            request.query_params.get("errors") in ("1", "true"),
+            int(before) if before else None,
+        )
 
     async def events(request: Request) -> Response:
         if "text/event-stream" not in request.headers.get("accept", ""):
@@ -142,21 +159,31 @@ def create_app(config: Config, token: str | None = None) -> Guard:
         if await run_in_threadpool(runs.summary, run_id) is None:
             return json_response({"error": "not found"}, 404)
         after = request.headers.get("last-event-id") or request.query_params.get("after") or 0
-        return StreamingResponse(_stream(runs, run_id, int(after)),
-                                 media_type="text/event-stream",
-                                 headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+        return StreamingResponse(
+            _stream(runs, run_id, int(after)),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
 
     def api_event(request: Request) -> Any:
         return runs.event(request.path_params["run_id"], int(request.path_params["event_id"]))
 
     def api_conversation(request: Request) -> Any:
         end = request.query_params.get("end")
-        return runs.conversation(request.path_params["run_id"], int(request.path_params["conv"]),
-                                 number(request, "start", 0), int(end) if end else None)
+        return runs.conversation(
+            request.path_params["run_id"],
+            int(request.path_params["conv"]),
+            number(request, "start", 0),
+            int(end) if end else None,
+        )
 
     def api_tools(request: Request) -> Any:
-        return {"tools": tools.listing(request.query_params.get("q", ""),
-                                    request.query_params.get("removed") in ("1", "true"))}
+        return {
+            "tools": tools.listing(
+                request.query_params.get("q", ""),
+                request.query_params.get("removed") in ("1", "true"),
+            )
+        }
 
     def api_tool(request: Request) -> Any:
         return tools.get(request.path_params["name"])
@@ -169,24 +196,35 @@ def create_app(config: Config, token: str | None = None) -> Guard:
 
     def api_memory(request: Request) -> Any:
         q = request.query_params
-        return {"location": _shown_location(memory.location),
-                "stats": memory.stats(),
-                "entries": memory.search(q.get("q", ""), number(request, "k", 50),
-                                         q.get("kind") or None,
-                                         q.get("superseded") in ("1", "true"))}
+        return {
+            "location": _shown_location(memory.location),
+            "stats": memory.stats(),
+            "entries": memory.search(
+                q.get("q", ""),
+                number(request, "k", 50),
+                q.get("kind") or None,
+                q.get("superseded") in ("1", "true"),
+            ),
+        }
 
     def api_entry(request: Request) -> Any:
         return memory.get(int(request.path_params["entry_id"]))
 
     routes = [
-        Route("/", runs_page), Route("/runs/{run_id}", run_page), Route("/tools", tools_page),
-        Route("/memory", memory_page), Route("/assets/{name}", asset),
-        Route("/api/runs", api(api_runs)), Route("/api/runs/{run_id}", api(api_run)),
+        Route("/", runs_page),
+        Route("/runs/{run_id}", run_page),
+        Route("/tools", tools_page),
+        Route("/memory", memory_page),
+        Route("/assets/{name}", asset),
+        Route("/api/runs", api(api_runs)),
+        Route("/api/runs/{run_id}", api(api_run)),
         Route("/api/runs/{run_id}/events", events),
         Route("/api/runs/{run_id}/events/{event_id:int}", api(api_event)),
         Route("/api/runs/{run_id}/conversations/{conv:int}", api(api_conversation)),
-        Route("/api/tools", api(api_tools)), Route("/api/tools/{name}", api(api_tool)),
-        Route("/api/agents", api(api_agents)), Route("/api/agents/{name}", api(api_agent)),
+        Route("/api/tools", api(api_tools)),
+        Route("/api/tools/{name}", api(api_tool)),
+        Route("/api/agents", api(api_agents)),
+        Route("/api/agents/{name}", api(api_agent)),
         Route("/api/memory", api(api_memory)),
         Route("/api/memory/{entry_id:int}", api(api_entry)),
     ]

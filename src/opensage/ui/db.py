@@ -41,15 +41,18 @@ class ReadOnly:
             return None
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         try:
-            db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
-                                 timeout=10.0)
+            db = sqlite3.connect(
+                uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
             db.execute("PRAGMA query_only = ON")
             if self.schema_version is not None:
                 found = db.execute("PRAGMA user_version").fetchone()[0]
                 if found != self.schema_version:
                     db.close()
-                    raise StoreError(f"{self.path} has schema {found}; this viewer reads "
-                                     f"schema {self.schema_version}")
+                    raise StoreError(
+                        f"{self.path} has schema {found}; this viewer reads "
+                        f"schema {self.schema_version}"
+                    )
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} cannot be read: {exc}") from None
         self._local.db = db
@@ -88,11 +91,17 @@ class PostgresReadOnly:
             try:
                 import psycopg
             except ImportError:
-                raise StoreError("the memory is on PostgreSQL: the viewer needs psycopg "
-                                 "(pip install 'opensage[postgres]')") from None
+                raise StoreError(
+                    "the memory is on PostgreSQL: the viewer needs psycopg "
+                    "(pip install 'opensage[postgres]')"
+                ) from None
             try:
-                db = psycopg.connect(self.url, autocommit=True, connect_timeout=10,
-                                     options="-c default_transaction_read_only=on")
+                db = psycopg.connect(
+                    self.url,
+                    autocommit=True,
+                    connect_timeout=10,
+                    options="-c default_transaction_read_only=on",
+                )
             except psycopg.Error as exc:
                 raise StoreError(f"the memory's database cannot be read: {exc}") from None
             self._local.db = db
@@ -122,6 +131,7 @@ class Home:
         self.agents = ReadOnly(agents)
         self.memory_location = memory
         self.memory: ReadOnly | PostgresReadOnly = (
-            PostgresReadOnly(str(memory)) if str(memory).startswith(("postgresql://",
-                                                                     "postgres://"))
-            else ReadOnly(Path(memory)))
+            PostgresReadOnly(str(memory))
+            if str(memory).startswith(("postgresql://", "postgres://"))
+            else ReadOnly(Path(memory))
+        )

@@ -24,9 +24,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 COOKIE = "opensage_ui_token"
 # Scripts, styles, images and requests from the viewer itself only: no inline script or style,
 # no plug-ins, no framing, no form posting elsewhere.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-       "form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -69,44 +71,67 @@ class Guard:
                 message["headers"] = [*message.get("headers", []), *HEADERS]
             await send(message)
 
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         path: str = scope.get("path", "")
         if self.token is None:
             host = headers.get("host", "")
             name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
             if not is_loopback(name):
-                await _plain(send_with_headers, 421, "This viewer answers only to localhost, "
-                             "127.0.0.1 or [::1]; start it with --host and a token to reach "
-                             "it otherwise.")
+                await _plain(
+                    send_with_headers,
+                    421,
+                    "This viewer answers only to localhost, "
+                    "127.0.0.1 or [::1]; start it with --host and a token to reach "
+                    "it otherwise.",
+                )
                 return
             await self.app(scope, receive, send_with_headers)
             return
         if path.startswith("/assets/"):  # the app's own code and styles: nothing private
             await self.app(scope, receive, send_with_headers)
             return
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                          keep_blank_values=True)
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         from_query = next((v for k, v in query if k == "token"), None)
-        given = from_query or _bearer(headers.get("authorization", "")) or \
-            _cookie(headers.get("cookie", ""))
+        given = (
+            from_query
+            or _bearer(headers.get("authorization", ""))
+            or _cookie(headers.get("cookie", ""))
+        )
         if not given or not hmac.compare_digest(given.encode(), self.token.encode()):
             if path.startswith("/api/"):
-                await _plain(send_with_headers, 401, '{"error": "this viewer needs its token: '
-                             'Authorization: Bearer TOKEN, or ?token=TOKEN"}',
-                             b"application/json")
+                await _plain(
+                    send_with_headers,
+                    401,
+                    '{"error": "this viewer needs its token: '
+                    'Authorization: Bearer TOKEN, or ?token=TOKEN"}',
+                    b"application/json",
+                )
             else:
-                await _plain(send_with_headers, 401, "This viewer needs its token: open the "
-                             "address it printed when it started (it ends in ?token=...).")
+                await _plain(
+                    send_with_headers,
+                    401,
+                    "This viewer needs its token: open the "
+                    "address it printed when it started (it ends in ?token=...).",
+                )
             return
-        if from_query is not None and scope.get("method") == "GET" and \
-                not path.startswith("/api/"):
+        if from_query is not None and scope.get("method") == "GET" and not path.startswith("/api/"):
             rest = urlencode([(k, v) for k, v in query if k != "token"])
             location = path + (f"?{rest}" if rest else "")
             cookie = f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
-            await send_with_headers({"type": "http.response.start", "status": 303, "headers": [
-                (b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode()),
-                (b"content-length", b"0"), (b"cache-control", b"no-store")]})
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": 303,
+                    "headers": [
+                        (b"location", location.encode("latin-1")),
+                        (b"set-cookie", cookie.encode()),
+                        (b"content-length", b"0"),
+                        (b"cache-control", b"no-store"),
+                    ],
+                }
+            )
             await send_with_headers({"type": "http.response.body", "body": b""})
             return
         await self.app(scope, receive, send_with_headers)
@@ -126,10 +151,19 @@ def _cookie(value: str) -> str | None:
     return morsel.value if morsel is not None else None
 
 
-async def _plain(send: Send, status: int, text: str,
-                 kind: bytes = b"text/plain; charset=utf-8") -> None:
+async def _plain(
+    send: Send, status: int, text: str, kind: bytes = b"text/plain; charset=utf-8"
+) -> None:
     body = text.encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", kind), (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", kind),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -38,13 +38,25 @@ def _run_dict(s: RunSummary, live: dict[str, Any] | None = None) -> dict[str, An
     usage = dict(s.usage)
     if live is not None:  # not finished: what its model calls spent so far
         usage = live
-    return {"run_id": s.run_id, "task": s.task, "agent": s.agent, "model": s.model,
-            "status": s.status, "stop_reason": s.stop_reason, "answer": s.answer,
-            "steps": s.steps if s.status == "finished" else usage.get("steps", 0),
-            "requests": usage.get("requests", 0), "tokens": usage.get("total_tokens", 0),
-            "cost_usd": usage.get("cost_usd", 0.0), "usage": usage, "started": s.started,
-            "ended": s.ended, "duration_s": (s.ended - s.started) if s.ended else None,
-            "pid": s.pid, "resumed": s.resumed}
+    return {
+        "run_id": s.run_id,
+        "task": s.task,
+        "agent": s.agent,
+        "model": s.model,
+        "status": s.status,
+        "stop_reason": s.stop_reason,
+        "answer": s.answer,
+        "steps": s.steps if s.status == "finished" else usage.get("steps", 0),
+        "requests": usage.get("requests", 0),
+        "tokens": usage.get("total_tokens", 0),
+        "cost_usd": usage.get("cost_usd", 0.0),
+        "usage": usage,
+        "started": s.started,
+        "ended": s.ended,
+        "duration_s": (s.ended - s.started) if s.ended else None,
+        "pid": s.pid,
+        "resumed": s.resumed,
+    }
 
 
 ARGUED = ("run_agent", "ensemble", "recall")  # calls whose arguments the run's view shows
@@ -68,28 +80,34 @@ class Runs:
 
     # --- the list -----------------------------------------------------------------------------
 
-    def listing(self, query: str = "", limit: int = 50, before: float | None = None
-             ) -> list[dict[str, Any]]:
+    def listing(
+        self, query: str = "", limit: int = 50, before: float | None = None
+    ) -> list[dict[str, Any]]:
         where: list[str] = ["s.kind = 'run_started'"]
         params: list[Any] = []
         for word in query.split():
             like = f"%{word.replace('%', '').replace('_', '')}%"
-            where.append("(s.run_id LIKE ? OR json_extract(s.data, '$.task') LIKE ? OR "
-                         "json_extract(s.data, '$.agent.model') LIKE ? OR "
-                         "json_extract(s.data, '$.agent.name') LIKE ?)")
+            where.append(
+                "(s.run_id LIKE ? OR json_extract(s.data, '$.task') LIKE ? OR "
+                "json_extract(s.data, '$.agent.model') LIKE ? OR "
+                "json_extract(s.data, '$.agent.name') LIKE ?)"
+            )
             params += [like] * 4
         if before is not None:
             where.append("s.ts < ?")
             params.append(before)
-        rows = self.db.rows(f"{RUN_COLUMNS} WHERE {' AND '.join(where)} ORDER BY s.ts DESC "
-                            "LIMIT ?", [*params, max(1, min(limit, 500))])
+        rows = self.db.rows(
+            f"{RUN_COLUMNS} WHERE {' AND '.join(where)} ORDER BY s.ts DESC LIMIT ?",
+            [*params, max(1, min(limit, 500))],
+        )
         runs = [EventLog._summary(*r) for r in rows]
-        return [_run_dict(s, None if s.status == "finished" else self._live_usage(s.run_id))
-                for s in runs]
+        return [
+            _run_dict(s, None if s.status == "finished" else self._live_usage(s.run_id))
+            for s in runs
+        ]
 
     def summary(self, run_id: str) -> RunSummary | None:
-        row = self.db.one(f"{RUN_COLUMNS} WHERE s.kind = 'run_started' AND s.run_id = ?",
-                          (run_id,))
+        row = self.db.one(f"{RUN_COLUMNS} WHERE s.kind = 'run_started' AND s.run_id = ?", (run_id,))
         return EventLog._summary(*row) if row else None
 
     def _live_usage(self, run_id: str) -> dict[str, Any]:
@@ -98,19 +116,35 @@ class Runs:
             "SUM(json_extract(data, '$.usage.input_tokens')), "
             "SUM(json_extract(data, '$.usage.output_tokens')), "
             "SUM(json_extract(data, '$.usage.cost_usd')) "
-            "FROM events WHERE run_id = ? AND kind = 'model_response'", (run_id,))
+            "FROM events WHERE run_id = ? AND kind = 'model_response'",
+            (run_id,),
+        )
         requests, steps, tokens_in, tokens_out, cost = row or (0, 0, 0, 0, 0)
-        return {"requests": requests, "steps": steps, "input_tokens": tokens_in or 0,
-                "output_tokens": tokens_out or 0,
-                "total_tokens": (tokens_in or 0) + (tokens_out or 0), "cost_usd": cost or 0.0}
+        return {
+            "requests": requests,
+            "steps": steps,
+            "input_tokens": tokens_in or 0,
+            "output_tokens": tokens_out or 0,
+            "total_tokens": (tokens_in or 0) + (tokens_out or 0),
+            "cost_usd": cost or 0.0,
+        }
 
     # --- one run ------------------------------------------------------------------------------
 
-    def events(self, run_id: str, after: int = 0, limit: int | None = None,
-               kinds: tuple[str, ...] = (), skip: tuple[str, ...] = (),
-               agent: str | None = None, before: int | None = None) -> list[Event]:
-        sql = "SELECT id, run_id, parent, ts, kind, agent, data FROM events WHERE run_id = ? " \
-              "AND id > ?"
+    def events(
+        self,
+        run_id: str,
+        after: int = 0,
+        limit: int | None = None,
+        kinds: tuple[str, ...] = (),
+        skip: tuple[str, ...] = (),
+        agent: str | None = None,
+        before: int | None = None,
+    ) -> list[Event]:
+        sql = (
+            "SELECT id, run_id, parent, ts, kind, agent, data FROM events WHERE run_id = ? "
+            "AND id > ?"
+        )
         params: list[Any] = [run_id, after]
         if before is not None:
             sql += " AND id < ?"
@@ -128,8 +162,10 @@ class Runs:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]))
-                for r in self.db.rows(sql, params)]
+        return [
+            Event(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]))
+            for r in self.db.rows(sql, params)
+        ]
 
     def messages(self, run_id: str, events: list[int]) -> dict[int, dict[str, Any]]:
         """The messages the given events produced, by event."""
@@ -137,9 +173,12 @@ class Runs:
             return {}
         found: dict[int, dict[str, Any]] = {}
         for start in range(0, len(events), 500):  # under SQLite's variable limit
-            chunk = events[start:start + 500]
-            rows = self.db.rows(f"SELECT event, data FROM messages WHERE run_id = ? AND event IN "
-                                f"({', '.join('?' * len(chunk))})", [run_id, *chunk])
+            chunk = events[start : start + 500]
+            rows = self.db.rows(
+                f"SELECT event, data FROM messages WHERE run_id = ? AND event IN "
+                f"({', '.join('?' * len(chunk))})",
+                [run_id, *chunk],
+            )
             found.update((r[0], json.loads(r[1])) for r in rows)
         return found
 
@@ -160,8 +199,8 @@ class Runs:
             for e in self.events(run_id, followed.tree.last_event):
                 followed.tree.add(e)
                 if (e.kind == "tool_call" and e.data.get("name") in ARGUED) or (
-                        e.kind == "tool_result" and e.data.get("name") in ANSWERED
-                        and e.data.get("ok")):
+                    e.kind == "tool_result" and e.data.get("name") in ANSWERED and e.data.get("ok")
+                ):
                     followed.kept.append(e)
         return followed
 
@@ -174,14 +213,25 @@ class Runs:
         with followed.lock:
             return self._detail(run_id, summary, followed.tree, followed.kept)
 
-    def _detail(self, run_id: str, summary: RunSummary, tree: RunTree, events: list[Event]
-                ) -> dict[str, Any]:
-        live = None if summary.status == "finished" else {
-            **tree.usage, "steps": sum(n.steps for n in tree.agents.values() if n.parent is None)}
+    def _detail(
+        self, run_id: str, summary: RunSummary, tree: RunTree, events: list[Event]
+    ) -> dict[str, Any]:
+        live = (
+            None
+            if summary.status == "finished"
+            else {
+                **tree.usage,
+                "steps": sum(n.steps for n in tree.agents.values() if n.parent is None),
+            }
+        )
         run = _run_dict(summary, live)
-        run.update(workdir=tree.run.get("workdir"), limits=tree.run.get("limits"),
-                   message=(tree.finished or {}).get("message"), events=tree.last_event,
-                   kits=(tree.run.get("agent") or {}).get("kits"))
+        run.update(
+            workdir=tree.run.get("workdir"),
+            limits=tree.run.get("limits"),
+            message=(tree.finished or {}).get("message"),
+            events=tree.last_event,
+            kits=(tree.run.get("agent") or {}).get("kits"),
+        )
         arguments = self._call_arguments(run_id, tree, events)
         agents = []
         for depth, node in tree.walk():
@@ -192,10 +242,16 @@ class Runs:
             d["task"] = via.get("task") if isinstance(via.get("task"), str) else None
             agents.append(d)
         ensembles = [self._ensemble(run_id, tree, e) for e in tree.ensembles.values()]
-        return {"run": run, "agents": agents, "ensembles": ensembles,
-                "created_agents": self._definitions(tree.created), "tools": tree.tools,
-                "memory": self._memory(run_id, tree, events, arguments),
-                "errors": self._errors(run_id, tree), "last_event": tree.last_event}
+        return {
+            "run": run,
+            "agents": agents,
+            "ensembles": ensembles,
+            "created_agents": self._definitions(tree.created),
+            "tools": tree.tools,
+            "memory": self._memory(run_id, tree, events, arguments),
+            "errors": self._errors(run_id, tree),
+            "last_event": tree.last_event,
+        }
 
     def _errors(self, run_id: str, tree: RunTree) -> list[dict[str, Any]]:
         """The run's errors; a failed tool call's with what it answered (its error text)."""
@@ -207,12 +263,12 @@ class Runs:
                 error["message"] = f"{error['message']}: {text[:DATA_TEXT]}"
         return list(failed.values())
 
-    def _call_arguments(self, run_id: str, tree: RunTree, events: list[Event]
-                        ) -> dict[int, dict[str, Any]]:
+    def _call_arguments(
+        self, run_id: str, tree: RunTree, events: list[Event]
+    ) -> dict[int, dict[str, Any]]:
         """The parsed arguments of the calls that started agents or ensembles, or recalled
         memory, by tool_call event."""
-        wanted = {e.id: e for e in events if e.kind == "tool_call"
-                  and e.data.get("name") in ARGUED}
+        wanted = {e.id: e for e in events if e.kind == "tool_call" and e.data.get("name") in ARGUED}
         responses = sorted({e.parent for e in wanted.values() if e.parent is not None})
         messages = self.messages(run_id, responses)
         out: dict[int, dict[str, Any]] = {}
@@ -235,19 +291,23 @@ class Runs:
             full = self.events_by_id(run_id, [call.result])
             text = (full[0].data.get("full_output") if full else None) or message.get("content")
             report = _parsed(text)
-        candidates = {c.get("index"): c for c in report.get("candidates") or []
-                      if isinstance(c, dict)}
+        candidates = {
+            c.get("index"): c for c in report.get("candidates") or [] if isinstance(c, dict)
+        }
         for member in d["members"]:
             candidate = candidates.get(member["index"], {})
             node = tree.agents.get(member["agent"]) if member["agent"] else None
             outcome = node.outcome if node is not None else None
-            member["stop_reason"] = (outcome or {}).get("stop_reason") or \
-                candidate.get("stop_reason")
+            member["stop_reason"] = (outcome or {}).get("stop_reason") or candidate.get(
+                "stop_reason"
+            )
             member["verify_exit_code"] = candidate.get("verify_exit_code")
-            member["passed"] = None if member["verify_exit_code"] is None else \
-                member["verify_exit_code"] == 0
-            member["cost_usd"] = ((outcome or {}).get("usage") or {}).get("cost_usd",
-                                                                         candidate.get("cost_usd"))
+            member["passed"] = (
+                None if member["verify_exit_code"] is None else member["verify_exit_code"] == 0
+            )
+            member["cost_usd"] = ((outcome or {}).get("usage") or {}).get(
+                "cost_usd", candidate.get("cost_usd")
+            )
             member["steps"] = node.steps if node is not None else candidate.get("steps")
             member["answer"] = (outcome or {}).get("answer") or candidate.get("answer")
             member["selected"] = ensemble.selected == member["index"]
@@ -258,19 +318,25 @@ class Runs:
         """The agents the run created, with their instructions from the agent library."""
         out = []
         for c in created:
-            row = self.home.agents.one("SELECT data FROM agents WHERE name = ? AND version = ?",
-                                       (c.get("name"), c.get("version")))
+            row = self.home.agents.one(
+                "SELECT data FROM agents WHERE name = ? AND version = ?",
+                (c.get("name"), c.get("version")),
+            )
             spec = _parsed(row[0]) if row else {}
             out.append({**c, "instructions": spec.get("instructions")})
         return out
 
-    def _memory(self, run_id: str, tree: RunTree, events: list[Event],
-                arguments: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    def _memory(
+        self, run_id: str, tree: RunTree, events: list[Event], arguments: dict[int, dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         """Memory entries the run wrote, recalled or was told of (cited by the memory agent),
         each with its text when the store has it."""
         found = [dict(m) for m in tree.memory]
-        answered = [e for e in events if e.kind == "tool_result"
-                    and e.data.get("name") in ANSWERED and e.data.get("ok")]
+        answered = [
+            e
+            for e in events
+            if e.kind == "tool_result" and e.data.get("name") in ANSWERED and e.data.get("ok")
+        ]
         messages = self.messages(run_id, [e.id for e in answered])
         for e in answered:
             text = e.data.get("full_output") or (messages.get(e.id) or {}).get("content", "")
@@ -281,9 +347,16 @@ class Runs:
                 ids = [int(i) for i in CITATION.findall(text)]
             query = arguments.get(e.parent or -1, {}).get("query")
             for entry_id in dict.fromkeys(i for i in ids if isinstance(i, int)):
-                found.append({"how": "recalled" if e.data.get("name") == "recall" else "cited",
-                              "id": entry_id, "kind": None, "event": e.id, "agent": e.agent,
-                              "query": query})
+                found.append(
+                    {
+                        "how": "recalled" if e.data.get("name") == "recall" else "cited",
+                        "id": entry_id,
+                        "kind": None,
+                        "event": e.id,
+                        "agent": e.agent,
+                        "query": query,
+                    }
+                )
         texts = self._memory_texts([m["id"] for m in found if isinstance(m.get("id"), int)])
         for m in found:
             entry = texts.get(m["id"]) if isinstance(m.get("id"), int) else None
@@ -296,23 +369,33 @@ class Runs:
         if not ids:
             return {}
         ids = list(dict.fromkeys(ids))[:500]
-        rows = store.rows(f"SELECT id, text, kind FROM entries WHERE id IN "
-                          f"({', '.join('?' * len(ids))})", ids)
+        rows = store.rows(
+            f"SELECT id, text, kind FROM entries WHERE id IN ({', '.join('?' * len(ids))})", ids
+        )
         return {int(r[0]): (r[1], r[2]) for r in rows}
 
     def events_by_id(self, run_id: str, ids: list[int]) -> list[Event]:
         if not ids:
             return []
-        rows = self.db.rows(f"SELECT id, run_id, parent, ts, kind, agent, data FROM events "
-                            f"WHERE run_id = ? AND id IN ({', '.join('?' * len(ids))})",
-                            [run_id, *ids])
+        rows = self.db.rows(
+            f"SELECT id, run_id, parent, ts, kind, agent, data FROM events "
+            f"WHERE run_id = ? AND id IN ({', '.join('?' * len(ids))})",
+            [run_id, *ids],
+        )
         return [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
 
     # --- pages of events ----------------------------------------------------------------------
 
-    def page(self, run_id: str, after: int = 0, limit: int = 200, agent: str | None = None,
-             errors_only: bool = False, before: int | None = None,
-             skip: tuple[str, ...] = HIDDEN_KINDS) -> dict[str, Any]:
+    def page(
+        self,
+        run_id: str,
+        after: int = 0,
+        limit: int = 200,
+        agent: str | None = None,
+        errors_only: bool = False,
+        before: int | None = None,
+        skip: tuple[str, ...] = HIDDEN_KINDS,
+    ) -> dict[str, Any]:
         """Events after `after` (and before `before`), at most `limit`, as rows for a timeline:
         each with a preview of its message, a tool call with its arguments (cut), a result
         with its size. `next` is where the next page starts, None at the run's last event;
@@ -321,16 +404,28 @@ class Runs:
         limit = max(1, min(limit, 1000))
         last = self.last_event(run_id)  # first: an event recorded meanwhile comes later
         if errors_only:
-            found = [e for e in self.events(run_id, after, None, ("tool_result", "model_error",
-                                                                   "agent_finished"), (), agent,
-                                            before)
-                     if _is_error(e)][:limit + 1]
+            found = [
+                e
+                for e in self.events(
+                    run_id,
+                    after,
+                    None,
+                    ("tool_result", "model_error", "agent_finished"),
+                    (),
+                    agent,
+                    before,
+                )
+                if _is_error(e)
+            ][: limit + 1]
         else:
             found = self.events(run_id, after, limit + 1, (), skip, agent, before)
         more = len(found) > limit
         found = found[:limit]
-        return {"events": self.rows(run_id, found),
-                "next": found[-1].id if more and found else None, "last_event": last}
+        return {
+            "events": self.rows(run_id, found),
+            "next": found[-1].id if more and found else None,
+            "last_event": last,
+        }
 
     def rows(self, run_id: str, events: list[Event]) -> list[dict[str, Any]]:
         calls = [e for e in events if e.kind == "tool_call"]
@@ -351,8 +446,10 @@ class Runs:
         call = result = None
         if e.kind == "tool_call":
             call = e
-            results = self.db.rows("SELECT id FROM events WHERE run_id = ? AND parent = ? AND "
-                                   "kind = 'tool_result'", (run_id, e.id))
+            results = self.db.rows(
+                "SELECT id FROM events WHERE run_id = ? AND parent = ? AND kind = 'tool_result'",
+                (run_id, e.id),
+            )
             if results:
                 result = self.events_by_id(run_id, [results[0][0]])[0]
         elif e.kind == "tool_result" and e.parent is not None:
@@ -367,17 +464,30 @@ class Runs:
         out["message"] = messages.get(e.id)
         if call is not None:
             response = messages.get(call.parent or -1) or {}
-            raw = next((c.get("arguments") for c in response.get("tool_calls") or []
-                        if c.get("id") == call.data.get("call_id")), None)
-            out["call"] = {"event": call.id, "name": call.data.get("name"), "arguments": raw,
-                           "parsed": _parsed(raw) if raw else None, "agent": call.agent}
+            raw = next(
+                (
+                    c.get("arguments")
+                    for c in response.get("tool_calls") or []
+                    if c.get("id") == call.data.get("call_id")
+                ),
+                None,
+            )
+            out["call"] = {
+                "event": call.id,
+                "name": call.data.get("name"),
+                "arguments": raw,
+                "parsed": _parsed(raw) if raw else None,
+                "agent": call.agent,
+            }
         if result is not None:
             seen = (messages.get(result.id) or {}).get("content")
             full = result.data.get("full_output")
-            out["result"] = {"event": result.id, **{k: v for k, v in result.data.items()
-                                                    if k != "full_output"},
-                             "output": full if full is not None else seen,
-                             "seen": seen if full is not None else None}
+            out["result"] = {
+                "event": result.id,
+                **{k: v for k, v in result.data.items() if k != "full_output"},
+                "output": full if full is not None else seen,
+                "seen": seen if full is not None else None,
+            }
         if e.kind == "model_request" and "conv" in e.data:
             out["conversation"] = {"conv": e.data["conv"], "upto": e.data.get("upto")}
         if e.kind == "model_response" and e.parent is not None:
@@ -386,16 +496,23 @@ class Runs:
                 out["request"] = request[0].to_dict()
         return out
 
-    def conversation(self, run_id: str, conv: int, start: int = 0, end: int | None = None
-                     ) -> dict[str, Any]:
-        total = self.db.one("SELECT COUNT(*) FROM messages WHERE run_id = ? AND conv = ?",
-                            (run_id, conv))
+    def conversation(
+        self, run_id: str, conv: int, start: int = 0, end: int | None = None
+    ) -> dict[str, Any]:
+        total = self.db.one(
+            "SELECT COUNT(*) FROM messages WHERE run_id = ? AND conv = ?", (run_id, conv)
+        )
         end = total[0] if end is None else end
-        rows = self.db.rows("SELECT seq, event, data FROM messages WHERE run_id = ? AND conv = ? "
-                            "AND seq >= ? AND seq < ? ORDER BY seq LIMIT 200",
-                            (run_id, conv, max(0, start), end))
-        return {"conv": conv, "total": total[0] if total else 0,
-                "messages": [{"seq": r[0], "event": r[1], **json.loads(r[2])} for r in rows]}
+        rows = self.db.rows(
+            "SELECT seq, event, data FROM messages WHERE run_id = ? AND conv = ? "
+            "AND seq >= ? AND seq < ? ORDER BY seq LIMIT 200",
+            (run_id, conv, max(0, start), end),
+        )
+        return {
+            "conv": conv,
+            "total": total[0] if total else 0,
+            "messages": [{"seq": r[0], "event": r[1], **json.loads(r[2])} for r in rows],
+        }
 
 
 def _is_error(e: Event) -> bool:
@@ -408,21 +525,36 @@ def _is_error(e: Event) -> bool:
 
 def _row(e: Event, messages: dict[int, dict[str, Any]]) -> dict[str, Any]:
     data = {k: _cut(v) for k, v in e.data.items() if k not in ("full_output", "messages")}
-    row: dict[str, Any] = {"id": e.id, "parent": e.parent, "ts": e.ts, "kind": e.kind,
-                           "agent": e.agent, "data": data, "error": _is_error(e)}
+    row: dict[str, Any] = {
+        "id": e.id,
+        "parent": e.parent,
+        "ts": e.ts,
+        "kind": e.kind,
+        "agent": e.agent,
+        "data": data,
+        "error": _is_error(e),
+    }
     message = messages.get(e.id)
     if message is not None:
         row["text"] = (message.get("content") or "")[:PREVIEW]
         row["chars"] = len(message.get("content") or "")
         if message.get("tool_calls"):
-            row["calls"] = [{"name": c.get("name"), "arguments": (c.get("arguments") or "")[
-                :PREVIEW]} for c in message["tool_calls"]]
+            row["calls"] = [
+                {"name": c.get("name"), "arguments": (c.get("arguments") or "")[:PREVIEW]}
+                for c in message["tool_calls"]
+            ]
     if e.kind == "tool_result":
         row["cut"] = "full_output" in e.data
     if e.kind == "tool_call":
         response = messages.get(e.parent or -1) or {}
-        raw = next((c.get("arguments") for c in response.get("tool_calls") or []
-                    if c.get("id") == e.data.get("call_id")), None)
+        raw = next(
+            (
+                c.get("arguments")
+                for c in response.get("tool_calls") or []
+                if c.get("id") == e.data.get("call_id")
+            ),
+            None,
+        )
         row["arguments"] = (raw or "")[:PREVIEW]
     return row
 

@@ -62,22 +62,33 @@ class Server:
     """The viewer on a bound socket; `run()` blocks, `start()` runs it in a thread (tests,
     benchmarks) and `stop()` ends it."""
 
-    def __init__(self, config: Config, host: str = "127.0.0.1", port: int = 0,
-                 token: str | None = None):
+    def __init__(
+        self, config: Config, host: str = "127.0.0.1", port: int = 0, token: str | None = None
+    ):
         self.sock = bind(host, port)
         self.served = Served(host, self.sock.getsockname()[1], plan(host, token))
         app = create_app(config, self.served.token)
-        self.server = uvicorn.Server(uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off",
-            timeout_graceful_shutdown=1, ws="none"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+                ws="none",
+            )
+        )
         self._thread: threading.Thread | None = None
 
     def run(self) -> None:
         self.server.run(sockets=[self.sock])
 
     def start(self) -> Served:
-        self._thread = threading.Thread(target=lambda: asyncio.run(
-            self.server.serve(sockets=[self.sock])), daemon=True, name="opensage-ui")
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])),
+            daemon=True,
+            name="opensage-ui",
+        )
         self._thread.start()
         while not self.server.started and self._thread.is_alive():
             threading.Event().wait(0.01)

@@ -145,9 +145,15 @@ class RunTree:
 
     def _on_agent_started(self, e: Event, owner: int | None) -> None:
         d = e.data
-        node = AgentNode(id=e.id, name=str(d.get("name", e.agent or "?")),
-                         model=str(d.get("model", "")), started=e.ts, parent=owner, via=e.parent,
-                         tools=list(d.get("tools") or []))
+        node = AgentNode(
+            id=e.id,
+            name=str(d.get("name", e.agent or "?")),
+            model=str(d.get("model", "")),
+            started=e.ts,
+            parent=owner,
+            via=e.parent,
+            tools=list(d.get("tools") or []),
+        )
         node.spec = node.name
         via_kind = self._kind.get(e.parent) if e.parent is not None else None
         if via_kind == "tool_call" and e.parent in self._calls:
@@ -202,8 +208,9 @@ class RunTree:
             node.steps += 1
 
     def _on_model_error(self, e: Event, owner: int | None) -> None:
-        self._error(e, owner, str(e.data.get("error", "model_error")),
-                    str(e.data.get("message", "")))
+        self._error(
+            e, owner, str(e.data.get("error", "model_error")), str(e.data.get("message", ""))
+        )
 
     def _on_tool_call(self, e: Event, owner: int | None) -> None:
         call = ToolCallNode(event=e.id, name=str(e.data.get("name", "")), ts=e.ts)
@@ -225,8 +232,9 @@ class RunTree:
             self._error(e, owner, str(call.error or "error"), f"{call.name} failed")
 
     def _on_agent_created(self, e: Event, owner: int | None) -> None:
-        self.created.append({**e.data, "event": e.id, "by": owner,
-                             "retired": bool(e.data.get("retired"))})
+        self.created.append(
+            {**e.data, "event": e.id, "by": owner, "retired": bool(e.data.get("retired"))}
+        )
 
     def _on_agent_retired(self, e: Event, owner: int | None) -> None:
         name = str(e.data.get("name", ""))
@@ -241,17 +249,28 @@ class RunTree:
     def _on_ensemble_started(self, e: Event, owner: int | None) -> None:
         d = e.data
         self.ensembles[e.id] = EnsembleNode(
-            id=e.id, by=owner, via=e.parent, agent=str(d.get("agent", "")), n=int(d.get("n", 0)),
-            select=str(d.get("select", "")), verify_command=d.get("verify_command"),
-            models=d.get("models"), started=e.ts)
+            id=e.id,
+            by=owner,
+            via=e.parent,
+            agent=str(d.get("agent", "")),
+            n=int(d.get("n", 0)),
+            select=str(d.get("select", "")),
+            verify_command=d.get("verify_command"),
+            models=d.get("models"),
+            started=e.ts,
+        )
 
     def _on_ensemble_member(self, e: Event, owner: int | None) -> None:
         ensemble = self.ensembles.get(e.parent) if e.parent is not None else None
         if ensemble is None:
             return
         index = int(e.data.get("index", len(ensemble.members)))
-        ensemble.members[index] = {"index": index, "event": e.id, "model": e.data.get("model"),
-                                   "agent": None}
+        ensemble.members[index] = {
+            "index": index,
+            "event": e.id,
+            "model": e.data.get("model"),
+            "agent": None,
+        }
         self._members[e.id] = (ensemble.id, index)
 
     def _on_ensemble_selected(self, e: Event, owner: int | None) -> None:
@@ -263,26 +282,44 @@ class RunTree:
         ensemble.changed, ensemble.deleted = list(d.get("changed", [])), list(d.get("deleted", []))
 
     def _on_tool_created(self, e: Event, owner: int | None) -> None:
-        self.tools.append({"kind": "created", **e.data, "event": e.id, "agent": e.agent,
-                           "by": owner})
+        self.tools.append(
+            {"kind": "created", **e.data, "event": e.id, "agent": e.agent, "by": owner}
+        )
 
     def _on_tool_rejected(self, e: Event, owner: int | None) -> None:
-        self.tools.append({"kind": "rejected", **e.data, "event": e.id, "agent": e.agent,
-                           "by": owner})
+        self.tools.append(
+            {"kind": "rejected", **e.data, "event": e.id, "agent": e.agent, "by": owner}
+        )
 
     def _on_memory_written(self, e: Event, owner: int | None) -> None:
-        self.memory.append({"how": "written", "id": e.data.get("id"),
-                            "kind": e.data.get("kind"), "event": e.id, "agent": e.agent})
+        self.memory.append(
+            {
+                "how": "written",
+                "id": e.data.get("id"),
+                "kind": e.data.get("kind"),
+                "event": e.id,
+                "agent": e.agent,
+            }
+        )
 
     def _on_memory_consolidated(self, e: Event, owner: int | None) -> None:
         for key, how in (("written", "consolidated"), ("curated", "curated")):
             for entry in e.data.get(key) or []:
-                self.memory.append({"how": how, "id": entry, "kind": None, "event": e.id,
-                                    "agent": e.agent})
+                self.memory.append(
+                    {"how": how, "id": entry, "kind": None, "event": e.id, "agent": e.agent}
+                )
 
     def _error(self, e: Event, owner: int | None, kind: str, message: str) -> None:
-        self.errors.append({"event": e.id, "kind": kind, "message": message[:2000],
-                            "agent": e.agent, "node": owner, "ts": e.ts})
+        self.errors.append(
+            {
+                "event": e.id,
+                "kind": kind,
+                "message": message[:2000],
+                "agent": e.agent,
+                "node": owner,
+                "ts": e.ts,
+            }
+        )
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -319,8 +356,9 @@ class RunTree:
         d["tools"], d["children"] = list(node.tools), list(node.children)
         d["tool_calls"] = [{f: getattr(c, f) for f in CALL_FIELDS} for c in node.tool_calls]
         d["running"] = node.running
-        d["selected"] = (node.ensemble is not None
-                         and self.ensembles[node.ensemble].selected == node.member)
+        d["selected"] = (
+            node.ensemble is not None and self.ensembles[node.ensemble].selected == node.member
+        )
         return d
 
     def ensemble_dict(self, ensemble: EnsembleNode) -> dict[str, Any]:

@@ -42,7 +42,9 @@ static volatile int sink;
 """
 
 # The first byte of the input is an index into a 16-byte heap buffer.
-HEAP = PROLOGUE + """\
+HEAP = (
+    PROLOGUE
+    + """\
 __attribute__((noinline)) void store(char *cells, int at) {
   cells[at] = 'x';  /* HEAP */
 }
@@ -56,9 +58,12 @@ int main(int argc, char **argv) {
   return 0;
 }
 """
+)
 
 # "U" frees the node before it is read.
-UAF = PROLOGUE + """\
+UAF = (
+    PROLOGUE
+    + """\
 struct node { int value; struct node *next; };
 int main(int argc, char **argv) {
   unsigned char in[64] = {0};
@@ -71,9 +76,12 @@ int main(int argc, char **argv) {
   return 0;
 }
 """
+)
 
 # The first byte indexes an 8-byte array on the stack.
-STACK = PROLOGUE + """\
+STACK = (
+    PROLOGUE
+    + """\
 __attribute__((noinline)) int pick(int at) {
   char name[8] = "abcdefg";
   char *volatile cursor = name;  /* through a pointer: UBSan's bounds check would come first */
@@ -86,10 +94,13 @@ int main(int argc, char **argv) {
   return 0;
 }
 """
+)
 
 # Well-behaved unless told: "H" hangs, "E" exits with 3, "S" dereferences a bad pointer, "A"
 # aborts, "L" leaks, "O" overflows a signed int, "M" takes memory without end.
-MODES = PROLOGUE + """\
+MODES = (
+    PROLOGUE
+    + """\
 static void *volatile kept;
 __attribute__((noinline)) int twice(int value) {
   return value * 2;  /* OVERFLOW */
@@ -110,6 +121,7 @@ int main(int argc, char **argv) {
   return 0;
 }
 """
+)
 
 
 def line_of(source: str, marker: str) -> int:

@@ -24,8 +24,9 @@ def container():
 
 
 def test_the_main_path_on_the_container_backend(tmp_path, container):
-    root = write(tmp_path / "work", {"input.c": INPUT, "heap.c": HEAP, "uaf.c": UAF,
-                                     "modes.c": MODES})
+    root = write(
+        tmp_path / "work", {"input.c": INPUT, "heap.c": HEAP, "uaf.c": UAF, "modes.c": MODES}
+    )
     write(root / "fixed", {"input.c": INPUT, "heap.c": FIXED})
     # The memory limit stays (a cgroup's under a container: resident memory, which ASan's
     # reserved shadow does not fill).
@@ -34,14 +35,15 @@ def test_the_main_path_on_the_container_backend(tmp_path, container):
     toolchain = run(work.toolchain())
     assert toolchain.cc and toolchain.gdb and toolchain.symbolizer, toolchain
     assert {"asan", "fuzzer"} <= toolchain.runtimes, (
-        "the container image lacks clang's runtimes: rebuild it with "
-        "scripts/build-sandbox-image.sh")
+        "the container image lacks clang's runtimes: rebuild it with scripts/build-sandbox-image.sh"
+    )
     report = run(build(work))
     assert "3 executables\n  out/heap\n  out/modes\n  out/uaf" in report
     assert "fixed/out/heap" in run(build(work, path="fixed"))
 
-    assert run(write_poc(work, "import sys; open(sys.argv[1], 'wb').write(bytes([20]))",
-                         "crashes/heap")).startswith("wrote crashes/heap: 1 bytes")
+    assert run(
+        write_poc(work, "import sys; open(sys.argv[1], 'wb').write(bytes([20]))", "crashes/heap")
+    ).startswith("wrote crashes/heap: 1 bytes")
     text = run(run_poc(work, "out/heap", "crashes/heap"))
     assert text.startswith("CRASHED")
     assert "heap-buffer-overflow (AddressSanitizer), WRITE of size 1" in text
@@ -52,7 +54,8 @@ def test_the_main_path_on_the_container_backend(tmp_path, container):
     table = run(triage(work, "out/heap", ["crashes/heap", "crashes/heap2"]))
     assert table.startswith("2 inputs: 2 crashed, 1 distinct signature")
     assert "heap-use-after-free (AddressSanitizer), READ of size 4" in run(
-        run_poc(work, "out/uaf", "crashes/uaf"))
+        run_poc(work, "out/uaf", "crashes/uaf")
+    )
 
     context = run(crash_context(work, "out/heap", "crashes/heap"))
     assert "store (cells=0x" in context and f"at heap.c:{line_of(HEAP, 'HEAP')}" in context
@@ -63,4 +66,5 @@ def test_the_main_path_on_the_container_backend(tmp_path, container):
 
     (root / "hang").write_bytes(b"H")
     assert run(run_poc(work, "out/modes", "hang", timeout_s=2)).startswith(
-        "no crash: it timed out after 2 s")
+        "no crash: it timed out after 2 s"
+    )

@@ -36,7 +36,9 @@ static char *volatile kept;  /* and each allocation */
 """
 
 # A bug behind four nested byte checks: coverage guidance (each check is a new edge) reaches it.
-PLANTED = HEADER + """\
+PLANTED = (
+    HEADER
+    + """\
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size >= 5 && data[0] == 'F') {
     if (data[1] == 'U') {
@@ -53,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return 0;
 }
 """
+)
 
 
 def fnv(data: bytes) -> int:
@@ -64,7 +67,9 @@ def fnv(data: bytes) -> int:
 
 # Bugs behind a 32-bit hash of the first 8 bytes: no mutation finds them in seconds (the fuzzer
 # would need a preimage), so finding one shows that a seed or the dictionary brought it.
-HASHED = HEADER + f"""\
+HASHED = (
+    HEADER
+    + f"""\
 static uint32_t fnv(const uint8_t *d, size_t n) {{
   uint32_t h = 0x811C9DC5u;
   for (size_t i = 0; i < n; i++) h = (h ^ d[i]) * 0x01000193u;
@@ -90,8 +95,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {{
   return 0;
 }}
 """
+)
 
-HANG = HEADER + """\
+HANG = (
+    HEADER
+    + """\
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size >= 3 && data[0] == 'H') {
     if (data[1] == 'N') {
@@ -104,9 +112,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return 0;
 }
 """
+)
 
 # No bug: a little parser for the fuzzer to cover.
-CLEAN = HEADER + """\
+CLEAN = (
+    HEADER
+    + """\
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int score = 0;
   for (size_t i = 0; i < size; i++) {
@@ -117,9 +128,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return score > 1000 ? 1 : 0;
 }
 """
+)
 
 # Asks for 600 MB on a magic prefix: over a 512 MB memory limit.
-GREEDY = HEADER + """\
+GREEDY = (
+    HEADER
+    + """\
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size >= 3 && data[0] == 'O' && data[1] == 'O' && data[2] == 'M') {
     char *block = malloc(600u << 20);  /* line 10 */
@@ -128,9 +142,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return 0;
 }
 """
+)
 
 # Writes a 2 MB file on its first input: over a 1 MB file-size limit.
-WRITER = HEADER + """\
+WRITER = (
+    HEADER
+    + """\
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static char block[1 << 16];
   FILE *out = fopen("big.out", "w");
@@ -139,6 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return 0;
 }
 """
+)
 
 PLAIN = "int main(void) { return 0; }\n"
 
@@ -152,8 +170,15 @@ def TestOneInput(data):
     check(data)
 """
 
-TARGETS = {"planted": PLANTED, "hashed": HASHED, "hang": HANG, "clean": CLEAN,
-           "writer": WRITER, "greedy": GREEDY, "plain": PLAIN}
+TARGETS = {
+    "planted": PLANTED,
+    "hashed": HASHED,
+    "hang": HANG,
+    "clean": CLEAN,
+    "writer": WRITER,
+    "greedy": GREEDY,
+    "plain": PLAIN,
+}
 
 
 @pytest.fixture(scope="module")
@@ -183,8 +208,9 @@ def make(work: Path, sandbox: Any, *names: str) -> None:
         assert f"{name}/out/{name}" in out, out
 
 
-def run(work: Path, sandbox: Any, target: str, limits: dict[str, Any] | None = None,
-        **kw: Any) -> FuzzReport:
+def run(
+    work: Path, sandbox: Any, target: str, limits: dict[str, Any] | None = None, **kw: Any
+) -> FuzzReport:
     return asyncio.run(run_fuzz(bench_for(work, sandbox, **(limits or {})), target, **kw))
 
 
@@ -192,8 +218,9 @@ def run(work: Path, sandbox: Any, target: str, limits: dict[str, Any] | None = N
 def test_a_planted_bug_is_found_minimized_and_reported(work, bwrap):
     make(work, bwrap, "planted")
     events: list[dict[str, Any]] = []
-    report = run(work, bwrap, "planted/out/planted", seconds=45, jobs=2, seed=1,
-                 progress=events.append)
+    report = run(
+        work, bwrap, "planted/out/planted", seconds=45, jobs=2, seed=1, progress=events.append
+    )
     assert len(report.new) == 1, report.text()
     bug = report.new[0]
     assert bug.kind == "crash"
@@ -241,8 +268,15 @@ def test_crashing_seeds_are_found_at_once_grouped_by_signature_and_kinds_apart(w
     (seeds / "c").write_bytes(b"LEAKLEAK")  # another bug, of another kind
     (work / "one").write_bytes(b"harmless")
     seen: set[str] = set()
-    report = run(work, bwrap, "hashed/out/hashed", seconds=8, seeds=["seeds", "one"],
-                 minimize=False, seen=seen)
+    report = run(
+        work,
+        bwrap,
+        "hashed/out/hashed",
+        seconds=8,
+        seeds=["seeds", "one"],
+        minimize=False,
+        seen=seen,
+    )
     by_kind = {f.kind: f for f in report.findings}
     assert sorted(by_kind) == ["crash", "leak"], report.text()
     overflow, leak = by_kind["crash"], by_kind["leak"]
@@ -257,8 +291,9 @@ def test_crashing_seeds_are_found_at_once_grouped_by_signature_and_kinds_apart(w
     assert "2 new crashes by signature (from 3 crashing inputs)" in report.text()
     # The crashing seeds left the corpus (else each restart stops on them); the other stays.
     assert len(os.listdir(work / "fuzz/hashed/corpus")) >= 1
-    again = run(work, bwrap, "hashed/out/hashed", seconds=3, seeds="seeds", minimize=False,
-                seen=seen)
+    again = run(
+        work, bwrap, "hashed/out/hashed", seconds=3, seeds="seeds", minimize=False, seen=seen
+    )
     assert not again.new and {f.known for f in again.findings} == {True}
     assert "found again (reported before)" in again.text()
 
@@ -267,8 +302,15 @@ def test_crashing_seeds_are_found_at_once_grouped_by_signature_and_kinds_apart(w
 def test_the_dictionary_brings_a_token_the_fuzzer_cannot_guess(work, bwrap):
     make(work, bwrap, "hashed")
     (work / "tokens.dict").write_text('# tokens\nkw1="SECRETKY"\n')
-    report = run(work, bwrap, "hashed/out/hashed", seconds=40, dictionary="tokens.dict", seed=3,
-                 minimize=False)
+    report = run(
+        work,
+        bwrap,
+        "hashed/out/hashed",
+        seconds=40,
+        dictionary="tokens.dict",
+        seed=3,
+        minimize=False,
+    )
     kinds = {f.crash.kind for f in report.findings if f.crash is not None}
     assert "SEGV" in kinds, report.text()
     (work / "bad.dict").write_text("this is not a dictionary\n")
@@ -305,14 +347,16 @@ def test_progress_reports_exec_per_second_and_coverage(work, bwrap):
 @pytest.mark.slow
 def test_the_sandbox_limits_are_reported(work, bwrap):
     make(work, bwrap, "writer", "greedy")
-    with pytest.raises(ToolError, match=r"file-size limit \(1 MB per file\) after [\d.]+ s: "
-                                        r"the target writes a file larger than that"):
+    with pytest.raises(
+        ToolError,
+        match=r"file-size limit \(1 MB per file\) after [\d.]+ s: "
+        r"the target writes a file larger than that",
+    ):
         run(work, bwrap, "writer/out/writer", limits={"file_size_mb": 1}, seconds=5)
     assert (work / "big.out").stat().st_size <= 1 << 20
     # Memory: no address-space limit (ASan needs terabytes of it), but libFuzzer's RSS and
     # malloc limits a tenth below the sanitizers' make an input over it an oom finding.
-    report = run(work, bwrap, "greedy/out/greedy", limits={"memory_mb": 512}, seconds=20,
-                 seed=1)
+    report = run(work, bwrap, "greedy/out/greedy", limits={"memory_mb": 512}, seconds=20, seed=1)
     assert [f.kind for f in report.new] == ["oom"], report.text()
     oom = report.new[0]
     assert oom.crash is not None and oom.crash.kind == "out-of-memory"
@@ -353,12 +397,26 @@ def test_fuzz_checks_its_arguments(work, bwrap):
 
 
 def test_stats_lines_are_parsed():
-    line = ("#4096\tNEW    cov: 45 ft: 60 corp: 12/340b lim: 8 exec/s: 61728 rss: 40Mb L: 4/8 "
-            "MS: 2 ChangeByte-CopyPart-")
-    assert parse_stats(line) == {"event": "NEW", "runs": 4096, "cov": 45, "ft": 60,
-                                 "corpus": 12, "exec_per_s": 61728, "rss_mb": 40}
+    line = (
+        "#4096\tNEW    cov: 45 ft: 60 corp: 12/340b lim: 8 exec/s: 61728 rss: 40Mb L: 4/8 "
+        "MS: 2 ChangeByte-CopyPart-"
+    )
+    assert parse_stats(line) == {
+        "event": "NEW",
+        "runs": 4096,
+        "cov": 45,
+        "ft": 60,
+        "corpus": 12,
+        "exec_per_s": 61728,
+        "rss_mb": 40,
+    }
     assert parse_stats("#2097152\tpulse  corp: 1/1b lim: 4096 exec/s: 1048576 rss: 40Mb") == {
-        "event": "pulse", "runs": 2097152, "corpus": 1, "exec_per_s": 1048576, "rss_mb": 40}
+        "event": "pulse",
+        "runs": 2097152,
+        "corpus": 1,
+        "exec_per_s": 1048576,
+        "rss_mb": 40,
+    }
     assert parse_stats("INFO: Seed: 1") is None
     assert parse_stats("#1 in main /src/x.c:3") is None
 
@@ -370,10 +428,14 @@ def test_the_fuzzer_keeps_the_sanitizers_options_but_their_allocation_limits(tmp
     assert set(fuzzing) == set(env)
     for name, value in fuzzing.items():
         options = value.split(":")
-        assert not [o for o in options if o.startswith(("max_allocation_size_mb=",
-                                                        "malloc_limit_mb="))]
-        assert options == [o for o in env[name].split(":") if o.split("=")[0] not in (
-            "max_allocation_size_mb", "malloc_limit_mb")]
+        assert not [
+            o for o in options if o.startswith(("max_allocation_size_mb=", "malloc_limit_mb="))
+        ]
+        assert options == [
+            o
+            for o in env[name].split(":")
+            if o.split("=")[0] not in ("max_allocation_size_mb", "malloc_limit_mb")
+        ]
     assert "hard_rss_limit_mb=512" in fuzzing["ASAN_OPTIONS"]
 
 
@@ -393,8 +455,11 @@ KeyError: 'name'
     crash = python_crash(text, tmp_path)
     assert crash is not None and crash.kind == "KeyError" and crash.sanitizer == "Python"
     assert [str(f) for f in crash.frames] == [
-        "lookup /usr/lib/python3.11/json/decoder.py:2", "parse pkg/parse.py:4",
-        "TestOneInput pkg/target.py:9", "<module> <string>:8"]
+        "lookup /usr/lib/python3.11/json/decoder.py:2",
+        "parse pkg/parse.py:4",
+        "TestOneInput pkg/target.py:9",
+        "<module> <string>:8",
+    ]
     other_line = python_crash(text.replace("line 4", "line 5"), tmp_path)
     other_lib = python_crash(text.replace("line 2, in lookup", "line 3, in lookup"), tmp_path)
     assert other_line is not None and other_lib is not None
@@ -409,8 +474,9 @@ def test_the_container_backend_fuzzes_too(work):
     memory limit is a cgroup's and stays. It has no atheris: a Python target says so."""
     container = open_sandbox("container")
     make(work, container, "planted")
-    report = run(work, container, "planted/out/planted", limits={"memory_mb": 1024},
-                 seconds=30, seed=1)
+    report = run(
+        work, container, "planted/out/planted", limits={"memory_mb": 1024}, seconds=30, seed=1
+    )
     assert len(report.new) == 1, report.text()
     bug = report.new[0]
     assert bug.crash is not None and bug.crash.kind == "heap-buffer-overflow"

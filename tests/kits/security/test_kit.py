@@ -29,12 +29,22 @@ from tests.kits.security.programs import HEAP, INPUT, line_of, write
 from tests.kits.security.test_fuzz import PLANTED
 
 CONTRACT: dict[str, dict[str, Any]] = {
-    "build": {"command": None, "sanitizers": ["address", "undefined"], "fuzzer": False,
-              "path": "."},
+    "build": {
+        "command": None,
+        "sanitizers": ["address", "undefined"],
+        "fuzzer": False,
+        "path": ".",
+    },
     "write_poc": {"script": REQUIRED, "output": "poc"},
     "run_poc": {"binary": REQUIRED, "poc": REQUIRED, "args": None, "timeout_s": 10},
-    "fuzz": {"target": REQUIRED, "seconds": 60, "seeds": None, "dictionary": None, "jobs": 1,
-             "minimize": True},
+    "fuzz": {
+        "target": REQUIRED,
+        "seconds": 60,
+        "seeds": None,
+        "dictionary": None,
+        "jobs": 1,
+        "minimize": True,
+    },
     "triage": {"binary": REQUIRED, "crashes": REQUIRED},
     "crash_context": {"binary": REQUIRED, "poc": REQUIRED},
     "compare_builds": {"poc": REQUIRED, "vulnerable": REQUIRED, "fixed": REQUIRED},
@@ -73,36 +83,65 @@ def test_long_running_tools_outlast_the_loops_tool_timeout(tmp_path, home):
 
 # --- a scripted agent reproduces a planted bug, through the CLI ------------------------------
 
+
 def test_a_scripted_agent_reproduces_a_planted_bug_through_the_cli(home, tmp_path):
     work = write(tmp_path / "work", {"input.c": INPUT, "heap.c": HEAP})
     write(work / "fixed", {"input.c": INPUT, "heap.c": FIXED})
     script = tmp_path / "script.json"
-    script.write_text(json.dumps([
-        tool_call("build"),
-        tool_call("build", path="fixed"),
-        tool_call("write_poc", script=POC_SCRIPT, output="pocs/heap"),
-        tool_call("run_poc", binary="out/heap", poc="pocs/heap"),
-        tool_call("compare_builds", poc="pocs/heap", vulnerable="out/heap",
-                  fixed="fixed/out/heap"),
-        tool_call("finish", answer="heap-buffer-overflow in store (heap.c), input pocs/heap"),
-    ]))
-    res = CliRunner().invoke(app, ["run", "reproduce the heap overflow", "--kit", "security",
-                                   "--model", f"scripted:{script}", "--workdir", str(work),
-                                   "--json"])
+    script.write_text(
+        json.dumps(
+            [
+                tool_call("build"),
+                tool_call("build", path="fixed"),
+                tool_call("write_poc", script=POC_SCRIPT, output="pocs/heap"),
+                tool_call("run_poc", binary="out/heap", poc="pocs/heap"),
+                tool_call(
+                    "compare_builds", poc="pocs/heap", vulnerable="out/heap", fixed="fixed/out/heap"
+                ),
+                tool_call(
+                    "finish", answer="heap-buffer-overflow in store (heap.c), input pocs/heap"
+                ),
+            ]
+        )
+    )
+    res = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "reproduce the heap overflow",
+            "--kit",
+            "security",
+            "--model",
+            f"scripted:{script}",
+            "--workdir",
+            str(work),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     run = json.loads(res.stdout)
     assert run["stop_reason"] == "finished"
     assert run["answer"].startswith("heap-buffer-overflow in store")
     calls = results(home, run["run_id"])[:5]
     assert [(name, ok) for name, ok, _ in calls] == [
-        ("build", True), ("build", True), ("write_poc", True), ("run_poc", True),
-        ("compare_builds", True)]
+        ("build", True),
+        ("build", True),
+        ("write_poc", True),
+        ("run_poc", True),
+        ("compare_builds", True),
+    ]
     built, built_fixed, written, ran, verdict = (text for _, _, text in calls)
-    assert re.search(r"^built with clang.*-fsanitize=address,undefined.*: 1 executable\n"
-                     r"  out/heap$", built, re.M), built
+    assert re.search(
+        r"^built with clang.*-fsanitize=address,undefined.*: 1 executable\n"
+        r"  out/heap$",
+        built,
+        re.M,
+    ), built
     assert "fixed/out/heap" in built_fixed
-    assert written.splitlines()[:2] == ["wrote pocs/heap: 1 bytes",
-                                        "00000000: 28                                       ("]
+    assert written.splitlines()[:2] == [
+        "wrote pocs/heap: 1 bytes",
+        "00000000: 28                                       (",
+    ]
     assert ran.startswith("CRASHED")
     assert "heap-buffer-overflow (AddressSanitizer), WRITE of size 1" in ran
     assert f"#0 store heap.c:{line_of(HEAP, 'HEAP')}" in ran
@@ -114,51 +153,58 @@ def test_a_scripted_agent_reproduces_a_planted_bug_through_the_cli(home, tmp_pat
 
 # --- fuzz's progress, in the event log under the tool call -----------------------------------
 
+
 def test_fuzz_progress_is_recorded_under_the_tool_call(home, tmp_path):
     work = write(tmp_path / "work", {"planted.c": PLANTED})
-    model = ScriptedModel([
-        tool_call("build", fuzzer=True),
-        tool_call("fuzz", target="out/planted", seconds=12, minimize=False),
-        tool_call("finish", answer="fuzzed"),
-    ])
+    model = ScriptedModel(
+        [
+            tool_call("build", fuzzer=True),
+            tool_call("fuzz", target="out/planted", seconds=12, minimize=False),
+            tool_call("finish", answer="fuzzed"),
+        ]
+    )
     result = Agent("root", model=model, kits=["security"]).run_sync("fuzz it", workdir=work)
     assert result.stop_reason == "finished"
     log = EventLog.open(home / "events.db")
-    fuzz_call = next(e for e in log.events(result.run_id, ("tool_call",))
-                     if e.data["name"] == "fuzz")
+    fuzz_call = next(
+        e for e in log.events(result.run_id, ("tool_call",)) if e.data["name"] == "fuzz"
+    )
     progress = log.events(result.run_id, ("fuzz_progress",))
     assert progress, "no fuzz_progress event recorded"
     assert all(e.parent == fuzz_call.id and e.agent == "root" for e in progress)
     assert progress[0].data["event"] == "INITED"
-    assert {"target", "runs", "exec_per_s", "cov", "worker", "elapsed_s"} <= set(
-        progress[-1].data)
+    assert {"target", "runs", "exec_per_s", "cov", "worker", "elapsed_s"} <= set(progress[-1].data)
     assert progress[-1].data["target"] == "out/planted"
     assert any(e.data["cov"] > 0 for e in progress)
     # At most one a worker every few seconds, besides INITED and DONE.
     timed = [e for e in progress if e.data["event"] not in ("INITED", "DONE")]
     assert len(timed) <= 12 / 5 + 2, [e.data for e in progress]
-    (_, ok, text), = [r for r in results(home, result.run_id) if r[0] == "fuzz"]
+    ((_, ok, text),) = [r for r in results(home, result.run_id) if r[0] == "fuzz"]
     assert ok and text.startswith("fuzzed out/planted (libFuzzer)")
 
 
 # --- the kit through an Agent on the container backend ---------------------------------------
 
+
 @pytest.mark.slow
 def test_the_kit_through_an_agent_on_the_container_backend(home, tmp_path):
     work = write(tmp_path / "work", {"input.c": INPUT, "heap.c": HEAP})
     write(work / "fixed", {"input.c": INPUT, "heap.c": FIXED})
-    model = ScriptedModel([
-        tool_call("build"),
-        tool_call("build", path="fixed"),
-        tool_call("write_poc", script=POC_SCRIPT),
-        tool_call("run_poc", binary="out/heap", poc="poc"),
-        tool_call("triage", binary="out/heap", crashes=["poc"]),
-        tool_call("crash_context", binary="out/heap", poc="poc"),
-        tool_call("compare_builds", poc="poc", vulnerable="out/heap", fixed="fixed/out/heap"),
-        tool_call("finish", answer="reproduced"),
-    ])
-    result = Agent("root", model=model, kits=["security"],
-                   sandbox=open_sandbox("container")).run_sync("reproduce", workdir=work)
+    model = ScriptedModel(
+        [
+            tool_call("build"),
+            tool_call("build", path="fixed"),
+            tool_call("write_poc", script=POC_SCRIPT),
+            tool_call("run_poc", binary="out/heap", poc="poc"),
+            tool_call("triage", binary="out/heap", crashes=["poc"]),
+            tool_call("crash_context", binary="out/heap", poc="poc"),
+            tool_call("compare_builds", poc="poc", vulnerable="out/heap", fixed="fixed/out/heap"),
+            tool_call("finish", answer="reproduced"),
+        ]
+    )
+    result = Agent(
+        "root", model=model, kits=["security"], sandbox=open_sandbox("container")
+    ).run_sync("reproduce", workdir=work)
     assert result.stop_reason == "finished"
     model.assert_exhausted()
     calls = results(home, result.run_id)

@@ -38,8 +38,10 @@ def bwrap():
 def built(tmp_path_factory, bwrap) -> Workbench:
     """heap, uaf, stack and modes, built once with ASan and UBSan (the defaults)."""
     need_clang()
-    root = write(tmp_path_factory.mktemp("poc") / "work", {
-        "input.c": INPUT, "heap.c": HEAP, "uaf.c": UAF, "stack.c": STACK, "modes.c": MODES})
+    root = write(
+        tmp_path_factory.mktemp("poc") / "work",
+        {"input.c": INPUT, "heap.c": HEAP, "uaf.c": UAF, "stack.c": STACK, "modes.c": MODES},
+    )
     work = bench(root, bwrap)
     report = run(build(work))
     assert "4 executables" in report, report
@@ -51,13 +53,17 @@ def poc(work: Workbench, name: str, data: bytes) -> str:
     return name
 
 
-@pytest.mark.parametrize(("program", "source", "data", "kind", "access", "function"), [
-    ("heap", HEAP, b"\x14", "heap-buffer-overflow", "WRITE of size 1", "store"),
-    ("uaf", UAF, b"U", "heap-use-after-free", "READ of size 4", "main"),
-    ("stack", STACK, b"\x0a", "stack-buffer-overflow", "READ of size 1", "pick"),
-])
-def test_each_planted_bug_is_reported_with_its_kind_and_line(built, program, source, data, kind,
-                                                             access, function):
+@pytest.mark.parametrize(
+    ("program", "source", "data", "kind", "access", "function"),
+    [
+        ("heap", HEAP, b"\x14", "heap-buffer-overflow", "WRITE of size 1", "store"),
+        ("uaf", UAF, b"U", "heap-use-after-free", "READ of size 4", "main"),
+        ("stack", STACK, b"\x0a", "stack-buffer-overflow", "READ of size 1", "pick"),
+    ],
+)
+def test_each_planted_bug_is_reported_with_its_kind_and_line(
+    built, program, source, data, kind, access, function
+):
     outcome = run(execute(built, f"out/{program}", poc(built, f"{program}.in", data)))
     assert outcome.crashed, outcome.describe(10)
     crash = outcome.crash
@@ -177,11 +183,13 @@ def test_run_poc_refuses_what_is_not_there(built):
 
 def test_write_poc_runs_the_script_in_the_sandbox_and_shows_the_file(tmp_path, bwrap):
     work = bench(write(tmp_path / "w", {}), bwrap)
-    script = ("import os, sys\n"
-              "assert os.environ['POC_PATH'] == sys.argv[1]\n"
-              "data = b'GIF89a' + bytes(range(70))\n"
-              "open(sys.argv[1], 'wb').write(data)\n"
-              "print('made', len(data))\n")
+    script = (
+        "import os, sys\n"
+        "assert os.environ['POC_PATH'] == sys.argv[1]\n"
+        "data = b'GIF89a' + bytes(range(70))\n"
+        "open(sys.argv[1], 'wb').write(data)\n"
+        "print('made', len(data))\n"
+    )
     text = run(write_poc(work, script, "pocs/gif"))
     assert text.splitlines()[0] == "wrote pocs/gif: 76 bytes"
     assert "00000000: 4749 4638 3961 0001 0203 0405 0607 0809  GIF89a.........." in text
@@ -215,10 +223,10 @@ results = []
 for attempt, action in [
         ("write-outside", lambda: open({str(outside)!r}, "w").write("pwned")),
         ("write-system", lambda: open({str(system)!r}, "w").write("pwned")),
-        ("read-home", lambda: open({str(host_home / 'secret.txt')!r}).read()),
+        ("read-home", lambda: open({str(host_home / "secret.txt")!r}).read()),
         ("list-home", lambda: os.listdir({str(host_home)!r})),
         ("list-real-home", lambda: sorted(os.listdir({str(Path.home())!r}))),
-        ("read-opensage-home", lambda: open({str(home / 'config.toml')!r}).read())]:
+        ("read-opensage-home", lambda: open({str(home / "config.toml")!r}).read())]:
     try:
         results.append(f"{{attempt}}: did {{action()!r}}")
     except OSError as exc:
@@ -236,8 +244,11 @@ open(sys.argv[1], "w").write("\\n".join(results))
         assert log[attempt].startswith("refused"), log
     assert "TOKEN-1234" not in str(log) and "HOME-SECRET" not in str(log)
     # Of the real home, only the folders leading to this Python (shown read-only) are there.
-    python = {Path(p).relative_to(Path.home()).parts[0] for p in (sys.prefix, sys.base_prefix)
-              if Path(p).is_relative_to(Path.home())}
+    python = {
+        Path(p).relative_to(Path.home()).parts[0]
+        for p in (sys.prefix, sys.base_prefix)
+        if Path(p).is_relative_to(Path.home())
+    }
     seen = log["list-real-home"]
     assert seen.startswith("refused") or set(ast.literal_eval(seen.removeprefix("did "))) <= python
 

@@ -20,7 +20,9 @@ from opensage.kits.security.sanitizer import (
 from opensage.sandbox import open_sandbox
 from tests.kits.security.programs import INPUT, PROLOGUE, bench, line_of, need_clang, run, write
 
-MEMORY = PROLOGUE + """\
+MEMORY = (
+    PROLOGUE
+    + """\
 static char table[8];
 __attribute__((noinline)) void release(char *p) {
   free(p);  /* FREE */
@@ -44,8 +46,11 @@ int main(int argc, char **argv) {
   return 0;
 }
 """
+)
 
-UNDEFINED = PROLOGUE + """\
+UNDEFINED = (
+    PROLOGUE
+    + """\
 int main(int argc, char **argv) {
   unsigned char in[64] = {0};
   read_input(argv[1], in, sizeof in);
@@ -59,8 +64,11 @@ int main(int argc, char **argv) {
   return 0;
 }
 """
+)
 
-UNINITIALIZED = PROLOGUE + """\
+UNINITIALIZED = (
+    PROLOGUE
+    + """\
 int main(int argc, char **argv) {
   unsigned char in[64] = {0};
   read_input(argv[1], in, sizeof in);
@@ -71,6 +79,7 @@ int main(int argc, char **argv) {
   return 0;
 }
 """
+)
 
 RACE = """\
 #include <pthread.h>
@@ -110,18 +119,23 @@ def crash_of(work, binary, data):
 
 @pytest.fixture(scope="module")
 def asan(tmp_path_factory, bwrap):
-    root = write(tmp_path_factory.mktemp("asan") / "work", {
-        "input.c": INPUT, "memory.c": MEMORY, "undefined.c": UNDEFINED})
+    root = write(
+        tmp_path_factory.mktemp("asan") / "work",
+        {"input.c": INPUT, "memory.c": MEMORY, "undefined.c": UNDEFINED},
+    )
     work = bench(root, bwrap)
     run(build(work))
     return work
 
 
-@pytest.mark.parametrize(("data", "kind", "top"), [
-    (b"D", "double-free", f"release memory.c:{line_of(MEMORY, 'FREE')}"),
-    (b"G\x0c", "global-buffer-overflow", f"main memory.c:{line_of(MEMORY, 'GLOBAL')}"),
-    (b"F", "bad-free", f"release memory.c:{line_of(MEMORY, 'FREE')}"),
-])
+@pytest.mark.parametrize(
+    ("data", "kind", "top"),
+    [
+        (b"D", "double-free", f"release memory.c:{line_of(MEMORY, 'FREE')}"),
+        (b"G\x0c", "global-buffer-overflow", f"main memory.c:{line_of(MEMORY, 'GLOBAL')}"),
+        (b"F", "bad-free", f"release memory.c:{line_of(MEMORY, 'FREE')}"),
+    ],
+)
 def test_real_asan_reports(asan, data, kind, top):
     crash = crash_of(asan, "out/memory", data)
     assert crash.kind == kind and crash.sanitizer == "AddressSanitizer"
@@ -137,11 +151,14 @@ def test_a_real_stack_overflow_by_recursion(asan):
     assert crash.top_frame is not None and crash.top_frame.file == "memory.c"
 
 
-@pytest.mark.parametrize(("data", "kind"), [
-    (b"S\x00", "invalid-shift-exponent"),
-    (b"Z\x05", "integer-divide-by-zero"),
-    (b"N", "null-pointer-use"),
-])
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"S\x00", "invalid-shift-exponent"),
+        (b"Z\x05", "integer-divide-by-zero"),
+        (b"N", "null-pointer-use"),
+    ],
+)
 def test_real_ubsan_reports(asan, data, kind):
     crash = crash_of(asan, "out/undefined", data)
     assert crash.kind == kind and crash.sanitizer == "UndefinedBehaviorSanitizer"
@@ -153,13 +170,15 @@ def test_real_ubsan_reports(asan, data, kind):
 def test_a_real_msan_report(tmp_path, bwrap):
     work = bench(write(tmp_path / "msan", {"input.c": INPUT, "uninit.c": UNINITIALIZED}), bwrap)
     assert "-fsanitize=memory -fsanitize-memory-track-origins" in run(
-        build(work, sanitizers=["memory"]))
+        build(work, sanitizers=["memory"])
+    )
     crash = crash_of(work, "out/uninit", b"\x02")
     assert (crash.kind, crash.sanitizer) == ("use-of-uninitialized-value", "MemorySanitizer")
     assert str(crash.top_frame) == f"main uninit.c:{line_of(UNINITIALIZED, 'UNINIT')}"
     assert crash.description is not None
     assert "Uninitialized value was created by a heap allocation: main uninit.c:" in (
-        crash.description)
+        crash.description
+    )
 
 
 def test_a_real_tsan_report(tmp_path, bwrap):
@@ -167,8 +186,9 @@ def test_a_real_tsan_report(tmp_path, bwrap):
     run(build(work, sanitizers=["thread"]))
     crash = crash_of(work, "out/race", b"")
     assert (crash.kind, crash.sanitizer) == ("data-race", "ThreadSanitizer")
-    assert crash.access is not None and crash.access.startswith(("WRITE of size 4",
-                                                                 "READ of size 4"))
+    assert crash.access is not None and crash.access.startswith(
+        ("WRITE of size 4", "READ of size 4")
+    )
     assert str(crash.top_frame) == f"bump race.c:{line_of(RACE, 'RACE')}"
 
 
@@ -188,8 +208,10 @@ def test_libfuzzers_deadly_signal_keeps_the_project_frames():
     assert crash is not None
     assert (crash.kind, crash.sanitizer) == ("deadly signal", "libFuzzer")
     assert [str(f) for f in crash.project_frames] == [
-        "png_error libpng/pngerror.c:55", "png_read_row libpng/pngread.c:410",
-        "LLVMFuzzerTestOneInput libpng/contrib/oss-fuzz/libpng_read_fuzzer.cc:156"]
+        "png_error libpng/pngerror.c:55",
+        "png_read_row libpng/pngread.c:410",
+        "LLVMFuzzerTestOneInput libpng/contrib/oss-fuzz/libpng_read_fuzzer.cc:156",
+    ]
     assert str(crash.frames[3]) == "?? (libpthread.so.0)"
     assert str(crash.top_frame) == "png_error libpng/pngerror.c:55"
 
@@ -204,12 +226,15 @@ def test_cxx_frames_and_the_standard_library():
     assert crash is not None
     assert (crash.kind, crash.access) == ("container-overflow", "READ of size 4")
     assert not crash.frames[0].project  # the vector's operator[], in a system header
-    assert crash.frames[0].function == "std::vector<int, std::allocator<int> >::operator[]" \
-                                       "(unsigned long)"
+    assert (
+        crash.frames[0].function == "std::vector<int, std::allocator<int> >::operator[]"
+        "(unsigned long)"
+    )
     assert [str(f) for f in crash.project_frames[:3]] == [
         "Parser::field(unsigned long) const src/parser.cc:42",
         "operator()<const char *> src/parser.cc:77",
-        "(anonymous namespace)::run(std::__cxx11::basic_string<char> const&) src/main.cc:12"]
+        "(anonymous namespace)::run(std::__cxx11::basic_string<char> const&) src/main.cc:12",
+    ]
 
 
 def test_ubsan_without_report_error_type_or_stack():
@@ -238,10 +263,16 @@ def test_no_report_is_none_and_a_signal_is_named():
 
 
 def test_signatures_follow_the_project_frames():
-    a = (Frame(0, "memcpy", "/usr/lib/x.c", 1), Frame(1, "parse", "p.c", 10),
-         Frame(2, "main", "m.c", 5))
-    b = (Frame(0, "__asan_memcpy", "compiler-rt/lib/asan/x.cpp", 9), Frame(1, "parse", "p.c", 10),
-         Frame(2, "main", "m.c", 5))
+    a = (
+        Frame(0, "memcpy", "/usr/lib/x.c", 1),
+        Frame(1, "parse", "p.c", 10),
+        Frame(2, "main", "m.c", 5),
+    )
+    b = (
+        Frame(0, "__asan_memcpy", "compiler-rt/lib/asan/x.cpp", 9),
+        Frame(1, "parse", "p.c", 10),
+        Frame(2, "main", "m.c", 5),
+    )
     assert signature("heap-buffer-overflow", a) == signature("heap-buffer-overflow", b)
     moved = (a[0], Frame(1, "parse", "p.c", 11), a[2])
     assert signature("heap-buffer-overflow", a) != signature("heap-buffer-overflow", moved)
@@ -249,14 +280,16 @@ def test_signatures_follow_the_project_frames():
 
 
 def test_frames_parse_with_and_without_debug_info():
-    assert parse_frame("    #1 0x55 in main /w/prog.c:7:14", None) == Frame(1, "main",
-                                                                            "/w/prog.c", 7)
-    assert parse_frame("    #1 0x55 in main /w/prog.c:7:14", "/w") == Frame(1, "main",
-                                                                            "prog.c", 7)
+    assert parse_frame("    #1 0x55 in main /w/prog.c:7:14", None) == Frame(
+        1, "main", "/w/prog.c", 7
+    )
+    assert parse_frame("    #1 0x55 in main /w/prog.c:7:14", "/w") == Frame(1, "main", "prog.c", 7)
     assert parse_frame("    #0 w /tmp/x/tsan.c:3:21 (tsan+0xd00ff) (BuildId: ab12)", None) == (
-        Frame(0, "w", "/tmp/x/tsan.c", 3))
+        Frame(0, "w", "/tmp/x/tsan.c", 3)
+    )
     assert parse_frame("    #4 0x5 in _start (/w/out/prog+0x21300) (BuildId: 65b8)", None) == (
-        Frame(4, "_start", module="prog"))
+        Frame(4, "_start", module="prog")
+    )
     # A call the compiler merged has line 0, which the symbolizer leaves out.
     assert parse_frame("    #1 0x55 in main /w/prog.c", "/w") == Frame(1, "main", "prog.c")
     assert str(Frame(1, "main", "prog.c")) == "main prog.c"
@@ -285,13 +318,18 @@ SUMMARY: AddressSanitizer: double-free (/w/out/prog+0x4a1) in free
 def test_pythons_standard_library_and_packages_are_runtime_code():
     """A Python target's frames in the standard library or an installed package (a venv's
     too) are not the project's; its own files are."""
-    for path in ("/usr/lib/python3.11/json/decoder.py",
-                 "/home/u/.venv/lib/python3.11/site-packages/atheris/__init__.py",
-                 "/opt/py/lib/python3.12/dist-packages/x.py", "lib/python3.11/re/_parser.py",
-                 "<frozen importlib._bootstrap>"):
+    for path in (
+        "/usr/lib/python3.11/json/decoder.py",
+        "/home/u/.venv/lib/python3.11/site-packages/atheris/__init__.py",
+        "/opt/py/lib/python3.12/dist-packages/x.py",
+        "lib/python3.11/re/_parser.py",
+        "<frozen importlib._bootstrap>",
+    ):
         assert not Frame(0, "f", path, 3).project, path
     assert Frame(0, "parse", "pkg/parse.py", 4).project
-    frames = (Frame(0, "decode", "/srv/env/lib/python3.11/site-packages/lib.py", 9),
-              Frame(1, "parse", "pkg/parse.py", 4))
+    frames = (
+        Frame(0, "decode", "/srv/env/lib/python3.11/site-packages/lib.py", 9),
+        Frame(1, "parse", "pkg/parse.py", 4),
+    )
     moved = (Frame(0, "decode", "/srv/env/lib/python3.11/site-packages/lib.py", 10), frames[1])
     assert signature("KeyError", frames) == signature("KeyError", moved)

@@ -15,7 +15,9 @@ from tests.kits.security.programs import INPUT, PROLOGUE, bench, line_of, need_c
 
 # "F" + count + bytes: copies count bytes into 16 (bug 1); "L" + index: reads a freed table
 # (bug 2). FIX is where the fixed versions differ.
-PROGRAM = PROLOGUE + """\
+PROGRAM = (
+    PROLOGUE
+    + """\
 __attribute__((noinline)) void fill(char *cells, const unsigned char *from, int count) {
   int limit = count;  /* FIX */
   for (int i = 0; i < limit; i++)
@@ -36,6 +38,7 @@ int main(int argc, char **argv) {
   return 0;
 }
 """
+)
 FIXED = PROGRAM.replace("int limit = count;", "int limit = count > 16 ? 16 : count;")
 NOT_FIXED = PROGRAM.replace("int limit = count;", "int limit = count > 17 ? 17 : count;")
 
@@ -65,8 +68,12 @@ def test_inputs_reaching_the_same_bug_are_grouped_and_another_bug_stands_apart(w
     fill = f"fill vulnerable/prog.c:{line_of(PROGRAM, 'FILL')}"
     lookup = f"lookup vulnerable/prog.c:{line_of(PROGRAM, 'LOOKUP')}"
     first, second = lines[2].split(), lines[3].split()
-    assert first[1:] == ["heap-buffer-overflow", *fill.split(), "crashes/fill-20,",
-                         "crashes/fill-40"]
+    assert first[1:] == [
+        "heap-buffer-overflow",
+        *fill.split(),
+        "crashes/fill-20,",
+        "crashes/fill-40",
+    ]
     assert second[1:] == ["heap-use-after-free", *lookup.split(), "crashes/lookup"]
     assert first[0] != second[0] and len(first[0]) == 12
     assert lines[4] == "did not crash: crashes/harmless (exit code 0)"
@@ -77,7 +84,10 @@ def test_inputs_reaching_the_same_bug_are_grouped_and_another_bug_stands_apart(w
 
 def test_triage_takes_files_folders_and_patterns(work):
     assert expand(work, ["crashes/lookup", "crashes/fill-*"]) == [
-        "crashes/lookup", "crashes/fill-20", "crashes/fill-40"]
+        "crashes/lookup",
+        "crashes/fill-20",
+        "crashes/fill-40",
+    ]
     assert len(expand(work, ["crashes"])) == 4
     with pytest.raises(ToolError, match="no file matches 'crashes/nope-\\*'"):
         expand(work, ["crashes/nope-*"])
@@ -88,16 +98,18 @@ def test_triage_takes_files_folders_and_patterns(work):
 def test_crash_context_shows_the_locals_of_the_crashing_frame(work):
     text = run(crash_context(work, "vulnerable/out/prog", "crashes/fill-20"))
     lines = text.splitlines()
-    assert lines[0] == (f"crash: heap-buffer-overflow (AddressSanitizer), WRITE of size 1 at "
-                        f"fill vulnerable/prog.c:{line_of(PROGRAM, 'FILL')}")
+    assert lines[0] == (
+        f"crash: heap-buffer-overflow (AddressSanitizer), WRITE of size 1 at "
+        f"fill vulnerable/prog.c:{line_of(PROGRAM, 'FILL')}"
+    )
     assert lines[1].startswith("gdb: ") and "SIGABRT" in lines[1]
     assert lines[2].startswith("(frames #0-#") and "sanitizer's runtime" in lines[2]
     fill = next(i for i, line in enumerate(lines) if " fill (" in line)
     assert lines[fill].endswith(f"at vulnerable/prog.c:{line_of(PROGRAM, 'FILL')}")
     assert "cells=0x" in lines[fill]  # the arguments
-    block = lines[fill + 1:fill + 4]
+    block = lines[fill + 1 : fill + 4]
     assert "    i = 16" in block  # the loop stopped at the first byte past the 16
-    assert any(line.startswith("#") and " main (" in line for line in lines[fill + 1:])
+    assert any(line.startswith("#") and " main (" in line for line in lines[fill + 1 :])
 
 
 def test_crash_context_of_an_input_that_does_not_crash(work):
@@ -108,16 +120,18 @@ def test_crash_context_of_an_input_that_does_not_crash(work):
 
 def test_compare_builds_tells_a_real_fix_from_a_non_fix(work):
     text = run(compare_builds(work, "crashes/fill-20", "vulnerable/out/prog", "fixed/out/prog"))
-    assert text.splitlines()[0].startswith("REPRODUCED: the input crashes the vulnerable build "
-                                           "and not the fixed one")
+    assert text.splitlines()[0].startswith(
+        "REPRODUCED: the input crashes the vulnerable build and not the fixed one"
+    )
     assert "vulnerable (vulnerable/out/prog): CRASHED, heap-buffer-overflow at fill " in text
     assert "fixed (fixed/out/prog): no crash (exit code 0)" in text
     assert "warning" not in text
-    text = run(compare_builds(work, "crashes/fill-20", "vulnerable/out/prog",
-                              "notfixed/out/prog"))
-    assert text.splitlines()[0] == ("NOT REPRODUCED: the input crashes both builds the same "
-                                    "way: the fix does not stop it (or it is not the fix of "
-                                    "this bug)")
+    text = run(compare_builds(work, "crashes/fill-20", "vulnerable/out/prog", "notfixed/out/prog"))
+    assert text.splitlines()[0] == (
+        "NOT REPRODUCED: the input crashes both builds the same "
+        "way: the fix does not stop it (or it is not the fix of "
+        "this bug)"
+    )
     assert "fixed (notfixed/out/prog): CRASHED, heap-buffer-overflow at fill notfixed/" in text
     # An input that misses the bug proves nothing.
     text = run(compare_builds(work, "crashes/harmless", "vulnerable/out/prog", "fixed/out/prog"))
@@ -130,12 +144,16 @@ def test_compare_builds_tells_a_real_fix_from_a_non_fix(work):
 def test_compare_builds_warns_when_the_flags_differ(work, tmp_path):
     run(build(work, path="fixed", sanitizers=["undefined"]))
     try:
-        text = run(compare_builds(work, "crashes/fill-20", "vulnerable/out/prog",
-                                  "fixed/out/prog"))
-        assert "warning: the builds differ in their sanitizers (vulnerable: address; fixed: " \
-               "undefined)" in text
+        text = run(compare_builds(work, "crashes/fill-20", "vulnerable/out/prog", "fixed/out/prog"))
+        assert (
+            "warning: the builds differ in their sanitizers (vulnerable: address; fixed: "
+            "undefined)" in text
+        )
     finally:
         run(build(work, path="fixed"))
     with pytest.raises(ToolError, match="vulnerable and fixed are the same file"):
-        run(compare_builds(work, "crashes/fill-20", "vulnerable/out/prog",
-                           "vulnerable/out/../out/prog"))
+        run(
+            compare_builds(
+                work, "crashes/fill-20", "vulnerable/out/prog", "vulnerable/out/../out/prog"
+            )
+        )

@@ -29,7 +29,9 @@ class Source:
 
 
 SOURCES = (
-    Source("shapes.py", '''\
+    Source(
+        "shapes.py",
+        """\
 class Shape:
     def area(self):
         return 1
@@ -39,9 +41,14 @@ def total(shapes):
     # area in a comment
     label = "area in a string"
     return sum(s.area() for s in shapes)
-''', ("class Shape  [1-3]", "method area  [2-3]", "function total  [6-9]"),
-        "def area", "s.area()"),
-    Source("shapes.c", '''\
+""",
+        ("class Shape  [1-3]", "method area  [2-3]", "function total  [6-9]"),
+        "def area",
+        "s.area()",
+    ),
+    Source(
+        "shapes.c",
+        """\
 struct shape { int w; int h; };
 
 int area(const struct shape *s) { return s->w * s->h; }
@@ -53,9 +60,14 @@ int total(const struct shape *s, int n) {
     for (int i = 0; i < n; i++) sum += area(&s[i]);
     return sum;
 }
-''', ("struct shape  [1]", "function area  [3]", "function total  [5-11]"),
-        "int area(", "sum += area("),
-    Source("shapes.cpp", '''\
+""",
+        ("struct shape  [1]", "function area  [3]", "function total  [5-11]"),
+        "int area(",
+        "sum += area(",
+    ),
+    Source(
+        "shapes.cpp",
+        """\
 class Shape {
  public:
   int area() const { return 1; }
@@ -68,9 +80,14 @@ int total(const Shape *shapes, int n) {
   for (int i = 0; i < n; i++) sum += shapes[i].area();
   return sum;
 }
-''', ("class Shape  [1-4]", "method area  [3]", "function total  [6-12]"),
-        "int area()", ".area();"),
-    Source("shapes.js", '''\
+""",
+        ("class Shape  [1-4]", "method area  [3]", "function total  [6-12]"),
+        "int area()",
+        ".area();",
+    ),
+    Source(
+        "shapes.js",
+        """\
 class Shape {
   area() { return 1; }
 }
@@ -80,9 +97,14 @@ function total(shapes) {
   const label = "area in a string";
   return shapes.reduce((sum, s) => sum + s.area(), 0);
 }
-''', ("class Shape  [1-3]", "method area  [2]", "function total  [5-9]"),
-        "area() {", "s.area()"),
-    Source("shapes.ts", '''\
+""",
+        ("class Shape  [1-3]", "method area  [2]", "function total  [5-9]"),
+        "area() {",
+        "s.area()",
+    ),
+    Source(
+        "shapes.ts",
+        """\
 class Shape {
   area(): number { return 1; }
 }
@@ -92,9 +114,14 @@ function total(shapes: Shape[]): number {
   const label: string = "area in a string";
   return shapes.reduce((sum, s) => sum + s.area(), 0);
 }
-''', ("class Shape  [1-3]", "method area  [2]", "function total  [5-9]"),
-        "area(): number", "s.area()"),
-    Source("shapes.go", '''\
+""",
+        ("class Shape  [1-3]", "method area  [2]", "function total  [5-9]"),
+        "area(): number",
+        "s.area()",
+    ),
+    Source(
+        "shapes.go",
+        """\
 package shapes
 
 type Shape struct{ w, h int }
@@ -111,9 +138,14 @@ func total(shapes []Shape) int {
 \t}
 \treturn sum
 }
-''', ("struct Shape  [3]", "method Shape.area  [5]", "function total  [7-16]"),
-        "func (s Shape) area", "s.area()"),
-    Source("shapes.rs", '''\
+""",
+        ("struct Shape  [3]", "method Shape.area  [5]", "function total  [7-16]"),
+        "func (s Shape) area",
+        "s.area()",
+    ),
+    Source(
+        "shapes.rs",
+        """\
 pub struct Shape { w: i32, h: i32 }
 
 impl Shape {
@@ -125,9 +157,14 @@ pub fn total(shapes: &[Shape]) -> i32 {
     let _label = "area in a string";
     shapes.iter().map(|s| s.area()).sum()
 }
-''', ("struct Shape  [1]", "method Shape.area  [4]", "function total  [7-11]"),
-        "fn area", "s.area()"),
-    Source("Shape.java", '''\
+""",
+        ("struct Shape  [1]", "method Shape.area  [4]", "function total  [7-11]"),
+        "fn area",
+        "s.area()",
+    ),
+    Source(
+        "Shape.java",
+        """\
 public class Shape {
     int area() { return 1; }
 
@@ -139,8 +176,11 @@ public class Shape {
         return sum;
     }
 }
-''', ("class Shape  [1-11]", "method area  [2]", "method total  [4-10]"),
-        "int area()", "s.area()"),
+""",
+        ("class Shape  [1-11]", "method area  [2]", "method total  [4-10]"),
+        "int area()",
+        "s.area()",
+    ),
 )
 
 

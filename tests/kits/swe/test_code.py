@@ -23,8 +23,7 @@ def file_block(out: str, rel: str) -> list[str]:
     """The map's lines for one file (stripped), without its header."""
     lines = out.splitlines()
     start = lines.index(rel) + 1
-    end = next((i for i in range(start, len(lines)) if not lines[i].startswith(" ")),
-               len(lines))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith(" ")), len(lines))
     return [line.strip() for line in lines[start:end]]
 
 
@@ -48,8 +47,11 @@ def test_where_a_symbol_is_defined(tree):
     assert qualified.splitlines()[0] == "7 definitions of 'Shape.area':"  # C has no class
     assert "src/shapes.c:" not in qualified
     missing = symbols(tree, CodeIndex(), name="are")
-    assert "no definition of 'are'" in missing and "Similar names:" in missing \
+    assert (
+        "no definition of 'are'" in missing
+        and "Similar names:" in missing
         and "Shape.area" in missing
+    )
 
 
 def test_references_come_from_the_syntax_tree(tree):
@@ -65,10 +67,10 @@ def test_references_come_from_the_syntax_tree(tree):
         assert f"{rel}:{source.comment_line}:" not in out, source.name
         assert f"{rel}:{source.string_line}:" not in out, source.name
     one = references(tree, CodeIndex(), "total", path="src/shapes.go")
-    assert one.splitlines() == ["1 line using 'total' in 1 file (from the syntax tree: "
-                                "comments and strings left out)",
-                                "src/shapes.go:7: func total(shapes []Shape) int {   "
-                                "(definition)"]
+    assert one.splitlines() == [
+        "1 line using 'total' in 1 file (from the syntax tree: comments and strings left out)",
+        "src/shapes.go:7: func total(shapes []Shape) int {   (definition)",
+    ]
     assert "no reference to 'nowhere'" in references(tree, CodeIndex(), "nowhere")
     with pytest.raises(ToolError, match="not an identifier"):
         references(tree, CodeIndex(), "a b")
@@ -149,16 +151,19 @@ def test_a_path_narrows_and_a_large_map_says_where_to_look(tmp_path):
         symbols(root, index, path="notes.txt")
 
 
-@pytest.mark.parametrize(("name", "text", "line"), [
-    ("a.c", "int main(void) {\n  int x = ;\n  return 0;\n}\n", 2),
-    ("a.go", "package a\n\nfunc f() {\n\treturn (\n}\n", 4),
-    ("a.ts", "const x: number = 1;\nfunction f( {\n}\n", 2),
-    ("a.rs", "fn main() {\n    let x = 1\n    let y = 2;\n}\n", 2),
-    ("A.java", "class A {\n  void f() {\n    int x = 1\n  }\n}\n", 3),
-    ("a.js", "function f() {\n  return [1, 2;\n}\n", 2),
-    ("a.cpp", "class A {\n  int f() { return 1 }\n};\n", 2),
-    ("a.py", "def f(:\n    pass\n", 1),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("a.c", "int main(void) {\n  int x = ;\n  return 0;\n}\n", 2),
+        ("a.go", "package a\n\nfunc f() {\n\treturn (\n}\n", 4),
+        ("a.ts", "const x: number = 1;\nfunction f( {\n}\n", 2),
+        ("a.rs", "fn main() {\n    let x = 1\n    let y = 2;\n}\n", 2),
+        ("A.java", "class A {\n  void f() {\n    int x = 1\n  }\n}\n", 3),
+        ("a.js", "function f() {\n  return [1, 2;\n}\n", 2),
+        ("a.cpp", "class A {\n  int f() { return 1 }\n};\n", 2),
+        ("a.py", "def f(:\n    pass\n", 1),
+    ],
+)
 def test_parse_errors_point_at_the_line(name, text, line):
     errors = parse_errors(name, text)
     assert errors and errors[0][0] == line, errors
@@ -178,14 +183,17 @@ def test_the_grammars_come_with_the_wheel_not_the_network():
     """Parsing every language in the bwrap sandbox, which has no network: a grammar package
     that downloads on first use fails here."""
     languages = sorted(set(EXTENSIONS.values()))
-    code = ("from tree_sitter_language_pack import get_parser\n"
-            f"for name in {languages!r}:\n"
-            "    assert get_parser(name).parse(b'x').root_node is not None, name\n"
-            "print('parsed', len(" + repr(languages) + "))\n")
+    code = (
+        "from tree_sitter_language_pack import get_parser\n"
+        f"for name in {languages!r}:\n"
+        "    assert get_parser(name).parse(b'x').root_node is not None, name\n"
+        "print('parsed', len(" + repr(languages) + "))\n"
+    )
     import asyncio
 
-    result = asyncio.run(open_sandbox("bwrap").exec([sys.executable, "-c", code],
-                                                    workdir=Path.cwd(), timeout_s=120))
+    result = asyncio.run(
+        open_sandbox("bwrap").exec([sys.executable, "-c", code], workdir=Path.cwd(), timeout_s=120)
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == f"parsed {len(languages)}"
 
@@ -198,8 +206,10 @@ def test_references_stop_at_a_cap_and_say_so(tmp_path):
     out = references(root, CodeIndex(), "value").splitlines()
     assert out[0].startswith("300+ lines using 'value' in 2+ files")
     assert len(out) == 1 + 200 + 1
-    assert out[-1] == ("[stopped at 200 lines: 1 more files contain the word and were not "
-                       "checked; give a narrower path]")
+    assert out[-1] == (
+        "[stopped at 200 lines: 1 more files contain the word and were not "
+        "checked; give a narrower path]"
+    )
     (root / "c.py").unlink()
     out = references(root, CodeIndex(), "value").splitlines()
     assert out[0].startswith("300 lines using 'value' in 2 files")

@@ -16,7 +16,7 @@ from opensage.core.tools import ToolError
 from opensage.kits.swe.debug import debug
 from opensage.sandbox import Sandbox
 
-CALC_PY = '''
+CALC_PY = """
 def add(a, b):
     total = a + b
     return total
@@ -31,18 +31,18 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
-TEST_PY = '''
+TEST_PY = """
 from calc import add
 
 
 def test_add():
     x = add(2, 3)
     assert x == 6
-'''
+"""
 
-PROG_C = r'''
+PROG_C = r"""
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
     }
     return 0;
 }
-'''
+"""
 
 
 @pytest.fixture
@@ -85,8 +85,14 @@ def work(tmp_path: Path) -> Path:
     return root
 
 
-def run(sandbox: Sandbox, root: Path, command: str, breakpoints: list[str],
-        expressions: list[str] | None = None, **kw: Any) -> str:
+def run(
+    sandbox: Sandbox,
+    root: Path,
+    command: str,
+    breakpoints: list[str],
+    expressions: list[str] | None = None,
+    **kw: Any,
+) -> str:
     return asyncio.run(debug(sandbox, root, command, breakpoints, expressions, **kw))
 
 
@@ -105,8 +111,9 @@ def hits(out: str) -> list[list[str]]:
 
 def check_python(sandbox: Sandbox, work: Path) -> None:
     out = run(sandbox, work, "python3 calc.py", ["calc.py:2", "calc.py:11"], ["a", "b", "a + b"])
-    assert out.splitlines()[0] == ("4 breakpoint hits under the Python debugger (bdb); the "
-                                   "program exited with code 0")
+    assert out.splitlines()[0] == (
+        "4 breakpoint hits under the Python debugger (bdb); the program exited with code 0"
+    )
     found = hits(out)
     assert [b[0] for b in found] == [f"hit {n} at calc.py:2 in add" for n in (1, 2, 3, 4)]
     assert found[2][1:4] == ["    a = 1", "    b = 2", "    a + b = 3"]
@@ -125,12 +132,19 @@ def test_without_expressions_the_locals_are_shown(bwrap, work):
 
 
 def test_a_pytest_test_under_the_debugger(bwrap, work):
-    out = run(bwrap, work, "python3 -m pytest -q test_calc.py::test_add",
-              ["test_calc.py:6", "calc.py:3"], ["x", "total"])
+    out = run(
+        bwrap,
+        work,
+        "python3 -m pytest -q test_calc.py::test_add",
+        ["test_calc.py:6", "calc.py:3"],
+        ["x", "total"],
+    )
     found = hits(out)
-    assert found[0][:3] == ["hit 1 at calc.py:3 in add",
-                            "    x = <error: NameError: name 'x' is not defined>",
-                            "    total = 5"]
+    assert found[0][:3] == [
+        "hit 1 at calc.py:3 in add",
+        "    x = <error: NameError: name 'x' is not defined>",
+        "    total = 5",
+    ]
     assert found[0][3].startswith("    called from: test_calc.py:5 in test_add (+")
     assert found[1][:2] == ["hit 2 at test_calc.py:6 in test_add", "    x = 5"]
     assert "the program exited with code 1" in out.splitlines()[0]  # the test fails
@@ -138,7 +152,8 @@ def test_a_pytest_test_under_the_debugger(bwrap, work):
 
 
 def test_an_uncaught_exception_and_the_hit_cap_are_reported(bwrap, work):
-    (work / "loop.py").write_text(textwrap.dedent('''
+    (work / "loop.py").write_text(
+        textwrap.dedent("""
         def check(n):
             if n == 30:
                 raise ValueError("thirty")
@@ -146,14 +161,18 @@ def test_an_uncaught_exception_and_the_hit_cap_are_reported(bwrap, work):
 
         for i in range(100):
             check(i)
-        ''').lstrip("\n"))
+        """).lstrip("\n")
+    )
     out = run(bwrap, work, "python3 loop.py", ["loop.py:2"], ["n"])
-    assert out.splitlines()[0] == ("20 breakpoint hits under the Python debugger (bdb); the "
-                                   "program exited with code 1")
+    assert out.splitlines()[0] == (
+        "20 breakpoint hits under the Python debugger (bdb); the program exited with code 1"
+    )
     assert "(stopped recording at 20 hits" in out
     assert [b[1] for b in hits(out)] == [f"    n = {n}" for n in range(20)]
-    assert "the program died: ValueError: thirty\n    stack: loop.py:3 in check <- " \
-           "loop.py:7 in <module>" in out
+    assert (
+        "the program died: ValueError: thirty\n    stack: loop.py:3 in check <- "
+        "loop.py:7 in <module>" in out
+    )
 
 
 def test_bad_breakpoints_and_commands_are_explained(bwrap, work):

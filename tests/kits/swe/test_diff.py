@@ -31,8 +31,12 @@ def make_project(root: Path, git: bool) -> None:
     (root / "latin1.txt").write_bytes(b"caf\xe9\n")
     (root / ".gitignore").write_text("build/\n")
     if git:  # the test's own repository: git on the host is fine here
-        subprocess.run("git init -q && git add -A && git -c user.name=t -c user.email=t@t "
-                       "commit -qm base", shell=True, cwd=root, check=True)
+        subprocess.run(
+            "git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm base",
+            shell=True,
+            cwd=root,
+            check=True,
+        )
     (root / "notes.txt").write_text("untracked when the run began\n")
 
 
@@ -50,8 +54,11 @@ def change_project(root: Path) -> None:
 
 
 def files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not IGNORED_PARTS & set(p.relative_to(root).parts)}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not IGNORED_PARTS & set(p.relative_to(root).parts)
+    }
 
 
 async def round_trip(sandbox: Sandbox, tmp_path: Path, git: bool) -> bytes:
@@ -65,8 +72,9 @@ async def round_trip(sandbox: Sandbox, tmp_path: Path, git: bool) -> bytes:
     shutil.copytree(work, copy, symlinks=True)
     change_project(work)
     patch = await baseline.patch()
-    applied = await sandbox.exec(["git", "apply", "--whitespace=nowarn", "-"], workdir=copy,
-                                 stdin=patch)
+    applied = await sandbox.exec(
+        ["git", "apply", "--whitespace=nowarn", "-"], workdir=copy, stdin=patch
+    )
     assert applied.exit_code == 0, applied.stderr
     assert files(copy) == files(work)
     return patch
@@ -80,8 +88,11 @@ def bwrap() -> Sandbox:
 @pytest.mark.parametrize("git", [True, False], ids=["git-repository", "plain-folder"])
 def test_the_patch_applies_to_a_copy_of_the_start_and_rebuilds_the_tree(bwrap, tmp_path, git):
     patch = asyncio.run(round_trip(bwrap, tmp_path, git)).decode("utf-8", "replace")
-    assert re.search(r"new file mode 100644\nindex 0+\.\.\w+\n--- /dev/null\n"
-                     r"\+\+\+ b/pkg/extra/new.py\n@@ -0,0 \+1 @@\n\+NEW = True\n", patch)
+    assert re.search(
+        r"new file mode 100644\nindex 0+\.\.\w+\n--- /dev/null\n"
+        r"\+\+\+ b/pkg/extra/new.py\n@@ -0,0 \+1 @@\n\+NEW = True\n",
+        patch,
+    )
     assert "deleted file mode 100644" in patch and "--- a/stale.txt" in patch
     assert "rename from docs/guide.txt\nrename to docs/manual.txt" in patch
     assert "notes.txt" not in patch  # untracked, but unchanged since the run began
@@ -97,8 +108,9 @@ def test_the_repository_is_left_as_it_was(bwrap, tmp_path):
     def state() -> tuple[object, ...]:
         git = work / ".git"
         objects = sorted(p.relative_to(git).as_posix() for p in (git / "objects").rglob("*"))
-        status = subprocess.run(["git", "status", "--porcelain"], cwd=work,
-                                capture_output=True, text=True, check=True).stdout
+        status = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=work, capture_output=True, text=True, check=True
+        ).stdout
         return (git / "index").read_bytes(), (git / "HEAD").read_bytes(), objects, status
 
     before = state()
@@ -107,8 +119,7 @@ def test_the_repository_is_left_as_it_was(bwrap, tmp_path):
     assert "+    return 43" in asyncio.run(baseline.diff())
     (work / "pkg" / "core.py").write_text("def answer():\n    return 42\n")
     assert state() == before
-    assert asyncio.run(baseline.diff()) == \
-        "No changes in the work directory since the run began."
+    assert asyncio.run(baseline.diff()) == "No changes in the work directory since the run began."
 
 
 def test_a_plain_folder_gets_no_git_directory_and_python_caches_are_left_out(bwrap, tmp_path):

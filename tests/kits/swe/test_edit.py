@@ -42,20 +42,30 @@ def refused(call, *args) -> str:
 
 
 def test_the_tools_have_the_contract_names_and_arguments(editor):
-    params = {name: list(Tool(getattr(editor, name)).schema.parameters["properties"])
-              for name in ("view", "create_file", "str_replace", "insert", "undo_edit")}
-    assert params == {"view": ["path", "view_range"], "create_file": ["path", "file_text"],
-                      "str_replace": ["path", "old_str", "new_str"],
-                      "insert": ["path", "insert_line", "new_str"], "undo_edit": ["path"]}
+    params = {
+        name: list(Tool(getattr(editor, name)).schema.parameters["properties"])
+        for name in ("view", "create_file", "str_replace", "insert", "undo_edit")
+    }
+    assert params == {
+        "view": ["path", "view_range"],
+        "create_file": ["path", "file_text"],
+        "str_replace": ["path", "old_str", "new_str"],
+        "insert": ["path", "insert_line", "new_str"],
+        "undo_edit": ["path"],
+    }
 
 
 # --- view -------------------------------------------------------------------------------------
 
+
 def test_view_numbers_lines_and_shows_a_range(editor):
-    assert editor.view("pkg/calc.py").splitlines()[:2] == ["     1\tdef add(a, b):",
-                                                           "     2\t    return a - b"]
-    assert editor.view("pkg/calc.py", [5, -1]) == ("     5\tdef mul(a, b):\n"
-                                                   "     6\t    return a * b")
+    assert editor.view("pkg/calc.py").splitlines()[:2] == [
+        "     1\tdef add(a, b):",
+        "     2\t    return a - b",
+    ]
+    assert editor.view("pkg/calc.py", [5, -1]) == (
+        "     5\tdef mul(a, b):\n     6\t    return a * b"
+    )
     assert "has 6 lines" in refused(editor.view, "pkg/calc.py", [7, 9])
 
 
@@ -63,8 +73,9 @@ def test_a_long_file_is_shown_in_parts_that_say_how_to_read_on(editor, work):
     (work / "long.txt").write_text("".join(f"line {n}\n" for n in range(1, 1201)))
     first = editor.view("long.txt")
     assert first.splitlines()[-2] == "   500\tline 500"
-    assert first.splitlines()[-1] == ("[long.txt: lines 1-500 of 1200 shown; "
-                                      "view_range=[501, 1000] shows the next ones]")
+    assert first.splitlines()[-1] == (
+        "[long.txt: lines 1-500 of 1200 shown; view_range=[501, 1000] shows the next ones]"
+    )
     assert editor.view("long.txt", [1190, -1]).splitlines()[-1] == "  1200\tline 1200"
 
 
@@ -81,9 +92,14 @@ def test_a_folder_is_a_tree_two_levels_deep_without_hidden_or_ignored_entries(ed
     for name in ("debug.log", "keep.log", "scratch.txt", ".env", "README.md"):
         (work / name).write_text("")
     assert editor.view(".").splitlines()[1:] == [
-        "README.md", "keep.log", "pkg/", "pkg/__init__.py", "pkg/calc.py", "pkg/deep/"]
-    assert editor.view("pkg/deep").splitlines()[1:] == ["pkg/deep/deeper/",
-                                                        "pkg/deep/deeper/x.py"]
+        "README.md",
+        "keep.log",
+        "pkg/",
+        "pkg/__init__.py",
+        "pkg/calc.py",
+        "pkg/deep/",
+    ]
+    assert editor.view("pkg/deep").splitlines()[1:] == ["pkg/deep/deeper/", "pkg/deep/deeper/x.py"]
 
 
 def test_binary_huge_and_missing_files_get_clear_errors(editor, work):
@@ -97,6 +113,7 @@ def test_binary_huge_and_missing_files_get_clear_errors(editor, work):
 
 # --- str_replace, insert, create_file ------------------------------------------------------------
 
+
 def test_str_replace_edits_once_and_shows_the_region(editor, work):
     shown = editor.str_replace("pkg/calc.py", "return a - b", "return a + b")
     assert (work / "pkg" / "calc.py").read_text() == CALC.replace("a - b", "a + b")
@@ -104,8 +121,7 @@ def test_str_replace_edits_once_and_shows_the_region(editor, work):
 
 
 def test_str_replace_that_finds_nothing_shows_the_closest_lines(editor, work):
-    message = refused(editor.str_replace, "pkg/calc.py", "def mul(x, b):\n    return x * b",
-                      "")
+    message = refused(editor.str_replace, "pkg/calc.py", "def mul(x, b):\n    return x * b", "")
     assert "does not occur in pkg/calc.py" in message
     assert "closest lines are 5-6" in message and "     5\tdef mul(a, b):" in message
     assert (work / "pkg" / "calc.py").read_text() == CALC
@@ -128,8 +144,9 @@ def test_insert_at_the_top_after_a_line_and_at_the_end(editor, work):
     editor.insert("pkg/calc.py", 3, "    # subtracts, on purpose\n")
     shown = editor.insert("pkg/calc.py", 8, "\n\nPI = math.pi")
     text = (work / "pkg" / "calc.py").read_text()
-    assert text.startswith("import math\ndef add(a, b):\n    return a - b\n"
-                           "    # subtracts, on purpose\n")
+    assert text.startswith(
+        "import math\ndef add(a, b):\n    return a - b\n    # subtracts, on purpose\n"
+    )
     assert text.endswith("    return a * b\n\n\nPI = math.pi\n")
     assert "    11\tPI = math.pi" in shown
     assert "which has 11 lines" in refused(editor.insert, "pkg/calc.py", 12, "x = 1")
@@ -156,13 +173,15 @@ def test_bytes_that_are_not_utf8_survive_an_edit_elsewhere(editor, work):
 
 def test_create_file_makes_folders_and_undo_removes_it(editor, work):
     assert "Created src/app/main.py (2 lines)" in editor.create_file(
-        "src/app/main.py", "print('hi')\nprint('bye')\n")
+        "src/app/main.py", "print('hi')\nprint('bye')\n"
+    )
     assert (work / "src" / "app" / "main.py").read_text() == "print('hi')\nprint('bye')\n"
     assert "the file is removed" in editor.undo_edit("src/app/main.py")
     assert not (work / "src").exists()
 
 
 # --- undo -------------------------------------------------------------------------------------
+
 
 def test_undo_edit_twice_goes_back_two_edits_newest_first(editor, work):
     path = work / "pkg" / "calc.py"
@@ -187,6 +206,7 @@ def test_undo_after_a_command_changed_the_file_says_so(editor, work):
 
 # --- the syntax gate --------------------------------------------------------------------------
 
+
 def test_an_edit_that_breaks_python_is_rolled_back_with_the_error(editor, work):
     path = work / "pkg" / "calc.py"
     message = refused(editor.str_replace, "pkg/calc.py", "return a - b", "return (a - b")
@@ -194,8 +214,7 @@ def test_an_edit_that_breaks_python_is_rolled_back_with_the_error(editor, work):
     assert "pkg/calc.py, line 2: '(' was never closed" in message
     assert "     2\t    return (a - b" in message and "     1\tdef add(a, b):" in message
     assert "line 3: unexpected indent" in refused(editor.insert, "pkg/calc.py", 1, "  x = 1")
-    assert "'return' outside function" in refused(editor.create_file, "pkg/new.py",
-                                                  "return 1\n")
+    assert "'return' outside function" in refused(editor.create_file, "pkg/new.py", "return 1\n")
     assert path.read_text() == CALC and not (work / "pkg" / "new.py").exists()
     assert "no edit" in refused(editor.undo_edit, "pkg/calc.py")  # nothing was recorded
 
@@ -223,6 +242,7 @@ def test_another_language_gets_a_parse_warning_and_keeps_the_edit(editor, work):
 
 # --- planted symlinks ---------------------------------------------------------------------------
 
+
 def test_planted_symlinks_cannot_lead_a_tool_outside_the_work_dir(editor, work, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -230,16 +250,14 @@ def test_planted_symlinks_cannot_lead_a_tool_outside_the_work_dir(editor, work, 
     secret.write_text("KEY = 's3cret'\n")
     (work / "link.py").symlink_to(secret)
     (work / "linkdir").symlink_to(outside)
-    for path in ("link.py", "linkdir/secret.py", "linkdir", "../outside/secret.py",
-                 str(secret)):
+    for path in ("link.py", "linkdir/secret.py", "linkdir", "../outside/secret.py", str(secret)):
         assert "outside the work directory" in refused(editor.view, path)
         assert "outside the work directory" in refused(editor.str_replace, path, "s3cret", "x")
         assert "outside the work directory" in refused(editor.insert, path, 0, "x = 1")
         assert "outside the work directory" in refused(editor.create_file, path, "x = 1\n")
         assert "outside the work directory" in refused(editor.undo_edit, path)
     assert "outside the work directory" in refused(editor.create_file, "linkdir/new.py", "")
-    assert secret.read_text() == "KEY = 's3cret'\n" and sorted(os.listdir(outside)) == [
-        "secret.py"]
+    assert secret.read_text() == "KEY = 's3cret'\n" and sorted(os.listdir(outside)) == ["secret.py"]
     tree = editor.view(".")
     assert "linkdir (symlink)" in tree and "secret" not in tree
 
@@ -263,8 +281,10 @@ def test_opensage_home_inside_the_work_dir_is_out_of_reach(work):
     home.mkdir()
     (home / "config.toml").write_text("trusted = true\n")
     editor = Editor(Workspace(work, home=home))
-    for call, args in ((editor.view, (".opensage/config.toml",)),
-                       (editor.create_file, (".opensage/config.toml", "x")),
-                       (editor.str_replace, (".opensage/config.toml", "true", "false"))):
+    for call, args in (
+        (editor.view, (".opensage/config.toml",)),
+        (editor.create_file, (".opensage/config.toml", "x")),
+        (editor.str_replace, (".opensage/config.toml", "true", "false")),
+    ):
         assert "OpenSage's home" in refused(call, *args)
     assert (home / "config.toml").read_text() == "trusted = true\n"

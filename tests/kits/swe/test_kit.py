@@ -43,13 +43,18 @@ CONTRACT: dict[str, dict[str, Any]] = {
     "insert": {"path": REQUIRED, "insert_line": REQUIRED, "new_str": REQUIRED},
     "undo_edit": {"path": REQUIRED},
     "apply_patch": {"patch": REQUIRED},
-    "search": {"pattern": REQUIRED, "path": ".", "glob": None, "fixed_strings": False,
-               "context": 0, "max_results": 100},
+    "search": {
+        "pattern": REQUIRED,
+        "path": ".",
+        "glob": None,
+        "fixed_strings": False,
+        "context": 0,
+        "max_results": 100,
+    },
     "symbols": {"path": ".", "name": None},
     "references": {"name": REQUIRED, "path": "."},
     "run_tests": {"tests": None, "timeout_s": 900},
-    "debug": {"command": REQUIRED, "breakpoints": REQUIRED, "expressions": None,
-              "timeout_s": 120},
+    "debug": {"command": REQUIRED, "breakpoints": REQUIRED, "expressions": None, "timeout_s": 120},
     "diff": {},
     "run_command": {"command": REQUIRED, "timeout_s": 120, "background": False},
     "read_output": {"handle": REQUIRED},
@@ -96,6 +101,7 @@ async def use(tools: dict[str, Tool], tool: str, /, **args: Any) -> str:
 
 # --- the contract ---------------------------------------------------------------------------
 
+
 def test_every_tool_has_the_contract_name_and_arguments(bwrap, tmp_path, home):
     assert isinstance(make_kit("swe"), SweKit)
 
@@ -108,23 +114,41 @@ def test_every_tool_has_the_contract_name_and_arguments(bwrap, tmp_path, home):
 
 # --- a scripted agent fixes a failing test, through the CLI ------------------------------------
 
+
 def test_a_scripted_agent_fixes_a_failing_test_through_the_cli(home, tmp_path):
     work = make_package(tmp_path / "work")
     script = tmp_path / "script.json"
-    script.write_text(json.dumps([
-        tool_call("run_tests"),
-        tool_call("str_replace", path="calc/__init__.py", old_str="a - b", new_str="a + b"),
-        tool_call("run_tests"),
-        tool_call("diff"),
-        tool_call("finish", answer="add() fixed"),
-    ]))
-    res = CliRunner().invoke(app, ["run", "fix the failing test", "--kit", "swe", "--model",
-                                   f"scripted:{script}", "--workdir", str(work), "--json"])
+    script.write_text(
+        json.dumps(
+            [
+                tool_call("run_tests"),
+                tool_call("str_replace", path="calc/__init__.py", old_str="a - b", new_str="a + b"),
+                tool_call("run_tests"),
+                tool_call("diff"),
+                tool_call("finish", answer="add() fixed"),
+            ]
+        )
+    )
+    res = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "fix the failing test",
+            "--kit",
+            "swe",
+            "--model",
+            f"scripted:{script}",
+            "--workdir",
+            str(work),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     run = json.loads(res.stdout)
     assert (run["answer"], run["stop_reason"]) == ("add() fixed", "finished")
-    (first, ok1, failing), (edit, ok2, edited), (second, ok3, passing), (name, ok4, patch) = \
+    (first, ok1, failing), (edit, ok2, edited), (second, ok3, passing), (name, ok4, patch) = (
         results(home, run["run_id"])[:4]
+    )
     assert (first, edit, second, name) == ("run_tests", "str_replace", "run_tests", "diff")
     assert ok1 and ok2 and ok3 and ok4
     # The failure, precisely: its id, its message and where.
@@ -169,8 +193,12 @@ def main_path(work: Path, sandbox: str | Sandbox) -> dict[str, str]:
         tool_call("symbols", path="calc"),
         call("references", name="mul"),
         tool_call("run_tests", tests=["test_calc.py::test_add"]),
-        tool_call("debug", command="python3 -m pytest -q test_calc.py::test_add",
-                  breakpoints=["calc/__init__.py:2"], expressions=["a", "b", "a - b"]),
+        tool_call(
+            "debug",
+            command="python3 -m pytest -q test_calc.py::test_add",
+            breakpoints=["calc/__init__.py:2"],
+            expressions=["a", "b", "a - b"],
+        ),
         tool_call("str_replace", path="calc/__init__.py", old_str="a - b", new_str="a + b"),
         tool_call("insert", path="calc/__init__.py", insert_line=0, new_str="# calc"),
         tool_call("undo_edit", path="calc/__init__.py"),
@@ -186,7 +214,8 @@ def main_path(work: Path, sandbox: str | Sandbox) -> dict[str, str]:
     ]
     model = ScriptedModel(steps)
     result = Agent("root", model=model, kits=["swe"], sandbox=sandbox).run_sync(
-        "fix calc", workdir=work)
+        "fix calc", workdir=work
+    )
     assert result.stop_reason == "finished", result
     model.assert_exhausted()
     home = Path(os.environ["OPENSAGE_HOME"])
@@ -198,8 +227,10 @@ def main_path(work: Path, sandbox: str | Sandbox) -> dict[str, str]:
 
 def check_main_path(given: dict[str, str], work: Path) -> None:
     assert given["view"].splitlines()[:2] == ["     1\tdef add(a, b):", "     2\t    return a - b"]
-    assert re.findall(r"^\S+:\d+:", given["search"], re.M) == ["calc/__init__.py:2:",
-                                                               "calc/__init__.py:6:"]
+    assert re.findall(r"^\S+:\d+:", given["search"], re.M) == [
+        "calc/__init__.py:2:",
+        "calc/__init__.py:6:",
+    ]
     assert "function add  [1-2]" in given["symbols"] and "function mul" in given["symbols"]
     assert "test_calc.py:1: from calc import add, mul" in given["references"]
     assert "calc/__init__.py:5: def mul(a, b):   (definition)" in given["references"]
@@ -233,34 +264,47 @@ def test_the_whole_kit_in_the_container_backend(container, tmp_path):
 
 # --- ensembles ------------------------------------------------------------------------------
 
+
 def test_ensemble_members_edit_their_own_copies_and_diff_from_their_start(home, tmp_path):
     work = make_package(tmp_path / "work")
     fixes = iter(["a * b", "a + b"])  # the first member to edit gets it wrong
     member_diffs: list[str] = []
 
     def edit(messages):
-        return call("str_replace", path="calc/__init__.py", old_str="a - b",
-                    new_str=next(fixes))
+        return call("str_replace", path="calc/__init__.py", old_str="a - b", new_str=next(fixes))
 
     def finish(messages):
         member_diffs.append(messages[-1].content)
         return "edited"
 
-    model = team_model({
-        "ROOT": [call("create_file", path="NOTES.md", file_text="before the ensemble\n"),
-                 call("create_agent", name="fixer", instructions="FIX",
-                      tools=["str_replace", "diff"]),
-                 call("ensemble", task="make test_add pass", agent="fixer", n=2,
-                      select="verify", verify_command="python3 -m pytest -q"),
-                 call("diff"),
-                 lambda m: call("finish", answer=m[-1].content)],
-        "FIX": [edit, call("diff"), finish, finish],
-    })
+    model = team_model(
+        {
+            "ROOT": [
+                call("create_file", path="NOTES.md", file_text="before the ensemble\n"),
+                call(
+                    "create_agent", name="fixer", instructions="FIX", tools=["str_replace", "diff"]
+                ),
+                call(
+                    "ensemble",
+                    task="make test_add pass",
+                    agent="fixer",
+                    n=2,
+                    select="verify",
+                    verify_command="python3 -m pytest -q",
+                ),
+                call("diff"),
+                lambda m: call("finish", answer=m[-1].content),
+            ],
+            "FIX": [edit, call("diff"), finish, finish],
+        }
+    )
     result = Agent("root", "ROOT", model=model, kits=["topology", "swe", "shell"]).run_sync(
-        "fix", workdir=work)
+        "fix", workdir=work
+    )
     assert result.stop_reason == "finished"
-    ensemble = json.loads(next(text for name, _, text in results(home, result.run_id)
-                               if name == "ensemble"))
+    ensemble = json.loads(
+        next(text for name, _, text in results(home, result.run_id) if name == "ensemble")
+    )
     # Each member's diff holds its own edit only: not the other's, not the root's NOTES.md.
     assert len(member_diffs) == 2
     by_fix = {("+" if "+    return a + b" in d else "*"): d for d in member_diffs}
@@ -279,6 +323,7 @@ def test_ensemble_members_edit_their_own_copies_and_diff_from_their_start(home, 
 
 
 # --- background processes end with the run --------------------------------------------------
+
 
 def running_with(marker: str) -> list[int]:
     """The host's processes whose command line holds `marker`."""
@@ -306,7 +351,8 @@ def test_a_background_process_ends_with_the_run(tmp_path):
 
     # `sleep 600 # marker` runs as `/bin/sh -c 'sleep 600 # marker'`: the shell holds it.
     result = Agent("root", model=FunctionModel(reply), kits=["swe"]).run_sync(
-        "start a server", workdir=tmp_path)
+        "start a server", workdir=tmp_path
+    )
     assert result.stop_reason == "finished"
     assert seen_while_running and seen_while_running[0]  # it ran while the run did
     assert running_with(marker) == []  # and ended with it
@@ -314,11 +360,16 @@ def test_a_background_process_ends_with_the_run(tmp_path):
 
 # --- two kits with a run_command ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kits", [["shell", "swe"], ["swe", "shell"]])
 def test_the_swe_run_command_supersedes_the_shells(tmp_path, kits):
-    model = ScriptedModel([tool_call("run_command", command="echo $((6 * 7))", background=True),
-                           tool_call("read_output", handle="bg1"),
-                           tool_call("finish", answer="ok")])
+    model = ScriptedModel(
+        [
+            tool_call("run_command", command="echo $((6 * 7))", background=True),
+            tool_call("read_output", handle="bg1"),
+            tool_call("finish", answer="ok"),
+        ]
+    )
     agent = Agent("root", model=model, kits=kits)
     result = agent.run_sync("go", workdir=tmp_path)
     assert result.stop_reason == "finished"
@@ -346,8 +397,9 @@ class Reader(Kit):
 
 
 def test_two_kits_with_a_tool_of_the_same_name_are_refused_clearly(tmp_path):
-    with pytest.raises(ConfigError, match="the kits 'files' and 'reader' both have a tool "
-                                          "named 'read_file'"):
+    with pytest.raises(
+        ConfigError, match="the kits 'files' and 'reader' both have a tool named 'read_file'"
+    ):
         Agent(model=ScriptedModel([]), kits=["files", Reader()]).run_sync("x", workdir=tmp_path)
 
     def run_command(command: str) -> str:
@@ -360,10 +412,12 @@ def test_two_kits_with_a_tool_of_the_same_name_are_refused_clearly(tmp_path):
 
     with pytest.raises(ConfigError, match="two tools are named 'run_command'"):
         Agent(model=ScriptedModel([]), tools=[run_command], kits=["swe"]).run_sync(
-            "x", workdir=tmp_path)
+            "x", workdir=tmp_path
+        )
 
 
 # --- the loop is never blocked ---------------------------------------------------------------
+
 
 def test_symbols_and_references_run_in_a_worker_thread(bwrap, tmp_path, home, monkeypatch):
     make_package(tmp_path)
@@ -379,8 +433,11 @@ def test_symbols_and_references_run_in_a_worker_thread(bwrap, tmp_path, home, mo
 
     async def go() -> tuple[str, str, int]:
         async with swe_tools(tmp_path, home, bwrap) as tools:
-            return (await use(tools, "symbols"), await use(tools, "references", name="add"),
-                    threading.get_ident())
+            return (
+                await use(tools, "symbols"),
+                await use(tools, "references", name="add"),
+                threading.get_ident(),
+            )
 
     mapped, used, loop_thread = asyncio.run(go())
     assert "function add" in mapped and "test_calc.py:1:" in used
@@ -388,6 +445,7 @@ def test_symbols_and_references_run_in_a_worker_thread(bwrap, tmp_path, home, mo
 
 
 # --- answers stay under the loop's cut ------------------------------------------------------
+
 
 def long_lines(n: int, width: int = 150, word: str = "needle") -> str:
     return "".join(f"value_{i} = '{word} {'x' * width}'\n" for i in range(n))
@@ -402,8 +460,9 @@ def test_long_answers_stay_under_the_cut_and_say_how_to_read_the_rest(bwrap, tmp
             got = {
                 "view": await use(tools, "view", path="big.py"),
                 "search": await use(tools, "search", pattern="needle", max_results=1000),
-                "run_command": await use(tools, "run_command",
-                                         command="cat big.py big.py; echo the-end"),
+                "run_command": await use(
+                    tools, "run_command", command="cat big.py big.py; echo the-end"
+                ),
             }
             (work / "big.py").write_text(long_lines(3000, word="changed"))
             for i in range(40):
@@ -426,8 +485,10 @@ def test_long_answers_stay_under_the_cut_and_say_how_to_read_the_rest(bwrap, tmp
 
 
 def test_many_long_references_stay_under_the_cut(bwrap, tmp_path, home):
-    (tmp_path / "uses.py").write_text("".join(
-        f"def f{i}(): return target({'x' * 180!r})\n" for i in range(400)) + "def target(s): ...\n")
+    (tmp_path / "uses.py").write_text(
+        "".join(f"def f{i}(): return target({'x' * 180!r})\n" for i in range(400))
+        + "def target(s): ...\n"
+    )
 
     async def go() -> str:
         async with swe_tools(tmp_path, home, bwrap) as tools:
@@ -439,9 +500,12 @@ def test_many_long_references_stay_under_the_cut(bwrap, tmp_path, home):
 
 
 def test_many_failing_tests_stay_under_the_cut(bwrap, tmp_path, home):
-    (tmp_path / "test_many.py").write_text("".join(
-        f"def test_{i}():\n    assert 'a' * 1200 == 'b' * 1200, 'long message {i}'\n\n\n"
-        for i in range(60)))
+    (tmp_path / "test_many.py").write_text(
+        "".join(
+            f"def test_{i}():\n    assert 'a' * 1200 == 'b' * 1200, 'long message {i}'\n\n\n"
+            for i in range(60)
+        )
+    )
 
     async def go() -> str:
         async with swe_tools(tmp_path, home, bwrap) as tools:
@@ -477,8 +541,13 @@ def test_many_debugger_hits_stay_under_the_cut(bwrap, tmp_path, home):
 
     async def go() -> str:
         async with swe_tools(tmp_path, home, bwrap) as tools:
-            return await use(tools, "debug", command="python3 loop.py",
-                             breakpoints=["loop.py:3"], expressions=["data", "i", "data + data"])
+            return await use(
+                tools,
+                "debug",
+                command="python3 loop.py",
+                breakpoints=["loop.py:3"],
+                expressions=["data", "i", "data + data"],
+            )
 
     out = asyncio.run(go())
     assert len(out) < LOOP_CUT and out.startswith("20 breakpoint hits")

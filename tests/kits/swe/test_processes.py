@@ -21,14 +21,16 @@ from opensage.sandbox import Sandbox
 
 # Serves the work dir on a loopback port, then fetches a file from itself: the request shows in
 # the server's log (stderr), which is how the test sees that it serves.
-SERVER = ("python3 -u -m http.server {port} --bind 127.0.0.1 & "
-          "python3 -c \"import time, urllib.request\n"
-          "for _ in range(300):\n"
-          "    try:\n"
-          "        print('fetched', urllib.request.urlopen("
-          "'http://127.0.0.1:{port}/hello.txt').read().decode(), flush=True); break\n"
-          "    except OSError as exc: time.sleep(0.1)\n"
-          "else: print('gave up:', exc, flush=True)\"; wait")
+SERVER = (
+    "python3 -u -m http.server {port} --bind 127.0.0.1 & "
+    'python3 -c "import time, urllib.request\n'
+    "for _ in range(300):\n"
+    "    try:\n"
+    "        print('fetched', urllib.request.urlopen("
+    "'http://127.0.0.1:{port}/hello.txt').read().decode(), flush=True); break\n"
+    "    except OSError as exc: time.sleep(0.1)\n"
+    "else: print('gave up:', exc, flush=True)\"; wait"
+)
 LOOP = 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.1; done'
 
 
@@ -40,8 +42,9 @@ def work(tmp_path: Path) -> Path:
     return root
 
 
-async def wait_for(processes: BackgroundProcesses, handle: str, pattern: str,
-                   seconds: float = 40.0, seen: str = "") -> str:
+async def wait_for(
+    processes: BackgroundProcesses, handle: str, pattern: str, seconds: float = 40.0, seen: str = ""
+) -> str:
     """read_output until what was read (after `seen`) matches `pattern`; all that was read."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
@@ -65,14 +68,19 @@ def test_a_foreground_command_reports_its_exit_code_and_output(bwrap, work):
 
 async def serve_read_kill(sandbox: Sandbox, work: Path, port: int) -> None:
     async with BackgroundProcesses() as processes:
-        started = await run_command(sandbox, work, SERVER.format(port=port), background=True,
-                                    processes=processes)
+        started = await run_command(
+            sandbox, work, SERVER.format(port=port), background=True, processes=processes
+        )
         assert started.startswith("started in the background as bg1\nbg1 is running")
         assert "kill_process('bg1')" in started
         # The server's log line (stderr) and the client's (stdout) may come in either order.
-        seen = await wait_for(processes, "bg1", r'(?s)(?=.*"GET /hello.txt HTTP/1.1" 200)'
-                                                r"(?=.*fetched hello from the work dir)",
-                              seen=started)
+        seen = await wait_for(
+            processes,
+            "bg1",
+            r'(?s)(?=.*"GET /hello.txt HTTP/1.1" 200)'
+            r"(?=.*fetched hello from the work dir)",
+            seen=started,
+        )
         assert f"Serving HTTP on 127.0.0.1 port {port}" in seen
         # Nothing new since: the next read says so, and that it still runs.
         quiet = await read_output(processes, "bg1")
@@ -92,8 +100,7 @@ def test_a_background_server_is_started_read_and_killed(bwrap, work):
 def test_read_output_gives_only_what_is_new(bwrap, work):
     async def go() -> None:
         async with BackgroundProcesses() as processes:
-            handle_text = await run_command(bwrap, work, LOOP, background=True,
-                                            processes=processes)
+            handle_text = await run_command(bwrap, work, LOOP, background=True, processes=processes)
             handle = re.search(r"as (bg\d+)", handle_text)[1]  # type: ignore[index]
             first = await wait_for(processes, handle, r"line 3\b")
             await asyncio.sleep(0.5)
@@ -111,8 +118,7 @@ def test_read_output_gives_only_what_is_new(bwrap, work):
 def test_a_process_that_ends_by_itself_reports_its_exit_code(bwrap, work):
     async def go() -> None:
         processes = BackgroundProcesses()
-        await run_command(bwrap, work, "echo done; exit 3", background=True,
-                          processes=processes)
+        await run_command(bwrap, work, "echo done; exit 3", background=True, processes=processes)
         out = await wait_for(processes, "bg1", "has exited")
         assert "bg1 has exited with code 3" in out
         assert "done" in out
@@ -139,12 +145,18 @@ def test_closing_the_holder_kills_what_is_left(bwrap, work):
 def test_handles_and_limits_are_explained(bwrap, work):
     async def go() -> None:
         async with BackgroundProcesses(max_running=1) as processes:
-            with pytest.raises(ToolError, match=r"no background process has the handle "
-                                                r"'bg9' \(handles: none yet\)"):
+            with pytest.raises(
+                ToolError,
+                match=r"no background process has the handle "
+                r"'bg9' \(handles: none yet\)",
+            ):
                 await read_output(processes, "bg9")
             await run_command(bwrap, work, LOOP, background=True, processes=processes)
-            with pytest.raises(ToolError, match=r"1 background processes are running "
-                                                r"already \(bg1\).*kill_process"):
+            with pytest.raises(
+                ToolError,
+                match=r"1 background processes are running "
+                r"already \(bg1\).*kill_process",
+            ):
                 await run_command(bwrap, work, LOOP, background=True, processes=processes)
             with pytest.raises(ToolError, match=r"\(handles: bg1\)"):
                 await kill_process(processes, "bg2")

@@ -40,8 +40,9 @@ def tree(tmp_path):
 def test_finds_a_name_in_all_eight_languages(tree, engine):
     out = run(tree, engine, r"\barea\(")
     first = out.splitlines()[0]
-    assert first.endswith("(ripgrep)" if engine else
-                          "(Python fallback: ripgrep is not available in the sandbox)")
+    assert first.endswith(
+        "(ripgrep)" if engine else "(Python fallback: ripgrep is not available in the sandbox)"
+    )
     found = set(matches(out))
     for source in SOURCES:
         assert f"src/{source.name}:{source.line(source.definition)}" in found
@@ -56,8 +57,17 @@ def test_gitignore_hidden_and_binary_files_are_skipped(tmp_path, engine):
     (root / ".hidden").mkdir()
     (root / ".gitignore").write_text("build/\n*.log\n!keep.log\n/top.txt\n")
     (root / "pkg" / ".gitignore").write_text("gen/\n")
-    for rel in ("build/out.c", "debug.log", "keep.log", "top.txt", "pkg/top.txt", "pkg/a.py",
-                "pkg/gen/b.py", ".hidden/c.py", ".env"):
+    for rel in (
+        "build/out.c",
+        "debug.log",
+        "keep.log",
+        "top.txt",
+        "pkg/top.txt",
+        "pkg/a.py",
+        "pkg/gen/b.py",
+        ".hidden/c.py",
+        ".env",
+    ):
         (root / rel).write_text("needle\n")
     (root / "blob.bin").write_bytes(b"needle\0\1\2")
     out = run(root, engine, "needle")
@@ -70,10 +80,18 @@ def test_gitignore_patterns_as_git_reads_them(tmp_path, engine):
     root = tmp_path / "work"
     root.mkdir()
     (root / ".gitignore").write_text(
-        "# generated code\n**/generated/*.py\ndocs/**\n!docs/keep.md\na/**/deep.txt\n*.tmp\n")
+        "# generated code\n**/generated/*.py\ndocs/**\n!docs/keep.md\na/**/deep.txt\n*.tmp\n"
+    )
     kept = ["x/generated/g.txt", "docs/keep.md", "b/deep.txt", "src/f.tmp.py"]
-    for rel in ["x/generated/g.py", "generated/h.py", "docs/a.md", "a/b/c/deep.txt",
-                "a/deep.txt", "f.tmp", *kept]:
+    for rel in [
+        "x/generated/g.py",
+        "generated/h.py",
+        "docs/a.md",
+        "a/b/c/deep.txt",
+        "a/deep.txt",
+        "f.tmp",
+        *kept,
+    ]:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("needle\n")
     assert sorted(m.split(":")[0] for m in matches(run(root, engine, "needle"))) == sorted(kept)
@@ -96,8 +114,15 @@ def test_context_lines_and_groups(tmp_path, engine):
     (root / "a.txt").write_text("".join(f"line {n}\n" for n in range(1, 21)))
     out = run(root, engine, "^line (5|6|15)$", context=1)
     assert out.splitlines()[1:] == [
-        "a.txt-4- line 4", "a.txt:5: line 5", "a.txt:6: line 6", "a.txt-7- line 7", "--",
-        "a.txt-14- line 14", "a.txt:15: line 15", "a.txt-16- line 16"]
+        "a.txt-4- line 4",
+        "a.txt:5: line 5",
+        "a.txt:6: line 6",
+        "a.txt-7- line 7",
+        "--",
+        "a.txt-14- line 14",
+        "a.txt:15: line 15",
+        "a.txt-16- line 16",
+    ]
 
 
 def test_fixed_strings_take_metacharacters_literally(tmp_path, engine):

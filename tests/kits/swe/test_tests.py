@@ -40,12 +40,14 @@ def require(tool: str, package: str) -> None:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         pytest.fail(f"{tool} is missing: scripts/setup.sh installs Debian's {package}")
-    pytest.skip(f"{tool} is not installed and this user cannot install Debian's {package} "
-                "(scripts/setup.sh does, as root)")
+    pytest.skip(
+        f"{tool} is not installed and this user cannot install Debian's {package} "
+        "(scripts/setup.sh does, as root)"
+    )
 
 
 CALC = {
-    "calc/__init__.py": '''
+    "calc/__init__.py": """
         def add(a, b):
             return a - b
 
@@ -54,8 +56,8 @@ CALC = {
             if not text.isdigit():
                 raise ValueError(f"not a number: {text!r}")
             return int(text)
-        ''',
-    "tests/test_calc.py": '''
+        """,
+    "tests/test_calc.py": """
         import pytest
 
         from calc import add, parse
@@ -89,15 +91,15 @@ CALC = {
 
         def test_uses_broken(broken):
             pass
-        ''',
-    "pyproject.toml": '''
+        """,
+    "pyproject.toml": """
         [project]
         name = "calc"
         version = "0.1"
 
         [tool.pytest.ini_options]
         testpaths = ["tests"]
-        ''',
+        """,
 }
 
 
@@ -112,13 +114,17 @@ def test_a_failing_python_test_is_reported_precisely(bwrap, calc):
     assert lines[0] == "2 passed, 2 failed, 1 errors, 1 skipped"
     assert lines[1].startswith("runner: pytest")
     at = lines.index("FAILED tests/test_calc.py::test_add")
-    assert lines[at + 1:at + 4] == ["    assert -1 == 3", "     +  where -1 = add(1, 2)",
-                                    "    at tests/test_calc.py:7 in test_add"]
+    assert lines[at + 1 : at + 4] == [
+        "    assert -1 == 3",
+        "     +  where -1 = add(1, 2)",
+        "    at tests/test_calc.py:7 in test_add",
+    ]
     # Raised in the package, called from the test: both places are named.
     at = lines.index("FAILED tests/test_calc.py::TestParse::test_word")
     assert lines[at + 1] == "    ValueError: not a number: 'twelve'"
-    assert lines[at + 2] == ("    at calc/__init__.py:7 in parse "
-                             "(from tests/test_calc.py:19 in test_word)")
+    assert lines[at + 2] == (
+        "    at calc/__init__.py:7 in parse (from tests/test_calc.py:19 in test_word)"
+    )
     at = lines.index("ERROR tests/test_calc.py::test_uses_broken")
     assert "RuntimeError: fixture broke" in lines[at + 1]
     assert lines[at + 2] == "    at tests/test_calc.py:29 in broken"
@@ -132,13 +138,18 @@ def test_selected_tests_run_alone_and_a_fix_turns_them_green(bwrap, calc):
     out = run(bwrap, calc, ["tests/test_calc.py::test_add"])
     assert out.splitlines()[0] == "0 passed, 1 failed"
     assert "FAILED tests/test_calc.py::test_add" in out
-    out = run(bwrap, calc, ["tests/test_calc.py::TestParse::test_digits",
-                            "tests/test_calc.py::test_add_zero"])
+    out = run(
+        bwrap,
+        calc,
+        ["tests/test_calc.py::TestParse::test_digits", "tests/test_calc.py::test_add_zero"],
+    )
     assert out.splitlines()[0] == "2 passed, 0 failed"
     (calc / "calc/__init__.py").write_text(
-        (calc / "calc/__init__.py").read_text().replace("a - b", "a + b"))
-    assert run(bwrap, calc, ["tests/test_calc.py::test_add"]).splitlines()[0] == \
-        "1 passed, 0 failed"
+        (calc / "calc/__init__.py").read_text().replace("a - b", "a + b")
+    )
+    assert (
+        run(bwrap, calc, ["tests/test_calc.py::test_add"]).splitlines()[0] == "1 passed, 0 failed"
+    )
     out = run(bwrap, calc, ["tests/test_calc.py::test_nothing_like_it"])
     assert out.splitlines()[0] == "0 passed, 0 failed, 1 errors"
     assert "no test ran (none matched the ids given)" in out
@@ -150,8 +161,9 @@ def test_a_module_that_does_not_import_is_an_error_and_the_rest_still_runs(bwrap
     assert out.splitlines()[0] == "2 passed, 2 failed, 2 errors, 1 skipped"
     lines = out.splitlines()
     at = lines.index("ERROR tests/test_broken.py")
-    assert lines[at + 1] == ("    collection failed: ModuleNotFoundError: No module named "
-                             "'no_such_module'")
+    assert lines[at + 1] == (
+        "    collection failed: ModuleNotFoundError: No module named 'no_such_module'"
+    )
     assert lines[at + 2] == "    at tests/test_broken.py:1 in <module>"
 
 
@@ -164,7 +176,10 @@ def test_ids_that_are_options_are_refused(bwrap, calc):
 
 @pytest.mark.slow
 def test_a_run_past_its_timeout_keeps_what_finished(bwrap, tmp_path):
-    root = write(tmp_path / "slow", {"test_slow.py": '''
+    root = write(
+        tmp_path / "slow",
+        {
+            "test_slow.py": """
         import time
 
 
@@ -174,7 +189,10 @@ def test_a_run_past_its_timeout_keeps_what_finished(bwrap, tmp_path):
 
         def test_slow():
             time.sleep(60)
-        ''', "conftest.py": ""})
+        """,
+            "conftest.py": "",
+        },
+    )
     out = run(bwrap, root, timeout_s=5)
     lines = out.splitlines()
     assert lines[0] == "1 passed, 0 failed, 1 errors"
@@ -184,11 +202,11 @@ def test_a_run_past_its_timeout_keeps_what_finished(bwrap, tmp_path):
 
 
 UNITTEST = {
-    "shapes/__init__.py": '''
+    "shapes/__init__.py": """
         def area(w, h):
             return w + h
-        ''',
-    "test_shapes.py": '''
+        """,
+    "test_shapes.py": """
         import unittest
 
         from shapes import area
@@ -207,7 +225,7 @@ UNITTEST = {
             @unittest.skip("later")
             def test_later(self):
                 pass
-        ''',
+        """,
     "setup.py": "",
 }
 
@@ -223,23 +241,27 @@ def test_unittest_is_used_where_the_project_python_has_no_pytest(bwrap, tmp_path
     assert lines[0] == "1 passed, 1 failed, 1 errors, 1 skipped"
     assert lines[1] == "runner: unittest (`./.venv/bin/python -m unittest`)"
     at = lines.index("FAILED test_shapes.AreaTest.test_rectangle")
-    assert lines[at + 1:at + 3] == ["    AssertionError: 5 != 6",
-                                    "    at test_shapes.py:11 in test_rectangle"]
+    assert lines[at + 1 : at + 3] == [
+        "    AssertionError: 5 != 6",
+        "    at test_shapes.py:11 in test_rectangle",
+    ]
     at = lines.index("ERROR test_shapes.AreaTest.test_crash")
-    assert lines[at + 1:at + 3] == ["    KeyError: 'missing'",
-                                    "    at test_shapes.py:14 in test_crash"]
+    assert lines[at + 1 : at + 3] == [
+        "    KeyError: 'missing'",
+        "    at test_shapes.py:14 in test_crash",
+    ]
     out = run(bwrap, root, ["test_shapes.AreaTest.test_square"])
     assert out.splitlines()[0] == "1 passed, 0 failed"
 
 
 GO = {
     "go.mod": "module example.com/calc\n\ngo 1.19\n",
-    "calc.go": '''
+    "calc.go": """
         package calc
 
         func Add(a, b int) int { return a - b }
-        ''',
-    "calc_test.go": '''
+        """,
+    "calc_test.go": """
         package calc
 
         import "testing"
@@ -272,14 +294,14 @@ GO = {
         }
 
         func TestLater(t *testing.T) { t.Skip("later") }
-        ''',
-    "util/util_test.go": '''
+        """,
+    "util/util_test.go": """
         package util
 
         import "testing"
 
         func TestNothing(t *testing.T) {}
-        ''',
+        """,
 }
 
 
@@ -292,11 +314,15 @@ def test_go_test_json_is_read(bwrap, tmp_path):
     assert lines[0] == "3 passed, 2 failed, 1 skipped"
     assert lines[1] == "runner: go (`go test -json -timeout=900s ./...`)"
     at = lines.index("FAILED TestAdd")
-    assert lines[at + 1:at + 3] == ["    Add(1, 2) = -1, want 3",
-                                    "    at calc_test.go:7 (package example.com/calc)"]
+    assert lines[at + 1 : at + 3] == [
+        "    Add(1, 2) = -1, want 3",
+        "    at calc_test.go:7 (package example.com/calc)",
+    ]
     at = lines.index("FAILED TestTable/two")
-    assert lines[at + 1:at + 3] == ["    got 0", "    at calc_test.go:26 (package "
-                                                 "example.com/calc)"]
+    assert lines[at + 1 : at + 3] == [
+        "    got 0",
+        "    at calc_test.go:26 (package example.com/calc)",
+    ]
     # An id from the report reruns that one subtest.
     out = run(bwrap, root, ["TestTable/two"])
     assert out.splitlines()[0] == "0 passed, 1 failed"
@@ -307,20 +333,20 @@ def test_go_test_json_is_read(bwrap, tmp_path):
     lines = out.splitlines()
     assert lines[0] == "2 passed, 2 failed, 1 errors, 1 skipped"
     at = lines.index("ERROR (example.com/calc/util)")
-    assert lines[at + 1].startswith("    the package does not build: cannot use \"x\"")
+    assert lines[at + 1].startswith('    the package does not build: cannot use "x"')
     assert lines[at + 2] == "    at util/util.go:3"
 
 
 RUST = {
-    "Cargo.toml": '''
+    "Cargo.toml": """
         [package]
         name = "calc"
         version = "0.1.0"
         edition = "2021"
 
         [dependencies]
-        ''',
-    "src/lib.rs": '''
+        """,
+    "src/lib.rs": """
         pub fn add(a: i32, b: i32) -> i32 {
             a - b
         }
@@ -349,13 +375,13 @@ RUST = {
                 let _ = v[3];
             }
         }
-        ''',
-    "tests/it.rs": '''
+        """,
+    "tests/it.rs": """
         #[test]
         fn from_outside() {
             assert_eq!(calc::add(3, 0), 3);
         }
-        ''',
+        """,
 }
 
 
@@ -369,14 +395,16 @@ def test_cargo_test_output_is_read(bwrap, tmp_path):
     assert "stable cargo has no machine-readable test output" in lines[2]
     at = lines.index("FAILED tests::adds")
     assert "left: `-1`" in out or "left: -1" in out
-    assert "    at src/lib.rs:11" in lines[at + 1:at + 6]
+    assert "    at src/lib.rs:11" in lines[at + 1 : at + 6]
     at = lines.index("FAILED tests::out_of_bounds")
-    assert lines[at + 1:at + 3] == [
-        "    index out of bounds: the len is 0 but the index is 3", "    at src/lib.rs:26"]
+    assert lines[at + 1 : at + 3] == [
+        "    index out of bounds: the len is 0 but the index is 3",
+        "    at src/lib.rs:26",
+    ]
     out = run(bwrap, root, ["tests::zero", "from_outside"])
     assert out.splitlines()[0] == "2 passed, 0 failed"
     # A crate that does not compile is an error at the compiler's place.
-    (root / "src/lib.rs").write_text("pub fn add(a: i32) -> i32 { \"x\" }\n")
+    (root / "src/lib.rs").write_text('pub fn add(a: i32) -> i32 { "x" }\n')
     lines = run(bwrap, root).splitlines()
     assert lines[0] == "0 passed, 0 failed, 1 errors"
     at = lines.index("ERROR (build)")
@@ -387,7 +415,7 @@ def test_cargo_test_output_is_read(bwrap, tmp_path):
 NODE = {
     "package.json": '{"name": "calc", "version": "1.0.0", "scripts": {"test": "node --test"}}',
     "calc.js": "exports.add = (a, b) => a - b;\n",
-    "test/calc.test.js": '''
+    "test/calc.test.js": """
         const test = require('node:test');
         const assert = require('node:assert');
         const { add } = require('../calc');
@@ -401,7 +429,7 @@ NODE = {
           test.it('inner ok', () => {});
         });
         test('later', { skip: 'not yet' }, () => {});
-        ''',
+        """,
 }
 
 
@@ -414,17 +442,19 @@ def test_node_test_runner_tap_is_read(bwrap, tmp_path):
     lines = out.splitlines()
     assert lines[0] == "2 passed, 2 failed, 1 skipped"
     at = lines.index("FAILED adds")
-    assert "-1 !== 3" in "\n".join(lines[at:at + 6])
-    assert "    at test/calc.test.js:6" in lines[at:at + 8]
+    assert "-1 !== 3" in "\n".join(lines[at : at + 6])
+    assert "    at test/calc.test.js:6" in lines[at : at + 8]
     at = lines.index("FAILED group > inner fails")
-    assert lines[at + 1:at + 3] == ["    inner boom", "    at test/calc.test.js:10"]
+    assert lines[at + 1 : at + 3] == ["    inner boom", "    at test/calc.test.js:10"]
     out = run(bwrap, root, ["group > inner fails"])
     assert out.splitlines()[0].startswith("0 passed, 1 failed")
 
 
 def test_make_test_counts_come_from_its_summary(bwrap, tmp_path):
-    root = write(tmp_path / "mk", {"Makefile": "test:\n\t@echo checking\n"
-                                               "\t@echo '5 passed, 1 failed'\n\t@exit 1\n"})
+    root = write(
+        tmp_path / "mk",
+        {"Makefile": "test:\n\t@echo checking\n\t@echo '5 passed, 1 failed'\n\t@exit 1\n"},
+    )
     assert detect_runner(root) == "make"
     out = run(bwrap, root)
     assert out.splitlines()[0] == "5 passed, 1 failed"
@@ -440,8 +470,9 @@ def test_detection_and_no_runner(tmp_path):
     root.mkdir()
     with pytest.raises(ToolError, match="found no test runner"):
         detect_runner(root)
-    write(root, {"package.json": '{"devDependencies": {"jest": "^29"}, '
-                                 '"scripts": {"test": "jest"}}'})
+    write(
+        root, {"package.json": '{"devDependencies": {"jest": "^29"}, "scripts": {"test": "jest"}}'}
+    )
     assert detect_runner(root) == "jest"
     write(root, {"package.json": '{"scripts": {"test": "mocha"}}'})
     assert detect_runner(root) == "npm"
@@ -450,16 +481,19 @@ def test_detection_and_no_runner(tmp_path):
 
 
 def test_the_report_xml_is_read_without_any_dtd():
-    bomb = ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaaaaaaaa">'
-            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><testsuite>&b;</testsuite>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><testsuite>&b;</testsuite>'
+    )
     with pytest.raises(ReportError, match="DTD"):
         parse_xml(bomb)
-    external = ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                '<testsuite><testcase name="t">&x;</testcase></testsuite>')
+    external = (
+        '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<testsuite><testcase name="t">&x;</testcase></testsuite>'
+    )
     with pytest.raises(ReportError, match="DTD"):
         parse_xml(external)
-    assert parse_xml('<testsuites><testcase name="ok"/></testsuites>').find("testcase") \
-        is not None
+    assert parse_xml('<testsuites><testcase name="ok"/></testsuites>').find("testcase") is not None
     with pytest.raises(ReportError, match="does not parse"):
         parse_xml("<testsuite><unclosed></testsuite>")
 

@@ -32,10 +32,15 @@ __all__ = ["SecurityKit", "SecurityTools"]
 MARGIN_S = 60.0  # past a tool's own longest run (and the toolchain's probe) before it is abandoned
 DEFAULT_SANITIZERS = ["address", "undefined"]
 TRIAGE_S = triage.MAX_INPUTS * 10.0 / triage.PARALLEL  # every input at run_poc's default timeout
-LONGEST_S = {"build": build.BUILD_TIMEOUT_S, "write_poc": poc.SCRIPT_TIMEOUT_S,
-             "run_poc": poc.MAX_RUN_TIMEOUT_S, "fuzz": float(fuzz.LONGEST_S),
-             "triage": TRIAGE_S, "crash_context": triage.CONTEXT_TIMEOUT_S,
-             "compare_builds": 10.0}
+LONGEST_S = {
+    "build": build.BUILD_TIMEOUT_S,
+    "write_poc": poc.SCRIPT_TIMEOUT_S,
+    "run_poc": poc.MAX_RUN_TIMEOUT_S,
+    "fuzz": float(fuzz.LONGEST_S),
+    "triage": TRIAGE_S,
+    "crash_context": triage.CONTEXT_TIMEOUT_S,
+    "compare_builds": 10.0,
+}
 
 RUN_POC_MORE = "crash_context(binary, poc) shows the stack at the crash with its variables"
 
@@ -47,14 +52,27 @@ class SecurityTools:
         self.bench, self.seen = bench, seen
 
     def tools(self) -> list[Tool]:
-        return [Tool(fn, timeout_s=LONGEST_S[fn.__name__] + PROBE_TIMEOUT_S + MARGIN_S)
-                for fn in (self.build, self.write_poc, self.run_poc, self.fuzz, self.triage,
-                           self.crash_context, self.compare_builds)]
+        return [
+            Tool(fn, timeout_s=LONGEST_S[fn.__name__] + PROBE_TIMEOUT_S + MARGIN_S)
+            for fn in (
+                self.build,
+                self.write_poc,
+                self.run_poc,
+                self.fuzz,
+                self.triage,
+                self.crash_context,
+                self.compare_builds,
+            )
+        ]
 
     @within("fix the first errors and build again, or build a smaller part (path)")
-    async def build(self, command: str | None = None,
-                    sanitizers: list[str] = DEFAULT_SANITIZERS,  # never changed
-                    fuzzer: bool = False, path: str = ".") -> str:
+    async def build(
+        self,
+        command: str | None = None,
+        sanitizers: list[str] = DEFAULT_SANITIZERS,  # never changed
+        fuzzer: bool = False,
+        path: str = ".",
+    ) -> str:
         """Build C or C++ code with clang and sanitizers (-g -O1 -fno-omit-frame-pointer), as
         OSS-Fuzz does: CC, CXX, CFLAGS, CXXFLAGS, LIB_FUZZING_ENGINE and OUT (the folder's out/)
         are set. Without a command it builds what the folder holds: build.sh, CMakeLists.txt, a
@@ -85,8 +103,9 @@ class SecurityTools:
         return await poc.write_poc(self.bench, script, output)
 
     @within(RUN_POC_MORE)
-    async def run_poc(self, binary: str, poc: str, args: list[str] | None = None,
-                      timeout_s: float = 10) -> str:
+    async def run_poc(
+        self, binary: str, poc: str, args: list[str] | None = None, timeout_s: float = 10
+    ) -> str:
         """Run a binary on an input in the sandbox and say whether it crashed: the sanitizer's
         kind (heap-buffer-overflow, use-after-free, SEGV, UBSan's kinds...), the access
         (READ/WRITE and size), the top frames as `function file:line` and a stack signature
@@ -103,9 +122,17 @@ class SecurityTools:
         return await _run_poc(self.bench, binary, poc, args, timeout_s)
 
     @within("triage(binary, ['fuzz/<target>/crashes']) lists the crashing inputs by signature")
-    async def fuzz(self, target: str, seconds: int = 60, seeds: str | list[str] | None = None,
-                   dictionary: str | None = None, jobs: int = 1, minimize: bool = True, *,
-                   ctx: RunContext) -> str:
+    async def fuzz(
+        self,
+        target: str,
+        seconds: int = 60,
+        seeds: str | list[str] | None = None,
+        dictionary: str | None = None,
+        jobs: int = 1,
+        minimize: bool = True,
+        *,
+        ctx: RunContext,
+    ) -> str:
         """Fuzz a libFuzzer target (built with build(fuzzer=True)) or a Python file defining
         TestOneInput(data: bytes) (with atheris), in the sandbox. Crashing inputs go to
         fuzz/<target>/crashes/, grouped by stack signature, one per signature minimized; the
@@ -124,8 +151,17 @@ class SecurityTools:
         def progress(stats: dict[str, Any]) -> None:
             ctx.emit("fuzz_progress", {"target": target, **stats})
 
-        return await fuzz.fuzz(self.bench, target, seconds, seeds, dictionary, jobs, minimize,
-                               progress=progress, seen=self.seen)
+        return await fuzz.fuzz(
+            self.bench,
+            target,
+            seconds,
+            seeds,
+            dictionary,
+            jobs,
+            minimize,
+            progress=progress,
+            seen=self.seen,
+        )
 
     @within("triage fewer inputs at a time (a narrower pattern)")
     async def triage(self, binary: str, crashes: list[str]) -> str:
@@ -174,6 +210,7 @@ class SecurityKit(Kit):
 
     @asynccontextmanager
     async def session(self, ctx: RunContext) -> AsyncIterator[list[Tool]]:
-        bench = Workbench(ctx.workdir, ctx.sandbox(), ctx.config.sandbox_limits,
-                          hidden=(ctx.config.home,))
+        bench = Workbench(
+            ctx.workdir, ctx.sandbox(), ctx.config.sandbox_limits, hidden=(ctx.config.home,)
+        )
         yield SecurityTools(bench, seen=set()).tools()

@@ -37,11 +37,21 @@ C_SOURCES = (".c",)
 CXX_SOURCES = (".cc", ".cpp", ".cxx", ".C")
 # Which sanitizer runtime a binary carries: a symbol of it in the file. UBSan's handlers are
 # also in the others' runtimes, so it shows alone only; LeakSanitizer is in ASan's.
-MARKERS = {"address": b"__asan_init", "memory": b"__msan_init", "thread": b"__tsan_init",
-           "leak": b"__lsan_init", "undefined": b"__ubsan_handle_"}
+MARKERS = {
+    "address": b"__asan_init",
+    "memory": b"__msan_init",
+    "thread": b"__tsan_init",
+    "leak": b"__lsan_init",
+    "undefined": b"__ubsan_handle_",
+}
 # The runtimes in which each sanitizer asked for would show.
-SHOWN_BY = {"address": {"address"}, "memory": {"memory"}, "thread": {"thread"},
-            "leak": {"leak", "address"}, "undefined": {"undefined", "address", "memory", "thread"}}
+SHOWN_BY = {
+    "address": {"address"},
+    "memory": {"memory"},
+    "thread": {"thread"},
+    "leak": {"leak", "address"},
+    "undefined": {"undefined", "address", "memory", "thread"},
+}
 MAX_SCANNED = 512 << 20  # bytes of a binary searched for those markers
 CHUNK = 8 << 20
 
@@ -78,13 +88,17 @@ ERROR_LINE = re.compile(
     r"|.*\bld(?:\.\w+)?: error: .*|/usr/bin/ld: cannot find .*"
     r"|clang(?:\+\+)?(?:-\d+)?: error: (?!linker command failed).*"  # the driver
     r"|CMake Error.*|.*: line \d+: .*"  # cmake, shell scripts
-    r"|make(?:\[\d+\])?: \*\*\* No rule to make target .*)$", re.MULTILINE)
+    r"|make(?:\[\d+\])?: \*\*\* No rule to make target .*)$",
+    re.MULTILINE,
+)
 
 COMPILER_ERROR = re.compile(r"^\S[^:\n]*:\d+:\d+: (?:fatal )?error: ")
 # Lines that end an error's context: another diagnostic, clang's count, make's and cmake's own.
-NOT_CONTEXT = re.compile(r"^(?:\S[^:\n]*:\d+(?::\d+)?: (?:warning|note|error|fatal error)|"
-                         r"\d+ (?:errors?|warnings?)( and \d+ \w+)? generated|make|"
-                         r"In file included from|\[\s*\d+%\]|-- |\s*$)")
+NOT_CONTEXT = re.compile(
+    r"^(?:\S[^:\n]*:\d+(?::\d+)?: (?:warning|note|error|fatal error)|"
+    r"\d+ (?:errors?|warnings?)( and \d+ \w+)? generated|make|"
+    r"In file included from|\[\s*\d+%\]|-- |\s*$)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +129,29 @@ class Flags:
 
     def env(self, bench: Workbench, out: Path, work: Path) -> dict[str, str]:
         engine = "-fsanitize=fuzzer" if self.fuzzer else str(work / "standalone_main.o")
-        return {"CC": self.cc, "CXX": self.cxx, "CFLAGS": self.cflags, "CXXFLAGS": self.cflags,
-                "LIB_FUZZING_ENGINE": engine, "OUT": str(out), "SRC": str(bench.root),
-                "WORK": str(work), "SANITIZER": ",".join(self.sanitizers) or "none",
-                "FUZZING_ENGINE": "libfuzzer" if self.fuzzer else "none",
-                "ARCHITECTURE": "x86_64"}
+        return {
+            "CC": self.cc,
+            "CXX": self.cxx,
+            "CFLAGS": self.cflags,
+            "CXXFLAGS": self.cflags,
+            "LIB_FUZZING_ENGINE": engine,
+            "OUT": str(out),
+            "SRC": str(bench.root),
+            "WORK": str(work),
+            "SANITIZER": ",".join(self.sanitizers) or "none",
+            "FUZZING_ENGINE": "libfuzzer" if self.fuzzer else "none",
+            "ARCHITECTURE": "x86_64",
+        }
 
 
-async def build(bench: Workbench, command: str | None = None,
-                sanitizers: list[str] | None = None, fuzzer: bool = False, path: str = ".",
-                timeout_s: float = BUILD_TIMEOUT_S) -> str:
+async def build(
+    bench: Workbench,
+    command: str | None = None,
+    sanitizers: list[str] | None = None,
+    fuzzer: bool = False,
+    path: str = ".",
+    timeout_s: float = BUILD_TIMEOUT_S,
+) -> str:
     """Build C or C++ code with clang and sanitizers (-g -O1 -fno-omit-frame-pointer), the way
     OSS-Fuzz does: CC, CXX, CFLAGS, CXXFLAGS, LIB_FUZZING_ENGINE, OUT (the folder's out/), SRC
     and WORK are set for the build. Without a command it builds what the folder holds:
@@ -145,8 +172,10 @@ async def build(bench: Workbench, command: str | None = None,
     names = check_sanitizers(["address", "undefined"] if sanitizers is None else sanitizers)
     folder = bench.path(path, "folder to build")
     if not folder.is_dir():
-        raise ToolError(f"{path!r} is a file; give the folder to build (path) and, if needed, "
-                        "the command that builds it")
+        raise ToolError(
+            f"{path!r} is a file; give the folder to build (path) and, if needed, "
+            "the command that builds it"
+        )
     toolchain = await bench.toolchain()
     cc, cxx = toolchain.require_compiler()
     _check_runtimes(toolchain, names, fuzzer)
@@ -155,18 +184,25 @@ async def build(bench: Workbench, command: str | None = None,
     how, script = _plan(bench, folder, flags, command, out, work)
     before = executable_states(bench.root, bench.hidden)
     result = await bench.sandbox.exec(
-        _script(flags, folder, work, script), workdir=bench.root,
-        env=flags.env(bench, out, work), timeout_s=timeout_s,
-        limits=bench.sanitized_limits())
+        _script(flags, folder, work, script),
+        workdir=bench.root,
+        env=flags.env(bench, out, work),
+        timeout_s=timeout_s,
+        limits=bench.sanitized_limits(),
+    )
     after = executable_states(bench.root, bench.hidden)
     made = [p for p, state in after.items() if before.get(p) != state and _elf(bench, p)]
     output = result.stdout
     if result.timed_out:
-        raise ToolError(f"the build ({how}) ran past its {timeout_s:g} s timeout and was "
-                        f"stopped. Its output's end:\n{_tail(output, bench.root)}")
+        raise ToolError(
+            f"the build ({how}) ran past its {timeout_s:g} s timeout and was "
+            f"stopped. Its output's end:\n{_tail(output, bench.root)}"
+        )
     if result.exit_code != 0 and not made:
-        raise ToolError(f"the build ({how}) failed with exit code {result.exit_code}"
-                        f"{_limit(result.limit)}.\n{trim_errors(output, bench.root)}")
+        raise ToolError(
+            f"the build ({how}) failed with exit code {result.exit_code}"
+            f"{_limit(result.limit)}.\n{trim_errors(output, bench.root)}"
+        )
     return _report(bench, made, how, flags, toolchain, result.exit_code, output)
 
 
@@ -177,26 +213,33 @@ def _check_runtimes(toolchain: Toolchain, sanitizers: list[str], fuzzer: bool) -
         raise ToolError(
             f"{toolchain.name} in the sandbox lacks the runtime of {', '.join(missing)} "
             f"(install libclang-rt-{version}-dev, and libfuzzer-{version}-dev for the fuzzer; "
-            "the container image is rebuilt with scripts/build-sandbox-image.sh)")
+            "the container image is rebuilt with scripts/build-sandbox-image.sh)"
+        )
 
 
-def _plan(bench: Workbench, folder: Path, flags: Flags, command: str | None, out: Path,
-          work: Path) -> tuple[str, str]:
+def _plan(
+    bench: Workbench, folder: Path, flags: Flags, command: str | None, out: Path, work: Path
+) -> tuple[str, str]:
     """How to build the folder, said for the model, and the shell text that does it."""
     if command is not None:
         if not command.strip():
-            raise ToolError("the command is empty; give a build command, or none to build what "
-                            "the folder holds")
+            raise ToolError(
+                "the command is empty; give a build command, or none to build what the folder holds"
+            )
         return f"command {command!r}", f"bash -c {shlex.quote(command)}"
     if (folder / "build.sh").is_file():
         return "build.sh", "bash -e ./build.sh"
     if (folder / "CMakeLists.txt").is_file():
-        configure = ("cmake -S . -B build -DCMAKE_BUILD_TYPE= -DCMAKE_C_COMPILER=\"$CC\" "
-                     "-DCMAKE_CXX_COMPILER=\"$CXX\" -DCMAKE_C_FLAGS=\"$CFLAGS\" "
-                     "-DCMAKE_CXX_FLAGS=\"$CXXFLAGS\"")
+        configure = (
+            'cmake -S . -B build -DCMAKE_BUILD_TYPE= -DCMAKE_C_COMPILER="$CC" '
+            '-DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_C_FLAGS="$CFLAGS" '
+            '-DCMAKE_CXX_FLAGS="$CXXFLAGS"'
+        )
         return "CMakeLists.txt, into build/", f"{configure} && cmake --build build -j{JOBS}"
-    makefile = next((folder / n for n in ("GNUmakefile", "makefile", "Makefile")
-                     if (folder / n).is_file()), None)
+    makefile = next(
+        (folder / n for n in ("GNUmakefile", "makefile", "Makefile") if (folder / n).is_file()),
+        None,
+    )
     if makefile is not None:
         return f"{makefile.name}", _make(bench, makefile, flags)
     return _lone_files(bench, folder, flags, out, work)
@@ -212,23 +255,27 @@ def _make(bench: Workbench, makefile: Path, flags: Flags) -> str:
         raise ToolError(
             f"{makefile.name} calls the compiler by name ({hardcoded[0].strip()!r}) instead of "
             "$(CC)/$(CXX), so the sanitizers cannot be put in; pass a command instead, e.g. "
-            "command=\"make CC=$CC CXX=$CXX\" after editing it to use $(CC), or compile "
-            "directly: command=\"$CC $CFLAGS src/*.c -o $OUT/prog\"")
+            'command="make CC=$CC CXX=$CXX" after editing it to use $(CC), or compile '
+            'directly: command="$CC $CFLAGS src/*.c -o $OUT/prog"'
+        )
     extra = f" {DEBUG_FLAGS} {flags.sanitize}".rstrip()
-    return (f"make -j{JOBS} CC=\"$CC{extra}\" CXX=\"$CXX{extra}\"")
+    return f'make -j{JOBS} CC="$CC{extra}" CXX="$CXX{extra}"'
 
 
-def _lone_files(bench: Workbench, folder: Path, flags: Flags, out: Path,
-                work: Path) -> tuple[str, str]:
+def _lone_files(
+    bench: Workbench, folder: Path, flags: Flags, out: Path, work: Path
+) -> tuple[str, str]:
     """One compiler call per program (a file with main) and per fuzz target, each with the
     files that have neither (shared code); C++ when any of its files is."""
-    sources = sorted(p for p in folder.iterdir()
-                     if p.suffix in C_SOURCES + CXX_SOURCES and p.is_file())
+    sources = sorted(
+        p for p in folder.iterdir() if p.suffix in C_SOURCES + CXX_SOURCES and p.is_file()
+    )
     if not sources:
         raise ToolError(
             f"nothing to build in {bench.relative(folder) or '.'}: no build.sh, CMakeLists.txt, "
             "Makefile, or .c/.cc/.cpp file. Give the folder that holds the code (path), or "
-            "the command that builds it (e.g. command=\"./configure && make\")")
+            'the command that builds it (e.g. command="./configure && make")'
+        )
     programs, targets, shared = [], [], []
     for source in sources:
         text = bench.read_head(source, SOURCE_BYTES)[0].decode(errors="replace")
@@ -241,7 +288,8 @@ def _lone_files(bench: Workbench, folder: Path, flags: Flags, out: Path,
     if not programs and not targets:
         raise ToolError(
             "no file here defines main() or LLVMFuzzerTestOneInput(), so there is nothing to "
-            "link; pass the command that builds the program")
+            "link; pass the command that builds the program"
+        )
     lines = ["status=0"]
     objects = []
     for source in shared:  # compiled once, as C or C++ by their own suffix
@@ -256,8 +304,10 @@ def _lone_files(bench: Workbench, folder: Path, flags: Flags, out: Path,
         if not fuzz and flags.fuzzer:  # no libFuzzer to give the coverage hooks a home
             compiler = f"{'$CXX' if cxx else '$CC'} {DEBUG_FLAGS} {flags.sanitize}"
         engine = " $LIB_FUZZING_ENGINE" if fuzz else ""
-        lines.append(f"{compiler} {_q(source.name)} {' '.join(objects)}{engine} "
-                     f"-o {_q(out / source.stem)} || status=1")
+        lines.append(
+            f"{compiler} {_q(source.name)} {' '.join(objects)}{engine} "
+            f"-o {_q(out / source.stem)} || status=1"
+        )
     lines.append("exit $status")
     names = ", ".join(p.name for p in programs + targets)
     return f"lone files: {names}", "\n".join(lines)
@@ -268,31 +318,49 @@ def _script(flags: Flags, folder: Path, work: Path, build: str) -> str:
     libFuzzer provides main), then the build in the folder, its stderr with its stdout."""
     driver = ""
     if not flags.fuzzer:
-        driver = (f"cat > \"$WORK/standalone_main.c\" <<'OPENSAGE_EOF'\n{STANDALONE_MAIN}"
-                  "OPENSAGE_EOF\n$CC $CFLAGS -c \"$WORK/standalone_main.c\" "
-                  "-o \"$WORK/standalone_main.o\" || exit 1\n")
-    return (f"exec 2>&1\nmkdir -p \"$OUT\" \"$WORK\" || exit 1\n{driver}"
-            f"cd {_q(folder)} || exit 1\n{build}\n")
+        driver = (
+            f"cat > \"$WORK/standalone_main.c\" <<'OPENSAGE_EOF'\n{STANDALONE_MAIN}"
+            'OPENSAGE_EOF\n$CC $CFLAGS -c "$WORK/standalone_main.c" '
+            '-o "$WORK/standalone_main.o" || exit 1\n'
+        )
+    return (
+        f'exec 2>&1\nmkdir -p "$OUT" "$WORK" || exit 1\n{driver}'
+        f"cd {_q(folder)} || exit 1\n{build}\n"
+    )
 
 
-def _report(bench: Workbench, made: list[str], how: str, flags: Flags, toolchain: Toolchain,
-            exit_code: int, output: str) -> str:
+def _report(
+    bench: Workbench,
+    made: list[str],
+    how: str,
+    flags: Flags,
+    toolchain: Toolchain,
+    exit_code: int,
+    output: str,
+) -> str:
     head = f"built with {toolchain.name}, {flags.describe}; from {how}"
     if not made:
-        return (f"{head}: the build succeeded but made or changed no executable. Executables "
-                "are looked for in the whole work directory; if the build put its binaries "
-                "elsewhere or they were up to date, run a clean build (e.g. command=\"make "
-                "clean && make\").")
+        return (
+            f"{head}: the build succeeded but made or changed no executable. Executables "
+            "are looked for in the whole work directory; if the build put its binaries "
+            'elsewhere or they were up to date, run a clean build (e.g. command="make '
+            'clean && make").'
+        )
     lines = [f"{head}: {len(made)} executable{'s' if len(made) > 1 else ''}"]
     for rel in sorted(made):
         found = instrumented(bench, rel)
         missing = [s for s in flags.sanitizers if not SHOWN_BY[s] & found]
-        note = (f"  (no {', '.join(missing)} instrumentation found in it: the build did not "
-                "pass CFLAGS/CXXFLAGS to the compiler)" if missing else "")
+        note = (
+            f"  (no {', '.join(missing)} instrumentation found in it: the build did not "
+            "pass CFLAGS/CXXFLAGS to the compiler)"
+            if missing
+            else ""
+        )
         lines.append(f"  {rel}{note}")
     if exit_code != 0:
-        lines.append(f"but the build failed (exit code {exit_code}):\n"
-                     f"{trim_errors(output, bench.root)}")
+        lines.append(
+            f"but the build failed (exit code {exit_code}):\n{trim_errors(output, bench.root)}"
+        )
     return "\n".join(lines)
 
 
@@ -311,9 +379,12 @@ def trim_errors(output: str, root: Path | None = None, limit: int = MAX_ERRORS) 
         # A compiler's diagnostic is followed by the source line and a caret; CMake's and
         # others' by indented lines, if anything.
         source = COMPILER_ERROR.match(lines[i]) is not None
-        for line in lines[i + 1:i + 1 + ERROR_CONTEXT]:
-            if NOT_CONTEXT.match(line) or ERROR_LINE.match(line) or (
-                    not source and not line.startswith((" ", "\t"))):
+        for line in lines[i + 1 : i + 1 + ERROR_CONTEXT]:
+            if (
+                NOT_CONTEXT.match(line)
+                or ERROR_LINE.match(line)
+                or (not source and not line.startswith((" ", "\t")))
+            ):
                 break
             block.append(line)
         shown.append("\n".join(block))

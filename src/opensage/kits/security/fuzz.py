@@ -75,9 +75,13 @@ MAX_INPUT_TIMEOUT_S = 10  # libFuzzer's -timeout per input, at most
 MAX_MINIMIZE_S = 30  # per signature minimized, at most
 # The longest one call can take: its fuzzers (each killed past its time), then each crashing
 # input run once, then the minimizations (each run to its budget, its result run again).
-LONGEST_S = (MAX_SECONDS + MAX_INPUT_TIMEOUT_S + KILL_GRACE_S
-             + MAX_ARTIFACTS * (MAX_INPUT_TIMEOUT_S + KILL_GRACE_S)
-             + MAX_MINIMIZED * (MAX_MINIMIZE_S + 3 * MAX_INPUT_TIMEOUT_S + 2 * KILL_GRACE_S))
+LONGEST_S = (
+    MAX_SECONDS
+    + MAX_INPUT_TIMEOUT_S
+    + KILL_GRACE_S
+    + MAX_ARTIFACTS * (MAX_INPUT_TIMEOUT_S + KILL_GRACE_S)
+    + MAX_MINIMIZED * (MAX_MINIMIZE_S + 3 * MAX_INPUT_TIMEOUT_S + 2 * KILL_GRACE_S)
+)
 MAX_SEED_FILES = 10_000
 MAX_SEED_BYTES = 1 << 20  # a seed file larger than this is left out (libFuzzer's max_len is 4096)
 ARTIFACT_KINDS = ("crash", "leak", "timeout", "oom")
@@ -88,7 +92,8 @@ SHOWN_TAIL_LINES = 25
 
 # "#123456	NEW    cov: 45 ft: 60 corp: 12/340b lim: 8 exec/s: 61728 rss: 40Mb L: 4/8 MS: ..."
 STATS = re.compile(
-    r"^#(?P<runs>\d+)\s+(?P<event>INITED|NEW|REDUCE|pulse|DONE|RELOAD)\b(?P<rest>.*)")
+    r"^#(?P<runs>\d+)\s+(?P<event>INITED|NEW|REDUCE|pulse|DONE|RELOAD)\b(?P<rest>.*)"
+)
 STAT_FIELDS = {
     "cov": re.compile(r"\bcov: (\d+)"),
     "ft": re.compile(r"\bft: (\d+)"),
@@ -214,13 +219,17 @@ class FuzzReport:
         t = self.target
         engine = "libFuzzer" if t.engine == "libfuzzer" else "atheris"
         workers = f"{self.workers} workers" if self.workers > 1 else "1 worker"
-        cov = (f"coverage {self.cov} edges (ft {self.ft})" if self.cov is not None
-               else "no coverage reported (is the target instrumented?)")
+        cov = (
+            f"coverage {self.cov} edges (ft {self.ft})"
+            if self.cov is not None
+            else "no coverage reported (is the target instrumented?)"
+        )
         lines = [
             f"fuzzed {t.path} ({engine}) for {self.elapsed_s:.1f} s of {self.seconds:g} s with "
             f"{workers}: {self.runs:,} runs, {self.exec_per_s:,.0f} exec/s, {cov}; corpus "
             f"{self.corpus_files} inputs in {self.corpus_dir}/, crashing inputs in "
-            f"{self.crashes_dir}/"]
+            f"{self.crashes_dir}/"
+        ]
         if self.stopped:
             lines.append(f"stopped early: {self.stopped}")
         inputs = sum(len(f.inputs) for f in self.findings)
@@ -228,17 +237,23 @@ class FuzzReport:
         if not self.findings:
             lines.append("no crashes found")
         else:
-            lines.append(f"{len(new)} new crash{'es' if len(new) != 1 else ''} by signature "
-                         f"(from {inputs} crashing input{'s' if inputs != 1 else ''}):")
+            lines.append(
+                f"{len(new)} new crash{'es' if len(new) != 1 else ''} by signature "
+                f"(from {inputs} crashing input{'s' if inputs != 1 else ''}):"
+            )
             for n, finding in enumerate(new, 1):
                 lines += _finding_lines(n, finding)
             if known:
-                lines.append("found again (reported before): " + ", ".join(
-                    f"{f.signature} {f.what}" for f in known))
+                lines.append(
+                    "found again (reported before): "
+                    + ", ".join(f"{f.signature} {f.what}" for f in known)
+                )
         lines += [f"note: {note}" for note in self.notes]
         if new:
-            lines.append("next: run_poc(binary, poc) on a minimized input for its full report, "
-                         "crash_context(binary, poc) for the variables at the crash")
+            lines.append(
+                "next: run_poc(binary, poc) on a minimized input for its full report, "
+                "crash_context(binary, poc) for the variables at the crash"
+            )
         return "\n".join(lines)
 
 
@@ -262,10 +277,18 @@ def _finding_lines(n: int, f: Finding) -> list[str]:
     return out
 
 
-async def fuzz(bench: Workbench, target: str, seconds: int = 60,
-               seeds: str | list[str] | None = None, dictionary: str | None = None,
-               jobs: int = 1, minimize: bool = True, *, progress: Progress | None = None,
-               seen: set[str] | None = None) -> str:
+async def fuzz(
+    bench: Workbench,
+    target: str,
+    seconds: int = 60,
+    seeds: str | list[str] | None = None,
+    dictionary: str | None = None,
+    jobs: int = 1,
+    minimize: bool = True,
+    *,
+    progress: Progress | None = None,
+    seen: set[str] | None = None,
+) -> str:
     """Fuzz a libFuzzer target (a binary built with build(fuzzer=True)) or a Python target (a
     .py file defining TestOneInput(data: bytes), fuzzed with atheris) in the sandbox. Crashing
     inputs are kept under fuzz/<target>/crashes/, grouped by stack signature, and one input per
@@ -282,16 +305,27 @@ async def fuzz(bench: Workbench, target: str, seconds: int = 60,
         jobs: workers fuzzing in parallel on the same corpus (at most the number of cores).
         minimize: whether to minimize one input per new crash signature.
     """
-    report = await run_fuzz(bench, target, seconds, seeds, dictionary, jobs, minimize,
-                            progress=progress, seen=seen)
+    report = await run_fuzz(
+        bench, target, seconds, seeds, dictionary, jobs, minimize, progress=progress, seen=seen
+    )
     return report.text()
 
 
-async def run_fuzz(bench: Workbench, target: str, seconds: float = 60,
-                   seeds: str | Sequence[str] | None = None, dictionary: str | None = None,
-                   jobs: int = 1, minimize: bool = True, *, progress: Progress | None = None,
-                   seen: set[str] | None = None, input_timeout_s: int | None = None,
-                   seed: int | None = None, repeats_to_stop: int = REPEATS_TO_STOP) -> FuzzReport:
+async def run_fuzz(
+    bench: Workbench,
+    target: str,
+    seconds: float = 60,
+    seeds: str | Sequence[str] | None = None,
+    dictionary: str | None = None,
+    jobs: int = 1,
+    minimize: bool = True,
+    *,
+    progress: Progress | None = None,
+    seen: set[str] | None = None,
+    input_timeout_s: int | None = None,
+    seed: int | None = None,
+    repeats_to_stop: int = REPEATS_TO_STOP,
+) -> FuzzReport:
     """`fuzz`, returning the typed report. Besides fuzz's arguments: `progress`, called with
     each status line reported (see `parse_stats`; with "worker" and "elapsed_s"); `seen`, the
     signatures reported earlier in the run (crashes with one of them are "found again"; the
@@ -318,13 +352,25 @@ async def run_fuzz(bench: Workbench, target: str, seconds: float = 60,
     copied = _copy_seeds(bench, seed_files, corpus, notes)
     if copied:
         notes.append(f"{copied} seed input{'s' if copied != 1 else ''} copied into {corpus}/")
-    report = FuzzReport(fuzz_target, seconds, workers=jobs, corpus_dir=corpus,
-                        crashes_dir=crashes, notes=notes)
+    report = FuzzReport(
+        fuzz_target, seconds, workers=jobs, corpus_dir=corpus, crashes_dir=crashes, notes=notes
+    )
     toolchain = await bench.toolchain()
     timeout = input_timeout_s or int(min(MAX_INPUT_TIMEOUT_S, max(1, seconds // 10)))
-    session = _Session(bench, fuzz_target, corpus, crashes, dict_rel, timeout, report,
-                       fuzzing_env(bench.sanitizer_env(toolchain)), progress,
-                       seen if seen is not None else set(), seed, repeats_to_stop)
+    session = _Session(
+        bench,
+        fuzz_target,
+        corpus,
+        crashes,
+        dict_rel,
+        timeout,
+        report,
+        fuzzing_env(bench.sanitizer_env(toolchain)),
+        progress,
+        seen if seen is not None else set(),
+        seed,
+        repeats_to_stop,
+    )
     session.existing = set(regular_files(bench.root, crashes))
     await session.fuzz(seconds, jobs)
     # Artifacts a fuzzer wrote without saying so (its output cut short): run them too.
@@ -343,13 +389,28 @@ async def run_fuzz(bench: Workbench, target: str, seconds: float = 60,
 class _Session:
     """One fuzz call's shared state: its workers, the crashes found and how to run things."""
 
-    def __init__(self, bench: Workbench, target: FuzzTarget, corpus: str, crashes: str,
-                 dictionary: str | None, timeout: int, report: FuzzReport,
-                 env: dict[str, str], progress: Progress | None, seen: set[str],
-                 seed: int | None, repeats_to_stop: int):
+    def __init__(
+        self,
+        bench: Workbench,
+        target: FuzzTarget,
+        corpus: str,
+        crashes: str,
+        dictionary: str | None,
+        timeout: int,
+        report: FuzzReport,
+        env: dict[str, str],
+        progress: Progress | None,
+        seen: set[str],
+        seed: int | None,
+        repeats_to_stop: int,
+    ):
         self.bench, self.root, self.sandbox = bench, bench.root, bench.sandbox
-        self.target, self.corpus, self.crashes, self.dictionary = target, corpus, crashes, \
-            dictionary
+        self.target, self.corpus, self.crashes, self.dictionary = (
+            target,
+            corpus,
+            crashes,
+            dictionary,
+        )
         self.timeout, self.report, self._env = timeout, report, env
         # The sanitizers stop a process at their memory limit (hard_rss_limit_mb); libFuzzer's
         # own, a tenth below, comes first, so that an input over it is an oom-* artifact.
@@ -424,16 +485,20 @@ class _Session:
                 signatures = [await self.triage(a, found) for a in run.artifacts]
                 repeats = 0 if set(signatures) - known_before else repeats + 1
                 if len(self.handled) >= MAX_ARTIFACTS:
-                    self.stop_all = (f"{MAX_ARTIFACTS} crashing inputs collected; fix or avoid "
-                                     "the bugs found to fuzz deeper")
+                    self.stop_all = (
+                        f"{MAX_ARTIFACTS} crashing inputs collected; fix or avoid "
+                        "the bugs found to fuzz deeper"
+                    )
                     return
                 if repeats >= self.repeats_to_stop:
                     left = max(0.0, deadline - time.monotonic())
                     self.report.stopped = self.report.stopped or (
                         f"{left:.0f} s before the end, the last {repeats} restarts found only "
                         "crashes already found; fix them (or fuzz a build without them) to "
-                        "fuzz deeper" if self.repeats_to_stop else
-                        f"{left:.0f} s before the end, at the first crash (as asked)")
+                        "fuzz deeper"
+                        if self.repeats_to_stop
+                        else f"{left:.0f} s before the end, at the first crash (as asked)"
+                    )
                     return
                 continue
             result = run.result
@@ -450,8 +515,7 @@ class _Session:
         run = _Run(index)
         wall = remaining + self.timeout + KILL_GRACE_S
         run.limits = self.limits(wall)
-        proc = await self.sandbox.start(argv, workdir=self.root, env=self.env(),
-                                        limits=run.limits)
+        proc = await self.sandbox.start(argv, workdir=self.root, env=self.env(), limits=run.limits)
         pending = ""
         try:
             hard_end = time.monotonic() + wall
@@ -515,19 +579,29 @@ class _Session:
         result = run.result
         limits = run.limits
         what = {
-            "cpu": (f"the sandbox's CPU-time limit ({limits.cpu_seconds} s per process)",
-                    "ask for fewer seconds, or raise the limit"),
-            "file_size": (f"the sandbox's file-size limit ({limits.file_size_mb} MB per file)",
-                          "the target writes a file larger than that: make it write less (or "
-                          "to /dev/null), or raise the limit"),
-            "processes": (f"the sandbox's process limit ({limits.processes} processes)",
-                          "the target starts too many processes or threads"),
-            "memory": (f"the memory limit ({limits.memory_mb or self.rss} MB)",
-                       "the target needs more memory than that at start"),
+            "cpu": (
+                f"the sandbox's CPU-time limit ({limits.cpu_seconds} s per process)",
+                "ask for fewer seconds, or raise the limit",
+            ),
+            "file_size": (
+                f"the sandbox's file-size limit ({limits.file_size_mb} MB per file)",
+                "the target writes a file larger than that: make it write less (or "
+                "to /dev/null), or raise the limit",
+            ),
+            "processes": (
+                f"the sandbox's process limit ({limits.processes} processes)",
+                "the target starts too many processes or threads",
+            ),
+            "memory": (
+                f"the memory limit ({limits.memory_mb or self.rss} MB)",
+                "the target needs more memory than that at start",
+            ),
         }
         if result.timed_out:
-            head = (f"the fuzzer ran past its time and was killed after "
-                    f"{result.duration_s:.0f} s (an input hanging without libFuzzer's timeout?)")
+            head = (
+                f"the fuzzer ran past its time and was killed after "
+                f"{result.duration_s:.0f} s (an input hanging without libFuzzer's timeout?)"
+            )
         elif result.limit in what:
             name, hint = what[result.limit]
             head = f"the fuzzer was stopped by {name} after {result.duration_s:.1f} s: {hint}"
@@ -535,30 +609,41 @@ class _Session:
             if crash is not None and crash.top_frame is not None:
                 head += f" (it was at {crash.top_frame})"
         elif "No module named 'atheris'" in "\n".join(run.tail):
-            head = ("atheris cannot be imported by the sandbox's python3: install OpenSage's "
-                    "security extra (pip install 'opensage[security]'); the bwrap sandbox sees "
-                    "this Python's packages, a container image must hold atheris itself")
+            head = (
+                "atheris cannot be imported by the sandbox's python3: install OpenSage's "
+                "security extra (pip install 'opensage[security]'); the bwrap sandbox sees "
+                "this Python's packages, a container image must hold atheris itself"
+            )
         elif not run.inited:
-            head = (f"the fuzzer could not start (exit code {result.exit_code}); fix what its "
-                    "output says")
+            head = (
+                f"the fuzzer could not start (exit code {result.exit_code}); fix what its "
+                "output says"
+            )
         else:
             head = f"the fuzzer stopped with exit code {result.exit_code} and no crashing input"
         # Stack frames and libFuzzer's closing statistics say little here.
-        lines = [line for line in run.tail if line.strip()
-                 and not re.match(r"\s*#\d+ |stat::|Base64:|MS: ", line)][-10:]
+        lines = [
+            line
+            for line in run.tail
+            if line.strip() and not re.match(r"\s*#\d+ |stat::|Base64:|MS: ", line)
+        ][-10:]
         return head + (". Its last lines:\n" + "\n".join(lines) if lines else "")
 
     # -- crashes ----------------------------------------------------------------------------
 
     def run_argv(self, path: str) -> list[str]:
-        return [*self.target.argv, f"-timeout={self.timeout}", f"-rss_limit_mb={self.rss}",
-                path]
+        return [*self.target.argv, f"-timeout={self.timeout}", f"-rss_limit_mb={self.rss}", path]
 
     async def reproduce(self, path: str) -> tuple[Crash | None, ExecResult]:
         """Runs one input once; its crash report, if it crashed."""
         wall = self.timeout + KILL_GRACE_S
-        result = await self.sandbox.exec(self.run_argv(path), workdir=self.root, env=self.env(),
-                                         timeout_s=wall, limits=self.limits(wall))
+        result = await self.sandbox.exec(
+            self.run_argv(path),
+            workdir=self.root,
+            env=self.env(),
+            timeout_s=wall,
+            limits=self.limits(wall),
+        )
         return self.parse(result.stdout + "\n" + result.stderr), result
 
     def parse(self, text: str) -> Crash | None:
@@ -578,12 +663,18 @@ class _Session:
         key = crash.signature if crash is not None else f"unreproduced-{kind}"
         finding = self.by_signature.get(key)
         if finding is None:
-            finding = Finding(key, kind, crash, known=key in self.seen,
-                              found_s=time.monotonic() - self.started if found_s is None
-                              else found_s)
+            finding = Finding(
+                key,
+                kind,
+                crash,
+                known=key in self.seen,
+                found_s=time.monotonic() - self.started if found_s is None else found_s,
+            )
             if crash is None:
-                finding.note = ("these inputs did not crash when run again: flaky, or "
-                                "dependent on state from earlier inputs")
+                finding.note = (
+                    "these inputs did not crash when run again: flaky, or "
+                    "dependent on state from earlier inputs"
+                )
             self.by_signature[key] = finding
             self.report.findings.append(finding)
         if path not in finding.inputs:
@@ -611,8 +702,10 @@ class _Session:
         for finding in todo[:MAX_MINIMIZED]:
             await self.minimize(finding, budget)
         if len(todo) > MAX_MINIMIZED:
-            self.report.notes.append(f"{len(todo) - MAX_MINIMIZED} signatures not minimized "
-                                     f"(the first {MAX_MINIMIZED} were)")
+            self.report.notes.append(
+                f"{len(todo) - MAX_MINIMIZED} signatures not minimized "
+                f"(the first {MAX_MINIMIZED} were)"
+            )
         self.report.minimize_s = time.monotonic() - start
 
     async def minimize(self, finding: Finding, budget: int) -> None:
@@ -623,15 +716,29 @@ class _Session:
             finding.note = "not minimized: a timeout (every try would hang)"
             return
         if self.target.minimizer == "libfuzzer":
-            argv = [*self.target.argv, "-minimize_crash=1", f"-max_total_time={budget}",
-                    f"-exact_artifact_path={out}", f"-timeout={self.timeout}",
-                    f"-rss_limit_mb={self.rss}", source]
+            argv = [
+                *self.target.argv,
+                "-minimize_crash=1",
+                f"-max_total_time={budget}",
+                f"-exact_artifact_path={out}",
+                f"-timeout={self.timeout}",
+                f"-rss_limit_mb={self.rss}",
+                source,
+            ]
         else:
-            argv = [self.target.argv[0], "-c", PY_MINIMIZER, self.target.path, source, out,
-                    str(budget)]
+            argv = [
+                self.target.argv[0],
+                "-c",
+                PY_MINIMIZER,
+                self.target.path,
+                source,
+                out,
+                str(budget),
+            ]
         wall = budget + self.timeout * 2 + KILL_GRACE_S
-        await self.sandbox.exec(argv, workdir=self.root, env=self.env(), timeout_s=wall,
-                                limits=self.limits(wall))
+        await self.sandbox.exec(
+            argv, workdir=self.root, env=self.env(), timeout_s=wall, limits=self.limits(wall)
+        )
         size = _size(self.root, out)
         if size is None:
             finding.note = f"could not be made smaller than {smallest} bytes in {budget} s"
@@ -639,8 +746,7 @@ class _Session:
         crash, _ = await self.reproduce(out)
         if crash is None or crash.signature != finding.signature:
             other = f"{crash.kind} [{crash.signature}]" if crash is not None else "no crash"
-            finding.note = (f"minimizing led to {other}, not this crash; the original inputs "
-                            "stand")
+            finding.note = f"minimizing led to {other}, not this crash; the original inputs stand"
             remove_file(self.root, out)
             return
         finding.minimized, finding.minimized_size = out, size
@@ -662,12 +768,17 @@ class _Run:
     result: ExecResult = field(default_factory=lambda: ExecResult(0, "", "", 0.0))
 
 
-def libfuzzer_flags(timeout: int, rss_mb: int, crashes: str,
-                    dictionary: str | None = None) -> list[str]:
+def libfuzzer_flags(
+    timeout: int, rss_mb: int, crashes: str, dictionary: str | None = None
+) -> list[str]:
     """The flags every fuzzer process gets (besides -max_total_time, -seed and the corpus):
     the per-input timeout, the memory limit, where artifacts go, the closing statistics."""
-    flags = [f"-timeout={timeout}", f"-rss_limit_mb={rss_mb}", f"-artifact_prefix={crashes}/",
-             "-print_final_stats=1"]
+    flags = [
+        f"-timeout={timeout}",
+        f"-rss_limit_mb={rss_mb}",
+        f"-artifact_prefix={crashes}/",
+        "-print_final_stats=1",
+    ]
     return [*flags, f"-dict={dictionary}"] if dictionary else flags
 
 
@@ -677,9 +788,10 @@ def fuzzing_env(env: dict[str, str]) -> dict[str, str]:
     the limit return NULL, which most targets survive, so the fuzzer would never see it;
     libFuzzer's own -malloc_limit_mb (its -rss_limit_mb) reports it as an oom-* artifact
     instead. Their hard_rss_limit_mb stays, as a backstop above libFuzzer's RSS limit."""
-    return {name: re.sub(r"(^|:)(max_allocation_size_mb|malloc_limit_mb)=\d+", "",
-                         value).strip(":")
-            for name, value in env.items()}
+    return {
+        name: re.sub(r"(^|:)(max_allocation_size_mb|malloc_limit_mb)=\d+", "", value).strip(":")
+        for name, value in env.items()
+    }
 
 
 def rss_limit_mb(env: dict[str, str]) -> int:
@@ -712,7 +824,7 @@ def python_crash(text: str, root: Path) -> Crash | None:
     start = text.find(PY_EXCEPTION)
     if start < 0:
         return None
-    lines = text[start + len(PY_EXCEPTION):].splitlines()
+    lines = text[start + len(PY_EXCEPTION) :].splitlines()
     message = next((line.strip() for line in lines if line.strip()), "Exception")
     kind = message.split(":", 1)[0].strip() or "Exception"
     frames: list[tuple[str, str, int]] = []
@@ -725,14 +837,21 @@ def python_crash(text: str, root: Path) -> Crash | None:
     ordered: list[Frame] = []
     for index, (function, file, number) in enumerate(reversed(frames)):
         path = Path(file)
-        shown = str(path.relative_to(root)) if path.is_absolute() and path.is_relative_to(root) \
+        shown = (
+            str(path.relative_to(root))
+            if path.is_absolute() and path.is_relative_to(root)
             else file
+        )
         ordered.append(Frame(index, function, shown, number))
     ours = tuple(f for f in ordered if not f.file or not f.file.startswith(("/", "<")))
     frame_tuple = tuple(ordered)
-    return Crash(kind=kind, sanitizer="Python", frames=frame_tuple,
-                 signature=signature(kind, ours or frame_tuple),
-                 summary=f"SUMMARY: Python: {message}")
+    return Crash(
+        kind=kind,
+        sanitizer="Python",
+        frames=frame_tuple,
+        signature=signature(kind, ours or frame_tuple),
+        summary=f"SUMMARY: Python: {message}",
+    )
 
 
 # -- targets and files ----------------------------------------------------------------------
@@ -754,17 +873,23 @@ async def _resolve_target(bench: Workbench, target: str) -> FuzzTarget:
         raise ToolError(
             f"{target!r} is neither a program (ELF binary) nor a Python file (.py). fuzz takes "
             "a libFuzzer target, which build(fuzzer=True) makes from a file defining "
-            "LLVMFuzzerTestOneInput, or a .py file defining TestOneInput(data: bytes)")
+            "LLVMFuzzerTestOneInput, or a .py file defining TestOneInput(data: bytes)"
+        )
     with bench.open(path) as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
         driver = data.find(LIBFUZZER_MARK) >= 0
         entry = data.find(b"LLVMFuzzerTestOneInput") >= 0
     if not driver:
-        why = ("it has LLVMFuzzerTestOneInput but not libFuzzer's driver (linked with "
-               "-fsanitize=fuzzer-no-link?)" if entry else "it is a program without libFuzzer")
+        why = (
+            "it has LLVMFuzzerTestOneInput but not libFuzzer's driver (linked with "
+            "-fsanitize=fuzzer-no-link?)"
+            if entry
+            else "it is a program without libFuzzer"
+        )
         raise ToolError(
             f"{target!r} is not a libFuzzer target: {why}. Build the harness (a file defining "
             "int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)) with "
-            "build(fuzzer=True), then fuzz the binary it makes")
+            "build(fuzzer=True), then fuzz the binary it makes"
+        )
     bench.executable(target, "fuzz target")
     return FuzzTarget(rel, "libfuzzer", (f"./{rel}",), name, "libfuzzer")
 
@@ -772,21 +897,31 @@ async def _resolve_target(bench: Workbench, target: str) -> FuzzTarget:
 def _python_target(rel: str, name: str, source: str, python: str) -> FuzzTarget:
     defines = re.search(r"^def TestOneInput\s*\(", source, re.MULTILINE) is not None
     drives = re.search(r"\batheris\.(Setup|Fuzz)\s*\(", source) is not None
-    guarded = re.search(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", source,
-                        re.MULTILINE) is not None
+    guarded = (
+        re.search(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", source, re.MULTILINE) is not None
+    )
     if defines and (not drives or guarded):
         if not re.fullmatch(r"[A-Za-z_]\w*", name):
-            raise ToolError(f"{rel!r}: a Python target is imported, so its file name must be a "
-                            "module name (letters, digits, underscores); rename it")
+            raise ToolError(
+                f"{rel!r}: a Python target is imported, so its file name must be a "
+                "module name (letters, digits, underscores); rename it"
+            )
         return FuzzTarget(rel, "atheris", (python, "-c", ATHERIS_DRIVER, rel), name, "python")
     if drives:
-        return FuzzTarget(rel, "atheris", (python, rel), name, None,
-                          "the script runs atheris itself at import (define TestOneInput and "
-                          "call atheris only under if __name__ == '__main__' to allow it)")
+        return FuzzTarget(
+            rel,
+            "atheris",
+            (python, rel),
+            name,
+            None,
+            "the script runs atheris itself at import (define TestOneInput and "
+            "call atheris only under if __name__ == '__main__' to allow it)",
+        )
     raise ToolError(
         f"{rel!r} is not a Python fuzz target: define TestOneInput(data: bytes) at module level "
         "(raise, or let an exception escape, on a bug), or call atheris.Setup(sys.argv, "
-        "TestOneInput) and atheris.Fuzz() yourself")
+        "TestOneInput) and atheris.Fuzz() yourself"
+    )
 
 
 def _file(bench: Workbench, path: str, what: str) -> str:
@@ -830,9 +965,12 @@ def _copy_seeds(bench: Workbench, files: list[Path], corpus: str, notes: list[st
             if len(data) > MAX_SEED_BYTES:
                 large += 1
                 continue
-            out = os.open(hashlib.sha1(data).hexdigest(),
-                          os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644,
-                          dir_fd=out_dir)
+            out = os.open(
+                hashlib.sha1(data).hexdigest(),
+                os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+                0o644,
+                dir_fd=out_dir,
+            )
             with os.fdopen(out, "wb") as dst:
                 dst.write(data)
             copied += 1
@@ -841,8 +979,10 @@ def _copy_seeds(bench: Workbench, files: list[Path], corpus: str, notes: list[st
     if large:
         notes.append(f"{large} seed files over {MAX_SEED_BYTES >> 20} MB left out")
     if unreadable:
-        notes.append(f"{unreadable} seed paths left out: not regular files in the work dir "
-                     "(symlinks out of it, FIFOs...)")
+        notes.append(
+            f"{unreadable} seed paths left out: not regular files in the work dir "
+            "(symlinks out of it, FIFOs...)"
+        )
     return copied
 
 

@@ -60,16 +60,21 @@ class Outcome:
         if self.crashed and self.crash is not None:
             return f"CRASHED ({self.duration_s:.2f} s): {self.crash.describe()}"
         if self.timed_out:
-            head = (f"no crash: it timed out after {timeout_s:g} s and was killed (a hang, not "
-                    "a crash)")
+            head = (
+                f"no crash: it timed out after {timeout_s:g} s and was killed (a hang, not a crash)"
+            )
         elif self.limit:
-            head = (f"no crash: the sandbox's {self.limit} limit stopped it after "
-                    f"{self.duration_s:.2f} s (exit code {self.exit_code})")
+            head = (
+                f"no crash: the sandbox's {self.limit} limit stopped it after "
+                f"{self.duration_s:.2f} s (exit code {self.exit_code})"
+            )
         elif self.exit_code == 0:
             head = f"no crash: it exited normally (exit code 0) in {self.duration_s:.2f} s"
         else:
-            head = (f"no crash: a plain non-zero exit (exit code {self.exit_code}), no sanitizer "
-                    f"report, in {self.duration_s:.2f} s")
+            head = (
+                f"no crash: a plain non-zero exit (exit code {self.exit_code}), no sanitizer "
+                f"report, in {self.duration_s:.2f} s"
+            )
         return "\n".join([head, *output_sections(self.stdout, self.stderr, OUTPUT_CHARS)])
 
 
@@ -82,27 +87,47 @@ def outcome(result: ExecResult, root: Path) -> Outcome:
     signum = result.exit_code - 128
     if crash is None and not timed_out and result.limit is None and signum in CRASH_SIGNALS:
         crash = signal_crash(signum, result.stderr, root)
-    return Outcome(crashed=crash is not None and not result.timed_out, crash=crash,
-                   exit_code=result.exit_code, timed_out=timed_out,
-                   duration_s=result.duration_s, limit=result.limit, stdout=result.stdout,
-                   stderr=result.stderr)
+    return Outcome(
+        crashed=crash is not None and not result.timed_out,
+        crash=crash,
+        exit_code=result.exit_code,
+        timed_out=timed_out,
+        duration_s=result.duration_s,
+        limit=result.limit,
+        stdout=result.stdout,
+        stderr=result.stderr,
+    )
 
 
-async def execute(bench: Workbench, binary: str, poc: str, args: list[str] | None = None,
-                  timeout_s: float = 10.0, *, leaks: bool = True) -> Outcome:
+async def execute(
+    bench: Workbench,
+    binary: str,
+    poc: str,
+    args: list[str] | None = None,
+    timeout_s: float = 10.0,
+    *,
+    leaks: bool = True,
+) -> Outcome:
     """Run `binary` on the input `poc` in the sandbox and read what happened."""
     if not 0 < timeout_s <= MAX_RUN_TIMEOUT_S:
         raise ToolError(f"timeout_s must be between 0 and {MAX_RUN_TIMEOUT_S:g} seconds")
     program = bench.executable(binary)
     cmd, stdin = command(bench, program, poc, args)
     env = bench.sanitizer_env(await bench.toolchain(), leaks=leaks)
-    result = await bench.sandbox.exec(cmd, workdir=bench.root, env=env, timeout_s=timeout_s,
-                                      limits=bench.sanitized_limits(timeout_s), stdin=stdin)
+    result = await bench.sandbox.exec(
+        cmd,
+        workdir=bench.root,
+        env=env,
+        timeout_s=timeout_s,
+        limits=bench.sanitized_limits(timeout_s),
+        stdin=stdin,
+    )
     return outcome(result, bench.root)
 
 
-def command(bench: Workbench, program: Path, poc: str,
-            args: list[str] | None) -> tuple[list[str], bytes | None]:
+def command(
+    bench: Workbench, program: Path, poc: str, args: list[str] | None
+) -> tuple[list[str], bytes | None]:
     """The command that runs `program` on the input, and what goes to its stdin (see
     `arguments`)."""
     argv, stdin = arguments(bench, poc, args)
@@ -110,8 +135,10 @@ def command(bench: Workbench, program: Path, poc: str,
         return [*NO_CORE, str(program), *argv], None
     data, size = bench.read_head(stdin, MAX_STDIN_BYTES)
     if size > MAX_STDIN_BYTES:
-        raise ToolError(f"the input is {size} bytes, too large to give on stdin (at most "
-                        f"{MAX_STDIN_BYTES >> 20} MB); pass its path with {{poc}} in args")
+        raise ToolError(
+            f"the input is {size} bytes, too large to give on stdin (at most "
+            f"{MAX_STDIN_BYTES >> 20} MB); pass its path with {{poc}} in args"
+        )
     return [*NO_CORE, str(program), *argv], data
 
 
@@ -123,7 +150,7 @@ def arguments(bench: Workbench, poc: str, args: list[str] | None) -> tuple[list[
     if args is None:
         return [str(path)], None
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-        raise ToolError("args must be a list of strings, e.g. [\"-d\", \"{poc}\"]")
+        raise ToolError('args must be a list of strings, e.g. ["-d", "{poc}"]')
     if any("{poc}" in a for a in args):
         return [a.replace("{poc}", str(path)) for a in args], None
     return list(args), path
@@ -132,13 +159,16 @@ def arguments(bench: Workbench, poc: str, args: list[str] | None) -> tuple[list[
 def input_path(bench: Workbench, poc: str) -> Path:
     path = bench.path(poc, "input")
     if not path.is_file():
-        raise ToolError(f"the input {poc!r} is not a file; give the file write_poc made, or "
-                        "a crashing input the fuzzer saved")
+        raise ToolError(
+            f"the input {poc!r} is not a file; give the file write_poc made, or "
+            "a crashing input the fuzzer saved"
+        )
     return path
 
 
-async def run_poc(bench: Workbench, binary: str, poc: str, args: list[str] | None = None,
-                  timeout_s: float = 10.0) -> str:
+async def run_poc(
+    bench: Workbench, binary: str, poc: str, args: list[str] | None = None, timeout_s: float = 10.0
+) -> str:
     """Run a binary on an input file in the sandbox, with the sanitizers set to report, and
     say whether it crashed: the kind (heap-buffer-overflow, use-after-free, SEGV, UBSan's
     kinds...), the access (READ/WRITE and size), the top frames as `function file:line`, and a
@@ -171,23 +201,31 @@ async def write_poc(bench: Workbench, script: str, output: str = "poc") -> str:
     """
     target = bench.path(output, "output file", exists=False)
     if target.is_dir():
-        raise ToolError(f"the output {output!r} is a folder; name a file (e.g. \"poc\")")
+        raise ToolError(f'the output {output!r} is a folder; name a file (e.g. "poc")')
     if not (await bench.toolchain()).python:
         raise ToolError("python3 is not available in the sandbox to run the script")
     result = await bench.sandbox.exec(
-        ["/bin/sh", "-c", WRITE, "sh", str(target)], workdir=bench.root,
-        env={"POC_PATH": str(target)}, timeout_s=SCRIPT_TIMEOUT_S, limits=bench.limits,
-        stdin=script.encode())
+        ["/bin/sh", "-c", WRITE, "sh", str(target)],
+        workdir=bench.root,
+        env={"POC_PATH": str(target)},
+        timeout_s=SCRIPT_TIMEOUT_S,
+        limits=bench.limits,
+        stdin=script.encode(),
+    )
     shown = bench.relative(target)
     if result.timed_out:
         raise ToolError(f"the script ran past {SCRIPT_TIMEOUT_S:g} s and was stopped")
     if result.exit_code != 0:
         limit = f" (stopped by the sandbox's {result.limit} limit)" if result.limit else ""
-        raise ToolError(f"the script failed with exit code {result.exit_code}{limit}:\n"
-                        f"{truncate(result.stderr.strip() or result.stdout.strip(), 4000)}")
+        raise ToolError(
+            f"the script failed with exit code {result.exit_code}{limit}:\n"
+            f"{truncate(result.stderr.strip() or result.stdout.strip(), 4000)}"
+        )
     if not target.is_file():
-        raise ToolError(f"the script ran but wrote no file at {shown!r}: write the bytes to "
-                        "sys.argv[1], e.g. open(sys.argv[1], 'wb').write(data)")
+        raise ToolError(
+            f"the script ran but wrote no file at {shown!r}: write the bytes to "
+            "sys.argv[1], e.g. open(sys.argv[1], 'wb').write(data)"
+        )
     head, size = bench.read_head(target, PREVIEW_BYTES)
     parts = [f"wrote {shown}: {size} bytes", hexdump(head)]
     if size > PREVIEW_BYTES:
@@ -201,8 +239,8 @@ def hexdump(data: bytes, width: int = 16) -> str:
     """`xxd`'s layout: offset, bytes in pairs, and the printable characters."""
     lines = []
     for at in range(0, len(data), width):
-        row = data[at:at + width]
-        pairs = " ".join(row[i:i + 2].hex() for i in range(0, len(row), 2))
+        row = data[at : at + width]
+        pairs = " ".join(row[i : i + 2].hex() for i in range(0, len(row), 2))
         text = "".join(chr(b) if 32 <= b < 127 else "." for b in row)
         lines.append(f"{at:08x}: {pairs:<{width * 5 // 2 - 1}}  {text}")
     return "\n".join(lines) or "(empty file)"

@@ -26,27 +26,42 @@ SHOWN_FRAMES = 8  # frames a crash keeps from its stack
 # "    #3 0x4f8a1c in parse_header /src/lib/parse.c:120:7" (ASan, UBSan, MSan, LSan), or
 # "    #0 worker /src/x.c:3:21 (prog+0xd00ff)" (TSan), or "#2 0x7f.. in fread (/lib/x.so+0x1c)".
 FRAME = re.compile(r"^\s*#(?P<index>\d+)\s+(?:0x[0-9a-fA-F]+\s+)?(?:in\s+)?(?P<rest>.*?)\s*$")
-LOCATION = re.compile(r"^(?P<function>.*?)\s+(?P<file>[^\s()]+?):(?P<line>\d+)(?::\d+)?"
-                      r"(?:\s+\(.*\))?$")
+LOCATION = re.compile(
+    r"^(?P<function>.*?)\s+(?P<file>[^\s()]+?):(?P<line>\d+)(?::\d+)?"
+    r"(?:\s+\(.*\))?$"
+)
 FILE_ONLY = re.compile(r"^(?P<function>.*?)\s+(?P<file>[^\s()]*/[^\s()]+)$")  # line 0: none
 MODULE = re.compile(r"^(?P<function>.*?)\s*\((?P<module>[^()\s]+?)\+0x[0-9a-fA-F]+\)")
-ERROR = re.compile(r"^(?:==\d+==\s*)?(?:ERROR|WARNING): (?P<tool>AddressSanitizer|LeakSanitizer|"
-                   r"MemorySanitizer|ThreadSanitizer|UndefinedBehaviorSanitizer|libFuzzer|"
-                   r"HWAddressSanitizer):\s*(?P<what>.*)$", re.MULTILINE)
-RSS_LIMIT = re.compile(r"^==\d+==(?P<tool>\w+Sanitizer): hard rss limit exhausted .*$",
-                       re.MULTILINE)
-UBSAN = re.compile(r"^(?P<where>\S+?):(?P<line>\d+):(?:\d+:)? runtime error: (?P<message>.*)$",
-                   re.MULTILINE)
+ERROR = re.compile(
+    r"^(?:==\d+==\s*)?(?:ERROR|WARNING): (?P<tool>AddressSanitizer|LeakSanitizer|"
+    r"MemorySanitizer|ThreadSanitizer|UndefinedBehaviorSanitizer|libFuzzer|"
+    r"HWAddressSanitizer):\s*(?P<what>.*)$",
+    re.MULTILINE,
+)
+RSS_LIMIT = re.compile(
+    r"^==\d+==(?P<tool>\w+Sanitizer): hard rss limit exhausted .*$", re.MULTILINE
+)
+UBSAN = re.compile(
+    r"^(?P<where>\S+?):(?P<line>\d+):(?:\d+:)? runtime error: (?P<message>.*)$", re.MULTILINE
+)
 SUMMARY = re.compile(r"^SUMMARY: (?P<tool>\w+): (?P<text>.*)$", re.MULTILINE)
-ACCESS = re.compile(r"^\s*(?P<op>READ|WRITE|Read|Write|Atomic read|Atomic write) of size "
-                    r"(?P<size>\d+)", re.MULTILINE)
+ACCESS = re.compile(
+    r"^\s*(?P<op>READ|WRITE|Read|Write|Atomic read|Atomic write) of size "
+    r"(?P<size>\d+)",
+    re.MULTILINE,
+)
 SIGNAL_ACCESS = re.compile(r"The signal is caused by a (?P<op>READ|WRITE|UNKNOWN) memory access")
-DESCRIPTION = re.compile(r"^(?:0x[0-9a-f]+ is located .*|Address 0x[0-9a-f]+ is .*|"
-                         r"\s*Location is .*|.*<== Memory access .*)$", re.MULTILINE)
-HISTORY = re.compile(r"^\s*(?P<what>(?:previously )?allocated by thread \w+|freed by thread \w+|"
-                     r"Uninitialized value was created by [\w ]+?|"
-                     r"(?:Direct|Indirect) leak of \d+ byte\(s\)[^:]*?) ?(?:here|from)?:?$",
-                     re.MULTILINE)
+DESCRIPTION = re.compile(
+    r"^(?:0x[0-9a-f]+ is located .*|Address 0x[0-9a-f]+ is .*|"
+    r"\s*Location is .*|.*<== Memory access .*)$",
+    re.MULTILINE,
+)
+HISTORY = re.compile(
+    r"^\s*(?P<what>(?:previously )?allocated by thread \w+|freed by thread \w+|"
+    r"Uninitialized value was created by [\w ]+?|"
+    r"(?:Direct|Indirect) leak of \d+ byte\(s\)[^:]*?) ?(?:here|from)?:?$",
+    re.MULTILINE,
+)
 
 # What UBSan says, for reports printed without report_error_type=1 (their summary only says
 # "undefined-behavior"): the first pattern found names the kind, as report_error_type would.
@@ -87,14 +102,25 @@ UBSAN_KINDS = (
 RUNTIME_FILES = re.compile(
     r"/sysdeps/|^csu/|^\./[a-z_]+/|^[a-z_]+/\./[a-z_]+/|^/usr/|^/lib/|"
     r"(^|/)(compiler-rt|llvm-project|sanitizer_common|libcxx|libcxxabi|libc\+\+|libstdc\+\+-v3)/|"
-    r"(^|/)lib/fuzzer/|(^|/)(site|dist)-packages/|(^|/)lib/python\d[\d.]*/|^<frozen ")
+    r"(^|/)lib/fuzzer/|(^|/)(site|dist)-packages/|(^|/)lib/python\d[\d.]*/|^<frozen "
+)
 RUNTIME_FUNCTIONS = re.compile(
     r"^(__asan|__ubsan|__msan|__tsan|__lsan|__hwasan|__sanitizer|__interceptor_|"
     r"___interceptor_|__interception|__sanitizer_|__libc_|_start$|fuzzer::|"
-    r"LLVMFuzzerRunDriver|__cxa_|__gxx_|std::__1::|abort$|raise$|__GI_)")
+    r"LLVMFuzzerRunDriver|__cxa_|__gxx_|std::__1::|abort$|raise$|__GI_)"
+)
 # A death by one of these signals is a crash; any other (SIGKILL, SIGTERM, SIGXCPU) is not.
-CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
-                           signal.SIGABRT, signal.SIGTRAP, signal.SIGSYS})
+CRASH_SIGNALS = frozenset(
+    {
+        signal.SIGSEGV,
+        signal.SIGBUS,
+        signal.SIGILL,
+        signal.SIGFPE,
+        signal.SIGABRT,
+        signal.SIGTRAP,
+        signal.SIGSYS,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +136,11 @@ class Frame:
     @property
     def project(self) -> bool:
         """Whether the frame is in the project's own code rather than a runtime's."""
-        return (self.file is not None and not RUNTIME_FILES.search(self.file)
-                and not RUNTIME_FUNCTIONS.match(self.function))
+        return (
+            self.file is not None
+            and not RUNTIME_FILES.search(self.file)
+            and not RUNTIME_FUNCTIONS.match(self.function)
+        )
 
     def __str__(self) -> str:
         if self.file is not None:
@@ -155,8 +184,10 @@ class Crash:
             lines.append(self.description)
         if self.frames:
             lines.append("top frames:")
-            lines += [f"  #{f.index} {f}{'' if f.project else '  [runtime]'}"
-                      for f in self.frames[:frames]]
+            lines += [
+                f"  #{f.index} {f}{'' if f.project else '  [runtime]'}"
+                for f in self.frames[:frames]
+            ]
         lines += [f"signature: {self.signature}", self.summary]
         return "\n".join(lines)
 
@@ -167,9 +198,14 @@ def parse_report(text: str, root: Path | str | None = None) -> Crash | None:
     base = _root(root)
     rss = RSS_LIMIT.search(text)
     if rss:  # a line, then the memory map: no stack, no summary
-        return Crash(kind="out-of-memory", sanitizer=rss["tool"], frames=(),
-                     signature=signature("out-of-memory", ()),
-                     summary=f"SUMMARY: {rss['tool']}: out-of-memory", description=rss[0].strip())
+        return Crash(
+            kind="out-of-memory",
+            sanitizer=rss["tool"],
+            frames=(),
+            signature=signature("out-of-memory", ()),
+            summary=f"SUMMARY: {rss['tool']}: out-of-memory",
+            description=rss[0].strip(),
+        )
     error = ERROR.search(text)
     ubsan = UBSAN.search(text)
     if ubsan and (error is None or ubsan.start() < error.start()):
@@ -177,7 +213,7 @@ def parse_report(text: str, root: Path | str | None = None) -> Crash | None:
     if error is None:
         return None
     tool, what = error["tool"], error["what"].strip()
-    rest = text[error.end():]
+    rest = text[error.end() :]
     summary = _summary(rest)
     frames = _first_stack(rest, base)
     if tool == "libFuzzer":
@@ -188,11 +224,15 @@ def parse_report(text: str, root: Path | str | None = None) -> Crash | None:
         kind = re.sub(r"\s*\(.*$", "", what).replace(" ", "-")
     else:
         kind = _kind(what, summary)
-    return Crash(kind=kind, sanitizer=tool, frames=frames,
-                 signature=signature(kind, frames),
-                 summary=_relative_text(summary, base) if summary
-                 else f"SUMMARY: {tool}: {kind}",
-                 access=_access(rest[:2000]), description=_description(rest, base))
+    return Crash(
+        kind=kind,
+        sanitizer=tool,
+        frames=frames,
+        signature=signature(kind, frames),
+        summary=_relative_text(summary, base) if summary else f"SUMMARY: {tool}: {kind}",
+        access=_access(rest[:2000]),
+        description=_description(rest, base),
+    )
 
 
 def _description(text: str, root: Path | None) -> str | None:
@@ -200,7 +240,7 @@ def _description(text: str, root: Path | None) -> str | None:
     overflowed), and the first project frame of where the memory was allocated and freed."""
     lines = [_relative_text(m[0].strip(), root) for m in DESCRIPTION.finditer(text)][:2]
     for header in HISTORY.finditer(text):
-        frames = _first_stack(text[header.end():], root)
+        frames = _first_stack(text[header.end() :], root)
         top = next((f for f in frames if f.project), frames[0] if frames else None)
         if top is not None:
             lines.append(f"{header['what']}: {top}")
@@ -212,9 +252,13 @@ def signal_crash(signum: int, text: str = "", root: Path | str | None = None) ->
     sanitizer told not to handle it). Frames come from whatever stack `text` holds."""
     name = signal_name(signum)
     frames = _first_stack(text, _root(root))
-    return Crash(kind=f"signal {name}", sanitizer="signal", frames=frames,
-                 signature=signature(f"signal {name}", frames),
-                 summary=f"SUMMARY: the program died of {name} with no sanitizer report")
+    return Crash(
+        kind=f"signal {name}",
+        sanitizer="signal",
+        frames=frames,
+        signature=signature(f"signal {name}", frames),
+        summary=f"SUMMARY: the program died of {name} with no sanitizer report",
+    )
 
 
 def signal_name(signum: int) -> str:
@@ -228,8 +272,15 @@ def signature(kind: str, frames: tuple[Frame, ...]) -> str:
     """12 hex digits of a hash of the kind and the top project frames (function, file and
     line), or of the top frames when none is in project code."""
     chosen = [f for f in frames if f.project][:SIGNATURE_FRAMES] or list(frames[:SIGNATURE_FRAMES])
-    key = "|".join([kind, *(f"{f.function} {os.path.basename(f.file or f.module or '')}:"
-                            f"{f.line or ''}" for f in chosen)])
+    key = "|".join(
+        [
+            kind,
+            *(
+                f"{f.function} {os.path.basename(f.file or f.module or '')}:{f.line or ''}"
+                for f in chosen
+            ),
+        ]
+    )
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
@@ -242,15 +293,20 @@ def parse_frame(line: str, root: Path | None = None) -> Frame | None:
     rest = re.sub(r"\s*\(BuildId: [0-9a-f]+\)$", "", rest)
     located = LOCATION.match(rest)
     if located and located["function"]:
-        return Frame(index, _function(located["function"]), _relative(located["file"], root),
-                     int(located["line"]))
+        return Frame(
+            index,
+            _function(located["function"]),
+            _relative(located["file"], root),
+            int(located["line"]),
+        )
     file_only = FILE_ONLY.match(rest)
     if file_only and file_only["function"]:
         return Frame(index, _function(file_only["function"]), _relative(file_only["file"], root))
     module = MODULE.match(rest)
     if module:
-        return Frame(index, _function(module["function"]) or "??",
-                     module=os.path.basename(module["module"]))
+        return Frame(
+            index, _function(module["function"]) or "??", module=os.path.basename(module["module"])
+        )
     return Frame(index, _function(rest) or "??")
 
 
@@ -275,12 +331,13 @@ def _first_stack(text: str, root: Path | None) -> tuple[Frame, ...]:
 
 
 def _ubsan(text: str, match: re.Match[str], root: Path | None) -> Crash:
-    rest = text[match.end():]
+    rest = text[match.end() :]
     summary = _summary(rest)
     kind = None
     if summary:
-        named = re.match(r"UndefinedBehaviorSanitizer: ([a-z-]+)", summary.removeprefix(
-            "SUMMARY: "))
+        named = re.match(
+            r"UndefinedBehaviorSanitizer: ([a-z-]+)", summary.removeprefix("SUMMARY: ")
+        )
         if named and named[1] != "undefined-behavior":
             kind = named[1]
     message = match["message"]
@@ -289,10 +346,14 @@ def _ubsan(text: str, match: re.Match[str], root: Path | None) -> Crash:
     if not frames:  # printed without print_stacktrace=1: the location is all there is
         frames = (Frame(0, "?", _relative(match["where"], root), int(match["line"])),)
     where = _relative(match["where"], root)
-    return Crash(kind=kind, sanitizer="UndefinedBehaviorSanitizer", frames=frames,
-                 signature=signature(kind, frames),
-                 summary=f"SUMMARY: UndefinedBehaviorSanitizer: {kind} {where}:{match['line']}",
-                 description=f"runtime error: {message}")
+    return Crash(
+        kind=kind,
+        sanitizer="UndefinedBehaviorSanitizer",
+        frames=frames,
+        signature=signature(kind, frames),
+        summary=f"SUMMARY: UndefinedBehaviorSanitizer: {kind} {where}:{match['line']}",
+        description=f"runtime error: {message}",
+    )
 
 
 def _ubsan_kind(message: str) -> str:
@@ -320,8 +381,14 @@ def _kind(what: str, summary: str | None) -> str:
 
 
 def _libfuzzer_kind(what: str) -> str:
-    for words in ("deadly signal", "out-of-memory", "timeout", "fuzz target exited",
-                  "fuzz target overwrites its const input", "leak"):
+    for words in (
+        "deadly signal",
+        "out-of-memory",
+        "timeout",
+        "fuzz target exited",
+        "fuzz target overwrites its const input",
+        "leak",
+    ):
         if what.startswith(words):
             return words.replace(" ", "-") if words != "deadly signal" else words
     return what.split(" (")[0] or "libFuzzer"

@@ -29,19 +29,32 @@ from opensage.sandbox.base import Sandbox, SandboxLimits
 
 SANITIZERS = ("address", "undefined", "memory", "leak", "thread")
 # Pairs clang refuses to combine (its driver's incompatible groups).
-INCOMPATIBLE = (("address", "memory"), ("address", "thread"), ("memory", "thread"),
-                ("leak", "memory"), ("leak", "thread"))
+INCOMPATIBLE = (
+    ("address", "memory"),
+    ("address", "thread"),
+    ("memory", "thread"),
+    ("leak", "memory"),
+    ("leak", "thread"),
+)
 # Each sanitizer's runtime library, as clang's runtime folder names it (libclang_rt.NAME...).
-RUNTIMES = {"address": "asan", "undefined": "ubsan_standalone", "memory": "msan",
-            "thread": "tsan", "leak": "lsan", "fuzzer": "fuzzer"}
+RUNTIMES = {
+    "address": "asan",
+    "undefined": "ubsan_standalone",
+    "memory": "msan",
+    "thread": "tsan",
+    "leak": "lsan",
+    "fuzzer": "fuzzer",
+}
 # Folders never holding a build's binaries, and possibly huge: CMake's scratch, fuzzing corpora.
 NO_BINARIES = frozenset({"CMakeFiles", "corpus", "crashes"})
 DEFAULT_RSS_MB = 4096  # when the limits set no memory: what a sanitized process may hold
 PROBE_TIMEOUT_S = 60.0
-INSTALL_HINT = ("install clang with its sanitizer runtimes and libFuzzer (Debian: apt-get "
-                "install clang-14 libfuzzer-14-dev llvm-14; scripts/setup.sh does it as root), "
-                "and for the container backend rebuild its image with "
-                "scripts/build-sandbox-image.sh; or set CC and CXX to a compiler in the sandbox")
+INSTALL_HINT = (
+    "install clang with its sanitizer runtimes and libFuzzer (Debian: apt-get "
+    "install clang-14 libfuzzer-14-dev llvm-14; scripts/setup.sh does it as root), "
+    "and for the container backend rebuild its image with "
+    "scripts/build-sandbox-image.sh; or set CC and CXX to a compiler in the sandbox"
+)
 
 # Run in the sandbox: prints what `Toolchain` holds, one `key=value` a line.
 PROBE = r"""
@@ -97,8 +110,10 @@ class Toolchain:
         if not self.cc:
             raise ToolError(f"no C compiler was found in the sandbox: {INSTALL_HINT}")
         if not self.cxx:
-            raise ToolError(f"{self.cc} was found in the sandbox but no C++ compiler beside it "
-                            f"(clang++): {INSTALL_HINT}")
+            raise ToolError(
+                f"{self.cc} was found in the sandbox but no C++ compiler beside it "
+                f"(clang++): {INSTALL_HINT}"
+            )
         return self.cc, self.cxx
 
     def missing(self, wanted: list[str]) -> list[str]:
@@ -153,10 +168,15 @@ class Workbench:
         if stat.S_ISREG(mode) and mode & 0o111:
             return target
         known = ", ".join(executables(self.root, self.hidden)[:20]) or "none"
-        problem = "is not executable" if stat.S_ISREG(mode) else (
-            "is not a file" if target.exists() else "does not exist")
-        raise ToolError(f"the {what} {path!r} {problem}. Executables in the work directory: "
-                        f"{known}. build() makes them (under out/ for lone files)")
+        problem = (
+            "is not executable"
+            if stat.S_ISREG(mode)
+            else ("is not a file" if target.exists() else "does not exist")
+        )
+        raise ToolError(
+            f"the {what} {path!r} {problem}. Executables in the work directory: "
+            f"{known}. build() makes them (under out/ for lone files)"
+        )
 
     def open(self, target: Path) -> BinaryIO:
         """A regular file of the work dir (a path `path` checked), opened for reading without
@@ -178,11 +198,14 @@ class Workbench:
             env = {}
             if self.compiler:
                 env = {"WANTED_CC": self.compiler[0], "WANTED_CXX": self.compiler[1]}
-            result = await self.sandbox.exec(PROBE, workdir=self.root, env=env,
-                                             timeout_s=PROBE_TIMEOUT_S, limits=self.limits)
+            result = await self.sandbox.exec(
+                PROBE, workdir=self.root, env=env, timeout_s=PROBE_TIMEOUT_S, limits=self.limits
+            )
             if result.exit_code != 0:
-                raise ToolError("could not look for a compiler in the sandbox (exit code "
-                                f"{result.exit_code}): {result.stderr.strip()[-500:]}")
+                raise ToolError(
+                    "could not look for a compiler in the sandbox (exit code "
+                    f"{result.exit_code}): {result.stderr.strip()[-500:]}"
+                )
             self._toolchain = parse_probe(result.stdout)
         return self._toolchain
 
@@ -197,8 +220,9 @@ class Workbench:
             limits = replace(limits, cpu_seconds=max(limits.cpu_seconds, int(timeout_s) + 1))
         return limits
 
-    def sanitizer_env(self, toolchain: Toolchain, *, leaks: bool = True,
-                      abort: bool = False) -> dict[str, str]:
+    def sanitizer_env(
+        self, toolchain: Toolchain, *, leaks: bool = True, abort: bool = False
+    ) -> dict[str, str]:
         """The variables a sanitized binary runs with: reports symbolized and parseable (one
         report, then exit), memory bounded by the sanitizers themselves, OSS-Fuzz's choices
         otherwise. `abort` makes the report end in abort(), for a debugger to stop there;
@@ -206,18 +230,45 @@ class Workbench:
         rss = self.limits.memory_mb or DEFAULT_RSS_MB
         if self.sandbox.name == "container" and self.limits.memory_mb:
             rss = rss * 9 // 10  # the sanitizer reports before the cgroup's OOM killer strikes
-        common = [f"abort_on_error={int(abort)}", "symbolize=1", "handle_abort=1",
-                  "handle_segv=1", "handle_sigbus=1", "handle_sigfpe=1", "handle_sigill=1",
-                  "use_sigaltstack=1", "fast_unwind_on_fatal=0", "allocator_may_return_null=1",
-                  f"hard_rss_limit_mb={rss}", f"max_allocation_size_mb={rss}",
-                  "disable_coredump=1"]
-        env = {"UBSAN_OPTIONS": ":".join([*common, "print_stacktrace=1", "halt_on_error=1",
-                                          "report_error_type=1", "silence_unsigned_overflow=1"])}
-        env["ASAN_OPTIONS"] = ":".join([*common, f"detect_leaks={int(leaks)}",
-                                        "alloc_dealloc_mismatch=0", "check_malloc_usable_size=0",
-                                        "detect_stack_use_after_return=1", "strict_memcmp=1",
-                                        "quarantine_size_mb=64", "detect_odr_violation=0",
-                                        "dedup_token_length=3"])
+        common = [
+            f"abort_on_error={int(abort)}",
+            "symbolize=1",
+            "handle_abort=1",
+            "handle_segv=1",
+            "handle_sigbus=1",
+            "handle_sigfpe=1",
+            "handle_sigill=1",
+            "use_sigaltstack=1",
+            "fast_unwind_on_fatal=0",
+            "allocator_may_return_null=1",
+            f"hard_rss_limit_mb={rss}",
+            f"max_allocation_size_mb={rss}",
+            "disable_coredump=1",
+        ]
+        env = {
+            "UBSAN_OPTIONS": ":".join(
+                [
+                    *common,
+                    "print_stacktrace=1",
+                    "halt_on_error=1",
+                    "report_error_type=1",
+                    "silence_unsigned_overflow=1",
+                ]
+            )
+        }
+        env["ASAN_OPTIONS"] = ":".join(
+            [
+                *common,
+                f"detect_leaks={int(leaks)}",
+                "alloc_dealloc_mismatch=0",
+                "check_malloc_usable_size=0",
+                "detect_stack_use_after_return=1",
+                "strict_memcmp=1",
+                "quarantine_size_mb=64",
+                "detect_odr_violation=0",
+                "dedup_token_length=3",
+            ]
+        )
         env["MSAN_OPTIONS"] = ":".join([*common, "halt_on_error=1"])
         env["TSAN_OPTIONS"] = ":".join([*common, "halt_on_error=1", "report_signal_unsafe=0"])
         env["LSAN_OPTIONS"] = ":".join([*common, f"detect_leaks={int(leaks)}"])
@@ -236,10 +287,15 @@ def parse_probe(text: str) -> Toolchain:
             runtimes.add(value.strip())
         elif key:
             values[key] = value.strip()
-    return Toolchain(cc=values.get("cc") or None, cxx=values.get("cxx") or None,
-                     version=values.get("version", ""), runtimes=frozenset(runtimes),
-                     symbolizer=values.get("symbolizer") or None, gdb=values.get("gdb") or None,
-                     python=values.get("python") or None)
+    return Toolchain(
+        cc=values.get("cc") or None,
+        cxx=values.get("cxx") or None,
+        version=values.get("version", ""),
+        runtimes=frozenset(runtimes),
+        symbolizer=values.get("symbolizer") or None,
+        gdb=values.get("gdb") or None,
+        python=values.get("python") or None,
+    )
 
 
 def check_sanitizers(sanitizers: list[str]) -> list[str]:
@@ -247,13 +303,17 @@ def check_sanitizers(sanitizers: list[str]) -> list[str]:
     names = list(dict.fromkeys(s.strip().lower() for s in sanitizers))
     unknown = [s for s in names if s not in SANITIZERS]
     if unknown:
-        raise ToolError(f"unknown sanitizer {', '.join(map(repr, unknown))}; the sanitizers "
-                        f"are {', '.join(SANITIZERS)} (e.g. [\"address\", \"undefined\"])")
+        raise ToolError(
+            f"unknown sanitizer {', '.join(map(repr, unknown))}; the sanitizers "
+            f'are {", ".join(SANITIZERS)} (e.g. ["address", "undefined"])'
+        )
     for a, b in INCOMPATIBLE:
         if a in names and b in names:
-            raise ToolError(f"clang cannot combine the {a} and {b} sanitizers in one build; "
-                            "build twice, e.g. [\"address\", \"undefined\"] then "
-                            f"[\"{b if a == 'address' else a}\"]")
+            raise ToolError(
+                f"clang cannot combine the {a} and {b} sanitizers in one build; "
+                'build twice, e.g. ["address", "undefined"] then '
+                f'["{b if a == "address" else a}"]'
+            )
     return names
 
 
@@ -263,8 +323,9 @@ def executables(root: Path, hidden: tuple[Path, ...] = (), limit: int = 200_000)
     return sorted(executable_states(root, hidden, limit))
 
 
-def executable_states(root: Path, hidden: tuple[Path, ...] = (),
-                      limit: int = 200_000) -> dict[str, tuple[int, int, int]]:
+def executable_states(
+    root: Path, hidden: tuple[Path, ...] = (), limit: int = 200_000
+) -> dict[str, tuple[int, int, int]]:
     """Each executable regular file under `root` (see `executables`) with its modification
     time, size and inode: what a build changed is what differs between two of these."""
     found: dict[str, tuple[int, int, int]] = {}
@@ -272,8 +333,13 @@ def executable_states(root: Path, hidden: tuple[Path, ...] = (),
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         # libtool keeps the real binaries in .libs; other dot-folders (.git) hold none.
-        dirs[:] = [d for d in dirs if (d == ".libs" or not d.startswith("."))
-                   and d not in NO_BINARIES and here / d not in hidden]
+        dirs[:] = [
+            d
+            for d in dirs
+            if (d == ".libs" or not d.startswith("."))
+            and d not in NO_BINARIES
+            and here / d not in hidden
+        ]
         for name in files:
             seen += 1
             if seen > limit:
@@ -283,8 +349,11 @@ def executable_states(root: Path, hidden: tuple[Path, ...] = (),
             except OSError:
                 continue
             if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111 and not _library(name):
-                found[str((here / name).relative_to(root))] = (st.st_mtime_ns, st.st_size,
-                                                               st.st_ino)
+                found[str((here / name).relative_to(root))] = (
+                    st.st_mtime_ns,
+                    st.st_size,
+                    st.st_ino,
+                )
     return found
 
 

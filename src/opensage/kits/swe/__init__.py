@@ -41,9 +41,15 @@ NARROWER = "give a narrower path"
 class SweTools:
     """The kit's tools over one work dir, for one session; each public method is a tool."""
 
-    def __init__(self, root: Path, home: Path | None, sandbox: Sandbox,
-                 limits: SandboxLimits | None, baseline: diff.Baseline,
-                 background: processes.BackgroundProcesses):
+    def __init__(
+        self,
+        root: Path,
+        home: Path | None,
+        sandbox: Sandbox,
+        limits: SandboxLimits | None,
+        baseline: diff.Baseline,
+        background: processes.BackgroundProcesses,
+    ):
         self.root, self.home, self.sandbox, self.limits = root, home, sandbox, limits
         history = EditHistory()
         workspace = Workspace(root, home)
@@ -53,14 +59,32 @@ class SweTools:
         self.editing = threading.Lock()  # edits run in worker threads, one at a time
 
     def tools(self) -> list[Tool]:
-        long_running = {self.run_tests: tests.MAX_TIMEOUT_S + tests.GRACE_S,
-                        self.debug: debug.MAX_TIMEOUT_S, self.diff: diff.TIMEOUT_S,
-                        self.run_command: processes.MAX_TIMEOUT_S}
-        return [Tool(fn, timeout_s=long_running[fn] + MARGIN_S if fn in long_running else None)
-                for fn in (self.view, self.create_file, self.str_replace, self.insert,
-                           self.undo_edit, self.apply_patch, self.search, self.symbols,
-                           self.references, self.run_tests, self.debug, self.diff,
-                           self.run_command, self.read_output, self.kill_process)]
+        long_running = {
+            self.run_tests: tests.MAX_TIMEOUT_S + tests.GRACE_S,
+            self.debug: debug.MAX_TIMEOUT_S,
+            self.diff: diff.TIMEOUT_S,
+            self.run_command: processes.MAX_TIMEOUT_S,
+        }
+        return [
+            Tool(fn, timeout_s=long_running[fn] + MARGIN_S if fn in long_running else None)
+            for fn in (
+                self.view,
+                self.create_file,
+                self.str_replace,
+                self.insert,
+                self.undo_edit,
+                self.apply_patch,
+                self.search,
+                self.symbols,
+                self.references,
+                self.run_tests,
+                self.debug,
+                self.diff,
+                self.run_command,
+                self.read_output,
+                self.kill_process,
+            )
+        ]
 
     # --- files --------------------------------------------------------------------------------
 
@@ -136,9 +160,15 @@ class SweTools:
     # --- finding code -------------------------------------------------------------------------
 
     @within("narrow the pattern or the path")
-    async def search(self, pattern: str, path: str = ".", glob: str | None = None,
-                     fixed_strings: bool = False, context: int = 0,
-                     max_results: int = 100) -> str:
+    async def search(
+        self,
+        pattern: str,
+        path: str = ".",
+        glob: str | None = None,
+        fixed_strings: bool = False,
+        context: int = 0,
+        max_results: int = 100,
+    ) -> str:
         """Search files for a regex (Rust syntax, like Python's; (?i) ignores case) or literal
         text; skips hidden, binary and .gitignore'd files. Answers `path:line: text`.
 
@@ -150,8 +180,18 @@ class SweTools:
             context: lines shown around each match (at most 20).
             max_results: the most matching lines shown (at most 1000).
         """
-        return await search.search(self.root, self.sandbox, pattern, path, glob, fixed_strings,
-                                    context, max_results, limits=self.limits, home=self.home)
+        return await search.search(
+            self.root,
+            self.sandbox,
+            pattern,
+            path,
+            glob,
+            fixed_strings,
+            context,
+            max_results,
+            limits=self.limits,
+            home=self.home,
+        )
 
     @within(NARROWER)
     async def symbols(self, path: str = ".", name: str | None = None) -> str:
@@ -163,8 +203,9 @@ class SweTools:
             path: a folder or file, relative to the work directory.
             name: a symbol to find, e.g. 'parse' or 'Parser.parse'.
         """
-        return await asyncio.to_thread(code.symbols, self.root, self.index, path, name,
-                                       home=self.home)
+        return await asyncio.to_thread(
+            code.symbols, self.root, self.index, path, name, home=self.home
+        )
 
     @within(NARROWER)
     async def references(self, name: str, path: str = ".") -> str:
@@ -175,8 +216,9 @@ class SweTools:
             name: the identifier, e.g. 'parse_config'.
             path: a folder or file to look in, relative to the work directory.
         """
-        return await asyncio.to_thread(code.references, self.root, self.index, name, path,
-                                       home=self.home)
+        return await asyncio.to_thread(
+            code.references, self.root, self.index, name, path, home=self.home
+        )
 
     # --- running ------------------------------------------------------------------------------
 
@@ -194,8 +236,13 @@ class SweTools:
         return await _run_tests(self.sandbox, self.root, tests, timeout_s, limits=self.limits)
 
     @within("use fewer expressions, or fewer or later breakpoints")
-    async def debug(self, command: str, breakpoints: list[str],
-                    expressions: list[str] | None = None, timeout_s: float = 120) -> str:
+    async def debug(
+        self,
+        command: str,
+        breakpoints: list[str],
+        expressions: list[str] | None = None,
+        timeout_s: float = 120,
+    ) -> str:
         """Run a program or test under a debugger (Python; or gdb for a program built with
         -g) without stopping: at each breakpoint hit, evaluate the expressions (or list the
         locals) and record the stack. At most 20 hits.
@@ -206,8 +253,16 @@ class SweTools:
             expressions: what to evaluate at each hit, e.g. 'total', 'p->next'.
             timeout_s: seconds before the program is killed (at most 1800).
         """
-        return await debug.debug(self.sandbox, self.root, command, breakpoints, expressions,
-                                 timeout_s, limits=self.limits, home=self.home)
+        return await debug.debug(
+            self.sandbox,
+            self.root,
+            command,
+            breakpoints,
+            expressions,
+            timeout_s,
+            limits=self.limits,
+            home=self.home,
+        )
 
     async def diff(self) -> str:
         """Every change in the work directory since the run began, as one unified diff (new
@@ -215,8 +270,9 @@ class SweTools:
         return diff.fit_patch(await self.baseline.diff())
 
     @within(processes.MORE_OUTPUT)
-    async def run_command(self, command: str, timeout_s: float = 120,
-                          background: bool = False) -> str:
+    async def run_command(
+        self, command: str, timeout_s: float = 120, background: bool = False
+    ) -> str:
         """Run a shell command in the work directory (sandboxed: no network) and return its
         exit code and output. background=true starts it (a server, a watcher) and returns a
         handle for read_output and kill_process.
@@ -226,9 +282,15 @@ class SweTools:
             timeout_s: seconds before a foreground command is killed (at most 3600).
             background: start it and return a handle at once.
         """
-        return await processes.run_command(self.sandbox, self.root, command, timeout_s,
-                                           background, processes=self.background,
-                                           limits=self.limits)
+        return await processes.run_command(
+            self.sandbox,
+            self.root,
+            command,
+            timeout_s,
+            background,
+            processes=self.background,
+            limits=self.limits,
+        )
 
     async def read_output(self, handle: str) -> str:
         """A background command's new output since the last read, and whether it still runs.
@@ -264,5 +326,4 @@ class SweKit(Kit):
         # Before the first step: what diff() compares with (a member's copy, for a member).
         baseline = await diff.Baseline.take(sandbox, root, limits)
         async with processes.BackgroundProcesses() as background:  # killed when it ends
-            yield SweTools(root, ctx.config.home, sandbox, limits, baseline,
-                           background).tools()
+            yield SweTools(root, ctx.config.home, sandbox, limits, baseline, background).tools()

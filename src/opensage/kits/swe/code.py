@@ -37,13 +37,32 @@ MAX_REFERENCES = 200
 MAX_PARSE_ERRORS = 20
 
 EXTENSIONS = {
-    ".py": "python", ".pyi": "python",
-    ".c": "c", ".h": "c",  # a .h that C cannot parse is tried as C++
-    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".c++": "cpp", ".hh": "cpp", ".hpp": "cpp",
-    ".hxx": "cpp", ".h++": "cpp", ".ipp": "cpp", ".tpp": "cpp", ".inl": "cpp",
-    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
-    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
-    ".go": "go", ".rs": "rust", ".java": "java",
+    ".py": "python",
+    ".pyi": "python",
+    ".c": "c",
+    ".h": "c",  # a .h that C cannot parse is tried as C++
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".c++": "cpp",
+    ".hh": "cpp",
+    ".hpp": "cpp",
+    ".hxx": "cpp",
+    ".h++": "cpp",
+    ".ipp": "cpp",
+    ".tpp": "cpp",
+    ".inl": "cpp",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
 }
 LANGUAGE_NAMES = "Python, C, C++, JavaScript, TypeScript, Go, Rust, Java"
 
@@ -72,7 +91,8 @@ QUERIES = {
 (function_definition name: (identifier) @name) @def.function
 """,
     "c": _C_COMMON,
-    "cpp": _C_COMMON + """
+    "cpp": _C_COMMON
+    + """
 (field_declaration declarator: [(function_declarator) (pointer_declarator)
   (reference_declarator)] @declarator) @def.declaration
 (declaration declarator: (reference_declarator) @declarator) @def.declaration
@@ -80,10 +100,12 @@ QUERIES = {
 (namespace_definition name: (_) @name) @def.namespace
 (alias_declaration name: (type_identifier) @name) @def.type
 """,
-    "javascript": _JS_COMMON + """
+    "javascript": _JS_COMMON
+    + """
 (class_declaration name: (identifier) @name) @def.class
 """,
-    "typescript": _JS_COMMON + """
+    "typescript": _JS_COMMON
+    + """
 (class_declaration name: (type_identifier) @name) @def.class
 (abstract_class_declaration name: (type_identifier) @name) @def.class
 (interface_declaration name: (type_identifier) @name) @def.interface
@@ -127,13 +149,35 @@ QUERIES = {
 }
 QUERIES["tsx"] = QUERIES["typescript"]
 # Kinds whose members are methods; `impl` (Rust) is a container only, never listed itself.
-CONTAINERS = frozenset({"class", "struct", "interface", "trait", "enum", "union", "record",
-                        "namespace", "module", "impl"})
+CONTAINERS = frozenset(
+    {
+        "class",
+        "struct",
+        "interface",
+        "trait",
+        "enum",
+        "union",
+        "record",
+        "namespace",
+        "module",
+        "impl",
+    }
+)
 TYPES = CONTAINERS - {"namespace", "module", "impl"}
 FUNCTIONS = frozenset({"function", "method", "constructor", "declaration", "macro"})
-_NAME_TYPES = frozenset({"identifier", "field_identifier", "type_identifier",
-                         "qualified_identifier", "destructor_name", "operator_name",
-                         "template_function", "template_method", "operator_cast"})
+_NAME_TYPES = frozenset(
+    {
+        "identifier",
+        "field_identifier",
+        "type_identifier",
+        "qualified_identifier",
+        "destructor_name",
+        "operator_name",
+        "template_function",
+        "template_method",
+        "operator_cast",
+    }
+)
 _IDENTIFIER = re.compile(r"(?:[^\W\d]|\$)[\w$]*")
 
 
@@ -165,8 +209,10 @@ def language_of(path: str) -> str | None:
     return EXTENSIONS.get(os.path.splitext(path)[1].lower())
 
 
-NOT_INSTALLED = ("symbols and references need the tree-sitter grammars, which are not "
-                 "installed here (pip install 'opensage[swe]'); use search meanwhile")
+NOT_INSTALLED = (
+    "symbols and references need the tree-sitter grammars, which are not "
+    "installed here (pip install 'opensage[swe]'); use search meanwhile"
+)
 
 
 @functools.cache
@@ -225,8 +271,10 @@ def _declared_name(node: Any) -> Any:
             return node
         inner = node.child_by_field_name("declarator")
         if inner is None:
-            inner = next((c for c in node.named_children if c.type in _NAME_TYPES
-                          or "declarator" in c.type), None)
+            inner = next(
+                (c for c in node.named_children if c.type in _NAME_TYPES or "declarator" in c.type),
+                None,
+            )
         node = inner
     return None
 
@@ -297,8 +345,9 @@ def extract_symbols(tree: Any, language: str) -> tuple[Symbol, ...]:
             parent = parent.parent
         if "::" in name:  # C++ out of line: A::f, ns::A::~A
             scope, _, name = name.rpartition("::")
-            container = f"{container}.{scope.replace('::', '.')}" if container else \
-                scope.replace("::", ".")
+            container = (
+                f"{container}.{scope.replace('::', '.')}" if container else scope.replace("::", ".")
+            )
         if kind == "method" and language == "go" and not container:
             container = _go_receiver(node)
         if kind == "function" and container and not local:
@@ -309,9 +358,19 @@ def extract_symbols(tree: Any, language: str) -> tuple[Symbol, ...]:
         by_id[node.id] = (kind, qualified, depth if kind == "impl" else depth + 1)
         if kind == "impl":
             continue  # a container: its methods carry its name
-        symbols.append(Symbol(kind, name, container, node.start_point[0] + 1,
-                              node.end_point[0] + 1, name_node.start_point[0] + 1,
-                              name_node.start_point[1], local, depth))
+        symbols.append(
+            Symbol(
+                kind,
+                name,
+                container,
+                node.start_point[0] + 1,
+                node.end_point[0] + 1,
+                name_node.start_point[0] + 1,
+                name_node.start_point[1],
+                local,
+                depth,
+            )
+        )
     return tuple(symbols)
 
 
@@ -359,23 +418,27 @@ class CodeIndex:
             entry = _Entry(walked.mtime_ns, walked.size, (), None)
         else:
             tree, language, _ = parsed
-            entry = _Entry(walked.mtime_ns, walked.size, extract_symbols(tree, language),
-                           language)
+            entry = _Entry(walked.mtime_ns, walked.size, extract_symbols(tree, language), language)
         self._files[key] = entry
         return entry
 
-    def files(self, root: Path, base: Path,
-              exclude: Iterable[Path] = ()) -> list[tuple[str, _Entry]]:
+    def files(
+        self, root: Path, base: Path, exclude: Iterable[Path] = ()
+    ) -> list[tuple[str, _Entry]]:
         """Each source file under `base` with its (cached or fresh) entry, in path order."""
         root = root.resolve()
-        files = [(walked.rel, self.entry(root, walked))
-                 for walked in walk_files(root, base, exclude=exclude,
-                                          keep=lambda name: language_of(name) is not None)]
+        files = [
+            (walked.rel, self.entry(root, walked))
+            for walked in walk_files(
+                root, base, exclude=exclude, keep=lambda name: language_of(name) is not None
+            )
+        ]
         if base == root:  # a whole walk: forget the files that are gone
             prefix = f"{root}/"
             seen = {f"{prefix}{rel}" for rel, _ in files}
-            self._files = {k: e for k, e in self._files.items()
-                           if k in seen or not k.startswith(prefix)}
+            self._files = {
+                k: e for k, e in self._files.items() if k in seen or not k.startswith(prefix)
+            }
         return files
 
 
@@ -383,8 +446,9 @@ class CodeIndex:
 
 
 def _span(symbol: Symbol) -> str:
-    return f"{symbol.line}" if symbol.end_line == symbol.line else \
-        f"{symbol.line}-{symbol.end_line}"
+    return (
+        f"{symbol.line}" if symbol.end_line == symbol.line else f"{symbol.line}-{symbol.end_line}"
+    )
 
 
 def _file_map(rel: str, symbols: tuple[Symbol, ...]) -> list[str]:
@@ -408,8 +472,14 @@ def _source_line(index: CodeIndex, root: Path, rel: str, line: int) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def symbols(root: Path, index: CodeIndex, path: str = ".", name: str | None = None, *,
-            home: Path | None = None) -> str:
+def symbols(
+    root: Path,
+    index: CodeIndex,
+    path: str = ".",
+    name: str | None = None,
+    *,
+    home: Path | None = None,
+) -> str:
     """The `symbols` tool (described in `opensage.kits.swe`) over the work dir `root`, parses
     kept in `index`; OpenSage's `home`, when it lies in the work dir, is refused and skipped.
     CPU-bound: the kit runs it in a worker thread."""
@@ -418,8 +488,10 @@ def symbols(root: Path, index: CodeIndex, path: str = ".", name: str | None = No
     exclude = [home] if home is not None else []
     where = shown_path(root, base)
     if base.is_file() and language_of(base.name) is None:
-        raise ToolError(f"{where!r} is not a source file of a language symbols knows "
-                        f"({LANGUAGE_NAMES}); use view or search for it")
+        raise ToolError(
+            f"{where!r} is not a source file of a language symbols knows "
+            f"({LANGUAGE_NAMES}); use view or search for it"
+        )
     with index.lock:
         files = index.files(root, base, exclude)
     parsed = [(rel, e) for rel, e in files if e.language is not None]
@@ -438,19 +510,25 @@ def symbols(root: Path, index: CodeIndex, path: str = ".", name: str | None = No
             break
         if chars > MAX_OUTPUT_CHARS:  # one file alone is too long: its first symbols
             kept = _fitting(block, MAX_OUTPUT_CHARS)
-            out += [*kept, f"[{len(block) - len(kept)} more symbols of {rel}; "
-                           "symbols(path, name) finds one of them]"]
+            out += [
+                *kept,
+                f"[{len(block) - len(kept)} more symbols of {rel}; "
+                "symbols(path, name) finds one of them]",
+            ]
             shown_files += 1
             break
         out += block
         size += chars
         shown_files += 1
     if not out:
-        return (f"no classes or functions found in {where} ({len(parsed)} source files of "
-                f"{LANGUAGE_NAMES} parsed; hidden and .gitignore'd files skipped)")
+        return (
+            f"no classes or functions found in {where} ({len(parsed)} source files of "
+            f"{LANGUAGE_NAMES} parsed; hidden and .gitignore'd files skipped)"
+        )
     if shown_files < total:
-        out.append(f"[{total - shown_files} more files with symbols not shown; "
-                   f"{_narrower(parsed, where)}]")
+        out.append(
+            f"[{total - shown_files} more files with symbols not shown; {_narrower(parsed, where)}]"
+        )
     return "\n".join(out)
 
 
@@ -469,7 +547,7 @@ def _narrower(parsed: list[tuple[str, _Entry]], where: str) -> str:
     prefix = "" if where == "." else f"{where}/"
     counts: Counter[str] = Counter()
     for rel, entry in parsed:
-        rest = rel[len(prefix):].split("/")
+        rest = rel[len(prefix) :].split("/")
         if len(rest) > 1:
             counts[prefix + rest[0]] += sum(not s.local for s in entry.symbols)
     if not counts:
@@ -478,20 +556,31 @@ def _narrower(parsed: list[tuple[str, _Entry]], where: str) -> str:
     return f"call symbols with a narrower path, e.g. one of: {folders}"
 
 
-def _definitions(root: Path, index: CodeIndex, parsed: list[tuple[str, _Entry]], name: str,
-                 where: str) -> str:
+def _definitions(
+    root: Path, index: CodeIndex, parsed: list[tuple[str, _Entry]], name: str, where: str
+) -> str:
     wanted = name.replace("::", ".")
     qualified = "." in wanted
-    hits = [(rel, s) for rel, entry in parsed for s in entry.symbols
-            if (s.qualified == wanted or s.qualified.endswith("." + wanted)
-                if qualified else s.name == wanted)]
+    hits = [
+        (rel, s)
+        for rel, entry in parsed
+        for s in entry.symbols
+        if (
+            s.qualified == wanted or s.qualified.endswith("." + wanted)
+            if qualified
+            else s.name == wanted
+        )
+    ]
     if not hits:
         last = wanted.rpartition(".")[2].lower()
-        near = sorted({s.qualified for _, e in parsed for s in e.symbols
-                       if last and last in s.name.lower()})[:10]
+        near = sorted(
+            {s.qualified for _, e in parsed for s in e.symbols if last and last in s.name.lower()}
+        )[:10]
         hint = f" Similar names: {', '.join(near)}." if near else ""
-        return (f"no definition of {name!r} found in {where} ({len(parsed)} source files "
-                f"parsed).{hint} search finds it as text, e.g. in a language not parsed here.")
+        return (
+            f"no definition of {name!r} found in {where} ({len(parsed)} source files "
+            f"parsed).{hint} search finds it as text, e.g. in a language not parsed here."
+        )
     hits.sort(key=lambda h: (h[1].kind == "declaration", h[1].local, path_order(h[0])))
     out = [f"{len(hits)} definition{'s' if len(hits) != 1 else ''} of {name!r}:"]
     size, listed = 0, 0
@@ -506,16 +595,19 @@ def _definitions(root: Path, index: CodeIndex, parsed: list[tuple[str, _Entry]],
         size += len(out[-1]) + len(out[-2]) + 2
         listed += 1
     if len(hits) > listed:
-        out.append(f"[{len(hits) - listed} more; give a narrower path or a qualified "
-                   "name such as 'Class.method']")
+        out.append(
+            f"[{len(hits) - listed} more; give a narrower path or a qualified "
+            "name such as 'Class.method']"
+        )
     return "\n".join(out)
 
 
 # --- references -----------------------------------------------------------------------------
 
 
-def references(root: Path, index: CodeIndex, name: str, path: str = ".", *,
-                home: Path | None = None) -> str:
+def references(
+    root: Path, index: CodeIndex, name: str, path: str = ".", *, home: Path | None = None
+) -> str:
     """The `references` tool (described in `opensage.kits.swe`) over the work dir `root`,
     parses kept in `index`; OpenSage's `home`, when it lies in the work dir, is refused and
     skipped. CPU-bound: the kit runs it in a worker thread."""
@@ -526,8 +618,10 @@ def references(root: Path, index: CodeIndex, name: str, path: str = ".", *,
         name = re.split(r"\.|::", name)[-1]
         note = f" (the last part of a qualified name: {name!r})"
     if not _IDENTIFIER.fullmatch(name):
-        raise ToolError(f"{name!r} is not an identifier; give one name such as 'parse_config' "
-                        "(search finds any text)")
+        raise ToolError(
+            f"{name!r} is not an identifier; give one name such as 'parse_config' "
+            "(search finds any text)"
+        )
     base = existing(root, path, home)
     exclude = [home] if home is not None else []
     where = shown_path(root, base)
@@ -570,25 +664,43 @@ def references(root: Path, index: CodeIndex, name: str, path: str = ".", *,
                     continue
                 seen_lines.add(row + 1)
                 text = lines[row].decode(errors="replace").strip()
-                found.append((rel, row + 1, text if len(text) <= 200 else text[:200] + "…",
-                              (row + 1, column) in definitions))
+                found.append(
+                    (
+                        rel,
+                        row + 1,
+                        text if len(text) <= 200 else text[:200] + "…",
+                        (row + 1, column) in definitions,
+                    )
+                )
             files_with += hit
     if not found:
-        return (f"no reference to {name!r}{note} in {where} (identifiers in the syntax trees "
-                f"of {LANGUAGE_NAMES} files; comments and strings left out)")
-    listed = [f"{rel}:{line}: {text}{'   (definition)' if is_def else ''}"
-              for rel, line, text, is_def in found[:MAX_REFERENCES]]
+        return (
+            f"no reference to {name!r}{note} in {where} (identifiers in the syntax trees "
+            f"of {LANGUAGE_NAMES} files; comments and strings left out)"
+        )
+    listed = [
+        f"{rel}:{line}: {text}{'   (definition)' if is_def else ''}"
+        for rel, line, text, is_def in found[:MAX_REFERENCES]
+    ]
     shown = _fitting(listed, MAX_OUTPUT_CHARS)
     more = "+" if unchecked else ""
-    out = [f"{len(found)}{more} line{'s' if len(found) != 1 else ''} using {name!r}{note} in "
-           f"{files_with}{more} file{'s' if files_with != 1 or more else ''} (from the syntax "
-           "tree: comments and strings left out)", *shown]
+    out = [
+        f"{len(found)}{more} line{'s' if len(found) != 1 else ''} using {name!r}{note} in "
+        f"{files_with}{more} file{'s' if files_with != 1 or more else ''} (from the syntax "
+        "tree: comments and strings left out)",
+        *shown,
+    ]
     if len(shown) < len(listed):
-        out.append(f"[{len(found) - len(shown)} more lines not shown: the answer is as long as "
-                   "one may be; give a narrower path]")
+        out.append(
+            f"[{len(found) - len(shown)} more lines not shown: the answer is as long as "
+            "one may be; give a narrower path]"
+        )
     elif len(found) > len(shown) or unchecked:
-        rest = f"{unchecked} more files contain the word and were not checked" if unchecked \
+        rest = (
+            f"{unchecked} more files contain the word and were not checked"
+            if unchecked
             else f"{len(found) - len(shown)} more lines not shown"
+        )
         out.append(f"[stopped at {MAX_REFERENCES} lines: {rest}; give a narrower path]")
     return "\n".join(out)
 
@@ -615,8 +727,9 @@ def parse_errors(path: str, text: str) -> list[tuple[int, str]]:
         elif node.is_error:
             snippet = _text(node).strip().splitlines()
             near = snippet[0][:40] if snippet else ""
-            errors.append((node.start_point[0] + 1,
-                           f"syntax error near {near!r}" if near else "syntax error"))
+            errors.append(
+                (node.start_point[0] + 1, f"syntax error near {near!r}" if near else "syntax error")
+            )
         elif node.has_error:
             stack.extend(reversed(node.children))
     return sorted(errors)

@@ -40,8 +40,10 @@ PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 SHELL_OPERATORS = ("|", "||", "&", "&&", ";", ">", ">>", "<", "<<", "2>", "2>&1", "$(", "`")
 ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
 # What gdb says of its own that the report already tells better.
-GDB_NOISE = re.compile(r"^(Breakpoint \d+ at |\[Thread debugging using|Using host libthread_db|"
-                       r"\[Inferior \d+ \(process \d+\) |warning: Error disabling address space)")
+GDB_NOISE = re.compile(
+    r"^(Breakpoint \d+ at |\[Thread debugging using|Using host libthread_db|"
+    r"\[Inferior \d+ \(process \d+\) |warning: Error disabling address space)"
+)
 
 # The Python driver: `python3 -c DRIVER CONFIG`. It runs the target (a script or a module) under
 # a Bdb that only ever stops at the breakpoints, writes one JSON record per event on a copy of
@@ -298,13 +300,19 @@ class DebugReport:
             end = "the program did not run to its end"
         else:
             end = f"the program exited with code {self.exit_code}"
-        lines = [f"{len(self.hits)} breakpoint hits under {self.debugger}; {end}",
-                 f"command: {self.command}"]
+        lines = [
+            f"{len(self.hits)} breakpoint hits under {self.debugger}; {end}",
+            f"command: {self.command}",
+        ]
         if self.capped:
-            lines.append(f"(stopped recording at {max_hits} hits: the program ran on without "
-                         "breakpoints; use fewer or later breakpoints to see further)")
-        lines += [f"breakpoint {breakpoints[i] if 0 <= i < len(breakpoints) else i} not set: "
-                  f"{why}" for i, why in self.bad.items()]
+            lines.append(
+                f"(stopped recording at {max_hits} hits: the program ran on without "
+                "breakpoints; use fewer or later breakpoints to see further)"
+            )
+        lines += [
+            f"breakpoint {breakpoints[i] if 0 <= i < len(breakpoints) else i} not set: {why}"
+            for i, why in self.bad.items()
+        ]
         lines += [f"debugger error: {e}" for e in self.errors]
         room = LIMIT - 1_000 - OUTPUT_CHARS  # for the hits; the program's output after
         for listed, hit in enumerate(self.hits):
@@ -315,16 +323,19 @@ class DebugReport:
             if hit.stack[1:]:  # the first frame is the hit itself
                 block.append("    called from: " + _stack_line(hit.stack[1:]))
             if listed and sum(len(x) + 1 for x in [*lines, *block]) > room:
-                lines.append(f"[{len(self.hits) - listed} more hits not shown: the answer is "
-                             "as long as one may be; use fewer expressions, or fewer or later "
-                             "breakpoints]")
+                lines.append(
+                    f"[{len(self.hits) - listed} more hits not shown: the answer is "
+                    "as long as one may be; use fewer expressions, or fewer or later "
+                    "breakpoints]"
+                )
                 break
             lines += block
         reached = {h.bp for h in self.hits}
         for i, bp in enumerate(breakpoints):
             if i not in reached and i not in self.bad and not self.capped:
-                lines.append(f"breakpoint {bp} was never hit (not reached, or not a line "
-                             "with code)")
+                lines.append(
+                    f"breakpoint {bp} was never hit (not reached, or not a line with code)"
+                )
         if self.crash:
             lines.append(f"the program died: {self.crash}")
             if self.crash_stack:
@@ -338,8 +349,13 @@ class DebugReport:
 
 def _stack_line(frames: list[str]) -> str:
     """The frames in the project (innermost first), the others counted, not listed."""
-    mine = [f for f in frames if not f.startswith(("/", "?", "<"))
-            and "site-packages/" not in f and not f.startswith((".venv/", "venv/"))]
+    mine = [
+        f
+        for f in frames
+        if not f.startswith(("/", "?", "<"))
+        and "site-packages/" not in f
+        and not f.startswith((".venv/", "venv/"))
+    ]
     shown = mine[:SHOWN_FRAMES]
     others = len(frames) - len(shown)
     if not shown:
@@ -347,17 +363,15 @@ def _stack_line(frames: list[str]) -> str:
     return " <- ".join(shown) + (f" (+{others} frames outside the project)" if others else "")
 
 
-
-
-def _breakpoint(spec: str, root: Path, python: bool,
-                home: Path | None = None) -> tuple[str, int] | str:
+def _breakpoint(
+    spec: str, root: Path, python: bool, home: Path | None = None
+) -> tuple[str, int] | str:
     spec = spec.strip()
     match = re.fullmatch(r"(.+):(\d+)", spec)
     if not match:
         if not python and re.fullmatch(r"[A-Za-z_][\w:~]*", spec):
             return spec  # a function name, which gdb takes too
-        raise ToolError(f"breakpoint {spec!r} is not of the form file:line (e.g. "
-                        "'src/calc.py:12')")
+        raise ToolError(f"breakpoint {spec!r} is not of the form file:line (e.g. 'src/calc.py:12')")
     file, line = match[1], int(match[2])
     if any(ch in file for ch in "\n\r\0\"'"):
         raise ToolError(f"breakpoint {spec!r} names no plausible file")
@@ -382,13 +396,15 @@ def _python_target(argv: list[str]) -> tuple[str | None, str | None, list[str], 
         while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-m", "-c"):
             i += 1
         if i < len(argv) and argv[i] == "-m" and i + 1 < len(argv):
-            return head, argv[i + 1], argv[i + 2:], None
+            return head, argv[i + 1], argv[i + 2 :], None
         if i < len(argv) and argv[i] == "-c":
-            raise ToolError("debug runs a script or a module (python3 prog.py, python3 -m "
-                            "pytest ...), not `python -c`: write the code to a file first")
+            raise ToolError(
+                "debug runs a script or a module (python3 prog.py, python3 -m "
+                "pytest ...), not `python -c`: write the code to a file first"
+            )
         if i >= len(argv):
             raise ToolError("the command names an interpreter but no script or module to run")
-        return head, None, argv[i + 1:], argv[i]
+        return head, None, argv[i + 1 :], argv[i]
     if name in ("pytest", "py.test"):
         return None, "pytest", argv[1:], None
     if name.endswith(".py"):
@@ -396,10 +412,18 @@ def _python_target(argv: list[str]) -> tuple[str | None, str | None, list[str], 
     return None, None, [], None
 
 
-async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list[str],
-                expressions: list[str] | None = None, timeout_s: float = 120.0, *,
-                limits: SandboxLimits | None = None, max_hits: int = MAX_HITS,
-                home: Path | None = None) -> str:
+async def debug(
+    sandbox: Sandbox,
+    workdir: Path,
+    command: str,
+    breakpoints: list[str],
+    expressions: list[str] | None = None,
+    timeout_s: float = 120.0,
+    *,
+    limits: SandboxLimits | None = None,
+    max_hits: int = MAX_HITS,
+    home: Path | None = None,
+) -> str:
     """The `debug` tool (described in `opensage.kits.swe`) in the work dir `workdir`:
     Python commands under the bdb driver, others under gdb; breakpoints outside the work dir
     (or in OpenSage's `home`) are refused."""
@@ -408,8 +432,9 @@ async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list
     if not breakpoints:
         raise ToolError("give at least one breakpoint, as file:line (e.g. 'src/calc.py:12')")
     if len(breakpoints) > MAX_BREAKPOINTS or len(expressions) > MAX_EXPRESSIONS:
-        raise ToolError(f"at most {MAX_BREAKPOINTS} breakpoints and {MAX_EXPRESSIONS} "
-                        "expressions at a time")
+        raise ToolError(
+            f"at most {MAX_BREAKPOINTS} breakpoints and {MAX_EXPRESSIONS} expressions at a time"
+        )
     if any(ch in e for e in expressions for ch in "\n\r\0"):
         raise ToolError("an expression must be one line")
     try:
@@ -419,8 +444,10 @@ async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list
     if not argv:
         raise ToolError("the command is empty: give the program to run and its arguments")
     if any(a in SHELL_OPERATORS or a.startswith(("$(", "`", ">", "<", "2>")) for a in argv):
-        raise ToolError("give one program and its arguments, without shell operators (pipes, "
-                        "redirections, ;); build or prepare first with run_command")
+        raise ToolError(
+            "give one program and its arguments, without shell operators (pipes, "
+            "redirections, ;); build or prepare first with run_command"
+        )
     interpreter, module, args, script = _python_target(argv)
     python = module is not None or script is not None
     if not python and all(b.strip().split(":")[0].endswith(".py") for b in breakpoints):
@@ -428,31 +455,42 @@ async def debug(sandbox: Sandbox, workdir: Path, command: str, breakpoints: list
     timeout_s = max(1.0, min(float(timeout_s), MAX_TIMEOUT_S))
     sep = "OPENSAGE-DEBUG-" + secrets.token_hex(16)
     points = [_breakpoint(b, root, python, home) for b in breakpoints]
-    config: dict[str, Any] = {"sep": sep, "expressions": expressions, "max_hits": max_hits,
-                              "value_chars": VALUE_CHARS, "frames": STACK_FRAMES}
+    config: dict[str, Any] = {
+        "sep": sep,
+        "expressions": expressions,
+        "max_hits": max_hits,
+        "value_chars": VALUE_CHARS,
+        "frames": STACK_FRAMES,
+    }
     if python:
         config |= {"breakpoints": points, "module": module, "script": script, "args": args}
-        shell = PY_SCRIPT.format(python=shlex.quote(interpreter) if interpreter else '"$py"',
-                                 driver=shlex.quote(PY_DRIVER),
-                                 config=shlex.quote(json.dumps(config)))
+        shell = PY_SCRIPT.format(
+            python=shlex.quote(interpreter) if interpreter else '"$py"',
+            driver=shlex.quote(PY_DRIVER),
+            config=shlex.quote(json.dumps(config)),
+        )
         debugger = "the Python debugger (bdb)"
     else:
         config["breakpoints"] = points
         encoded = base64.b64encode(json.dumps(config).encode()).decode()
         script_text = f"CONFIG = {encoded!r}\n{GDB_DRIVER}"
-        shell = GDB_SCRIPT.format(eof="OPENSAGE_EOF_" + secrets.token_hex(8),
-                                  script=script_text, argv=" ".join(map(shlex.quote, argv)))
+        shell = GDB_SCRIPT.format(
+            eof="OPENSAGE_EOF_" + secrets.token_hex(8),
+            script=script_text,
+            argv=" ".join(map(shlex.quote, argv)),
+        )
         debugger = "gdb"
-    result = await sandbox.exec(shell, workdir=root, env=ENV, timeout_s=timeout_s,
-                                limits=limits)
+    result = await sandbox.exec(shell, workdir=root, env=ENV, timeout_s=timeout_s, limits=limits)
     report = parse(result, sep, root, debugger, command)
     if not python and "No symbol table is loaded" in result.stdout + result.stderr:
         report.errors.append("the program has no debug information: build it with -g")
-    if not python and re.search(r"not in executable format|No such file or directory",
-                                result.stderr) and not report.hits:
+    if (
+        not python
+        and re.search(r"not in executable format|No such file or directory", result.stderr)
+        and not report.hits
+    ):
         report.errors.append(f"gdb could not load {argv[0]!r}: " + result.stderr.strip()[:300])
-    shown = [b if isinstance(b, str) else f"{workdir_relative(b[0], root)}:{b[1]}"
-             for b in points]
+    shown = [b if isinstance(b, str) else f"{workdir_relative(b[0], root)}:{b[1]}" for b in points]
     return report.render(shown, max_hits)
 
 
@@ -474,8 +512,7 @@ def parse(result: ExecResult, sep: str, root: Path, debugger: str, command: str)
     if result.stderr.strip():
         report.output += ("\n" if report.output.strip() else "") + result.stderr
     if debugger == "gdb":
-        report.output = "\n".join(ln for ln in report.output.split("\n")
-                                  if not GDB_NOISE.match(ln))
+        report.output = "\n".join(ln for ln in report.output.split("\n") if not GDB_NOISE.match(ln))
     return report
 
 
@@ -490,22 +527,34 @@ def _frame(f: Any, root: Path) -> str:
 def _apply(report: DebugReport, rec: dict[str, Any], root: Path) -> None:
     kind = rec.get("kind")
     if kind == "hit":
+
         def pairs(key: str) -> list[tuple[str, str]]:
-            return [(str(p[0]), str(p[1])) for p in rec.get(key) or []
-                    if isinstance(p, list) and len(p) == 2]
+            return [
+                (str(p[0]), str(p[1]))
+                for p in rec.get(key) or []
+                if isinstance(p, list) and len(p) == 2
+            ]
 
         where = _frame([rec.get("file"), rec.get("line"), rec.get("function")], root)
         stack = [_frame(f, root) for f in rec.get("stack") or []]
         bp = rec.get("bp")
-        report.hits.append(Hit(int(rec.get("n") or len(report.hits) + 1), where,
-                               pairs("values"), pairs("locals"), stack,
-                               bp if isinstance(bp, int) else None))
+        report.hits.append(
+            Hit(
+                int(rec.get("n") or len(report.hits) + 1),
+                where,
+                pairs("values"),
+                pairs("locals"),
+                stack,
+                bp if isinstance(bp, int) else None,
+            )
+        )
     elif kind == "capped":
         report.capped = True
     elif kind == "bad_breakpoint":
         bp = rec.get("bp")
         report.bad[bp if isinstance(bp, int) else -1 - len(report.bad)] = str(
-            rec.get("message", ""))
+            rec.get("message", "")
+        )
     elif kind == "exception":
         report.crash = str(rec.get("message", ""))
         report.crash_stack = [_frame(f, root) for f in rec.get("stack") or []]

@@ -36,8 +36,14 @@ MAX_LISTED_FILES = 200  # in the summary of a patch too long to show whole
 TIMEOUT_S = 600.0
 # Left out of the trees even where the repository does not ignore them: what running Python
 # and its tools writes, never part of a change (a .gitignore may still re-include them).
-CACHES = ("__pycache__/", "*.py[cod]", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/",
-          "*.egg-info/")
+CACHES = (
+    "__pycache__/",
+    "*.py[cod]",
+    ".pytest_cache/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    "*.egg-info/",
+)
 
 # Shared by both scripts: $1 is "repo" (the work dir's own .git) or "plain". Configuration
 # from the host or the image is ignored; the repository's own applies, except the settings
@@ -71,7 +77,9 @@ snapshot() {
 }
 """
 
-TAKE = SETUP + r"""
+TAKE = (
+    SETUP
+    + r"""
 snapshot "$1"
 cd "$g/objects"
 find . -path './??/*' -type f | sed 's|^\./\(..\)/|\1|' > "$g/new"
@@ -80,8 +88,11 @@ if [ -s "$g/new" ]; then
     base64 "$g/pack" | tr -d '\n'
 fi
 """
+)
 
-DIFF = SETUP + r"""
+DIFF = (
+    SETUP
+    + r"""
 if [ -n "$3" ]; then
     base64 -d | git index-pack --stdin >/dev/null
 fi
@@ -90,6 +101,7 @@ git diff --binary --no-color --no-ext-diff --no-textconv --no-relative --find-re
     --src-prefix=a/ --dst-prefix=b/ "$2" "$tree" > "$g/patch"
 base64 "$g/patch" | tr -d '\n'
 """
+)
 
 
 @dataclasses.dataclass
@@ -105,13 +117,13 @@ class Baseline:
     unavailable: str | None = None  # why there is no baseline, for the model
 
     @classmethod
-    async def take(cls, sandbox: Sandbox, root: Path,
-                   limits: SandboxLimits | None = None) -> Baseline:
+    async def take(
+        cls, sandbox: Sandbox, root: Path, limits: SandboxLimits | None = None
+    ) -> Baseline:
         """The work dir's state now. Never raises for the work dir's sake: a baseline that
         cannot be taken makes `diff()` say why."""
         root = Path(root).resolve()
-        baseline = cls(sandbox, root, "repo" if _is_repository(root) else "plain",
-                       limits=limits)
+        baseline = cls(sandbox, root, "repo" if _is_repository(root) else "plain", limits=limits)
         try:
             out = await baseline._run(TAKE, "")
         except ToolError as exc:
@@ -125,34 +137,47 @@ class Baseline:
         """The changes since the baseline as a unified diff (b"" when there are none): what a
         SWE-bench prediction holds."""
         if self.unavailable is not None:
-            raise ToolError(f"diff is unavailable in this run: the state of the work directory "
-                            f"could not be recorded when the run began ({self.unavailable})")
+            raise ToolError(
+                f"diff is unavailable in this run: the state of the work directory "
+                f"could not be recorded when the run began ({self.unavailable})"
+            )
         return base64.b64decode(await self._run(DIFF, self.tree, stdin=self.pack))
 
     async def diff(self) -> str:
         """The `diff` tool (described in `opensage.kits.swe`): the patch as text, or a
         line saying there is no change."""
         patch = await self.patch()
-        return patch.decode("utf-8", "replace") if patch else \
-            "No changes in the work directory since the run began."
+        return (
+            patch.decode("utf-8", "replace")
+            if patch
+            else "No changes in the work directory since the run began."
+        )
 
     async def _run(self, script: str, tree: str, stdin: bytes = b"") -> bytes:
         base = self.limits or SandboxLimits()
-        limits = dataclasses.replace(base, output_bytes=MAX_OUTPUT_BYTES,
-                                     tmp_mb=max(base.tmp_mb, 1024),
-                                     cpu_seconds=None if base.cpu_seconds is None else
-                                     max(base.cpu_seconds, int(TIMEOUT_S)))
+        limits = dataclasses.replace(
+            base,
+            output_bytes=MAX_OUTPUT_BYTES,
+            tmp_mb=max(base.tmp_mb, 1024),
+            cpu_seconds=None if base.cpu_seconds is None else max(base.cpu_seconds, int(TIMEOUT_S)),
+        )
         result = await self.sandbox.exec(
             ["sh", "-c", script, "sh", self.mode, tree, "pack" if stdin else ""],
-            workdir=self.root, env={"CACHES": "\n".join(CACHES)}, timeout_s=TIMEOUT_S,
-            limits=limits, stdin=stdin or None)
+            workdir=self.root,
+            env={"CACHES": "\n".join(CACHES)},
+            timeout_s=TIMEOUT_S,
+            limits=limits,
+            stdin=stdin or None,
+        )
         if result.timed_out:
             raise ToolError(f"git took more than {TIMEOUT_S:.0f} s on the work directory")
         if result.exit_code != 0 or result.stdout_truncated:
             why = result.stderr.strip()[-2000:] or f"exit code {result.exit_code}"
             if result.exit_code == 127:
-                why = ("git is not installed in the sandbox (the container image needs it: "
-                       "rebuild it with scripts/build-sandbox-image.sh)")
+                why = (
+                    "git is not installed in the sandbox (the container image needs it: "
+                    "rebuild it with scripts/build-sandbox-image.sh)"
+                )
             elif result.stdout_truncated:
                 why = f"the output is larger than {MAX_OUTPUT_BYTES >> 20} MB"
             raise ToolError(f"git failed in the sandbox: {why}")
@@ -166,8 +191,11 @@ def _is_repository(root: Path) -> bool:
         info = os.lstat(root / ".git")
     except OSError:
         return False
-    return stat.S_ISDIR(info.st_mode) and (root / ".git" / "objects").is_dir() \
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and (root / ".git" / "objects").is_dir()
         and (root / ".git" / "HEAD").is_file()
+    )
 
 
 def fit_patch(patch: str, limit: int = LIMIT) -> str:
@@ -177,9 +205,11 @@ def fit_patch(patch: str, limit: int = LIMIT) -> str:
     if len(patch) <= limit:
         return patch
     files = [f for f in re.split(r"(?m)^(?=diff --git )", patch) if f.strip()]
-    summary = [f"{len(files)} file{'s' * (len(files) != 1)} changed; the whole patch "
-               f"({len(patch)} characters) is longer than one answer. Each file, lines added "
-               "and removed:"]
+    summary = [
+        f"{len(files)} file{'s' * (len(files) != 1)} changed; the whole patch "
+        f"({len(patch)} characters) is longer than one answer. Each file, lines added "
+        "and removed:"
+    ]
     for text in files[:MAX_LISTED_FILES]:
         lines = text.splitlines()
         added = sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++ "))
@@ -194,17 +224,21 @@ def fit_patch(patch: str, limit: int = LIMIT) -> str:
             break
         shown.append(text)
         room -= len(text)
-    left = [_patch_name(f.splitlines()[0]) for f in files[len(shown):]]
+    left = [_patch_name(f.splitlines()[0]) for f in files[len(shown) :]]
     what = "left out"
     if not shown and room > 0:  # not even the first file's diff fits: its head
         head = files[0][:room]
-        shown.append(head[:head.rfind("\n") + 1] + f"[... the rest of {left[0]}'s diff]\n")
+        shown.append(head[: head.rfind("\n") + 1] + f"[... the rest of {left[0]}'s diff]\n")
         what = "cut or left out"
-    note = (f"[the diffs of {len(left)} file{'s' * (len(left) != 1)} are {what} "
-            f"({', '.join(left[:10])}{', ...' if len(left) > 10 else ''}): view those files to "
-            "see their text]")
-    return fit("\n".join([*summary, "", "".join(shown).rstrip("\n"), note]),
-               "view the files to see their text")
+    note = (
+        f"[the diffs of {len(left)} file{'s' * (len(left) != 1)} are {what} "
+        f"({', '.join(left[:10])}{', ...' if len(left) > 10 else ''}): view those files to "
+        "see their text]"
+    )
+    return fit(
+        "\n".join([*summary, "", "".join(shown).rstrip("\n"), note]),
+        "view the files to see their text",
+    )
 
 
 def _patch_name(header: str) -> str:

@@ -46,6 +46,7 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 
 # --- Safe file access -------------------------------------------------------------------------
 
+
 class Workspace:
     """The work dir as the SWE kit's tools see it: paths checked, files opened without
     following symlinks, OpenSage's home (when it lies inside the work dir) out of reach."""
@@ -82,9 +83,11 @@ class Workspace:
         with os.fdopen(fd, "rb") as file:
             size = os.fstat(fd).st_size
             if size > MAX_FILE_BYTES:
-                raise ToolError(f"{self.rel(target)} is {size >> 20} MB, over the "
-                                f"{MAX_FILE_BYTES >> 20} MB these tools read: look into it with "
-                                "search, or a command (grep -n, sed -n '100,200p')")
+                raise ToolError(
+                    f"{self.rel(target)} is {size >> 20} MB, over the "
+                    f"{MAX_FILE_BYTES >> 20} MB these tools read: look into it with "
+                    "search, or a command (grep -n, sed -n '100,200p')"
+                )
             return file.read()
 
     def mode(self, target: Path) -> int | None:
@@ -98,10 +101,14 @@ class Workspace:
         try:
             # O_NONBLOCK: a FIFO is refused at once; truncating comes after the regular-file
             # check, so nothing but a regular file is emptied.
-            fd = open_regular(self.root, target, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK,
-                              self.rel(target), make_parents=True)
-        except (PermissionError, FileNotFoundError, IsADirectoryError,
-                NotADirectoryError) as exc:
+            fd = open_regular(
+                self.root,
+                target,
+                os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK,
+                self.rel(target),
+                make_parents=True,
+            )
+        except (PermissionError, FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ToolError(f"cannot write {self.rel(target)}: {exc}") from None
         with os.fdopen(fd, "wb") as file:
             os.ftruncate(fd, 0)
@@ -128,8 +135,11 @@ class Workspace:
     def opened(self, target: Path, flags: int) -> Iterator[int | None]:
         """A descriptor for `target` opened beneath the root (None if it does not exist)."""
         try:
-            fd = (os.open(self.root, flags) if target == self.root
-                  else open_beneath(self.root, target, flags))
+            fd = (
+                os.open(self.root, flags)
+                if target == self.root
+                else open_beneath(self.root, target, flags)
+            )
         except FileNotFoundError:
             fd = None
         except (PermissionError, NotADirectoryError) as exc:
@@ -143,6 +153,7 @@ class Workspace:
 
 # --- Text ------------------------------------------------------------------------------------
 
+
 def decode(data: bytes) -> str:
     """Bytes -> text that encodes back to the same bytes, whatever the file's encoding."""
     return data.decode("utf-8", "surrogateescape")
@@ -152,8 +163,10 @@ def encode(text: str) -> bytes:
     try:
         return text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:
-        raise ToolError(f"the text holds a character that cannot be written in UTF-8 "
-                        f"({text[exc.start:exc.end]!r}); write it as an escape instead") from None
+        raise ToolError(
+            f"the text holds a character that cannot be written in UTF-8 "
+            f"({text[exc.start : exc.end]!r}); write it as an escape instead"
+        ) from None
 
 
 def printable(text: str) -> str:
@@ -210,6 +223,7 @@ class Text:
 
 # --- The syntax gate -------------------------------------------------------------------------
 
+
 def python_syntax_error(text: str, name: str) -> str | None:
     """Why `text` does not compile as Python, with the lines around the error; None if it
     does. Compiled, not run (compile() also finds what the parser lets through, such as a
@@ -232,10 +246,10 @@ def _describe_syntax_error(exc: SyntaxError, text: str, name: str) -> str:
     if not 1 <= line <= len(lines):
         return message
     first = max(1, line - 3)
-    around = numbered(lines[first - 1:line], first)
+    around = numbered(lines[first - 1 : line], first)
     if exc.offset and exc.offset > 0:
         around += "\n\t" + " " * (exc.offset - 1) + "^"
-    after = lines[line:line + 3]
+    after = lines[line : line + 3]
     if after:
         around += "\n" + numbered(after, line + 1)
     return f"{message}\n{around}"
@@ -262,23 +276,31 @@ def syntax_check(rel: str, before: str | None, after: str) -> tuple[str | None, 
             return None, []
         if before is None or python_syntax_error(before, rel) is None:
             return error, []
-        return None, [f"{rel} did not compile before this edit either (for this Python?); "
-                      f"it is written. Still failing: {error}"]
+        return None, [
+            f"{rel} did not compile before this edit either (for this Python?); "
+            f"it is written. Still failing: {error}"
+        ]
     problems = parse_warnings(rel, after)
-    return None, ([f"{rel} may not parse any more (the edit is kept; check it): "
-                   + "; ".join(problems)] if problems else [])
+    return None, (
+        [f"{rel} may not parse any more (the edit is kept; check it): " + "; ".join(problems)]
+        if problems
+        else []
+    )
 
 
 def gate(rel: str, before: str | None, after: str) -> list[str]:
     """`syntax_check`, raising the refusal as a ToolError for the model."""
     error, notes = syntax_check(rel, before, after)
     if error is not None:
-        raise ToolError(f"Not applied: this edit would leave a syntax error in {rel}, so the "
-                        f"file is unchanged.\n{error}\nFix the edit and call again.")
+        raise ToolError(
+            f"Not applied: this edit would leave a syntax error in {rel}, so the "
+            f"file is unchanged.\n{error}\nFix the edit and call again."
+        )
     return notes
 
 
 # --- Undo ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Change:
@@ -308,6 +330,7 @@ class EditHistory:
 
 # --- The tools -------------------------------------------------------------------------------
 
+
 class Editor:
     """The file tools of the SWE kit over one work dir; each method is a tool."""
 
@@ -332,8 +355,10 @@ class Editor:
         if data is None:
             raise ToolError(self._missing(path, target))
         if is_binary(data):
-            raise ToolError(f"{rel} is a binary file ({len(data)} bytes); view shows text. "
-                            "Inspect it with a command (file, xxd | head)")
+            raise ToolError(
+                f"{rel} is a binary file ({len(data)} bytes); view shows text. "
+                "Inspect it with a command (file, xxd | head)"
+            )
         return _view_lines(rel, split_lines(decode(data)), view_range)
 
     def create_file(self, path: str, file_text: str) -> str:
@@ -342,8 +367,10 @@ class Editor:
         target = self.workspace.locate(path)
         old = self.workspace.read(target)
         if old is not None and is_binary(old):
-            raise ToolError(f"{self.workspace.rel(target)} is a binary file; create_file only "
-                            "replaces text files")
+            raise ToolError(
+                f"{self.workspace.rel(target)} is a binary file; create_file only "
+                "replaces text files"
+            )
         text = Text.of(old) if old is not None else Text(file_text, crlf=False)
         new = text.adapt(file_text)
         rel = self.workspace.rel(target)
@@ -351,8 +378,9 @@ class Editor:
         self._save(target, old, text.bytes_of(new))
         what = "Replaced" if old is not None else "Created"
         lines = len(split_lines(new))
-        return _with_notes(f"{what} {rel} ({lines} line{'s' * (lines != 1)}). undo_edit "
-                           f"takes it back.", notes)
+        return _with_notes(
+            f"{what} {rel} ({lines} line{'s' * (lines != 1)}). undo_edit takes it back.", notes
+        )
 
     def str_replace(self, path: str, old_str: str, new_str: str) -> str:
         """The `str_replace` tool: old_str, found exactly once, replaced; where it is not
@@ -361,15 +389,17 @@ class Editor:
         rel = self.workspace.rel(target)
         old, new = text.adapt(old_str), text.adapt(new_str)
         if not old:
-            raise ToolError("old_str is empty: give the exact text to replace (use insert to "
-                            "add lines without replacing any)")
+            raise ToolError(
+                "old_str is empty: give the exact text to replace (use insert to "
+                "add lines without replacing any)"
+            )
         starts = _occurrences(text.text, old)
         if not starts:
             raise ToolError(_not_found(rel, text.text, old))
         if len(starts) > 1:
             raise ToolError(_found_several(rel, text.text, old, starts))
         start = starts[0]
-        edited = text.text[:start] + new + text.text[start + len(old):]
+        edited = text.text[:start] + new + text.text[start + len(old) :]
         notes = gate(rel, text.text, edited)
         self._save(target, data, text.bytes_of(edited))
         first = text.text.count("\n", 0, start) + 1
@@ -381,8 +411,10 @@ class Editor:
         rel = self.workspace.rel(target)
         lines = split_lines(text.text)
         if not 0 <= insert_line <= len(lines):
-            raise ToolError(f"insert_line {insert_line} is outside {rel}, which has "
-                            f"{len(lines)} lines: give 0 (the top) to {len(lines)} (the end)")
+            raise ToolError(
+                f"insert_line {insert_line} is outside {rel}, which has "
+                f"{len(lines)} lines: give 0 (the top) to {len(lines)} (the end)"
+            )
         block = text.adapt(new_str)
         if not block.endswith("\n"):
             block += "\n"
@@ -404,23 +436,27 @@ class Editor:
         rel = self.workspace.rel(target)
         change = self.history.pop(target)
         if change is None:
-            raise ToolError(f"no edit of {rel} is left to undo: undo_edit takes back what "
-                            "create_file, str_replace, insert and apply_patch did in this run")
+            raise ToolError(
+                f"no edit of {rel} is left to undo: undo_edit takes back what "
+                "create_file, str_replace, insert and apply_patch did in this run"
+            )
         current = self.workspace.read(target)
         if change.before is None:
             if current is not None:
                 self.workspace.remove(target)
             done = f"Undid the creation of {rel}: the file is removed."
         else:
-            self.workspace.write(target, change.before,
-                                 change.mode if current is None else None)
+            self.workspace.write(target, change.before, change.mode if current is None else None)
             done = f"Undid the last edit of {rel}.\n" + _undo_diff(rel, current, change.before)
         if current != change.after:
-            done += (f"\nNote: {rel} had changed since that edit (by a command?); those "
-                     "changes are gone too.")
+            done += (
+                f"\nNote: {rel} had changed since that edit (by a command?); those "
+                "changes are gone too."
+            )
         left = self.history.count(target)
-        return done + (f"\n{left} earlier edit{'s' * (left != 1)} of {rel} can be undone."
-                       if left else "")
+        return done + (
+            f"\n{left} earlier edit{'s' * (left != 1)} of {rel} can be undone." if left else ""
+        )
 
     # -- helpers --
 
@@ -430,8 +466,9 @@ class Editor:
         if data is None:
             raise ToolError(self._missing(path, target) + " (create_file makes a new file)")
         if is_binary(data):
-            raise ToolError(f"{self.workspace.rel(target)} is a binary file: these tools edit "
-                            "text files")
+            raise ToolError(
+                f"{self.workspace.rel(target)} is a binary file: these tools edit text files"
+            )
         return target, data, Text.of(data)
 
     def _save(self, target: Path, before: bytes | None, after: bytes) -> None:
@@ -448,8 +485,11 @@ class Editor:
         wanted = target.relative_to(folder).parts[0]
         close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
         prefix = "" if folder == self.workspace.root else self.workspace.rel(folder) + "/"
-        hint = (f" Did you mean {', '.join(prefix + name for name in close)}?" if close
-                else f" View {prefix or '.'} to see what is there.")
+        hint = (
+            f" Did you mean {', '.join(prefix + name for name in close)}?"
+            if close
+            else f" View {prefix or '.'} to see what is there."
+        )
         return f"{path!r} does not exist.{hint}"
 
 
@@ -463,9 +503,11 @@ def _view_lines(rel: str, lines: list[str], view_range: list[int] | None) -> str
         start, end = view_range
         end = total if end == -1 else end
         if not 1 <= start <= max(total, 1) or end < start:
-            raise ToolError(f"view_range {view_range} does not fit {rel}, which has {total} "
-                            f"lines: give [start, end] with 1 <= start <= end <= {total} "
-                            "(or end -1 for the last line)")
+            raise ToolError(
+                f"view_range {view_range} does not fit {rel}, which has {total} "
+                f"lines: give [start, end] with 1 <= start <= end <= {total} "
+                "(or end -1 for the last line)"
+            )
         end = min(end, total)
     if total == 0:
         return f"{rel} is empty."
@@ -475,11 +517,13 @@ def _view_lines(rel: str, lines: list[str], view_range: list[int] | None) -> str
         if size > VIEW_MAX_CHARS and shown >= start:
             break
         shown += 1
-    out = numbered(lines[start - 1:shown], start)
+    out = numbered(lines[start - 1 : shown], start)
     if shown < end:
         step = shown - start + 1
-        out += (f"\n[{rel}: lines {start}-{shown} of {total} shown; view_range="
-                f"[{shown + 1}, {min(shown + step, end)}] shows the next ones]")
+        out += (
+            f"\n[{rel}: lines {start}-{shown} of {total} shown; view_range="
+            f"[{shown + 1}, {min(shown + step, end)}] shows the next ones]"
+        )
     return out
 
 
@@ -507,12 +551,14 @@ def _found_several(rel: str, text: str, old: str, starts: list[int]) -> str:
     for start in starts[:10]:
         line = text.count("\n", 0, start) + 1
         first = max(1, line - 1)
-        places.append(numbered(lines[first - 1:line + 1], first))
+        places.append(numbered(lines[first - 1 : line + 1], first))
     more = f"\n(and {len(starts) - 10} more)" if len(starts) > 10 else ""
     numbers = ", ".join(str(text.count("\n", 0, s) + 1) for s in starts[:10])
-    return (f"old_str occurs {len(starts)} times in {rel} (at lines {numbers}); it must occur "
-            "exactly once. Add lines before or after it to old_str so that it matches one "
-            "place only:\n" + "\n---\n".join(places) + more)
+    return (
+        f"old_str occurs {len(starts)} times in {rel} (at lines {numbers}); it must occur "
+        "exactly once. Add lines before or after it to old_str so that it matches one "
+        "place only:\n" + "\n---\n".join(places) + more
+    )
 
 
 def _not_found(rel: str, text: str, old: str) -> str:
@@ -521,22 +567,26 @@ def _not_found(rel: str, text: str, old: str) -> str:
     stripped = [line.strip() for line in lines]
     key = [line.strip() for line in wanted]
     for at in range(len(lines) - len(key) + 1):
-        if stripped[at:at + len(key)] == key:
-            return (f"{message} It matches lines {at + 1}-{at + len(key)} if whitespace is "
-                    "ignored: copy their indentation exactly (spaces or tabs):\n"
-                    + numbered(lines[at:at + len(key)], at + 1))
+        if stripped[at : at + len(key)] == key:
+            return (
+                f"{message} It matches lines {at + 1}-{at + len(key)} if whitespace is "
+                "ignored: copy their indentation exactly (spaces or tabs):\n"
+                + numbered(lines[at : at + len(key)], at + 1)
+            )
     found = closest_lines(lines, wanted)
     if found is None:
         return f"{message} No lines of it are alike; view the file to see its text."
     at, ratio = found
-    span = lines[at:at + len(wanted)][:SHOWN_MAX_LINES]
-    return (f"{message} The closest lines are {at + 1}-{at + len(span)} "
-            f"({ratio:.0%} alike); view them and copy the text exactly:\n"
-            + numbered(span, at + 1))
+    span = lines[at : at + len(wanted)][:SHOWN_MAX_LINES]
+    return (
+        f"{message} The closest lines are {at + 1}-{at + len(span)} "
+        f"({ratio:.0%} alike); view them and copy the text exactly:\n" + numbered(span, at + 1)
+    )
 
 
-def closest_lines(lines: list[str], wanted: list[str],
-                  cutoff: float = 0.5) -> tuple[int, float] | None:
+def closest_lines(
+    lines: list[str], wanted: list[str], cutoff: float = 0.5
+) -> tuple[int, float] | None:
     """Where the run of len(wanted) lines most like `wanted` starts (0-based), and how alike
     it is (difflib's ratio); None when no run is at least `cutoff` alike."""
     matcher = difflib.SequenceMatcher(None, autojunk=False)
@@ -544,7 +594,7 @@ def closest_lines(lines: list[str], wanted: list[str],
     best: tuple[int, float] | None = None
     floor = cutoff
     for at in range(max(1, len(lines) - len(wanted) + 1)):
-        matcher.set_seq1("\n".join(lines[at:at + len(wanted)]))
+        matcher.set_seq1("\n".join(lines[at : at + len(wanted)]))
         if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
             continue
         ratio = matcher.ratio()
@@ -560,20 +610,25 @@ def _show_edit(rel: str, text: str, first: int, last: int) -> str:
     start, end = max(1, first - SHOWN_AROUND), min(len(lines), last + SHOWN_AROUND)
     if end - start + 1 > SHOWN_MAX_LINES:
         half = SHOWN_MAX_LINES // 2
-        body = (numbered(lines[start - 1:start - 1 + half], start)
-                + f"\n[... {end - start + 1 - 2 * half} lines ...]\n"
-                + numbered(lines[end - half:end], end - half + 1))
+        body = (
+            numbered(lines[start - 1 : start - 1 + half], start)
+            + f"\n[... {end - start + 1 - 2 * half} lines ...]\n"
+            + numbered(lines[end - half : end], end - half + 1)
+        )
     else:
-        body = numbered(lines[start - 1:end], start)
-    return (f"Edited {rel}; lines {start}-{end} now read:\n{body}\n"
-            "Check the change (indentation included); undo_edit takes it back.")
+        body = numbered(lines[start - 1 : end], start)
+    return (
+        f"Edited {rel}; lines {start}-{end} now read:\n{body}\n"
+        "Check the change (indentation included); undo_edit takes it back."
+    )
 
 
 def _undo_diff(rel: str, current: bytes | None, restored: bytes) -> str:
     old = split_lines(printable(decode(current))) if current is not None else []
     new = split_lines(printable(decode(restored)))
-    diff = list(difflib.unified_diff(old, new, f"{rel} (edited)", f"{rel} (restored)",
-                                     n=2, lineterm=""))
+    diff = list(
+        difflib.unified_diff(old, new, f"{rel} (edited)", f"{rel} (restored)", n=2, lineterm="")
+    )
     if len(diff) > SHOWN_MAX_LINES:
         diff = [*diff[:SHOWN_MAX_LINES], f"[... {len(diff) - SHOWN_MAX_LINES} more lines]"]
     return "\n".join(diff) if diff else "(the content is the same)"
@@ -584,6 +639,7 @@ def _with_notes(text: str, notes: list[str]) -> str:
 
 
 # --- Folder trees ----------------------------------------------------------------------------
+
 
 class Tree:
     """A folder shown two levels deep, without hidden or ignored entries."""
@@ -608,8 +664,10 @@ class Tree:
                 shown.append(_entry(prefix + name, kind))
                 if kind == "dir":
                     shown += self._children(fd, folder / name, prefix + name + "/")
-        header = (f"{rel}/ two levels deep (hidden and .gitignore'd entries left out; view a "
-                  "subfolder to go deeper):")
+        header = (
+            f"{rel}/ two levels deep (hidden and .gitignore'd entries left out; view a "
+            "subfolder to go deeper):"
+        )
         return "\n".join([header, *shown]) if shown else f"{rel}/ is empty (or all ignored)."
 
     def _children(self, parent_fd: int, folder: Path, prefix: str) -> list[str]:
@@ -633,8 +691,13 @@ class Tree:
             for entry in it:
                 if entry.name.startswith(".") or self.workspace.hidden(folder / entry.name):
                     continue
-                kind = ("link" if entry.is_symlink() else
-                        "dir" if entry.is_dir(follow_symlinks=False) else "file")
+                kind = (
+                    "link"
+                    if entry.is_symlink()
+                    else "dir"
+                    if entry.is_dir(follow_symlinks=False)
+                    else "file"
+                )
                 rel = self.workspace.rel(folder / entry.name)
                 if not self.ignores.ignored(rel, kind == "dir"):
                     entries.append((entry.name, kind))

@@ -61,11 +61,11 @@ def glob_regex(pattern: str) -> tuple[str, bool]:
         elif c == "?":
             out.append("[^/]")
         elif c == "[":
-            end = pattern.find("]", i + 2 if pattern[i + 1:i + 2] in ("!", "^") else i + 1)
+            end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "^") else i + 1)
             if end < 0:
                 out.append(re.escape(c))
             else:
-                body = pattern[i + 1:end]
+                body = pattern[i + 1 : end]
                 if body[:1] in ("!", "^"):
                     body = "^" + body[1:]
                 out.append("[" + body.replace("\\", "\\\\") + "]")
@@ -111,7 +111,7 @@ class IgnoreRules:
 
     def match(self, rel: str, is_dir: bool) -> bool | None:
         """True if ignored, False if re-included, None if no pattern here speaks of `rel`."""
-        sub = rel[len(self.base) + 1:] if self.base else rel
+        sub = rel[len(self.base) + 1 :] if self.base else rel
         for regex, negated, dir_only in reversed(self.rules):
             if dir_only and not is_dir:
                 continue
@@ -134,8 +134,9 @@ def ignored(levels: list[IgnoreRules], rel: str, is_dir: bool) -> bool:
     return False
 
 
-def _rules_of(root: Path, folder: Path, rel: str,
-              names: Iterable[str] = IGNORE_FILES) -> IgnoreRules | None:
+def _rules_of(
+    root: Path, folder: Path, rel: str, names: Iterable[str] = IGNORE_FILES
+) -> IgnoreRules | None:
     """The patterns of the ignore files `names` (relative paths) of `folder`."""
     level = IgnoreRules(rel)
     for name in names:
@@ -167,8 +168,10 @@ class Ignores:
                 own = [_rules_of(self.root, self.root / folder, folder, self.names)]
             else:
                 above = []
-                own = [_rules_of(self.root, self.root, "", [EXCLUDE]),
-                       _rules_of(self.root, self.root, "", self.names)]
+                own = [
+                    _rules_of(self.root, self.root, "", [EXCLUDE]),
+                    _rules_of(self.root, self.root, "", self.names),
+                ]
             self._levels[folder] = [*above, *(level for level in own if level)]
         return self._levels[folder]
 
@@ -183,9 +186,14 @@ class WalkedFile:
     mtime_ns: int
 
 
-def walk_files(root: Path, base: Path, *, exclude: Iterable[Path] = (),
-               keep: Callable[[str], bool] | None = None,
-               max_depth: int = 64) -> Iterator[WalkedFile]:
+def walk_files(
+    root: Path,
+    base: Path,
+    *,
+    exclude: Iterable[Path] = (),
+    keep: Callable[[str], bool] | None = None,
+    max_depth: int = 64,
+) -> Iterator[WalkedFile]:
     """The regular files under `base` (a checked path under the work dir `root`; a file gives
     itself), in path order, skipping hidden entries, symlinks, excluded folders and what the
     ignore files (.gitignore, .ignore, .git/info/exclude) ignore. Folders are opened one at a
@@ -213,16 +221,26 @@ def walk_files(root: Path, base: Path, *, exclude: Iterable[Path] = (),
         if level:
             levels.append(level)
     try:
-        fd = (os.open(root, os.O_RDONLY | os.O_DIRECTORY) if base == root
-              else open_beneath(root, base, os.O_RDONLY | os.O_DIRECTORY))
+        fd = (
+            os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+            if base == root
+            else open_beneath(root, base, os.O_RDONLY | os.O_DIRECTORY)
+        )
     except OSError:
         return
     start = "" if base == root else shown_path(root, base)
     yield from _walk(root, fd, start, levels, excluded, keep, max_depth)
 
 
-def _walk(root: Path, fd: int, rel: str, levels: list[IgnoreRules], excluded: set[Path],
-          keep: Callable[[str], bool] | None, depth: int) -> Iterator[WalkedFile]:
+def _walk(
+    root: Path,
+    fd: int,
+    rel: str,
+    levels: list[IgnoreRules],
+    excluded: set[Path],
+    keep: Callable[[str], bool] | None,
+    depth: int,
+) -> Iterator[WalkedFile]:
     try:
         with os.scandir(fd) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -230,8 +248,9 @@ def _walk(root: Path, fd: int, rel: str, levels: list[IgnoreRules], excluded: se
         os.close(fd)
         return
     # This folder's own ignore files speak for its entries (read only where they exist).
-    present = [e.name for e in entries if e.name in IGNORE_FILES
-               and e.is_file(follow_symlinks=False)]
+    present = [
+        e.name for e in entries if e.name in IGNORE_FILES and e.is_file(follow_symlinks=False)
+    ]
     if present:
         level = _rules_of(root, root / rel if rel else root, rel, present)
         if level:
@@ -258,8 +277,7 @@ def _walk(root: Path, fd: int, rel: str, levels: list[IgnoreRules], excluded: se
                 if depth <= 0:
                     continue
                 try:
-                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
-                                  dir_fd=fd)
+                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
                 except OSError:
                     continue
                 yield from _walk(root, sub, child, levels, excluded, keep, depth - 1)

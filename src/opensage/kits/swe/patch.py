@@ -84,6 +84,7 @@ class FilePatch:
 
 # --- Reading unified diffs -------------------------------------------------------------------
 
+
 def parse_patch(text: str) -> list[FilePatch]:
     """The file patches of `text`, in either format; PatchError when it holds none."""
     lines = text.split("\n")
@@ -94,8 +95,10 @@ def parse_patch(text: str) -> list[FilePatch]:
     else:
         files = _parse_unified(lines)
     if not files:
-        raise PatchError("no file changes found: give a unified diff (`--- a/path`, "
-                         "`+++ b/path`, `@@ -l,n +l,n @@` hunks) or a `*** Begin Patch` patch")
+        raise PatchError(
+            "no file changes found: give a unified diff (`--- a/path`, "
+            "`+++ b/path`, `@@ -l,n +l,n @@` hunks) or a `*** Begin Patch` patch"
+        )
     return files
 
 
@@ -107,7 +110,7 @@ def _parse_unified(lines: list[str]) -> list[FilePatch]:
     while i < len(lines):
         line = lines[i]
         if line.startswith("diff --git "):
-            old, new = _git_header_paths(line[len("diff --git "):])
+            old, new = _git_header_paths(line[len("diff --git ") :])
             current, fresh = FilePatch(old, new), True
             files.append(current)
             i = _git_extended_header(lines, i + 1, current)
@@ -124,8 +127,10 @@ def _parse_unified(lines: list[str]) -> list[FilePatch]:
             continue
         if line.startswith("@@"):
             if current is None:
-                raise PatchError(f"line {i + 1}: a hunk ({line!r}) before any file header; "
-                                 "start each file with `--- a/path` and `+++ b/path`")
+                raise PatchError(
+                    f"line {i + 1}: a hunk ({line!r}) before any file header; "
+                    "start each file with `--- a/path` and `+++ b/path`"
+                )
             hunk, i = _read_hunk(lines, i)
             current.hunks.append(hunk)
             fresh = False
@@ -194,9 +199,12 @@ def _read_hunk(lines: list[str], i: int) -> tuple[Hunk, int]:
         if old_left > 0 or new_left > 0:
             if first not in (" ", "+", "-", "\\", ""):
                 break
-        elif first != "\\" and (_ends_hunk(lines, i) or line == "-- "
-                                 or (first not in (" ", "+", "-") and line.strip())
-                                 or (not line.strip() and not _more_hunk_lines(lines, i))):
+        elif first != "\\" and (
+            _ends_hunk(lines, i)
+            or line == "-- "
+            or (first not in (" ", "+", "-") and line.strip())
+            or (not line.strip() and not _more_hunk_lines(lines, i))
+        ):
             break  # the next file, a signature, prose, trailing blank lines
         i += 1
         if first == "\\":  # "\\ No newline at end of file": about the line before
@@ -213,9 +221,11 @@ def _read_hunk(lines: list[str], i: int) -> tuple[Hunk, int]:
 
 def _ends_hunk(lines: list[str], i: int) -> bool:
     line = lines[i]
-    return (line.startswith(("@@", "diff --git ")) or line.startswith("*** ")
-            or (line.startswith("--- ") and i + 1 < len(lines)
-                and lines[i + 1].startswith("+++ ")))
+    return (
+        line.startswith(("@@", "diff --git "))
+        or line.startswith("*** ")
+        or (line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "))
+    )
 
 
 def _more_hunk_lines(lines: list[str], i: int) -> bool:
@@ -232,8 +242,8 @@ def _git_header_paths(rest: str) -> tuple[str | None, str | None]:
         old, _, tail = _split_quoted(rest)
         return _strip_prefixes(old, _unquote(tail.strip()))
     half = len(rest) // 2  # `a/P b/P`: both halves hold the same P
-    if rest[half:half + 1] == " " and rest[2:half] == rest[half + 3:]:
-        return _strip_prefixes(rest[:half], rest[half + 1:])
+    if rest[half : half + 1] == " " and rest[2:half] == rest[half + 3 :]:
+        return _strip_prefixes(rest[:half], rest[half + 1 :])
     old, _, new = rest.partition(" ")
     return _strip_prefixes(old, _unquote(new))
 
@@ -242,7 +252,7 @@ def _split_quoted(text: str) -> tuple[str, str, str]:
     end = 1
     while end < len(text) and text[end] != '"':
         end += 2 if text[end] == "\\" else 1
-    return _unquote(text[:end + 1]), '"', text[end + 1:]
+    return _unquote(text[: end + 1]), '"', text[end + 1 :]
 
 
 ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
@@ -256,10 +266,10 @@ def _unquote(path: str) -> str:
     out, body, k = bytearray(), path[1:-1], 0
     while k < len(body):
         char = body[k]
-        if char == "\\" and body[k + 1:k + 4].isdigit() and len(body[k + 1:k + 4]) == 3:
-            out.append(int(body[k + 1:k + 4], 8) & 0xFF)
+        if char == "\\" and body[k + 1 : k + 4].isdigit() and len(body[k + 1 : k + 4]) == 3:
+            out.append(int(body[k + 1 : k + 4], 8) & 0xFF)
             k += 4
-        elif char == "\\" and body[k + 1:k + 2] in ESCAPES:
+        elif char == "\\" and body[k + 1 : k + 2] in ESCAPES:
             out.append(ESCAPES[body[k + 1]])
             k += 2
         else:
@@ -278,28 +288,33 @@ def _diff_path(text: str) -> str | None:
 
 def _strip_prefixes(old: str | None, new: str | None) -> tuple[str | None, str | None]:
     """Drop git's a/ and b/ prefixes: when each side has its own (or is /dev/null)."""
-    if ((old is None or old.startswith("a/")) and (new is None or new.startswith("b/"))
-            and (old, new) != (None, None)):
+    if (
+        (old is None or old.startswith("a/"))
+        and (new is None or new.startswith("b/"))
+        and (old, new) != (None, None)
+    ):
         return (old[2:] if old else None), (new[2:] if new else None)
     return old, new
 
 
 # --- Reading *** Begin Patch -----------------------------------------------------------------
 
+
 def _parse_begin_patch(lines: list[str]) -> list[FilePatch]:
     begin = next(i for i, line in enumerate(lines) if line.strip() == "*** Begin Patch")
     files: list[FilePatch] = []
     current: FilePatch | None = None
     hunk: Hunk | None = None
-    for number, line in enumerate(lines[begin + 1:], begin + 2):
+    for number, line in enumerate(lines[begin + 1 :], begin + 2):
         head = line.strip()
         if head == "*** End Patch":
             break
         if head.startswith(("*** Add File:", "*** Delete File:", "*** Update File:")):
             verb, _, path = head[4:].partition(":")
             path = path.strip()
-            current = FilePatch(None if verb == "Add File" else path,
-                                None if verb == "Delete File" else path)
+            current = FilePatch(
+                None if verb == "Add File" else path, None if verb == "Delete File" else path
+            )
             files.append(current)
             hunk = Hunk([]) if verb == "Add File" else None
             if hunk is not None:
@@ -307,8 +322,10 @@ def _parse_begin_patch(lines: list[str]) -> list[FilePatch]:
             continue
         if current is None:
             if head:
-                raise PatchError(f"line {number}: {line!r} comes before any `*** Update File:`, "
-                                 "`*** Add File:` or `*** Delete File:` line")
+                raise PatchError(
+                    f"line {number}: {line!r} comes before any `*** Update File:`, "
+                    "`*** Add File:` or `*** Delete File:` line"
+                )
             continue
         if head.startswith("*** Move to:"):
             current.new_path = head.partition(":")[2].strip()
@@ -324,27 +341,31 @@ def _parse_begin_patch(lines: list[str]) -> list[FilePatch]:
                 hunk.anchors.append(anchor)
         elif current.old_path is None:  # an added file: every line is a `+` line
             if not line.startswith("+"):
-                raise PatchError(f"line {number}: in an added file ({current.new_path}) every "
-                                 f"line starts with '+'; got {line!r}")
+                raise PatchError(
+                    f"line {number}: in an added file ({current.new_path}) every "
+                    f"line starts with '+'; got {line!r}"
+                )
             assert hunk is not None
             hunk.lines.append(("+", line[1:] + "\n"))
         elif current.new_path is None:
             if head:
-                raise PatchError(f"line {number}: `*** Delete File:` takes no lines; got "
-                                 f"{line!r}")
+                raise PatchError(f"line {number}: `*** Delete File:` takes no lines; got {line!r}")
         else:
             if hunk is None:  # the first chunk may come without its `@@`
                 hunk = Hunk([])
                 current.hunks.append(hunk)
             tag = line[:1] if line[:1] in (" ", "+", "-") else " "
             if line[:1] not in (" ", "+", "-", ""):
-                raise PatchError(f"line {number}: a line of {current.old_path}'s changes "
-                                 f"starts with ' ', '-' or '+'; got {line!r}")
+                raise PatchError(
+                    f"line {number}: a line of {current.old_path}'s changes "
+                    f"starts with ' ', '-' or '+'; got {line!r}"
+                )
             hunk.lines.append((tag, line[1:] + "\n"))
     return files
 
 
 # --- Applying --------------------------------------------------------------------------------
+
 
 class HunkFailed(Exception):
     pass
@@ -369,8 +390,9 @@ def place_hunks(lines: list[str], hunks: list[Hunk]) -> tuple[list[str], list[Pl
         try:
             spot = _place(lines, hunk, floor, shift)
         except HunkFailed as exc:
-            label = f"hunk {number} of {len(hunks)}" + (f" ({hunk.header.strip()})"
-                                                        if hunk.header.strip() else "")
+            label = f"hunk {number} of {len(hunks)}" + (
+                f" ({hunk.header.strip()})" if hunk.header.strip() else ""
+            )
             raise HunkFailed(f"{label} does not apply: {exc}") from None
         placed.append(spot)
         floor = spot.at + spot.old_count
@@ -379,7 +401,7 @@ def place_hunks(lines: list[str], hunks: list[Hunk]) -> tuple[list[str], list[Pl
     out: list[str] = []
     done = 0
     for spot in placed:
-        out += lines[done:spot.at] + spot.new
+        out += lines[done : spot.at] + spot.new
         done = spot.at + spot.old_count
     out += lines[done:]
     for k in range(len(out) - 1):  # a line that lost its newline is no longer the last
@@ -426,15 +448,17 @@ def _find_anchor(lines: list[str], anchor: str, start: int) -> int | None:
     return None
 
 
-def _search(lines: list[str], old: list[str], start: int, hint: int, at_eof: bool,
-            strict: bool) -> int | None:
+def _search(
+    lines: list[str], old: list[str], start: int, hint: int, at_eof: bool, strict: bool
+) -> int | None:
     """Where `old` occurs at or after `start`, nearest to `hint` (the earlier of two equally
     near)."""
     last = len(lines) - len(old)
     if last < start:
         return None
-    candidates = [last] if at_eof else sorted(range(start, last + 1),
-                                              key=lambda k: (abs(k - hint), k))
+    candidates = (
+        [last] if at_eof else sorted(range(start, last + 1), key=lambda k: (abs(k - hint), k))
+    )
     for at in candidates:
         if all(_same(lines[at + j], want, strict) for j, want in enumerate(old)):
             return at
@@ -459,8 +483,11 @@ def _new_lines(hunk: Hunk, lines: list[str], at: int) -> list[str]:
         elif tag == "-":
             k += 1
         else:
-            out.append(text[:-1] + "\r\n" if crlf and text.endswith("\n")
-                       and not text.endswith("\r\n") else text)
+            out.append(
+                text[:-1] + "\r\n"
+                if crlf and text.endswith("\n") and not text.endswith("\r\n")
+                else text
+            )
     return out
 
 
@@ -469,25 +496,32 @@ def _why_not(lines: list[str], old: list[str], start: int) -> str:
     wanted = [line.rstrip("\r\n") for line in old]
     plain = [line.rstrip("\r\n") for line in lines]
     if start > 0 and _search(lines, old, 0, 0, False, False) is not None:
-        return (f"its {count} context and removed lines occur only before line {start + 1}, "
-                "where the previous hunk ends: hunks must come in file order and not overlap")
+        return (
+            f"its {count} context and removed lines occur only before line {start + 1}, "
+            "where the previous hunk ends: hunks must come in file order and not overlap"
+        )
     found = closest_lines(plain[start:], wanted)
     if found is None:
-        return (f"its {count} context and removed lines are not in the file, nor any alike: "
-                "view the file and rebuild the hunk from its current text")
+        return (
+            f"its {count} context and removed lines are not in the file, nor any alike: "
+            "view the file and rebuild the hunk from its current text"
+        )
     at, ratio = found
     at += start
     for j, want in enumerate(wanted):
         have = plain[at + j] if at + j < len(plain) else None
         if have is None or have != want:
             file_says = repr(printable(have)) if have is not None else "the end of the file"
-            return (f"its context and removed lines are not in the file; the closest are at "
-                    f"lines {at + 1}-{at + count} ({ratio:.0%} alike), where line {at + j + 1} "
-                    f"is {file_says} but the hunk expects {printable(want)!r}")
+            return (
+                f"its context and removed lines are not in the file; the closest are at "
+                f"lines {at + 1}-{at + count} ({ratio:.0%} alike), where line {at + j + 1} "
+                f"is {file_says} but the hunk expects {printable(want)!r}"
+            )
     return "its lines are not in the file"
 
 
 # --- The tool --------------------------------------------------------------------------------
+
 
 @dataclass
 class Staged:
@@ -529,10 +563,13 @@ class Patcher:
             shown += regions
         if errors:
             ok = f"\nThese parts would apply: {'; '.join(reports)}." if reports else ""
-            raise ToolError("Not applied: nothing was changed, because\n"
-                            + "\n".join(f"- {e}" for e in errors) + ok
-                            + "\nFix those parts (view the files for their current text) and "
-                            "send the whole patch again.")
+            raise ToolError(
+                "Not applied: nothing was changed, because\n"
+                + "\n".join(f"- {e}" for e in errors)
+                + ok
+                + "\nFix those parts (view the files for their current text) and "
+                "send the whole patch again."
+            )
         notes = self._gate(staged)
         self._write(staged)
         return self._report(reports, shown, notes)
@@ -541,8 +578,10 @@ class Patcher:
 
     def _stage(self, file: FilePatch, staged: dict[Path, Staged]) -> tuple[str, list[str]]:
         if file.binary:
-            raise ToolError("a binary patch; apply_patch changes text files only (rebuild the "
-                            "file with a command instead)")
+            raise ToolError(
+                "a binary patch; apply_patch changes text files only (rebuild the "
+                "file with a command instead)"
+            )
         if file.symlink:
             raise ToolError("a symlink; apply_patch changes regular files only")
         source = self._locate(file.old_path) if file.old_path else None
@@ -550,40 +589,52 @@ class Patcher:
         if source is None:  # a new file
             assert target is not None
             if self._current(target, staged) is not None:
-                raise ToolError("it already exists, and the patch creates it: give a diff "
-                                "against its current text (--- a/path) instead")
+                raise ToolError(
+                    "it already exists, and the patch creates it: give a diff "
+                    "against its current text (--- a/path) instead"
+                )
             text = "".join(t for hunk in file.hunks for tag, t in hunk.lines if tag == "+")
             self._put(staged, target, encode(text), file.new_mode, None)
             count = len(split_lines(text))
             return f"{file.new_path}: created ({count} line{'s' * (count != 1)})", []
         data = self._current(source, staged)
         if data is None:
-            raise ToolError("it does not exist (the patch changes it); view its folder to find "
-                            "the right path")
+            raise ToolError(
+                "it does not exist (the patch changes it); view its folder to find the right path"
+            )
         if is_binary(data):
             raise ToolError("a binary file; apply_patch changes text files only")
         new_lines, placed = place_hunks(_lines(decode(data)), file.hunks)
         if target is None:  # deleted: its hunks must take every line away
             if file.hunks and new_lines:
-                raise ToolError(f"the patch deletes it, but its removed lines leave "
-                                f"{len(new_lines)} of its lines: view it and give them all")
+                raise ToolError(
+                    f"the patch deletes it, but its removed lines leave "
+                    f"{len(new_lines)} of its lines: view it and give them all"
+                )
             self._put(staged, source, None, None, None)
             return f"{file.old_path}: deleted", []
         mode: int | None = file.new_mode
         if target != source:
             if self._current(target, staged) is not None:
-                raise ToolError(f"{file.new_path} already exists: the patch "
-                                f"{'copies' if file.copy else 'renames'} {file.old_path} to it")
+                raise ToolError(
+                    f"{file.new_path} already exists: the patch "
+                    f"{'copies' if file.copy else 'renames'} {file.old_path} to it"
+                )
             mode = mode if mode is not None else self.workspace.mode(source)
             if not file.copy:
                 self._put(staged, source, None, None, None)
         self._put(staged, target, encode("".join(new_lines)), mode, data)
-        verb = ("changed" if target == source else
-                f"{'copied' if file.copy else 'renamed'} to {file.new_path}")
+        verb = (
+            "changed"
+            if target == source
+            else f"{'copied' if file.copy else 'renamed'} to {file.new_path}"
+        )
         notes = [f"hunk {k} {spot.note}" for k, spot in enumerate(placed, 1) if spot.note]
-        report = (f"{file.old_path}: {verb}"
-                  + (f", {len(placed)} hunk{'s' * (len(placed) != 1)}" if placed else "")
-                  + (f" ({'; '.join(notes)})" if notes else ""))
+        report = (
+            f"{file.old_path}: {verb}"
+            + (f", {len(placed)} hunk{'s' * (len(placed) != 1)}" if placed else "")
+            + (f" ({'; '.join(notes)})" if notes else "")
+        )
         return report, self._regions(self.workspace.rel(target), new_lines, placed)
 
     def _locate(self, path: str) -> Path:
@@ -597,8 +648,14 @@ class Patcher:
             return staged[target].after
         return self.workspace.read(target)
 
-    def _put(self, staged: dict[Path, Staged], target: Path, after: bytes | None,
-             mode: int | None, origin: bytes | None) -> None:
+    def _put(
+        self,
+        staged: dict[Path, Staged],
+        target: Path,
+        after: bytes | None,
+        mode: int | None,
+        origin: bytes | None,
+    ) -> None:
         entry = staged.get(target)
         if entry is None:
             before = self.workspace.read(target)
@@ -616,8 +673,9 @@ class Patcher:
             delta += len(spot.new) - spot.old_count
             if spot.new:
                 last = first + len(spot.new)
-                regions.append(f"{rel}, lines {first + 1}-{last}:\n"
-                               + numbered(texts[first:last], first + 1))
+                regions.append(
+                    f"{rel}, lines {first + 1}-{last}:\n" + numbered(texts[first:last], first + 1)
+                )
         return regions
 
     def _gate(self, staged: dict[Path, Staged]) -> list[str]:
@@ -627,16 +685,19 @@ class Patcher:
             if entry.after is None:
                 continue
             origin = entry.origin if entry.origin is not None else entry.before
-            error, warnings = syntax_check(self.workspace.rel(entry.target),
-                                           decode(origin) if origin is not None else None,
-                                           decode(entry.after))
+            error, warnings = syntax_check(
+                self.workspace.rel(entry.target),
+                decode(origin) if origin is not None else None,
+                decode(entry.after),
+            )
             notes += warnings
             if error is not None:
                 errors.append(error)
         if errors:
-            raise ToolError("Not applied: nothing was changed, because the patch would leave a "
-                            "syntax error:\n" + "\n".join(errors)
-                            + "\nFix the patch and send it again.")
+            raise ToolError(
+                "Not applied: nothing was changed, because the patch would leave a "
+                "syntax error:\n" + "\n".join(errors) + "\nFix the patch and send it again."
+            )
         return notes
 
     # -- writing --
@@ -658,15 +719,16 @@ class Patcher:
                     self.workspace.remove(entry.target)
                 else:
                     self.workspace.write(entry.target, entry.before, entry.before_mode)
-            raise ToolError(f"Not applied: writing failed ({exc}); the files written before "
-                            "were restored") from None
+            raise ToolError(
+                f"Not applied: writing failed ({exc}); the files written before were restored"
+            ) from None
         for entry in done:
-            self.history.record(entry.target, Change(entry.before, entry.after,
-                                                     entry.before_mode))
+            self.history.record(entry.target, Change(entry.before, entry.after, entry.before_mode))
 
     def _report(self, reports: list[str], shown: list[str], notes: list[str]) -> str:
-        text = f"Applied the patch ({len(reports)} file{'s' * (len(reports) != 1)}):\n" \
-            + "\n".join(f"- {r}" for r in reports)
+        text = f"Applied the patch ({len(reports)} file{'s' * (len(reports) != 1)}):\n" + "\n".join(
+            f"- {r}" for r in reports
+        )
         body: list[str] = []
         size = 0
         for region in shown:

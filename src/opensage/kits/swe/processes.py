@@ -23,8 +23,7 @@ from opensage.sandbox.base import BackgroundProcess, ExecResult, Sandbox, Sandbo
 
 MAX_RUNNING = 8  # background processes running at once, per run
 OUTPUT_CHARS = LIMIT - 1_000  # of each read, stdout and stderr together
-MORE_OUTPUT = ("send the output to a file and view it with a view_range, or filter it (grep, "
-               "tail)")
+MORE_OUTPUT = "send the output to a file and view it with a view_range, or filter it (grep, tail)"
 FIRST_LOOK_S = 0.5  # how long a new background process is watched before its handle is given
 READ_WAIT_S = 1.0  # how long read_output waits for output when none has come yet
 
@@ -78,15 +77,17 @@ class BackgroundProcesses:
     def running(self) -> list[str]:
         return [h for h, e in self._entries.items() if e.proc.running]
 
-    async def start(self, sandbox: Sandbox, command: str, *, workdir: Path,
-                    limits: SandboxLimits | None = None) -> str:
+    async def start(
+        self, sandbox: Sandbox, command: str, *, workdir: Path, limits: SandboxLimits | None = None
+    ) -> str:
         """Start `command` in the sandbox and return its new handle."""
         running = self.running()
         if len(running) >= self.max_running:
             raise ToolError(
                 f"{len(running)} background processes are running already "
                 f"({', '.join(running)}), the most a run may have; stop one with "
-                "kill_process(handle) first")
+                "kill_process(handle) first"
+            )
         proc = await sandbox.start(command, workdir=workdir, limits=limits)
         self._count += 1
         handle = f"bg{self._count}"
@@ -99,7 +100,8 @@ class BackgroundProcesses:
             known = ", ".join(self._entries) or "none yet"
             raise ToolError(
                 f"no background process has the handle {handle!r} (handles: {known}); "
-                "run_command(command, background=True) starts one and gives its handle")
+                "run_command(command, background=True) starts one and gives its handle"
+            )
         return entry
 
     async def read(self, handle: str, wait_s: float = READ_WAIT_S) -> str:
@@ -108,8 +110,9 @@ class BackgroundProcesses:
         entry = self.get(handle)
         out, err = await entry.proc.read()
         deadline = time.monotonic() + wait_s
-        while not (out or err or entry.unread) and entry.proc.running \
-                and time.monotonic() < deadline:
+        while (
+            not (out or err or entry.unread) and entry.proc.running and time.monotonic() < deadline
+        ):
             await asyncio.sleep(0.05)
             out, err = await entry.proc.read()
         if not entry.proc.running and entry.result is None:
@@ -151,8 +154,11 @@ def _report(entry: _Entry, out: str, err: str) -> str:
         head = f"{entry.handle} was killed: {entry.command}"
     else:
         code = entry.result.exit_code if entry.result else "?"
-        limit = f" (stopped by the sandbox's {entry.result.limit} limit)" if (
-            entry.result and entry.result.limit) else ""
+        limit = (
+            f" (stopped by the sandbox's {entry.result.limit} limit)"
+            if (entry.result and entry.result.limit)
+            else ""
+        )
         head = f"{entry.handle} has exited with code {code}{limit}: {entry.command}"
     parts = [head]
     if out:
@@ -162,14 +168,23 @@ def _report(entry: _Entry, out: str, err: str) -> str:
     if not (out or err):
         parts.append("(no new output)")
     if entry.unread:
-        parts.append(f"[{entry.unread} more characters of output not shown yet: "
-                     f"read_output('{entry.handle}') continues from there]")
+        parts.append(
+            f"[{entry.unread} more characters of output not shown yet: "
+            f"read_output('{entry.handle}') continues from there]"
+        )
     return "\n".join(parts)
 
 
-async def run_command(sandbox: Sandbox, workdir: Path, command: str, timeout_s: float = 120.0,
-                      background: bool = False, *, processes: BackgroundProcesses | None = None,
-                      limits: SandboxLimits | None = None) -> str:
+async def run_command(
+    sandbox: Sandbox,
+    workdir: Path,
+    command: str,
+    timeout_s: float = 120.0,
+    background: bool = False,
+    *,
+    processes: BackgroundProcesses | None = None,
+    limits: SandboxLimits | None = None,
+) -> str:
     """The `run_command` tool (described in `opensage.kits.swe`): in the foreground as
     the shell kit's, or started in the background and kept in `processes` under a handle."""
     if not command.strip():
@@ -179,12 +194,17 @@ async def run_command(sandbox: Sandbox, workdir: Path, command: str, timeout_s: 
         result = await sandbox.exec(command, workdir=workdir, timeout_s=timeout_s, limits=limits)
         return fit(describe(result, timeout_s), MORE_OUTPUT)
     if processes is None:
-        raise ToolError("background processes are not available in this run; run the command "
-                        "in the foreground (background=False)")
+        raise ToolError(
+            "background processes are not available in this run; run the command "
+            "in the foreground (background=False)"
+        )
     handle = await processes.start(sandbox, command, workdir=workdir, limits=limits)
     first = await processes.read(handle, wait_s=FIRST_LOOK_S)
-    rest = (f"\nread_output('{handle}') shows its new output; kill_process('{handle}') "
-            "stops it.") if processes.get(handle).proc.running else ""
+    rest = (
+        (f"\nread_output('{handle}') shows its new output; kill_process('{handle}') stops it.")
+        if processes.get(handle).proc.running
+        else ""
+    )
     return f"started in the background as {handle}\n{first}{rest}"
 
 

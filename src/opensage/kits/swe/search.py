@@ -46,8 +46,9 @@ def existing(root: Path, path: str, home: Path | None = None) -> Path:
     """`resolve_inside`, and a `ToolError` if `path` names nothing."""
     target = resolve_inside(root, path, home)
     if not target.exists():
-        raise ToolError(f"{path!r} does not exist in the work directory; `view` a folder "
-                        "to see what is there")
+        raise ToolError(
+            f"{path!r} does not exist in the work directory; `view` a folder to see what is there"
+        )
     return target
 
 
@@ -79,8 +80,12 @@ def _cut(text: str, start: int = 0) -> str:
         return text
     begin = max(0, min(start - MAX_LINE_CHARS // 3, len(text) - MAX_LINE_CHARS))
     end = begin + MAX_LINE_CHARS
-    return (("…" if begin else "") + text[begin:end] + ("…" if end < len(text) else "")
-            + f" [line of {len(text)} characters cut]")
+    return (
+        ("…" if begin else "")
+        + text[begin:end]
+        + ("…" if end < len(text) else "")
+        + f" [line of {len(text)} characters cut]"
+    )
 
 
 def path_order(path: str) -> list[str]:
@@ -88,14 +93,22 @@ def path_order(path: str) -> list[str]:
     return path.split("/")
 
 
-def render(found: Found, pattern: str, where: str, max_results: int, context: int,
-           budget: int = LIMIT - 1_000) -> str:
+def render(
+    found: Found,
+    pattern: str,
+    where: str,
+    max_results: int,
+    context: int,
+    budget: int = LIMIT - 1_000,
+) -> str:
     """Matches as `path:line: text`, context lines as `path-line- text`, groups apart with
     `--`, in path order, at most `max_results` matching lines and about `budget` characters."""
     if not found.matched_lines:
         notes = "".join(f"\n{n}" for n in found.notes)
-        return (f"no match for {pattern!r} in {where} ({found.engine}; .gitignore'd and "
-                f"hidden files skipped){notes}")
+        return (
+            f"no match for {pattern!r} in {where} ({found.engine}; .gitignore'd and "
+            f"hidden files skipped){notes}"
+        )
     by_file: dict[str, dict[int, Line]] = {}
     for line in found.lines:
         seen = by_file.setdefault(line.path, {})
@@ -127,23 +140,34 @@ def render(found: Found, pattern: str, where: str, max_results: int, context: in
                 after = context
             else:
                 after -= 1
-    head = (f"{found.matched_lines} matching line{'s' if found.matched_lines != 1 else ''} "
-            f"in {found.files} file{'s' if found.files != 1 else ''} ({found.engine})")
+    head = (
+        f"{found.matched_lines} matching line{'s' if found.matched_lines != 1 else ''} "
+        f"in {found.files} file{'s' if found.files != 1 else ''} ({found.engine})"
+    )
     more = found.matched_lines - shown
     if full:
-        tail = [f"[{more} more matches not shown: the answer is as long as one may be; narrow "
-                "the pattern or the path, add a glob, or lower context]"]
+        tail = [
+            f"[{more} more matches not shown: the answer is as long as one may be; narrow "
+            "the pattern or the path, add a glob, or lower context]"
+        ]
     else:
-        tail = [f"[{more} more matches; narrow the pattern or the path (or a glob), or raise "
-                f"max_results (at most {MAX_RESULTS})]"] if more > 0 else []
+        tail = (
+            [
+                f"[{more} more matches; narrow the pattern or the path (or a glob), or raise "
+                f"max_results (at most {MAX_RESULTS})]"
+            ]
+            if more > 0
+            else []
+        )
     return "\n".join([head, *out, *tail, *found.notes])
 
 
 # --- ripgrep --------------------------------------------------------------------------------
 
 
-def rg_arguments(pattern: str, target: str, glob: str | None, fixed_strings: bool,
-                 context: int) -> list[str]:
+def rg_arguments(
+    pattern: str, target: str, glob: str | None, fixed_strings: bool, context: int
+) -> list[str]:
     args = ["--json", "--no-config", "--no-require-git", "--no-messages"]
     if fixed_strings:
         args.append("--fixed-strings")
@@ -183,18 +207,35 @@ def parse_rg_json(stdout: str) -> tuple[list[Line], int | None, int | None]:
             start = int(submatches[0].get("start") or 0)  # in bytes
             if start and not text.isascii():
                 start = len(text.encode()[:start].decode(errors="ignore"))
-            lines.append(Line(Path(path).as_posix(), int(data.get("line_number") or 0),
-                              text, kind == "match", start))
+            lines.append(
+                Line(
+                    Path(path).as_posix(),
+                    int(data.get("line_number") or 0),
+                    text,
+                    kind == "match",
+                    start,
+                )
+            )
         elif kind == "summary":
             stats = data.get("stats") or {}
             matched, files = stats.get("matched_lines"), stats.get("searches_with_match")
     return lines, matched, files
 
 
-async def search(root: Path, sandbox: Sandbox | None, pattern: str, path: str = ".",
-                 glob: str | None = None, fixed_strings: bool = False, context: int = 0,
-                 max_results: int = 100, *, limits: SandboxLimits | None = None,
-                 home: Path | None = None, timeout_s: float = 120.0) -> str:
+async def search(
+    root: Path,
+    sandbox: Sandbox | None,
+    pattern: str,
+    path: str = ".",
+    glob: str | None = None,
+    fixed_strings: bool = False,
+    context: int = 0,
+    max_results: int = 100,
+    *,
+    limits: SandboxLimits | None = None,
+    home: Path | None = None,
+    timeout_s: float = 120.0,
+) -> str:
     """The `search` tool (described in `opensage.kits.swe`) over the work dir `root`: ripgrep
     in `sandbox`, or the Python fallback when it is None or has no rg. OpenSage's `home`, when
     it lies in the work dir, is refused as a path and left out of the walk."""
@@ -207,40 +248,80 @@ async def search(root: Path, sandbox: Sandbox | None, pattern: str, path: str = 
     max_results = max(1, min(int(max_results), MAX_RESULTS))
     found = None
     if sandbox is not None:
-        found = await search_rg(root, sandbox, pattern, where, glob, fixed_strings, context,
-                                limits=limits, timeout_s=timeout_s)
+        found = await search_rg(
+            root,
+            sandbox,
+            pattern,
+            where,
+            glob,
+            fixed_strings,
+            context,
+            limits=limits,
+            timeout_s=timeout_s,
+        )
     if found is None:
-        found = await asyncio.to_thread(search_python, root, target, pattern, glob,
-                                        fixed_strings, context, max_results,
-                                        exclude=[home] if home is not None else [])
+        found = await asyncio.to_thread(
+            search_python,
+            root,
+            target,
+            pattern,
+            glob,
+            fixed_strings,
+            context,
+            max_results,
+            exclude=[home] if home is not None else [],
+        )
     return render(found, pattern, where, max_results, context)
 
 
-async def search_rg(root: Path, sandbox: Sandbox, pattern: str, where: str, glob: str | None,
-                    fixed_strings: bool, context: int, *, limits: SandboxLimits | None = None,
-                    timeout_s: float = 120.0) -> Found | None:
+async def search_rg(
+    root: Path,
+    sandbox: Sandbox,
+    pattern: str,
+    where: str,
+    glob: str | None,
+    fixed_strings: bool,
+    context: int,
+    *,
+    limits: SandboxLimits | None = None,
+    timeout_s: float = 120.0,
+) -> Found | None:
     """ripgrep in the sandbox; None when the sandbox has no `rg`."""
-    argv = ["/bin/sh", "-c", RG_WRAPPER, "rg",
-            *rg_arguments(pattern, where, glob, fixed_strings, context)]
+    argv = [
+        "/bin/sh",
+        "-c",
+        RG_WRAPPER,
+        "rg",
+        *rg_arguments(pattern, where, glob, fixed_strings, context),
+    ]
     result = await sandbox.exec(argv, workdir=root, timeout_s=timeout_s, limits=limits)
     if result.exit_code == RG_MISSING and not result.stdout:
         return None
     if result.timed_out:
-        raise ToolError(f"the search ran past {timeout_s:g} s and was stopped; search a "
-                        "narrower path or add a glob")
+        raise ToolError(
+            f"the search ran past {timeout_s:g} s and was stopped; search a "
+            "narrower path or add a glob"
+        )
     lines, matched, files = parse_rg_json(result.stdout)
     if result.exit_code == 2 and not lines:
         message = result.stderr.strip() or f"ripgrep failed (exit code {result.exit_code})"
-        hint = ("; for literal text (parentheses, brackets, dots...) use fixed_strings=true"
-                if "regex" in message else "")
+        hint = (
+            "; for literal text (parentheses, brackets, dots...) use fixed_strings=true"
+            if "regex" in message
+            else ""
+        )
         raise ToolError(f"{message}{hint}")
     notes = []
     if result.stdout_truncated:
-        notes.append("[the output was too long to read whole; the counts are right, some "
-                     "matches are missing: narrow the pattern or the path]")
+        notes.append(
+            "[the output was too long to read whole; the counts are right, some "
+            "matches are missing: narrow the pattern or the path]"
+        )
     if result.limit:
-        notes.append(f"[ripgrep was stopped by the sandbox's {result.limit} limit; results "
-                     "may be incomplete]")
+        notes.append(
+            f"[ripgrep was stopped by the sandbox's {result.limit} limit; results "
+            "may be incomplete]"
+        )
     if matched is None:
         matched = sum(line.match for line in lines)
         files = len({line.path for line in lines if line.match})
@@ -254,16 +335,26 @@ def _is_binary(data: bytes) -> bool:
     return b"\0" in data[:BINARY_SNIFF]
 
 
-def search_python(root: Path, target: Path, pattern: str, glob: str | None,
-                  fixed_strings: bool, context: int, max_results: int, *,
-                  exclude: Iterable[Path] = ()) -> Found:
+def search_python(
+    root: Path,
+    target: Path,
+    pattern: str,
+    glob: str | None,
+    fixed_strings: bool,
+    context: int,
+    max_results: int,
+    *,
+    exclude: Iterable[Path] = (),
+) -> Found:
     """The search on the host in Python, for where the sandbox has no ripgrep. Files are read
     with the files kit's `open_regular` (no symlink followed); the walk is `walk_files`."""
     try:
         regex = re.compile(re.escape(pattern) if fixed_strings else pattern)
     except re.error as exc:
-        raise ToolError(f"regex parse error: {exc}; for literal text (parentheses, brackets, "
-                        "dots...) use fixed_strings=true") from None
+        raise ToolError(
+            f"regex parse error: {exc}; for literal text (parentheses, brackets, "
+            "dots...) use fixed_strings=true"
+        ) from None
     include = exclude_glob = None
     if glob:
         negated = glob.startswith("!")
@@ -305,9 +396,17 @@ def search_python(root: Path, target: Path, pattern: str, glob: str | None,
         wanted: set[int] = set()
         for i in hits:
             wanted.update(range(max(0, i - context), min(len(text), i + context + 1)))
-        lines += [Line(walked.rel, i + 1, text[i], i in starts, starts.get(i, 0))
-                  for i in sorted(wanted)]
-    notes = [f"[skipped, larger than {MAX_FALLBACK_FILE_BYTES >> 20} MB: "
-             f"{', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}]"] if skipped else []
-    return Found(lines, matched, files,
-                 "Python fallback: ripgrep is not available in the sandbox", notes)
+        lines += [
+            Line(walked.rel, i + 1, text[i], i in starts, starts.get(i, 0)) for i in sorted(wanted)
+        ]
+    notes = (
+        [
+            f"[skipped, larger than {MAX_FALLBACK_FILE_BYTES >> 20} MB: "
+            f"{', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}]"
+        ]
+        if skipped
+        else []
+    )
+    return Found(
+        lines, matched, files, "Python fallback: ripgrep is not available in the sandbox", notes
+    )

@@ -54,9 +54,15 @@ CONFIG_BYTES = 1 << 20  # of a configuration file read for detection
 ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ folders left in the repository
     "PYTHONUNBUFFERED": "1",
-    "GOPROXY": "off", "GOTOOLCHAIN": "local", "GOTELEMETRY": "off",
-    "CARGO_TERM_COLOR": "never", "CARGO_NET_OFFLINE": "true", "RUST_BACKTRACE": "0",
-    "NO_COLOR": "1", "FORCE_COLOR": "0", "CI": "true",
+    "GOPROXY": "off",
+    "GOTOOLCHAIN": "local",
+    "GOTELEMETRY": "off",
+    "CARGO_TERM_COLOR": "never",
+    "CARGO_NET_OFFLINE": "true",
+    "RUST_BACKTRACE": "0",
+    "NO_COLOR": "1",
+    "FORCE_COLOR": "0",
+    "CI": "true",
 }
 
 
@@ -99,8 +105,10 @@ class TestReport:
         left room for."""
         lines = [self.summary(), f"runner: {self.runner} (`{self.command}`)"]
         if self.timed_out:
-            lines.append("the run TIMED OUT: the counts cover the tests that ended before it; "
-                         "select fewer tests, or give a larger timeout_s")
+            lines.append(
+                "the run TIMED OUT: the counts cover the tests that ended before it; "
+                "select fewer tests, or give a larger timeout_s"
+            )
         lines += self.notes
         room = budget - min(TAIL_CHARS, budget // 4)  # for the failures; the tail after
         bad = [c for c in self.cases if c.outcome in ("failed", "error")]
@@ -110,17 +118,23 @@ class TestReport:
             if case.message:
                 block += ["    " + m for m in _clip(case.message).splitlines()]
             if case.location:
-                block.append(f"    at {case.location}"
-                             + (f" ({case.detail})" if case.detail else ""))
+                block.append(
+                    f"    at {case.location}" + (f" ({case.detail})" if case.detail else "")
+                )
             if listed and _size(lines) + _size(block) > room:
                 break
             lines += block
             listed += 1
         if len(bad) > listed:
-            rest = ", ".join(c.id for c in bad[listed:listed + 100])
+            rest = ", ".join(c.id for c in bad[listed : listed + 100])
             more = f" (and {len(bad) - listed - 100} more)" if len(bad) > listed + 100 else ""
-            lines.append(_clip(f"... and {len(bad) - listed} more: {rest}{more}", 3,
-                               max(200, room - _size(lines))))
+            lines.append(
+                _clip(
+                    f"... and {len(bad) - listed} more: {rest}{more}",
+                    3,
+                    max(200, room - _size(lines)),
+                )
+            )
         if bad:
             lines.append("rerun some with run_tests([id, ...])")
         tail, cut = _tail(self.output, min(TAIL_CHARS, max(500, budget - _size(lines) - 300)))
@@ -128,9 +142,11 @@ class TestReport:
             lines.append(f"--- output (last lines; exit code {self.exit_code}) ---")
             lines.append(tail)
             if cut:
-                lines.append(f"[the output's first {cut} lines are left out: run "
-                             f"`{self.command} > out.txt 2>&1` with run_command and view "
-                             "out.txt to read it whole]")
+                lines.append(
+                    f"[the output's first {cut} lines are left out: run "
+                    f"`{self.command} > out.txt 2>&1` with run_command and view "
+                    "out.txt to read it whole]"
+                )
         else:
             lines.append(f"(no output; exit code {self.exit_code})")
         return "\n".join(lines)
@@ -159,9 +175,12 @@ def _python_project(root: Path) -> bool:
     for folder in (root, root / "tests", root / "test"):
         try:
             with os.scandir(folder) as entries:
-                if any(e.name.endswith(".py") and e.is_file(follow_symlinks=False)
-                       and (e.name.startswith("test") or e.name.endswith("_test.py"))
-                       for e in entries):
+                if any(
+                    e.name.endswith(".py")
+                    and e.is_file(follow_symlinks=False)
+                    and (e.name.startswith("test") or e.name.endswith("_test.py"))
+                    for e in entries
+                ):
                     return True
         except OSError:
             continue
@@ -171,8 +190,7 @@ def _python_project(root: Path) -> bool:
 def _pytest_configured(root: Path) -> bool:
     if _has(root, "pytest.ini") or _has(root, "conftest.py"):
         return True
-    checks = {"pyproject.toml": "[tool.pytest", "setup.cfg": "[tool:pytest]",
-              "tox.ini": "[pytest]"}
+    checks = {"pyproject.toml": "[tool.pytest", "setup.cfg": "[tool:pytest]", "tox.ini": "[pytest]"}
     return any(marker in (_read(root, name) or "") for name, marker in checks.items())
 
 
@@ -196,7 +214,7 @@ def _js_runner(pkg: dict[str, Any]) -> str:
             deps.update(pkg[key])
     if "jest" in deps or re.search(r"\bjest\b", test):
         return "jest"
-    if not test or "node --test" in test or 'no test specified' in test:
+    if not test or "node --test" in test or "no test specified" in test:
         return "node"
     return "npm"
 
@@ -229,7 +247,8 @@ def detect_runner(root: Path) -> str:
     raise ToolError(
         "found no test runner in the work directory: looked for pytest or unittest (a Python "
         "project), go.mod, Cargo.toml, package.json and a Makefile with a `test` target. Run "
-        "the tests with run_command instead")
+        "the tests with run_command instead"
+    )
 
 
 PY_PROBE = """
@@ -244,13 +263,16 @@ echo "none"
 """
 
 
-async def _python_runner(sandbox: Sandbox, workdir: Path,
-                         limits: SandboxLimits | None) -> tuple[str, str]:
+async def _python_runner(
+    sandbox: Sandbox, workdir: Path, limits: SandboxLimits | None
+) -> tuple[str, str]:
     result = await sandbox.exec(PY_PROBE, workdir=workdir, timeout_s=60, limits=limits)
     found = result.stdout.strip().splitlines()[-1:] if result.stdout.strip() else []
     if not found or found[0] == "none" or result.timed_out:
-        raise ToolError("this is a Python project, but the sandbox has no Python interpreter "
-                        "to run its tests with")
+        raise ToolError(
+            "this is a Python project, but the sandbox has no Python interpreter "
+            "to run its tests with"
+        )
     runner, py = found[0].split(" ", 1)
     return runner, py
 
@@ -265,9 +287,11 @@ def _check_ids(tests: Iterable[str]) -> list[str]:
         if not t:
             continue
         if t.startswith("-") or any(ch in t for ch in "\n\r\0"):
-            raise ToolError(f"{t!r} is not a test id: ids come from run_tests' report (a "
-                            "pytest node id, a Go test name, a cargo test name...), with no "
-                            "options and no line breaks")
+            raise ToolError(
+                f"{t!r} is not a test id: ids come from run_tests' report (a "
+                "pytest node id, a Go test name, a cargo test name...), with no "
+                "options and no line breaks"
+            )
         ids.append(t)
     return ids
 
@@ -296,9 +320,19 @@ def _command(runner: str, ids: list[str], py: str, secs: int) -> tuple[str, str]
     readable form."""
     report = '"$dir/report"'
     if runner == "pytest":
-        args = ["-m", "pytest", "-p", "no:cacheprovider", "--color=no", "--tb=short",
-                "-o", "junit_family=xunit1", "-o", "junit_logging=no",
-                "--continue-on-collection-errors"]
+        args = [
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--color=no",
+            "--tb=short",
+            "-o",
+            "junit_family=xunit1",
+            "-o",
+            "junit_logging=no",
+            "--continue-on-collection-errors",
+        ]
         cmd = f"{shlex.quote(py)} {_q(args)} --junitxml={report} {_q(ids)} >&2"
         return cmd, f"{py} -m pytest {' '.join(ids)}".rstrip()
     if runner == "unittest":
@@ -319,30 +353,37 @@ def _command(runner: str, ids: list[str], py: str, secs: int) -> tuple[str, str]
         files = [i for i in ids if re.search(r"\.[cm]?[jt]s$", i)]
         names = [i for i in ids if i not in files]
         patterns = [f"--test-name-pattern={_escape(n.split(' > ')[-1])}" for n in names]
-        cmd = (f"node --test --test-reporter=tap --test-reporter-destination={report} "
-               "--test-reporter=spec --test-reporter-destination=stderr "
-               f"{_q(patterns)} {_q(files)} >&2")
+        cmd = (
+            f"node --test --test-reporter=tap --test-reporter-destination={report} "
+            "--test-reporter=spec --test-reporter-destination=stderr "
+            f"{_q(patterns)} {_q(files)} >&2"
+        )
         return cmd, " ".join(["node --test", *patterns, *files])
     if runner == "jest":
         files = [i for i in ids if re.search(r"\.[cm]?[jt]sx?$", i)]
         names = [i for i in ids if i not in files]
         args = ["--ci", "--json", "--testLocationInResults", "--colors=false"]
         if names:  # jest matches a test's full name: its describe blocks' and its own
-            args.append("--testNamePattern=" + "|".join(
-                _escape(n.replace(" > ", " ")) for n in names))
-        cmd = (f"./node_modules/.bin/jest {_q(args)} --outputFile={report} {_q(files)} >&2")
+            args.append(
+                "--testNamePattern=" + "|".join(_escape(n.replace(" > ", " ")) for n in names)
+            )
+        cmd = f"./node_modules/.bin/jest {_q(args)} --outputFile={report} {_q(files)} >&2"
         return cmd, " ".join(["jest", *args[4:], *files])
     if runner == "npm":
         if ids:
-            raise ToolError("this project's tests run through `npm test`, which cannot select "
-                            "tests here: run them all (tests=None), or run the test tool "
-                            "yourself with run_command")
+            raise ToolError(
+                "this project's tests run through `npm test`, which cannot select "
+                "tests here: run them all (tests=None), or run the test tool "
+                "yourself with run_command"
+            )
         return "npm test --silent >&2", "npm test"
     if runner == "make":
         if ids:
-            raise ToolError("this project's tests run through `make test`, which cannot "
-                            "select tests: run them all (tests=None), or run the test tool "
-                            "yourself with run_command")
+            raise ToolError(
+                "this project's tests run through `make test`, which cannot "
+                "select tests: run them all (tests=None), or run the test tool "
+                "yourself with run_command"
+            )
         return "make test >&2", "make test"
     raise ToolError(f"unknown runner {runner!r}; known: {', '.join(RUNNERS)}")
 
@@ -357,18 +398,30 @@ rm -rf "$dir"
 """
 
 
-async def run_tests(sandbox: Sandbox, workdir: Path, tests: list[str] | None = None,
-                    timeout_s: float = 900.0, *, limits: SandboxLimits | None = None,
-                    runner: str | None = None) -> str:
+async def run_tests(
+    sandbox: Sandbox,
+    workdir: Path,
+    tests: list[str] | None = None,
+    timeout_s: float = 900.0,
+    *,
+    limits: SandboxLimits | None = None,
+    runner: str | None = None,
+) -> str:
     """The `run_tests` tool (described in `opensage.kits.swe`): `collect`'s report,
     rendered; `runner` forces a runner (one of RUNNERS) instead of detecting it."""
     report = await collect(sandbox, workdir, tests, timeout_s, limits=limits, runner=runner)
     return report.render()
 
 
-async def collect(sandbox: Sandbox, workdir: Path, tests: list[str] | None = None,
-                  timeout_s: float = 900.0, *, limits: SandboxLimits | None = None,
-                  runner: str | None = None) -> TestReport:
+async def collect(
+    sandbox: Sandbox,
+    workdir: Path,
+    tests: list[str] | None = None,
+    timeout_s: float = 900.0,
+    *,
+    limits: SandboxLimits | None = None,
+    runner: str | None = None,
+) -> TestReport:
     """`run_tests`, with the results as a `TestReport`."""
     root = Path(workdir).resolve()
     ids = _check_ids(tests or [])
@@ -380,68 +433,93 @@ async def collect(sandbox: Sandbox, workdir: Path, tests: list[str] | None = Non
         if kind == "python":
             kind = found
         elif kind == "pytest" and found != "pytest":
-            raise ToolError(f"the project is set up for pytest, but {py} in the sandbox has "
-                            "no pytest; install it in the project's .venv, or run the tests "
-                            "with run_command")
+            raise ToolError(
+                f"the project is set up for pytest, but {py} in the sandbox has "
+                "no pytest; install it in the project's .venv, or run the tests "
+                "with run_command"
+            )
     if kind == "jest" and not os.path.lexists(root / "node_modules/.bin/jest"):
-        raise ToolError("the project's tests use jest, which is not installed in "
-                        "node_modules/ (the sandbox has no network to install it); install "
-                        "the dependencies first, or run the tests with run_command")
+        raise ToolError(
+            "the project's tests use jest, which is not installed in "
+            "node_modules/ (the sandbox has no network to install it); install "
+            "the dependencies first, or run the tests with run_command"
+        )
     secs = int(timeout_s)
     cmd, shown = _command(kind, ids, py, secs)
     sep = "OPENSAGE-REPORT-" + secrets.token_hex(16)
     base = limits or SandboxLimits()
     run_limits = dataclasses.replace(
-        base, output_bytes=max(base.output_bytes, REPORT_BYTES),
-        cpu_seconds=None if base.cpu_seconds is None else max(base.cpu_seconds, secs * 2))
-    result = await sandbox.exec(SCRIPT.format(secs=secs, cmd=cmd), workdir=root, env=ENV,
-                                timeout_s=timeout_s + GRACE_S, limits=run_limits,
-                                stdin=sep + "\n")
+        base,
+        output_bytes=max(base.output_bytes, REPORT_BYTES),
+        cpu_seconds=None if base.cpu_seconds is None else max(base.cpu_seconds, secs * 2),
+    )
+    result = await sandbox.exec(
+        SCRIPT.format(secs=secs, cmd=cmd),
+        workdir=root,
+        env=ENV,
+        timeout_s=timeout_s + GRACE_S,
+        limits=run_limits,
+        stdin=sep + "\n",
+    )
     return parse(kind, shown, result, sep, root, selected=bool(ids))
 
 
-def parse(runner: str, command: str, result: ExecResult, sep: str, root: Path,
-          selected: bool = False) -> TestReport:
+def parse(
+    runner: str, command: str, result: ExecResult, sep: str, root: Path, selected: bool = False
+) -> TestReport:
     """The report of a finished run of `runner` (of some tests only, if `selected`)."""
     status, data = _split(result.stdout, sep)
-    report = TestReport(runner, command, exit_code=status if status is not None else
-                        result.exit_code, output=result.stderr)
+    report = TestReport(
+        runner,
+        command,
+        exit_code=status if status is not None else result.exit_code,
+        output=result.stderr,
+    )
     report.timed_out = result.timed_out or status == 124
     if status is None:
-        report.notes.append("the run ended before it could print its report "
-                            f"(exit code {result.exit_code})")
+        report.notes.append(
+            f"the run ended before it could print its report (exit code {result.exit_code})"
+        )
     parser = PARSERS[runner]
     try:
         parser(report, data, root)
     except ReportError as exc:
-        report.notes.append(f"could not read the runner's report ({exc}); counts come from "
-                            "its printed summary")
+        report.notes.append(
+            f"could not read the runner's report ({exc}); counts come from its printed summary"
+        )
         report.cases.clear()
         _parse_summary(report, result.stderr, root)
     if report.timed_out:
         stopped = re.findall(r"^(\S+):(\d+): KeyboardInterrupt$", report.output, re.MULTILINE)
-        report.cases.append(TestCase(
-            "(timeout)", "error", "the run was stopped at its timeout while a test ran",
-            f"{workdir_relative(stopped[-1][0], root)}:{stopped[-1][1]}" if stopped else ""))
+        report.cases.append(
+            TestCase(
+                "(timeout)",
+                "error",
+                "the run was stopped at its timeout while a test ran",
+                f"{workdir_relative(stopped[-1][0], root)}:{stopped[-1][1]}" if stopped else "",
+            )
+        )
         if report.counts is not None:
             report.counts["error"] = report.counts.get("error", 0) + 1
     ran = sum(report.count(k) for k in ("passed", "failed", "error", "skipped"))
     nothing = runner == "pytest" and report.exit_code == 5  # pytest: no test collected
     if not ran or nothing:
-        report.notes.append("no test ran" + (" (none matched the ids given)" if selected
-                                             else ""))
-    if (report.exit_code != 0 and not report.timed_out and not nothing
-            and not (report.count("failed") or report.count("error"))):
+        report.notes.append("no test ran" + (" (none matched the ids given)" if selected else ""))
+    if (
+        report.exit_code != 0
+        and not report.timed_out
+        and not nothing
+        and not (report.count("failed") or report.count("error"))
+    ):
         _unexplained_failure(report)
     return report
-
 
 
 def _split(stdout: str, sep: str) -> tuple[int | None, str]:
     at = stdout.rfind(sep + " ")
     if at < 0:
         return None, ""
-    rest = stdout[at + len(sep) + 1:]
+    rest = stdout[at + len(sep) + 1 :]
     first, _, data = rest.partition("\n")
     try:
         return int(first.strip()), data
@@ -454,10 +532,14 @@ def _unexplained_failure(report: TestReport) -> None:
     errors = [ln for ln in lines if re.search(r"\berror\b|Error|cannot|not found", ln)]
     message = "\n".join((errors or lines)[:MESSAGE_LINES]) or "(no output)"
     what = "timed out" if report.timed_out else f"exited with code {report.exit_code}"
-    report.cases.append(TestCase(
-        id=f"({report.runner})", outcome="error",
-        message=f"the test run {what} without reporting a failed test (a build, "
-                f"collection or configuration error?):\n{message}"))
+    report.cases.append(
+        TestCase(
+            id=f"({report.runner})",
+            outcome="error",
+            message=f"the test run {what} without reporting a failed test (a build, "
+            f"collection or configuration error?):\n{message}",
+        )
+    )
     if report.counts is not None:
         report.counts["error"] = report.counts.get("error", 0) + 1
 
@@ -487,22 +569,25 @@ def _tail(output: str, chars: int = TAIL_CHARS) -> tuple[str, int]:
     text = "\n".join(kept)
     if len(text) > chars:
         text = text[-chars:]
-        text = text[text.find("\n") + 1:] if "\n" in text else text
+        text = text[text.find("\n") + 1 :] if "\n" in text else text
     return text, len(lines) - len(text.splitlines()) if text else 0
-
-
 
 
 def _in_project(path: str, root: Path) -> bool:
     """Whether a file a traceback names is the project's own (not a dependency's)."""
     p = Path(workdir_relative(path, root))
     parts = p.parts
-    return bool(parts) and not p.is_absolute() and parts[0] != ".." and not any(
-        part in ("site-packages", "node_modules", ".venv", "venv") for part in parts)
+    return (
+        bool(parts)
+        and not p.is_absolute()
+        and parts[0] != ".."
+        and not any(part in ("site-packages", "node_modules", ".venv", "venv") for part in parts)
+    )
 
 
-def _where(frames: list[tuple[str, int, str]], root: Path,
-           test_file: str | None = None) -> tuple[str, str]:
+def _where(
+    frames: list[tuple[str, int, str]], root: Path, test_file: str | None = None
+) -> tuple[str, str]:
     """From a traceback's frames (outermost first): where it failed (the innermost frame in
     the project) and, when that is not in the test's own file, the test's line."""
     if not frames:
@@ -515,8 +600,7 @@ def _where(frames: list[tuple[str, int, str]], root: Path,
         mine = [f for f in own if workdir_relative(f[0], root) == test_file]
         if mine and mine[-1] != own[-1]:
             f = mine[-1]
-            detail = (f"from {workdir_relative(f[0], root)}:{f[1]}"
-                      + (f" in {f[2]}" if f[2] else ""))
+            detail = f"from {workdir_relative(f[0], root)}:{f[1]}" + (f" in {f[2]}" if f[2] else "")
     return location, detail
 
 
@@ -572,7 +656,7 @@ def _pytest_id(case: ET.Element) -> str:
         if classname == module:
             return f"{file}::{name}"
         if classname.startswith(module + "."):
-            classes = classname[len(module) + 1:].split(".")
+            classes = classname[len(module) + 1 :].split(".")
             return "::".join([file, *classes, name])
     # No file (an old JUnit family): guess the module's path from the class name.
     return f"{classname.replace('.', '/')}.py::{name}" if classname else name
@@ -680,13 +764,16 @@ def parse_unittest(report: TestReport, data: str, root: Path) -> None:
         tid = str(rec.get("id", ""))
         if "sub" in rec and tid in last:  # name the failing subtest in the message
             sub = str(rec["sub"])
-            last[tid].message = f"subtest {sub[len(tid):].strip() or sub}: {last[tid].message}"
+            last[tid].message = f"subtest {sub[len(tid) :].strip() or sub}: {last[tid].message}"
             continue
         message = str(rec.get("message", ""))
-        frames = [(str(f[0]), int(f[1]), str(f[2])) for f in rec.get("frames", [])
-                  if isinstance(f, list) and len(f) == 3]
+        frames = [
+            (str(f[0]), int(f[1]), str(f[2]))
+            for f in rec.get("frames", [])
+            if isinstance(f, list) and len(f) == 3
+        ]
         if match := FAILED_LOAD.match(tid):  # a module that failed to import: the error
-            tid = match[1]                    # holds the import's traceback as text
+            tid = match[1]  # holds the import's traceback as text
             frames = [(m[1], int(m[2]), m[3]) for m in PY_TB_FRAME.finditer(message)]
             lines = [ln for ln in message.splitlines() if ln.strip()]
             message = f"could not import it: {lines[-1].strip()}" if lines else message
@@ -755,7 +842,7 @@ def parse_go(report: TestReport, data: str, root: Path) -> None:
 
     def pkg_dir(pkg: str) -> str:
         if module and (pkg == module or pkg.startswith(module + "/")):
-            return pkg[len(module):].lstrip("/")
+            return pkg[len(module) :].lstrip("/")
         return ""
 
     tests = [k for k in order if k[1]]
@@ -773,8 +860,15 @@ def parse_go(report: TestReport, data: str, root: Path) -> None:
         if outcome == "skipped":
             report.cases.append(TestCase(name, outcome, message))
             continue
-        report.cases.append(TestCase(name, outcome, message if outcome == "failed" else "",
-                                     location, f"package {pkg}" if outcome == "failed" else ""))
+        report.cases.append(
+            TestCase(
+                name,
+                outcome,
+                message if outcome == "failed" else "",
+                location,
+                f"package {pkg}" if outcome == "failed" else "",
+            )
+        )
     # A package that failed with no failing test: it did not build, or crashed outside tests.
     for key in order:
         pkg, name = key
@@ -786,16 +880,25 @@ def parse_go(report: TestReport, data: str, root: Path) -> None:
             continue
         lines = [ln.rstrip("\n") for ln in outputs.get(key, [])]
         message, location = _go_message(lines, pkg_dir(pkg), root)
-        report.cases.append(TestCase(f"({pkg})", "error", message or "the package failed",
-                                     location))
+        report.cases.append(
+            TestCase(f"({pkg})", "error", message or "the package failed", location)
+        )
     for pkg in dict.fromkeys(broken):
-        errors = [m for ln in report.output.splitlines() + raw
-                  if (m := GO_COMPILE_ERROR.match(ln.strip()))]
+        errors = [
+            m
+            for ln in report.output.splitlines() + raw
+            if (m := GO_COMPILE_ERROR.match(ln.strip()))
+        ]
         here = [m for m in errors if Path(m[1]).parent.as_posix() == (pkg_dir(pkg) or ".")]
         if first := next(iter(here or errors), None):
-            report.cases.append(TestCase(f"({pkg})", "error",
-                                         f"the package does not build: {first[3]}",
-                                         f"{first[1]}:{first[2]}"))
+            report.cases.append(
+                TestCase(
+                    f"({pkg})",
+                    "error",
+                    f"the package does not build: {first[3]}",
+                    f"{first[1]}:{first[2]}",
+                )
+            )
         else:
             report.cases.append(TestCase(f"({pkg})", "error", "the package does not build"))
 
@@ -817,27 +920,31 @@ def _go_message(lines: list[str], pkg_dir: str, root: Path) -> tuple[str, str]:
 
 # --- cargo (libtest's human output: stable cargo has no machine-readable test output) -------
 
-CARGO_RESULT = re.compile(r"^test (.+?) \.\.\. (ok|FAILED|ignored(?:, .*)?|bench:.*)$",
-                          re.MULTILINE)
+CARGO_RESULT = re.compile(
+    r"^test (.+?) \.\.\. (ok|FAILED|ignored(?:, .*)?|bench:.*)$", re.MULTILINE
+)
 CARGO_SECTION = re.compile(r"^---- (.+?) stdout ----$", re.MULTILINE)
 CARGO_PANIC_OLD = re.compile(r"panicked at '(.*?)', ([^\s:]+):(\d+):\d+", re.DOTALL)
-CARGO_PANIC_NEW = re.compile(r"panicked at ([^\s:]+):(\d+):\d+:\n(.*?)(?:\nnote:|\nstack "
-                             r"backtrace:|\Z)", re.DOTALL)
-CARGO_COMPILE_ERROR = re.compile(r"^error(\[E\d+\])?: (.*)\n\s*--> ([^\s:]+):(\d+)",
-                                 re.MULTILINE)
+CARGO_PANIC_NEW = re.compile(
+    r"panicked at ([^\s:]+):(\d+):\d+:\n(.*?)(?:\nnote:|\nstack "
+    r"backtrace:|\Z)",
+    re.DOTALL,
+)
+CARGO_COMPILE_ERROR = re.compile(r"^error(\[E\d+\])?: (.*)\n\s*--> ([^\s:]+):(\d+)", re.MULTILINE)
 
 
 def parse_cargo(report: TestReport, data: str, root: Path) -> None:
     out = report.output
-    report.notes.append("(stable cargo has no machine-readable test output: read from its "
-                        "`test NAME ... ok|FAILED` lines)")
+    report.notes.append(
+        "(stable cargo has no machine-readable test output: read from its "
+        "`test NAME ... ok|FAILED` lines)"
+    )
     sections: dict[str, str] = {}
     heads = list(CARGO_SECTION.finditer(out))
     for i, head in enumerate(heads):
         end = heads[i + 1].start() if i + 1 < len(heads) else len(out)
-        body = out[head.end():end]
-        body = re.split(r"^(?:failures:|test result:)", body, maxsplit=1,
-                        flags=re.MULTILINE)[0]
+        body = out[head.end() : end]
+        body = re.split(r"^(?:failures:|test result:)", body, maxsplit=1, flags=re.MULTILINE)[0]
         sections[head[1]] = body.strip("\n")
     for match in CARGO_RESULT.finditer(out):
         name, status = match[1], match[2]
@@ -854,14 +961,14 @@ def parse_cargo(report: TestReport, data: str, root: Path) -> None:
                 message, location = panic[3], f"{panic[1]}:{panic[2]}"
             report.cases.append(TestCase(name, "failed", message.strip(), location))
     if not report.cases and (error := CARGO_COMPILE_ERROR.search(out)):
-        report.cases.append(TestCase("(build)", "error", f"does not compile: {error[2]}",
-                                     f"{error[3]}:{error[4]}"))
+        report.cases.append(
+            TestCase("(build)", "error", f"does not compile: {error[2]}", f"{error[3]}:{error[4]}")
+        )
 
 
 # --- node's test runner (TAP) ---------------------------------------------------------------
 
-TAP_RESULT = re.compile(r"^(\s*)(not ok|ok) \d+ - (.*?)(?: # (SKIP|TODO)\b ?(.*))?$",
-                        re.IGNORECASE)
+TAP_RESULT = re.compile(r"^(\s*)(not ok|ok) \d+ - (.*?)(?: # (SKIP|TODO)\b ?(.*))?$", re.IGNORECASE)
 TAP_COUNT = re.compile(r"^# (tests|pass|fail|cancelled|skipped|todo) (\d+)$")
 JS_FRAME = re.compile(r"\(?((?:file://)?/[^\s():]+):(\d+):(\d+)\)?$")
 
@@ -885,11 +992,12 @@ def _yaml_block(lines: list[str], start: int) -> tuple[dict[str, str], int]:
         if value in ("|-", "|", ">-", ">"):
             block = []
             i += 1
-            while i < len(lines) and (not lines[i].strip() or
-                                      len(lines[i]) - len(lines[i].lstrip()) > indent):
+            while i < len(lines) and (
+                not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent
+            ):
                 if lines[i].strip() == "...":
                     break
-                block.append(lines[i][indent + 2:])
+                block.append(lines[i][indent + 2 :])
                 i += 1
             fields[key] = "\n".join(block).strip("\n")
             continue
@@ -941,19 +1049,24 @@ def parse_node(report: TestReport, data: str, root: Path) -> None:
             location = ""
             for frame in fields.get("stack", "").splitlines():
                 if (m := JS_FRAME.search(frame.strip())) and _in_project(
-                        m[1].removeprefix("file://"), root):
+                    m[1].removeprefix("file://"), root
+                ):
                     location = f"{workdir_relative(m[1].removeprefix('file://'), root)}:{m[2]}"
                     break
             if not location and (loc := fields.get("location")):
                 m = JS_FRAME.search(loc)
-                location = (f"{workdir_relative(m[1].removeprefix('file://'), root)}:{m[2]}"
-                            if m else loc)
+                location = (
+                    f"{workdir_relative(m[1].removeprefix('file://'), root)}:{m[2]}" if m else loc
+                )
             outcome = "error" if fields.get("failureType") == "cancelledByParent" else "failed"
             report.cases.append(TestCase(tid, outcome, message, location))
     if counts:
-        report.counts = {"passed": counts.get("pass", 0), "failed": counts.get("fail", 0),
-                         "error": counts.get("cancelled", 0),
-                         "skipped": counts.get("skipped", 0) + counts.get("todo", 0)}
+        report.counts = {
+            "passed": counts.get("pass", 0),
+            "failed": counts.get("fail", 0),
+            "error": counts.get("cancelled", 0),
+            "skipped": counts.get("skipped", 0) + counts.get("todo", 0),
+        }
 
 
 # --- jest -----------------------------------------------------------------------------------
@@ -977,8 +1090,9 @@ def parse_jest(report: TestReport, data: str, root: Path) -> None:
         for a in assertions:
             if not isinstance(a, dict):
                 continue
-            tid = " > ".join([*(str(t) for t in a.get("ancestorTitles") or []),
-                              str(a.get("title", ""))])
+            tid = " > ".join(
+                [*(str(t) for t in a.get("ancestorTitles") or []), str(a.get("title", ""))]
+            )
             status = a.get("status")
             if status == "passed":
                 report.cases.append(TestCase(tid, "passed"))
@@ -995,19 +1109,29 @@ def parse_jest(report: TestReport, data: str, root: Path) -> None:
                 if not location and isinstance(loc, dict):
                     location = f"{file}:{loc.get('line')}"
                 head = [ln for ln in message.splitlines() if not ln.strip().startswith("at ")]
-                report.cases.append(TestCase(tid, "failed", "\n".join(head).strip(), location,
-                                             "" if location.startswith(file) else f"in {file}"))
+                report.cases.append(
+                    TestCase(
+                        tid,
+                        "failed",
+                        "\n".join(head).strip(),
+                        location,
+                        "" if location.startswith(file) else f"in {file}",
+                    )
+                )
 
 
 # --- summaries of human output (make test, npm test, and when a report is unreadable) --------
 
 SUMMARY_PARTS = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)")
-CARGO_TOTALS = re.compile(r"^test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored",
-                          re.MULTILINE)
-PLAIN_TOTALS = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$",
-                          re.MULTILINE)
-PYTEST_TOTALS = re.compile(r"^=+ (.*\d+ (?:passed|failed|errors?|skipped).*) in [\d.]+s.* =+$",
-                           re.MULTILINE)
+CARGO_TOTALS = re.compile(
+    r"^test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored", re.MULTILINE
+)
+PLAIN_TOTALS = re.compile(
+    r"^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$", re.MULTILINE
+)
+PYTEST_TOTALS = re.compile(
+    r"^=+ (.*\d+ (?:passed|failed|errors?|skipped).*) in [\d.]+s.* =+$", re.MULTILINE
+)
 
 
 def _parse_summary(report: TestReport, output: str, root: Path) -> None:
@@ -1035,21 +1159,36 @@ def _parse_summary(report: TestReport, output: str, root: Path) -> None:
         report.notes.append("(counts read from the summary the tests printed)")
         return
     outcome = "passed" if report.exit_code == 0 else "failed"
-    report.cases.append(TestCase(report.command, outcome,
-                                 "" if outcome == "passed" else
-                                 f"exited with code {report.exit_code}"))
+    report.cases.append(
+        TestCase(
+            report.command,
+            outcome,
+            "" if outcome == "passed" else f"exited with code {report.exit_code}",
+        )
+    )
     report.notes.append("(the output names no counts: the whole command counts as one test)")
 
 
 def parse_summary_only(report: TestReport, data: str, root: Path) -> None:
     _parse_summary(report, report.output, root)
-    if report.counts is not None and report.exit_code != 0 and not (
-            report.counts["failed"] or report.counts["error"]):
+    if (
+        report.counts is not None
+        and report.exit_code != 0
+        and not (report.counts["failed"] or report.counts["error"])
+    ):
         report.counts["error"] += 1
-        report.cases.append(TestCase(report.command, "error",
-                                     f"exited with code {report.exit_code}"))
+        report.cases.append(
+            TestCase(report.command, "error", f"exited with code {report.exit_code}")
+        )
 
 
-PARSERS = {"pytest": parse_pytest, "unittest": parse_unittest, "go": parse_go,
-           "cargo": parse_cargo, "node": parse_node, "jest": parse_jest,
-           "npm": parse_summary_only, "make": parse_summary_only}
+PARSERS = {
+    "pytest": parse_pytest,
+    "unittest": parse_unittest,
+    "go": parse_go,
+    "cargo": parse_cargo,
+    "node": parse_node,
+    "jest": parse_jest,
+    "npm": parse_summary_only,
+    "make": parse_summary_only,
+}
