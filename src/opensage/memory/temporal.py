@@ -2,9 +2,9 @@
 week", "two days ago", "the week before August 3, 2023".
 
 `when(query, now)` finds the first such expression and returns the span of time it names, as
-epoch seconds (start inclusive, end exclusive), and the words it was made of; relative dates
-("yesterday", "last month") are resolved against `now`, and a month without a year ("in May")
-is the latest such month not after `now`. The search ranks the entries created within the span
+epoch seconds (start inclusive, end exclusive); relative dates ("yesterday", "last month") are
+resolved against `now`, and a month without a year ("in May") is the latest such month not
+after `now`. The search ranks the entries created within the span
 (an entry is written on or after the day it tells of) beside the other rankings.
 
 English only, and only what can be read without guessing: "recently", "last Friday" or "in the
@@ -50,7 +50,6 @@ BEFORE = re.compile(rf"\b(?:the\s+)?(?:{COUNT}\s+)?{UNIT}\s+before\s*$", re.IGNO
 class Span:
     start: float  # epoch seconds, inclusive
     end: float  # exclusive
-    words: tuple[str, ...]  # the expression's words, lowercased
 
 
 def when(query: str, now: float) -> Span | None:
@@ -68,9 +67,7 @@ def when(query: str, now: float) -> Span | None:
         if before is not None:  # "the week before <date>": the span ends where the date starts
             count = _number(before.group(1)) if before.group(1) else 1
             start, end = _back(start, before.group(2).lower(), count), start
-        text = query[before.start() if before else found.start():found.end()]
-        return Span(start.timestamp(), end.timestamp(),
-                    tuple(w.lower() for w in re.findall(r"\w+", text)))
+        return Span(start.timestamp(), end.timestamp())
     return None
 
 
