@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opensage.memory.embed import Embedder, embedder_for
+from opensage.memory.temporal import when
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,28 +32,50 @@ Similar = tuple["np.ndarray", list[tuple[int, float]] | None]  # a query's vecto
 
 # Words that carry no topic. Dropping them from queries is the single largest gain for BM25
 # on conversational memory (see benchmarks/memory_retrieval.py).
-STOP_WORDS = frozenset("""
+PLAIN_STOP_WORDS = frozenset("""
 a about above after again against all am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further
 had has have having he her here hers herself him himself his how i if in into is it its itself
 just me more most my myself no nor not now of off on once only or other our ours ourselves out
 over own same she should so some such than that the their theirs them themselves then there
 these they this those through to too under until up very was we were what when where which
-while who whom why will with would you your yours yourself yourselves did does kind kinds ever
-also get got one ones s t
+while who whom why will with would you your yours yourself yourselves
 """.split())  # noqa: SIM905 - a word list reads best as words
+# Added for questions about a conversation ("what kind of...", "did he ever...").
+STOP_WORDS = PLAIN_STOP_WORDS | frozenset(
+    ["kind", "kinds", "ever", "also", "get", "got", "one", "ones", "s", "t"])
 WORD = re.compile(r"[\w']+", re.UNICODE)
+# A capitalised word within a sentence (not its first): a name, most often.
+NAME = re.compile(r"(?<![.!?:\"]\s)(?<!^)\b([A-Z][a-z]{2,})\b")
 RRF_K = 60  # reciprocal-rank fusion's damping constant
-CONTEXT_WEIGHT = 0.3  # BM25 weight of an entry's context against its text
-RECENCY_SHARE = 0.2  # the weight of recency in the fusion, against 1 for the keyword rank
-# The weight of the vector rank in the fusion. Chosen among 0.25, 0.5 and 1 on the LoCoMo
-# development split: small embedders rank worse than keywords on their own (recall@10 about
-# 0.53 against 0.71), so an equal share costs recall; a quarter adds it (see the benchmark).
-VECTOR_WEIGHT = 0.25
 # A query word found in more than this share of entries (and at least COMMON_MIN of them) is
 # left out of the search when other words remain: its BM25 weight is near zero, but scoring
 # every entry it matches is most of a query's cost in a large store.
 COMMON_SHARE, COMMON_MIN = 0.1, 1000
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The weights of a search's rankings (see `MemoryStore.search`), each a share of the
+    keyword ranking's. The defaults were chosen by leave-one-conversation-out on the LoCoMo
+    development split (benchmarks/memory_retrieval.py): each was kept because it raised
+    recall on the conversation left out of the choice, not on those it was chosen on."""
+
+    context_weight: float = 0.6  # BM25 weight of an entry's context against its text
+    # Small embedders rank worse than keywords on their own, so their rank counts less.
+    vector_weight: float = 0.25
+    recency_share: float = 0.0  # among what matched, newer entries weigh a little more
+    link_share: float = 0.5  # the entries linked to the best keyword hits
+    # The entries created within the span of time a query names ("in May 2023", "last
+    # week"), up to `date_slack_days` after it (an entry tells of what happened before).
+    date_share: float = 0.5
+    date_slack_days: float = 7.0
+    keep_top: bool = False  # the best keyword hit, if its score is unshared, stays first
+    # A second round seeded by the first's `seeds` best entries: their names (capitalised
+    # words) that the query does not have, searched as keywords (questions over two facts).
+    second_round: float = 0.25
+    seeds: int = 3
+    stop_words: frozenset[str] = PLAIN_STOP_WORDS
 
 
 class QueryError(Exception):
@@ -116,57 +140,81 @@ class MemoryStore:
         """`location` is opened by the backend, which keeps it in its own form; `embedder` is
         as for `open_store`."""
         self.embedder = embedder_for(embedder) if isinstance(embedder, str) else embedder
+        self.tuning = Tuning()  # the search's weights
         self._embedding: ThreadPoolExecutor | None = None  # embeds queries while keywords rank
         self._df: dict[str, int] = {}  # bounded document counts of query words
         self._df_size = 0  # the store's size when they were counted
         self._vectors_seen = False  # see _has_vectors
 
     def search(self, query: str, k: int = 10, *, kind: str | None = None,
-               scopes: list[str] | None = None, include_superseded: bool = False) -> list[Hit]:
+               scopes: list[str] | None = None, include_superseded: bool = False,
+               now: float | None = None) -> list[Hit]:
         """The k entries that best match `query`: keyword ranking over the query's content
         words, fused (reciprocal rank) with the ranking by meaning (when the store has an
-        embedder), recency, and the linked neighbours of the best keyword hits."""
-        words = [w for w in _words(query) if w not in STOP_WORDS] or _words(query)
+        embedder), recency, the entries of the time the query names (`now`, by default the
+        present, resolves "last week"), and the linked neighbours of the best keyword hits;
+        see `Tuning` for their weights."""
+        tune = self.tuning
+        words = [w for w in _words(query) if w not in tune.stop_words] or _words(query)
         if not words:
             return []
-        want_similar = max(k * 4, 50)
-        vector = self._embed_soon(query, want_similar * 4)
+        span = when(query, time.time() if now is None else now) if tune.date_share else None
+        want = max(k * 4, 50)
+        vector = self._embed_soon(query, want * 4)
         common = self._common(words)
         use = [w for w in words if w not in common] or words
-        ranked = self._keyword(use, max(k * 4, 50), kind, scopes, include_superseded,
-                               plain=all(w in STOP_WORDS for w in use))
-        fused: dict[int, float] = {}
-        by_id: dict[int, Hit] = {}
-        rank, previous = -1, None
-        for hit in ranked:
-            if hit.score != previous:  # equal keyword scores share a rank: ties stay ties
-                rank, previous = rank + 1, hit.score
-            by_id[hit.id] = hit
-            fused[hit.id] = fused.get(hit.id, 0.0) + 1 / (RRF_K + rank)
+        plain = all(w in tune.stop_words for w in use)
+        # With a span, more keyword hits are read: those of the span are ranked among them.
+        wide = self._keyword(use, want * 4 if span else want, kind, scopes, include_superseded,
+                             plain=plain)
+        ranked = wide[:want]
+        fusion = _Fusion()
+        fusion.add(ranked, 1.0, ties=True)
         # Among what matched, newer entries weigh a little more: knowledge goes stale.
-        for rank, hit in enumerate(sorted(ranked, key=lambda h: -h.created)):
-            fused[hit.id] += RECENCY_SHARE / (RRF_K + rank)
+        fusion.add(sorted(ranked, key=lambda h: -h.created), tune.recency_share)
         # Entries alike in meaning, though they share no word with the query ("car" for
         # "vehicle"), get a smaller share: on their own, small embedders rank worse.
+        similar: list[Hit] = []
         if vector is not None and (found := vector.result()) is not None:
-            similar = self._nearest(found[0], want_similar, kind, scopes, include_superseded,
-                                    found[1])
-            for rank, hit in enumerate(similar):
-                by_id.setdefault(hit.id, hit)
-                fused[hit.id] = fused.get(hit.id, 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
+            similar = self._nearest(found[0], want, kind, scopes, include_superseded, found[1])
+            fusion.add(similar, tune.vector_weight)
+        if span is not None:
+            end = span.end + tune.date_slack_days * 86_400
+            fusion.add([h for h in wide if span.start <= h.created < end], tune.date_share,
+                       ties=True)
+            fusion.add([h for h in similar if span.start <= h.created < end],
+                       tune.date_share * tune.vector_weight)
         # Entries linked to strong hits are likely relevant too (a fact and its correction, a
         # lesson and the procedure it came from): they get a smaller share of their rank.
         # A neighbour obeys the same filters as every hit: one project's memory never
         # surfaces in another's through a link.
-        for rank, hit in enumerate(ranked[:k]):
-            for _type, other in self.neighbours(hit.id):
-                if _passes(other, kind, scopes, include_superseded):
-                    by_id.setdefault(other.id, other)
-                    fused[other.id] = fused.get(other.id, 0.0) + 0.5 / (RRF_K + rank)
-        best = sorted(fused, key=lambda i: -fused[i])[:k]
-        hits = [by_id[i] for i in best]
+        if tune.link_share:
+            for rank, hit in enumerate(ranked[:k]):
+                for _type, other in self.neighbours(hit.id):
+                    if _passes(other, kind, scopes, include_superseded):
+                        fusion.add_one(other, tune.link_share, rank)
+        if tune.second_round:
+            # The names the best entries mention and the query does not: what a question
+            # over two facts needs next ("the city where she met him" -> "Paris" -> ...).
+            # The seeds themselves are ranked already: only the entries they lead to count.
+            asked, seeds = set(words), fusion.best(tune.seeds)
+            names = list(dict.fromkeys(
+                n.lower() for hit in seeds for n in NAME.findall(hit.text)
+                if n.lower() not in asked and n.lower() not in tune.stop_words))[:8]
+            names = [n for n in names if n not in self._common(names)]
+            if names:
+                seen = {h.id for h in seeds}
+                fusion.add([h for h in self._keyword(names, want, kind, scopes,
+                                                     include_superseded) if h.id not in seen],
+                           tune.second_round, ties=True)
+        hits = fusion.best(k)
+        if tune.keep_top and len(ranked) > 1 and ranked[0].score > ranked[1].score and hits \
+                and hits[0].id != ranked[0].id:
+            # The one entry that matches the query's words clearly best stays first.
+            top = next((h for h in hits if h.id == ranked[0].id), ranked[0])
+            hits = [top, *[h for h in hits if h.id != top.id]][:k]
         for h in hits:
-            h.score = round(fused[h.id], 6)
+            h.score = round(fusion.score[h.id], 6)
         if hits:
             self._accessed([h.id for h in hits])
         return hits
@@ -262,9 +310,14 @@ class MemoryStore:
         too, with less weight than the text."""
         raise NotImplementedError
 
-    def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
+    def add_many(self, entries: list[dict[str, Any]], scope: str = "global", *,
+                 neighbours: int = 0) -> list[int]:
         """Bulk insert: each dict has text, and optionally kind, context, metadata, scope (and,
-        when copied from another store, created, source_run and source_event)."""
+        when copied from another store, created, source_run and source_event). With
+        `neighbours`, the entries are a sequence (a conversation's turns, a document's
+        paragraphs): each one's context also holds the text of up to that many entries before
+        and after it, so that a question naming the situation, not the entry's own words,
+        still finds it."""
         raise NotImplementedError
 
     def read_only_query(self, sql: str, max_rows: int,
@@ -423,5 +476,46 @@ def sql_filters(kind: str | None, scopes: list[str] | None, include_superseded: 
     return filters, params
 
 
+def with_neighbours(entries: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """`entries` with the text of up to `n` entries on each side added to their context."""
+    if n <= 0:
+        return entries
+    out = []
+    for i, entry in enumerate(entries):
+        around = [e["text"] for e in entries[max(0, i - n):i] + entries[i + 1:i + 1 + n]]
+        context = "\n".join(filter(None, [entry.get("context", ""), *around]))
+        out.append({**entry, "context": context})
+    return out
+
+
 def _words(text: str) -> list[str]:
     return list(dict.fromkeys(w.lower().strip("'") for w in WORD.findall(text) if w.strip("'")))
+
+
+class _Fusion:
+    """Reciprocal-rank fusion: each ranking adds `weight / (RRF_K + rank)` to its entries."""
+
+    def __init__(self) -> None:
+        self.score: dict[int, float] = {}
+        self.hits: dict[int, Hit] = {}
+
+    def add(self, ranking: list[Hit], weight: float, ties: bool = False) -> None:
+        """Add a ranking, best first; with `ties`, equal scores share a rank."""
+        if not weight:
+            return
+        rank, previous = -1, None
+        for position, hit in enumerate(ranking):
+            if not ties:
+                rank = position
+            elif hit.score != previous:
+                rank, previous = rank + 1, hit.score
+            self.add_one(hit, weight, rank)
+
+    def add_one(self, hit: Hit, weight: float, rank: int) -> None:
+        self.hits.setdefault(hit.id, hit)
+        self.score[hit.id] = self.score.get(hit.id, 0.0) + weight / (RRF_K + rank)
+
+    def best(self, k: int) -> list[Hit]:
+        """The k best; among equals, the newer first."""
+        order = sorted(self.score, key=lambda i: (-self.score[i], -self.hits[i].created, -i))
+        return [self.hits[i] for i in order[:k]]

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from opensage.memory.base import (
     COLUMNS,
-    CONTEXT_WEIGHT,
     QUALIFIED,
     Hit,
     MemoryStore,
     QueryError,
     hit_of,
     sql_filters,
+    with_neighbours,
 )
 from opensage.memory.embed import Embedder
 from opensage.memory.vectors import to_pgvector
@@ -72,8 +72,6 @@ CREATE TABLE IF NOT EXISTS vectors (
 );
 CREATE INDEX IF NOT EXISTS vectors_cosine ON vectors USING hnsw (embedding vector_cosine_ops);
 """
-# ts_rank's weights are for D, C, B, A: the context counts CONTEXT_WEIGHT of the text.
-WEIGHTS = f"'{{{CONTEXT_WEIGHT}, 0, 0, 1}}'"
 LEXEME = re.compile(r"[a-z0-9_]+")
 
 
@@ -139,7 +137,9 @@ class PostgresMemoryStore(MemoryStore):
                 self._insert_vectors([(new, vector[0])])
         return new
 
-    def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
+    def add_many(self, entries: list[dict[str, Any]], scope: str = "global", *,
+                 neighbours: int = 0) -> list[int]:
+        entries = with_neighbours(entries, neighbours)
         now = time.time()
         vectors = self._embed([e["text"] for e in entries])
         ids = []
@@ -215,8 +215,10 @@ class PostgresMemoryStore(MemoryStore):
         column, config = ("plain", "simple") if plain else ("search", "english")
         filters, params = sql_filters(kind, scopes, include_superseded, "%s")
         filters.insert(0, f"{column} @@ q")
+        # ts_rank's weights are for D, C, B, A: the context (D) counts less than the text (A).
+        weights = f"'{{{float(self.tuning.context_weight)}, 0, 0, 1}}'"
         rows = self._db.execute(
-            f"SELECT {COLUMNS}, ts_rank({WEIGHTS}, {column}, q) AS score FROM entries e, "
+            f"SELECT {COLUMNS}, ts_rank({weights}, {column}, q) AS score FROM entries e, "
             f"to_tsquery('{config}', %s) AS q WHERE {' AND '.join(filters)} "
             f"ORDER BY score DESC LIMIT %s",
             (" | ".join(lexemes), *params, want)).fetchall()

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from opensage.core.db import open_db
 from opensage.memory.base import (
-    CONTEXT_WEIGHT,
     QUALIFIED,
     Hit,
     MemoryStore,
     QueryError,
     hit_of,
     sql_filters,
+    with_neighbours,
 )
 from opensage.memory.embed import Embedder
 from opensage.memory.vectors import VectorIndex, to_blob
@@ -109,9 +109,10 @@ class SqliteMemoryStore(MemoryStore):
                 self._insert_vectors([(new, vector[0])])
         return new
 
-    def add_many(self, entries: list[dict[str, Any]], scope: str = "global") -> list[int]:
-        """Bulk insert (one transaction): each dict has text, and optionally kind, context,
-        metadata and scope (and, copied from another store, created, source_run, source_event)."""
+    def add_many(self, entries: list[dict[str, Any]], scope: str = "global", *,
+                 neighbours: int = 0) -> list[int]:
+        """Bulk insert (one transaction); see `MemoryStore.add_many`."""
+        entries = with_neighbours(entries, neighbours)
         now = time.time()
         vectors = self._embed([e["text"] for e in entries])
         with self._db:
@@ -177,13 +178,14 @@ class SqliteMemoryStore(MemoryStore):
                  include_superseded: bool, plain: bool = False) -> list[Hit]:
         match = " OR ".join(f'"{w}"' for w in words)
         filters, params = sql_filters(kind, scopes, include_superseded)
+        context = float(self.tuning.context_weight)
         # Rank inside FTS5 first (its own top-N), then join and filter only those rows; if the
         # filters leave too few, widen the cut until they do or nothing more matches.
         cut = want * (4 if filters else 1)
         while True:
             rows = self._db.execute(
                 f"SELECT {QUALIFIED}, hits.score FROM (SELECT rowid, bm25(entries_fts, 1.0, "
-                f"{CONTEXT_WEIGHT}) AS score FROM entries_fts WHERE entries_fts MATCH ? ORDER BY "
+                f"{context}) AS score FROM entries_fts WHERE entries_fts MATCH ? ORDER BY "
                 f"score LIMIT ?) AS hits JOIN entries e ON e.id = hits.rowid "
                 f"{'WHERE ' + ' AND '.join(filters) if filters else ''} ORDER BY hits.score",
                 (match, cut, *params)).fetchall()
