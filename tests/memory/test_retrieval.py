@@ -43,14 +43,14 @@ def day(year: int, month: int, d: int) -> float:
 def test_a_relative_date_finds_the_entries_of_its_time(make_store):
     store = make_store()
     assert store.tuning.date_share > 0  # on by default
+    # Both match the question's words equally.
     may, june = store.add_many([
-        {"text": "Melanie: We went camping by the lake with the kids", "created": day(2023, 5, 9)},
-        {"text": "Melanie: Camping again! We love camping, camping every week",
-         "created": day(2023, 6, 20)}])
+        {"text": "Melanie: We went camping by the lake", "created": day(2023, 5, 9)},
+        {"text": "Melanie: We went camping by the sea", "created": day(2023, 6, 20)}])
     question = "Where did Melanie go camping last month?"
     now = day(2023, 6, 25)
     assert store.search(question, k=2, now=now)[0].id == may
-    # Without the dates, the entry with more of the question's words (and newer) comes first.
+    # Without the dates, the newer comes first.
     store.tuning = replace(store.tuning, date_share=0.0)
     assert store.search(question, k=2, now=now)[0].id == june
     # An absolute date works the same, whatever now is.
@@ -62,9 +62,9 @@ def test_an_entry_written_after_the_span_still_counts_within_the_slack(make_stor
     store = make_store()
     slack = store.tuning.date_slack_days
     told, other = store.add_many([
-        {"text": "Caroline: Yesterday I went to a support group",
+        {"text": "Caroline: I went to a support group",
          "created": day(2023, 5, 8) + (slack - 1) * 86_400},
-        {"text": "Caroline: The support group, the group, the support",
+        {"text": "Caroline: I went to a pottery class",
          "created": day(2023, 5, 8) + (slack + 20) * 86_400}])
     found = [h.id for h in store.search("What did Caroline do on 8 May, 2023?", k=2)]
     assert found == [told, other]
@@ -84,3 +84,21 @@ def test_a_second_round_follows_the_names_of_the_first(make_store):
     assert found[0] == ids[0] and ids[1] in found  # Lisbon: through Rosa
     store.tuning = replace(store.tuning, second_round=0.0)
     assert ids[1] not in [h.id for h in store.search(question, k=5)]
+
+
+def test_the_best_keyword_hit_stays_first(make_store):
+    store = make_store()
+    assert store.tuning.keep_top  # on by default
+    best, dated = store.add_many([
+        {"text": "The deploy key of the staging server rotates every 30 days",
+         "created": day(2023, 6, 20)},
+        {"text": "Notes from the deploy", "created": day(2023, 5, 10)}])
+    question = "the deploy key of staging, in May 2023"
+    assert [h.id for h in store.search(question, k=2)] == [best, dated]
+    # Without it, the weaker match of the right month passes the one that names every word.
+    store.tuning = replace(store.tuning, keep_top=False)
+    assert [h.id for h in store.search(question, k=2)] == [dated, best]
+    # A tie at the top protects nothing: neither is the clear best.
+    store.tuning = replace(store.tuning, keep_top=True)
+    twins = store.add_many([{"text": "release notes"}, {"text": "release notes"}])
+    assert {h.id for h in store.search("release notes", k=2)} == set(twins)

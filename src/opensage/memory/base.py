@@ -70,7 +70,7 @@ class Tuning:
     # week"), up to `date_slack_days` after it (an entry tells of what happened before).
     date_share: float = 0.5
     date_slack_days: float = 7.0
-    keep_top: bool = False  # the best keyword hit, if its score is unshared, stays first
+    keep_top: bool = True  # the best keyword hit, if its score is unshared, stays first
     # A second round seeded by the first's `seeds` best entries: their names (capitalised
     # words) that the query does not have, searched as keywords (questions over two facts).
     second_round: float = 0.25
