@@ -9,10 +9,10 @@ use are the `memory` kit's (opensage.kits.memory): importing the store loads no 
 
 from __future__ import annotations
 
-from opensage.memory.base import Hit, MemoryStore, open_store
+from opensage.memory.base import Hit, MemoryStore, Tuning, open_store
 from opensage.memory.embed import Embedder, embedder_for
 from opensage.memory.postgres import PostgresMemoryStore
 from opensage.memory.store import SqliteMemoryStore
 
 __all__ = ["Embedder", "Hit", "MemoryStore", "PostgresMemoryStore", "SqliteMemoryStore",
-           "embedder_for", "open_store"]
+           "Tuning", "embedder_for", "open_store"]
