@@ -25,11 +25,13 @@ benchmarks/results/memory_retrieval.json.
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import hashlib
 import json
 import random
 import re
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -253,7 +255,9 @@ def scratch() -> Path:
     """A new folder for stores, in memory where the system has one: a search counts its hits'
     accesses, a write that would otherwise wait for the disk at every question."""
     shm = Path("/dev/shm")
-    return Path(tempfile.mkdtemp(dir=shm if shm.is_dir() else None))
+    folder = Path(tempfile.mkdtemp(dir=shm if shm.is_dir() else None))
+    atexit.register(shutil.rmtree, folder, True)  # memory, not disk: given back at the end
+    return folder
 
 
 def score(conv: Conversation, search: Callable[[str, int], list[str]]) -> Scores:
