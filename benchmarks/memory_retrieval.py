@@ -57,6 +57,7 @@ SESSION = re.compile(r"session_(\d+)")
 
 # --- the data ----------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class Conversation:
     name: str
@@ -73,8 +74,9 @@ def load(path: Path) -> list[Conversation]:
     for n, raw in enumerate(json.loads(path.read_text())):
         conv = raw["conversation"]
         sessions = []
-        for key in sorted((k for k in conv if SESSION.fullmatch(k)),
-                          key=lambda k: int(k.split("_")[1])):
+        for key in sorted(
+            (k for k in conv if SESSION.fullmatch(k)), key=lambda k: int(k.split("_")[1])
+        ):
             date = conv.get(f"{key}_date_time", "")
             when = datetime.strptime(date, "%I:%M %p on %d %B, %Y").replace(tzinfo=UTC)
             turns = []
@@ -97,8 +99,11 @@ def dated(date: str, text: str) -> str:
 # written into the text, the turn before as context, created at import); the others give the
 # neighbouring turns of the session as context and the session's date as the creation time,
 # the date in the text or in the context.
-REPRESENTATIONS = ("date in text, turn before", "date in text, neighbours",
-                   "date in context, neighbours")
+REPRESENTATIONS = (
+    "date in text, turn before",
+    "date in text, neighbours",
+    "date in context, neighbours",
+)
 
 
 def entries_of(conv: Conversation, representation: str) -> list[list[dict[str, Any]]]:
@@ -106,15 +111,29 @@ def entries_of(conv: Conversation, representation: str) -> list[list[dict[str, A
     session), in the given representation."""
     if representation == REPRESENTATIONS[0]:
         flat = [dated(date, t["text"]) for date, _, turns in conv.sessions for t in turns]
-        return [[{"text": text, "context": flat[i - 1] if i else "", "kind": "turn"}
-                 for i, text in enumerate(flat)]]
+        return [
+            [
+                {"text": text, "context": flat[i - 1] if i else "", "kind": "turn"}
+                for i, text in enumerate(flat)
+            ]
+        ]
     in_text = representation == REPRESENTATIONS[1]
-    return [[{"text": dated(date, t["text"]) if in_text else t["text"],
-              "context": "" if in_text else date, "created": when, "kind": "turn"}
-             for t in turns] for date, when, turns in conv.sessions]
+    return [
+        [
+            {
+                "text": dated(date, t["text"]) if in_text else t["text"],
+                "context": "" if in_text else date,
+                "created": when,
+                "kind": "turn",
+            }
+            for t in turns
+        ]
+        for date, when, turns in conv.sessions
+    ]
 
 
 # --- embeddings, cached on disk ------------------------------------------------------------------
+
 
 class DiskCached:
     """An embedder whose vectors are kept on disk by model and text hash: a rerun (and every
@@ -136,8 +155,9 @@ class DiskCached:
             vectors = self.inner.embed(list(missing.values()))
             self.memo.update(zip(missing, vectors, strict=True))
             self.new += len(missing)
-        return np.stack([self.memo[k] for k in keys]) if keys else \
-            np.zeros((0, self.dim), np.float32)
+        return (
+            np.stack([self.memo[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
+        )
 
     def save(self) -> None:
         if not self.new:
@@ -152,6 +172,7 @@ class DiskCached:
 
 # --- searching ---------------------------------------------------------------------------------
 
+
 class PlainBM25:
     """The baseline: FTS5 with its default tokenizer over each turn's text with its date, the
     question's words OR-ed."""
@@ -159,14 +180,17 @@ class PlainBM25:
     def __init__(self, conv: Conversation):
         self.db = sqlite3.connect(":memory:")
         self.db.execute("CREATE VIRTUAL TABLE t USING fts5(dia, text)")
-        self.db.executemany("INSERT INTO t VALUES (?, ?)", [
-            (t["id"], dated(date, t["text"])) for date, _, turns in conv.sessions for t in turns])
+        self.db.executemany(
+            "INSERT INTO t VALUES (?, ?)",
+            [(t["id"], dated(date, t["text"])) for date, _, turns in conv.sessions for t in turns],
+        )
 
     def search(self, question: str, k: int) -> list[str]:
         words = re.findall(r"\w+", question.lower())
         query = " OR ".join(f'"{w}"' for w in words)
-        rows = self.db.execute("SELECT dia FROM t WHERE t MATCH ? ORDER BY bm25(t) LIMIT ?",
-                               (query, k)).fetchall()
+        rows = self.db.execute(
+            "SELECT dia FROM t WHERE t MATCH ? ORDER BY bm25(t) LIMIT ?", (query, k)
+        ).fetchall()
         return [r[0] for r in rows]
 
 
@@ -184,14 +208,28 @@ KNOBS: dict[str, list[Any]] = {
     "stop_words": ["tuned", "plain"],
 }
 # The store as it was before this evaluation.
-BEFORE: dict[str, Any] = {"representation": REPRESENTATIONS[0], "context_weight": 0.3,
-                          "vector_weight": 0.25, "recency_share": 0.2, "date_share": 0.0,
-                          "date_slack_days": 7.0, "keep_top": False, "second_round": 0.0,
-                          "stop_words": "tuned"}
+BEFORE: dict[str, Any] = {
+    "representation": REPRESENTATIONS[0],
+    "context_weight": 0.3,
+    "vector_weight": 0.25,
+    "recency_share": 0.2,
+    "date_share": 0.0,
+    "date_slack_days": 7.0,
+    "keep_top": False,
+    "second_round": 0.0,
+    "stop_words": "tuned",
+}
 # What turning a setting off means, for measuring what it brings.
-OFF: dict[str, Any] = {"representation": REPRESENTATIONS[0], "context_weight": 0.3,
-                       "vector_weight": 0.0, "recency_share": 0.0, "date_share": 0.0,
-                       "keep_top": False, "second_round": 0.0, "stop_words": "plain"}
+OFF: dict[str, Any] = {
+    "representation": REPRESENTATIONS[0],
+    "context_weight": 0.3,
+    "vector_weight": 0.0,
+    "recency_share": 0.0,
+    "date_share": 0.0,
+    "keep_top": False,
+    "second_round": 0.0,
+    "stop_words": "plain",
+}
 
 
 def setting(values: dict[str, Any]) -> Setting:
@@ -219,8 +257,7 @@ class Evaluator:
 
     def store(self, conv: str, representation: str) -> tuple[SqliteMemoryStore, dict[int, str]]:
         if (conv, representation) not in self.stores:
-            store = SqliteMemoryStore(self.folder / f"{conv}-{len(self.stores)}.db",
-                                      self.embedder)
+            store = SqliteMemoryStore(self.folder / f"{conv}-{len(self.stores)}.db", self.embedder)
             c = self.conversations[conv]
             ids: dict[int, str] = {}
             turn_ids = [[t["id"] for t in turns] for _, _, turns in c.sessions]
@@ -243,8 +280,9 @@ class Evaluator:
             store, ids = self.store(conv, values["representation"])
             store.tuning = tuning_of(values)
             c = self.conversations[conv]
-            self.done[key] = score(c, lambda q, k: [ids[h.id] for h in store.search(
-                q, k=k, now=c.last)])
+            self.done[key] = score(
+                c, lambda q, k: [ids[h.id] for h in store.search(q, k=k, now=c.last)]
+            )
         return self.done[key]
 
     def recall10(self, values: dict[str, Any], convs: list[str], k: int = 10) -> float:
@@ -265,8 +303,12 @@ def score(conv: Conversation, search: Callable[[str, int], list[str]]) -> Scores
     for q in conv.questions:
         found = search(q["question"], max(KS))
         evidence = set(q["evidence"])
-        out.append((CATEGORIES[q["category"]],
-                    {k: len(evidence & set(found[:k])) / len(evidence) for k in KS}))
+        out.append(
+            (
+                CATEGORIES[q["category"]],
+                {k: len(evidence & set(found[:k])) / len(evidence) for k in KS},
+            )
+        )
     return out
 
 
@@ -276,12 +318,19 @@ def summary(scores: Scores) -> dict[str, dict[str, float]]:
     for category, recall in scores:
         by["all"].append(recall)
         by[category].append(recall)
-    return {cat: {**{f"R@{k}": statistics.mean(r[k] for r in rs) for k in KS}, "n": len(rs)}
-            for cat, rs in by.items()}
+    return {
+        cat: {**{f"R@{k}": statistics.mean(r[k] for r in rs) for k in KS}, "n": len(rs)}
+        for cat, rs in by.items()
+    }
 
 
-def choose(evaluator: Evaluator, convs: list[str], start: dict[str, Any],
-           knobs: dict[str, list[Any]], passes: int = 3) -> dict[str, Any]:
+def choose(
+    evaluator: Evaluator,
+    convs: list[str],
+    start: dict[str, Any],
+    knobs: dict[str, list[Any]],
+    passes: int = 3,
+) -> dict[str, Any]:
     """Coordinate ascent on mean recall@10 over `convs`: each knob in turn takes its best
     value (the current one unless another is strictly better), until a pass changes none."""
     current = dict(start)
@@ -290,8 +339,9 @@ def choose(evaluator: Evaluator, convs: list[str], start: dict[str, Any],
         changed = False
         for knob, values in knobs.items():
             for value in values:
-                if value == current[knob] or (knob == "date_slack_days"
-                                               and not current["date_share"]):
+                if value == current[knob] or (
+                    knob == "date_slack_days" and not current["date_share"]
+                ):
                     continue
                 trial = {**current, knob: value}
                 found = evaluator.recall10(trial, convs)
@@ -322,18 +372,35 @@ def evaluate(conversations: list[Conversation], embedder: Embedder | None) -> di
         without = {}
         for knob, off in OFF.items():
             if chosen[knob] != off:
-                without[knob] = {k: evaluator.recall10({**chosen, knob: off}, [held], k)
-                                 for k in (1, 10)}
-        folds.append({"held_out": held, "chosen": chosen, "scores": held_scores,
-                      "train_recall10": evaluator.recall10(chosen, train),
-                      "without": without, "seconds": time.perf_counter() - started})
-        print(f"  fold {held}: chose {describe(chosen)}; held-out R@10 "
-              f"{summary(held_scores)['all']['R@10']:.3f} (BM25 "
-              f"{summary(bm25[held])['all']['R@10']:.3f}), "
-              f"{time.perf_counter() - started:.0f} s", flush=True)
+                without[knob] = {
+                    k: evaluator.recall10({**chosen, knob: off}, [held], k) for k in (1, 10)
+                }
+        folds.append(
+            {
+                "held_out": held,
+                "chosen": chosen,
+                "scores": held_scores,
+                "train_recall10": evaluator.recall10(chosen, train),
+                "without": without,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+        print(
+            f"  fold {held}: chose {describe(chosen)}; held-out R@10 "
+            f"{summary(held_scores)['all']['R@10']:.3f} (BM25 "
+            f"{summary(bm25[held])['all']['R@10']:.3f}), "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
     in_sample = choose(evaluator, names, start, knobs)
-    return {"evaluator": evaluator, "bm25": bm25, "before": before, "folds": folds,
-            "in_sample": in_sample, "names": names}
+    return {
+        "evaluator": evaluator,
+        "bm25": bm25,
+        "before": before,
+        "folds": folds,
+        "in_sample": in_sample,
+        "names": names,
+    }
 
 
 def describe(values: dict[str, Any]) -> str:
@@ -343,16 +410,19 @@ def describe(values: dict[str, Any]) -> str:
 
 # --- the report --------------------------------------------------------------------------------
 
+
 def report(found: dict[str, Any], label: str) -> dict[str, Any]:
     evaluator: Evaluator = found["evaluator"]
     names, folds = found["names"], found["folds"]
     pooled = lambda per: [s for n in names for s in per[n]]  # noqa: E731
     held_out = [s for f in folds for s in f["scores"]]
     in_sample = {n: evaluator.scores(found["in_sample"], n) for n in names}
-    rows = {"plain BM25": summary(pooled(found["bm25"])),
-            "store before (its settings)": summary(pooled(found["before"])),
-            "in-sample (chosen on all 5)": summary(pooled(in_sample)),
-            "held-out (chosen on the 4 others)": summary(held_out)}
+    rows = {
+        "plain BM25": summary(pooled(found["bm25"])),
+        "store before (its settings)": summary(pooled(found["before"])),
+        "in-sample (chosen on all 5)": summary(pooled(in_sample)),
+        "held-out (chosen on the 4 others)": summary(held_out),
+    }
     print(f"\nrecall of the evidence turns, {label}; every figure from this run\n")
     print(f"{'':<34} {'questions':<12} {'n':>4}  " + "  ".join(f"{'R@' + str(k):>5}" for k in KS))
     for cat in ["all", *CATEGORIES.values()]:
@@ -360,47 +430,82 @@ def report(found: dict[str, Any], label: str) -> dict[str, Any]:
             cells = "  ".join(f"{table[cat][f'R@{k}']:>5.3f}" for k in KS)
             print(f"{name:<34} {cat:<12} {table[cat]['n']:>4}  {cells}")
         print()
-    per_fold = [(summary(f["scores"])["all"]["R@10"],
-                 summary(found["bm25"][f["held_out"]])["all"]["R@10"],
-                 summary(found["before"][f["held_out"]])["all"]["R@10"]) for f in folds]
+    per_fold = [
+        (
+            summary(f["scores"])["all"]["R@10"],
+            summary(found["bm25"][f["held_out"]])["all"]["R@10"],
+            summary(found["before"][f["held_out"]])["all"]["R@10"],
+        )
+        for f in folds
+    ]
     gains = [ours - bm for ours, bm, _ in per_fold]
     print("held-out folds, recall@10 (ours / BM25 / the store before):")
     for f, (ours, bm, old) in zip(folds, per_fold, strict=True):
-        print(f"  {f['held_out']}: {ours:.3f} / {bm:.3f} / {old:.3f}  "
-              f"({(ours - bm) * 100:+.1f} points over BM25)")
+        print(
+            f"  {f['held_out']}: {ours:.3f} / {bm:.3f} / {old:.3f}  "
+            f"({(ours - bm) * 100:+.1f} points over BM25)"
+        )
     mean_of = lambda xs: statistics.mean(xs)  # noqa: E731
     sd_of = lambda xs: statistics.stdev(xs) if len(xs) > 1 else 0.0  # noqa: E731
     held = [o for o, _, _ in per_fold]
-    print(f"  mean {mean_of(held):.3f} ± {sd_of(held):.3f} (sd over folds); gain over BM25 "
-          f"{mean_of(gains) * 100:+.1f} ± {sd_of(gains) * 100:.1f} points (target +10)")
-    print(f"  in-sample: {rows['in-sample (chosen on all 5)']['all']['R@10']:.3f}, chosen: "
-          f"{describe(found['in_sample'])}")
-    print("\nwhat each chosen setting brings on the held-out conversation (the fold's choice "
-          "against the same with that setting turned off; folds that chose it):")
+    print(
+        f"  mean {mean_of(held):.3f} ± {sd_of(held):.3f} (sd over folds); gain over BM25 "
+        f"{mean_of(gains) * 100:+.1f} ± {sd_of(gains) * 100:.1f} points (target +10)"
+    )
+    print(
+        f"  in-sample: {rows['in-sample (chosen on all 5)']['all']['R@10']:.3f}, chosen: "
+        f"{describe(found['in_sample'])}"
+    )
+    print(
+        "\nwhat each chosen setting brings on the held-out conversation (the fold's choice "
+        "against the same with that setting turned off; folds that chose it):"
+    )
     contributions: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for f in folds:
         held_summary = summary(f["scores"])["all"]
         for knob, without in f["without"].items():
-            contributions[knob].append((held_summary["R@10"] - without[10],
-                                        held_summary["R@1"] - without[1]))
+            contributions[knob].append(
+                (held_summary["R@10"] - without[10], held_summary["R@1"] - without[1])
+            )
     for knob, deltas in contributions.items():
         at10, at1 = [d[0] for d in deltas], [d[1] for d in deltas]
-        print(f"  {knob:<16} chosen in {len(deltas)}/5 folds: R@10 {mean_of(at10) * 100:+.1f} "
-              f"points (from {min(at10) * 100:+.1f} to {max(at10) * 100:+.1f}), R@1 "
-              f"{mean_of(at1) * 100:+.1f} (from {min(at1) * 100:+.1f} to {max(at1) * 100:+.1f})")
-    return {"tables": rows, "folds": [
-        {"held_out": f["held_out"], "chosen": f["chosen"], "recall10": o, "bm25": b,
-         "before": old, "train_recall10": f["train_recall10"],
-         "without": f["without"]} for f, (o, b, old) in zip(folds, per_fold, strict=True)],
-        "held_out_mean": mean_of(held), "held_out_sd": sd_of(held),
-        "gain_mean": mean_of(gains), "gain_sd": sd_of(gains),
+        print(
+            f"  {knob:<16} chosen in {len(deltas)}/5 folds: R@10 {mean_of(at10) * 100:+.1f} "
+            f"points (from {min(at10) * 100:+.1f} to {max(at10) * 100:+.1f}), R@1 "
+            f"{mean_of(at1) * 100:+.1f} (from {min(at1) * 100:+.1f} to {max(at1) * 100:+.1f})"
+        )
+    return {
+        "tables": rows,
+        "folds": [
+            {
+                "held_out": f["held_out"],
+                "chosen": f["chosen"],
+                "recall10": o,
+                "bm25": b,
+                "before": old,
+                "train_recall10": f["train_recall10"],
+                "without": f["without"],
+            }
+            for f, (o, b, old) in zip(folds, per_fold, strict=True)
+        ],
+        "held_out_mean": mean_of(held),
+        "held_out_sd": sd_of(held),
+        "gain_mean": mean_of(gains),
+        "gain_sd": sd_of(gains),
         "in_sample_chosen": found["in_sample"],
-        "contributions": {k: {"R@10": mean_of([d[0] for d in v]),
-                              "R@1": mean_of([d[1] for d in v]), "folds": len(v)}
-                          for k, v in contributions.items()}}
+        "contributions": {
+            k: {
+                "R@10": mean_of([d[0] for d in v]),
+                "R@1": mean_of([d[1] for d in v]),
+                "folds": len(v),
+            }
+            for k, v in contributions.items()
+        },
+    }
 
 
 # --- speed ---------------------------------------------------------------------------------------
+
 
 def speed(embedder: Embedder, texts: list[str]) -> dict[str, float]:
     """Texts per second in batches (wall and per CPU-second, the machine being shared), and
@@ -414,8 +519,12 @@ def speed(embedder: Embedder, texts: list[str]) -> dict[str, float]:
         started = time.perf_counter()
         embedder.embed([text[:80]])
         times.append((time.perf_counter() - started) * 1000)
-    return {"texts": len(texts), "texts_per_s": len(texts) / wall,
-            "texts_per_cpu_s": len(texts) / used, "one_query_ms": statistics.median(times)}
+    return {
+        "texts": len(texts),
+        "texts_per_s": len(texts) / wall,
+        "texts_per_cpu_s": len(texts) / used,
+        "one_query_ms": statistics.median(times),
+    }
 
 
 class ByTurn:
@@ -428,8 +537,13 @@ class ByTurn:
         return self.inner.embed([t.rsplit(" #", 1)[0] for t in texts])
 
 
-def scale(conversations: list[Conversation], tuning: Tuning, embedder: DiskCached | None,
-          query_embedder: Embedder | None, total: int = 100_000) -> dict[str, float]:
+def scale(
+    conversations: list[Conversation],
+    tuning: Tuning,
+    embedder: DiskCached | None,
+    query_embedder: Embedder | None,
+    total: int = 100_000,
+) -> dict[str, float]:
     """Insert and query times with `total` entries, each a turn with a number added. With an
     embedder, an entry's vector is its turn's (from the cache: the embedder's own speed is
     measured apart); queries are timed with their vectors from the cache, then embedded by
@@ -446,7 +560,7 @@ def scale(conversations: list[Conversation], tuning: Tuning, embedder: DiskCache
         embedder.embed(turns + asked)
     started = time.perf_counter()
     for i in range(0, total, 1000):  # as an importer would: batches of 1,000
-        store.add_many(entries[i:i + 1000])
+        store.add_many(entries[i : i + 1000])
     insert_s = time.perf_counter() - started
     out = {"entries": total, "insert_per_s": total / insert_s}
     # First with the questions' vectors from the cache (the store's own cost), then with the
@@ -462,8 +576,10 @@ def scale(conversations: list[Conversation], tuning: Tuning, embedder: DiskCache
             store.search(q, k=10)
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
-        out |= {f"{name}query_p50_ms": statistics.median(times),
-                f"{name}query_p95_ms": times[int(len(times) * .95)]}
+        out |= {
+            f"{name}query_p50_ms": statistics.median(times),
+            f"{name}query_p95_ms": times[int(len(times) * 0.95)],
+        }
     store.close()
     return out
 
@@ -472,16 +588,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--no-scale", action="store_true", help="recall only")
-    parser.add_argument("--no-recall", action="store_true",
-                        help="speed and scale only, with the store's default settings")
+    parser.add_argument(
+        "--no-recall",
+        action="store_true",
+        help="speed and scale only, with the store's default settings",
+    )
     args = parser.parse_args()
     conversations = load(args.data)
     started = time.perf_counter()
     saved = RESULTS / "memory_retrieval.json"
     out: dict[str, Any] = json.loads(saved.read_text()) if saved.exists() else {}
     cached = DiskCached(MiniLM(), RESULTS / "embeddings") if available() else None
-    runs = [("with vectors (MiniLM)", cached), ("keywords only", None)] if cached else \
-        [("keywords only (no embedder installed)", None)]
+    runs = (
+        [("with vectors (MiniLM)", cached), ("keywords only", None)]
+        if cached
+        else [("keywords only (no embedder installed)", None)]
+    )
     if not args.no_recall:
         for label, embedder in runs:
             print(f"choosing and measuring, {label}:", flush=True)
@@ -495,23 +617,29 @@ def main() -> None:
         if cached:
             found = speed(cached.inner, texts[:1000])
             out["embedder_speed"] = found
-            print(f"\n{cached.name}: {found['texts_per_s']:.0f} texts/s in batches "
-                  f"({found['texts_per_cpu_s']:.0f} per CPU-second), one query "
-                  f"{found['one_query_ms']:.1f} ms; 100,000 entries: "
-                  f"{100_000 / found['texts_per_s'] / 60:.1f} min to embed here, "
-                  f"{100_000 / found['texts_per_cpu_s'] / 2 / 60:.1f} min on two idle cores")
+            print(
+                f"\n{cached.name}: {found['texts_per_s']:.0f} texts/s in batches "
+                f"({found['texts_per_cpu_s']:.0f} per CPU-second), one query "
+                f"{found['one_query_ms']:.1f} ms; 100,000 entries: "
+                f"{100_000 / found['texts_per_s'] / 60:.1f} min to embed here, "
+                f"{100_000 / found['texts_per_cpu_s'] / 2 / 60:.1f} min on two idle cores"
+            )
         out["scale"] = {"keywords only": scale(conversations, Tuning(), None, None)}
         if cached:
             out["scale"]["with vectors"] = scale(conversations, Tuning(), cached, cached.inner)
             cached.save()
         for name, found in out["scale"].items():
-            print(f"{found['entries']:,} entries, {name}: insert {found['insert_per_s']:,.0f}/s "
-                  f"in batches of 1,000 (vectors from the cache); query p50 "
-                  f"{found['query_p50_ms']:.1f} ms, p95 {found['query_p95_ms']:.1f} ms "
-                  "(target p50 < 20 ms)")
+            print(
+                f"{found['entries']:,} entries, {name}: insert {found['insert_per_s']:,.0f}/s "
+                f"in batches of 1,000 (vectors from the cache); query p50 "
+                f"{found['query_p50_ms']:.1f} ms, p95 {found['query_p95_ms']:.1f} ms "
+                "(target p50 < 20 ms)"
+            )
             if "embedded_query_p50_ms" in found:
-                print(f"  the query embedded too: p50 {found['embedded_query_p50_ms']:.1f} ms, "
-                      f"p95 {found['embedded_query_p95_ms']:.1f} ms")
+                print(
+                    f"  the query embedded too: p50 {found['embedded_query_p50_ms']:.1f} ms, "
+                    f"p95 {found['embedded_query_p95_ms']:.1f} ms"
+                )
     RESULTS.mkdir(exist_ok=True)
     saved.write_text(json.dumps(out, indent=2, default=str))
     print(f"\n{time.perf_counter() - started:.0f} s in all")

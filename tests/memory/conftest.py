@@ -10,9 +10,13 @@ import pytest
 from opensage.memory import MemoryStore
 
 # Words that mean the same thing to the concept embedder below.
-CONCEPTS = [{"car", "automobile", "vehicle", "sedan"}, {"dog", "puppy", "canine", "hound"},
-            {"crash", "segfault", "abort", "panic"}, {"quick", "fast", "rapid", "speedy"},
-            {"config", "configuration", "settings", "yml"}]
+CONCEPTS = [
+    {"car", "automobile", "vehicle", "sedan"},
+    {"dog", "puppy", "canine", "hound"},
+    {"crash", "segfault", "abort", "panic"},
+    {"quick", "fast", "rapid", "speedy"},
+    {"config", "configuration", "settings", "yml"},
+]
 
 
 class ConceptEmbedder:
@@ -35,8 +39,11 @@ class ConceptEmbedder:
         for row, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):
                 concept = next((i for i, c in enumerate(CONCEPTS) if word in c), None)
-                column = concept if concept is not None else \
-                    len(CONCEPTS) + zlib.crc32(word.encode()) % (self.dim - len(CONCEPTS))
+                column = (
+                    concept
+                    if concept is not None
+                    else len(CONCEPTS) + zlib.crc32(word.encode()) % (self.dim - len(CONCEPTS))
+                )
                 out[row, column] += 1.0
             norm = np.linalg.norm(out[row])
             out[row] = out[row] / norm if norm else out[row]
@@ -85,8 +92,11 @@ def make_store(request, tmp_path):
 
     def make(embedder=None, location=None):
         if location is None:
-            location = tmp_path / f"memory-{len(made)}.db" if request.param == "sqlite" \
+            location = (
+                tmp_path / f"memory-{len(made)}.db"
+                if request.param == "sqlite"
                 else new_database(request.getfixturevalue("pg_server"))
+            )
         store = MemoryStore.open(location, embedder)
         store.location = location
         made.append(store)

@@ -25,8 +25,7 @@ def test_compaction_keeps_the_facts_and_the_record(home, tmp_path):
 
     def reply(messages, tools):
         if messages[0].content == SUMMARIZER:  # the summary keeps the lines that state facts
-            facts = [line.split()[-1] for line in messages[1].content.split("\n")
-                     if "=" in line]
+            facts = [line.split()[-1] for line in messages[1].content.split("\n") if "=" in line]
             return "Facts found: " + ", ".join(facts)
         seen.append(list(messages))
         step = len(seen) - 1  # folded views hold fewer replies: count the requests instead
@@ -37,8 +36,9 @@ def test_compaction_keeps_the_facts_and_the_record(home, tmp_path):
         return call("finish", answer=answer)
 
     model = FunctionModel(reply)
-    result = Agent("reader", "Find the port.", model=model, kits=["files"],
-                   compact_at_tokens=1000).run_sync("what is the port?", workdir=tmp_path)
+    result = Agent(
+        "reader", "Find the port.", model=model, kits=["files"], compact_at_tokens=1000
+    ).run_sync("what is the port?", workdir=tmp_path)
     assert result.answer == "port 8123"
 
     log = EventLog.open(home / "events.db")
@@ -59,4 +59,4 @@ def test_compaction_keeps_the_facts_and_the_record(home, tmp_path):
     loop = AgentLoop(AgentConfig(name="reader", model=model), ctx=ctx, budget=Budget())
     loop.conv = conv
     loop._rebuild_view()
-    assert loop.messages[:len(last_view)] == last_view
+    assert loop.messages[: len(last_view)] == last_view

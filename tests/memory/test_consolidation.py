@@ -15,29 +15,36 @@ from .conftest import ConceptEmbedder
 
 
 def run(tmp_path, fix_path):
-    model = team_model({"ROOT": [
-        call("read_file", path="config.yml"),  # does not exist
-        call("read_file", path=fix_path),       # this works
-        call("finish", answer="read it"),
-    ]})
+    model = team_model(
+        {
+            "ROOT": [
+                call("read_file", path="config.yml"),  # does not exist
+                call("read_file", path=fix_path),  # this works
+                call("finish", answer="read it"),
+            ]
+        }
+    )
     for name in ("settings.yml", "config.yaml"):
         (tmp_path / name).write_text("key: value\n")
     return Agent("root", "ROOT", model=model, kits=["files", "memory"]).run_sync(
-        "read the config", workdir=tmp_path)
+        "read the config", workdir=tmp_path
+    )
 
 
 def lessons(home):
     store = MemoryStore(home / "memory.db")
-    return store, store.search("read_file config.yml failed", k=10, kind="lesson",
-                               include_superseded=True)
+    return store, store.search(
+        "read_file config.yml failed", k=10, kind="lesson", include_superseded=True
+    )
 
 
 def test_a_failure_and_its_fix_become_a_lesson_once(home, tmp_path):
     first = run(tmp_path, "settings.yml")
     store, found = lessons(home)
     (lesson,) = found
-    assert lesson.text.startswith("read_file(path='config.yml') failed: read_file raised "
-                                  "FileNotFoundError")
+    assert lesson.text.startswith(
+        "read_file(path='config.yml') failed: read_file raised FileNotFoundError"
+    )
     assert lesson.text.endswith("What worked instead: read_file(path='settings.yml').")
     assert lesson.metadata["tool"] == "read_file"
     (event,) = EventLog.open(home / "events.db").events(first.run_id, ("memory_consolidated",))
@@ -59,11 +66,15 @@ def test_a_failure_and_its_fix_become_a_lesson_once(home, tmp_path):
 
 def test_lessons_about_the_same_tool_are_linked(home, tmp_path):
     run(tmp_path, "settings.yml")
-    model = team_model({"ROOT": [
-        call("read_file", path="secrets.env"),   # another failure of the same tool
-        call("read_file", path="settings.yml"),
-        call("finish", answer="ok"),
-    ]})
+    model = team_model(
+        {
+            "ROOT": [
+                call("read_file", path="secrets.env"),  # another failure of the same tool
+                call("read_file", path="settings.yml"),
+                call("finish", answer="ok"),
+            ]
+        }
+    )
     Agent("root", "ROOT", model=model, kits=["files", "memory"]).run_sync("go", workdir=tmp_path)
     store = MemoryStore(home / "memory.db")
     lessons = store.search("read_file failed", k=10, kind="lesson")
@@ -89,18 +100,25 @@ def curated_run(tmp_path, seen):
     def reply(messages, tools):
         if messages[0].content == CURATOR:
             seen.append(messages[1].content)
-            return json.dumps([
-                {"kind": "fact", "text": "The service config lives in settings.yml"},
-                {"kind": "procedure", "text": "Read settings.yml, not config.yml"},
-                {"kind": "opinion", "text": "dropped: not a kind we keep"},
-                {"kind": "fact", "text": ""}])
+            return json.dumps(
+                [
+                    {"kind": "fact", "text": "The service config lives in settings.yml"},
+                    {"kind": "procedure", "text": "Read settings.yml, not config.yml"},
+                    {"kind": "opinion", "text": "dropped: not a kind we keep"},
+                    {"kind": "fact", "text": ""},
+                ]
+            )
         step = sum(m.role == "assistant" for m in messages)
-        return [call("read_file", path="config.yml"), call("read_file", path="settings.yml"),
-                call("finish", answer="the key is value")][step]
+        return [
+            call("read_file", path="config.yml"),
+            call("read_file", path="settings.yml"),
+            call("finish", answer="the key is value"),
+        ][step]
 
     (tmp_path / "settings.yml").write_text("key: value\n")
     return Agent("root", "ROOT", model=FunctionModel(reply), kits=["files", "memory"]).run_sync(
-        "find the key", workdir=tmp_path)
+        "find the key", workdir=tmp_path
+    )
 
 
 def test_curating_keeps_the_models_facts_and_procedures_once(home, tmp_path):
@@ -111,8 +129,9 @@ def test_curating_keeps_the_models_facts_and_procedures_once(home, tmp_path):
     assert "task: find the key" in digest and "answer: the key is value" in digest
     assert "read_file(path='config.yml')" in digest and "fixed by" in digest
     store = MemoryStore(home / "memory.db")
-    kept = {h.kind: h for h in store.search("settings.yml config", k=10)
-            if h.metadata.get("curated")}
+    kept = {
+        h.kind: h for h in store.search("settings.yml config", k=10) if h.metadata.get("curated")
+    }
     assert set(kept) == {"fact", "procedure"}  # the malformed two were dropped
     assert any(t == "same_run" for t, _ in store.neighbours(kept["fact"].id))  # to the lesson
     (event,) = EventLog.open(home / "events.db").events(first.run_id, ("memory_consolidated",))
@@ -128,9 +147,13 @@ def test_without_the_setting_the_model_is_not_asked(home, tmp_path):
 
 
 def test_curated_entries_alike_in_meaning_are_known_or_linked(make_store):
-    reply = json.dumps([{"kind": "fact", "text": "The automobile is blue"},  # says the same
-                        {"kind": "fact", "text": "The blue automobile is fast"},  # the same car
-                        {"kind": "fact", "text": "Lunch was a sandwich"}])
+    reply = json.dumps(
+        [
+            {"kind": "fact", "text": "The automobile is blue"},  # says the same
+            {"kind": "fact", "text": "The blue automobile is fast"},  # the same car
+            {"kind": "fact", "text": "Lunch was a sandwich"},
+        ]
+    )
     store = make_store(ConceptEmbedder())
     car = store.add("The car is blue", scope="p")
     done = store_curated(store, reply, "run-1", "p", lessons=[])

@@ -29,16 +29,28 @@ def test_minilm_vectors_are_unit_length_and_independent_of_batching(minilm):
 
 def test_minilm_puts_paraphrases_closer_than_unrelated_text(minilm):
     query, paraphrase, unrelated = minilm.embed(
-        ["the car would not start this morning", "my automobile broke down today",
-         "I baked sourdough bread with my grandmother"])
+        [
+            "the car would not start this morning",
+            "my automobile broke down today",
+            "I baked sourdough bread with my grandmother",
+        ]
+    )
     assert query @ paraphrase > query @ unrelated + 0.15  # measured: 0.41 against 0.17
 
 
 def test_a_store_with_minilm_finds_a_paraphrase(minilm, tmp_path):
     store = MemoryStore(tmp_path / "m.db", minilm)
     broke = store.add("My automobile broke down on the highway")
-    store.add_many([{"text": t} for t in ["The meeting moved to Tuesday", "Bread needs flour",
-                                          "The tests pass on Linux"]])
+    store.add_many(
+        [
+            {"text": t}
+            for t in [
+                "The meeting moved to Tuesday",
+                "Bread needs flour",
+                "The tests pass on Linux",
+            ]
+        ]
+    )
     assert store.search("car trouble")[0].id == broke
 
 
@@ -108,6 +120,7 @@ print("onnxruntime" in sys.modules)
 def test_the_default_embedder_is_loaded_at_the_first_text_to_embed(minilm, location):
     """Loading the model takes most of a second: opening a store, reading it and searching
     an empty one must not (short commands and tests would pay it)."""
-    done = subprocess.run([sys.executable, "-c", LAZY, str(location)], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY, str(location)], capture_output=True, text=True, check=True
+    )
     assert done.stdout.split() == [minilm.name, "False", "True"]

@@ -19,15 +19,25 @@ def test_ask_memory_answers_citing_entry_ids(home, tmp_path):
     old = store.add("The staging database is db-old.internal")
     new = store.add("The staging database moved to db2.internal", supersedes=old)
     store.close()
-    model = team_model({
-        "ROOT": [call("ask_memory", question="Which host is the staging database on?"),
-                 lambda m: call("finish", answer=m[-1].content)],
-        MEMORY: [call("search_memory", query="staging database host"),
-                 lambda m: call("get_entry", entry_id=json.loads(m[-1].content)[0]["id"]),
-                 lambda m: call("finish", answer=(
-                     f"db2.internal [#{json.loads(m[-1].content)['id']}] "
-                     f"(it replaced [#{old}], and see [#999])"))],
-    })
+    model = team_model(
+        {
+            "ROOT": [
+                call("ask_memory", question="Which host is the staging database on?"),
+                lambda m: call("finish", answer=m[-1].content),
+            ],
+            MEMORY: [
+                call("search_memory", query="staging database host"),
+                lambda m: call("get_entry", entry_id=json.loads(m[-1].content)[0]["id"]),
+                lambda m: call(
+                    "finish",
+                    answer=(
+                        f"db2.internal [#{json.loads(m[-1].content)['id']}] "
+                        f"(it replaced [#{old}], and see [#999])"
+                    ),
+                ),
+            ],
+        }
+    )
     result = Agent("root", "ROOT", model=model, kits=["memory"]).run_sync("go", workdir=tmp_path)
     assert result.answer.startswith(f"db2.internal [#{new}]")
     assert "(note: cited entries [999] do not exist)" in result.answer
@@ -37,16 +47,20 @@ def test_ask_memory_answers_citing_entry_ids(home, tmp_path):
 
 
 def test_the_memory_agent_reads_the_runs_history(home, tmp_path):
-    model = team_model({
-        "ROOT": [call("write_file", path="notes.md", content="x"),
-                 call("ask_memory", question="What did this run change?"),
-                 lambda m: call("finish", answer=m[-1].content)],
-        MEMORY: [call("files_changed"), lambda m: call("finish", answer=m[-1].content)],
-    })
+    model = team_model(
+        {
+            "ROOT": [
+                call("write_file", path="notes.md", content="x"),
+                call("ask_memory", question="What did this run change?"),
+                lambda m: call("finish", answer=m[-1].content),
+            ],
+            MEMORY: [call("files_changed"), lambda m: call("finish", answer=m[-1].content)],
+        }
+    )
     result = Agent("root", "ROOT", model=model, kits=["files", "memory"]).run_sync(
-        "go", workdir=tmp_path)
-    assert json.loads(result.answer) == {"notes.md": ["write_file(path='notes.md', "
-                                                      "content='x')"]}
+        "go", workdir=tmp_path
+    )
+    assert json.loads(result.answer) == {"notes.md": ["write_file(path='notes.md', content='x')"]}
 
 
 def test_memory_sql_reads_and_refuses_to_write(tmp_path):
@@ -54,8 +68,12 @@ def test_memory_sql_reads_and_refuses_to_write(tmp_path):
     store.add("one fact", kind="fact")
     rows = json.loads(read_only_sql(store, "SELECT id, kind, text FROM entries"))
     assert rows == [{"id": 1, "kind": "fact", "text": "one fact"}]
-    for statement in ("DELETE FROM entries", "UPDATE entries SET text = 'x'",
-                      "ATTACH DATABASE '/tmp/x.db' AS x", "DROP TABLE links"):
+    for statement in (
+        "DELETE FROM entries",
+        "UPDATE entries SET text = 'x'",
+        "ATTACH DATABASE '/tmp/x.db' AS x",
+        "DROP TABLE links",
+    ):
         with pytest.raises(ToolError, match="SQL error"):
             read_only_sql(store, statement)
     assert store.get(1).text == "one fact"
@@ -75,11 +93,16 @@ def test_the_memory_kit_uses_postgres_when_configured(pg_store, home, tmp_path):
     store = pg_store
     home.mkdir(exist_ok=True)  # the user's own file: a project's may not choose the database
     (home / "opensage.toml").write_text(f'[memory]\nurl = "{store.url}"\n')
-    model = team_model({"ROOT": [call("remember", content="PostgreSQL holds this fact"),
-                                 call("recall", query="which database holds the fact"),
-                                 lambda m: call("finish", answer=m[-1].content)]})
-    result = Agent("root", "ROOT", model=model, kits=["memory"]).run_sync("go",
-                                                                         workdir=tmp_path)
+    model = team_model(
+        {
+            "ROOT": [
+                call("remember", content="PostgreSQL holds this fact"),
+                call("recall", query="which database holds the fact"),
+                lambda m: call("finish", answer=m[-1].content),
+            ]
+        }
+    )
+    result = Agent("root", "ROOT", model=model, kits=["memory"]).run_sync("go", workdir=tmp_path)
     assert json.loads(result.answer)[0]["text"] == "PostgreSQL holds this fact"
     assert store.stats()["entries"] == 1
 
@@ -108,12 +131,18 @@ def test_facts_about_a_subject_come_with_their_links(home, tmp_path):
     fix = store.add("Restart billing with systemctl restart billing", kind="procedure")
     store.link(fact, fix, "how_to_fix")
     store.close()
-    model = team_model({
-        "ROOT": [call("ask_memory", question="What do we know about billing?"),
-                 lambda m: call("finish", answer=m[-1].content)],
-        MEMORY: [call("facts_about", subject="billing service"),
-                 lambda m: call("finish", answer=m[-1].content)],
-    })
+    model = team_model(
+        {
+            "ROOT": [
+                call("ask_memory", question="What do we know about billing?"),
+                lambda m: call("finish", answer=m[-1].content),
+            ],
+            MEMORY: [
+                call("facts_about", subject="billing service"),
+                lambda m: call("finish", answer=m[-1].content),
+            ],
+        }
+    )
     result = Agent("root", "ROOT", model=model, kits=["memory"]).run_sync("go", workdir=tmp_path)
     found = {e["id"]: e for e in json.loads(result.answer)}
     assert found[fact]["links"] == [{"link": "how_to_fix", "id": fix}]
@@ -124,4 +153,5 @@ def test_memory_sql_shows_a_vector_as_its_size(tmp_path):
     store = MemoryStore(tmp_path / "memory.db", ConceptEmbedder())
     store.add("one fact")
     assert json.loads(read_only_sql(store, "SELECT id, vec FROM vectors")) == [
-        {"id": 1, "vec": "<256 bytes>"}]
+        {"id": 1, "vec": "<256 bytes>"}
+    ]

@@ -44,9 +44,12 @@ def test_a_relative_date_finds_the_entries_of_its_time(make_store):
     store = make_store()
     assert store.tuning.date_share > 0  # on by default
     # Both match the question's words equally.
-    may, june = store.add_many([
-        {"text": "Melanie: We went camping by the lake", "created": day(2023, 5, 9)},
-        {"text": "Melanie: We went camping by the sea", "created": day(2023, 6, 20)}])
+    may, june = store.add_many(
+        [
+            {"text": "Melanie: We went camping by the lake", "created": day(2023, 5, 9)},
+            {"text": "Melanie: We went camping by the sea", "created": day(2023, 6, 20)},
+        ]
+    )
     question = "Where did Melanie go camping last month?"
     now = day(2023, 6, 25)
     assert store.search(question, k=2, now=now)[0].id == may
@@ -61,11 +64,18 @@ def test_a_relative_date_finds_the_entries_of_its_time(make_store):
 def test_an_entry_written_after_the_span_still_counts_within_the_slack(make_store):
     store = make_store()
     slack = store.tuning.date_slack_days
-    told, other = store.add_many([
-        {"text": "Caroline: I went to a support group",
-         "created": day(2023, 5, 8) + (slack - 1) * 86_400},
-        {"text": "Caroline: I went to a pottery class",
-         "created": day(2023, 5, 8) + (slack + 20) * 86_400}])
+    told, other = store.add_many(
+        [
+            {
+                "text": "Caroline: I went to a support group",
+                "created": day(2023, 5, 8) + (slack - 1) * 86_400,
+            },
+            {
+                "text": "Caroline: I went to a pottery class",
+                "created": day(2023, 5, 8) + (slack + 20) * 86_400,
+            },
+        ]
+    )
     found = [h.id for h in store.search("What did Caroline do on 8 May, 2023?", k=2)]
     assert found == [told, other]
 
@@ -73,12 +83,18 @@ def test_an_entry_written_after_the_span_still_counts_within_the_slack(make_stor
 def test_a_second_round_follows_the_names_of_the_first(make_store):
     store = make_store()
     assert store.tuning.second_round > 0  # on by default
-    ids = store.add_many([{"text": t} for t in [
-        "Caroline: My grandma Rosa gave me this necklace when I was ten",
-        "Melanie: Rosa told me she moved to Lisbon last spring",
-        "Caroline: the beach was lovely today",
-        "Caroline: painting helps me relax",
-        "Melanie: the kids loved the museum"]])
+    ids = store.add_many(
+        [
+            {"text": t}
+            for t in [
+                "Caroline: My grandma Rosa gave me this necklace when I was ten",
+                "Melanie: Rosa told me she moved to Lisbon last spring",
+                "Caroline: the beach was lovely today",
+                "Caroline: painting helps me relax",
+                "Melanie: the kids loved the museum",
+            ]
+        ]
+    )
     question = "Where does the grandma of Caroline live now?"
     found = [h.id for h in store.search(question, k=5)]
     assert found[0] == ids[0] and ids[1] in found  # Lisbon: through Rosa
@@ -89,10 +105,15 @@ def test_a_second_round_follows_the_names_of_the_first(make_store):
 def test_the_best_keyword_hit_stays_first(make_store):
     store = make_store()
     assert store.tuning.keep_top  # on by default
-    best, dated = store.add_many([
-        {"text": "The deploy key of the staging server rotates every 30 days",
-         "created": day(2023, 6, 20)},
-        {"text": "Notes from the deploy", "created": day(2023, 5, 10)}])
+    best, dated = store.add_many(
+        [
+            {
+                "text": "The deploy key of the staging server rotates every 30 days",
+                "created": day(2023, 6, 20),
+            },
+            {"text": "Notes from the deploy", "created": day(2023, 5, 10)},
+        ]
+    )
     question = "the deploy key of staging, in May 2023"
     assert [h.id for h in store.search(question, k=2)] == [best, dated]
     # Without it, the weaker match of the right month passes the one that names every word.

@@ -49,8 +49,7 @@ def test_scopes_and_kinds_filter(store):
 
 def test_a_link_never_brings_in_an_entry_of_another_scope_or_kind(store):
     mine = store.add("deploy with make deploy", scope="project:/a")
-    theirs = store.add("Lesson: the ship script needs a token", kind="lesson",
-                       scope="project:/b")
+    theirs = store.add("Lesson: the ship script needs a token", kind="lesson", scope="project:/b")
     procedure = store.add("Rotate the token monthly", kind="procedure", scope="project:/a")
     store.link(mine, theirs, "related")
     store.link(mine, procedure, "related")
@@ -104,8 +103,7 @@ def test_concurrent_writers_from_several_processes_lose_nothing(store):
 
 
 def test_context_is_searched_but_counts_less_than_text(store):
-    in_context = store.add("It is rotated every month",
-                           context="Where is the deploy key kept?")
+    in_context = store.add("It is rotated every month", context="Where is the deploy key kept?")
     in_text = store.add("The deploy key is kept in the vault")
     store.add("Lunch is at noon")
     assert [h.id for h in store.search("where is the deploy key?")] == [in_text, in_context]

@@ -9,8 +9,13 @@ from opensage.memory.transfer import copy_store
 
 def _source(path):
     store = MemoryStore(path)
-    old = store.add("The API key rotates every 30 days", scope="project:/a",
-                    source_run="r1", source_event=7, metadata={"tags": ["keys"]})
+    old = store.add(
+        "The API key rotates every 30 days",
+        scope="project:/a",
+        source_run="r1",
+        source_event=7,
+        metadata={"tags": ["keys"]},
+    )
     new = store.add("The API key rotates every 7 days", scope="project:/a", supersedes=old)
     lesson = store.add("Rotate keys with ./rotate.sh", kind="procedure")
     store.link(lesson, new, "related")
@@ -29,10 +34,14 @@ def test_a_copy_keeps_entries_links_and_superseding(tmp_path, make_store):
     row = destination.rows(ids[old] - 1, 1)[0]
     assert (row["source_run"], row["source_event"]) == ("r1", 7)
     assert {(t, h.id) for t, h in destination.neighbours(ids[new])} == {
-        ("supersedes", ids[old]), ("related", ids[lesson])}
+        ("supersedes", ids[old]),
+        ("related", ids[lesson]),
+    }
     # The superseded entry stays out of search in the copy too.
-    assert {h.id for h in destination.search("how often do keys rotate", scopes=[
-        "project:/a", "global"])} == {ids[new], ids[lesson]}
+    assert {
+        h.id
+        for h in destination.search("how often do keys rotate", scopes=["project:/a", "global"])
+    } == {ids[new], ids[lesson]}
 
 
 def test_memory_copy_cli(home, tmp_path):

@@ -12,9 +12,13 @@ from .conftest import ConceptEmbedder, in_processes
 
 def _fill(store):
     auto = store.add("My automobile is a red Toyota")
-    store.add_many([{"text": "Bought groceries on Monday"},
-                    {"text": "The red paint on the fence is peeling"},
-                    {"text": "Lunch was a sandwich"}])
+    store.add_many(
+        [
+            {"text": "Bought groceries on Monday"},
+            {"text": "The red paint on the fence is peeling"},
+            {"text": "Lunch was a sandwich"},
+        ]
+    )
     return auto
 
 
@@ -120,8 +124,12 @@ def test_concurrent_writers_from_several_processes_keep_every_vector(make_store)
 def _bulk_write_with_vectors(location, worker):
     store = MemoryStore.open(location, ConceptEmbedder())
     for batch in range(10):
-        store.add_many([{"text": f"worker {worker} batch {batch} item {i} {word}"}
-                        for i, word in enumerate(["sedan", "puppy", "panic", "speedy"])])
+        store.add_many(
+            [
+                {"text": f"worker {worker} batch {batch} item {i} {word}"}
+                for i, word in enumerate(["sedan", "puppy", "panic", "speedy"])
+            ]
+        )
     store.close()
 
 
@@ -159,12 +167,15 @@ def test_a_bulk_insert_cannot_be_overtaken_by_another_writer(tmp_path):
     tried: list[str] = []
 
     def meanwhile(statement):
-        if statement.startswith(("BEGIN ", "SELECT COALESCE(MAX(id)")) and \
-                not statement.startswith("BEGIN IMMEDIATE"):
+        if statement.startswith(("BEGIN ", "SELECT COALESCE(MAX(id)")) and not statement.startswith(
+            "BEGIN IMMEDIATE"
+        ):
             try:
                 with other:
-                    other.execute("INSERT INTO entries (kind, text, created) VALUES "
-                                  "('fact', 'from elsewhere', 0)")
+                    other.execute(
+                        "INSERT INTO entries (kind, text, created) VALUES "
+                        "('fact', 'from elsewhere', 0)"
+                    )
                 tried.append("inserted")
             except sqlite3.OperationalError:
                 tried.append("locked out")
@@ -209,12 +220,14 @@ class Narrower(ConceptEmbedder):
     name, dim = "narrower", 32
 
 
-@pytest.mark.parametrize(("embedder", "warning"), [
-    (Impossible, "no vector search"),  # a server without pgvector
-    (Narrower, "dimension 64"),        # a database with another embedder's vectors
-])
-def test_postgres_without_usable_vectors_keeps_keyword_search(pg_store, caplog, embedder,
-                                                              warning):
+@pytest.mark.parametrize(
+    ("embedder", "warning"),
+    [
+        (Impossible, "no vector search"),  # a server without pgvector
+        (Narrower, "dimension 64"),  # a database with another embedder's vectors
+    ],
+)
+def test_postgres_without_usable_vectors_keeps_keyword_search(pg_store, caplog, embedder, warning):
     if embedder is Narrower:
         MemoryStore.open(pg_store.url, ConceptEmbedder()).close()  # makes vector(64)
     with caplog.at_level(logging.WARNING, logger="opensage.memory"):

@@ -14,5 +14,13 @@ from opensage.memory.embed import Embedder, embedder_for
 from opensage.memory.postgres import PostgresMemoryStore
 from opensage.memory.store import SqliteMemoryStore
 
-__all__ = ["Embedder", "Hit", "MemoryStore", "PostgresMemoryStore", "SqliteMemoryStore",
-           "Tuning", "embedder_for", "open_store"]
+__all__ = [
+    "Embedder",
+    "Hit",
+    "MemoryStore",
+    "PostgresMemoryStore",
+    "SqliteMemoryStore",
+    "Tuning",
+    "embedder_for",
+    "open_store",
+]

@@ -38,8 +38,14 @@ def memory_agent_tools(store: MemoryStore, caller: AgentLoop) -> list[Tool]:
             kind: only entries of this kind (fact, lesson, procedure, ...).
         """
         hits = store.search(query, k=max(1, min(k, MAX_ROWS)), kind=kind)
-        return json.dumps([{"id": h.id, "kind": h.kind, "scope": h.scope, "text": h.text}
-                           for h in hits], indent=1) if hits else "no entry matches"
+        return (
+            json.dumps(
+                [{"id": h.id, "kind": h.kind, "scope": h.scope, "text": h.text} for h in hits],
+                indent=1,
+            )
+            if hits
+            else "no entry matches"
+        )
 
     async def facts_about(subject: str, k: int = 10) -> str:
         """What is recorded about a subject (a file, a service, a person...): the facts,
@@ -72,8 +78,12 @@ def memory_agent_tools(store: MemoryStore, caller: AgentLoop) -> list[Tool]:
         Args:
             entry_id: the entry's id.
         """
-        return json.dumps([{"link": t, "id": h.id, "text": h.text}
-                           for t, h in store.neighbours(entry_id)]) or "[]"
+        return (
+            json.dumps(
+                [{"link": t, "id": h.id, "text": h.text} for t, h in store.neighbours(entry_id)]
+            )
+            or "[]"
+        )
 
     async def memory_sql(query: str) -> str:
         """Read-only SQL over the memory (tables: entries(id, kind, text, context, metadata,
@@ -92,34 +102,54 @@ def memory_agent_tools(store: MemoryStore, caller: AgentLoop) -> list[Tool]:
             agent: only this agent's steps.
             last: how many of the latest steps.
         """
-        steps = graph().timeline(agent)[-max(1, last):]
+        steps = graph().timeline(agent)[-max(1, last) :]
         return "\n".join(f"{n.id} {n.kind} [{n.agent}] {n.label}" for n in steps)
 
     async def files_changed() -> str:
         """The files the current run changed, and which calls changed them."""
         g = graph()
-        return json.dumps({path: [g.nodes[i].label for i in calls]
-                           for path, calls in g.files_changed().items()}, indent=1)
+        return json.dumps(
+            {path: [g.nodes[i].label for i in calls] for path, calls in g.files_changed().items()},
+            indent=1,
+        )
 
     async def errors_and_fixes() -> str:
         """The current run's errors, each with the later call that fixed it, if any."""
-        return json.dumps([{"error": e.label, "agent": e.agent,
-                            "fixed_by": fix.label if fix else None}
-                           for e, fix in graph().errors()], indent=1)
+        return json.dumps(
+            [
+                {"error": e.label, "agent": e.agent, "fixed_by": fix.label if fix else None}
+                for e, fix in graph().errors()
+            ],
+            indent=1,
+        )
 
-    return [Tool(f) for f in (search_memory, facts_about, get_entry, linked_entries, memory_sql,
-                              timeline, files_changed, errors_and_fixes)]
+    return [
+        Tool(f)
+        for f in (
+            search_memory,
+            facts_about,
+            get_entry,
+            linked_entries,
+            memory_sql,
+            timeline,
+            files_changed,
+            errors_and_fixes,
+        )
+    ]
 
 
 async def ask(store: MemoryStore, caller: AgentLoop, parent_event: int, question: str) -> str:
     """Run the memory agent on `question` as a child of `caller`; its answer, checked for
     citations of entries that exist."""
-    config = AgentConfig(name="memory", model=caller.config.model, instructions=instructions(),
-                         tools=Toolset(memory_agent_tools(store, caller)))
+    config = AgentConfig(
+        name="memory",
+        model=caller.config.model,
+        instructions=instructions(),
+        tools=Toolset(memory_agent_tools(store, caller)),
+    )
     result = await caller.run_child(config, question, parent_event=parent_event)
     if not result.ok:
-        raise ToolError(f"the memory agent did not answer ({result.stop_reason}: "
-                        f"{result.message})")
+        raise ToolError(f"the memory agent did not answer ({result.stop_reason}: {result.message})")
     answer = result.answer or ""
     cited = sorted({int(i) for i in CITATION.findall(answer)})
     unknown = [i for i in cited if store.get(i) is None]

@@ -32,7 +32,8 @@ Similar = tuple["np.ndarray", list[tuple[int, float]] | None]  # a query's vecto
 
 # Words that carry no topic. Dropping them from queries is the single largest gain for BM25
 # on conversational memory (see benchmarks/memory_retrieval.py).
-PLAIN_STOP_WORDS = frozenset("""
+PLAIN_STOP_WORDS = frozenset(
+    """
 a about above after again against all am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further
 had has have having he her here hers herself him himself his how i if in into is it its itself
@@ -40,10 +41,12 @@ just me more most my myself no nor not now of off on once only or other our ours
 over own same she should so some such than that the their theirs them themselves then there
 these they this those through to too under until up very was we were what when where which
 while who whom why will with would you your yours yourself yourselves
-""".split())  # noqa: SIM905 - a word list reads best as words
+""".split()
+)  # noqa: SIM905 - a word list reads best as words
 # Added for questions about a conversation ("what kind of...", "did he ever...").
 STOP_WORDS = PLAIN_STOP_WORDS | frozenset(
-    ["kind", "kinds", "ever", "also", "get", "got", "one", "ones", "s", "t"])
+    ["kind", "kinds", "ever", "also", "get", "got", "one", "ones", "s", "t"]
+)
 WORD = re.compile(r"[\w']+", re.UNICODE)
 # A capitalised word within a sentence (not its first): a name, most often.
 NAME = re.compile(r"(?<![.!?:\"]\s)(?<!^)\b([A-Z][a-z]{2,})\b")
@@ -103,11 +106,13 @@ class Hit:
     created: float = 0.0
 
 
-def _passes(hit: Hit, kind: str | None, scopes: list[str] | None,
-            include_superseded: bool) -> bool:
+def _passes(hit: Hit, kind: str | None, scopes: list[str] | None, include_superseded: bool) -> bool:
     """Whether `hit` fits a search's filters (what the backends' SQL checks for the others)."""
-    return ((kind is None or hit.kind == kind) and (scopes is None or hit.scope in scopes)
-            and (include_superseded or hit.superseded_by is None))
+    return (
+        (kind is None or hit.kind == kind)
+        and (scopes is None or hit.scope in scopes)
+        and (include_superseded or hit.superseded_by is None)
+    )
 
 
 def open_store(location: str | Path, embedder: Embedder | str | None = "auto") -> MemoryStore:
@@ -140,8 +145,7 @@ class MemoryStore:
 
     open = staticmethod(open_store)
 
-    def __new__(cls, location: str | Path,
-                embedder: Embedder | str | None = "auto") -> MemoryStore:
+    def __new__(cls, location: str | Path, embedder: Embedder | str | None = "auto") -> MemoryStore:
         return super().__new__(backend_for(location) if cls is MemoryStore else cls)
 
     def __init__(self, location: str | Path, embedder: Embedder | str | None = "auto") -> None:
@@ -154,9 +158,16 @@ class MemoryStore:
         self._df_size = 0  # the store's size when they were counted
         self._vectors_seen = False  # see _has_vectors
 
-    def search(self, query: str, k: int = 10, *, kind: str | None = None,
-               scopes: list[str] | None = None, include_superseded: bool = False,
-               now: float | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        kind: str | None = None,
+        scopes: list[str] | None = None,
+        include_superseded: bool = False,
+        now: float | None = None,
+    ) -> list[Hit]:
         """The k entries that best match `query`: keyword ranking over the query's content
         words, fused (reciprocal rank) with the ranking by meaning (when the store has an
         embedder), recency, the entries of the time the query names (`now`, by default the
@@ -173,8 +184,9 @@ class MemoryStore:
         use = [w for w in words if w not in common] or words
         plain = all(w in tune.stop_words for w in use)
         # With a span, more keyword hits are read: those of the span are ranked among them.
-        wide = self._keyword(use, want * 4 if span else want, kind, scopes, include_superseded,
-                             plain=plain)
+        wide = self._keyword(
+            use, want * 4 if span else want, kind, scopes, include_superseded, plain=plain
+        )
         ranked = wide[:want]
         fusion = _Fusion()
         fusion.add(ranked, 1.0, ties=True)
@@ -188,10 +200,13 @@ class MemoryStore:
             fusion.add(similar, tune.vector_weight)
         if span is not None:
             end = span.end + tune.date_slack_days * 86_400
-            fusion.add([h for h in wide if span.start <= h.created < end], tune.date_share,
-                       ties=True)
-            fusion.add([h for h in similar if span.start <= h.created < end],
-                       tune.date_share * tune.vector_weight)
+            fusion.add(
+                [h for h in wide if span.start <= h.created < end], tune.date_share, ties=True
+            )
+            fusion.add(
+                [h for h in similar if span.start <= h.created < end],
+                tune.date_share * tune.vector_weight,
+            )
         # Entries linked to strong hits are likely relevant too (a fact and its correction, a
         # lesson and the procedure it came from): they get a smaller share of their rank.
         # A neighbour obeys the same filters as every hit: one project's memory never
@@ -206,18 +221,34 @@ class MemoryStore:
             # over two facts needs next ("the city where she met him" -> "Paris" -> ...).
             # The seeds themselves are ranked already: only the entries they lead to count.
             asked, seeds = set(words), fusion.best(tune.seeds)
-            names = list(dict.fromkeys(
-                n.lower() for hit in seeds for n in NAME.findall(hit.text)
-                if n.lower() not in asked and n.lower() not in tune.stop_words))[:8]
+            names = list(
+                dict.fromkeys(
+                    n.lower()
+                    for hit in seeds
+                    for n in NAME.findall(hit.text)
+                    if n.lower() not in asked and n.lower() not in tune.stop_words
+                )
+            )[:8]
             names = [n for n in names if n not in self._common(names)]
             if names:
                 seen = {h.id for h in seeds}
-                fusion.add([h for h in self._keyword(names, want, kind, scopes,
-                                                     include_superseded) if h.id not in seen],
-                           tune.second_round, ties=True)
+                fusion.add(
+                    [
+                        h
+                        for h in self._keyword(names, want, kind, scopes, include_superseded)
+                        if h.id not in seen
+                    ],
+                    tune.second_round,
+                    ties=True,
+                )
         hits = fusion.best(k)
-        if tune.keep_top and len(ranked) > 1 and ranked[0].score > ranked[1].score and hits \
-                and hits[0].id != ranked[0].id:
+        if (
+            tune.keep_top
+            and len(ranked) > 1
+            and ranked[0].score > ranked[1].score
+            and hits
+            and hits[0].id != ranked[0].id
+        ):
             # The one entry that matches the query's words clearly best stays first.
             top = next((h for h in hits if h.id == ranked[0].id), ranked[0])
             hits = [top, *[h for h in hits if h.id != top.id]][:k]
@@ -227,8 +258,9 @@ class MemoryStore:
             self._accessed([h.id for h in hits])
         return hits
 
-    def similar(self, text: str, k: int = 5, *, kind: str | None = None,
-                scopes: list[str] | None = None) -> list[Hit]:
+    def similar(
+        self, text: str, k: int = 5, *, kind: str | None = None, scopes: list[str] | None = None
+    ) -> list[Hit]:
         """The current entries nearest to `text` in meaning, with their cosine as the score;
         none without an embedder. For finding duplicates and related entries, not for search:
         on its own a small embedder ranks worse than `search`."""
@@ -256,15 +288,15 @@ class MemoryStore:
             vectors = self.embedder.embed(texts)
             import numpy as np
 
-            if vectors.shape != (len(texts), self.embedder.dim) or \
-                    not np.isfinite(vectors).all():
-                raise ValueError(f"the embedder returned vectors of shape {vectors.shape} "
-                                 f"(some not finite?) for {len(texts)} texts of dimension "
-                                 f"{self.embedder.dim}")
+            if vectors.shape != (len(texts), self.embedder.dim) or not np.isfinite(vectors).all():
+                raise ValueError(
+                    f"the embedder returned vectors of shape {vectors.shape} "
+                    f"(some not finite?) for {len(texts)} texts of dimension "
+                    f"{self.embedder.dim}"
+                )
             return vectors
         except Exception:
-            log.warning("the embedder failed; stored and searched without vectors",
-                        exc_info=True)
+            log.warning("the embedder failed; stored and searched without vectors", exc_info=True)
             return None
 
     def _embed_soon(self, query: str, n: int) -> Future[Similar | None] | None:
@@ -310,16 +342,26 @@ class MemoryStore:
 
     # --- what a backend provides --------------------------------------------------------------
 
-    def add(self, text: str, kind: str = "fact", metadata: dict[str, Any] | None = None, *,
-            scope: str = "global", context: str = "", source_run: str | None = None,
-            source_event: int | None = None, supersedes: int | None = None) -> int:
+    def add(
+        self,
+        text: str,
+        kind: str = "fact",
+        metadata: dict[str, Any] | None = None,
+        *,
+        scope: str = "global",
+        context: str = "",
+        source_run: str | None = None,
+        source_event: int | None = None,
+        supersedes: int | None = None,
+    ) -> int:
         """Store an entry; with `supersedes`, the older entry stays but is marked outdated.
         `context` (the conversation around a remark, the file a snippet is from) is searched
         too, with less weight than the text."""
         raise NotImplementedError
 
-    def add_many(self, entries: list[dict[str, Any]], scope: str = "global", *,
-                 neighbours: int = 0) -> list[int]:
+    def add_many(
+        self, entries: list[dict[str, Any]], scope: str = "global", *, neighbours: int = 0
+    ) -> list[int]:
         """Bulk insert: each dict has text, and optionally kind, context, metadata, scope (and,
         when copied from another store, created, source_run and source_event). With
         `neighbours`, the entries are a sequence (a conversation's turns, a document's
@@ -328,8 +370,9 @@ class MemoryStore:
         still finds it."""
         raise NotImplementedError
 
-    def read_only_query(self, sql: str, max_rows: int,
-                        seconds: float = 10) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def read_only_query(
+        self, sql: str, max_rows: int, seconds: float = 10
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one statement that may only read, for at most `seconds`, on a connection of its
         own: its column names and first `max_rows` rows. For letting a model query the memory
         (anything that would write is refused); blocking, so it may be run in a thread.
@@ -341,14 +384,20 @@ class MemoryStore:
     def rows(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """Whole entries with ids above `after`, in id order: for copying a store."""
         m = self.MARK
-        return [entry_row(r) for r in self._read(
-            f"SELECT {ROW_COLUMNS} FROM entries WHERE id > {m} ORDER BY id LIMIT {m}",
-            (after, limit))]
+        return [
+            entry_row(r)
+            for r in self._read(
+                f"SELECT {ROW_COLUMNS} FROM entries WHERE id > {m} ORDER BY id LIMIT {m}",
+                (after, limit),
+            )
+        ]
 
     def links(self) -> list[tuple[int, int, str]]:
         """Every link (src, dst, type)."""
-        return [(int(s), int(d), str(t)) for s, d, t in
-                self._read("SELECT src, dst, type FROM links ORDER BY src, dst")]
+        return [
+            (int(s), int(d), str(t))
+            for s, d, t in self._read("SELECT src, dst, type FROM links ORDER BY src, dst")
+        ]
 
     def mark_superseded(self, entry: int, by: int) -> None:
         m = self.MARK
@@ -356,59 +405,87 @@ class MemoryStore:
 
     def link(self, src: int, dst: int, type: str = "related") -> None:
         m = self.MARK
-        self._write(f"INSERT INTO links VALUES ({m}, {m}, {m}) ON CONFLICT DO NOTHING",
-                    (src, dst, type))
+        self._write(
+            f"INSERT INTO links VALUES ({m}, {m}, {m}) ON CONFLICT DO NOTHING", (src, dst, type)
+        )
 
     def get(self, entry_id: int) -> Hit | None:
-        found = self._read(f"SELECT {COLUMNS} FROM entries WHERE id = {self.MARK}",
-                           (entry_id,))
+        found = self._read(f"SELECT {COLUMNS} FROM entries WHERE id = {self.MARK}", (entry_id,))
         return hit_of(found[0], 0.0) if found else None
 
     def neighbours(self, entry_id: int) -> list[tuple[str, Hit]]:
         """Linked entries, with the link's type (either direction)."""
         m = self.MARK
-        rows = self._read(f"SELECT type, dst FROM links WHERE src = {m} UNION SELECT type, src "
-                          f"FROM links WHERE dst = {m}", (entry_id, entry_id))
+        rows = self._read(
+            f"SELECT type, dst FROM links WHERE src = {m} UNION SELECT type, src "
+            f"FROM links WHERE dst = {m}",
+            (entry_id, entry_id),
+        )
         found = [(t, self.get(other)) for t, other in rows]
         return [(t, h) for t, h in found if h is not None]
 
     def stats(self) -> dict[str, Any]:
-        by_kind = dict(self._read("SELECT kind, COUNT(*) FROM entries WHERE superseded_by IS "
-                                  "NULL GROUP BY kind"))
+        by_kind = dict(
+            self._read(
+                "SELECT kind, COUNT(*) FROM entries WHERE superseded_by IS NULL GROUP BY kind"
+            )
+        )
         total, superseded = self._read("SELECT COUNT(*), COUNT(superseded_by) FROM entries")[0]
         links = self._read("SELECT COUNT(*) FROM links")[0][0]
         # Without an embedder a PostgreSQL store may have no vectors table at all.
-        vectors = self._read(f"SELECT COUNT(*) FROM vectors WHERE model = {self.MARK}",
-                             (self.embedder.name,))[0][0] if self.embedder else 0
-        return {"entries": total, "current": total - superseded, "superseded": superseded,
-                "links": links, "by_kind": by_kind, **self._location(),
-                "embedder": self.embedder.name if self.embedder else None, "vectors": vectors}
+        vectors = (
+            self._read(
+                f"SELECT COUNT(*) FROM vectors WHERE model = {self.MARK}", (self.embedder.name,)
+            )[0][0]
+            if self.embedder
+            else 0
+        )
+        return {
+            "entries": total,
+            "current": total - superseded,
+            "superseded": superseded,
+            "links": links,
+            "by_kind": by_kind,
+            **self._location(),
+            "embedder": self.embedder.name if self.embedder else None,
+            "vectors": vectors,
+        }
 
     def _missing_vectors(self, limit: int) -> list[tuple[int, str]]:
         """Up to `limit` entries (id, text) with no vector of this store's embedder."""
         assert self.embedder is not None
         m = self.MARK
-        return [(int(i), str(t)) for i, t in self._read(
-            f"SELECT id, text FROM entries e WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
-            f"v.id = e.id AND v.model = {m}) ORDER BY id LIMIT {m}",
-            (self.embedder.name, limit))]
+        return [
+            (int(i), str(t))
+            for i, t in self._read(
+                f"SELECT id, text FROM entries e WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
+                f"v.id = e.id AND v.model = {m}) ORDER BY id LIMIT {m}",
+                (self.embedder.name, limit),
+            )
+        ]
 
     def _has_vectors(self) -> bool:
         """Whether an entry has a vector of this store's embedder. Until one has, a search
         embeds no query, so the embedder's model is not loaded to search an empty store.
         Vectors are never deleted: once true, it stays true."""
         if not self._vectors_seen and self.embedder is not None:
-            self._vectors_seen = bool(self._read(
-                f"SELECT 1 FROM vectors WHERE model = {self.MARK} LIMIT 1",
-                (self.embedder.name,)))
+            self._vectors_seen = bool(
+                self._read(
+                    f"SELECT 1 FROM vectors WHERE model = {self.MARK} LIMIT 1",
+                    (self.embedder.name,),
+                )
+            )
         return self._vectors_seen
 
     def _size(self) -> int:
         return int(self._read("SELECT COALESCE(MAX(id), 0) FROM entries")[0][0])
 
     def _accessed(self, ids: list[int]) -> None:
-        self._write(f"UPDATE entries SET accessed = accessed + 1 WHERE id IN "
-                    f"({', '.join([self.MARK] * len(ids))})", ids)
+        self._write(
+            f"UPDATE entries SET accessed = accessed + 1 WHERE id IN "
+            f"({', '.join([self.MARK] * len(ids))})",
+            ids,
+        )
 
     # --- what a backend provides, beside add and add_many -------------------------------------
 
@@ -426,15 +503,28 @@ class MemoryStore:
         """Where the store is, for `stats`."""
         raise NotImplementedError
 
-    def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
-                 include_superseded: bool, plain: bool = False) -> list[Hit]:
+    def _keyword(
+        self,
+        words: list[str],
+        want: int,
+        kind: str | None,
+        scopes: list[str] | None,
+        include_superseded: bool,
+        plain: bool = False,
+    ) -> list[Hit]:
         """Entries matching any of `words`, best first; `plain`: the words are all stop words
         (a backend that drops stop words must still match them)."""
         raise NotImplementedError
 
-    def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
-                 scopes: list[str] | None, include_superseded: bool,
-                 ranked: list[tuple[int, float]] | None = None) -> list[Hit]:
+    def _nearest(
+        self,
+        vector: np.ndarray,
+        want: int,
+        kind: str | None,
+        scopes: list[str] | None,
+        include_superseded: bool,
+        ranked: list[tuple[int, float]] | None = None,
+    ) -> list[Hit]:
         """Entries whose vectors (of this store's embedder) are most like `vector`, best
         first, with their cosine as the score; `ranked`: what `_vector_ranker` found."""
         raise NotImplementedError
@@ -447,8 +537,10 @@ class MemoryStore:
 
 
 COLUMNS = "id, text, kind, scope, metadata, superseded_by, created"  # what a Hit is made of
-ROW_COLUMNS = ("id, kind, text, context, metadata, scope, created, superseded_by, source_run, "
-               "source_event, accessed")
+ROW_COLUMNS = (
+    "id, kind, text, context, metadata, scope, created, superseded_by, source_run, "
+    "source_event, accessed"
+)
 
 
 def entry_row(row: Any) -> dict[str, Any]:
@@ -457,18 +549,29 @@ def entry_row(row: Any) -> dict[str, Any]:
     if isinstance(out["metadata"], str):
         out["metadata"] = json.loads(out["metadata"])
     return out
+
+
 QUALIFIED = ", ".join(f"e.{c}" for c in COLUMNS.split(", "))
 
 
 def hit_of(row: Any, score: float) -> Hit:
     """A Hit from a row of COLUMNS; metadata decoded on either backend (JSONB comes decoded)."""
     metadata = row[4] if isinstance(row[4], dict) else json.loads(row[4])
-    return Hit(id=int(row[0]), text=row[1], kind=row[2], scope=row[3], metadata=metadata,
-               superseded_by=row[5], created=float(row[6]), score=score)
+    return Hit(
+        id=int(row[0]),
+        text=row[1],
+        kind=row[2],
+        scope=row[3],
+        metadata=metadata,
+        superseded_by=row[5],
+        created=float(row[6]),
+        score=score,
+    )
 
 
-def sql_filters(kind: str | None, scopes: list[str] | None, include_superseded: bool,
-                mark: str = "?") -> tuple[list[str], list[Any]]:
+def sql_filters(
+    kind: str | None, scopes: list[str] | None, include_superseded: bool, mark: str = "?"
+) -> tuple[list[str], list[Any]]:
     """SQL conditions on `entries e` for a search's filters, and their parameters (`mark`: the
     driver's placeholder)."""
     filters: list[str] = []
@@ -490,7 +593,7 @@ def with_neighbours(entries: list[dict[str, Any]], n: int) -> list[dict[str, Any
         return entries
     out = []
     for i, entry in enumerate(entries):
-        around = [e["text"] for e in entries[max(0, i - n):i] + entries[i + 1:i + 1 + n]]
+        around = [e["text"] for e in entries[max(0, i - n) : i] + entries[i + 1 : i + 1 + n]]
         context = "\n".join(filter(None, [entry.get("context", ""), *around]))
         out.append({**entry, "context": context})
     return out

@@ -26,7 +26,7 @@ class Compactor:
             cut -= 1  # never part a tool call from its results
         if cut - loop.prefix < max(2, self.keep_recent):
             return  # too little to fold: fold again only once as much is new as is kept
-        older = loop.messages[loop.prefix:cut]
+        older = loop.messages[loop.prefix : cut]
         summary, usage = await self._summarize(loop, older)
         loop.fold(cut, summary, {"summary_usage": usage})
 
@@ -37,8 +37,11 @@ class Compactor:
         prompt = (resources.files("opensage") / "prompts" / "compaction.md").read_text()
         ctx = loop.ctx.for_call(loop, loop.conv)
         try:
-            reply = await ctx.side_request([Message("system", prompt), Message("user", record)],
-                                           "compaction", settings=ModelSettings(temperature=0))
+            reply = await ctx.side_request(
+                [Message("system", prompt), Message("user", record)],
+                "compaction",
+                settings=ModelSettings(temperature=0),
+            )
         except BudgetExceeded:
             raise
         except Exception:  # no summary from the model: keep an extract rather than nothing

@@ -26,26 +26,42 @@ class Consolidation:
     already_known: list[int] = field(default_factory=list)
 
 
-def consolidate(store: MemoryStore, graph: ExecutionGraph, run_id: str,
-                scope: str) -> Consolidation:
+def consolidate(
+    store: MemoryStore, graph: ExecutionGraph, run_id: str, scope: str
+) -> Consolidation:
     done = Consolidation()
     for error, fix in graph.errors():
-        cause = next((n for d, k, n in graph.neighbours(error.id) if k == "caused" and
-                      n.kind == "tool_call"), None)
+        cause = next(
+            (
+                n
+                for d, k, n in graph.neighbours(error.id)
+                if k == "caused" and n.kind == "tool_call"
+            ),
+            None,
+        )
         if fix is None or cause is None:
             continue  # a model error, or nothing fixed it: no lesson to draw (yet)
         first_line = (error.data.get("text") or error.label).strip().splitlines()[0][:200]
         key = f"{cause.data.get('name')}: {first_line}"
         text = f"{cause.label} failed: {first_line}. What worked instead: {fix.label}."
-        current = [h for h in store.search(key, k=20, kind="lesson", scopes=[scope])
-                   if h.metadata.get("key") == key]
+        current = [
+            h
+            for h in store.search(key, k=20, kind="lesson", scopes=[scope])
+            if h.metadata.get("key") == key
+        ]
         if current and current[0].text == text:
             done.already_known.append(current[0].id)
             continue
-        entry = store.add(text, kind="lesson", scope=scope, source_run=run_id,
-                          source_event=int(error.id[1:]), context=error.data.get("text", ""),
-                          metadata={"key": key, "tool": cause.data.get("name")},
-                          supersedes=current[0].id if current else None)
+        entry = store.add(
+            text,
+            kind="lesson",
+            scope=scope,
+            source_run=run_id,
+            source_event=int(error.id[1:]),
+            context=error.data.get("text", ""),
+            metadata={"key": key, "tool": cause.data.get("name")},
+            supersedes=current[0].id if current else None,
+        )
         done.written.append(entry)
         if current:
             done.superseded.append(current[0].id)
@@ -79,12 +95,13 @@ def digest(graph: ExecutionGraph, task: str, answer: str | None) -> str:
     return "\n".join(lines)
 
 
-def store_curated(store: MemoryStore, reply: str, run_id: str, scope: str,
-                  lessons: list[int]) -> Consolidation:
+def store_curated(
+    store: MemoryStore, reply: str, run_id: str, scope: str, lessons: list[int]
+) -> Consolidation:
     """Keep the curator's entries that are well formed and not already known."""
     done = Consolidation()
     try:
-        entries = json.loads(reply[reply.index("["): reply.rindex("]") + 1])
+        entries = json.loads(reply[reply.index("[") : reply.rindex("]") + 1])
     except ValueError:
         return done  # an unreadable reply keeps nothing rather than guessing
     for item in entries[:MAX_CURATED] if isinstance(entries, list) else []:
@@ -93,15 +110,19 @@ def store_curated(store: MemoryStore, reply: str, run_id: str, scope: str,
         text = str(item.get("text", "")).strip()
         if not text:
             continue
-        same = [h for h in store.search(text, k=5, scopes=[scope])
-                if " ".join(h.text.lower().split()) == " ".join(text.lower().split())]
+        same = [
+            h
+            for h in store.search(text, k=5, scopes=[scope])
+            if " ".join(h.text.lower().split()) == " ".join(text.lower().split())
+        ]
         near = store.similar(text, k=5, scopes=[scope])
         same += [h for h in near if h.score >= DUPLICATE]
         if same:
             done.already_known.append(same[0].id)
             continue
-        entry = store.add(text, kind=item["kind"], scope=scope, source_run=run_id,
-                          metadata={"curated": True})
+        entry = store.add(
+            text, kind=item["kind"], scope=scope, source_run=run_id, metadata={"curated": True}
+        )
         for lesson in lessons:
             store.link(entry, lesson, "same_run")
         for other in near:

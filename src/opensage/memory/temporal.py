@@ -24,24 +24,38 @@ MONTHS["sept"] = 9
 MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 YEAR = r"((?:19|20)\d{2})"
-NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-           "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
 COUNT = r"(\d+|" + "|".join(NUMBERS) + ")"
 UNIT = r"(day|week|month|year)s?"
 DAY_SECONDS = 86_400.0
 
 # The expressions, most specific first; each gives a span from its groups (see _span).
-PATTERNS: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(rx, re.IGNORECASE)) for
-                                                name, rx in [
-    ("day_month_year", rf"\b{DAY}\s+(?:of\s+)?{MONTH},?\s+{YEAR}\b"),
-    ("month_day_year", rf"\b{MONTH}\s+{DAY},?\s*{YEAR}\b"),
-    ("month_year", rf"\b{MONTH},?\s+(?:of\s+)?{YEAR}\b"),
-    ("iso_day", r"\b((?:19|20)\d{2})-(\d{2})-(\d{2})\b"),
-    ("ago", rf"\b{COUNT}\s+{UNIT}\s+ago\b"),
-    ("relative", r"\b(yesterday|today|(?:last|this|past)\s+(?:week|month|year|weekend))\b"),
-    ("in_month", rf"\b(?:in|during|of|since)\s+{MONTH}(?!\s*\d)\b"),
-    ("in_year", rf"\b(?:in|during|of|since|by)\s+{YEAR}\b"),
-]]
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(rx, re.IGNORECASE))
+    for name, rx in [
+        ("day_month_year", rf"\b{DAY}\s+(?:of\s+)?{MONTH},?\s+{YEAR}\b"),
+        ("month_day_year", rf"\b{MONTH}\s+{DAY},?\s*{YEAR}\b"),
+        ("month_year", rf"\b{MONTH},?\s+(?:of\s+)?{YEAR}\b"),
+        ("iso_day", r"\b((?:19|20)\d{2})-(\d{2})-(\d{2})\b"),
+        ("ago", rf"\b{COUNT}\s+{UNIT}\s+ago\b"),
+        ("relative", r"\b(yesterday|today|(?:last|this|past)\s+(?:week|month|year|weekend))\b"),
+        ("in_month", rf"\b(?:in|during|of|since)\s+{MONTH}(?!\s*\d)\b"),
+        ("in_year", rf"\b(?:in|during|of|since|by)\s+{YEAR}\b"),
+    ]
+]
 # "the week before August 3, 2023": the span before the date (a week, unless a number is said).
 BEFORE = re.compile(rf"\b(?:the\s+)?(?:{COUNT}\s+)?{UNIT}\s+before\s*$", re.IGNORECASE)
 
@@ -63,7 +77,7 @@ def when(query: str, now: float) -> Span | None:
         if span is None:
             continue
         start, end = span
-        before = BEFORE.search(query[:found.start()])
+        before = BEFORE.search(query[: found.start()])
         if before is not None:  # "the week before <date>": the span ends where the date starts
             count = _number(before.group(1)) if before.group(1) else 1
             start, end = _back(start, before.group(2).lower(), count), start
@@ -71,8 +85,9 @@ def when(query: str, now: float) -> Span | None:
     return None
 
 
-def _span(name: str, found: tuple[str | None, ...],
-          today: datetime) -> tuple[datetime, datetime] | None:
+def _span(
+    name: str, found: tuple[str | None, ...], today: datetime
+) -> tuple[datetime, datetime] | None:
     groups = [g or "" for g in found]
     try:
         if name in ("day_month_year", "month_day_year", "iso_day"):
@@ -119,15 +134,22 @@ def _relative(phrase: str, today: datetime) -> tuple[datetime, datetime]:
         return _back(today, unit, 1), today + timedelta(days=1)
     if unit == "week":
         monday = today - timedelta(days=today.weekday())
-        return (monday - timedelta(days=7), monday) if which == "last" else \
-            (monday, monday + timedelta(days=7))
+        return (
+            (monday - timedelta(days=7), monday)
+            if which == "last"
+            else (monday, monday + timedelta(days=7))
+        )
     if unit == "month":
         first = today.replace(day=1)
-        return (_add_months(first, -1), first) if which == "last" else \
-            (first, _add_months(first, 1))
+        return (
+            (_add_months(first, -1), first) if which == "last" else (first, _add_months(first, 1))
+        )
     first = today.replace(month=1, day=1)
-    return (first.replace(year=first.year - 1), first) if which == "last" else \
-        (first, first.replace(year=first.year + 1))
+    return (
+        (first.replace(year=first.year - 1), first)
+        if which == "last"
+        else (first, first.replace(year=first.year + 1))
+    )
 
 
 def _number(word: str) -> int:
@@ -146,11 +168,13 @@ def _back(moment: datetime, unit: str, count: int) -> datetime:
 
 def _length(unit: str, start: datetime) -> timedelta:
     return {"day": timedelta(days=1), "week": timedelta(weeks=1)}.get(
-        unit, _add_months(start, 1 if unit == "month" else 12) - start)
+        unit, _add_months(start, 1 if unit == "month" else 12) - start
+    )
 
 
 def _add_months(moment: datetime, months: int) -> datetime:
     index = moment.year * 12 + moment.month - 1 + months
     year, month = divmod(index, 12)
-    return moment.replace(year=year, month=month + 1,
-                          day=min(moment.day, calendar.monthrange(year, month + 1)[1]))
+    return moment.replace(
+        year=year, month=month + 1, day=min(moment.day, calendar.monthrange(year, month + 1)[1])
+    )

@@ -10,8 +10,7 @@ from __future__ import annotations
 from opensage.memory.base import MemoryStore
 
 
-def copy_store(source: MemoryStore, destination: MemoryStore,
-               batch: int = 500) -> dict[int, int]:
+def copy_store(source: MemoryStore, destination: MemoryStore, batch: int = 500) -> dict[int, int]:
     """Copy every entry and link; returns the new id of each source id."""
     new_id: dict[int, int] = {}
     superseded: list[tuple[int, int]] = []

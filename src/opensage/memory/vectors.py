@@ -57,8 +57,10 @@ class VectorIndex:
         the connection's thread only."""
         import numpy as np
 
-        rows = self._db.execute("SELECT seq, id, vec FROM vectors WHERE seq > ? AND model = ? "
-                                "ORDER BY seq", (self._seq, self._model)).fetchall()
+        rows = self._db.execute(
+            "SELECT seq, id, vec FROM vectors WHERE seq > ? AND model = ? ORDER BY seq",
+            (self._seq, self._model),
+        ).fetchall()
         if not rows:
             return
         count = len(self._row_of)
@@ -83,8 +85,8 @@ class VectorIndex:
         size = len(self._ids) * 2
         ids = np.zeros(size, dtype=np.int64)
         matrix = np.zeros((size, self._dim), dtype=np.float32)
-        ids[:len(self._ids)] = self._ids
-        matrix[:len(self._ids)] = self._matrix
+        ids[: len(self._ids)] = self._ids
+        matrix[: len(self._ids)] = self._matrix
         self._ids, self._matrix = ids, matrix
 
 
