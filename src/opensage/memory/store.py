@@ -285,7 +285,8 @@ class SqliteMemoryStore(MemoryStore):
     def _count(self, word: str, limit: int) -> int:
         return int(
             self._db.execute(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?)",
+                "SELECT COUNT(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? "
+                "LIMIT ?)",
                 (f'"{word}"', limit),
             ).fetchone()[0]
         )
