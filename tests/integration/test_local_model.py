@@ -4,6 +4,7 @@ OpenAI-compatible adapter hosted models use: the plumbing on SmolLM2-135M (fast)
 
 import asyncio
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,6 @@ from opensage import Agent, ModelSettings, tool
 from opensage.core.events import EventLog
 from opensage.models import model_from_spec
 from opensage.models.base import Message
-from opensage.models.local import find_gguf
 from opensage.models.weights import best_installed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -26,21 +26,22 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
-def server_processes(weights: str) -> list[str]:
-    """Command lines of running llama.cpp servers of these weights (read from /proc: no procps
-    needed); servers of other weights, other work on the machine may run."""
+def server_processes(home: Path) -> list[str]:
+    """Command lines of the running llama.cpp servers started for this test's OpenSage home
+    (read from /proc: no procps needed); other work on the machine may run servers too."""
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            args = cmdline.read_bytes().split(b"\0")
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
         except OSError:  # the process ended while we looked
             continue
-        if b"llama_cpp.server" in args and weights.encode() in args:
+        if b"llama_cpp.server" in args and f"OPENSAGE_HOME={home}".encode() in environ:
             found.append(b" ".join(args).decode(errors="replace"))
     return found
 
 
-def test_chat_answer_over_http():
+def test_chat_answer_over_http(home):
     async def scenario():
         model = model_from_spec("local:smollm2")
         try:
@@ -55,7 +56,7 @@ def test_chat_answer_over_http():
     assert reply.message.content.strip()
     assert reply.usage.input_tokens > 10 and reply.usage.output_tokens > 0
     assert reply.usage.cost_usd == 0 and reply.usage.unpriced == 0  # local is free
-    assert not server_processes(str(find_gguf("smollm2")))  # the last user closed: it stopped
+    assert not server_processes(home)  # closing the last user stopped the server
 
 
 def test_forced_tool_call_through_the_agent_loop(home):
@@ -73,18 +74,22 @@ def test_forced_tool_call_through_the_agent_loop(home):
     assert messages[-1].content == str(args["a"] + args["b"])  # the tool really ran on them
 
 
-def test_opensage_run_end_to_end_through_the_cli(home, tmp_path):
+def test_the_readmes_first_command_end_to_end_through_the_cli(home, tmp_path):
+    """The Quick start's command, on the default local model: it runs a command in the sandbox
+    and answers from its output."""
     out = subprocess.run(
-        [sys.executable, "-m", "opensage.cli", "run", "Say hello in one short sentence.",
-         "--model", "local", "--max-steps", "3", "--workdir", str(tmp_path), "--json"],
-        capture_output=True, text=True, timeout=240)
+        [sys.executable, "-m", "opensage.cli", "run",
+         "Run the command uname -sr and say which kernel this machine runs.", "--kit", "shell",
+         "--model", "local", "--max-steps", "4", "--workdir", str(tmp_path), "--json"],
+        capture_output=True, text=True, timeout=600)
     assert out.returncode in (0, 1), out.stderr
     result = json.loads(out.stdout)
-    assert result["stop_reason"] in ("finished", "max_steps", "format_errors")
-    assert result["usage"]["requests"] >= 1 and result["usage"]["input_tokens"] > 0
+    assert result["stop_reason"] == "finished", result
+    assert platform.system() in result["answer"], result
+    assert result["usage"]["requests"] >= 2 and result["usage"]["input_tokens"] > 0
     assert result["usage"]["cost_usd"] == 0
     show = subprocess.run([sys.executable, "-m", "opensage.cli", "runs", "show",
                            result["run_id"], "--json"], capture_output=True, text=True)
     tree = json.loads(show.stdout)
     assert tree["data"]["agent"]["model"] == f"local:{best_installed().name}"
-    assert not server_processes(str(find_gguf("")))  # the CLI stopped the server it started
+    assert not server_processes(home)  # the CLI stopped the server it started

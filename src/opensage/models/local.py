@@ -254,7 +254,7 @@ class LocalModel:
     def __init__(self, name: str = "", *, log_path: Path | None = None,
                  timeout_s: float = 600.0, text_tool_calls: bool = True,
                  max_calls: int | None = 1, stop_after_call: bool = False,
-                 retry_restated: bool = True):
+                 retry_restated: bool = True, seed: int | None = None):
         weights = find_weights(name)
         self.server = LocalServer.shared(weights.path, log_path=log_path, n_ctx=weights.n_ctx)
         self.server.users += 1
@@ -263,6 +263,11 @@ class LocalModel:
         self.text_tool_calls = text_tool_calls
         self.max_calls = max_calls
         self.retry_restated = retry_restated  # see text_calls.ask
+        # The server draws each request's sampling seed from the last one, starting from the
+        # same seed in every new server: runs in fresh processes repeat each other. A seed
+        # here makes this model's requests use seed, seed + 1, ... instead.
+        self.seed = seed
+        self._requests = 0
         self.stop_after_call = stop_after_call and text_tool_calls and max_calls == 1
         self._client: OpenAIModel | None = None
         self._closed = False
@@ -290,6 +295,9 @@ class LocalModel:
         if settings.max_output_tokens is None:
             settings = replace(settings, max_output_tokens=DEFAULT_MAX_TOKENS)
         client = self._client
+        if self.seed is not None:
+            client.extra_body = {**(client.extra_body or {}), "seed": self.seed + self._requests}
+            self._requests += 1
 
         async def send(sent: list[Message]) -> ModelResponse:
             async with self.server.turn():

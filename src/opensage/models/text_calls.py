@@ -382,14 +382,17 @@ async def ask(send: Send, messages: Sequence[Message], tools: Sequence[ToolSchem
     """One request of a model that writes its calls as text: `send` gets the history in the
     model's format (`as_text_history`) and the reply's calls are found (`parse_text_reply`).
 
-    With `retry_restated`, a reply whose only call restates the previous turn's call is asked
-    again, once, with that call's result shown plainly and the model told not to repeat it.
+    With `retry_restated`, a reply whose only call, written as text, restates the previous
+    turn's call is asked again, once, with that call's result shown plainly and the model told
+    not to repeat it.
     Small models, given a result in their own `<tool_response>` format, tend to write the call
     that produced it again and again (Qwen2.5-Coder-0.5B did in every run of two file and shell
     tasks we tried); told this way, they went on (both tasks done in every run). The history
     keeps the usual format; the usage of both requests is counted."""
-    response = parse_text_reply(await send(as_text_history(messages)), tools, settings,
-                                max_calls, messages)
+    raw = await send(as_text_history(messages))
+    response = parse_text_reply(raw, tools, settings, max_calls, messages)
+    if raw.message.tool_calls:  # the server's own calls (a forced tool choice): as they are
+        return response
     tail = len(messages)
     while tail and messages[tail - 1].role == "tool":
         tail -= 1
