@@ -30,12 +30,18 @@ from dataclasses import replace
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-TOPIC = ("Explain how a hash map handles collisions, with separate chaining and open "
-         "addressing, and when each is the better choice. ")
-LONG_PROMPT = [{"role": "system", "content": "You are a careful technical writer."},
-               {"role": "user", "content": TOPIC * 30 + "Answer in one word: ready?"}]
-SHORT_PROMPT = [{"role": "system", "content": "You are a careful technical writer."},
-                {"role": "user", "content": "Write a long, detailed essay: " + TOPIC}]
+TOPIC = (
+    "Explain how a hash map handles collisions, with separate chaining and open "
+    "addressing, and when each is the better choice. "
+)
+LONG_PROMPT = [
+    {"role": "system", "content": "You are a careful technical writer."},
+    {"role": "user", "content": TOPIC * 30 + "Answer in one word: ready?"},
+]
+SHORT_PROMPT = [
+    {"role": "system", "content": "You are a careful technical writer."},
+    {"role": "user", "content": "Write a long, detailed essay: " + TOPIC},
+]
 
 
 def fresh(messages: list[dict], nonce: str) -> list[dict]:
@@ -47,8 +53,14 @@ def fresh(messages: list[dict], nonce: str) -> list[dict]:
 def raw_llama(path: Path, n_ctx: int, threads: int):
     from llama_cpp import Llama
 
-    return Llama(str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                 logits_all=False, verbose=False)
+    return Llama(
+        str(path),
+        n_ctx=n_ctx,
+        n_threads=threads,
+        n_threads_batch=threads,
+        logits_all=False,
+        verbose=False,
+    )
 
 
 def raw_request(llm, messages: list[dict], max_tokens: int) -> tuple[float, dict]:
@@ -62,10 +74,13 @@ async def opensage_request(model, messages: list[dict], max_tokens: int) -> tupl
 
     sent = [Message(m["role"], m["content"]) for m in messages]
     started = time.perf_counter()
-    reply = await model.request(sent, [], ModelSettings(temperature=0,
-                                                        max_output_tokens=max_tokens))
-    return time.perf_counter() - started, {"prompt_tokens": reply.usage.input_tokens,
-                                           "completion_tokens": reply.usage.output_tokens}
+    reply = await model.request(
+        sent, [], ModelSettings(temperature=0, max_output_tokens=max_tokens)
+    )
+    return time.perf_counter() - started, {
+        "prompt_tokens": reply.usage.input_tokens,
+        "completion_tokens": reply.usage.output_tokens,
+    }
 
 
 async def throughput(spec: str, repeats: int) -> dict[str, object]:
@@ -77,14 +92,18 @@ async def throughput(spec: str, repeats: int) -> dict[str, object]:
     path, n_ctx = model.server.gguf, model.server.n_ctx
     await model.server.ensure_started()
     llm = raw_llama(path, n_ctx, threads)
-    rows: dict[str, list[float]] = {"raw_prompt": [], "opensage_prompt": [], "raw_gen": [],
-                                    "opensage_gen": []}
+    rows: dict[str, list[float]] = {
+        "raw_prompt": [],
+        "opensage_prompt": [],
+        "raw_gen": [],
+        "opensage_gen": [],
+    }
     tokens: dict[str, int] = {}
     try:
         await opensage_request(model, SHORT_PROMPT, 4)  # warm both up
         raw_request(llm, SHORT_PROMPT, 4)
         for i in range(repeats):
-            for side in (("raw", "opensage") if i % 2 == 0 else ("opensage", "raw")):
+            for side in ("raw", "opensage") if i % 2 == 0 else ("opensage", "raw"):
                 prompt = fresh(LONG_PROMPT, secrets.token_hex(4))
                 if side == "raw":
                     took, usage = raw_request(llm, prompt, 1)
@@ -104,11 +123,22 @@ async def throughput(spec: str, repeats: int) -> dict[str, object]:
         del llm
         gc.collect()
     med = {k: statistics.median(v) for k, v in rows.items()}
-    return {"threads": threads, "n_ctx": n_ctx, "tokens": tokens, "runs": rows,
-            "prompt_tok_s": {"raw": med["raw_prompt"], "opensage": med["opensage_prompt"],
-                             "ratio": med["opensage_prompt"] / med["raw_prompt"]},
-            "gen_tok_s": {"raw": med["raw_gen"], "opensage": med["opensage_gen"],
-                          "ratio": med["opensage_gen"] / med["raw_gen"]}}
+    return {
+        "threads": threads,
+        "n_ctx": n_ctx,
+        "tokens": tokens,
+        "runs": rows,
+        "prompt_tok_s": {
+            "raw": med["raw_prompt"],
+            "opensage": med["opensage_prompt"],
+            "ratio": med["opensage_prompt"] / med["raw_prompt"],
+        },
+        "gen_tok_s": {
+            "raw": med["raw_gen"],
+            "opensage": med["opensage_gen"],
+            "ratio": med["opensage_gen"] / med["raw_gen"],
+        },
+    }
 
 
 class NoPrefix:
@@ -129,16 +159,19 @@ class NoPrefix:
         await self.inner.aclose()
 
 
-async def agent_run(spec: str, steps: int, reuse: bool, server_cache: bool = False
-                    ) -> dict[str, object]:
+async def agent_run(
+    spec: str, steps: int, reuse: bool, server_cache: bool = False
+) -> dict[str, object]:
     from opensage import Agent, ModelSettings, tool
     from opensage.models.local import LocalModel, LocalServer
 
     @tool
     def read_page(page: int) -> str:
         """Read one page of the design notes."""
-        return (f"Page {page}. " + "The cache keeps recently used entries in memory and "
-                "evicts the least recently used one when it is full. " * 4)
+        return (
+            f"Page {page}. " + "The cache keeps recently used entries in memory and "
+            "evicts the least recently used one when it is full. " * 4
+        )
 
     LocalServer._shared.clear()  # a server of its own, with the settings asked for
     local = LocalModel(spec)
@@ -164,17 +197,25 @@ async def agent_run(spec: str, steps: int, reuse: bool, server_cache: bool = Fal
     try:
         with tempfile.TemporaryDirectory() as work:
             result = await Agent(
-                "reader", "Read the design notes page by page with read_page.",
-                model=timed, tools=[read_page], max_steps=steps,
-                settings=ModelSettings(tool_choice="read_page", temperature=0,
-                                       max_output_tokens=24),
+                "reader",
+                "Read the design notes page by page with read_page.",
+                model=timed,
+                tools=[read_page],
+                max_steps=steps,
+                settings=ModelSettings(
+                    tool_choice="read_page", temperature=0, max_output_tokens=24
+                ),
             ).run("Read pages 1 to 10 of the design notes, one per step.", workdir=work)
     finally:
         await timed.aclose()
     took = time.perf_counter() - started
-    return {"seconds": took, "steps": result.steps, "step_seconds": times,
-            "input_tokens": result.usage.input_tokens,
-            "output_tokens": result.usage.output_tokens}
+    return {
+        "seconds": took,
+        "steps": result.steps,
+        "step_seconds": times,
+        "input_tokens": result.usage.input_tokens,
+        "output_tokens": result.usage.output_tokens,
+    }
 
 
 def table(rows: list[tuple[str, str, str, str]]) -> str:
@@ -195,24 +236,46 @@ async def main() -> None:
     without = await agent_run(args.model, args.steps, reuse=False)
     cached = await agent_run(args.model, args.steps, reuse=True, server_cache=True)
     p, g = tp["prompt_tok_s"], tp["gen_tok_s"]
-    rows = [("measure", "baseline", "OpenSage", "ratio"),
-            ("prompt tok/s (raw llama-cpp-python vs OpenSage)", f"{p['raw']:.0f}",
-             f"{p['opensage']:.0f}", f"{p['ratio']:.2f}x"),
-            ("generation tok/s (raw vs OpenSage)", f"{g['raw']:.1f}", f"{g['opensage']:.1f}",
-             f"{g['ratio']:.2f}x"),
-            (f"{args.steps}-step agent run, s (no prefix reuse vs reuse)",
-             f"{without['seconds']:.1f}", f"{with_reuse['seconds']:.1f}",
-             f"{without['seconds'] / with_reuse['seconds']:.2f}x faster"),
-            (f"{args.steps}-step run, s (reuse vs reuse + server state cache)",
-             f"{with_reuse['seconds']:.1f}", f"{cached['seconds']:.1f}",
-             f"{cached['seconds'] / with_reuse['seconds']:.2f}x the time")]
-    print(f"local:{args.model}, {tp['threads']} thread(s), n_ctx {tp['n_ctx']}, "
-          f"load average {load:.1f} on {os.cpu_count()} cores")
+    rows = [
+        ("measure", "baseline", "OpenSage", "ratio"),
+        (
+            "prompt tok/s (raw llama-cpp-python vs OpenSage)",
+            f"{p['raw']:.0f}",
+            f"{p['opensage']:.0f}",
+            f"{p['ratio']:.2f}x",
+        ),
+        (
+            "generation tok/s (raw vs OpenSage)",
+            f"{g['raw']:.1f}",
+            f"{g['opensage']:.1f}",
+            f"{g['ratio']:.2f}x",
+        ),
+        (
+            f"{args.steps}-step agent run, s (no prefix reuse vs reuse)",
+            f"{without['seconds']:.1f}",
+            f"{with_reuse['seconds']:.1f}",
+            f"{without['seconds'] / with_reuse['seconds']:.2f}x faster",
+        ),
+        (
+            f"{args.steps}-step run, s (reuse vs reuse + server state cache)",
+            f"{with_reuse['seconds']:.1f}",
+            f"{cached['seconds']:.1f}",
+            f"{cached['seconds'] / with_reuse['seconds']:.2f}x the time",
+        ),
+    ]
+    print(
+        f"local:{args.model}, {tp['threads']} thread(s), n_ctx {tp['n_ctx']}, "
+        f"load average {load:.1f} on {os.cpu_count()} cores"
+    )
     print(table(rows))
     RESULTS.mkdir(exist_ok=True)
-    out = {"model": args.model, "load_average": load, "cores": os.cpu_count(),
-           "throughput": tp, "agent_run": {"reuse": with_reuse, "no_reuse": without,
-                                           "reuse_and_server_cache": cached}}
+    out = {
+        "model": args.model,
+        "load_average": load,
+        "cores": os.cpu_count(),
+        "throughput": tp,
+        "agent_run": {"reuse": with_reuse, "no_reuse": without, "reuse_and_server_cache": cached},
+    }
     (RESULTS / "local_model.json").write_text(json.dumps(out, indent=1) + "\n")
 
 

@@ -18,8 +18,9 @@ def run(plan, task, workdir):
     async def go():
         model = Steered(LocalModel("smollm2"), plan)
         try:
-            return await Agent("root", "ROOT", model=model, kits=["memory"],
-                               max_steps=2).run(task, workdir=workdir)
+            return await Agent("root", "ROOT", model=model, kits=["memory"], max_steps=2).run(
+                task, workdir=workdir
+            )
         finally:
             await model.aclose()  # a model passed in is the caller's to close
 
@@ -27,8 +28,11 @@ def run(plan, task, workdir):
 
 
 def test_what_the_local_model_remembers_it_recalls_in_the_next_run(home, tmp_path):
-    first = run(["remember"], "Remember this fact: the deploy key is stored in the vault at "
-                "secret/deploy.", tmp_path)
+    first = run(
+        ["remember"],
+        "Remember this fact: the deploy key is stored in the vault at secret/deploy.",
+        tmp_path,
+    )
     log = EventLog.open(home / "events.db")
     (written,) = log.events(first.run_id, ("memory_written",))
     second = run(["recall"], "Where is the deploy key stored? Recall it.", tmp_path)

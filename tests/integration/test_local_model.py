@@ -45,10 +45,13 @@ def test_chat_answer_over_http(home):
     async def scenario():
         model = model_from_spec("local:smollm2")
         try:
-            return await model.request([
-                Message("system", "You are a helpful assistant."),
-                Message("user", "What is the capital of France? Answer in one word."),
-            ], [])
+            return await model.request(
+                [
+                    Message("system", "You are a helpful assistant."),
+                    Message("user", "What is the capital of France? Answer in one word."),
+                ],
+                [],
+            )
         finally:
             await model.aclose()
 
@@ -60,8 +63,14 @@ def test_chat_answer_over_http(home):
 
 
 def test_forced_tool_call_through_the_agent_loop(home):
-    agent = Agent("adder", "Use the add tool.", model="local:smollm2", tools=[add],
-                  settings=ModelSettings(tool_choice="add", temperature=0), max_steps=1)
+    agent = Agent(
+        "adder",
+        "Use the add tool.",
+        model="local:smollm2",
+        tools=[add],
+        settings=ModelSettings(tool_choice="add", temperature=0),
+        max_steps=1,
+    )
     result = agent.run_sync("What is 2 plus 3?")
     assert result.stop_reason == "max_steps" and result.steps == 1
     log = EventLog(home / "events.db")
@@ -78,18 +87,37 @@ def test_the_readmes_first_command_end_to_end_through_the_cli(home, tmp_path):
     """The Quick start's command, on the default local model: it runs a command in the sandbox
     and answers from its output."""
     out = subprocess.run(
-        [sys.executable, "-m", "opensage.cli", "run",
-         "Run the command uname -sr and say which kernel this machine runs.", "--kit", "shell",
-         "--model", "local", "--max-steps", "4", "--workdir", str(tmp_path), "--json"],
-        capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "opensage.cli",
+            "run",
+            "Run the command uname -sr and say which kernel this machine runs.",
+            "--kit",
+            "shell",
+            "--model",
+            "local",
+            "--max-steps",
+            "4",
+            "--workdir",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode in (0, 1), out.stderr
     result = json.loads(out.stdout)
     assert result["stop_reason"] == "finished", result
     assert platform.system() in result["answer"], result
     assert result["usage"]["requests"] >= 2 and result["usage"]["input_tokens"] > 0
     assert result["usage"]["cost_usd"] == 0
-    show = subprocess.run([sys.executable, "-m", "opensage.cli", "runs", "show",
-                           result["run_id"], "--json"], capture_output=True, text=True)
+    show = subprocess.run(
+        [sys.executable, "-m", "opensage.cli", "runs", "show", result["run_id"], "--json"],
+        capture_output=True,
+        text=True,
+    )
     tree = json.loads(show.stdout)
     assert tree["data"]["agent"]["model"] == f"local:{best_installed().name}"
     assert not server_processes(home)  # the CLI stopped the server it started

@@ -20,16 +20,30 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def test_qwen_calls_a_tool_and_answers_with_its_result_through_the_cli(home, tmp_path):
     (tmp_path / "data.csv").write_text("id,name\n" + "".join(f"{i},n{i}\n" for i in range(6)))
     out = subprocess.run(
-        [sys.executable, "-m", "opensage.cli", "run",
-         "Run the command `wc -l data.csv` and answer with the number of lines it prints.",
-         "--model", "local:qwen-0.5b", "--kit", "shell", "--max-steps", "4",
-         "--workdir", str(tmp_path), "--json"],
-        capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "opensage.cli",
+            "run",
+            "Run the command `wc -l data.csv` and answer with the number of lines it prints.",
+            "--model",
+            "local:qwen-0.5b",
+            "--kit",
+            "shell",
+            "--max-steps",
+            "4",
+            "--workdir",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode in (0, 1), out.stderr
     result = json.loads(out.stdout)
     log = EventLog.open(home / "events.db")
-    calls = [(e.data["name"], e.data["ok"]) for e in log.events(result["run_id"],
-                                                                 ("tool_result",))]
+    calls = [(e.data["name"], e.data["ok"]) for e in log.events(result["run_id"], ("tool_result",))]
     assert ("run_command", True) in calls, calls  # written as text, found, run
     assert result["stop_reason"] == "finished", result
     assert "7" in result["answer"], result  # the command's answer, not a guess
@@ -70,28 +84,39 @@ def test_a_sub_agent_runs_on_qwen_sharing_the_roots_server(home, tmp_path, monke
         return real_popen(cmd, *args, **kwargs)
 
     monkeypatch.setattr(subprocess, "Popen", popen)
-    plan = [("create_agent", {"name": "helper", "tools": [], "model": "local:qwen-0.5b",
-                              "instructions": "Answer the question in one word."}),
-            ("run_agent", {"name": "helper", "task": "What is the capital of France?"})]
+    plan = [
+        (
+            "create_agent",
+            {
+                "name": "helper",
+                "tools": [],
+                "model": "local:qwen-0.5b",
+                "instructions": "Answer the question in one word.",
+            },
+        ),
+        ("run_agent", {"name": "helper", "task": "What is the capital of France?"}),
+    ]
 
     async def go():
         model = Planned(LocalModel("qwen-0.5b"), plan)
         try:
-            return await Agent("root", "ROOT", model=model, kits=["topology"],
-                               max_steps=6).run(
+            return await Agent("root", "ROOT", model=model, kits=["topology"], max_steps=6).run(
                 "Ask a helper agent for the capital of France, and answer with it.",
-                workdir=tmp_path)
+                workdir=tmp_path,
+            )
         finally:
             await model.aclose()
 
     result = asyncio.run(go())
     assert result.stop_reason == "finished", result.message
     log = EventLog.open(home / "events.db")
-    runs = [e for e in log.events(result.run_id, ("agent_started",))
-            if e.data["name"] == "helper"]
+    runs = [e for e in log.events(result.run_id, ("agent_started",)) if e.data["name"] == "helper"]
     assert runs and runs[0].data["model"] == "local:qwen-0.5b"
-    answers = [e.data["answer"] for e in log.events(result.run_id, ("agent_finished",))
-               if e.agent == "helper" and e.data["stop_reason"] == "finished"]
+    answers = [
+        e.data["answer"]
+        for e in log.events(result.run_id, ("agent_finished",))
+        if e.agent == "helper" and e.data["stop_reason"] == "finished"
+    ]
     assert answers and "paris" in answers[0].lower()  # the sub-agent answered, on qwen
     assert "paris" in result.answer.lower()  # and the root, on qwen too, passed it on
     assert len(started) == 1  # root and sub-agent shared one server

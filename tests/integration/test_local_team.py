@@ -25,10 +25,12 @@ class Steered:
 
     async def request(self, messages, tools, settings=None):
         step = sum(m.role == "assistant" for m in messages)
-        choice = self.plan[step] if messages[0].content == "ROOT" and step < len(
-            self.plan) else "auto"
-        return await self.inner.request(messages, tools,
-                                        ModelSettings(tool_choice=choice, temperature=0))
+        choice = (
+            self.plan[step] if messages[0].content == "ROOT" and step < len(self.plan) else "auto"
+        )
+        return await self.inner.request(
+            messages, tools, ModelSettings(tool_choice=choice, temperature=0)
+        )
 
     async def aclose(self):
         await self.inner.aclose()
@@ -38,10 +40,11 @@ def test_the_local_model_creates_and_runs_a_sub_agent(home, tmp_path):
     async def go():
         model = Steered(LocalModel("smollm2"), ["create_agent", "run_agent", "run_agent"])
         try:
-            return await Agent("root", "ROOT", model=model, kits=["topology"],
-                               max_steps=5).run(
+            return await Agent("root", "ROOT", model=model, kits=["topology"], max_steps=5).run(
                 "Create an agent named helper that answers questions in one word, then run "
-                "the agent helper on the task: What color is the sky?", workdir=tmp_path)
+                "the agent helper on the task: What color is the sky?",
+                workdir=tmp_path,
+            )
         finally:
             await model.aclose()  # a model passed in is the caller's to close
 
@@ -55,6 +58,9 @@ def test_the_local_model_creates_and_runs_a_sub_agent(home, tmp_path):
     assert runs[0].data["model"] == "local:smollm2"
     calls = {e.id: e.data["name"] for e in log.events(result.run_id, ("tool_call",))}
     assert calls[runs[0].parent] == "run_agent"  # started by the root's call, under it
-    answers = [e.data["answer"] for e in log.events(result.run_id, ("agent_finished",))
-               if e.agent == name and e.data["stop_reason"] == "finished"]
+    answers = [
+        e.data["answer"]
+        for e in log.events(result.run_id, ("agent_finished",))
+        if e.agent == name and e.data["stop_reason"] == "finished"
+    ]
     assert answers and answers[0].strip()  # the sub-agent answered through the local server

@@ -48,8 +48,11 @@ class FakeServer:
                 body = json.loads(self.rfile.read(length) or b"null")
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 fake.requests.append(Recorded("POST", self.path, headers, body))
-                status, reply, extra = (fake.replies.popleft() if fake.replies
-                                          else (500, {"error": "no reply queued"}, {}))
+                status, reply, extra = (
+                    fake.replies.popleft()
+                    if fake.replies
+                    else (500, {"error": "no reply queued"}, {})
+                )
                 raw = isinstance(reply, RawBody)
                 data = (reply.text if raw else json.dumps(reply)).encode()
                 self.send_response(status)

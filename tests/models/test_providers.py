@@ -34,15 +34,22 @@ def test_an_unknown_provider_names_every_registered_one():
     register_provider("echo", Echo())
     with pytest.raises(ConfigError) as info:
         model_from_spec("ollama:llama3")
-    assert str(info.value) == ("unknown model provider 'ollama' in 'ollama:llama3'; use one of: "
-                               "openai:NAME, anthropic:NAME, local:NAME, scripted:NAME, echo:NAME")
+    assert str(info.value) == (
+        "unknown model provider 'ollama' in 'ollama:llama3'; use one of: "
+        "openai:NAME, anthropic:NAME, local:NAME, scripted:NAME, echo:NAME"
+    )
 
 
 def test_a_registered_provider_builds_the_model_of_its_specs():
     echo = Echo()
     register_provider("echo", echo)
-    model = model_from_spec("echo:a:b", base_url="http://gateway", api_key="k",
-                            prices={"a:b": (1.0, 2.0)}, timeout_s=7.0)
+    model = model_from_spec(
+        "echo:a:b",
+        base_url="http://gateway",
+        api_key="k",
+        prices={"a:b": (1.0, 2.0)},
+        timeout_s=7.0,
+    )
     assert model.name == "echo:a:b"
     [(spec, options)] = echo.calls
     assert (spec.text, spec.provider, spec.name) == ("echo:a:b", "echo", "a:b")
@@ -65,22 +72,30 @@ def test_an_agent_given_a_registered_providers_spec_runs_on_its_model(home, monk
     home.mkdir(exist_ok=True)
     (home / "opensage.toml").write_text(
         '[models.mine]\nspec = "echo:big"\nbase_url = "http://gateway/v1"\n'
-        'api_key_env = "ECHO_KEY"\ntimeout_s = 9\n[prices]\n"big" = [1.0, 2.0]\n')
+        'api_key_env = "ECHO_KEY"\ntimeout_s = 9\n[prices]\n"big" = [1.0, 2.0]\n'
+    )
     monkeypatch.setenv("ECHO_KEY", "sk-echo")
     result = Agent("a", model="mine").run_sync("hi")
     assert result.answer == "echo big"
     spec, options = echo.calls[-1]
     assert (spec.text, options.base_url, options.api_key, options.timeout_s) == (
-        "echo:big", "http://gateway/v1", "sk-echo", 9)
+        "echo:big",
+        "http://gateway/v1",
+        "sk-echo",
+        9,
+    )
     assert options.log_dir == home / "logs" and tuple(options.price("big") or ()) == (1.0, 2.0)
 
 
 def test_registering_a_taken_name_is_refused_unless_replacing():
     first, second = Echo(), Echo()
     register_provider("echo", first)
-    with pytest.raises(ConfigError, match=r"'echo' is already registered \(by "
-                                          r"tests\.models\.test_providers\.Echo\); pass "
-                                          r"replace=True"):
+    with pytest.raises(
+        ConfigError,
+        match=r"'echo' is already registered \(by "
+        r"tests\.models\.test_providers\.Echo\); pass "
+        r"replace=True",
+    ):
         register_provider("echo", second)
     model_from_spec("echo:x")
     assert len(first.calls) == 1 and not second.calls

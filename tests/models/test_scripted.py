@@ -13,12 +13,14 @@ def ask(model, text="hi"):
 
 
 def test_replays_text_tool_calls_and_errors_in_order():
-    model = ScriptedModel([
-        "hello",
-        tool_call("add", a=1),
-        {"tool_calls": [{"name": "f", "arguments": "{raw", "id": "x"}], "text": "hm"},
-        {"raise": "rate_limit", "message": "slow down", "retry_after": 2},
-    ])
+    model = ScriptedModel(
+        [
+            "hello",
+            tool_call("add", a=1),
+            {"tool_calls": [{"name": "f", "arguments": "{raw", "id": "x"}], "text": "hm"},
+            {"raise": "rate_limit", "message": "slow down", "retry_after": 2},
+        ]
+    )
     assert ask(model).message.content == "hello"
     call = ask(model).message.tool_calls[0]
     assert (call.name, json.loads(call.arguments)) == ("add", {"a": 1})
@@ -51,8 +53,16 @@ def test_steps_can_be_computed_from_the_request():
 
 def test_loads_from_json_through_the_spec(tmp_path):
     path = tmp_path / "s.json"
-    path.write_text(json.dumps({"steps": ["from file", {"text": "t", "usage": {
-        "input_tokens": 7, "output_tokens": 3}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "steps": [
+                    "from file",
+                    {"text": "t", "usage": {"input_tokens": 7, "output_tokens": 3}},
+                ]
+            }
+        )
+    )
     model = model_from_spec(f"scripted:{path}")
     assert model.name == f"scripted:{path}"
     assert ask(model).message.content == "from file"

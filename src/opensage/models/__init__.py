@@ -70,6 +70,7 @@ __all__ = [
     "tool_call",
 ]
 
+
 def model_from_spec(
     spec: str,
     *,
@@ -82,6 +83,15 @@ def model_from_spec(
     text_tool_calls: bool = False,
 ) -> Model:
     """Build the model a spec names. Raises `ConfigError` with a fix for a bad spec or setup."""
-    return build_model(spec, ModelOptions(base_url=base_url, api_key=api_key, prices=prices,
-                                          timeout_s=timeout_s, retry=retry, log_dir=log_dir,
-                                          text_tool_calls=text_tool_calls))
+    return build_model(
+        spec,
+        ModelOptions(
+            base_url=base_url,
+            api_key=api_key,
+            prices=prices,
+            timeout_s=timeout_s,
+            retry=retry,
+            log_dir=log_dir,
+            text_tool_calls=text_tool_calls,
+        ),
+    )

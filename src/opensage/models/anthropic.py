@@ -39,7 +39,9 @@ def to_anthropic(messages: Sequence[Message]) -> tuple[str, list[dict[str, Any]]
             system.append(m.content)
         elif m.role == "tool":
             block: dict[str, Any] = {
-                "type": "tool_result", "tool_use_id": m.tool_call_id, "content": m.content
+                "type": "tool_result",
+                "tool_use_id": m.tool_call_id,
+                "content": m.content,
             }
             if m.is_error:
                 block["is_error"] = True
@@ -73,8 +75,7 @@ class AnthropicModel(SdkModel):
     sdk_module, sdk_client, sdk_error = "anthropic", "AsyncAnthropic", "AnthropicError"
     reply_kind = "a Messages API reply"
     # Cached input is input too: it is priced (and limited) as such.
-    input_token_fields = ("input_tokens", "cache_read_input_tokens",
-                          "cache_creation_input_tokens")
+    input_token_fields = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
     output_token_field = "output_tokens"
 
     def _wire_messages(self, messages: Sequence[Message]) -> dict[str, Any]:
@@ -82,8 +83,10 @@ class AnthropicModel(SdkModel):
         return {"messages": wire, "system": system} if system else {"messages": wire}
 
     def _wire_tools(self, tools: Sequence[ToolSchema]) -> list[dict[str, Any]]:
-        return [{"name": t.name, "description": t.description, "input_schema": t.parameters}
-                for t in tools]
+        return [
+            {"name": t.name, "description": t.description, "input_schema": t.parameters}
+            for t in tools
+        ]
 
     def _wire_tool_choice(self, choice: str) -> Any:
         return to_anthropic_tool_choice(choice)
@@ -103,9 +106,13 @@ class AnthropicModel(SdkModel):
         if not isinstance(blocks, list):
             raise self._not_a_reply(body)
         blocks = [b for b in blocks if isinstance(b, dict)]
-        texts = [b["text"] for b in blocks if b.get("type") == "text"
-                 and isinstance(b.get("text"), str)]
-        calls = tool_calls_from_wire((b.get("id"), b.get("name"), b.get("input"))
-                                     for b in blocks if b.get("type") == "tool_use")
+        texts = [
+            b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str)
+        ]
+        calls = tool_calls_from_wire(
+            (b.get("id"), b.get("name"), b.get("input"))
+            for b in blocks
+            if b.get("type") == "tool_use"
+        )
         message = Message(role="assistant", content="".join(texts), tool_calls=calls)
         return message, reply.get("stop_reason")

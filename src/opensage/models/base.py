@@ -55,9 +55,12 @@ class Message:
             content=d.get("content") or "",
             # Text whatever was stored: a log written before replies were checked may hold a
             # call whose name is null, and resuming that run must not break on it.
-            tool_calls=tuple(ToolCall(_as_text(c.get("id")), _as_text(c.get("name")),
-                                      _as_text(c.get("arguments")))
-                             for c in d.get("tool_calls") or ()),
+            tool_calls=tuple(
+                ToolCall(
+                    _as_text(c.get("id")), _as_text(c.get("name")), _as_text(c.get("arguments"))
+                )
+                for c in d.get("tool_calls") or ()
+            ),
             tool_call_id=d.get("tool_call_id"),
             name=d.get("name"),
             is_error=bool(d.get("is_error", False)),
@@ -102,15 +105,19 @@ def token_count(value: Any, field: str, endpoint: str) -> int:
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    raise ModelError(f"the endpoint at {endpoint} reported {field} = {value!r}, which is not a "
-                     "token count (a whole number, 0 or more): the server is broken or does not "
-                     "speak this API. Check the server or the base URL.")
+    raise ModelError(
+        f"the endpoint at {endpoint} reported {field} = {value!r}, which is not a "
+        "token count (a whole number, 0 or more): the server is broken or does not "
+        "speak this API. Check the server or the base URL."
+    )
 
 
 def not_a_reply(endpoint: str, what: str, body: str) -> ModelError:
     """The error for a 200 answer that is not the API's reply (a proxy's page, another API)."""
-    return ModelError(f"the endpoint at {endpoint} answered with something that is not {what}: "
-                      f"{body[:200]!r}. Check that the base URL points at the API itself.")
+    return ModelError(
+        f"the endpoint at {endpoint} answered with something that is not {what}: "
+        f"{body[:200]!r}. Check that the base URL points at the API itself."
+    )
 
 
 @dataclass(slots=True)
@@ -243,5 +250,3 @@ class ModelServerError(ModelError):
 
 class ModelTimeoutError(ModelError):
     retryable = True
-
-

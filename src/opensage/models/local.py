@@ -88,13 +88,18 @@ def find_weights(name: str = "") -> Weights:
     if not name:
         model = best_installed()
         if model is None:
-            raise ConfigError("no bundled local model is installed; for local:"
-                              f"{DEFAULT}, {BUNDLED[DEFAULT].install_hint()}")
+            raise ConfigError(
+                "no bundled local model is installed; for local:"
+                f"{DEFAULT}, {BUNDLED[DEFAULT].install_hint()}"
+            )
     elif name in BUNDLED:
         model = BUNDLED[name]
     else:
-        raise ConfigError(f"unknown local model {name!r}; use one of "
-                          + ", ".join(f"local:{n}" for n in BUNDLED) + ", or local:PATH.gguf")
+        raise ConfigError(
+            f"unknown local model {name!r}; use one of "
+            + ", ".join(f"local:{n}" for n in BUNDLED)
+            + ", or local:PATH.gguf"
+        )
     return Weights(prepare(model), model.name, _context_size(model))
 
 
@@ -147,8 +152,15 @@ class LocalServer:
 
     _shared: ClassVar[dict[Path, LocalServer]] = {}
 
-    def __init__(self, gguf: Path, *, n_ctx: int = 8192, n_threads: int | None = None,
-                 cache: bool = False, log_path: Path | None = None):
+    def __init__(
+        self,
+        gguf: Path,
+        *,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        cache: bool = False,
+        log_path: Path | None = None,
+    ):
         self.gguf = gguf
         self.n_ctx = n_ctx
         self.n_threads = n_threads  # None: `server_threads()` when it starts
@@ -159,10 +171,12 @@ class LocalServer:
         self.started_with: list[str] = []  # the last start's command line
         self._proc: subprocess.Popen[bytes] | None = None
         # One server outlives event loops (each run_sync makes one); a lock belongs to one loop.
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = \
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
-        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = \
+        )
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
+        )
 
     @classmethod
     def shared(cls, gguf: Path, log_path: Path | None = None, n_ctx: int = 8192) -> LocalServer:
@@ -186,11 +200,29 @@ class LocalServer:
     def command(self) -> list[str]:
         threads = str(self.n_threads or server_threads())
         return [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx), "--n_threads", threads, "--n_threads_batch", threads,
-            "--logits_all", "False", "--cache", str(self.cache),
-            "--interrupt_requests", "False", "--verbose", "False",
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_threads",
+            threads,
+            "--n_threads_batch",
+            threads,
+            "--logits_all",
+            "False",
+            "--cache",
+            str(self.cache),
+            "--interrupt_requests",
+            "False",
+            "--verbose",
+            "False",
         ]
 
     async def ensure_started(self, timeout_s: float = 120.0) -> None:
@@ -207,8 +239,12 @@ class LocalServer:
             log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
             try:
                 self._proc = subprocess.Popen(
-                    cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    preexec_fn=_die_with_parent, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                    cmd,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    preexec_fn=_die_with_parent,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 )
             finally:
                 if log is not subprocess.DEVNULL:
@@ -251,10 +287,18 @@ class LocalModel:
     """`local[:NAME]`: a model on this machine, free and offline. Tool calls the model writes
     as text become real ones (`text_tool_calls`), the first of each reply only (`max_calls`)."""
 
-    def __init__(self, name: str = "", *, log_path: Path | None = None,
-                 timeout_s: float = 600.0, text_tool_calls: bool = True,
-                 max_calls: int | None = 1, stop_after_call: bool = False,
-                 retry_restated: bool = True, seed: int | None = None):
+    def __init__(
+        self,
+        name: str = "",
+        *,
+        log_path: Path | None = None,
+        timeout_s: float = 600.0,
+        text_tool_calls: bool = True,
+        max_calls: int | None = 1,
+        stop_after_call: bool = False,
+        retry_restated: bool = True,
+        seed: int | None = None,
+    ):
         weights = find_weights(name)
         self.server = LocalServer.shared(weights.path, log_path=log_path, n_ctx=weights.n_ctx)
         self.server.users += 1
@@ -288,8 +332,12 @@ class LocalModel:
             # tokens after it, but loses the call after a restated one (see split_reply).
             stop = {"stop": ["</tool_call>"]} if self.stop_after_call else None
             self._client = OpenAIModel(
-                self._name, base_url=self.server.base_url, price=(0.0, 0.0),
-                timeout_s=self._timeout_s, spec=self.name, extra_body=stop,
+                self._name,
+                base_url=self.server.base_url,
+                price=(0.0, 0.0),
+                timeout_s=self._timeout_s,
+                spec=self.name,
+                extra_body=stop,
             )
         settings = settings or ModelSettings()
         if settings.max_output_tokens is None:

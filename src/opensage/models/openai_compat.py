@@ -27,16 +27,21 @@ def to_openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
         if m.role == "tool":
             out.append({"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content})
         elif m.role == "assistant" and m.tool_calls:
-            out.append({
-                "role": "assistant",
-                # "" rather than null: the spec allows both, some servers (llama.cpp) only "".
-                "content": m.content,
-                "tool_calls": [
-                    {"id": c.id, "type": "function",
-                     "function": {"name": c.name, "arguments": c.arguments}}
-                    for c in m.tool_calls
-                ],
-            })
+            out.append(
+                {
+                    "role": "assistant",
+                    # "" rather than null: the spec allows both, some servers (llama.cpp) only "".
+                    "content": m.content,
+                    "tool_calls": [
+                        {
+                            "id": c.id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": c.arguments},
+                        }
+                        for c in m.tool_calls
+                    ],
+                }
+            )
         else:
             out.append({"role": m.role, "content": m.content})
     return out
@@ -44,8 +49,10 @@ def to_openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
 
 def to_openai_tools(tools: Sequence[ToolSchema]) -> list[dict[str, Any]]:
     return [
-        {"type": "function",
-         "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
         for t in tools
     ]
 
@@ -88,12 +95,14 @@ class OpenAIModel(SdkModel):
     def _read(self, reply: dict[str, Any], body: str) -> tuple[Message, Any]:
         choice, msg = self._first_choice(reply, body)
         calls = tool_calls_from_wire(_wire_call(c) for c in msg.get("tool_calls") or ())
-        message = Message(role="assistant", content=_content_text(msg.get("content")),
-                          tool_calls=calls)
+        message = Message(
+            role="assistant", content=_content_text(msg.get("content")), tool_calls=calls
+        )
         return message, choice.get("finish_reason")
 
-    def _first_choice(self, reply: dict[str, Any],
-                      body: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _first_choice(
+        self, reply: dict[str, Any], body: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The completion's first choice and its message; or the error saying that the body is
         not a chat completion."""
         choices = reply.get("choices")
@@ -101,8 +110,11 @@ class OpenAIModel(SdkModel):
             raise ModelError(f"{self.base_url} returned no choices for model {self.model!r}")
         choice = choices[0] if isinstance(choices, list) else None
         msg = choice.get("message") if isinstance(choice, dict) else None
-        if not isinstance(choice, dict) or not isinstance(msg, dict) \
-                or not isinstance(msg.get("tool_calls"), list | None):
+        if (
+            not isinstance(choice, dict)
+            or not isinstance(msg, dict)
+            or not isinstance(msg.get("tool_calls"), list | None)
+        ):
             raise self._not_a_reply(body)
         return choice, msg
 
@@ -116,7 +128,7 @@ def _wire_call(call: Any) -> tuple[Any, Any, Any]:
 def _content_text(content: Any) -> str:
     """The reply's text: a string, or (some servers) a list of text parts."""
     if isinstance(content, list):
-        return "".join(p["text"] for p in content
-                       if isinstance(p, dict) and isinstance(p.get("text"), str))
+        return "".join(
+            p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
     return content if isinstance(content, str) else ""
-

@@ -73,11 +73,15 @@ def register_provider(name: str, factory: ProviderFactory, *, replace: bool = Fa
     prefix would otherwise decide between them by import order, silently. Replacing is for
     wrapping a provider on purpose (e.g. to point `openai:` at a proxy)."""
     if not name or ":" in name:
-        raise ConfigError(f"provider name {name!r} cannot be used in a model spec: it must be "
-                          "non-empty and have no colon, as in register_provider('myllm', ...)")
+        raise ConfigError(
+            f"provider name {name!r} cannot be used in a model spec: it must be "
+            "non-empty and have no colon, as in register_provider('myllm', ...)"
+        )
     if name in _PROVIDERS and not replace:
-        raise ConfigError(f"model provider {name!r} is already registered (by "
-                          f"{_qualname(_PROVIDERS[name])}); pass replace=True to replace it")
+        raise ConfigError(
+            f"model provider {name!r} is already registered (by "
+            f"{_qualname(_PROVIDERS[name])}); pass replace=True to replace it"
+        )
     _PROVIDERS[name] = factory
 
 
@@ -109,9 +113,15 @@ def _openai(spec: ModelSpec, options: ModelOptions) -> Model:
             f"{spec.text}: no API key. Set OPENAI_API_KEY, or OPENAI_BASE_URL / --base-url for "
             "a server that needs none (vLLM, llama.cpp, Ollama)."
         )
-    model = OpenAIModel(name, base_url=base_url, api_key=api_key,
-                        timeout_s=options.timeout_s or 120.0, retry=options.retry,
-                        price=options.price(name), spec=spec.text)
+    model = OpenAIModel(
+        name,
+        base_url=base_url,
+        api_key=api_key,
+        timeout_s=options.timeout_s or 120.0,
+        retry=options.retry,
+        price=options.price(name),
+        spec=spec.text,
+    )
     if options.text_tool_calls:
         from opensage.models.text_calls import TextToolCalls
 
@@ -127,9 +137,15 @@ def _anthropic(spec: ModelSpec, options: ModelOptions) -> Model:
     api_key = options.api_key or os.environ.get("ANTHROPIC_API_KEY")
     if not api_key:
         raise ConfigError(f"{spec.text}: no API key. Set ANTHROPIC_API_KEY.")
-    return AnthropicModel(name, base_url=base_url, api_key=api_key,
-                          timeout_s=options.timeout_s or 120.0, retry=options.retry,
-                          price=options.price(name), spec=spec.text)
+    return AnthropicModel(
+        name,
+        base_url=base_url,
+        api_key=api_key,
+        timeout_s=options.timeout_s or 120.0,
+        retry=options.retry,
+        price=options.price(name),
+        spec=spec.text,
+    )
 
 
 def _local(spec: ModelSpec, options: ModelOptions) -> Model:

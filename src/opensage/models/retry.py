@@ -38,7 +38,8 @@ async def with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy) ->
             if not error.retryable or attempt == policy.attempts - 1:
                 raise
             delay = policy.delay(attempt, error)
-            log.warning("%s; retry %d of %d in %.1f s", error, attempt + 1,
-                        policy.attempts - 1, delay)
+            log.warning(
+                "%s; retry %d of %d in %.1f s", error, attempt + 1, policy.attempts - 1, delay
+            )
             await asyncio.sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")

@@ -94,7 +94,7 @@ class ScriptedModel:
             raise ModelError(f"cannot load scripted model from {p}: {exc}") from exc
         steps = data["steps"] if isinstance(data, dict) else data
         if not isinstance(steps, list):
-            raise ModelError(f"{p}: expected a list of steps or {{\"steps\": [...]}}")
+            raise ModelError(f'{p}: expected a list of steps or {{"steps": [...]}}')
         return cls(steps, name=f"scripted:{p}")
 
     @property
@@ -108,7 +108,7 @@ class ScriptedModel:
 
     @property
     def unused(self) -> list[Step]:
-        return self.steps[self.position:]
+        return self.steps[self.position :]
 
     def fast_forward(self, steps_taken: int) -> None:
         """Skip the steps a resumed run already consumed before it was interrupted."""
@@ -153,21 +153,27 @@ class ScriptedModel:
             raise ModelError(f"scripted step {self.position} has an unknown form: {step!r}")
         if "raise" in step:
             kind = _ERRORS.get(step["raise"], ModelError)
-            raise kind(step.get("message", f"scripted {step['raise']} error"),
-                       retry_after=step.get("retry_after"))
+            raise kind(
+                step.get("message", f"scripted {step['raise']} error"),
+                retry_after=step.get("retry_after"),
+            )
         # Through the same check as a real endpoint's reply, so a script can send what a broken
         # server would (a null name, a repeated id) and the loop sees it as it would then.
         calls = tool_calls_from_wire(
-            (c.get("id") or f"call_{self.position}_{i}", c.get("name"),
-             c.get("arguments") if "arguments" in c else {})
+            (
+                c.get("id") or f"call_{self.position}_{i}",
+                c.get("name"),
+                c.get("arguments") if "arguments" in c else {},
+            )
             for i, c in enumerate(step.get("tool_calls") or ())
         )
         text = step.get("text", "")
         given = step.get("usage") or {}
         # A rough count (4 characters a token) keeps token limits meaningful in tests.
         guess = (len(text) + sum(len(c.arguments) for c in calls)) // 4
-        usage = priced_usage(self.price, int(given.get("input_tokens", 0)),
-                             int(given.get("output_tokens", guess)))
+        usage = priced_usage(
+            self.price, int(given.get("input_tokens", 0)), int(given.get("output_tokens", guess))
+        )
         return ModelResponse(
             message=Message(role="assistant", content=text, tool_calls=calls),
             usage=usage,
@@ -182,8 +188,12 @@ class ScriptedModel:
 class FunctionModel(ScriptedModel):
     """A model whose every reply is computed by `fn(messages, tools)`: an endless script."""
 
-    def __init__(self, fn: Callable[[Sequence[Message], Sequence[ToolSchema]], Step],
-                 *, name: str = "function"):
+    def __init__(
+        self,
+        fn: Callable[[Sequence[Message], Sequence[ToolSchema]], Step],
+        *,
+        name: str = "function",
+    ):
         super().__init__([], name=name)
         self.fn = fn
 

@@ -51,9 +51,11 @@ def map_sdk_error(sdk: ModuleType, exc: Exception, *, model: str, endpoint: str)
             f"{where} answered 404: {detail}. Check the model name and the base URL."
         )
     if status == 429:
-        return ModelRateLimitError(f"{where} rate-limited the request: {detail}",
-                                   retry_after=_retry_after(exc))
+        return ModelRateLimitError(
+            f"{where} rate-limited the request: {detail}", retry_after=_retry_after(exc)
+        )
     if status >= 500:
-        return ModelServerError(f"{where} failed with {status}: {detail}",
-                                retry_after=_retry_after(exc))
+        return ModelServerError(
+            f"{where} failed with {status}: {detail}", retry_after=_retry_after(exc)
+        )
     return ModelBadRequestError(f"{where} rejected the request ({status}): {detail}")

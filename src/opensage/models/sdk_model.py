@@ -70,7 +70,9 @@ class SdkModel(ABC):
         self._sdk = importlib.import_module(self.sdk_module)
         base_url = base_url or self.default_base_url
         self._client: Any = getattr(self._sdk, self.sdk_client)(
-            base_url=base_url, api_key=api_key or self.placeholder_key, timeout=timeout_s,
+            base_url=base_url,
+            api_key=api_key or self.placeholder_key,
+            timeout=timeout_s,
             max_retries=0,
         )
         # The endpoint as given, else the one the SDK chose (its default or its variable).
@@ -115,11 +117,11 @@ class SdkModel(ABC):
     def _usage(self, reported: Any) -> Usage:
         """The reply's usage, priced; a count that is not one is refused (see `token_count`)."""
         u = reported if isinstance(reported, dict) else {}
-        input_tokens = sum(token_count(u.get(k), k, self.base_url)
-                           for k in self.input_token_fields)
+        input_tokens = sum(token_count(u.get(k), k, self.base_url) for k in self.input_token_fields)
         output = self.output_token_field
-        return priced_usage(self.price, input_tokens, token_count(u.get(output), output,
-                                                                  self.base_url))
+        return priced_usage(
+            self.price, input_tokens, token_count(u.get(output), output, self.base_url)
+        )
 
     def _not_a_reply(self, body: str) -> ModelError:
         return not_a_reply(self.base_url, self.reply_kind, body)

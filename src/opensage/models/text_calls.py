@@ -187,7 +187,7 @@ def _balanced(text: str, i: int) -> tuple[str, int]:
         elif ch == "}":
             depth -= 1
             if depth == 0:
-                return text[i:j + 1], j + 1
+                return text[i : j + 1], j + 1
     return text[i:], len(text)
 
 
@@ -247,9 +247,13 @@ def _arguments_text(value: Any) -> str:
     return "{}" if value is None else json.dumps(value)
 
 
-def split_reply(text: str, tools: Sequence[ToolSchema] = (), max_calls: int | None = 1,
-                id_prefix: str = "call", previous: Sequence[ToolCall] = (),
-                ) -> tuple[str, tuple[ToolCall, ...]]:
+def split_reply(
+    text: str,
+    tools: Sequence[ToolSchema] = (),
+    max_calls: int | None = 1,
+    id_prefix: str = "call",
+    previous: Sequence[ToolCall] = (),
+) -> tuple[str, tuple[ToolCall, ...]]:
     """A reply's text as (the text before its first call, the calls it makes): at most
     `max_calls` of them (None: every one), each tidied against the offered `tools` (see
     `tidy`). A call that repeats one of the `previous` turn's calls exactly, with another call
@@ -261,19 +265,23 @@ def split_reply(text: str, tools: Sequence[ToolSchema] = (), max_calls: int | No
     if not found:
         return text, ()
     calls = [tidy(c.name, c.arguments, schemas) for c in found]
-    done = {(name, _canonical(arguments))
-            for name, arguments in (tidy(c.name, c.arguments, schemas) for c in previous)}
+    done = {
+        (name, _canonical(arguments))
+        for name, arguments in (tidy(c.name, c.arguments, schemas) for c in previous)
+    }
     first = 0
     while first < len(calls) - 1 and (calls[first][0], _canonical(calls[first][1])) in done:
         first += 1
-    kept = calls[first:] if max_calls is None else calls[first:first + max_calls]
-    before = _OPENERS.sub("", text[:found[0].start]).strip()
-    return before, tuple(ToolCall(f"{id_prefix}_{i}", name, arguments)
-                         for i, (name, arguments) in enumerate(kept))
+    kept = calls[first:] if max_calls is None else calls[first : first + max_calls]
+    before = _OPENERS.sub("", text[: found[0].start]).strip()
+    return before, tuple(
+        ToolCall(f"{id_prefix}_{i}", name, arguments) for i, (name, arguments) in enumerate(kept)
+    )
 
 
-_SCHEMA_WORDS = frozenset({"type", "properties", "required", "additionalProperties", "title",
-                           "description", "$schema"})
+_SCHEMA_WORDS = frozenset(
+    {"type", "properties", "required", "additionalProperties", "title", "description", "$schema"}
+)
 
 
 def tidy(name: str, arguments: str, tools: dict[str, ToolSchema]) -> tuple[str, str]:
@@ -355,9 +363,13 @@ def as_text_history(messages: Sequence[Message]) -> list[Message]:
     return out
 
 
-def parse_text_reply(response: ModelResponse, tools: Sequence[ToolSchema],
-                     settings: ModelSettings | None = None, max_calls: int | None = 1,
-                     history: Sequence[Message] = ()) -> ModelResponse:
+def parse_text_reply(
+    response: ModelResponse,
+    tools: Sequence[ToolSchema],
+    settings: ModelSettings | None = None,
+    max_calls: int | None = 1,
+    history: Sequence[Message] = (),
+) -> ModelResponse:
     """The response with the calls written in its text made real (see `split_reply`; the
     previous turn's calls are the last ones in `history`); as it is when the server returned
     calls itself, or no tool was offered (or tool choice "none"), or the text has none."""
@@ -366,8 +378,13 @@ def parse_text_reply(response: ModelResponse, tools: Sequence[ToolSchema],
         return response
     previous = next((m.tool_calls for m in reversed(history) if m.role == "assistant"), ())
     # Ids unique in the conversation, also across a resumed run's new model object.
-    content, calls = split_reply(message.content, tools, max_calls,
-                                 id_prefix=f"call_{secrets.token_hex(4)}", previous=previous)
+    content, calls = split_reply(
+        message.content,
+        tools,
+        max_calls,
+        id_prefix=f"call_{secrets.token_hex(4)}",
+        previous=previous,
+    )
     if not calls:
         return response
     return replace(response, message=Message("assistant", content, tool_calls=calls))
@@ -376,9 +393,14 @@ def parse_text_reply(response: ModelResponse, tools: Sequence[ToolSchema],
 Send = Callable[[list[Message]], Awaitable[ModelResponse]]
 
 
-async def ask(send: Send, messages: Sequence[Message], tools: Sequence[ToolSchema],
-              settings: ModelSettings | None = None, max_calls: int | None = 1,
-              retry_restated: bool = True) -> ModelResponse:
+async def ask(
+    send: Send,
+    messages: Sequence[Message],
+    tools: Sequence[ToolSchema],
+    settings: ModelSettings | None = None,
+    max_calls: int | None = 1,
+    retry_restated: bool = True,
+) -> ModelResponse:
     """One request of a model that writes its calls as text: `send` gets the history in the
     model's format (`as_text_history`) and the reply's calls are found (`parse_text_reply`).
 
@@ -399,24 +421,31 @@ async def ask(send: Send, messages: Sequence[Message], tools: Sequence[ToolSchem
     previous = messages[tail - 1].tool_calls if tail and tail < len(messages) else ()
     if not retry_restated or not previous or not _restates(response, previous, tools):
         return response
-    shown = "\n".join(f"You called {c.name} and it returned:\n{m.content}"
-                      for c, m in zip(previous, messages[tail:], strict=False))
+    shown = "\n".join(
+        f"You called {c.name} and it returned:\n{m.content}"
+        for c, m in zip(previous, messages[tail:], strict=False)
+    )
     names = " or ".join(sorted({c.name for c in previous}))
-    then = ("call finish(answer), or call a different tool" if any(t.name == "finish"
-                                                                   for t in tools)
-            else "answer, or call a different tool")
-    note = Message("user", f"{shown}\nDo not call {names} again. Use this result to answer "
-                           f"the task: {then}.")
-    retried = parse_text_reply(await send(as_text_history([*messages[:tail], note])), tools,
-                               settings, max_calls, messages)
+    then = (
+        "call finish(answer), or call a different tool"
+        if any(t.name == "finish" for t in tools)
+        else "answer, or call a different tool"
+    )
+    note = Message(
+        "user", f"{shown}\nDo not call {names} again. Use this result to answer the task: {then}."
+    )
+    retried = parse_text_reply(
+        await send(as_text_history([*messages[:tail], note])), tools, settings, max_calls, messages
+    )
     usage = Usage()
     usage.add(response.usage)
     usage.add(retried.usage)
     return replace(retried, usage=usage)
 
 
-def _restates(response: ModelResponse, previous: Sequence[ToolCall],
-              tools: Sequence[ToolSchema]) -> bool:
+def _restates(
+    response: ModelResponse, previous: Sequence[ToolCall], tools: Sequence[ToolSchema]
+) -> bool:
     calls = response.message.tool_calls
     if len(calls) != 1:
         return False
