@@ -298,6 +298,8 @@ def test_local_model_specs_resolve_without_starting_a_server(site, cache, monkey
     own.write_bytes(b"GGUF")
     mine = model_from_spec(f"local:{own}")
     assert mine.name == f"local:{own}" and mine.server.gguf == own
+    assert model.text_tool_calls and mine.text_tool_calls  # calls as text, Qwen's way
+    assert not weights.SMOLLM2.writes_calls  # it writes none: its history stays OpenAI's form
     with pytest.raises(ConfigError, match="no such GGUF file"):
         model_from_spec(f"local:{tmp_path / 'absent.gguf'}")
     with pytest.raises(ConfigError, match=r"unknown local model 'qwen-7b'.*local:qwen-0\.5b"):

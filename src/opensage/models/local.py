@@ -76,6 +76,9 @@ class Weights:
     path: Path
     name: str  # "qwen-0.5b", or the path for a user's file
     n_ctx: int = 8192
+    # Its calls come as text, Qwen's way (a user's GGUF is assumed to: most tool-trained
+    # models write that form); SmolLM2 writes none, and its history stays the OpenAI form.
+    text_tool_calls: bool = True
 
 
 def find_weights(name: str = "") -> Weights:
@@ -100,7 +103,7 @@ def find_weights(name: str = "") -> Weights:
             + ", ".join(f"local:{n}" for n in BUNDLED)
             + ", or local:PATH.gguf"
         )
-    return Weights(prepare(model), model.name, _context_size(model))
+    return Weights(prepare(model), model.name, _context_size(model), model.writes_calls)
 
 
 def _context_size(model: BundledModel) -> int:
@@ -293,7 +296,7 @@ class LocalModel:
         *,
         log_path: Path | None = None,
         timeout_s: float = 600.0,
-        text_tool_calls: bool = True,
+        text_tool_calls: bool | None = None,
         max_calls: int | None = 1,
         stop_after_call: bool = False,
         retry_restated: bool = True,
@@ -304,7 +307,10 @@ class LocalModel:
         self.server.users += 1
         self._name = weights.name
         self._timeout_s = timeout_s
-        self.text_tool_calls = text_tool_calls
+        # None: as the weights do (see Weights).
+        self.text_tool_calls = (
+            weights.text_tool_calls if text_tool_calls is None else text_tool_calls
+        )
         self.max_calls = max_calls
         self.retry_restated = retry_restated  # see text_calls.ask
         # The server draws each request's sampling seed from the last one, starting from the
@@ -312,7 +318,7 @@ class LocalModel:
         # here makes this model's requests use seed, seed + 1, ... instead.
         self.seed = seed
         self._requests = 0
-        self.stop_after_call = stop_after_call and text_tool_calls and max_calls == 1
+        self.stop_after_call = stop_after_call and self.text_tool_calls and max_calls == 1
         self._client: OpenAIModel | None = None
         self._closed = False
 

@@ -92,6 +92,8 @@ class BundledModel:
     sha256: str  # of the whole file
     requirements: str  # the hashed requirements file, in a checkout
     note: str  # one line for the README table and error messages
+    # It writes tool calls as text in its own format (`<tool_call>` JSON), to be found there.
+    writes_calls: bool = True
 
     @property
     def joined(self) -> bool:
@@ -215,6 +217,7 @@ SMOLLM2 = BundledModel(
     sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     requirements="scripts/models/smollm2.txt",
     note="plumbing only: it does not call tools on its own",
+    writes_calls=False,
 )
 
 # Best first: `local` is the first one installed.
