@@ -336,3 +336,18 @@ def test_server_threads_leave_a_core_and_back_off_when_busy(monkeypatch):
     assert local.server_threads() == 1
     monkeypatch.setenv("OPENSAGE_LOCAL_THREADS", "2")
     assert local.server_threads() == 2
+
+
+def test_the_server_is_started_for_agent_runs(tmp_path):
+    """What the server is told: the context, the same threads for prompt and generation, no
+    logits for every prompt token, no state cache (see local.py), and no interrupting a request
+    for the next one."""
+    server = local.LocalServer(tmp_path / "m.gguf", n_ctx=16384, n_threads=1)
+    server.port = 1234
+    cmd = server.command()
+    flags = dict(zip(cmd[3::2], cmd[4::2], strict=False))
+    assert cmd[1:3] == ["-m", "llama_cpp.server"]
+    assert flags["--model"] == str(tmp_path / "m.gguf") and flags["--host"] == "127.0.0.1"
+    assert flags["--n_ctx"] == "16384"
+    assert flags["--n_threads"] == flags["--n_threads_batch"] == "1"
+    assert flags["--logits_all"] == flags["--cache"] == flags["--interrupt_requests"] == "False"
