@@ -1,8 +1,6 @@
 """The real local model creating a sub-agent and running it, over HTTP."""
 
 import asyncio
-import json
-from dataclasses import replace
 
 import pytest
 
@@ -16,9 +14,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 class Steered:
     """The local model, told which tool the root agent must call at each of its first steps
     (forced tool choice: a 135M model would not choose on its own); deterministic at
-    temperature 0. The agent its run_agent names is the one it created: SmolLM2 shows the
-    plumbing, and cannot be relied on to copy a name (it has run "create_agent"). What the
-    local models can do on their own is tested with Qwen in test_local_qwen.py."""
+    temperature 0."""
 
     def __init__(self, inner, plan):
         self.inner, self.plan = inner, plan
@@ -32,33 +28,12 @@ class Steered:
         choice = (
             self.plan[step] if messages[0].content == "ROOT" and step < len(self.plan) else "auto"
         )
-        response = await self.inner.request(
+        return await self.inner.request(
             messages, tools, ModelSettings(tool_choice=choice, temperature=0)
         )
-        if choice == "run_agent":
-            created = next(
-                json.loads(c.arguments)["name"]
-                for m in messages
-                for c in m.tool_calls
-                if c.name == "create_agent"
-            )
-            calls = tuple(
-                replace(c, arguments=json.dumps({**_arguments(c.arguments), "name": created}))
-                for c in response.message.tool_calls
-            )
-            response = replace(response, message=replace(response.message, tool_calls=calls))
-        return response
 
     async def aclose(self):
         await self.inner.aclose()
-
-
-def _arguments(text):
-    try:
-        found = json.loads(text)
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def test_the_local_model_creates_and_runs_a_sub_agent(home, tmp_path):
