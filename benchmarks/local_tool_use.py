@@ -150,8 +150,9 @@ async def main() -> None:
         solved = sum(r["ok"] for r in rows)
         steps = sum(r["steps"] for r in rows) / len(rows)
         seconds = sum(r["seconds"] for r in rows) / len(rows)
+        label = Path(model).stem if model.endswith(".gguf") else model
         print(
-            f"{Path(model).stem:<28} {task:<6} {'yes' if retry else 'no':<6} "
+            f"{label:<28} {task:<6} {'yes' if retry else 'no':<6} "
             f"{solved}/{len(rows):<5} {steps:<6.1f} {seconds:.0f}"
         )
     RESULTS.mkdir(exist_ok=True)

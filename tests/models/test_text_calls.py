@@ -141,6 +141,13 @@ def test_a_restated_call_is_passed_over_for_the_one_after_it():
             "{path: a.py}",
         ),  # not JSON: the text, for the loop
         ("<tool_call>\nview(path='a.py')\n</tool_call>", "", "view(path='a.py')"),
+        # A reply of the 0.5B's in the fix task (benchmarks/local_tool_use.py): single quotes.
+        (
+            '{\n    "name": "fix_calc.py",\n    "arguments": {\n        "command": \'python3 '
+            'test_calc.py 10\',\n        "timeout_s": 900\n    }\n}',
+            "fix_calc.py",
+            '{\n        "command": \'python3 test_calc.py 10\',\n        "timeout_s": 900\n    }',
+        ),
     ],
 )
 def test_a_malformed_call_stays_a_call_for_the_loop_to_answer(text, name, arguments):

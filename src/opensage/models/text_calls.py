@@ -97,6 +97,13 @@ def find_calls(text: str, tool_names: Collection[str] = ()) -> list[TextCall]:
             given = _ARGUMENTS_IN_TEXT.search(body)
             call = (named.group(1) if named else "", given.group(1) if given else body)
         found.append(TextCall(call[0], call[1], start, m.end()))
+    if not found:  # an object shaped like a call that is not JSON: a malformed call
+        for start in (m.start() for m in re.finditer(r"\{", text)):
+            segment, end = _balanced(text, start)
+            named, given = _NAME_IN_TEXT.search(segment), _ARGUMENTS_IN_TEXT.search(segment)
+            if named and given and segment.lstrip("{").lstrip().startswith('"name"'):
+                found.append(TextCall(named.group(1), given.group(1), start, end))
+                break
     # finish({"answer": "Paris"}), add(a=1, b=2): only in a reply that is nothing else (in a
     # longer one, such a line is more often part of a program the model wrote out).
     python = [] if found else list(_PYTHON_CALL.finditer(text))
