@@ -323,16 +323,18 @@ def test_the_real_pins_are_consistent():
         assert reqs.count("--hash=sha256:") == len(model.chunks)
 
 
-def test_server_threads_leave_a_core_and_back_off_when_busy(monkeypatch):
+def test_server_threads_are_the_idle_cores(monkeypatch):
     monkeypatch.delenv("OPENSAGE_LOCAL_THREADS", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
     monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0, 0))
-    assert local.server_threads() == 7
+    assert local.server_threads() == 8
     monkeypatch.setattr(os, "getloadavg", lambda: (3.7, 0, 0))
     assert local.server_threads() == 4
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert local.server_threads() == 1
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0, 0))
+    assert local.server_threads() == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.7, 0, 0))
     assert local.server_threads() == 1
     monkeypatch.setenv("OPENSAGE_LOCAL_THREADS", "2")
     assert local.server_threads() == 2
