@@ -283,7 +283,9 @@ def test_dockerfiles_are_read_as_docker_reads_them(tmp_path):
 @pytest.mark.parametrize(
     ("line", "why"),
     [
-        ("RUN apt-get install -y curl", "RUN"),
+        ("RUN apt-get install -y opensage-no-such-package", "RUN"),
+        ("RUN make -C /app", "RUN"),
+        ('RUN ["apt-get", "update"]', "RUN"),
         ("ADD x.tar /app/", "ADD"),
         ("ARG VERSION=1", "ARG"),
         ("USER nobody", "USER"),
@@ -294,3 +296,36 @@ def test_dockerfiles_are_read_as_docker_reads_them(tmp_path):
 def test_what_needs_a_real_build_is_named(tmp_path, line, why):
     found = plan(f"FROM base\nWORKDIR /app\n{line}\n", tmp_path)
     assert len(found.needs_build) == 1 and why in found.needs_build[0]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "RUN apt-get update && apt-get install -y --no-install-recommends git bash",
+        "RUN DEBIAN_FRONTEND=noninteractive apt-get -qq install -y git; rm -rf /var/cache/apt",
+        "RUN pip install --no-cache-dir pytest",
+    ],
+)
+def test_a_run_line_installing_only_what_the_host_has_needs_no_build(tmp_path, line):
+    found = plan(f"FROM base\nWORKDIR /app\n{line}\n", tmp_path)
+    assert found.needs_build == []
+    [said] = found.satisfied
+    assert said.startswith("line 3: RUN ") and "the host has " in said
+    assert "git" in said or "pytest" in said
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "RUN apt-get install -y git opensage-no-such-package",  # one package the host lacks
+        "RUN apt-get install -y git=0.0-opensage",  # a version it does not have
+        "RUN pip install pytest==0.0.1",
+        "RUN pip install 'pytest>=8'",  # a range: left to a real build
+        "RUN pip install -r requirements.txt",
+        "RUN apt-get install -y git && make",  # more than installing
+        "RUN apt-get install -y git | tee log",
+    ],
+)
+def test_a_run_line_doing_more_than_the_host_has_still_needs_a_build(tmp_path, line):
+    found = plan(f"FROM base\nWORKDIR /app\n{line}\n", tmp_path)
+    assert found.satisfied == [] and found.needs_build == ["line 3: RUN"]

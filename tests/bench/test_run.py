@@ -359,3 +359,18 @@ def test_an_output_dir_inside_the_suite_is_no_task(tmp_path):
             tmp_path / "suite", tmp_path / "suite" / "bench-results" / "o", "oracle"
         )
         assert [(r.task_id, r.error) for r in results] == [("upper", None)]
+
+
+def test_a_task_whose_run_lines_the_host_satisfies_runs_in_bwrap_and_says_so(tmp_path):
+    from .fixtures import DOCKERFILE
+
+    line = "RUN apt-get update && apt-get install -y git && rm -rf /var/lib/apt/lists/*\n"
+    terminal_task(
+        tmp_path / "suite",
+        dockerfile=DOCKERFILE + line,
+        solve="#!/bin/bash\ngit --version > /dev/null && tr a-z A-Z < /data/words.txt > out.txt\n",
+    )
+    [oracle] = run_bench(tmp_path / "suite", tmp_path / "out", "oracle")
+    assert oracle.resolved, (tmp_path / "out" / oracle.log).read_text()
+    assert oracle.backend == "bwrap"
+    assert any("RUN apt-get update" in n and "the host has git" in n for n in oracle.notes)

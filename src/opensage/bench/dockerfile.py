@@ -5,8 +5,9 @@ A Dockerfile that only names its base (FROM), its folders and files (WORKDIR, CO
 variables (ENV), with metadata (LABEL, EXPOSE, CMD, ENTRYPOINT, MAINTAINER), runs in bwrap:
 the host's system stands in for the base image, the work dir is bound at WORKDIR, the copied
 files are laid out on the host and bound where they go, and ENV is every command's
-environment. Anything else (RUN, ADD, ARG, USER, a multi-stage build, COPY --from) needs a
-real build, in the container backend; `Plan.needs_build` says why.
+environment. A RUN line that only installs packages the host already has (`host_packages`) is
+satisfied too. Anything else (other RUN lines, ADD, ARG, USER, a multi-stage build, COPY
+--from) needs a real build, in the container backend; `Plan.needs_build` says why.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from opensage.bench import host_packages
 from opensage.bench.tasks import MalformedTask
 
 METADATA = {"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "MAINTAINER", "STOPSIGNAL", "HEALTHCHECK"}
@@ -50,6 +52,7 @@ class Plan:
     env: dict[str, str] = field(default_factory=dict)
     copies: list[Copy] = field(default_factory=list)
     needs_build: list[str] = field(default_factory=list)  # why bwrap cannot stand in
+    satisfied: list[str] = field(default_factory=list)  # RUN lines the host already satisfies
     workdir_given: bool = False
 
 
@@ -114,6 +117,12 @@ def plan(text: str, path: Path, name: str = "environment/Dockerfile") -> Plan:
             copy = _copy(args, result, path, name, where)
             if copy is not None:
                 result.copies.append(copy)
+        elif keyword == "RUN" and not args.startswith("["):
+            have = host_packages.satisfied(_expand(args, result.env))
+            if have is None:
+                result.needs_build.append(f"{where}")
+            else:
+                result.satisfied.append(f"{where} {args}: {have}")
         elif keyword not in METADATA:
             result.needs_build.append(f"{where}")
     assert result is not None

@@ -156,6 +156,7 @@ async def _lay_out(attempt: Attempt, task: TerminalTask, workdir: Path) -> Envir
             target = workdir / PurePosixPath(copy.dest.rstrip("/")).relative_to(plan.workdir)
         await asyncio.to_thread(_copy, task.environment, copy, target, copy.dest.endswith("/"))
     notes = [f"base image {plan.base}: the host's system stands in for it (bwrap)"]
+    notes += plan.satisfied
     if not plan.workdir_given:
         notes.append(f"the Dockerfile sets no WORKDIR: the work dir is {plan.workdir}")
     binds = [Bind(host, top, writable=True) for top, host in tops.items()]
