@@ -30,18 +30,18 @@ def _t(text: Any, n: int = 60, style: str = "") -> Text:
     return untrusted(str(text), n, preview=True, whole="", style=style)
 
 
-class Progress:
-    """The run's agents as a tree, redrawn by a rich Live display (`live`) a few times a second;
-    `observe` takes each event as it is recorded (from any thread)."""
+class _Follower:
+    """Follows one run's events into a `RunTree`: the run's own (its id taken from its first
+    event, or a resumed run's preloaded ones), from any thread. A display must never break the
+    run it shows: if it fails, it stops and says so in the log."""
 
-    def __init__(self, console: Console | None = None, run_id: str | None = None):
+    what = "the display"
+
+    def __init__(self, run_id: str | None = None):
         self.tree = RunTree(run_id or "")
         self.run_id = run_id
-        self._lock = threading.Lock()
         self.broken = False
-        self.live = Live(
-            self, console=console or Console(stderr=True), refresh_per_second=8, transient=True
-        )
+        self._lock = threading.Lock()
 
     def preload(self, events: list[Event]) -> None:
         """What a resumed run recorded before: its agents, steps and spending so far."""
@@ -59,9 +59,26 @@ class Progress:
         with self._lock:
             try:
                 self.tree.add(event)
-            except Exception:  # a display must never break the run it shows
+                self.took(event)
+            except Exception:
                 self.broken = True
-                log.warning("the live view stopped on event %s", event.id, exc_info=True)
+                log.warning("%s stopped at event %s", self.what, event.id, exc_info=True)
+
+    def took(self, event: Event) -> None:
+        """What the display does with an event once the tree has it."""
+
+
+class Progress(_Follower):
+    """The run's agents as a tree, redrawn by a rich Live display (`live`) a few times a second;
+    `observe` takes each event as it is recorded (from any thread)."""
+
+    what = "the live view"
+
+    def __init__(self, console: Console | None = None, run_id: str | None = None):
+        super().__init__(run_id)
+        self.live = Live(
+            self, console=console or Console(stderr=True), refresh_per_second=8, transient=True
+        )
 
     def __rich__(self) -> Group | Text:
         with self._lock:
@@ -186,35 +203,20 @@ class Progress:
         return label
 
 
-class PlainProgress:
+class PlainProgress(_Follower):
     """One line per event that changes the team's picture (an agent starting or ending, a tool
     call, an ensemble's choice, a tool written, a model error), for logs and pipes."""
 
+    what = "progress lines"
+
     def __init__(self, console: Console, run_id: str | None = None):
+        super().__init__(run_id)
         self.console = console
-        self.tree = RunTree(run_id or "")
-        self.run_id = run_id
-        self.broken = False
 
-    def preload(self, events: list[Event]) -> None:
-        for event in events:
-            self.tree.add(event)
-        if events:
-            self.run_id = events[0].run_id
-
-    def observe(self, event: Event) -> None:
-        if self.run_id is None and event.kind in ("run_started", "run_resumed"):
-            self.run_id = event.run_id
-        if event.run_id != self.run_id or self.broken:
-            return
-        try:
-            self.tree.add(event)
-            line = self.line(event)
-            if line is not None:
-                self.console.print(line, soft_wrap=True, highlight=False)
-        except Exception:  # a display must never break the run it shows
-            self.broken = True
-            log.warning("progress lines stopped at event %s", event.id, exc_info=True)
+    def took(self, event: Event) -> None:
+        line = self.line(event)
+        if line is not None:
+            self.console.print(line, soft_wrap=True, highlight=False)
 
     def line(self, e: Event) -> Text | None:
         d, tree = e.data, self.tree
