@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from opensage.core.tools import ToolError
-from opensage.kits.swe import tests as tests_module
-from opensage.kits.swe.tests import ReportError, detect_runner, parse_xml, run_tests
+from opensage.kits.swe.tests import run_tests, runners
+from opensage.kits.swe.tests.parse_python import parse_xml
+from opensage.kits.swe.tests.report import ReportError
+from opensage.kits.swe.tests.runners import detect_runner
 from opensage.sandbox import Sandbox
 
 
@@ -501,13 +503,13 @@ def test_the_report_xml_is_read_without_any_dtd():
 def test_an_unreadable_report_falls_back_to_the_printed_summary(bwrap, calc, monkeypatch):
     """A test run whose JUnit file is not XML (here: pytest told to write it elsewhere) is
     still counted, from pytest's summary line, and says why."""
-    real = tests_module._command
+    real = runners.command
 
     def elsewhere(runner: str, ids: list[str], py: str, secs: int) -> tuple[str, str]:
         cmd, shown = real(runner, ids, py, secs)
         return cmd.replace('--junitxml="$dir/report"', "--junitxml=/tmp/elsewhere.xml"), shown
 
-    monkeypatch.setattr(tests_module, "_command", elsewhere)
+    monkeypatch.setattr(runners, "command", elsewhere)
     out = run(bwrap, calc)
     assert out.splitlines()[0] == "2 passed, 2 failed, 1 errors, 1 skipped"
     assert "could not read the runner's report (pytest wrote no JUnit XML)" in out
