@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from opensage.core.tools import Tool, ToolError
-from opensage.kits.swe.edit import EditHistory, Editor, Workspace
+from opensage.kits.swe.edit import Editor
+from opensage.kits.swe.workspace import EditHistory, Workspace
 
 CALC = """\
 def add(a, b):

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from opensage.kits.swe.edit import Editor, Workspace
+from opensage.kits.swe.edit import Editor
 from opensage.kits.swe.ignore import GIT_IGNORE_FILES, Ignores, walk_files
+from opensage.kits.swe.workspace import Workspace
 from opensage.sandbox import Sandbox
 
 ROOT_IGNORE = (

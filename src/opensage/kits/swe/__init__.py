@@ -27,8 +27,9 @@ from opensage.core.tools import Tool
 from opensage.kits.base import Kit
 from opensage.kits.output import within
 from opensage.kits.swe import code, debug, diff, processes, search, tests
-from opensage.kits.swe.edit import EditHistory, Editor, Workspace
+from opensage.kits.swe.edit import Editor
 from opensage.kits.swe.patch import Patcher
+from opensage.kits.swe.workspace import EditHistory, Workspace
 from opensage.sandbox.base import Sandbox, SandboxLimits
 
 __all__ = ["SweKit", "SweTools"]

@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opensage.core.tools import ToolError
-from opensage.kits.swe.edit import (
-    Change,
-    EditHistory,
-    Workspace,
+from opensage.kits.swe.syntax_gate import syntax_check
+from opensage.kits.swe.text import (
     closest_lines,
     decode,
     encode,
@@ -36,8 +34,8 @@ from opensage.kits.swe.edit import (
     numbered,
     printable,
     split_lines,
-    syntax_check,
 )
+from opensage.kits.swe.workspace import Change, EditHistory, Workspace
 
 HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)")
 SHOWN_MAX_LINES = 80  # the applied hunks' lines shown in the report, over all files
