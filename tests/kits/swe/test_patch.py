@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from opensage.core.tools import Tool, ToolError
+from opensage.kits.swe.apply_patch import Patcher
 from opensage.kits.swe.edit import Editor
-from opensage.kits.swe.patch import Patcher, parse_patch
+from opensage.kits.swe.patch import parse_patch
 from opensage.kits.swe.workspace import EditHistory, Workspace
 
 NUMBERS = "".join(f"n{k} = {k}\n" for k in range(1, 31))

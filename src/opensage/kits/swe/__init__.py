@@ -27,8 +27,8 @@ from opensage.core.tools import Tool
 from opensage.kits.base import Kit
 from opensage.kits.output import within
 from opensage.kits.swe import code, debug, diff, processes, search, tests
+from opensage.kits.swe.apply_patch import Patcher
 from opensage.kits.swe.edit import Editor
-from opensage.kits.swe.patch import Patcher
 from opensage.kits.swe.workspace import EditHistory, Workspace
 from opensage.sandbox.base import Sandbox, SandboxLimits
 
