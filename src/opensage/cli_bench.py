@@ -44,8 +44,20 @@ def run(
     ] = None,
     parallel: Annotated[int, typer.Option(help="Tasks run at once.")] = 1,
     engine: Annotated[
-        str, typer.Option(help="local (this process), or ray (not available yet).")
+        str,
+        typer.Option(
+            help="local (this process), or ray (Ray tasks on a cluster, or on a local Ray; "
+            "needs pip install 'opensage[ray]')."
+        ),
     ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="The Ray cluster to run on with --engine ray (default: RAY_ADDRESS, else a "
+            "local Ray started for the run).",
+            envvar="RAY_ADDRESS",
+        ),
+    ] = None,
     repeat: Annotated[int, typer.Option(help="Attempts at each task.")] = 1,
     output: Annotated[
         Path | None,
@@ -106,7 +118,7 @@ def run(
             keep,
             config.sandbox_limits,
         )
-        chosen = make_engine(engine, parallel)
+        chosen = make_engine(engine, parallel, ray_address)
     except ConfigError as exc:
         err.print(error_line(str(exc)))
         raise typer.Exit(2) from None

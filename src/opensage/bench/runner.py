@@ -4,8 +4,8 @@ results file as it ends, so that running the same command again resumes where it
 
 `Settings` and `Job` are plain data, and a `Worker` is made from the settings alone, so that an
 engine can run jobs anywhere: the local engine runs them as asyncio tasks in this process (at
-most `parallel` at once); a Ray engine will run workers on a cluster and stream their results
-back through the same `Events`.
+most `parallel` at once); the Ray engine (`ray_engine`) runs them as Ray tasks, on a cluster or
+a local Ray, and streams their results back through the same `Events`.
 """
 
 from __future__ import annotations
@@ -123,14 +123,14 @@ class LocalEngine:
                 group.create_task(one(job))
 
 
-def make_engine(name: str, parallel: int) -> Engine:
+def make_engine(name: str, parallel: int, ray_address: str | None = None) -> Engine:
+    """`local`, or `ray` (a cluster at `ray_address` or RAY_ADDRESS, else a local Ray)."""
     if name == "local":
         return LocalEngine(parallel)
     if name == "ray":
-        raise ConfigError(
-            "the ray engine is not available yet; use --engine local (with "
-            "--parallel N to run N tasks at once)"
-        )
+        from opensage.bench.ray_engine import RayEngine  # ray is an optional extra
+
+        return RayEngine(parallel, ray_address)
     raise ConfigError(f"unknown engine {name!r}; use local or ray")
 
 
@@ -138,9 +138,15 @@ class Worker:
     """Runs jobs of one benchmark: its suite and agent, loaded from the settings."""
 
     def __init__(
-        self, settings: Settings, *, suite: Suite | None = None, agent: BenchAgent | None = None
+        self,
+        settings: Settings,
+        *,
+        suite: Suite | None = None,
+        agent: BenchAgent | None = None,
+        cache: Path | None = None,
     ):
         self.settings = settings
+        self.cache = cache or settings.output / "cache"  # kept across attempts (PoC builds)
         self.suite = suite or load_suite(settings.suite, skip=(settings.output,))
         self.agent = agent or load_agent(settings.agent)
         self.tasks: dict[str, Task | Broken] = {t.id: t for t in self.suite.tasks}
@@ -184,7 +190,7 @@ class Worker:
             job.attempt,
             root,
             s.home,
-            s.output / "cache",
+            self.cache,
             s.backend,
             s.image,
             s.level,
