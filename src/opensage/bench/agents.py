@@ -9,9 +9,11 @@ RUN_ID`). What it leaves in the work dir is what gets verified: the files of a t
 /app, the changes to an SWE repository (the patch is taken from them), the `poc` file of a PoC
 task.
 
-Built in: `oracle` applies the known solution (the one agent that sees it: `sees_solution`),
-`null` does nothing. `path/to/file.py:NAME` loads NAME from a Python file the user names: a
-class (made with no arguments), an object with `solve`, or an async function of the task.
+Built in: `swe`, `terminal` and `poc`, the model-based agents of `opensage.bench.kit_agents`
+(one plain file each, to copy and change); `oracle` applies the known solution (the one agent
+that sees it: `sees_solution`); `null` does nothing. `path/to/file.py:NAME` loads NAME from a
+Python file the user names: a class (made with no arguments), an object with `solve`, or an
+async function of the task.
 That file runs in the OpenSage process, as code the user trusts; the commands it sends to the
 task's sandbox are the ones that run isolated.
 """
@@ -31,9 +33,14 @@ from typing import Any, Protocol, cast, runtime_checkable
 from opensage.errors import ConfigError
 from opensage.sandbox import ExecResult, Sandbox, SandboxLimits
 
-BUILT_IN = ("oracle", "null")
+BUILT_IN = ("swe", "terminal", "poc", "oracle", "null")
 # The kits each kind of task calls for: what a model-based agent gives its model.
-KIND_KITS = {"terminal": ("files", "shell"), "swe": ("swe",), "poc": ("security",)}
+KIND_KITS = {
+    "terminal": ("files", "shell"),
+    "swe": ("swe",),
+    # The security kit builds and runs; the files and shell kits read the source.
+    "poc": ("files", "shell", "security"),
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,12 @@ class AgentTask:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     reference: Reference | None = None  # only for an agent that `sees_solution`
     kits: tuple[str, ...] = ()  # the kits the task's kind calls for (KIND_KITS)
+    # A folder every task of the benchmark run shares, kept when the run resumes (in its
+    # output dir): what an agent carries from task to task (the kit agents' lessons).
+    shared: Path | None = None
+    attempt: int = 0  # which repeat (--repeat) this is
+    # How the task's tests run, where the agent may know it (an SWE instance's test_cmd).
+    test_command: str | None = None
 
     async def exec(
         self,
@@ -158,17 +171,23 @@ def sees_solution(agent: BenchAgent) -> bool:
 
 
 def load_agent(spec: str) -> BenchAgent:
-    """`oracle`, `null`, or `path/to/file.py:NAME` (host code the user trusts)."""
+    """A built-in agent's name, or `path/to/file.py:NAME` (host code the user trusts)."""
     if spec == "oracle":
         return OracleAgent()
     if spec == "null":
         return NullAgent()
+    if spec in BUILT_IN:
+        from opensage.bench.kit_agents import AGENTS  # they import this module
+
+        return AGENTS[spec]()
     path, colon, name = spec.rpartition(":")
     if not colon or not path.endswith(".py") or not name.isidentifier():
         raise ConfigError(
-            f"unknown agent {spec!r}: use one of {', '.join(BUILT_IN)}, or "
-            "path/to/file.py:NAME for your own (a class, an object with "
-            "`async solve(task)`, or an async function of the task)"
+            f"unknown agent {spec!r}: use one of {', '.join(BUILT_IN)} (swe, terminal "
+            "and poc are model-based: pass --model SPEC, or the configured default "
+            "model is used), or path/to/file.py:NAME for your own (a class, an object "
+            "with `async solve(task)`, or an async function of the task; the built-in "
+            "ones are in opensage/bench/kit_agents/, to copy)"
         )
     return _from_file(Path(path), name, spec)
 
