@@ -117,7 +117,8 @@ def grep(tree: Path, pattern: str, fixed: bool) -> int:
 
 
 def main(runs: int, tree: Path) -> None:
-    from opensage.kits.swe.code import CodeIndex, references, symbols
+    from opensage.kits.swe.code import references, symbols
+    from opensage.kits.swe.code_index import CodeIndex
     from opensage.kits.swe.search import search, walk_files
     from opensage.sandbox import open_sandbox
 

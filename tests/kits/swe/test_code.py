@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from opensage.core.tools import ToolError
-from opensage.kits.swe.code import EXTENSIONS, CodeIndex, parse_errors, references, symbols
+from opensage.kits.swe.code import references, symbols
+from opensage.kits.swe.code_index import CodeIndex
+from opensage.kits.swe.grammars import EXTENSIONS, parse_errors
 from opensage.sandbox import open_sandbox
 from tests.kits.swe.polyglot import SOURCES, write_tree
 

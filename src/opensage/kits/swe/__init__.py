@@ -2,9 +2,9 @@
 repository.
 
 This module defines the tools as the model sees them (names, arguments, descriptions: a
-contract) and what a run holds for them; each executor is in its own module (edit, patch, diff,
-search, code, tests, debug, processes). Every command runs in the run's sandbox, and every file
-the tools read or write on the host is reached through the files kit's `resolve_inside` and
+contract) and what a run holds for them; each executor is in its own module (edit, apply_patch,
+diff, search, code, tests, debug, processes). Every command runs in the run's sandbox, and every
+file the tools read or write on the host is reached through the files kit's `resolve_inside` and
 opened without following symlinks. A session holds the run's edit history, the work dir's state
 when the kit was set up (what `diff` compares with), the parse cache of `symbols` and
 `references`, and the background processes, which end with the session. An ensemble member gets
@@ -28,6 +28,7 @@ from opensage.kits.base import Kit
 from opensage.kits.output import within
 from opensage.kits.swe import code, debug, diff, processes, search, tests
 from opensage.kits.swe.apply_patch import Patcher
+from opensage.kits.swe.code_index import CodeIndex
 from opensage.kits.swe.edit import Editor
 from opensage.kits.swe.workspace import EditHistory, Workspace
 from opensage.sandbox.base import Sandbox, SandboxLimits
@@ -56,7 +57,7 @@ class SweTools:
         workspace = Workspace(root, home)
         self.editor, self.patcher = Editor(workspace, history), Patcher(workspace, history)
         self.baseline, self.background = baseline, background
-        self.index = code.CodeIndex()
+        self.index = CodeIndex()
         self.editing = threading.Lock()  # edits run in worker threads, one at a time
 
     def tools(self) -> list[Tool]:

@@ -1,6 +1,6 @@
 """The syntax gate of every edit: a Python file that compiled before an edit must compile after
 it. An edit that breaks it is never written, and the model gets the error with the lines around
-it. Other languages get a warning from a tree-sitter parse (the `code` module's `parse_errors`),
+it. Other languages get a warning from a tree-sitter parse (the `grammars` module's `parse_errors`),
 and the edit is kept: a parser's opinion on C++ or TypeScript is not sure enough to refuse an
 edit."""
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from opensage.core.tools import ToolError
+from opensage.kits.swe.grammars import parse_errors
 from opensage.kits.swe.text import numbered, printable, split_lines
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -47,9 +48,7 @@ def _describe_syntax_error(exc: SyntaxError, text: str, name: str) -> str:
 
 def parse_warnings(rel: str, text: str) -> list[str]:
     """Syntax errors a tree-sitter parse finds in a file of another language than Python, as
-    "line N: message" (the `code` module loads the grammars; none without them)."""
-    from opensage.kits.swe.code import parse_errors  # imported on first use: tree-sitter
-
+    "line N: message" (none when the grammars are not installed)."""
     try:
         errors = parse_errors(rel, printable(text))
     except ImportError:  # tree-sitter-language-pack is not installed: nothing to check with
