@@ -8,6 +8,10 @@ sandbox's). Each suite runs serially and with --parallel 4 in the same run, from
 dirs; the table gives the wall time per task and the speed-up (target: >= 1.7x on two cores for
 the sandbox-bound SWE tasks). Writes benchmarks/results/bench_harness.json.
 
+Where the ray extra is installed, the same suites then run on a local Ray (started once,
+before the clock, with a warm-up run so its worker processes exist), serially and with
+--parallel 4: the second table gives Ray's cost per task against the local engine's.
+
     .venv/bin/python benchmarks/bench_harness.py [--tasks 12] [--rounds 2]
 """
 
@@ -29,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' task 
 
 from tests.bench.fixtures import swe_task, terminal_task
 
-from opensage.bench.runner import LocalEngine, Settings, run_benchmark
+from opensage.bench.runner import Engine, LocalEngine, Settings, run_benchmark
 
 RESULTS = Path(__file__).parent / "results"
 TARGET = 1.7
@@ -42,10 +46,17 @@ def make_suite(root: Path, kind: str, n: int) -> Path:
     return suite
 
 
-async def run(suite: Path, output: Path, home: Path, parallel: int) -> dict[str, Any]:
+async def run(
+    suite: Path, output: Path, home: Path, parallel: int, engine: str = "local"
+) -> dict[str, Any]:
     settings = Settings(suite, output, home, "oracle")
+    chosen: Engine = LocalEngine(parallel)
+    if engine == "ray":
+        from opensage.bench.ray_engine import RayEngine
+
+        chosen = RayEngine(parallel)
     started, cpu = time.perf_counter(), time.process_time()
-    results = await run_benchmark(settings, LocalEngine(parallel))
+    results = await run_benchmark(settings, chosen)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert all(r.resolved and r.error is None for r in results), [
         r for r in results if not r.resolved
@@ -66,11 +77,11 @@ async def main(tasks: int, rounds: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="opensage-bench-harness-"))
     home = root / "home"
     os.environ["OPENSAGE_HOME"] = str(home)
-    rows = []
+    rows, ray_rows = [], []
     load = [os.getloadavg()[0]]
     try:
-        for kind in ("terminal", "swe"):
-            suite = make_suite(root, kind, tasks)
+        suites = {kind: make_suite(root, kind, tasks) for kind in ("terminal", "swe")}
+        for kind, suite in suites.items():
             await run(suite, root / f"warm-{kind}", home, 1)  # caches, the first sandbox
             serials, parallels = [], []
             for i in range(rounds):  # interleaved, the best of each kept: less noise
@@ -86,6 +97,7 @@ async def main(tasks: int, rounds: int) -> None:
                     "speedup": serial["wall_s"] / parallel["wall_s"],
                 }
             )
+        ray_rows = await on_ray(root, home, suites, rows, rounds)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     load.append(os.getloadavg()[0])
@@ -111,6 +123,10 @@ async def main(tasks: int, rounds: int) -> None:
         f"\n{os.cpu_count()} cores; target: --parallel 4 at least {TARGET}x faster than "
         "serial on the sandbox-bound (SWE) tasks"
     )
+    if ray_rows:
+        print_ray(ray_rows)
+    else:
+        print("\n(the ray extra is not installed: Ray's overhead was not measured)")
     if max(load) > (os.cpu_count() or 1) / 2:
         print(
             f"note: the machine was busy with other work (load average {load[0]:.1f} before, "
@@ -126,9 +142,73 @@ async def main(tasks: int, rounds: int) -> None:
                 "load_average": load,
                 "rounds": rounds,
                 "rows": rows,
+                "ray_rows": ray_rows,
             },
             indent=2,
         )
+    )
+
+
+async def on_ray(
+    root: Path, home: Path, suites: dict[str, Path], local: list[dict[str, Any]], rounds: int
+) -> list[dict[str, Any]]:
+    """The suites on a local Ray, serially and with --parallel 4, beside the local engine's
+    best times (`local`); [] without the ray extra."""
+    try:
+        import ray
+    except ImportError:
+        return []
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(
+        num_cpus=4,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        _temp_dir=str(root / "ray"),
+    )
+    rows = []
+    try:
+        await run(suites["terminal"], root / "ray-warm", home, 4, "ray")  # its 4 processes
+        for (kind, suite), here in zip(suites.items(), local, strict=True):
+            serials, parallels = [], []
+            for i in range(rounds):
+                serials.append(await run(suite, root / f"ray-{kind}-1-{i}", home, 1, "ray"))
+                parallels.append(await run(suite, root / f"ray-{kind}-4-{i}", home, 4, "ray"))
+            serial = min(serials, key=lambda r: r["wall_s"])
+            parallel = min(parallels, key=lambda r: r["wall_s"])
+            rows.append(
+                {
+                    "kind": kind,
+                    "serial": serial,
+                    "parallel_4": parallel,
+                    "overhead_ms": serial["per_task_ms"] - here["serial"]["per_task_ms"],
+                    "ratio": serial["wall_s"] / here["serial"]["wall_s"],
+                    "overhead_4_ms": parallel["per_task_ms"] - here["parallel_4"]["per_task_ms"],
+                    "ratio_4": parallel["wall_s"] / here["parallel_4"]["wall_s"],
+                }
+            )
+    finally:
+        ray.shutdown()
+    return rows
+
+
+def print_ray(rows: list[dict[str, Any]]) -> None:
+    print(
+        f"\n{'on a local Ray':<14} | {'serial ms/task':>14} | {'vs local':>14} | "
+        f"{'--parallel 4 ms/task':>20} | {'vs local':>14}"
+    )
+    print("-" * 88)
+    for r in rows:
+        print(
+            f"{r['kind'] + ' x' + str(r['serial']['tasks']):<14} | "
+            f"{r['serial']['per_task_ms']:>14.0f} | "
+            f"{r['overhead_ms']:>+8.0f} {r['ratio']:>4.2f}x | "
+            f"{r['parallel_4']['per_task_ms']:>20.0f} | "
+            f"{r['overhead_4_ms']:>+8.0f} {r['ratio_4']:>4.2f}x"
+        )
+    print(
+        "\nvs local: ms more per task than the local engine's, and Ray's wall time over the "
+        "local engine's (Ray started before the clock; its worker processes warm)"
     )
 
 
