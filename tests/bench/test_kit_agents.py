@@ -68,6 +68,24 @@ def test_the_swe_agent_resolves_an_swe_task_through_the_cli(tmp_path):
     assert "tests/" not in prediction["model_patch"]
 
 
+@pytest.mark.slow
+def test_the_swe_agent_has_an_ensemble_fix_checked_by_a_reproduction(tmp_path):
+    # The root reproduces the bug, creates a fixer and runs an ensemble of it selected by the
+    # reproduction: the member fixes its copy of the repository, the check passes there, and
+    # the fix lands in the task's work dir, which the harness verifies.
+    [result] = run_bench(
+        SUITES / "swe" / "durations-1",
+        tmp_path / "out",
+        "swe",
+        model=scripted("swe_durations_ensemble"),
+    )
+    assert (result.resolved, result.error) == (True, None)
+    log = EventLog.open(load_config().events_path)
+    [selected] = log.events(result.run_id, ("ensemble_selected",))
+    assert selected.data["selected"] == 0
+    assert "durations/format.py" in selected.data["changed"]
+
+
 def test_the_terminal_agent_solves_a_terminal_task(tmp_path):
     # The script's commands name /app: the task's environment shows the work dir there.
     [result] = run_bench(
