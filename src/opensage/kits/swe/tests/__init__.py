@@ -81,22 +81,8 @@ async def run_tests(
     limits: SandboxLimits | None = None,
     runner: str | None = None,
 ) -> str:
-    """The `run_tests` tool (described in `opensage.kits.swe`): `collect`'s report,
-    rendered; `runner` forces a runner (one of runners.RUNNERS) instead of detecting it."""
-    report = await collect(sandbox, workdir, tests, timeout_s, limits=limits, runner=runner)
-    return report.render()
-
-
-async def collect(
-    sandbox: Sandbox,
-    workdir: Path,
-    tests: list[str] | None = None,
-    timeout_s: float = 900.0,
-    *,
-    limits: SandboxLimits | None = None,
-    runner: str | None = None,
-) -> TestReport:
-    """`run_tests`, with the results as a `TestReport`."""
+    """The `run_tests` tool (described in `opensage.kits.swe`); `runner` forces a runner (one
+    of runners.RUNNERS) instead of detecting it."""
     root = Path(workdir).resolve()
     ids = runners.check_ids(tests or [])
     timeout_s = max(5.0, min(float(timeout_s), MAX_TIMEOUT_S))
@@ -135,7 +121,7 @@ async def collect(
         limits=run_limits,
         stdin=sep + "\n",
     )
-    return parse(kind, shown, result, sep, root, selected=bool(ids))
+    return parse(kind, shown, result, sep, root, selected=bool(ids)).render()
 
 
 def parse(
