@@ -309,6 +309,11 @@ def test_cybergym_level_and_overrides_through_the_command_line(tmp_path, cybergy
     ]
     [task] = load_suite(out).tasks
     assert (task.binary, task.build_command) == ("out/name_fuzzer", "bash build.sh")
+    # A source that is no CyberGym data is refused, and nothing is written.
+    nowhere = ["cybergym", str(tmp_path / "nope"), "-o", str(tmp_path / "x")]
+    missing = CliRunner().invoke(app, nowhere)
+    assert missing.exit_code == 2 and "not a folder" in missing.stderr
+    assert not (tmp_path / "x").exists()
     # One task's folder is a source too.
     one = import_cybergym(cybergym / "data" / "arvo" / "1001", tmp_path / "one", level=0)
     assert (

@@ -117,8 +117,8 @@ def import_cybergym(
 ) -> Report:
     if not 0 <= level <= 3:
         raise ConfigError(f"level must be 0, 1, 2 or 3, not {level}")
-    report = Report(prepare_output(output))
     found = find_tasks(source)
+    report = Report(prepare_output(output))
     for task in found:
         if tasks is not None and task.task_id not in tasks:
             continue

@@ -88,9 +88,10 @@ def import_swe(
     """Write each row (or each of `instances`) as a task folder named by its instance_id."""
     if not repos.is_dir():
         raise ConfigError(f"{repos} is not a folder: give the folder that holds the clones")
+    entries = list(read_rows(rows))  # a file that cannot be read is refused before writing
     report = Report(prepare_output(output))
     seen: set[str] = set()
-    for where, row in read_rows(rows):
+    for where, row in entries:
         name = row.get("instance_id") if isinstance(row, dict) else None
         label = f"{where} ({name})" if isinstance(name, str) else where
         if instances is not None and name not in instances:

@@ -66,10 +66,10 @@ def _is_task(path: Path) -> bool:
 
 
 def import_terminal(source: Path, output: Path, *, force: bool = False) -> Report:
-    report = Report(prepare_output(output))
     folders = task_folders(source)
     if not folders:
         raise ConfigError(f"{source} holds no task folders")
+    report = Report(prepare_output(output))
     for path in folders:
         try:
             if (path / "task.toml").is_file() or (path / "instruction.md").is_file():
