@@ -269,21 +269,22 @@ def test_tracing_pid_1_does_not_hang_the_sandbox(run):
 
 
 def test_this_python_and_its_packages_cannot_be_written(run):
-    # bwrap shows the host's interpreter and virtualenv inside: read-only, or a command could
-    # plant code that the host's next `import` runs.
+    # Both backends show the host's interpreter and virtualenv inside, at their own paths:
+    # read-only, or a command could plant code that the host's next `import` runs.
     name = f"planted-{secrets.token_hex(4)}.py"
     code = (
-        "import sys, sysconfig, pathlib\n"
-        "for d in {sys.prefix, sys.base_prefix, sysconfig.get_paths()['purelib']}:\n"
+        "import sys, pathlib\n"
+        "for d in sys.argv[1:]:\n"
         "    try:\n"
         f"        (pathlib.Path(d) / '{name}').write_text('x'); print('WROTE', d)\n"
         "    except OSError as e:\n"
         "        print('refused', d, e)\n"
     )
-    host = [Path(d) / name for d in {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"]}]
+    dirs = sorted({sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"]})
+    host = [Path(d) / name for d in dirs]
     try:
-        r = run(["python3", "-c", code])
-        assert "refused" in r.stdout and "WROTE" not in r.stdout, r
+        r = run([sys.executable, "-c", code, *dirs])
+        assert r.stdout.count("refused") == len(dirs) and "WROTE" not in r.stdout, r
         assert not any(p.exists() for p in host)
     finally:
         for p in host:

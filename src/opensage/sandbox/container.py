@@ -4,6 +4,12 @@ Each command runs in a fresh container of the configured image with a read-only 
 capabilities, no new privileges, no network unless asked, a size-capped /tmp, memory, process and
 CPU limits, an init (pid 1) it cannot trace (podman), and the work dir mounted read-write at the
 same path.
+
+The Python running OpenSage (its virtualenv and the interpreter that made it) is mounted too,
+read-only and at the same paths, as under bwrap: a tool can run that interpreter, with the
+packages OpenSage installed (atheris for the security kit's fuzz), where the image lacks them.
+It is not on the PATH, so that `python3` stays the image's own, and a prefix the image already
+has a folder at is left out rather than covering the image's own (a task image's conda, say).
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import resource
 import secrets
 import shutil
 import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,6 +31,7 @@ from opensage.sandbox.base import (
     Hiding,
     Launch,
     SandboxBackend,
+    SandboxLimits,
     SandboxUnavailable,
     check_binds,
 )
@@ -39,6 +48,10 @@ INSTALL_HINT = (
     "install podman (works without a daemon) or docker, and build or pull an image "
     "with sh and python3 for [sandbox] image"
 )
+# Prints which of its arguments exist in the image.
+EXISTING = 'for p; do [ -e "$p" ] && echo "$p"; done; true'
+# Per engine and image id: of the paths asked about, those the image has.
+_in_image: dict[tuple[str, str, tuple[Path, ...]], frozenset[Path]] = {}
 
 
 def unreadable_init() -> Path | None:
@@ -75,6 +88,19 @@ def unreadable_init() -> Path | None:
     return copy
 
 
+def read_only_paths(
+    extra: Iterable[Path], hidden: Iterable[Path], *, python: bool
+) -> tuple[Path, ...]:
+    """The host paths to show read-only: `extra`, and this Python's prefixes when `python`;
+    never one that lies in a hidden path (OpenSage's home; one that holds a hidden path is
+    masked there, as under bwrap: see `hiding`)."""
+    paths = {p.resolve() for p in extra}
+    if python:
+        paths |= {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    hidden = [Path(os.path.abspath(h)).resolve() for h in hidden]
+    return tuple(sorted(p for p in paths if not any(p.is_relative_to(h) for h in hidden)))
+
+
 def find_engine() -> str | None:
     """podman, or a docker whose daemon answers."""
     podman = shutil.which("podman")
@@ -96,6 +122,8 @@ class ContainerSandbox(SandboxBackend):
         runtime: str | None = None,
         hidden: Iterable[Path] = (),
         binds: Iterable[Bind] = (),
+        extra_ro: tuple[Path, ...] = (),
+        python: bool = True,
     ):
         engine = find_engine()
         if engine is None:
@@ -112,12 +140,47 @@ class ContainerSandbox(SandboxBackend):
             "runc" if self.podman and not shutil.which("crun") and shutil.which("runc") else None
         )
         probe = subprocess.run(
-            [engine, "image", "inspect", self.image], capture_output=True, text=True, timeout=60
+            [engine, "image", "inspect", "--format", "{{.Id}}", self.image],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if probe.returncode != 0:
             raise SandboxUnavailable(
                 f"{Path(engine).name} has no image {self.image!r}; {INSTALL_HINT}"
             )
+        # A path the image has (its /usr, a task image's own conda) is the image's.
+        wanted = read_only_paths(extra_ro, self.hidden, python=python)
+        present = self.in_image(probe.stdout.strip(), wanted) if wanted else frozenset()
+        self.read_only = tuple(p for p in wanted if p not in present)
+
+    def in_image(self, image_id: str, paths: tuple[Path, ...]) -> frozenset[Path]:
+        """Of `paths`, those the image has: run once per image (half a second), in a container
+        as every command gets, with nothing of the host's shown but an empty work dir."""
+        key = (self.engine, image_id, paths)
+        if key not in _in_image:
+            with tempfile.TemporaryDirectory() as empty:
+                workdir = Path(empty).resolve()
+                run = Launch(
+                    ("sh", "-c", EXISTING, "sh", *map(str, paths)),
+                    workdir,
+                    {},
+                    SandboxLimits(),
+                    Hiding(),
+                )
+                result = subprocess.run(
+                    self.argv(run, f"opensage-{os.getpid()}-{secrets.token_hex(4)}"),
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
+            if result.returncode != 0:
+                raise SandboxUnavailable(
+                    f"{Path(self.engine).name} could not run a command in the image "
+                    f"{self.image!r}: {result.stderr.strip()[-500:]}; {INSTALL_HINT}"
+                )
+            _in_image[key] = frozenset(Path(line) for line in result.stdout.splitlines())
+        return _in_image[key]
 
     def argv(self, run: Launch, name: str) -> list[str]:
         workdir, limits = run.workdir, run.limits
@@ -145,6 +208,11 @@ class ContainerSandbox(SandboxBackend):
             "-w",
             str(run.cwd or workdir),
         ]
+        # The engine mounts a path inside another after it, in whatever order they are given: a
+        # read-only path inside the work dir (a venv in the repo) stays read-only. (One that is
+        # the work dir or a bind's target gives way: the engine refuses a path mounted twice.)
+        taken = {workdir, *(Path(b.target) for b in run.binds)}
+        a += [arg for p in self.read_only if p not in taken for arg in ("-v", f"{p}:{p}:ro")]
         a += [
             arg
             for b in run.binds
