@@ -244,9 +244,12 @@ def test_a_planted_bug_is_found_minimized_and_reported(work, bwrap):
 
 
 @pytest.mark.slow
-def test_an_atheris_target_is_found_and_minimized(work, bwrap):
+@pytest.mark.parametrize("backend", ["bwrap", "container"])
+def test_an_atheris_target_is_found_and_minimized(work, backend):
+    """On both backends: a container image has no atheris of its own (Debian packages none), so
+    the fuzzer runs OpenSage's own interpreter, which the sandbox shows read-only."""
     (work / "target.py").write_text(PYTHON_TARGET)
-    report = run(work, bwrap, "target.py", seconds=30, seed=1)
+    report = run(work, open_sandbox(backend), "target.py", seconds=30, seed=1)
     assert len(report.new) == 1, report.text()
     bug = report.new[0]
     assert report.target.engine == "atheris"
@@ -471,7 +474,7 @@ KeyError: 'name'
 @pytest.mark.slow
 def test_the_container_backend_fuzzes_too(work):
     """The image (scripts/build-sandbox-image.sh) has clang, libFuzzer and the symbolizer; its
-    memory limit is a cgroup's and stays. It has no atheris: a Python target says so."""
+    memory limit is a cgroup's and stays."""
     container = open_sandbox("container")
     make(work, container, "planted")
     report = run(
@@ -482,6 +485,3 @@ def test_the_container_backend_fuzzes_too(work):
     assert bug.crash is not None and bug.crash.kind == "heap-buffer-overflow"
     assert str(bug.crash.top_frame) == "LLVMFuzzerTestOneInput planted/planted.c:14"
     assert bug.minimized_size == 5 and report.exec_per_s > 0
-    (work / "target.py").write_text(PYTHON_TARGET)
-    with pytest.raises(ToolError, match="atheris cannot be imported by the sandbox's python3"):
-        run(work, container, "target.py", seconds=5)

@@ -12,7 +12,10 @@ module level, which is then imported under `atheris.instrument_imports()` (so th
 every module it imports are instrumented for coverage) and fuzzed by a driver of ours, or calls
 `atheris.Setup(...)` and `atheris.Fuzz()` itself (an OSS-Fuzz style script, run as it is; it must
 instrument its own code). A file that defines TestOneInput and calls atheris.Setup only under
-`if __name__ == "__main__"` is imported like the first kind, so it can be minimized.
+`if __name__ == "__main__"` is imported like the first kind, so it can be minimized. The
+interpreter is the sandbox's python3 if it can import atheris, else the one running OpenSage,
+which both backends show read-only at its own path (a container image seldom has atheris:
+Debian packages none).
 
 Each run keeps its files in the work dir, under fuzz/<target's file name>/: `corpus/` (kept
 across calls, so a second call goes on from where the first stopped; seeds are copied in,
@@ -50,6 +53,7 @@ import hashlib
 import mmap
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,7 +63,7 @@ from typing import Any
 from opensage.core.tools import ToolError
 from opensage.kits.files import make_folders, open_folder, regular_files, remove_file
 from opensage.kits.security.sanitizer import Crash, Frame, parse_report, signature
-from opensage.kits.security.workbench import DEFAULT_RSS_MB, Workbench
+from opensage.kits.security.workbench import DEFAULT_RSS_MB, PROBE_TIMEOUT_S, Workbench
 from opensage.sandbox.base import ExecResult, SandboxLimits
 
 Progress = Callable[[dict[str, Any]], None]
@@ -117,6 +121,9 @@ with atheris.instrument_imports():
 atheris.Setup([target, *sys.argv[2:]], module.TestOneInput)
 atheris.Fuzz()
 """
+
+# Prints the first of its arguments (interpreters) that can import atheris.
+ATHERIS_PROBE = 'for p; do "$p" -c "import atheris" >/dev/null 2>&1 && { echo "$p"; exit 0; }; done'
 
 # Delta debugging of a Python crash, in-process: argv = [target, input, output, seconds].
 # The crash to keep is the exception's type and innermost frame; exit 3 if the input does not
@@ -610,9 +617,10 @@ class _Session:
                 head += f" (it was at {crash.top_frame})"
         elif "No module named 'atheris'" in "\n".join(run.tail):
             head = (
-                "atheris cannot be imported by the sandbox's python3: install OpenSage's "
-                "security extra (pip install 'opensage[security]'); the bwrap sandbox sees "
-                "this Python's packages, a container image must hold atheris itself"
+                "atheris cannot be imported in the sandbox, by its python3 or by the Python "
+                "running OpenSage (which the sandbox shows read-only): install OpenSage's "
+                "security extra (pip install 'opensage[security]'), or atheris in the "
+                "container image's python3"
             )
         elif not run.inited:
             head = (
@@ -867,7 +875,7 @@ async def _resolve_target(bench: Workbench, target: str) -> FuzzTarget:
         python = (await bench.toolchain()).python
         if python is None:
             raise ToolError("the sandbox has no python3, which a Python fuzz target needs")
-        return _python_target(rel, name, source, python)
+        return _python_target(rel, name, source, await _atheris_python(bench, python))
     head, _ = bench.read_head(path, 4)
     if head != b"\x7fELF":
         raise ToolError(
@@ -892,6 +900,21 @@ async def _resolve_target(bench: Workbench, target: str) -> FuzzTarget:
         )
     bench.executable(target, "fuzz target")
     return FuzzTarget(rel, "libfuzzer", (f"./{rel}",), name, "libfuzzer")
+
+
+async def _atheris_python(bench: Workbench, python: str) -> str:
+    """`python` (the sandbox's python3) if it can import atheris, else OpenSage's own
+    interpreter if that can in the sandbox, else `python`, whose failure to import it the run
+    then reports."""
+    candidates = [python] if sys.executable in ("", python) else [python, sys.executable]
+    result = await bench.sandbox.exec(
+        ["sh", "-c", ATHERIS_PROBE, "sh", *candidates],
+        workdir=bench.root,
+        timeout_s=PROBE_TIMEOUT_S,
+        limits=bench.limits,
+    )
+    found = result.stdout.split()
+    return found[0] if result.exit_code == 0 and found else python
 
 
 def _python_target(rel: str, name: str, source: str, python: str) -> FuzzTarget:
