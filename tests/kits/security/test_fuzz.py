@@ -24,6 +24,7 @@ from opensage.kits.security.fuzz import (
 )
 from opensage.kits.security.workbench import Workbench
 from opensage.sandbox import SandboxLimits, open_sandbox
+from opensage.sandbox.container import ContainerSandbox
 
 HEADER = """\
 #include <stdint.h>
@@ -485,3 +486,11 @@ def test_the_container_backend_fuzzes_too(work):
     assert bug.crash is not None and bug.crash.kind == "heap-buffer-overflow"
     assert str(bug.crash.top_frame) == "LLVMFuzzerTestOneInput planted/planted.c:14"
     assert bug.minimized_size == 5 and report.exec_per_s > 0
+
+
+@pytest.mark.slow
+def test_a_sandbox_where_no_python_has_atheris_says_what_to_install(work):
+    """A container without OpenSage's Python shown, whose image has no atheris."""
+    (work / "target.py").write_text(PYTHON_TARGET)
+    with pytest.raises(ToolError, match=r"atheris cannot be imported in the sandbox.*pip install"):
+        run(work, ContainerSandbox(python=False), "target.py", seconds=5)
