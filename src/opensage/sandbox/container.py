@@ -170,6 +170,7 @@ class ContainerSandbox(SandboxBackend):
                 )
                 result = subprocess.run(
                     self.argv(run, f"opensage-{os.getpid()}-{secrets.token_hex(4)}"),
+                    stdin=subprocess.DEVNULL,  # it runs with -i: not a byte of OpenSage's own
                     capture_output=True,
                     text=True,
                     timeout=120,
