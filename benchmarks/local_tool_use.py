@@ -1,16 +1,23 @@
 """Can the bundled models use tools? Four small agent tasks, each checked by its answer or by
 the tests, run a few times on each model at the server's default sampling (each sample its own
-seed), with the restated call asked again (OpenSage's default) and without it.
+seed), with sampling held to the tools' grammar (OpenSage's default) and without, with the
+restated call asked again (the default) and without.
 
     read   read a file with read_file, answer with the password in it       (files kit)
     shell  run `wc -l data.csv`, answer with the count                       (shell kit)
     add    17 + 25 with an add tool                                          (one tool)
     fix    a one-line bug (a - b for a + b): the tests must pass after       (swe kit)
 
+Then what the grammar costs: the same request (the fix task's tools, a reply of 128 tokens at
+temperature 0, its prompt already read once so that only generation is timed) with and without
+it, generated tokens per second; and a one-token reply with and without it (the server parses
+the grammar on each request).
+
 Prints success counts, steps and seconds per run, and writes
 benchmarks/results/local_tool_use.json.
 
-    .venv/bin/python benchmarks/local_tool_use.py [--models qwen-0.5b ...] [--samples 2]
+    .venv/bin/python benchmarks/local_tool_use.py [--models qwen-0.5b ...] [--samples 3]
+        [--grammar on off] [--retry yes no] [--tasks read ...] [--speed-repeats 3]
 """
 
 from __future__ import annotations
@@ -87,14 +94,14 @@ def tests_pass(work: str) -> bool:
     return done.returncode == 0 and test == TEST  # the tests themselves left alone
 
 
-async def one(spec: str, name: str, how: dict, retry: bool, seed: int) -> dict:
+async def one(spec: str, name: str, how: dict, retry: bool, grammar: bool, seed: int) -> dict:
     from opensage import Agent
     from opensage.models.local import LocalModel
 
     with tempfile.TemporaryDirectory() as work:
         for file, text in how.get("files", {}).items():
             Path(work, file).write_text(text)
-        model = LocalModel(spec, retry_restated=retry, seed=seed)
+        model = LocalModel(spec, retry_restated=retry, seed=seed, constrain=grammar)
         started = time.monotonic()
         try:
             result = await Agent(
@@ -112,6 +119,7 @@ async def one(spec: str, name: str, how: dict, retry: bool, seed: int) -> dict:
         "model": spec,
         "task": name,
         "retry_restated": retry,
+        "grammar": grammar,
         "ok": ok,
         "stop_reason": result.stop_reason,
         "steps": result.steps,
@@ -121,42 +129,128 @@ async def one(spec: str, name: str, how: dict, retry: bool, seed: int) -> dict:
     }
 
 
+async def speed(spec: str, repeats: int) -> list[dict]:
+    """Generated tokens per second with and without the grammar, and a one-token reply's time
+    (what parsing the grammar adds to each request), on one model object in turns."""
+    from opensage.models.base import Message, ModelSettings
+    from opensage.models.local import LocalModel
+
+    with tempfile.TemporaryDirectory() as work:
+        tools = await fix_tools(work)
+    messages = [
+        Message("system", INSTRUCTIONS),
+        Message("user", "Create long_example.py: a Python module of at least 100 lines."),
+    ]
+    rows = []
+    models = {on: LocalModel(spec, constrain=on, retry_restated=False) for on in (False, True)}
+    try:
+        for tokens in (1, 128):
+            settings = ModelSettings(temperature=0.0, max_output_tokens=tokens)
+            await models[False].request(messages, tools, settings)  # read the prompt once
+            times: dict[bool, list[float]] = {False: [], True: []}
+            made: dict[bool, int] = {}
+            for _ in range(repeats):
+                for on, model in models.items():
+                    started = time.perf_counter()
+                    response = await model.request(messages, tools, settings)
+                    times[on].append(time.perf_counter() - started)
+                    made[on] = response.usage.output_tokens
+            for on in (False, True):
+                best = min(times[on])
+                rows.append(
+                    {
+                        "model": spec,
+                        "grammar": on,
+                        "max_tokens": tokens,
+                        "output_tokens": made[on],
+                        "seconds": round(best, 3),
+                        "tokens_per_s": round(made[on] / best, 1),
+                    }
+                )
+    finally:
+        for model in models.values():
+            await model.aclose()
+    return rows
+
+
+async def fix_tools(work: str) -> list:
+    """The tool schemas the fix task's agent is offered."""
+    from opensage import Agent
+    from opensage.models.base import Message, ToolCall
+    from opensage.models.scripted import FunctionModel
+
+    offered: list = []
+
+    def record(messages, tools):
+        offered.extend(tools)
+        return Message("assistant", "", (ToolCall("c", "finish", '{"answer": "-"}'),))
+
+    how = tasks()["fix"]
+    await Agent("root", INSTRUCTIONS, model=FunctionModel(record), kits=how["kits"]).run(
+        "-", workdir=work
+    )
+    return offered
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
         "--models", nargs="+", default=["qwen-0.5b"], help="local models: NAME or PATH.gguf"
     )
-    parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--tasks", nargs="+", default=None)
+    parser.add_argument("--grammar", nargs="+", choices=["on", "off"], default=["on", "off"])
+    parser.add_argument("--retry", nargs="+", choices=["yes", "no"], default=["yes"])
+    parser.add_argument("--speed-repeats", type=int, default=3, help="0: no speed measurement")
     args = parser.parse_args()
     all_tasks = tasks()
-    runs = []
+    runs, speeds = [], []
     for spec in args.models:
+        if args.speed_repeats:
+            for row in await speed(spec, args.speed_repeats):
+                speeds.append(row)
+                print(json.dumps(row), flush=True)
         for name in args.tasks or all_tasks:
-            for retry in (True, False):
-                for sample in range(args.samples):  # the same seeds with and without retry
-                    run = await one(spec, name, all_tasks[name], retry, seed=1000 * sample)
-                    runs.append(run)
-                    print(json.dumps(run), flush=True)
-    print(f"\n{'model':<28} {'task':<6} {'retry':<6} {'solved':<7} {'steps':<6} seconds")
+            for grammar in (g == "on" for g in args.grammar):
+                for retry in (r == "yes" for r in args.retry):
+                    for sample in range(args.samples):  # the same seeds in each variant
+                        run = await one(
+                            spec, name, all_tasks[name], retry, grammar, seed=1000 * sample
+                        )
+                        runs.append(run)
+                        print(json.dumps(run), flush=True)
+    if speeds:
+        print(f"\n{'model':<28} {'grammar':<8} {'max':<5} {'tokens':<7} {'seconds':<8} tokens/s")
+        for r in speeds:
+            print(
+                f"{label(r['model']):<28} {'on' if r['grammar'] else 'off':<8} "
+                f"{r['max_tokens']:<5} {r['output_tokens']:<7} {r['seconds']:<8} "
+                f"{r['tokens_per_s']}"
+            )
+    print(f"\n{'model':<28} {'task':<6} {'grammar':<8} {'retry':<6} {'solved':<7} {'steps':<6} s")
+    variants = lambda r: (r["model"], r["task"], r["grammar"], r["retry_restated"])  # noqa: E731
     keys = sorted(
-        {(r["model"], r["task"], r["retry_restated"]) for r in runs},
-        key=lambda k: (k[0], list(all_tasks).index(k[1]), not k[2]),
+        {variants(r) for r in runs},
+        key=lambda k: (k[0], list(all_tasks).index(k[1]), not k[2], not k[3]),
     )
-    for model, task, retry in keys:
-        rows = [
-            r for r in runs if (r["model"], r["task"], r["retry_restated"]) == (model, task, retry)
-        ]
+    for key in keys:
+        rows = [r for r in runs if variants(r) == key]
         solved = sum(r["ok"] for r in rows)
         steps = sum(r["steps"] for r in rows) / len(rows)
         seconds = sum(r["seconds"] for r in rows) / len(rows)
-        label = Path(model).stem if model.endswith(".gguf") else model
+        model, task, grammar, retry = key
         print(
-            f"{label:<28} {task:<6} {'yes' if retry else 'no':<6} "
-            f"{solved}/{len(rows):<5} {steps:<6.1f} {seconds:.0f}"
+            f"{label(model):<28} {task:<6} {'on' if grammar else 'off':<8} "
+            f"{'yes' if retry else 'no':<6} {solved}/{len(rows):<5} {steps:<6.1f} {seconds:.0f}"
         )
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "local_tool_use.json").write_text(json.dumps({"runs": runs}, indent=1) + "\n")
+    (RESULTS / "local_tool_use.json").write_text(
+        json.dumps({"speed": speeds, "runs": runs}, indent=1) + "\n"
+    )
+
+
+def label(model: str) -> str:
+    return Path(model).stem if model.endswith(".gguf") else model
 
 
 if __name__ == "__main__":

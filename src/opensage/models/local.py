@@ -10,7 +10,9 @@ on a free loopback port and spoken to through `OpenAIModel`.
 The weights come from pinned packages, checked by sha256 (`weights.py`); nothing is downloaded.
 The server uses the model's own chat template, tools included, and the models write their
 calls as text, which `text_calls` turns into real ones (the history goes back in the model's
-own format, so its earlier turns show it the right form).
+own format, so its earlier turns show it the right form). Sampling is held to a grammar of the
+offered tools (`grammar.py`; `constrain`), so that a reply that calls a tool is exactly one
+well-formed call of one of them, with arguments its schema admits.
 
 One server per weights file per process, shared by every `LocalModel` of it (sub-agents and
 ensemble members too), started at the first request and stopped when the last model using it
@@ -52,7 +54,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from opensage.errors import ConfigError
 from opensage.models.base import (
@@ -62,6 +64,7 @@ from opensage.models.base import (
     ModelUnreachableError,
     ToolSchema,
 )
+from opensage.models.grammar import grammar_for
 from opensage.models.openai_compat import OpenAIModel
 from opensage.models.text_calls import ask
 from opensage.models.weights import BUNDLED, DEFAULT, BundledModel, best_installed, prepare
@@ -302,6 +305,7 @@ class LocalModel:
         stop_after_call: bool = False,
         retry_restated: bool = True,
         seed: int | None = None,
+        constrain: bool | None = None,
     ):
         weights = find_weights(name)
         self.server = LocalServer.shared(weights.path, log_path=log_path, n_ctx=weights.n_ctx)
@@ -320,6 +324,9 @@ class LocalModel:
         self.seed = seed
         self._requests = 0
         self.stop_after_call = stop_after_call and self.text_tool_calls and max_calls == 1
+        # Sampling held to a grammar of the offered tools' calls (see grammar.py); None: on
+        # for a model that writes its calls as text.
+        self.constrain = self.text_tool_calls if constrain is None else constrain
         self._client: OpenAIModel | None = None
         self._closed = False
 
@@ -335,32 +342,44 @@ class LocalModel:
     ) -> ModelResponse:
         await self.server.ensure_started()
         if self._client is None or self._client.base_url != self.server.base_url:
-            # Only the first call of a reply is used; stopping once it is written saves the
-            # tokens after it, but loses the call after a restated one (see split_reply).
-            stop = {"stop": ["</tool_call>"]} if self.stop_after_call else None
             self._client = OpenAIModel(
                 self._name,
                 base_url=self.server.base_url,
                 price=(0.0, 0.0),
                 timeout_s=self._timeout_s,
                 spec=self.name,
-                extra_body=stop,
             )
         settings = settings or ModelSettings()
         if settings.max_output_tokens is None:
             settings = replace(settings, max_output_tokens=DEFAULT_MAX_TOKENS)
-        client = self._client
-        if self.seed is not None:
-            client.extra_body = {**(client.extra_body or {}), "seed": self.seed + self._requests}
-            self._requests += 1
+        client, extra = self._client, self._extra_body(tools, settings)
 
         async def send(sent: list[Message]) -> ModelResponse:
             async with self.server.turn():
+                # Set in turn: agents sharing this model may offer different tools.
+                client.extra_body = extra
                 return await client.request(sent, tools, settings)
 
         if not self.text_tool_calls:
             return await send(list(messages))
         return await ask(send, messages, tools, settings, self.max_calls, self.retry_restated)
+
+    def _extra_body(
+        self, tools: Sequence[ToolSchema], settings: ModelSettings
+    ) -> dict[str, Any] | None:
+        """The request's fields beyond OpenAI's: the stop, seed and grammar settings."""
+        extra: dict[str, Any] = {}
+        if self.stop_after_call:
+            # Only the first call of a reply is used; stopping once it is written saves the
+            # tokens after it, but loses the call after a restated one (see split_reply).
+            extra["stop"] = ["</tool_call>"]
+        if self.seed is not None:
+            extra["seed"] = self.seed + self._requests
+            self._requests += 1
+        grammar = grammar_for(tools, settings.tool_choice) if self.constrain else None
+        if grammar is not None:
+            extra["grammar"] = grammar
+        return extra or None
 
     async def aclose(self) -> None:
         if self._closed:
