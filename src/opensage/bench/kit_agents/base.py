@@ -4,7 +4,11 @@ A kit agent is an OpenSage `Agent` run once per task: its instructions (a consta
 file), the kits the task's kind calls for plus topology (sub-agents, ensembles), synthesis
 (tools the model writes) and memory (the benchmark run's lessons, see `lessons`), every command
 in the task's sandbox, on the task's work dir. Its run is recorded in OpenSage's home like any
-other (`opensage runs show RUN_ID`), and what it spent goes to the results table.
+other (`opensage runs show RUN_ID`), and what it spent goes to the results table. The
+sub-agents it creates and the tools it writes go to the home's libraries too, as any run's do
+(`opensage agents list`, `opensage tools list`), where later runs can find them: for a
+measurement that starts from nothing, point OPENSAGE_HOME at a fresh folder. Its lessons do
+not: they are the benchmark run's own (see `lessons`).
 
 A subclass sets `name`, `kinds` and `instructions`, and may change `describe` (the task as the
 model is told it), `prompt` (that, where it works and the lessons recalled), `kits`,

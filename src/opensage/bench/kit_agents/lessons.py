@@ -22,6 +22,7 @@ consolidation adds a lesson for each failure the run then got past.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import weakref
 from collections.abc import AsyncIterator
@@ -52,7 +53,7 @@ class Lessons:
             return task.shared / STORE
         if self._fallback is None:
             folder = tempfile.mkdtemp(prefix="opensage-lessons-")
-            weakref.finalize(self, _remove, folder)
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
             self._fallback = Path(folder)
         return self._fallback / STORE
 
@@ -88,9 +89,3 @@ class LessonsKit(MemoryKit):
             await keep(ctx, store, self.scope)
         finally:
             store.close()
-
-
-def _remove(folder: str) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)

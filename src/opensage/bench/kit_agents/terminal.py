@@ -6,6 +6,8 @@ Copy this file, change what you like (the instructions first), and run your copy
 The model gets the shell and files kits (every command runs in the task's environment, in its
 work dir, /app by convention), the team tools (sub-agents for the parts of a long task),
 create_tool, and the benchmark run's lessons. It never sees the task's tests or solution.
+Ensembles are not suggested: their members work on copies of the work dir that the task's
+environment does not show at /app, and a terminal task has no test command to select by.
 """
 
 from __future__ import annotations
