@@ -115,3 +115,16 @@ def test_targets_are_absolute_and_given_once(tmp_path):
 def test_the_local_backend_refuses_binds(tmp_path):
     with pytest.raises(SandboxUnavailable, match="local backend cannot"):
         open_sandbox("local", binds=[Bind(tmp_path, "/app")])
+
+
+def test_bwrap_shows_no_read_only_path_that_lies_in_opensage_home(tmp_path, home):
+    from opensage.sandbox.bwrap import BwrapSandbox
+
+    inside, work = home / "venv", tmp_path / "work"
+    inside.mkdir(parents=True)
+    work.mkdir()
+    (inside / "secret.txt").write_text("SECRET")
+    box = BwrapSandbox(extra_ro=(inside, tmp_path / "shown"), hidden=(home,), python=False)
+    assert box.read_only == (tmp_path / "shown",)
+    r = run(box.exec(f"cat {inside}/secret.txt", workdir=work, timeout_s=60))
+    assert "SECRET" not in r.stdout and r.exit_code != 0, r

@@ -8,6 +8,7 @@ asked, a cleared environment and one writable work directory. `exec` runs one co
 from __future__ import annotations
 
 import os
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -281,3 +282,16 @@ class SandboxBackend(ABC):
     ) -> ExecResult:
         proc = await self.start(cmd, workdir=workdir, env=env, limits=limits, stdin=stdin)
         return await proc.wait(timeout_s)
+
+
+def read_only_paths(
+    extra: Iterable[Path], hidden: Iterable[Path], *, python: bool
+) -> tuple[Path, ...]:
+    """The host paths to show read-only: `extra`, and this Python's prefixes when `python`;
+    never one that lies in a hidden path (OpenSage's home; one that holds a hidden path is
+    masked there, as under bwrap: see `hiding`)."""
+    paths = {p.resolve() for p in extra}
+    if python:
+        paths |= {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    hidden = [Path(os.path.abspath(h)).resolve() for h in hidden]
+    return tuple(sorted(p for p in paths if not any(p.is_relative_to(h) for h in hidden)))

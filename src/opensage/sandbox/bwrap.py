@@ -18,7 +18,14 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from opensage.sandbox.base import Bind, Launch, SandboxBackend, SandboxUnavailable, check_binds
+from opensage.sandbox.base import (
+    Bind,
+    Launch,
+    SandboxBackend,
+    SandboxUnavailable,
+    check_binds,
+    read_only_paths,
+)
 from opensage.sandbox.limits import MB, prlimit_argv, remove_stale
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 from opensage.sandbox.seccomp import ptrace_filter
@@ -98,15 +105,11 @@ class BwrapSandbox(SandboxBackend):
         if self.root:
             remove_stale()
         # The interpreter running OpenSage, with its packages, is visible (read-only) inside.
-        prefixes = (
-            {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()} if python else set()
-        )
-        self.read_only = tuple(
-            sorted({*prefixes, *(p.resolve() for p in extra_ro)} - {Path("/usr"), Path("/")})
-        )
+        self.hidden = tuple(hidden)
+        shown = read_only_paths(extra_ro, self.hidden, python=python)
+        self.read_only = tuple(p for p in shown if p not in (Path("/usr"), Path("/")))
         self.python_bin = Path(sys.prefix) / "bin" if python else None
         self.proc = proc_argv()
-        self.hidden = tuple(hidden)
         self.binds = check_binds(binds, self.hidden)
         _check_works(self.binary, self.proc)
 

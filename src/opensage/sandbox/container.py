@@ -20,7 +20,6 @@ import resource
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -34,6 +33,7 @@ from opensage.sandbox.base import (
     SandboxLimits,
     SandboxUnavailable,
     check_binds,
+    read_only_paths,
 )
 from opensage.sandbox.process import SandboxProcess, shell_argv, spawn
 
@@ -86,19 +86,6 @@ def unreadable_init() -> Path | None:
     except OSError:
         return None  # podman's own init then, which a command can stop
     return copy
-
-
-def read_only_paths(
-    extra: Iterable[Path], hidden: Iterable[Path], *, python: bool
-) -> tuple[Path, ...]:
-    """The host paths to show read-only: `extra`, and this Python's prefixes when `python`;
-    never one that lies in a hidden path (OpenSage's home; one that holds a hidden path is
-    masked there, as under bwrap: see `hiding`)."""
-    paths = {p.resolve() for p in extra}
-    if python:
-        paths |= {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-    hidden = [Path(os.path.abspath(h)).resolve() for h in hidden]
-    return tuple(sorted(p for p in paths if not any(p.is_relative_to(h) for h in hidden)))
 
 
 def find_engine() -> str | None:
