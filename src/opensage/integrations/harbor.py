@@ -38,6 +38,8 @@ from opensage.version import __version__
 
 # Kits whose tools act through the sandbox or on the agent itself, never on host files (the
 # `swe` and `security` kits edit and build files in the host work dir, which here is empty).
+# Of topology, sub-agents work in the one environment; an ensemble's members, which would each
+# work on a copy of the work dir, are refused their commands (a trial has one container).
 KITS = ("shell", "files", "topology", "memory")
 DEFAULT_KITS = ("shell", "files")
 PROVIDERS = {"openai": "openai", "anthropic": "anthropic"}
