@@ -97,4 +97,8 @@ else
     echo "note: for the container sandbox backend, install podman, runc and mmdebstrap," \
          "then run scripts/build-sandbox-image.sh"
 fi
+# The Harbor adapter's environment (Harbor, the Terminal-Bench 2.0 harness, needs Python 3.12 or
+# newer): .venv-harbor, for opensage.integrations.harbor and its tests.
+./scripts/setup-harbor.sh
+
 echo "OpenSage is set up: .venv/bin/opensage --help"
