@@ -8,9 +8,10 @@ sandbox's). Each suite runs serially and with --parallel 4 in the same run, from
 dirs; the table gives the wall time per task and the speed-up (target: >= 1.7x on two cores for
 the sandbox-bound SWE tasks). Writes benchmarks/results/bench_harness.json.
 
-Where the ray extra is installed, the same suites then run on a local Ray (started once,
+Where the ray extra is installed, the same suites also run on a local Ray (started once,
 before the clock, with a warm-up run so its worker processes exist), serially and with
---parallel 4: the second table gives Ray's cost per task against the local engine's.
+--parallel 4, interleaved with the local engine's runs: the second table gives Ray's cost per
+task against the local engine's.
 
     .venv/bin/python benchmarks/bench_harness.py [--tasks 12] [--rounds 2]
 """
@@ -76,19 +77,27 @@ async def run(
 async def main(tasks: int, rounds: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="opensage-bench-harness-"))
     home = root / "home"
-    os.environ["OPENSAGE_HOME"] = str(home)
+    os.environ["OPENSAGE_HOME"] = str(home)  # Ray's processes, started below, keep it too
     rows, ray_rows = [], []
     load = [os.getloadavg()[0]]
+    ray = start_ray(root)
+    engines = ("local", "ray") if ray else ("local",)
     try:
         suites = {kind: make_suite(root, kind, tasks) for kind in ("terminal", "swe")}
         for kind, suite in suites.items():
-            await run(suite, root / f"warm-{kind}", home, 1)  # caches, the first sandbox
-            serials, parallels = [], []
+            # Caches, the first sandbox, and Ray's four worker processes.
+            for engine in engines:
+                warm = 1 if engine == "local" else 4
+                await run(suite, root / f"warm-{kind}-{engine}", home, warm, engine)
+            times: dict[tuple[str, int], list[dict[str, Any]]] = {}
             for i in range(rounds):  # interleaved, the best of each kept: less noise
-                serials.append(await run(suite, root / f"{kind}-1-{i}", home, 1))
-                parallels.append(await run(suite, root / f"{kind}-4-{i}", home, 4))
-            serial = min(serials, key=lambda r: r["wall_s"])
-            parallel = min(parallels, key=lambda r: r["wall_s"])
+                for engine in engines:
+                    for parallel in (1, 4):
+                        output = root / f"{kind}-{engine}-{parallel}-{i}"
+                        result = await run(suite, output, home, parallel, engine)
+                        times.setdefault((engine, parallel), []).append(result)
+            best = {key: min(runs, key=lambda r: r["wall_s"]) for key, runs in times.items()}
+            serial, parallel = best["local", 1], best["local", 4]
             rows.append(
                 {
                     "kind": kind,
@@ -97,8 +106,22 @@ async def main(tasks: int, rounds: int) -> None:
                     "speedup": serial["wall_s"] / parallel["wall_s"],
                 }
             )
-        ray_rows = await on_ray(root, home, suites, rows, rounds)
+            if ray:
+                on_ray, on_ray_4 = best["ray", 1], best["ray", 4]
+                ray_rows.append(
+                    {
+                        "kind": kind,
+                        "serial": on_ray,
+                        "parallel_4": on_ray_4,
+                        "overhead_ms": on_ray["per_task_ms"] - serial["per_task_ms"],
+                        "ratio": on_ray["wall_s"] / serial["wall_s"],
+                        "overhead_4_ms": on_ray_4["per_task_ms"] - parallel["per_task_ms"],
+                        "ratio_4": on_ray_4["wall_s"] / parallel["wall_s"],
+                    }
+                )
     finally:
+        if ray:
+            ray.shutdown()
         shutil.rmtree(root, ignore_errors=True)
     load.append(os.getloadavg()[0])
     print(
@@ -149,15 +172,13 @@ async def main(tasks: int, rounds: int) -> None:
     )
 
 
-async def on_ray(
-    root: Path, home: Path, suites: dict[str, Path], local: list[dict[str, Any]], rounds: int
-) -> list[dict[str, Any]]:
-    """The suites on a local Ray, serially and with --parallel 4, beside the local engine's
-    best times (`local`); [] without the ray extra."""
+def start_ray(root: Path) -> Any:
+    """A local Ray with four CPUs (as the engine starts for --parallel 4), started before
+    the clock; None without the ray extra."""
     try:
         import ray
     except ImportError:
-        return []
+        return None
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(
         num_cpus=4,
@@ -166,30 +187,7 @@ async def on_ray(
         configure_logging=False,
         _temp_dir=str(root / "ray"),
     )
-    rows = []
-    try:
-        await run(suites["terminal"], root / "ray-warm", home, 4, "ray")  # its 4 processes
-        for (kind, suite), here in zip(suites.items(), local, strict=True):
-            serials, parallels = [], []
-            for i in range(rounds):
-                serials.append(await run(suite, root / f"ray-{kind}-1-{i}", home, 1, "ray"))
-                parallels.append(await run(suite, root / f"ray-{kind}-4-{i}", home, 4, "ray"))
-            serial = min(serials, key=lambda r: r["wall_s"])
-            parallel = min(parallels, key=lambda r: r["wall_s"])
-            rows.append(
-                {
-                    "kind": kind,
-                    "serial": serial,
-                    "parallel_4": parallel,
-                    "overhead_ms": serial["per_task_ms"] - here["serial"]["per_task_ms"],
-                    "ratio": serial["wall_s"] / here["serial"]["wall_s"],
-                    "overhead_4_ms": parallel["per_task_ms"] - here["parallel_4"]["per_task_ms"],
-                    "ratio_4": parallel["wall_s"] / here["parallel_4"]["wall_s"],
-                }
-            )
-    finally:
-        ray.shutdown()
-    return rows
+    return ray
 
 
 def print_ray(rows: list[dict[str, Any]]) -> None:
