@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from opensage.bench.carry import export_runs
-from opensage.bench.ray_engine import RayEngine, run_job
+from opensage.bench.ray_engine import RayEngine, ray_module, run_job
 from opensage.bench.results import TaskResult, read_results
 from opensage.bench.runner import Job, Settings, make_engine, run_benchmark
 from opensage.config import load_config
@@ -25,8 +25,6 @@ from opensage.errors import ConfigError
 
 from .fixtures import terminal_task
 from .helpers import by_task, cli, cli_json
-
-ray = pytest.importorskip("ray", reason="the ray extra: pip install 'opensage[ray]'")
 
 SCRIPTED = """
 from opensage import Agent
@@ -58,6 +56,7 @@ async def dies_once(task):
 def worker_home() -> Iterator[Path]:
     """A local Ray whose workers keep their OpenSage home apart from the test's: another
     node's, as far as the runs are concerned."""
+    ray = pytest.importorskip("ray", reason="the ray extra: pip install 'opensage[ray]'")
     scratch = Path(tempfile.mkdtemp(prefix="ray-"))  # short: Ray's socket paths must be
     home = scratch / "worker-home"
     # Ray's own processes keep the environment they start with: the worker's home there too.
@@ -164,7 +163,7 @@ def test_a_worker_that_keeps_dying_is_an_infrastructure_error(tmp_path, worker_h
 @pytest.mark.slow  # a local Ray starts in seconds
 def test_the_command_line_joins_a_cluster_by_its_address(tmp_path, worker_home):
     suite = suite_of(tmp_path, 1)
-    address = ray.get_runtime_context().gcs_address
+    address = ray_module().get_runtime_context().gcs_address
     data = cli_json(
         "bench", "run", str(suite), "--engine", "ray", "--ray-address", address,
         "--output", str(tmp_path / "out"),
