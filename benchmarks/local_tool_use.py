@@ -1,7 +1,8 @@
 """Can the bundled models use tools? Four small agent tasks, each checked by its answer or by
 the tests, run a few times on each model at the server's default sampling (each sample its own
 seed), with sampling held to the tools' grammar (OpenSage's default) and without, with the
-restated call asked again (the default) and without.
+model's profile (fewer, coarser tools for the 0.5B) and without, with the restated call asked
+again (the default) and without.
 
     read   read a file with read_file, answer with the password in it       (files kit)
     shell  run `wc -l data.csv`, answer with the count                       (shell kit)
@@ -17,13 +18,15 @@ Prints success counts, steps and seconds per run, and writes
 benchmarks/results/local_tool_use.json.
 
     .venv/bin/python benchmarks/local_tool_use.py [--models qwen-0.5b ...] [--samples 3]
-        [--grammar on off] [--retry yes no] [--tasks read ...] [--speed-repeats 3]
+        [--grammar on off] [--profile on off] [--retry yes no] [--tasks read ...]
+        [--speed-repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import subprocess
 import sys
@@ -94,14 +97,18 @@ def tests_pass(work: str) -> bool:
     return done.returncode == 0 and test == TEST  # the tests themselves left alone
 
 
-async def one(spec: str, name: str, how: dict, retry: bool, grammar: bool, seed: int) -> dict:
+async def one(
+    spec: str, name: str, how: dict, retry: bool, grammar: bool, profile: bool, seed: int
+) -> dict:
     from opensage import Agent
     from opensage.models.local import LocalModel
 
     with tempfile.TemporaryDirectory() as work:
         for file, text in how.get("files", {}).items():
             Path(work, file).write_text(text)
-        model = LocalModel(spec, retry_restated=retry, seed=seed, constrain=grammar)
+        model = LocalModel(
+            spec, retry_restated=retry, seed=seed, constrain=grammar, profile=profile
+        )
         started = time.monotonic()
         try:
             result = await Agent(
@@ -120,13 +127,31 @@ async def one(spec: str, name: str, how: dict, retry: bool, grammar: bool, seed:
         "task": name,
         "retry_restated": retry,
         "grammar": grammar,
+        "profile": profile,
         "ok": ok,
         "stop_reason": result.stop_reason,
         "steps": result.steps,
         "requests": result.usage.requests,
         "seconds": round(time.monotonic() - started, 1),
         "answer": (result.answer or "")[:200],
+        "calls": calls_made(result.run_id),
     }
+
+
+def calls_made(run_id: str) -> list[str]:
+    """The run's calls as `name arguments` (cut short), `!` after one the tool refused."""
+    from opensage.config import opensage_home
+    from opensage.core.events import EventLog
+
+    log = EventLog.open(opensage_home() / "events.db")
+    conv = log.events(run_id, ("agent_started",))[0].id
+    messages = log.conversation(run_id, conv)
+    errors = {m.tool_call_id for m in messages if m.role == "tool" and m.is_error}
+    return [
+        f"{c.name} {c.arguments[:70]}{' !' if c.id in errors else ''}"
+        for m in messages
+        for c in m.tool_calls
+    ]
 
 
 async def speed(spec: str, repeats: int) -> list[dict]:
@@ -142,7 +167,10 @@ async def speed(spec: str, repeats: int) -> list[dict]:
         Message("user", "Create long_example.py: a Python module of at least 100 lines."),
     ]
     rows = []
-    models = {on: LocalModel(spec, constrain=on, retry_restated=False) for on in (False, True)}
+    models = {
+        on: LocalModel(spec, constrain=on, retry_restated=False, profile=False)
+        for on in (False, True)
+    }
     try:
         for tokens in (1, 128):
             settings = ModelSettings(temperature=0.0, max_output_tokens=tokens)
@@ -200,6 +228,7 @@ async def main() -> None:
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--tasks", nargs="+", default=None)
     parser.add_argument("--grammar", nargs="+", choices=["on", "off"], default=["on", "off"])
+    parser.add_argument("--profile", nargs="+", choices=["on", "off"], default=["on", "off"])
     parser.add_argument("--retry", nargs="+", choices=["yes", "no"], default=["yes"])
     parser.add_argument("--speed-repeats", type=int, default=3, help="0: no speed measurement")
     args = parser.parse_args()
@@ -211,14 +240,17 @@ async def main() -> None:
                 speeds.append(row)
                 print(json.dumps(row), flush=True)
         for name in args.tasks or all_tasks:
-            for grammar in (g == "on" for g in args.grammar):
-                for retry in (r == "yes" for r in args.retry):
-                    for sample in range(args.samples):  # the same seeds in each variant
-                        run = await one(
-                            spec, name, all_tasks[name], retry, grammar, seed=1000 * sample
-                        )
-                        runs.append(run)
-                        print(json.dumps(run), flush=True)
+            for grammar, profile, retry in itertools.product(
+                (g == "on" for g in args.grammar),
+                [p == "on" for p in args.profile],
+                [r == "yes" for r in args.retry],
+            ):
+                for sample in range(args.samples):  # the same seeds in each variant
+                    run = await one(
+                        spec, name, all_tasks[name], retry, grammar, profile, seed=1000 * sample
+                    )
+                    runs.append(run)
+                    print(json.dumps(run), flush=True)
     if speeds:
         print(f"\n{'model':<28} {'grammar':<8} {'max':<5} {'tokens':<7} {'seconds':<8} tokens/s")
         for r in speeds:
@@ -227,21 +259,28 @@ async def main() -> None:
                 f"{r['max_tokens']:<5} {r['output_tokens']:<7} {r['seconds']:<8} "
                 f"{r['tokens_per_s']}"
             )
-    print(f"\n{'model':<28} {'task':<6} {'grammar':<8} {'retry':<6} {'solved':<7} {'steps':<6} s")
-    variants = lambda r: (r["model"], r["task"], r["grammar"], r["retry_restated"])  # noqa: E731
+    print(f"\n{'model':<28} {'task':<6} grammar profile retry solved  steps  s")
+    variants = lambda r: (  # noqa: E731
+        r["model"],
+        r["task"],
+        r["grammar"],
+        r.get("profile", False),
+        r["retry_restated"],
+    )
     keys = sorted(
         {variants(r) for r in runs},
-        key=lambda k: (k[0], list(all_tasks).index(k[1]), not k[2], not k[3]),
+        key=lambda k: (k[0], list(all_tasks).index(k[1]), not k[2], not k[3], not k[4]),
     )
     for key in keys:
         rows = [r for r in runs if variants(r) == key]
         solved = sum(r["ok"] for r in rows)
         steps = sum(r["steps"] for r in rows) / len(rows)
         seconds = sum(r["seconds"] for r in rows) / len(rows)
-        model, task, grammar, retry = key
+        model, task, grammar, profile, retry = key
         print(
-            f"{label(model):<28} {task:<6} {'on' if grammar else 'off':<8} "
-            f"{'yes' if retry else 'no':<6} {solved}/{len(rows):<5} {steps:<6.1f} {seconds:.0f}"
+            f"{label(model):<28} {task:<6} {'on' if grammar else 'off':<7} "
+            f"{'on' if profile else 'off':<7} {'yes' if retry else 'no':<5} "
+            f"{solved}/{len(rows):<5} {steps:<6.1f} {seconds:.0f}"
         )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "local_tool_use.json").write_text(

@@ -66,6 +66,7 @@ from opensage.models.base import (
 )
 from opensage.models.grammar import grammar_for
 from opensage.models.openai_compat import OpenAIModel
+from opensage.models.profiles import profile_for
 from opensage.models.text_calls import ask
 from opensage.models.weights import BUNDLED, DEFAULT, BundledModel, best_installed, prepare
 
@@ -306,6 +307,7 @@ class LocalModel:
         retry_restated: bool = True,
         seed: int | None = None,
         constrain: bool | None = None,
+        profile: bool = False,
     ):
         weights = find_weights(name)
         self.server = LocalServer.shared(weights.path, log_path=log_path, n_ctx=weights.n_ctx)
@@ -327,6 +329,8 @@ class LocalModel:
         # Sampling held to a grammar of the offered tools' calls (see grammar.py); None: on
         # for a model that writes its calls as text.
         self.constrain = self.text_tool_calls if constrain is None else constrain
+        # What the model is shown of the tools, where its size calls for less (profiles.py).
+        self.profile = profile_for(weights.name) if profile else None
         self._client: OpenAIModel | None = None
         self._closed = False
 
@@ -352,6 +356,8 @@ class LocalModel:
         settings = settings or ModelSettings()
         if settings.max_output_tokens is None:
             settings = replace(settings, max_output_tokens=DEFAULT_MAX_TOKENS)
+        if self.profile is not None:
+            tools = self.profile.shown(tools, settings.tool_choice)
         client, extra = self._client, self._extra_body(tools, settings)
 
         async def send(sent: list[Message]) -> ModelResponse:
