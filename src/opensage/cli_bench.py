@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from opensage.bench import RETRIES
+from opensage.cli_bench_import import app as import_app
 from opensage.config import load_config
 from opensage.errors import ConfigError
 from opensage.screen import error_line
@@ -21,10 +22,12 @@ app = typer.Typer(
     help="Run agents on benchmark suites (terminal, SWE and PoC tasks) and compare runs.",
     no_args_is_help=True,
 )
+app.add_typer(import_app, name="import")
 out = Console()
 err = Console(stderr=True)
 
 AGENT_HELP = (
+    "swe, terminal or poc (OpenSage agents built from the kits, run with --model), "
     "oracle (applies each task's known solution: checks the suite), null (does "
     "nothing), or path/to/file.py:NAME, your own agent: a class, an object with "
     "`async solve(task)` or an async function, loaded from that file and run in this "

@@ -146,8 +146,8 @@ def test_compare_shows_both_sets_and_what_flipped(tmp_path):
 def test_usage_errors_exit_2_with_a_message(tmp_path):
     suite = tmp_path / "suite"
     terminal_task(suite)
-    ray = cli("bench", "run", str(suite), "--engine", "ray", check=False)
-    assert ray.returncode == 2 and "ray engine is not available yet" in ray.stderr
+    engine = cli("bench", "run", str(suite), "--engine", "spark", check=False)
+    assert engine.returncode == 2 and "unknown engine 'spark'" in engine.stderr
     agent = cli("bench", "run", str(suite), "--agent", "smart", check=False)
     assert agent.returncode == 2 and "unknown agent 'smart'" in agent.stderr
     missing = cli("bench", "compare", str(tmp_path), str(tmp_path), check=False)
@@ -301,3 +301,24 @@ def test_a_model_based_agents_run_opens_with_runs_show(tmp_path):
     assert entry["resolved"] and entry["steps"] == 2 and entry["run_id"]
     shown = cli("runs", "show", entry["run_id"])
     assert "run_command" in shown.stdout and "written" in shown.stdout
+
+
+def test_bench_import_is_a_command_of_the_cli(tmp_path):
+    from .fixtures import terminal_task
+
+    terminal_task(tmp_path / "source")
+    imported = cli(
+        "bench", "import", "terminal", str(tmp_path / "source"), "-o", str(tmp_path / "suite")
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert (tmp_path / "suite" / "upper" / "instruction.md").is_file()
+    missing = cli(
+        "bench",
+        "import",
+        "terminal",
+        str(tmp_path / "none"),
+        "-o",
+        str(tmp_path / "x"),
+        check=False,
+    )
+    assert missing.returncode == 2 and "not a folder of Terminal-Bench tasks" in missing.stderr

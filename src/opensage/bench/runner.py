@@ -217,6 +217,9 @@ class Worker:
             attempt.limits_for(task.agent_timeout_s),
             reference if sees_solution(self.agent) else None,
             KIND_KITS[task.kind],
+            shared=self.settings.output / "shared",
+            attempt=job.attempt,
+            test_command=task.test_cmd if isinstance(task, swe.SweTask) else None,
         )
         outcome, agent_error, agent_s = await self._solve(agent_task)
         verify_start = time.monotonic()
