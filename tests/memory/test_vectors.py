@@ -2,6 +2,7 @@
 
 import logging
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -39,6 +40,17 @@ def test_keyword_and_vector_evidence_add_up(make_store):
     store.add("A sedan is parked outside")
     # "red" and "paint" match two entries by keywords; only one is also a car.
     assert store.search("red car paint")[0].id == both
+
+
+def test_a_search_whose_vectors_weigh_nothing_embeds_no_query(make_store):
+    embedder = ConceptEmbedder()
+    store = make_store(embedder)
+    _fill(store)
+    store.search("which car do I drive")
+    embedded = embedder.calls
+    store.tuning = replace(store.tuning, vector_weight=0.0)
+    store.search("which car do I drive")
+    assert embedder.calls == embedded  # the query's vector would be thrown away
 
 
 def test_vector_hits_obey_scopes_kinds_and_superseding(make_store):

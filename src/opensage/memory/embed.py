@@ -104,6 +104,10 @@ class MiniLM:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self._threads
             options.inter_op_num_threads = 1
+            # Idle threads sleep instead of spinning for the next operator: on a shared machine
+            # the spinning took the cores the other work (and a search's keyword half) needed;
+            # here it embedded 50 texts per CPU-second against 40 with spinning, and faster.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = onnxruntime.InferenceSession(
                 str(path), options, providers=["CPUExecutionProvider"]
             )
