@@ -15,9 +15,7 @@ parser). A `test_cmd` that is not pytest writes its JUnit XML to $JUNIT_XML. The
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-import secrets
 import shlex
 import shutil
 from dataclasses import dataclass, field
@@ -237,18 +235,6 @@ async def run_tests(
         cmd = f'sh -c {shell} sh {PYTEST_ARGS} --junitxml="$dir/report" {quoted} >&2'
     else:
         cmd = f'env JUNIT_XML="$dir/report" sh -c {shell} sh {quoted} >&2'
-    secs = int(timeout_s)
-    sep = "OPENSAGE-REPORT-" + secrets.token_hex(16)
-    run_limits = dataclasses.replace(
-        limits, output_bytes=max(limits.output_bytes, runner.REPORT_BYTES)
-    )
-    result = await sandbox.exec(
-        runner.SCRIPT.format(secs=secs, cmd=cmd),
-        workdir=folder,
-        env=runner.ENV,
-        timeout_s=timeout_s + runner.GRACE_S,
-        limits=run_limits,
-        stdin=sep + "\n",
-    )
+    result, sep = await runner.run_reporting(sandbox, folder, cmd, timeout_s, limits)
     check_sandbox(result, sandbox.name, "the tests")
     return runner.parse("pytest", test_cmd, result, sep, folder, selected=True)

@@ -104,8 +104,22 @@ async def run_tests(
             "node_modules/ (the sandbox has no network to install it); install "
             "the dependencies first, or run the tests with run_command"
         )
+    cmd, shown = runners.command(kind, ids, py, int(timeout_s))
+    result, sep = await run_reporting(sandbox, root, cmd, timeout_s, limits)
+    return parse(kind, shown, result, sep, root, selected=bool(ids)).render()
+
+
+async def run_reporting(
+    sandbox: Sandbox,
+    workdir: Path,
+    cmd: str,
+    timeout_s: float,
+    limits: SandboxLimits | None = None,
+) -> tuple[ExecResult, str]:
+    """A test command run by `SCRIPT` (which leaves its report behind a fresh separator, the
+    second value, for `parse`), with room for the report in the output and CPU time for the
+    whole timeout."""
     secs = int(timeout_s)
-    cmd, shown = runners.command(kind, ids, py, secs)
     sep = "OPENSAGE-REPORT-" + secrets.token_hex(16)
     base = limits or SandboxLimits()
     run_limits = dataclasses.replace(
@@ -115,13 +129,13 @@ async def run_tests(
     )
     result = await sandbox.exec(
         SCRIPT.format(secs=secs, cmd=cmd),
-        workdir=root,
+        workdir=workdir,
         env=ENV,
         timeout_s=timeout_s + GRACE_S,
         limits=run_limits,
         stdin=sep + "\n",
     )
-    return parse(kind, shown, result, sep, root, selected=bool(ids)).render()
+    return result, sep
 
 
 def parse(
