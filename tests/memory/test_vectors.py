@@ -79,6 +79,19 @@ def test_reindex_embeds_what_was_written_without_an_embedder(make_store):
     assert store.search("vehicle")[0].id == auto
 
 
+def test_a_bulk_import_embedded_later_is_found_by_keywords_first_then_by_meaning(make_store):
+    embedder = ConceptEmbedder()
+    store = make_store(embedder)
+    store.add("Lunch was a sandwich")  # the store searches by meaning already
+    auto, _ = store.add_many(
+        [{"text": "My automobile is a red Toyota"}, {"text": "Bought groceries"}], embed=False
+    )
+    assert store.search("red Toyota")[0].id == auto  # by keywords at once
+    assert auto not in [h.id for h in store.search("which car do I drive")]
+    assert store.reindex() == 2
+    assert store.search("which car do I drive")[0].id == auto
+
+
 def test_vectors_of_another_embedder_are_never_compared(make_store):
     first = make_store(ConceptEmbedder("concepts-v1"))
     _fill(first)

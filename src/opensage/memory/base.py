@@ -361,14 +361,21 @@ class MemoryStore:
         raise NotImplementedError
 
     def add_many(
-        self, entries: list[dict[str, Any]], scope: str = "global", *, neighbours: int = 0
+        self,
+        entries: list[dict[str, Any]],
+        scope: str = "global",
+        *,
+        neighbours: int = 0,
+        embed: bool = True,
     ) -> list[int]:
         """Bulk insert: each dict has text, and optionally kind, context, metadata, scope (and,
         when copied from another store, created, source_run and source_event). With
         `neighbours`, the entries are a sequence (a conversation's turns, a document's
         paragraphs): each one's context also holds the text of up to that many entries before
         and after it, so that a question naming the situation, not the entry's own words,
-        still finds it."""
+        still finds it. With `embed=False` the entries are written without vectors: a large
+        import is searchable by keywords at once (embedding 100,000 entries takes minutes), and
+        by meaning once `reindex` has given them theirs."""
         raise NotImplementedError
 
     def read_only_query(

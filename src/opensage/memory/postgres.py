@@ -168,11 +168,16 @@ class PostgresMemoryStore(MemoryStore):
         return new
 
     def add_many(
-        self, entries: list[dict[str, Any]], scope: str = "global", *, neighbours: int = 0
+        self,
+        entries: list[dict[str, Any]],
+        scope: str = "global",
+        *,
+        neighbours: int = 0,
+        embed: bool = True,
     ) -> list[int]:
         entries = with_neighbours(entries, neighbours)
         now = time.time()
-        vectors = self._embed([e["text"] for e in entries])
+        vectors = self._embed([e["text"] for e in entries]) if embed else None
         ids = []
         with self._db.transaction():
             for e in entries:

@@ -130,12 +130,17 @@ class SqliteMemoryStore(MemoryStore):
         return new
 
     def add_many(
-        self, entries: list[dict[str, Any]], scope: str = "global", *, neighbours: int = 0
+        self,
+        entries: list[dict[str, Any]],
+        scope: str = "global",
+        *,
+        neighbours: int = 0,
+        embed: bool = True,
     ) -> list[int]:
         """Bulk insert (one transaction); see `MemoryStore.add_many`."""
         entries = with_neighbours(entries, neighbours)
         now = time.time()
-        vectors = self._embed([e["text"] for e in entries])
+        vectors = self._embed([e["text"] for e in entries]) if embed else None
         with self._db:
             # Write-locked before reading the last id: another process's insert between the
             # two would otherwise shift our ids, and our vectors onto its entries.
