@@ -15,13 +15,13 @@ import pytest
 from opensage.core.tools import ToolError
 from opensage.kits.security.build import build
 from opensage.kits.security.fuzz import (
-    FuzzReport,
     fuzz,
     fuzzing_env,
     parse_stats,
-    python_crash,
     run_fuzz,
 )
+from opensage.kits.security.fuzz_report import FuzzReport
+from opensage.kits.security.fuzz_targets import python_crash
 from opensage.kits.security.workbench import Workbench
 from opensage.sandbox import SandboxLimits, open_sandbox
 from opensage.sandbox.container import ContainerSandbox
