@@ -1,0 +1,86 @@
+"""The ablation's six configurations (benchmarks/ablation_agents.py) give the model exactly the
+features they are named for, and tell it of those only: a configuration that leaks a feature
+would make the ablation measure nothing."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from opensage.bench.agents import AgentTask, load_agent
+from opensage.config import load_config
+from opensage.models.scripted import FunctionModel
+from opensage.sandbox import open_sandbox
+
+AGENTS = Path(__file__).resolve().parents[2] / "benchmarks" / "ablation_agents.py"
+TEAM = {"create_agent", "run_agent", "wait_agents", "list_agents", "retire_agent", "ensemble"}
+FEATURE_TOOLS = TEAM | {"create_tool", "search_tools", "list_tools"}
+FEATURE_TOOLS |= {"remember", "recall", "ask_memory"}
+# The feature tools each configuration must have, and no other.
+EXPECTED = {
+    "Plain": set(),
+    "SubAgents": {"create_agent", "run_agent", "wait_agents", "list_agents", "retire_agent"},
+    "Ensembles": {"create_agent", "list_agents", "ensemble"},
+    "Synthesis": {"create_tool", "search_tools", "list_tools"},
+    "Memory": {"remember", "recall", "ask_memory"},
+    "Everything": FEATURE_TOOLS,
+}
+# Words of the instructions that name a feature's tools.
+MENTIONS = {"run_agent": "run_agent", "ensemble": "ensemble(", "create_tool": "create_tool"}
+MENTIONS |= {"remember": "remember("}
+
+
+def solve(config: str, kind: str, reply, tmp_path: Path) -> None:
+    """Run `config`'s agent on an empty task of `kind`, with `reply` as its model."""
+    workdir = tmp_path / f"{config}-{kind}"
+    workdir.mkdir()
+    settings = load_config()
+    task = AgentTask(
+        "t",
+        kind,
+        "Do the task.",
+        workdir,
+        str(workdir),
+        open_sandbox(None, hidden=(settings.home,)),
+        60,
+        FunctionModel(reply),  # type: ignore[arg-type]
+        settings.home,
+        kits=("swe",) if kind == "swe" else ("files", "shell"),
+        shared=tmp_path / "shared",
+    )
+    outcome = asyncio.run(load_agent(f"{AGENTS}:{config}").solve(task))
+    assert outcome.answer == "done"
+
+
+def finish(messages, tools):
+    return {"tool_calls": [{"name": "finish", "arguments": {"answer": "done"}}]}
+
+
+@pytest.mark.parametrize("config", sorted(EXPECTED))
+def test_each_configuration_gives_exactly_its_features(config, tmp_path):
+    for kind in ("terminal", "swe"):
+        seen: list = []
+
+        def reply(messages, tools, seen=seen):
+            seen.append(({t.name for t in tools}, messages[0].content))
+            return finish(messages, tools)
+
+        solve(config, kind, reply, tmp_path)
+        tools, system = seen[0]
+        assert tools & FEATURE_TOOLS == EXPECTED[config], kind
+        assert {"run_command", "finish"} <= tools  # the task's own kits are kept
+        for tool, words in MENTIONS.items():
+            assert (words in system) == (tool in EXPECTED[config]), (kind, tool)
+
+
+def test_a_sub_agent_cannot_be_given_the_tools_its_configuration_lacks(tmp_path):
+    # create_agent's schema names the tools a sub-agent may get: not the dropped ensemble.
+    schemas: list = []
+
+    def reply(messages, tools):
+        schemas.extend(t for t in tools if t.name == "create_agent")
+        return finish(messages, tools)
+
+    solve("SubAgents", "terminal", reply, tmp_path)
+    names = schemas[0].parameters["properties"]["tools"]["items"]["enum"]
+    assert "run_command" in names and "run_agent" in names and "ensemble" not in names
