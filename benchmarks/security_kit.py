@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from opensage.kits.security.build import build
-from opensage.kits.security.fuzz import fuzzing_env, libfuzzer_flags, rss_limit_mb, run_fuzz
+from opensage.kits.security.fuzz import run_fuzz
+from opensage.kits.security.libfuzzer import fuzzing_env, libfuzzer_flags, rss_limit_mb
 from opensage.kits.security.workbench import Workbench
 from opensage.sandbox import open_sandbox
 

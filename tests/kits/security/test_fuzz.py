@@ -14,14 +14,10 @@ import pytest
 
 from opensage.core.tools import ToolError
 from opensage.kits.security.build import build
-from opensage.kits.security.fuzz import (
-    fuzz,
-    fuzzing_env,
-    parse_stats,
-    run_fuzz,
-)
+from opensage.kits.security.fuzz import fuzz, run_fuzz
 from opensage.kits.security.fuzz_report import FuzzReport
 from opensage.kits.security.fuzz_targets import python_crash
+from opensage.kits.security.libfuzzer import fuzzing_env, parse_stats
 from opensage.kits.security.workbench import Workbench
 from opensage.sandbox import SandboxLimits, open_sandbox
 from opensage.sandbox.container import ContainerSandbox

@@ -58,8 +58,19 @@ from opensage.kits.security.fuzz_targets import (
     python_crash,
     resolve_target,
 )
+from opensage.kits.security.libfuzzer import (
+    ARTIFACT_KINDS,
+    FILE_SIZE_EXCEEDED,
+    FINAL_STAT,
+    WRITTEN,
+    artifact_kind,
+    fuzzing_env,
+    libfuzzer_flags,
+    parse_stats,
+    rss_limit_mb,
+)
 from opensage.kits.security.sanitizer import Crash, parse_report
-from opensage.kits.security.workbench import DEFAULT_RSS_MB, Workbench
+from opensage.kits.security.workbench import Workbench
 from opensage.sandbox.base import ExecResult, SandboxLimits
 
 Progress = Callable[[dict[str, Any]], None]
@@ -84,22 +95,7 @@ LONGEST_S = (
 )
 MAX_SEED_FILES = 10_000
 MAX_SEED_BYTES = 1 << 20  # a seed file larger than this is left out (libFuzzer's max_len is 4096)
-ARTIFACT_KINDS = ("crash", "leak", "timeout", "oom")
 SHOWN_TAIL_LINES = 25
-
-# "#123456	NEW    cov: 45 ft: 60 corp: 12/340b lim: 8 exec/s: 61728 rss: 40Mb L: 4/8 MS: ..."
-STATS = re.compile(
-    r"^#(?P<runs>\d+)\s+(?P<event>INITED|NEW|REDUCE|pulse|DONE|RELOAD)\b(?P<rest>.*)"
-)
-STAT_FIELDS = {
-    "cov": re.compile(r"\bcov: (\d+)"),
-    "ft": re.compile(r"\bft: (\d+)"),
-    "corpus": re.compile(r"\bcorp: (\d+)/"),
-    "exec_per_s": re.compile(r"\bexec/s: (\d+)"),
-    "rss_mb": re.compile(r"\brss: (\d+)Mb"),
-}
-FINAL_STAT = re.compile(r"^stat::(?P<name>\w+):\s+(?P<value>\d+)", re.MULTILINE)
-WRITTEN = re.compile(r"Test unit written to (?P<path>\S+)")
 
 
 async def fuzz(
@@ -201,7 +197,7 @@ async def run_fuzz(
     # Artifacts a fuzzer wrote without saying so (its output cut short): run them too.
     written = set(regular_files(bench.root, crashes))
     for name in sorted(written - session.existing - session.handled):
-        if name.split("-", 1)[0] in ARTIFACT_KINDS:
+        if artifact_kind(name):
             await session.triage(f"{crashes}/{name}")
     if minimize:
         await session.minimize_all()
@@ -375,7 +371,7 @@ class _Session:
                 if written["path"] not in run.artifacts:
                     run.artifacts.append(written["path"])
                 continue
-            if "ERROR: libFuzzer: file size exceeded" in line:
+            if FILE_SIZE_EXCEEDED in line:
                 run.file_size_exceeded = True
             stats = parse_stats(line)
             if stats is None:
@@ -482,7 +478,7 @@ class _Session:
         the fuzzer that wrote it ended, from the start of fuzzing)."""
         name = Path(path).name
         self.handled.add(name)
-        kind = name.split("-", 1)[0] if name.split("-", 1)[0] in ARTIFACT_KINDS else "crash"
+        kind = artifact_kind(name) or "crash"
         self.uncorpus(name)
         size = _size(self.root, path)
         crash, _ = await self.reproduce(path)
@@ -592,55 +588,6 @@ class _Run:
     last_runs: int = 0
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     result: ExecResult = field(default_factory=lambda: ExecResult(0, "", "", 0.0))
-
-
-def libfuzzer_flags(
-    timeout: int, rss_mb: int, crashes: str, dictionary: str | None = None
-) -> list[str]:
-    """The flags every fuzzer process gets (besides -max_total_time, -seed and the corpus):
-    the per-input timeout, the memory limit, where artifacts go, the closing statistics."""
-    flags = [
-        f"-timeout={timeout}",
-        f"-rss_limit_mb={rss_mb}",
-        f"-artifact_prefix={crashes}/",
-        "-print_final_stats=1",
-    ]
-    return [*flags, f"-dict={dictionary}"] if dictionary else flags
-
-
-def fuzzing_env(env: dict[str, str]) -> dict[str, str]:
-    """The sanitizers' options for fuzzing: run_poc's, less their per-allocation limits
-    (max_allocation_size_mb, malloc_limit_mb). Under those a sanitizer makes an allocation over
-    the limit return NULL, which most targets survive, so the fuzzer would never see it;
-    libFuzzer's own -malloc_limit_mb (its -rss_limit_mb) reports it as an oom-* artifact
-    instead. Their hard_rss_limit_mb stays, as a backstop above libFuzzer's RSS limit."""
-    return {
-        name: re.sub(r"(^|:)(max_allocation_size_mb|malloc_limit_mb)=\d+", "", value).strip(":")
-        for name, value in env.items()
-    }
-
-
-def rss_limit_mb(env: dict[str, str]) -> int:
-    """libFuzzer's -rss_limit_mb (and so -malloc_limit_mb) for the sanitizers' options `env`: a
-    tenth below their hard_rss_limit_mb, so that libFuzzer reports an input over it as an oom-*
-    artifact before the sanitizer stops the process."""
-    found = re.search(r"(?:^|:)hard_rss_limit_mb=(\d+)", env.get("ASAN_OPTIONS", ""))
-    return (int(found[1]) if found else DEFAULT_RSS_MB) * 9 // 10
-
-
-def parse_stats(line: str) -> dict[str, Any] | None:
-    """A libFuzzer status line (`#N NEW cov: X ft: Y corp: C/Sb exec/s: Z rss: RMb ...`) as
-    {"event", "runs", "cov", "ft", "corpus", "exec_per_s", "rss_mb"}, the fields it has; None
-    for any other line. atheris prints the same lines."""
-    match = STATS.match(line.strip())
-    if match is None:
-        return None
-    out: dict[str, Any] = {"event": match["event"], "runs": int(match["runs"])}
-    for name, pattern in STAT_FIELDS.items():
-        found = pattern.search(match["rest"])
-        if found:
-            out[name] = int(found[1])
-    return out
 
 
 def _file(bench: Workbench, path: str, what: str) -> str:

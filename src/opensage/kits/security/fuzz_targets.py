@@ -23,12 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opensage.core.tools import ToolError
+from opensage.kits.security.libfuzzer import LIBFUZZER_MARK
 from opensage.kits.security.sanitizer import Crash, Frame, signature
 from opensage.kits.security.workbench import PROBE_TIMEOUT_S, Workbench
 
-# The string libFuzzer's driver carries in its flag table: in every binary linked with it,
-# stripped or not, and in no other program.
-LIBFUZZER_MARK = b"minimize_crash_internal_step"
 # How atheris prints a Python target's crash: this line, then the traceback.
 PY_EXCEPTION = "=== Uncaught Python exception: ==="
 PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>.+)$')
