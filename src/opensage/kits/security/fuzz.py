@@ -39,7 +39,6 @@ the target.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import re
 import time
@@ -49,8 +48,9 @@ from pathlib import Path
 from typing import Any
 
 from opensage.core.tools import ToolError
-from opensage.kits.files import make_folders, open_folder, regular_files, remove_file
+from opensage.kits.files import make_folders, regular_files, remove_file
 from opensage.kits.security.fuzz_report import Finding, FuzzReport
+from opensage.kits.security.fuzz_seeds import copy_seeds, seed_files
 from opensage.kits.security.fuzz_targets import (
     PY_EXCEPTION,
     PY_MINIMIZER,
@@ -93,8 +93,6 @@ LONGEST_S = (
     + MAX_ARTIFACTS * (MAX_INPUT_TIMEOUT_S + KILL_GRACE_S)
     + MAX_MINIMIZED * (MAX_MINIMIZE_S + 3 * MAX_INPUT_TIMEOUT_S + 2 * KILL_GRACE_S)
 )
-MAX_SEED_FILES = 10_000
-MAX_SEED_BYTES = 1 << 20  # a seed file larger than this is left out (libFuzzer's max_len is 4096)
 SHOWN_TAIL_LINES = 25
 
 
@@ -167,10 +165,10 @@ async def run_fuzz(
     dirs = f"fuzz/{fuzz_target.name}"
     corpus, crashes = f"{dirs}/corpus", f"{dirs}/crashes"
     dict_rel = _file(bench, dictionary, "dictionary") if dictionary else None
-    seed_files = _seed_files(bench, seeds)
+    seed_paths = seed_files(bench, seeds)
     for folder in (corpus, crashes):
         make_folders(bench.root, folder)
-    copied = _copy_seeds(bench, seed_files, corpus, notes)
+    copied = copy_seeds(bench, seed_paths, corpus, notes)
     if copied:
         notes.append(f"{copied} seed input{'s' if copied != 1 else ''} copied into {corpus}/")
     report = FuzzReport(
@@ -595,61 +593,6 @@ def _file(bench: Workbench, path: str, what: str) -> str:
     if not target.is_file():
         raise ToolError(f"the {what} {path!r} is not a regular file")
     return bench.relative(target)
-
-
-def _seed_files(bench: Workbench, seeds: str | Sequence[str] | None) -> list[Path]:
-    if seeds is None:
-        return []
-    files: list[Path] = []
-    for item in [seeds] if isinstance(seeds, str) else list(seeds):
-        path = bench.path(item, "seed")
-        if not path.is_dir():
-            files.append(path)
-            continue
-        for folder, dirs, names in os.walk(path):  # symlinks to folders are not followed
-            here = Path(folder)
-            dirs[:] = sorted(d for d in dirs if here / d not in bench.hidden)
-            files += [here / n for n in sorted(names)]
-    return files[:MAX_SEED_FILES]
-
-
-def _copy_seeds(bench: Workbench, files: list[Path], corpus: str, notes: list[str]) -> int:
-    """Copies seed files into the corpus, named by their SHA-1 (as libFuzzer names its own).
-    Each is read with the files kit's rules: no symlink out of the work dir is followed."""
-    copied, large, unreadable = 0, 0, 0
-    if not files:
-        return 0
-    out_dir = open_folder(bench.root, corpus)
-    try:
-        for path in files:
-            try:
-                with bench.open(path) as src:
-                    data = src.read(MAX_SEED_BYTES + 1)
-            except (OSError, ToolError):
-                unreadable += 1
-                continue
-            if len(data) > MAX_SEED_BYTES:
-                large += 1
-                continue
-            out = os.open(
-                hashlib.sha1(data).hexdigest(),
-                os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
-                0o644,
-                dir_fd=out_dir,
-            )
-            with os.fdopen(out, "wb") as dst:
-                dst.write(data)
-            copied += 1
-    finally:
-        os.close(out_dir)
-    if large:
-        notes.append(f"{large} seed files over {MAX_SEED_BYTES >> 20} MB left out")
-    if unreadable:
-        notes.append(
-            f"{unreadable} seed paths left out: not regular files in the work dir "
-            "(symlinks out of it, FIFOs...)"
-        )
-    return copied
 
 
 def _size(root: Path, rel: str) -> int | None:
