@@ -14,7 +14,7 @@ import pytest
 
 from opensage.core.tools import ToolError
 from opensage.kits.security.build import build
-from opensage.kits.security.fuzz import fuzz, run_fuzz
+from opensage.kits.security.fuzz import run_fuzz
 from opensage.kits.security.fuzz_report import FuzzReport
 from opensage.kits.security.fuzz_targets import python_crash
 from opensage.kits.security.libfuzzer import fuzzing_env, parse_stats
@@ -391,9 +391,9 @@ def test_what_is_not_a_fuzz_target_is_refused_with_what_to_do(work, bwrap):
 def test_fuzz_checks_its_arguments(work, bwrap):
     (work / "target.py").write_text(PYTHON_TARGET)
     with pytest.raises(ToolError, match="seconds must be between 1 and 3600"):
-        asyncio.run(fuzz(bench_for(work, bwrap), "target.py", seconds=0))
+        asyncio.run(run_fuzz(bench_for(work, bwrap), "target.py", seconds=0))
     with pytest.raises(ToolError, match="jobs must be 1 or more"):
-        asyncio.run(fuzz(bench_for(work, bwrap), "target.py", jobs=0))
+        asyncio.run(run_fuzz(bench_for(work, bwrap), "target.py", jobs=0))
 
 
 def test_stats_lines_are_parsed():

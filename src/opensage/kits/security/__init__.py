@@ -151,7 +151,7 @@ class SecurityTools:
         def progress(stats: dict[str, Any]) -> None:
             ctx.emit("fuzz_progress", {"target": target, **stats})
 
-        return await fuzz.fuzz(
+        report = await fuzz.run_fuzz(
             self.bench,
             target,
             seconds,
@@ -162,6 +162,7 @@ class SecurityTools:
             progress=progress,
             seen=self.seen,
         )
+        return report.text()
 
     @within("triage fewer inputs at a time (a narrower pattern)")
     async def triage(self, binary: str, crashes: list[str]) -> str:

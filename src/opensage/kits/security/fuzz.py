@@ -3,7 +3,7 @@
 
     report = await run_fuzz(bench, "out/fuzz_png", seconds=60)   # bench: a Workbench
     report.findings[0].kind, report.findings[0].crash.top_frame, report.findings[0].minimized
-    text = await fuzz(bench, "out/fuzz_png")    # what the model reads
+    report.text()    # what the model reads
 
 Targets: a libFuzzer binary or a Python file fuzzed with atheris (see fuzz_targets.py).
 
@@ -96,40 +96,6 @@ LONGEST_S = (
 SHOWN_TAIL_LINES = 25
 
 
-async def fuzz(
-    bench: Workbench,
-    target: str,
-    seconds: int = 60,
-    seeds: str | list[str] | None = None,
-    dictionary: str | None = None,
-    jobs: int = 1,
-    minimize: bool = True,
-    *,
-    progress: Progress | None = None,
-    seen: set[str] | None = None,
-) -> str:
-    """Fuzz a libFuzzer target (a binary built with build(fuzzer=True)) or a Python target (a
-    .py file defining TestOneInput(data: bytes), fuzzed with atheris) in the sandbox. Crashing
-    inputs are kept under fuzz/<target>/crashes/, grouped by stack signature, and one input per
-    signature is minimized. The corpus (fuzz/<target>/corpus/) is kept, so fuzzing the same
-    target again goes on from it. libFuzzer restarts after each crash; fuzzing stops early when
-    restarts keep finding only known crashes. Returns runs, executions per second, coverage,
-    and each new crash: its kind, top frame and minimized input.
-
-    Args:
-        target: the fuzz target's path in the work dir: a libFuzzer binary or a .py file.
-        seconds: how long to fuzz (at most 3600).
-        seeds: a folder of seed inputs, or a list of seed files and folders.
-        dictionary: a libFuzzer dictionary file (lines like `kw="token"`) for -dict.
-        jobs: workers fuzzing in parallel on the same corpus (at most the number of cores).
-        minimize: whether to minimize one input per new crash signature.
-    """
-    report = await run_fuzz(
-        bench, target, seconds, seeds, dictionary, jobs, minimize, progress=progress, seen=seen
-    )
-    return report.text()
-
-
 async def run_fuzz(
     bench: Workbench,
     target: str,
@@ -145,8 +111,12 @@ async def run_fuzz(
     seed: int | None = None,
     repeats_to_stop: int = REPEATS_TO_STOP,
 ) -> FuzzReport:
-    """`fuzz`, returning the typed report. Besides fuzz's arguments: `progress`, called with
-    each status line reported (see `parse_stats`; with "worker" and "elapsed_s"); `seen`, the
+    """Fuzzes `target` (a libFuzzer binary or a .py file in the work dir) in the sandbox for
+    `seconds` (at most 3600) and returns the report; its `text()` is the `fuzz` tool's answer.
+    The other arguments are the tool's (SecurityTools.fuzz: `seeds`, a folder or a list of
+    files and folders; `dictionary`, a file for -dict; `jobs`, workers on one corpus, at most
+    the cores; `minimize`, one input per new signature), and: `progress`, called with each
+    status line reported (see `parse_stats`; with "worker" and "elapsed_s"); `seen`, the
     signatures reported earlier in the run (crashes with one of them are "found again"; the
     new ones are added); `input_timeout_s`, the per-input -timeout (default: a tenth of
     `seconds`, between 1 and 10 s); `seed`, libFuzzer's -seed for worker 0's first run (the
