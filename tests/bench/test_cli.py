@@ -2,16 +2,11 @@
 tasks skipped, parallel runs agreeing with serial ones, resuming after a SIGKILL, compare."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
 from .fixtures import poc_task, swe_task, terminal_task
-from .helpers import cli, cli_json
+from .helpers import cli, cli_json, kill_midway_and_resume
 
 
 def mixed_suite(root):
@@ -186,66 +181,9 @@ def test_a_users_own_agent_is_loaded_from_its_file(tmp_path):
     assert data["output"] == str(tmp_path / "bench-results" / "suite-mine-upper")
 
 
-SLOW = """
-import asyncio, os
-
-class Slow:
-    name = "slow"
-
-    async def solve(self, task):
-        with open(os.environ["CALLS"], "a") as f:
-            f.write(task.task_id + "\\n")
-        await asyncio.sleep(0.6)
-        await task.exec("tr a-z A-Z < /data/words.txt > out.txt")
-"""
-
-
 @pytest.mark.slow
 def test_a_killed_run_resumes_without_losing_or_repeating_a_task(tmp_path):
-    suite = tmp_path / "suite"
-    for i in range(8):
-        terminal_task(suite, f"t{i}")
-    (tmp_path / "slow.py").write_text(SLOW)
-    calls, out = tmp_path / "calls.txt", tmp_path / "out"
-    env = {**os.environ, "CALLS": str(calls), "COLUMNS": "200"}
-    argv = [
-        sys.executable,
-        "-m",
-        "opensage.cli",
-        "bench",
-        "run",
-        str(suite),
-        "--agent",
-        f"{tmp_path}/slow.py:Slow",
-        "--parallel",
-        "2",
-        "--output",
-        str(out),
-        "--json",
-    ]
-    first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    results = out / "results.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if results.exists() and len(results.read_text().splitlines()) >= 3:
-            break
-        time.sleep(0.05)
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait()
-    before = [json.loads(line)["task_id"] for line in results.read_text().splitlines()]
-    assert 3 <= len(before) < 8, "the run was not killed midway"
-    second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stderr
-    data = json.loads(second.stdout)
-    assert [e["task_id"] for e in data["results"]] == [f"t{i}" for i in range(8)]
-    assert data["resolved"] == 8
-    after = [json.loads(line)["task_id"] for line in results.read_text().splitlines()]
-    assert sorted(after) == [f"t{i}" for i in range(8)]  # each exactly once
-    started = calls.read_text().split()
-    for task in before:  # a task with a result was not run again
-        assert started.count(task) == 1
-    assert set(started) == set(after)
-    assert f"resuming: {len(before)} of 8" in second.stderr
+    kill_midway_and_resume(tmp_path)
 
 
 def test_the_live_line_counts_done_resolved_cost_and_what_runs():

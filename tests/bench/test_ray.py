@@ -24,7 +24,7 @@ from opensage.config import load_config
 from opensage.errors import ConfigError
 
 from .fixtures import terminal_task
-from .helpers import by_task, cli, cli_json
+from .helpers import by_task, cli, cli_json, kill_midway_and_resume
 
 SCRIPTED = """
 from opensage import Agent
@@ -56,7 +56,7 @@ async def dies_once(task):
 def worker_home() -> Iterator[Path]:
     """A local Ray whose workers keep their OpenSage home apart from the test's: another
     node's, as far as the runs are concerned."""
-    ray = pytest.importorskip("ray", reason="the ray extra: pip install 'opensage[ray]'")
+    ray = ray_module()  # without the ray extra, a ConfigError that says how to install it
     scratch = Path(tempfile.mkdtemp(prefix="ray-"))  # short: Ray's socket paths must be
     home = scratch / "worker-home"
     # Ray's own processes keep the environment they start with: the worker's home there too.
@@ -169,6 +169,12 @@ def test_the_command_line_joins_a_cluster_by_its_address(tmp_path, worker_home):
         "--output", str(tmp_path / "out"),
     )  # fmt: skip
     assert (data["total"], data["resolved"]) == (1, 1)
+
+
+@pytest.mark.slow  # a local Ray starts in seconds
+def test_a_killed_ray_run_resumes_without_losing_or_repeating_a_task(tmp_path, worker_home):
+    address = ray_module().get_runtime_context().gcs_address
+    kill_midway_and_resume(tmp_path, "--engine", "ray", "--ray-address", address)
 
 
 def test_a_job_on_a_node_that_cannot_see_the_output_sends_its_log_back(tmp_path, home):
