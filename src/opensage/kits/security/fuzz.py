@@ -14,15 +14,11 @@ crash-*, leak-*, timeout-*, oom-*, and minimized-<signature> for the minimized i
 
 How a run goes: `jobs` workers (capped at the machine's cores) each run the fuzzer in the
 sandbox until the time is up. libFuzzer stops at the first crash, so a worker that stops with
-one runs the new input once (in the sandbox) for its report and stack signature, takes it out
-of the corpus if it is there (a crashing seed would otherwise stop every restart at once), and
-restarts the fuzzer on the corpus with the time left. A worker whose last 3 restarts found only
-crashes it already had stops early: the fuzzer keeps falling into known bugs, and the rest of
-the time would be spent on them. Crashes are grouped by signature (see sanitizer.py) and one
-input per signature is minimized: libFuzzer's -minimize_crash=1 for a binary (not for
-timeouts: every try would hang), a bounded delta debugging for a Python target (in-process
-calls of TestOneInput in the sandbox; skipped for a script that runs atheris itself); a
-minimized input that no longer gives the same signature is dropped.
+one has the new input filed (run once for its stack signature, taken out of the corpus: see
+fuzz_crashes.py) and restarts the fuzzer on the corpus with the time left. A worker whose last
+3 restarts found only crashes it already had stops early: the fuzzer keeps falling into known
+bugs, and the rest of the time would be spent on them. Then one input per new signature is
+minimized (fuzz_crashes.py).
 
 Limits. The fuzzer runs with the sanitizers' options and limits that run_poc uses
 (`Workbench.sanitizer_env`, `Workbench.sanitized_limits`), less the per-allocation limit
@@ -44,20 +40,19 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from opensage.core.tools import ToolError
-from opensage.kits.files import make_folders, regular_files, remove_file
-from opensage.kits.security.fuzz_report import Finding, FuzzReport
-from opensage.kits.security.fuzz_seeds import copy_seeds, seed_files
-from opensage.kits.security.fuzz_targets import (
-    PY_EXCEPTION,
-    PY_MINIMIZER,
-    FuzzTarget,
-    python_crash,
-    resolve_target,
+from opensage.kits.files import make_folders, regular_files
+from opensage.kits.security.fuzz_crashes import (
+    KILL_GRACE_S,
+    MAX_MINIMIZE_S,
+    MAX_MINIMIZED,
+    CrashFiler,
 )
+from opensage.kits.security.fuzz_report import FuzzReport
+from opensage.kits.security.fuzz_seeds import copy_seeds, seed_files
+from opensage.kits.security.fuzz_targets import resolve_target
 from opensage.kits.security.libfuzzer import (
     ARTIFACT_KINDS,
     FILE_SIZE_EXCEEDED,
@@ -67,23 +62,19 @@ from opensage.kits.security.libfuzzer import (
     fuzzing_env,
     libfuzzer_flags,
     parse_stats,
-    rss_limit_mb,
 )
-from opensage.kits.security.sanitizer import Crash, parse_report
+from opensage.kits.security.sanitizer import parse_report
 from opensage.kits.security.workbench import Workbench
 from opensage.sandbox.base import ExecResult, SandboxLimits
 
 Progress = Callable[[dict[str, Any]], None]
 
 MAX_SECONDS = 3600
-KILL_GRACE_S = 20  # past its -max_total_time (and one input's timeout) before a fuzzer is killed
 POLL_S = 0.1  # how often a running fuzzer's output is read
 PROGRESS_EVERY_S = 5.0  # at most one progress report per worker this often (INITED, DONE: always)
 REPEATS_TO_STOP = 3  # restarts in a row that found only known crashes before a worker stops
 MAX_ARTIFACTS = 50  # crashing inputs run per call; past them the fuzzer stops
-MAX_MINIMIZED = 5  # signatures minimized per call
 MAX_INPUT_TIMEOUT_S = 10  # libFuzzer's -timeout per input, at most
-MAX_MINIMIZE_S = 30  # per signature minimized, at most
 # The longest one call can take: its fuzzers (each killed past its time), then each crashing
 # input run once, then the minimizations (each run to its budget, its result run again).
 LONGEST_S = (
@@ -151,20 +142,20 @@ async def run_fuzz(
         fuzz_target,
         corpus,
         crashes,
-        dict_rel,
         timeout,
         report,
         fuzzing_env(bench.sanitizer_env(toolchain)),
-        progress,
         seen if seen is not None else set(),
-        seed,
-        repeats_to_stop,
+        dictionary=dict_rel,
+        progress=progress,
+        seed=seed,
+        repeats_to_stop=repeats_to_stop,
     )
-    session.existing = set(regular_files(bench.root, crashes))
+    existing = set(regular_files(bench.root, crashes))
     await session.fuzz(seconds, jobs)
     # Artifacts a fuzzer wrote without saying so (its output cut short): run them too.
     written = set(regular_files(bench.root, crashes))
-    for name in sorted(written - session.existing - session.handled):
+    for name in sorted(written - existing - session.handled):
         if artifact_kind(name):
             await session.triage(f"{crashes}/{name}")
     if minimize:
@@ -175,61 +166,23 @@ async def run_fuzz(
     return report
 
 
-class _Session:
-    """One fuzz call's shared state: its workers, the crashes found and how to run things."""
+@dataclass(eq=False)  # one call's state: equal only to itself
+class _Session(CrashFiler):
+    """One fuzz call's shared state: its workers running the fuzzer, and the crashes they find
+    (filed as CrashFiler does)."""
 
-    def __init__(
-        self,
-        bench: Workbench,
-        target: FuzzTarget,
-        corpus: str,
-        crashes: str,
-        dictionary: str | None,
-        timeout: int,
-        report: FuzzReport,
-        env: dict[str, str],
-        progress: Progress | None,
-        seen: set[str],
-        seed: int | None,
-        repeats_to_stop: int,
-    ):
-        self.bench, self.root, self.sandbox = bench, bench.root, bench.sandbox
-        self.target, self.corpus, self.crashes, self.dictionary = (
-            target,
-            corpus,
-            crashes,
-            dictionary,
-        )
-        self.timeout, self.report, self._env = timeout, report, env
-        # The sanitizers stop a process at their memory limit (hard_rss_limit_mb); libFuzzer's
-        # own, a tenth below, comes first, so that an input over it is an oom-* artifact.
-        self.rss = rss_limit_mb(env)
-        self.progress, self.seen, self.seed = progress, seen, seed
-        self.repeats_to_stop = repeats_to_stop
-        self.by_signature: dict[str, Finding] = {}
-        self.existing: set[str] = set()
-        self.handled: set[str] = set()  # artifact names already run
-        self.stop_all = ""
-        self.started = time.monotonic()
-        self.cov: dict[int, int] = {}
-        self.ft: dict[int, int] = {}
-        self.failure: str | None = None  # a fuzzer that could not start: why
-        self.inited = False  # whether any fuzzer got to fuzzing
-
-    # -- fuzzing ----------------------------------------------------------------------------
+    dictionary: str | None = None
+    progress: Progress | None = None
+    seed: int | None = None  # libFuzzer's -seed for worker 0's first run
+    repeats_to_stop: int = REPEATS_TO_STOP
+    stop_all: str = field(init=False, default="")  # why every worker is to stop
+    cov: dict[int, int] = field(init=False, default_factory=dict)  # by worker
+    ft: dict[int, int] = field(init=False, default_factory=dict)
+    failure: str | None = field(init=False, default=None)  # a fuzzer that could not start: why
+    inited: bool = field(init=False, default=False)  # whether any fuzzer got to fuzzing
 
     def flags(self) -> list[str]:
         return libfuzzer_flags(self.timeout, self.rss, self.crashes, self.dictionary)
-
-    def env(self) -> dict[str, str]:
-        """The sanitizers' options, as run_poc sets them (UBSan halts on its first report: by
-        default it reports and goes on, and the fuzzer would never see its findings)."""
-        return self._env
-
-    def limits(self, wall_s: float) -> SandboxLimits:
-        """The run's limits for a sanitized process running up to `wall_s` (see
-        Workbench.sanitized_limits: no address-space limit; CPU time up to the wall time)."""
-        return self.bench.sanitized_limits(wall_s)
 
     async def fuzz(self, seconds: float, jobs: int) -> None:
         self.started = time.monotonic()
@@ -304,7 +257,7 @@ class _Session:
         run = _Run(index)
         wall = remaining + self.timeout + KILL_GRACE_S
         run.limits = self.limits(wall)
-        proc = await self.sandbox.start(argv, workdir=self.root, env=self.env(), limits=run.limits)
+        proc = await self.sandbox.start(argv, workdir=self.root, env=self.env, limits=run.limits)
         pending = ""
         try:
             hard_end = time.monotonic() + wall
@@ -419,128 +372,6 @@ class _Session:
         ][-10:]
         return head + (". Its last lines:\n" + "\n".join(lines) if lines else "")
 
-    # -- crashes ----------------------------------------------------------------------------
-
-    def run_argv(self, path: str) -> list[str]:
-        return [*self.target.argv, f"-timeout={self.timeout}", f"-rss_limit_mb={self.rss}", path]
-
-    async def reproduce(self, path: str) -> tuple[Crash | None, ExecResult]:
-        """Runs one input once; its crash report, if it crashed."""
-        wall = self.timeout + KILL_GRACE_S
-        result = await self.sandbox.exec(
-            self.run_argv(path),
-            workdir=self.root,
-            env=self.env(),
-            timeout_s=wall,
-            limits=self.limits(wall),
-        )
-        return self.parse(result.stdout + "\n" + result.stderr), result
-
-    def parse(self, text: str) -> Crash | None:
-        if self.target.engine == "atheris" and PY_EXCEPTION in text:
-            return python_crash(text, self.root)
-        return parse_report(text, self.root)
-
-    async def triage(self, path: str, found_s: float | None = None) -> str:
-        """Runs a new crashing input once and files it under its signature (`found_s`: when
-        the fuzzer that wrote it ended, from the start of fuzzing)."""
-        name = Path(path).name
-        self.handled.add(name)
-        kind = artifact_kind(name) or "crash"
-        self.uncorpus(name)
-        size = _size(self.root, path)
-        crash, _ = await self.reproduce(path)
-        key = crash.signature if crash is not None else f"unreproduced-{kind}"
-        finding = self.by_signature.get(key)
-        if finding is None:
-            finding = Finding(
-                key,
-                kind,
-                crash,
-                known=key in self.seen,
-                found_s=time.monotonic() - self.started if found_s is None else found_s,
-            )
-            if crash is None:
-                finding.note = (
-                    "these inputs did not crash when run again: flaky, or "
-                    "dependent on state from earlier inputs"
-                )
-            self.by_signature[key] = finding
-            self.report.findings.append(finding)
-        if path not in finding.inputs:
-            finding.inputs.append(path)
-            finding.sizes.append(size if size is not None else 0)
-        return key
-
-    def uncorpus(self, artifact: str) -> None:
-        """Takes a crashing input out of the corpus (libFuzzer names both by the content's
-        SHA-1), so that the next restart does not stop on it at once."""
-        sha = artifact.split("-", 1)[-1]
-        if not re.fullmatch(r"[0-9a-f]{40}", sha):
-            return
-        remove_file(self.root, f"{self.corpus}/{sha}")
-
-    async def minimize_all(self) -> None:
-        todo = [f for f in self.report.findings if not f.known and f.crash is not None]
-        if not todo:
-            return
-        if self.target.minimizer is None:
-            self.report.notes.append(f"not minimized: {self.target.why_not_minimized}")
-            return
-        start = time.monotonic()
-        budget = int(min(MAX_MINIMIZE_S, max(5, self.report.seconds // 4)))
-        for finding in todo[:MAX_MINIMIZED]:
-            await self.minimize(finding, budget)
-        if len(todo) > MAX_MINIMIZED:
-            self.report.notes.append(
-                f"{len(todo) - MAX_MINIMIZED} signatures not minimized "
-                f"(the first {MAX_MINIMIZED} were)"
-            )
-        self.report.minimize_s = time.monotonic() - start
-
-    async def minimize(self, finding: Finding, budget: int) -> None:
-        smallest = min(finding.sizes)
-        source = finding.inputs[finding.sizes.index(smallest)]
-        out = f"{self.crashes}/minimized-{finding.signature}"
-        if finding.kind == "timeout":
-            finding.note = "not minimized: a timeout (every try would hang)"
-            return
-        if self.target.minimizer == "libfuzzer":
-            argv = [
-                *self.target.argv,
-                "-minimize_crash=1",
-                f"-max_total_time={budget}",
-                f"-exact_artifact_path={out}",
-                f"-timeout={self.timeout}",
-                f"-rss_limit_mb={self.rss}",
-                source,
-            ]
-        else:
-            argv = [
-                self.target.argv[0],
-                "-c",
-                PY_MINIMIZER,
-                self.target.path,
-                source,
-                out,
-                str(budget),
-            ]
-        wall = budget + self.timeout * 2 + KILL_GRACE_S
-        await self.sandbox.exec(
-            argv, workdir=self.root, env=self.env(), timeout_s=wall, limits=self.limits(wall)
-        )
-        size = _size(self.root, out)
-        if size is None:
-            finding.note = f"could not be made smaller than {smallest} bytes in {budget} s"
-            return
-        crash, _ = await self.reproduce(out)
-        if crash is None or crash.signature != finding.signature:
-            other = f"{crash.kind} [{crash.signature}]" if crash is not None else "no crash"
-            finding.note = f"minimizing led to {other}, not this crash; the original inputs stand"
-            remove_file(self.root, out)
-            return
-        finding.minimized, finding.minimized_size = out, size
-
 
 @dataclass
 class _Run:
@@ -563,8 +394,3 @@ def _file(bench: Workbench, path: str, what: str) -> str:
     if not target.is_file():
         raise ToolError(f"the {what} {path!r} is not a regular file")
     return bench.relative(target)
-
-
-def _size(root: Path, rel: str) -> int | None:
-    parent, name = os.path.split(rel)
-    return regular_files(root, parent).get(name)
