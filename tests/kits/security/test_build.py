@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 
 from opensage.core.tools import ToolError
-from opensage.kits.security.build import build, trim_errors
+from opensage.kits.security.build import build
+from opensage.kits.security.build_errors import trim_errors
 from opensage.kits.security.poc import execute
 from opensage.kits.security.workbench import Workbench, check_sanitizers
 from opensage.sandbox import open_sandbox

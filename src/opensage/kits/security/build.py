@@ -7,7 +7,8 @@ project's `out/` folder), SRC (the work dir), WORK (scratch, `out/.work`) and SA
 no command it builds what the folder holds: `build.sh`, else CMake (configured into `build/`),
 else a Makefile using $(CC)/$(CFLAGS) (or make's built-in rules), else lone .c/.cc/.cpp files.
 What it reports is what changed: the executables that are new or changed anywhere in the work
-dir, or the compiler's errors, trimmed to the `error:` lines with their context.
+dir, or the compiler's errors, trimmed to the `error:` lines with their context (see
+build_errors.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from opensage.core.tools import ToolError, truncate
+from opensage.core.tools import ToolError
+from opensage.kits.security.build_errors import output_tail, trim_errors
 from opensage.kits.security.workbench import (
     Toolchain,
     Workbench,
@@ -28,9 +30,6 @@ from opensage.kits.security.workbench import (
 
 DEBUG_FLAGS = "-g -O1 -fno-omit-frame-pointer"
 BUILD_TIMEOUT_S = 1800.0
-MAX_ERRORS = 10  # error messages shown; the others are counted
-ERROR_CONTEXT = 2  # lines after each (the source line and clang's caret)
-TAIL_LINES = 40  # of the output, when a failed build printed no error line we know
 SOURCE_BYTES = 2 << 20  # of a lone source file, read to find main or the fuzzer entry
 JOBS = min(os.cpu_count() or 2, 8)
 C_SOURCES = (".c",)
@@ -81,24 +80,6 @@ int main(int argc, char **argv) {
   return 0;
 }
 """
-
-ERROR_LINE = re.compile(
-    r"^(?:\S[^:\n]*:\d+(?::\d+)?: (?:fatal )?error: .*"  # clang, gcc
-    r"|.*\bundefined reference to .*|.*\bmultiple definition of .*"  # the linker
-    r"|.*\bld(?:\.\w+)?: error: .*|/usr/bin/ld: cannot find .*"
-    r"|clang(?:\+\+)?(?:-\d+)?: error: (?!linker command failed).*"  # the driver
-    r"|CMake Error.*|.*: line \d+: .*"  # cmake, shell scripts
-    r"|make(?:\[\d+\])?: \*\*\* No rule to make target .*)$",
-    re.MULTILINE,
-)
-
-COMPILER_ERROR = re.compile(r"^\S[^:\n]*:\d+:\d+: (?:fatal )?error: ")
-# Lines that end an error's context: another diagnostic, clang's count, make's and cmake's own.
-NOT_CONTEXT = re.compile(
-    r"^(?:\S[^:\n]*:\d+(?::\d+)?: (?:warning|note|error|fatal error)|"
-    r"\d+ (?:errors?|warnings?)( and \d+ \w+)? generated|make|"
-    r"In file included from|\[\s*\d+%\]|-- |\s*$)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +177,7 @@ async def build(
     if result.timed_out:
         raise ToolError(
             f"the build ({how}) ran past its {timeout_s:g} s timeout and was "
-            f"stopped. Its output's end:\n{_tail(output, bench.root)}"
+            f"stopped. Its output's end:\n{output_tail(output, bench.root)}"
         )
     if result.exit_code != 0 and not made:
         raise ToolError(
@@ -364,36 +345,6 @@ def _report(
     return "\n".join(lines)
 
 
-def trim_errors(output: str, root: Path | None = None, limit: int = MAX_ERRORS) -> str:
-    """A build's output cut to what matters: each `error:` line (the compiler's, the
-    linker's, CMake's, the shell's) with the lines of context after it, the first `limit` of
-    them, then how many more; or the output's end when no line looks like an error."""
-    text = output if root is None else output.replace(f"{root}/", "")
-    lines = text.splitlines()
-    found = [i for i, line in enumerate(lines) if ERROR_LINE.match(line)]
-    if not found:
-        return f"(no error line found; the output's end:)\n{_tail(text)}"
-    shown = []
-    for i in found[:limit]:
-        block = [lines[i]]
-        # A compiler's diagnostic is followed by the source line and a caret; CMake's and
-        # others' by indented lines, if anything.
-        source = COMPILER_ERROR.match(lines[i]) is not None
-        for line in lines[i + 1 : i + 1 + ERROR_CONTEXT]:
-            if (
-                NOT_CONTEXT.match(line)
-                or ERROR_LINE.match(line)
-                or (not source and not line.startswith((" ", "\t")))
-            ):
-                break
-            block.append(line)
-        shown.append("\n".join(block))
-    more = len(found) - limit
-    count = f"{len(found)} error{'s' if len(found) > 1 else ''}"
-    tail = f"\n[... and {more} more errors]" if more > 0 else ""
-    return f"{count}:\n" + "\n".join(shown) + tail
-
-
 def instrumented(bench: Workbench, rel: str) -> set[str]:
     """The sanitizer runtimes in the binary (their symbols' names are in it): address,
     memory, thread, leak (alone), or undefined when it is the only one. (UBSan next to another
@@ -416,12 +367,6 @@ def _elf(bench: Workbench, rel: str) -> bool:
         return bench.read_head(bench.root / rel, 4)[0] == b"\x7fELF"
     except OSError:
         return False
-
-
-def _tail(text: str, root: Path | None = None) -> str:
-    if root is not None:
-        text = text.replace(f"{root}/", "")
-    return truncate("\n".join(text.splitlines()[-TAIL_LINES:]), 6000)
 
 
 def _limit(limit: str | None) -> str:
