@@ -119,6 +119,7 @@ ADMITTED = [
     call("list_files", "{}"),
     call("list_files", '{"path": "src"}'),
     call("finish", '{"answer": "line one\\nline \\"two\\" \\u00e9 \u00e9"}'),
+    '{"name": "add", "arguments": {"a": 1, "b": 2}}',  # bare, as the models write calls
 ]
 REFUSED = [
     call("calculator", '{"a": 1, "b": 2}'),  # no such tool
@@ -129,7 +130,8 @@ REFUSED = [
     call("run_command", '{"timeout_s": 5, "command": "ls"}'),  # not the schema's order
     call("finish", '{"answer": "line one\nline two"}'),  # a raw newline in a string
     call("add", '{"a": 1, "b": 2}') + "\n" + call("add", '{"a": 3, "b": 4}'),  # two calls
-    '{"name": "add", "arguments": {"a": 1, "b": 2}}',  # not in the template's tags
+    '{"name": "add", "arguments": {"a": 1, "b": 2}}\n</tool_call>',  # a tag not opened
+    'Sure: {"name": "add", "arguments": {"a": 1, "b": 2}}',  # text before the call
     "The answer is 3.",  # finish is offered: the answer is its argument
 ]
 
@@ -166,7 +168,7 @@ def prompt(task: str) -> list[Message]:
 @pytest.mark.slow
 def test_the_constrained_0_5b_writes_valid_calls_over_http(home):
     """Through the server, one request per task, three seeds: every reply is one call of an
-    offered tool with valid arguments, written in the template's tags (nothing before it)."""
+    offered tool with valid arguments, and nothing else."""
     tasks = [
         "Show me the first 10 lines of calc.py.",
         "What is 17 plus 25?",

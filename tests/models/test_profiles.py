@@ -70,4 +70,6 @@ def test_the_local_adapter_shows_the_model_its_profiles_tools(
     shown = {t["function"]["name"]: t["function"]["parameters"] for t in body["tools"]}
     assert list(shown) == ["scale", "finish"]
     assert list(shown["scale"]["properties"]) == ["x"]
-    assert re.findall(r'\\"(\w+)\\", \\"arguments', rule(body["grammar"], "call")) == list(shown)
+    assert re.findall(r'\\"(\w+)\\", \\"arguments', rule(body["grammar"], "object-call")) == list(
+        shown
+    )

@@ -4,15 +4,17 @@ A small model asked for a tool call writes, often enough to sink a run, a call o
 does not exist, arguments that are not JSON (single quotes, raw newlines in strings), several
 calls at once with results it imagined, or prose that only describes the call. llama.cpp can
 constrain sampling to a grammar; `tool_call_grammar` builds one from the tools' JSON schemas that
-admits exactly one call in the form Qwen's template asks for,
+admits exactly one call, in the form Qwen's template asks for,
 
     <tool_call>
     {"name": "view", "arguments": {"path": "calc.py"}}
     </tool_call>
 
-with a name that is an offered tool's and arguments valid for that tool's schema (strict JSON:
-what `json.loads` reads), and, when asked, a plain-text answer instead (text with no brace,
-angle bracket or backtick, so that it cannot hold a half-written call).
+or as the bare object, the form the Qwen models write on their own (held to the tags, the 0.5B
+read files at absolute paths it made up: see benchmarks/local_tool_use.py), with a name that is
+an offered tool's and arguments valid for that tool's schema (strict JSON: what `json.loads`
+reads), and, when asked, a plain-text answer instead (text with no brace, angle bracket or
+backtick, so that it cannot hold a half-written call).
 
 The schema subset is what tool signatures produce: objects with properties (required ones
 present, optional ones optional, in the schema's order, no others), strings, integers, numbers,
@@ -64,10 +66,10 @@ def _grammar(tools: tuple[tuple[str, str], ...], answer: bool) -> str:
         f"{_literal(json.dumps(name) + _ARGUMENTS)} {rules.add(f'args-{i}', json.loads(schema))}"
         for i, (name, schema) in enumerate(tools)
     ]
-    call = f"{_literal(_OPEN + _NAME)} ( {' | '.join(calls)} )"
     lines = [
         f"root ::= call{' | answer' if answer else ''}",
-        f"call ::= {call} {_literal('}' + _CLOSE)}",
+        f"call ::= {_literal(_OPEN)} object-call {_literal(_CLOSE)} | object-call",
+        f"object-call ::= {_literal(_NAME)} ( {' | '.join(calls)} ) " + '"}"',
         *rules.lines,
     ]
     return "\n".join(lines) + _BASE + (_ANSWER if answer else "")
@@ -157,13 +159,10 @@ def _literal(text: str) -> str:
 def grammar_for(tools: Sequence[ToolSchema], tool_choice: str) -> str | None:
     """The grammar a request's tool choice calls for, or None for none: no tools offered, tool
     choice "none", or one tool named (llama.cpp's server constrains that one itself, from its
-    schema, and returns the call as a real one). "required" admits a call only; so does "auto"
-    when `finish` is offered (an agent's answer is its argument: text alone would end the run
-    with whatever the model wrote); otherwise "auto" admits a call or a plain-text answer."""
+    schema, and returns the call as a real one). "required" admits a call only; "auto" a call
+    or a plain-text answer (the agent loop takes one for the final answer, or asks for finish)."""
     if not tools or tool_choice == "none":
         return None
-    if tool_choice == "required":
-        return tool_call_grammar(tools)
-    if tool_choice == "auto":
-        return tool_call_grammar(tools, answer=not any(t.name == "finish" for t in tools))
+    if tool_choice in ("auto", "required"):
+        return tool_call_grammar(tools, answer=tool_choice == "auto")
     return None
