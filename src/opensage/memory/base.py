@@ -81,9 +81,9 @@ class Tuning:
     keep_top: bool = True
     # A second round seeded by the first's `seeds` best entries: their names (capitalised
     # words) that the query does not have, searched as keywords, for questions over two
-    # facts. Off by default: it brought +1.2 points with vectors (chosen in four folds of
-    # five) but a second keyword search costs a store of 100,000 entries about a fifth of a
-    # query's time; 0.25 turns it on.
+    # facts. Off by default: on top of each fold's other choices it brings +0.5 points with
+    # vectors (-1.2 without) and costs 5 to 6 points of recall@1, and its keyword search a
+    # fifth to a quarter of a query's time at 100,000 entries; 0.25 turns it on.
     second_round: float = 0.0
     seeds: int = 3
     # The plain list: the words added for conversations cost 0.7 points where chosen.
