@@ -65,6 +65,14 @@ def import_(
         typer.Argument(help="A JSON list of {text, kind?, metadata?} or a text file, one per line"),
     ],
     kind: Annotated[str, typer.Option(help="Kind for plain lines.")] = "fact",
+    embed_later: Annotated[
+        bool,
+        typer.Option(
+            "--embed-later",
+            help="Write the entries without vectors (seconds, not minutes, for a large import): "
+            "found by keywords at once, by meaning after `opensage memory reindex`.",
+        ),
+    ] = False,
 ) -> None:
     """Import entries in bulk."""
     raw = path.read_text()
@@ -77,7 +85,10 @@ def import_(
     ):
         err.print("[red]error:[/] expected a JSON list of objects with a text field")
         raise typer.Exit(2)
-    out.print(f"imported {len(_store().add_many(entries))} entries")
+    added = _store().add_many(entries, embed=not embed_later)
+    out.print(f"imported {len(added)} entries")
+    if embed_later:
+        out.print("run `opensage memory reindex` to search them by meaning")
 
 
 @app.command()

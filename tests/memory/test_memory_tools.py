@@ -134,3 +134,18 @@ def test_asking_for_vectors_without_the_extra_is_a_clear_error(home, tmp_path, m
     )
     assert result.exit_code == 2
     assert "needs the vectors extra: pip install 'opensage[vectors]'" in result.stderr
+
+
+def test_memory_import_can_leave_the_embedding_for_reindex(home, tmp_path, with_vectors):
+    runner = CliRunner()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("My automobile broke down on the highway\nDeploys happen on Tuesdays\n")
+    said = runner.invoke(app, ["memory", "import", str(notes), "--embed-later"]).stdout
+    assert "imported 2 entries" in said and "opensage memory reindex" in said
+    stats = json.loads(runner.invoke(app, ["memory", "stats", "--json"]).stdout)
+    assert (stats["entries"], stats["vectors"]) == (2, 0)  # found by keywords meanwhile
+    found = json.loads(runner.invoke(app, ["memory", "search", "deploys", "--json"]).stdout)
+    assert found[0]["text"] == "Deploys happen on Tuesdays"
+    assert "embedded 2 entries" in runner.invoke(app, ["memory", "reindex"]).stdout
+    found = json.loads(runner.invoke(app, ["memory", "search", "car trouble", "--json"]).stdout)
+    assert found[0]["text"] == "My automobile broke down on the highway"
