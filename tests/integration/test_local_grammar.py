@@ -167,9 +167,12 @@ def prompt(task: str) -> list[Message]:
 
 @pytest.mark.slow
 def test_the_constrained_0_5b_writes_valid_calls_over_http(home):
-    """Through the server, one request per task, three seeds: every reply is one call of an
-    offered tool with valid arguments, and nothing else."""
+    """Through the server, one request per task, each its own seed, a call required: every
+    reply is one call of an offered tool with valid arguments, and nothing else. (Without the
+    grammar the first is answered in text, "The capital of France is Paris.": the server takes
+    a required call for an optional one.)"""
     tasks = [
+        "What is the capital of France?",
         "Show me the first 10 lines of calc.py.",
         "What is 17 plus 25?",
         "How many lines does data.csv have? Use a shell command.",
@@ -177,8 +180,9 @@ def test_the_constrained_0_5b_writes_valid_calls_over_http(home):
     schemas = {t.name: t for t in TOOLS}
 
     async def scenario() -> list[Message]:
-        model = LocalModel("qwen-0.5b", seed=0, retry_restated=False)  # seeds 0, 1, 2
-        settings = ModelSettings(max_output_tokens=80)
+        model = LocalModel("qwen-0.5b", seed=0, retry_restated=False)  # seeds 0, 1, ...
+        # "required": llama-cpp-python's server takes it for "auto"; the grammar enforces it.
+        settings = ModelSettings(tool_choice="required", max_output_tokens=80)
         try:
             return [(await model.request(prompt(task), TOOLS, settings)).message for task in tasks]
         finally:
