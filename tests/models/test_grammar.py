@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from opensage import Agent, tool
+from opensage import Agent, ModelSettings, tool
 from opensage.models.base import ToolSchema
 from opensage.models.grammar import grammar_for, tool_call_grammar
 from opensage.models.local import LocalModel
@@ -54,7 +54,12 @@ def test_which_requests_are_constrained():
     # One tool named: the server constrains that one itself and returns a real call.
     assert grammar_for([VIEW, FINISH], "view") is None
     assert rule(grammar_for([VIEW, FINISH], "required") or "", "root") == "call"
-    assert rule(grammar_for([VIEW, FINISH], "auto") or "", "root") == "call | answer"
+    # An agent answers through finish: with it offered, only a call is admitted...
+    assert rule(grammar_for([VIEW, FINISH], "auto") or "", "root") == "call"
+    # ...without it, plain text is an answer too.
+    assert rule(grammar_for([VIEW], "auto") or "", "root") == "call | answer"
+    assert grammar_for([VIEW, FINISH], "auto", auto=False) is None
+    assert grammar_for([VIEW, FINISH], "required", auto=False) is not None
 
 
 def test_the_grammar_names_each_offered_tool_with_its_own_arguments():
@@ -126,7 +131,7 @@ def local_model_on(server: FakeServer, tmp_path, monkeypatch, **options) -> Loca
 
 
 def test_the_local_adapter_sends_the_toolsets_grammar(server, home, tmp_path, monkeypatch):
-    model = local_model_on(server, tmp_path, monkeypatch, seed=7)
+    model = local_model_on(server, tmp_path, monkeypatch, seed=7, constrain=True)
     server.reply(
         completion('<tool_call>\n{"name": "add", "arguments": {"a": 2, "b": 3}}\n</tool_call>')
     )
@@ -142,12 +147,26 @@ def test_the_local_adapter_sends_the_toolsets_grammar(server, home, tmp_path, mo
     assert offered == ["add", "finish"]
     grammar = first["grammar"]
     assert re.findall(r'\\"(\w+)\\", \\"arguments', rule(grammar, "object-call")) == offered
-    assert rule(grammar, "root") == "call | answer"
+    assert rule(grammar, "root") == "call"
     assert second["grammar"] == grammar and (first["seed"], second["seed"]) == (7, 8)
 
 
-def test_the_grammar_is_a_setting(server, home, tmp_path, monkeypatch):
+def test_by_default_only_a_required_call_is_constrained(server, home, tmp_path, monkeypatch):
+    """The server takes tool choice "required" for "auto": the grammar makes it hold. An
+    optional call is left to the model unless `constrain=True` (measured: no better)."""
+    model = local_model_on(server, tmp_path, monkeypatch)
+    for _ in range(2):
+        server.reply(completion('{"name": "finish", "arguments": {"answer": "5"}}'))
+    Agent("adder", "Use the tools.", model=model, tools=[add], max_steps=1).run_sync("2 + 3?")
+    assert "grammar" not in server.requests[0].body
+    required = ModelSettings(tool_choice="required")
+    Agent("adder", "", model=model, tools=[add], max_steps=1, settings=required).run_sync("2+3?")
+    assert rule(server.requests[1].body["grammar"], "root") == "call"
+
+
+def test_the_grammar_can_be_turned_off(server, home, tmp_path, monkeypatch):
     model = local_model_on(server, tmp_path, monkeypatch, constrain=False)
     server.reply(completion('{"name": "finish", "arguments": {"answer": "5"}}'))
-    Agent("adder", "Use the tools.", model=model, tools=[add], max_steps=1).run_sync("2 + 3?")
+    required = ModelSettings(tool_choice="required")
+    Agent("adder", "", model=model, tools=[add], max_steps=1, settings=required).run_sync("2+3?")
     assert "grammar" not in server.requests[0].body

@@ -156,13 +156,17 @@ def _literal(text: str) -> str:
     return f'"{escaped}"'
 
 
-def grammar_for(tools: Sequence[ToolSchema], tool_choice: str) -> str | None:
+def grammar_for(tools: Sequence[ToolSchema], tool_choice: str, *, auto: bool = True) -> str | None:
     """The grammar a request's tool choice calls for, or None for none: no tools offered, tool
     choice "none", or one tool named (llama.cpp's server constrains that one itself, from its
-    schema, and returns the call as a real one). "required" admits a call only; "auto" a call
-    or a plain-text answer (the agent loop takes one for the final answer, or asks for finish)."""
+    schema, and returns the call as a real one). "required" admits a call only. "auto" (unless
+    `auto` is false) admits a call, or a plain-text answer where no `finish` tool is offered:
+    an agent answers through finish, and the 0.5B, let to answer in text as well, ended runs
+    on prose about the call it meant to make ("Mark the function name as ...")."""
     if not tools or tool_choice == "none":
         return None
-    if tool_choice in ("auto", "required"):
-        return tool_call_grammar(tools, answer=tool_choice == "auto")
+    if tool_choice == "required":
+        return tool_call_grammar(tools)
+    if tool_choice == "auto" and auto:
+        return tool_call_grammar(tools, answer=not any(t.name == "finish" for t in tools))
     return None

@@ -11,8 +11,9 @@ The weights come from pinned packages, checked by sha256 (`weights.py`); nothing
 The server uses the model's own chat template, tools included, and the models write their
 calls as text, which `text_calls` turns into real ones (the history goes back in the model's
 own format, so its earlier turns show it the right form). Sampling is held to a grammar of the
-offered tools (`grammar.py`; `constrain`), so that a reply that calls a tool is exactly one
-well-formed call of one of them, with arguments its schema admits.
+offered tools (`grammar.py`) where a call is required (`constrain=True`: on every request), so
+that the reply is exactly one well-formed call of one of them, with arguments its schema
+admits; a small model is shown fewer, coarser tools where its profile says so (`profiles.py`).
 
 One server per weights file per process, shared by every `LocalModel` of it (sub-agents and
 ensemble members too), started at the first request and stopped when the last model using it
@@ -307,7 +308,7 @@ class LocalModel:
         retry_restated: bool = True,
         seed: int | None = None,
         constrain: bool | None = None,
-        profile: bool = False,
+        profile: bool = True,
     ):
         weights = find_weights(name)
         self.server = LocalServer.shared(weights.path, log_path=log_path, n_ctx=weights.n_ctx)
@@ -326,9 +327,14 @@ class LocalModel:
         self.seed = seed
         self._requests = 0
         self.stop_after_call = stop_after_call and self.text_tool_calls and max_calls == 1
-        # Sampling held to a grammar of the offered tools' calls (see grammar.py); None: on
-        # for a model that writes its calls as text.
-        self.constrain = self.text_tool_calls if constrain is None else constrain
+        # Sampling held to a grammar of the offered tools' calls (grammar.py): True, whenever
+        # tools are offered; None, only where a call is required (the server takes "required"
+        # for "auto"), and only for a model that writes its calls as text. Measured on the
+        # 0.5B (benchmarks/local_tool_use.py), the grammar on every request made every call
+        # well-formed but solved no more tasks: its failures are wrong paths and repeated
+        # calls, not malformed ones.
+        self.constrain = constrain
+
         # What the model is shown of the tools, where its size calls for less (profiles.py).
         self.profile = profile_for(weights.name) if profile else None
         self._client: OpenAIModel | None = None
@@ -382,7 +388,11 @@ class LocalModel:
         if self.seed is not None:
             extra["seed"] = self.seed + self._requests
             self._requests += 1
-        grammar = grammar_for(tools, settings.tool_choice) if self.constrain else None
+        grammar = (
+            grammar_for(tools, settings.tool_choice, auto=bool(self.constrain))
+            if self.constrain or (self.constrain is None and self.text_tool_calls)
+            else None
+        )
         if grammar is not None:
             extra["grammar"] = grammar
         return extra or None
