@@ -113,21 +113,26 @@ def seconds_left(until: str | None) -> float | None:
     return max(0.0, (now.replace(hour=hour, minute=minute, second=0) - now).total_seconds())
 
 
-def summarize(out: Path, config: str, splits: dict[str, str]) -> dict:
-    """The configuration's row: resolved per split and repeat, usage, why attempts failed."""
+def summarize(out: Path, config: str, splits: dict[str, str], since: str = "") -> dict:
+    """The configuration's row: resolved per split and repeat, usage, why attempts failed.
+    Attempts whose run started before `since` (a run id's time, YYYYMMDD-HHMMSS) are left out."""
     path = out / config / "results.jsonl"
     rows = [json.loads(line) for line in path.open()] if path.exists() else []
-    rows = [r for r in rows if r["task_id"] in splits]
+    rows = [r for r in rows if r["task_id"] in splits and (r.get("run_id") or "") >= since]
     events = out / config / "home" / "events.db"
     log = EventLog.open(events) if events.exists() else None
     failures: Counter[str] = Counter()
     calls: Counter[str] = Counter()
     for r in rows:
         run = log.events(r["run_id"]) if log and r.get("run_id") else []
-        calls.update(e.data["name"] for e in run if e.kind == "tool_call")
+        called = [e.data["name"] for e in run if e.kind == "tool_call"]
+        calls.update(called)
         if not r["resolved"]:
             ends = [e.data["stop_reason"] for e in run if e.kind == "run_finished"]
-            failures[r["error"] or (ends[0] if ends else "no run recorded")] += 1
+            end = ends[0] if ends else "no run recorded"
+            if end == "finished":  # by finish(answer), or by an answer that calls no tool
+                end = "finished, tests fail" if "finish" in called else "answered in text"
+            failures[r["error"] or end] += 1
     row: dict = {"config": config, "attempts": len(rows)}
     for split in ("train", "validation"):
         mine = [r for r in rows if splits[r["task_id"]] == split]
@@ -189,6 +194,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="default: OUTPUT/ablation.json")
     parser.add_argument("--until", help="HH:MM (UTC): stop running then, and report")
     parser.add_argument("--report", action="store_true", help="only report what has run")
+    parser.add_argument("--since", default="", help="report only runs since YYYYMMDD-HHMMSS")
     args = parser.parse_args()
     configs = [c for c in args.configs.split(",") if c]
     unknown = set(configs) - set(CONFIGS)
@@ -201,7 +207,7 @@ def main() -> None:
     for repeat in range(1, args.repeat + 1) if not args.report else ():
         if not all(run_config(args, out, config, repeat) for config in configs):
             break
-    rows = [summarize(out, config, splits) for config in configs]
+    rows = [summarize(out, config, splits, args.since) for config in configs]
     options = {"--model": args.model, "--suites": args.suites, "--tasks": args.tasks}
     options |= {"--configs": args.configs, "--repeat": args.repeat}
     options |= {"--max-steps": args.max_steps, "--timeout": args.timeout}
@@ -211,6 +217,7 @@ def main() -> None:
     print(table(rows, command))
     print(f"load average at the end (1, 5, 15 min, {os.cpu_count()} CPUs): {load}")
     report = {"command": command, "model": args.model, "tasks": splits, "budget": budget}
+    report |= {"since": args.since}
     report |= {"load_at_report": load, "finished_utc": datetime.now(UTC).isoformat()}
     (args.json or out / "ablation.json").write_text(json.dumps(report | {"rows": rows}, indent=1))
 
