@@ -22,11 +22,13 @@ def add(a: int, b: int) -> int:
 PATCH = ToolSchema("apply_patch", "Apply a diff.", {"type": "object", "properties": {}})
 
 
-def test_the_small_models_profile_is_read_from_its_file():
+def test_the_small_models_profile_is_read_from_its_file(tmp_path):
     small = profile_for("qwen-0.5b")
     assert small is not None and {"apply_patch", "debug", "undo_edit"} <= small.hide_tools
     assert not small.optional_arguments
     assert profile_for("qwen-1.5b") is None  # shown everything
+    (tmp_path / "m.gguf.toml").write_text('hide_tools = ["view"]\n')
+    assert profile_for(str(tmp_path / "m.gguf")) is None  # a user's file: no profile
 
 
 def test_a_profile_hides_tools_and_optional_arguments_but_never_finish_or_the_forced_tool():

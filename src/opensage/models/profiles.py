@@ -52,9 +52,10 @@ def _required_only(tool: ToolSchema) -> ToolSchema:
 
 @cache
 def profile_for(model: str) -> Profile | None:
-    """The profile of a bundled model (`qwen-0.5b`), or None when it has none."""
+    """The profile of a bundled model (`qwen-0.5b`), or None when it has none (a user's GGUF
+    file, named by its path, has none)."""
     path = FOLDER / f"{model}.toml"
-    if not path.is_file():
+    if Path(model).name != model or not path.is_file():
         return None
     try:
         data = tomllib.loads(path.read_text())
