@@ -1,8 +1,8 @@
 """Can the bundled models use tools? Four small agent tasks, each checked by its answer or by
 the tests, run a few times on each model at the server's default sampling (each sample its own
-seed), with sampling held to the tools' grammar (OpenSage's default) and without, with the
-model's profile (fewer, coarser tools for the 0.5B) and without, with the restated call asked
-again (the default) and without.
+seed), with every request held to the tools' grammar (`constrain=True`; by default only a
+required call is) and without, with the model's profile (fewer, coarser tools for the 0.5B: the
+default) and without, with the restated call asked again (the default) and without.
 
     read   read a file with read_file, answer with the password in it       (files kit)
     shell  run `wc -l data.csv`, answer with the count                       (shell kit)
