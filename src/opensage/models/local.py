@@ -153,7 +153,9 @@ def _free_port() -> int:
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        # PR_SET_PDEATHSIG with SIGKILL: on SIGTERM the server first finishes the generation in
+        # flight (tens of seconds on a small machine), holding the cores after its parent died.
+        libc.prctl(1, signal.SIGKILL)
 
 
 class LocalServer:
