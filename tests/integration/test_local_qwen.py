@@ -120,4 +120,4 @@ def test_a_sub_agent_runs_on_qwen_sharing_the_roots_server(home, tmp_path, monke
     assert answers and "paris" in answers[0].lower()  # the sub-agent answered, on qwen
     assert "paris" in result.answer.lower()  # and the root, on qwen too, passed it on
     assert len(started) == 1  # root and sub-agent shared one server
-    assert all(not s.running for s in LocalServer._shared.values())
+    assert all(s.users == 0 for s in LocalServer._shared.values())  # and both let it go

@@ -50,7 +50,7 @@ def test_the_local_adapter_shows_the_model_its_profiles_tools(
 ):
     profile = Profile("small", frozenset({"apply_patch"}), optional_arguments=False)
     monkeypatch.setattr("opensage.models.local.profile_for", lambda name: profile)
-    model = local_model_on(server, tmp_path, monkeypatch, constrain=True)
+    model = local_model_on(server, tmp_path, monkeypatch, constrain=True, profile=True)
 
     @tool
     def apply_patch(patch: str) -> str:

@@ -13,7 +13,8 @@ calls as text, which `text_calls` turns into real ones (the history goes back in
 own format, so its earlier turns show it the right form). Sampling is held to a grammar of the
 offered tools (`grammar.py`) where a call is required (`constrain=True`: on every request), so
 that the reply is exactly one well-formed call of one of them, with arguments its schema
-admits; a small model is shown fewer, coarser tools where its profile says so (`profiles.py`).
+admits; with `profile=True`, a small model is shown fewer, coarser tools where its profile says
+so (`profiles.py`).
 
 One server per weights file per process, shared by every `LocalModel` of it (sub-agents and
 ensemble members too), started at the first request and stopped when the last model using it
@@ -49,6 +50,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import weakref
@@ -162,6 +164,11 @@ class LocalServer:
     """One llama.cpp server process, shared by every `LocalModel` of the same weights."""
 
     _shared: ClassVar[dict[Path, LocalServer]] = {}
+    # How long a server nobody uses waits for its next user before it stops: the next task of a
+    # benchmark, the next run of a script, which then find it warm (weights loaded, the system
+    # prompt's prefix still in its cache) instead of starting again. The process exiting stops
+    # it at once (atexit, and the parent-death signal).
+    linger_s: ClassVar[float] = 120.0
 
     def __init__(
         self,
@@ -179,6 +186,8 @@ class LocalServer:
         self.log_path = log_path
         self.port = 0
         self.users = 0
+        self._idle: threading.Timer | None = None  # the stop scheduled when the last user left
+        self._users_lock = threading.Lock()
         self.started_with: list[str] = []  # the last start's command line
         self._proc: subprocess.Popen[bytes] | None = None
         # One server outlives event loops (each run_sync makes one); a lock belongs to one loop.
@@ -282,6 +291,35 @@ class LocalServer:
         except OSError:
             return False
 
+    def hold(self) -> None:
+        """A `LocalModel` uses this server (again): a stop scheduled while it was unused is off."""
+        with self._users_lock:
+            self.users += 1
+            if self._idle is not None:
+                self._idle.cancel()
+                self._idle = None
+
+    def release(self) -> None:
+        """A user is done: the last one leaves the server running `linger_s` more seconds."""
+        with self._users_lock:
+            self.users -= 1
+            if self.users > 0:
+                return
+            if self.linger_s <= 0:
+                self.stop()
+                return
+            if self._idle is not None:
+                self._idle.cancel()
+            self._idle = threading.Timer(self.linger_s, self._stop_if_unused)
+            self._idle.daemon = True
+            self._idle.start()
+
+    def _stop_if_unused(self) -> None:
+        with self._users_lock:
+            if self.users <= 0:
+                self._idle = None
+                self.stop()
+
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
@@ -310,11 +348,11 @@ class LocalModel:
         retry_restated: bool = True,
         seed: int | None = None,
         constrain: bool | None = None,
-        profile: bool = True,
+        profile: bool = False,
     ):
         weights = find_weights(name)
         self.server = LocalServer.shared(weights.path, log_path=log_path, n_ctx=weights.n_ctx)
-        self.server.users += 1
+        self.server.hold()
         self._name = weights.name
         self._timeout_s = timeout_s
         # None: as the weights do (see Weights).
@@ -337,7 +375,9 @@ class LocalModel:
         # calls, not malformed ones.
         self.constrain = constrain
 
-        # What the model is shown of the tools, where its size calls for less (profiles.py).
+        # What the model is shown of the tools, where its size calls for less (profiles.py). Off
+        # by default: shown only `finish` and a bare run_command, the 0.5B answered the README's
+        # first task ("run uname -sr, say which kernel...") with a made-up kernel, running nothing.
         self.profile = profile_for(weights.name) if profile else None
         self._client: OpenAIModel | None = None
         self._closed = False
@@ -405,6 +445,4 @@ class LocalModel:
         self._closed = True
         if self._client is not None:
             await self._client.aclose()
-        self.server.users -= 1
-        if self.server.users <= 0:
-            self.server.stop()
+        self.server.release()
