@@ -49,7 +49,8 @@ class KitAgent:
         """What the model is told: the task, where it works, and the lessons recalled."""
         parts = [
             self.describe(task),
-            f"Your work directory (as your commands see it): {task.cwd}",
+            f"Your work directory is {task.cwd}: your commands start there, and your tools "
+            "take paths relative to it (write `src/app.py`, not the whole path).",
         ]
         if lessons:
             parts.append(
