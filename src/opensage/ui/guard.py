@@ -22,6 +22,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 COOKIE = "opensage_ui_token"
+REFUSED_PAGE = (
+    '<!doctype html><meta charset="utf-8"><title>OpenSage viewer</title>'
+    '<link rel="icon" href="/assets/icon.svg">'
+    "<p>This viewer needs its token: open the address it printed when it started (it ends in "
+    "?token=...).</p>"
+)
 # Scripts, styles, images and requests from the viewer itself only: no inline script or style,
 # no plug-ins, no framing, no form posting elsewhere.
 CSP = (
@@ -108,13 +114,8 @@ class Guard:
                     'Authorization: Bearer TOKEN, or ?token=TOKEN"}',
                     b"application/json",
                 )
-            else:
-                await _plain(
-                    send_with_headers,
-                    401,
-                    "This viewer needs its token: open the "
-                    "address it printed when it started (it ends in ?token=...).",
-                )
+            else:  # a page, with the viewer's icon: else the browser asks for /favicon.ico
+                await _plain(send_with_headers, 401, REFUSED_PAGE, b"text/html; charset=utf-8")
             return
         if from_query is not None and scope.get("method") == "GET" and not path.startswith("/api/"):
             rest = urlencode([(k, v) for k, v in query if k != "token"])
