@@ -2,31 +2,17 @@
 built with no network, a base image missing from this machine is replaced by the local sandbox
 image (and the results say so), the WORKDIR is the agent's work dir."""
 
-import shutil
-import subprocess
-
 import pytest
 
 from opensage.sandbox.container import DEFAULT_IMAGE
+from tests.sandbox.test_binds import _container_ready
 
 from .fixtures import DOCKERFILE, terminal_task
 from .helpers import run_bench
 
-
-def _podman_ready() -> bool:
-    podman = shutil.which("podman")
-    return (
-        bool(podman)
-        and subprocess.run(
-            [podman, "image", "exists", DEFAULT_IMAGE], capture_output=True
-        ).returncode
-        == 0
-    )
-
-
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not _podman_ready(), reason="podman or its image is missing"),
+    pytest.mark.skipif(not _container_ready(), reason="podman or its sandbox image is missing"),
 ]
 
 BUILT = (
