@@ -26,10 +26,11 @@ from opensage.core.context import RunContext
 from opensage.core.tools import Tool
 from opensage.kits.base import Kit
 from opensage.kits.output import within
-from opensage.kits.swe import code, debug, diff, processes, search, tests
+from opensage.kits.swe import code, debug, diff, processes, rewrite, search, tests
 from opensage.kits.swe.apply_patch import Patcher
 from opensage.kits.swe.code_index import CodeIndex
 from opensage.kits.swe.edit import Editor
+from opensage.kits.swe.rewrite import Rewriter
 from opensage.kits.swe.workspace import EditHistory, Workspace
 from opensage.sandbox.base import Sandbox, SandboxLimits
 
@@ -59,10 +60,12 @@ class SweTools:
         self.baseline, self.background = baseline, background
         self.index = CodeIndex()
         self.editing = threading.Lock()  # edits run in worker threads, one at a time
+        self.rewriter = Rewriter(root, self.editor, self.index, sandbox, limits, self.editing)
 
     def tools(self) -> list[Tool]:
         long_running = {
             self.run_tests: tests.MAX_TIMEOUT_S + tests.GRACE_S,
+            self.rewrite_function: rewrite.TIMEOUT_S,
             self.debug: debug.MAX_TIMEOUT_S,
             self.diff: diff.TIMEOUT_S,
             self.run_command: processes.MAX_TIMEOUT_S,
@@ -75,6 +78,7 @@ class SweTools:
                 self.str_replace,
                 self.insert,
                 self.undo_edit,
+                self.rewrite_function,
                 self.apply_patch,
                 self.search,
                 self.symbols,
@@ -147,6 +151,19 @@ class SweTools:
         """
         with self.editing:
             return self.editor.undo_edit(path)
+
+    @within(VIEW_MORE)
+    async def rewrite_function(self, path: str, name: str, code: str) -> str:
+        """Replace one function or method whole with new code, checked by the tests: they run
+        before and after, and a rewrite that makes a passing test fail is taken back.
+
+        Args:
+            path: the file, relative to the work directory.
+            name: the function, or 'Class.method'.
+            code: its whole new definition, from `def name(` (or the language's equivalent)
+                to its last line.
+        """
+        return await self.rewriter.rewrite(path, name, code)
 
     @within("view the files to see their text")
     def apply_patch(self, patch: str) -> str:

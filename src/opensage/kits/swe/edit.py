@@ -133,6 +133,21 @@ class Editor:
         added = len(split_lines(text.adapt(new_str))) or 1
         return _with_notes(_show_edit(rel, edited, insert_line + 1, insert_line + added), notes)
 
+    def replace_lines(self, path: str, first: int, last: int, block: str) -> str:
+        """Lines first..last (1-based) of a file replaced by `block` (for `rewrite_function`),
+        gated and undoable like every edit; the edited lines shown as str_replace shows them."""
+        target, data, text = self._text_file(path)
+        rel = self.workspace.rel(target)
+        start = 0 if first == 1 else _line_end(text.text, first - 1)
+        end = _line_end(text.text, last)
+        new = text.adapt(block)
+        if not new.endswith("\n") and end < len(text.text):
+            new += "\n"
+        edited = text.text[:start] + new + text.text[end:]
+        notes = gate(rel, text.text, edited)
+        self._save(target, data, text.bytes_of(edited))
+        return _with_notes(_show_edit(rel, edited, first, first + new.count("\n") - 1), notes)
+
     def undo_edit(self, path: str) -> str:
         """The `undo_edit` tool: the file's last edit (of any tool) taken back."""
         target = self.workspace.locate(path)

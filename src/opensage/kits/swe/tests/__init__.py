@@ -83,6 +83,20 @@ async def run_tests(
 ) -> str:
     """The `run_tests` tool (described in `opensage.kits.swe`); `runner` forces a runner (one
     of runners.RUNNERS) instead of detecting it."""
+    report = await test_report(sandbox, workdir, tests, timeout_s, limits=limits, runner=runner)
+    return report.render()
+
+
+async def test_report(
+    sandbox: Sandbox,
+    workdir: Path,
+    tests: list[str] | None = None,
+    timeout_s: float = 900.0,
+    *,
+    limits: SandboxLimits | None = None,
+    runner: str | None = None,
+) -> TestReport:
+    """What `run_tests` finds, as data (for a tool that compares two runs)."""
     root = Path(workdir).resolve()
     ids = runners.check_ids(tests or [])
     timeout_s = max(5.0, min(float(timeout_s), MAX_TIMEOUT_S))
@@ -106,7 +120,7 @@ async def run_tests(
         )
     cmd, shown = runners.command(kind, ids, py, int(timeout_s))
     result, sep = await run_reporting(sandbox, root, cmd, timeout_s, limits)
-    return parse(kind, shown, result, sep, root, selected=bool(ids)).render()
+    return parse(kind, shown, result, sep, root, selected=bool(ids))
 
 
 async def run_reporting(
