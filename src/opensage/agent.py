@@ -72,6 +72,7 @@ class Agent:
         max_format_errors: int = AgentOptions.max_format_errors,
         tool_timeout_s: float | None = AgentOptions.tool_timeout_s,
         compact_at_tokens: int | None = AgentOptions.compact_at_tokens,
+        opening: Sequence[str] = AgentOptions.opening,
         base_url: str | None = None,
         home: str | Path | None = None,
     ):
@@ -92,6 +93,7 @@ class Agent:
             max_format_errors=max_format_errors,
             tool_timeout_s=tool_timeout_s,
             compact_at_tokens=compact_at_tokens,
+            opening=tuple(opening),
         )
         self.base_url = base_url
         self.home = Path(home).expanduser() if home else None
@@ -178,6 +180,7 @@ class Agent:
             home=home,
         )
         recorded = {f.name: a[f.name] for f in fields(AgentOptions) if f.name in a}
+        recorded["opening"] = tuple(recorded.get("opening", ()))  # a list, in the JSON
         agent.options = AgentOptions(**{**recorded, "settings": ModelSettings(**a["settings"])})
         return agent
 

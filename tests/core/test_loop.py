@@ -8,6 +8,7 @@ import pytest
 
 from opensage import Agent, tool
 from opensage.core.events import EventLog
+from opensage.errors import ConfigError
 from opensage.models import ScriptedModel, tool_call
 from opensage.models.base import Message, ModelResponse, ToolCall, Usage
 from opensage.models.scripted import FunctionModel
@@ -439,3 +440,36 @@ def test_on_event_sees_only_its_own_run(home):
     seen = asyncio.run(two_runs())
     assert set(seen["a"]) == {"a", None} and set(seen["b"]) == {"b", None}
     assert len(seen["a"]) == len(seen["b"]) == 7  # unfiltered, each would see 14
+
+
+class ChoiceRecorder(ScriptedModel):
+    """A scripted model that notes the tool each request forced ("auto": none)."""
+
+    def __init__(self, steps):
+        super().__init__(steps)
+        self.choices: list[str] = []
+
+    async def request(self, messages, tools, settings=None):
+        self.choices.append(settings.tool_choice if settings else "auto")
+        return await super().request(messages, tools, settings)
+
+
+def test_an_opening_forces_its_tools_at_the_first_steps_then_the_model_chooses(home):
+    model = ChoiceRecorder(
+        [
+            tool_call("add", a=1, b=2),
+            tool_call("add", a=3, b=4),
+            tool_call("add", a=5, b=6),
+            tool_call("finish", answer="done"),
+        ]
+    )
+    result = run(model, add, opening=["add", "add"])
+    assert result.answer == "done"
+    assert model.choices == ["add", "add", "auto", "auto"]
+
+
+def test_an_opening_naming_a_tool_the_agent_lacks_is_refused_before_any_request(home):
+    model = ChoiceRecorder([tool_call("finish", answer="never")])
+    with pytest.raises(ConfigError, match="is to open with run_tests, which it does not have"):
+        run(model, add, opening=["run_tests"])
+    assert model.choices == []

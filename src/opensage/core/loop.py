@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opensage.core.aio import on_first_wait, until
@@ -18,6 +18,7 @@ from opensage.core.budget import Budget, BudgetExceeded, Limits
 from opensage.core.context import RunContext
 from opensage.core.replies import checked
 from opensage.core.tools import Tool, ToolOutcome, Toolset, truncate
+from opensage.errors import ConfigError
 from opensage.models.base import Message, Model, ModelResponse, ModelSettings, ToolCall, Usage
 
 
@@ -51,6 +52,10 @@ class AgentOptions:
     # Fold older steps into a summary once the context passes this many tokens (the composition
     # root gives the loop a compactor for it).
     compact_at_tokens: int | None = None
+    # The tools the model must call at its first steps, one per step, in order (each request
+    # forces its tool by name): a fixed start for models too small to choose one, e.g.
+    # ("run_tests", "view"). After them the model chooses.
+    opening: tuple[str, ...] = ()
 
 
 @dataclass
@@ -69,6 +74,11 @@ class AgentConfig:
     def __post_init__(self) -> None:
         if "finish" not in self.tools:
             self.tools.add(FINISH)
+        if missing := [n for n in self.options.opening if n not in self.tools]:
+            raise ConfigError(
+                f"the agent {self.name!r} is to open with {', '.join(missing)}, which it does "
+                f"not have; its tools: {', '.join(self.tools.names)}"
+            )
 
 
 @dataclass
@@ -350,9 +360,10 @@ class AgentLoop:
             },
             parent=self.conv,
         )
-        request_model = self.config.model.request(
-            self.messages, self._schemas, self.config.options.settings
-        )
+        settings, opening = self.config.options.settings, self.config.options.opening
+        if self.steps < len(opening):
+            settings = replace(settings, tool_choice=opening[self.steps])
+        request_model = self.config.model.request(self.messages, self._schemas, settings)
         try:
             response = checked(
                 await until(self.budget.deadline, on_first_wait(request_model, self.log.commit))

@@ -287,6 +287,7 @@ class Team:
             settings=ModelSettings(temperature=given.settings.temperature),
             require_finish=False,
             compact_at_tokens=None,
+            opening=(),  # the caller's fixed start is its own
         )
         config = AgentConfig(
             name=name,
