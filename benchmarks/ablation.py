@@ -8,7 +8,11 @@ task, the feature tools the model called, and why unresolved attempts ended. Wri
 as JSON too.
 
     python benchmarks/ablation.py --model local:qwen-0.5b --suites swe,terminal \
-        --tasks durations-1,jsonptr-1 --repeat 3 --max-steps 12 --timeout 120
+        --tasks durations-1,jsonptr-1 --repeat 3 --max-steps 12 --timeout 120 \
+        [--procedure free|guided]
+
+--procedure guided gives SWE tasks the small-model procedure of ablation_agents.py (a fixed
+opening, whole-function edits checked by the tests).
 
 Each configuration has its own output dir and OpenSage home under --output (the sub-agents
 and tools it makes, its runs: `OPENSAGE_HOME=OUTPUT/CONFIG/home opensage runs show RUN_ID`).
@@ -89,6 +93,7 @@ def run_config(args: argparse.Namespace, out: Path, config: str, repeat: int) ->
         "OPENSAGE_HOME": str(out / config / "home"),
         "ABLATION_MAX_STEPS": str(args.max_steps),
         "ABLATION_TIMEOUT": str(args.timeout),
+        "ABLATION_PROCEDURE": args.procedure,
     }
     (out / config).mkdir(parents=True, exist_ok=True)
     with (out / config / "ablation.log").open("a") as log:
@@ -189,6 +194,12 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-steps", type=int, default=12)
+    parser.add_argument(
+        "--procedure",
+        choices=["free", "guided"],
+        default="free",
+        help="guided: SWE tasks open with run_tests, view, rewrite_function (small models)",
+    )
     parser.add_argument("--timeout", type=int, default=120, help="seconds per task, at most")
     parser.add_argument("--output", type=Path, help="default: benchmarks/results/ablation-runs/…")
     parser.add_argument("--json", type=Path, help="default: OUTPUT/ablation.json")
@@ -202,6 +213,8 @@ def main() -> None:
         sys.exit(f"unknown configurations {sorted(unknown)}; known: {', '.join(CONFIGS)}")
     model = args.model.replace(":", "-").replace("/", "-")
     budget = f"{model}-{args.max_steps}steps-{args.timeout}s"
+    if args.procedure != "free":
+        budget += f"-{args.procedure}"
     out = args.output or HERE / "results" / "ablation-runs" / budget
     splits = make_slice(out / "slice", args.suites.split(","), args.tasks.split(","))
     for repeat in range(1, args.repeat + 1) if not args.report else ():
@@ -211,6 +224,7 @@ def main() -> None:
     options = {"--model": args.model, "--suites": args.suites, "--tasks": args.tasks}
     options |= {"--configs": args.configs, "--repeat": args.repeat}
     options |= {"--max-steps": args.max_steps, "--timeout": args.timeout}
+    options |= {"--procedure": args.procedure}
     flat = [str(x) for pair in options.items() for x in pair]
     command = shlex.join(["python", "benchmarks/ablation.py", *flat])
     load = os.getloadavg()

@@ -9,6 +9,13 @@ SWE and terminal tasks alike, differing only in the features the model is given 
     memory      + remember, recall, ask_memory, and the lessons of earlier tasks in the prompt
     everything  all of the above
 
+Each comes with one of two procedures for SWE tasks (ABLATION_PROCEDURE):
+
+    free        the SWE kit's editing tools (str_replace...), the model chooses each step
+    guided      for small models: a fixed opening (run_tests, view, rewrite_function: each
+                forced in turn), then the model chooses; edits are whole functions checked by
+                the tests (rewrite_function), and the kit's other editing tools are not given
+
 Run one with `opensage bench run SUITE --agent benchmarks/ablation_agents.py:Plain --model SPEC`.
 ABLATION_MAX_STEPS and ABLATION_TIMEOUT (seconds) set the budget: the root agent's model calls,
 and the time it gives itself (at most the task's own).
@@ -27,6 +34,7 @@ from opensage.bench.swe import DEFAULT_TEST_CMD
 from opensage.core.context import RunContext
 from opensage.core.tools import Tool
 from opensage.kits import Kit
+from opensage.kits.swe import SweKit
 from opensage.topology import TopologyKit
 
 SUBAGENT_TOOLS = {"create_agent", "run_agent", "wait_agents", "list_agents", "retire_agent"}
@@ -51,6 +59,19 @@ list_files) take paths relative to your work directory. There is no network.
 Then finish(answer=<what you did>).""",
 }
 
+# The guided procedure (SWE tasks): its instructions, its opening and the SWE tools it keeps.
+GUIDED = """\
+You are a software engineer. The repository in your work directory has a bug; fix it in the
+library code. Work in this order:
+1. run_tests: which test fails, and why.
+2. view the file with the code the failing test calls (not the test file).
+3. rewrite_function(path, name, code): the whole function, fixed. The tests run before and
+   after: a rewrite that breaks a passing test is taken back.
+4. When the tests pass, finish(answer=<what was wrong and what you changed>); if they still
+   fail, view and rewrite again. Never edit the tests."""
+GUIDED_OPENING = ("run_tests", "view", "rewrite_function")
+GUIDED_SWE_TOOLS = {"view", "search", "run_tests", "rewrite_function"}
+
 FEATURES = {
     "subagents": """\
 You can split the work: create_agent a helper (with the tools it needs and complete
@@ -66,6 +87,20 @@ A check you will run again and again can be written once as a tool (create_tool)
 Before you finish, keep one lesson for the next tasks with remember(content=<one sentence:
 what would have helped>, kind="lesson").""",
 }
+
+
+class Only(Kit):
+    """Another kit with only some of its tools (the same kit to the run otherwise)."""
+
+    def __init__(self, kit: Kit, keep: set[str]):
+        self.kit, self.keep = kit, keep
+        self.name, self.acts_on_workdir = kit.name, kit.acts_on_workdir
+        self.adds_tools, self.supersedes = kit.adds_tools, kit.supersedes
+
+    @asynccontextmanager
+    async def session(self, ctx: RunContext) -> AsyncIterator[list[Tool]]:
+        async with self.kit.session(ctx) as tools:
+            yield [t for t in tools if t.name in self.keep]
 
 
 class TeamKit(TopologyKit):
@@ -96,9 +131,16 @@ class Ablated(KitAgent):
     def __init__(self) -> None:
         super().__init__()
         self.max_steps = int(os.environ.get("ABLATION_MAX_STEPS", "12"))
+        self.procedure = os.environ.get("ABLATION_PROCEDURE", "free")
+        if self.procedure not in ("free", "guided"):
+            raise ValueError(f"ABLATION_PROCEDURE is free or guided, not {self.procedure!r}")
 
-    def instructions_for(self, kind: str) -> str:
-        return "\n\n".join([BASE[kind], *(FEATURES[f] for f in self.features)])
+    def guided(self, task: AgentTask) -> bool:
+        return self.procedure == "guided" and task.kind == "swe"
+
+    def instructions_for(self, task: AgentTask) -> str:
+        base = GUIDED if self.guided(task) else BASE[task.kind]
+        return "\n\n".join([base, *(FEATURES[f] for f in self.features)])
 
     def kits(self, task: AgentTask) -> list[str | Kit]:
         team = set()
@@ -107,6 +149,8 @@ class Ablated(KitAgent):
         if "ensembles" in self.features:
             team |= ENSEMBLE_TOOLS
         kits: list[str | Kit] = list(task.kits)
+        if self.guided(task):
+            kits = [Only(SweKit(), GUIDED_SWE_TOOLS) if k == "swe" else k for k in kits]
         if team:
             kits.append(TopologyKit() if team >= SUBAGENT_TOOLS | ENSEMBLE_TOOLS else TeamKit(team))
         if "synthesis" in self.features:
@@ -129,7 +173,8 @@ class Ablated(KitAgent):
             raise ValueError(f"the ablation agents do {' and '.join(BASE)} tasks, not {task.kind}")
         # KitAgent.solve reads the instructions before its first await, so setting them here
         # is safe with several tasks at once.
-        self.instructions = self.instructions_for(task.kind)
+        self.instructions = self.instructions_for(task)
+        self.opening = GUIDED_OPENING if self.guided(task) else ()
         timeout = float(os.environ.get("ABLATION_TIMEOUT", task.timeout_s))
         return await super().solve(replace(task, timeout_s=min(task.timeout_s, timeout)))
 

@@ -30,8 +30,9 @@ MENTIONS = {"run_agent": "run_agent", "ensemble": "ensemble(", "create_tool": "c
 MENTIONS |= {"remember": "remember("}
 
 
-def solve(config: str, kind: str, reply, tmp_path: Path) -> None:
-    """Run `config`'s agent on an empty task of `kind`, with `reply` as its model."""
+def solve(config: str, kind: str, reply, tmp_path: Path, model=None) -> None:
+    """Run `config`'s agent on an empty task of `kind`, with `reply` as its model (or
+    `model`)."""
     workdir = tmp_path / f"{config}-{kind}"
     workdir.mkdir()
     settings = load_config()
@@ -43,7 +44,7 @@ def solve(config: str, kind: str, reply, tmp_path: Path) -> None:
         str(workdir),
         open_sandbox(None, hidden=(settings.home,)),
         60,
-        FunctionModel(reply),  # type: ignore[arg-type]
+        model or FunctionModel(reply),  # type: ignore[arg-type]
         settings.home,
         kits=("swe",) if kind == "swe" else ("files", "shell"),
         shared=tmp_path / "shared",
@@ -84,3 +85,49 @@ def test_a_sub_agent_cannot_be_given_the_tools_its_configuration_lacks(tmp_path)
     solve("SubAgents", "terminal", reply, tmp_path)
     names = schemas[0].parameters["properties"]["tools"]["items"]["enum"]
     assert "run_command" in names and "run_agent" in names and "ensemble" not in names
+
+
+class ChoiceRecorder(FunctionModel):
+    """Notes the tools offered and the tool forced ("auto": none) at each request."""
+
+    def __init__(self, fn):
+        super().__init__(fn)
+        self.seen: list[tuple[set[str], str]] = []
+
+    async def request(self, messages, tools, settings=None):
+        self.seen.append(({t.name for t in tools}, settings.tool_choice if settings else "auto"))
+        return await super().request(messages, tools, settings)
+
+
+def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ABLATION_PROCEDURE", "guided")
+    script = iter(
+        [
+            ("run_tests", {}),
+            ("view", {"path": "."}),
+            ("rewrite_function", {"path": "a.py", "name": "f", "code": "def f(): pass"}),
+            ("finish", {"answer": "done"}),
+        ]
+    )
+
+    def reply(messages, tools):
+        name, arguments = next(script)
+        return {"tool_calls": [{"name": name, "arguments": arguments}]}
+
+    model = ChoiceRecorder(reply)
+    solve("Plain", "swe", reply, tmp_path, model)
+    assert [choice for _, choice in model.seen] == [
+        "run_tests",
+        "view",
+        "rewrite_function",
+        "auto",
+    ]
+    assert model.seen[0][0] == {"view", "search", "run_tests", "rewrite_function", "finish"}
+
+    # A terminal task is not an SWE one: the procedure leaves it as it is.
+    terminal = ChoiceRecorder(finish)
+    solve("Plain", "terminal", finish, tmp_path, terminal)
+    assert [choice for _, choice in terminal.seen] == ["auto"]
+    assert "run_command" in terminal.seen[0][0]

@@ -12,7 +12,7 @@ not: they are the benchmark run's own (see `lessons`).
 
 A subclass sets `name`, `kinds` and `instructions`, and may change `describe` (the task as the
 model is told it), `prompt` (that, where it works and the lessons recalled), `kits`,
-`max_steps` or `time_share`.
+`max_steps`, `time_share` or `opening`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class KitAgent:
     # The share of the task's time the agent plans to use: it stops by itself a little before
     # the harness would cancel it, so that its run ends recorded and its usage is counted.
     time_share = 0.95
+    opening: tuple[str, ...] = ()  # tools the model must call first, in order (AgentOptions)
 
     def __init__(self) -> None:
         self.lessons = Lessons()
@@ -77,6 +78,7 @@ class KitAgent:
             home=task.home,
             max_steps=self.max_steps,
             max_seconds=task.timeout_s * self.time_share,
+            opening=self.opening,
         )
         lessons = await asyncio.to_thread(self.lessons.recall, task)  # a store opens
         result = await agent.run(self.prompt(task, lessons), workdir=task.workdir)
