@@ -13,8 +13,9 @@ Each comes with one of two procedures for SWE tasks (ABLATION_PROCEDURE):
 
     free        the SWE kit's editing tools (str_replace...), the model chooses each step
     guided      for small models: a fixed opening (run_tests, view, rewrite_function: each
-                forced in turn), then the model chooses; edits are whole functions checked by
-                the tests (rewrite_function), and the kit's other editing tools are not given
+                forced in turn), then the model chooses, but every reply must call a tool
+                (finish included); edits are whole functions checked by the tests
+                (rewrite_function), and the kit's other editing tools are not given
 
 Run one with `opensage bench run SUITE --agent benchmarks/ablation_agents.py:Plain --model SPEC`.
 ABLATION_MAX_STEPS and ABLATION_TIMEOUT (seconds) set the budget: the root agent's model calls,
@@ -175,6 +176,7 @@ class Ablated(KitAgent):
         # is safe with several tasks at once.
         self.instructions = self.instructions_for(task)
         self.opening = GUIDED_OPENING if self.guided(task) else ()
+        self.tool_choice = "required" if self.guided(task) else "auto"
         timeout = float(os.environ.get("ABLATION_TIMEOUT", task.timeout_s))
         return await super().solve(replace(task, timeout_s=min(task.timeout_s, timeout)))
 

@@ -122,7 +122,7 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
         "run_tests",
         "view",
         "rewrite_function",
-        "auto",
+        "required",
     ]
     assert model.seen[0][0] == {"view", "search", "run_tests", "rewrite_function", "finish"}
 

@@ -12,7 +12,7 @@ not: they are the benchmark run's own (see `lessons`).
 
 A subclass sets `name`, `kinds` and `instructions`, and may change `describe` (the task as the
 model is told it), `prompt` (that, where it works and the lessons recalled), `kits`,
-`max_steps`, `time_share` or `opening`.
+`max_steps`, `time_share`, `opening` or `tool_choice`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from opensage.bench.agents import AgentOutcome, AgentTask
 from opensage.bench.kit_agents.lessons import Lessons
 from opensage.core.loop import RunResult
 from opensage.kits import Kit
+from opensage.models.base import ModelSettings
 
 # Kits every kit agent has, besides those of the task's kind (`AgentTask.kits`).
 TEAM_KITS = ("topology", "synthesis")
@@ -38,6 +39,9 @@ class KitAgent:
     # the harness would cancel it, so that its run ends recorded and its usage is counted.
     time_share = 0.95
     opening: tuple[str, ...] = ()  # tools the model must call first, in order (AgentOptions)
+    # "auto": a reply without a call ends the run as its answer; "required": every reply must
+    # call a tool (finish included), which a local model's grammar then enforces.
+    tool_choice = "auto"
 
     def __init__(self) -> None:
         self.lessons = Lessons()
@@ -79,6 +83,7 @@ class KitAgent:
             max_steps=self.max_steps,
             max_seconds=task.timeout_s * self.time_share,
             opening=self.opening,
+            settings=ModelSettings(tool_choice=self.tool_choice),
         )
         lessons = await asyncio.to_thread(self.lessons.recall, task)  # a store opens
         result = await agent.run(self.prompt(task, lessons), workdir=task.workdir)
