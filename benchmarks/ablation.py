@@ -198,7 +198,7 @@ def main() -> None:
         "--procedure",
         choices=["free", "guided"],
         default="free",
-        help="guided: SWE tasks open with run_tests, view, rewrite_function (small models)",
+        help="guided: SWE tasks open with run_tests, symbols, view, rewrite_function",
     )
     parser.add_argument("--timeout", type=int, default=120, help="seconds per task, at most")
     parser.add_argument("--output", type=Path, help="default: benchmarks/results/ablation-runs/…")

@@ -12,8 +12,8 @@ SWE and terminal tasks alike, differing only in the features the model is given 
 Each comes with one of two procedures for SWE tasks (ABLATION_PROCEDURE):
 
     free        the SWE kit's editing tools (str_replace...), the model chooses each step
-    guided      for small models: a fixed opening (run_tests, view, rewrite_function: each
-                forced in turn), then the model chooses, but every reply must call a tool
+    guided      for small models: a fixed opening (run_tests, symbols, view, rewrite_function:
+                each forced in turn), then the model chooses, but every reply must call a tool
                 (finish included); edits are whole functions checked by the tests
                 (rewrite_function), and the kit's other editing tools are not given
 
@@ -36,6 +36,9 @@ from opensage.core.context import RunContext
 from opensage.core.tools import Tool
 from opensage.kits import Kit
 from opensage.kits.swe import SweKit
+from opensage.kits.swe.tree import Tree
+from opensage.kits.swe.workspace import Workspace
+from opensage.models.profiles import required_only
 from opensage.topology import TopologyKit
 
 SUBAGENT_TOOLS = {"create_agent", "run_agent", "wait_agents", "list_agents", "retire_agent"}
@@ -65,13 +68,14 @@ GUIDED = """\
 You are a software engineer. The repository in your work directory has a bug; fix it in the
 library code. Work in this order:
 1. run_tests: which test fails, and why.
-2. view the file with the code the failing test calls (not the test file).
-3. rewrite_function(path, name, code): the whole function, fixed. The tests run before and
+2. symbols: the functions of each file. Find the function the failing test calls.
+3. view the file that defines it (not the test file).
+4. rewrite_function(path, name, code): that whole function, fixed. The tests run before and
    after: a rewrite that breaks a passing test is taken back.
-4. When the tests pass, finish(answer=<what was wrong and what you changed>); if they still
+5. When the tests pass, finish(answer=<what was wrong and what you changed>); if they still
    fail, view and rewrite again. Never edit the tests."""
-GUIDED_OPENING = ("run_tests", "view", "rewrite_function")
-GUIDED_SWE_TOOLS = {"view", "search", "run_tests", "rewrite_function"}
+GUIDED_OPENING = ("run_tests", "symbols", "view", "rewrite_function")
+GUIDED_SWE_TOOLS = {"view", "search", "symbols", "run_tests", "rewrite_function"}
 
 FEATURES = {
     "subagents": """\
@@ -91,7 +95,8 @@ what would have helped>, kind="lesson").""",
 
 
 class Only(Kit):
-    """Another kit with only some of its tools (the same kit to the run otherwise)."""
+    """Another kit with only some of its tools, each showing its required arguments only (a
+    small model fills optional ones with guesses: run_tests with made-up test ids)."""
 
     def __init__(self, kit: Kit, keep: set[str]):
         self.kit, self.keep = kit, keep
@@ -101,7 +106,10 @@ class Only(Kit):
     @asynccontextmanager
     async def session(self, ctx: RunContext) -> AsyncIterator[list[Tool]]:
         async with self.kit.session(ctx) as tools:
-            yield [t for t in tools if t.name in self.keep]
+            kept = [t for t in tools if t.name in self.keep]
+            for tool in kept:
+                tool.schema = required_only(tool.schema)
+            yield kept
 
 
 class TeamKit(TopologyKit):
@@ -167,7 +175,19 @@ class Ablated(KitAgent):
         return f"The issue:\n\n{task.prompt.strip()}\n\nThe tests run with `{command}`."
 
     def prompt(self, task: AgentTask, lessons: list[str]) -> str:
-        return super().prompt(task, lessons if "memory" in self.features else [])
+        lessons = lessons if "memory" in self.features else []
+        if not self.guided(task):
+            return super().prompt(task, lessons)
+        # The repository's files instead of the work dir's absolute path, which small models
+        # copied (wrongly) into every path they gave.
+        files = Tree(Workspace(task.workdir, task.home)).render(task.workdir)
+        parts = [
+            self.describe(task),
+            f"The repository's files (your tools take these paths):\n{files}",
+        ]
+        if lessons:
+            parts.append("Lessons from earlier tasks:\n" + "\n".join(f"- {x}" for x in lessons))
+        return "\n\n".join(parts)
 
     async def solve(self, task: AgentTask) -> AgentOutcome:
         if task.kind not in BASE:

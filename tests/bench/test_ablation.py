@@ -96,6 +96,8 @@ class ChoiceRecorder(FunctionModel):
 
     async def request(self, messages, tools, settings=None):
         self.seen.append(({t.name for t in tools}, settings.tool_choice if settings else "auto"))
+        self.prompt = messages[1].content
+        self.arguments = {t.name: set(t.parameters.get("properties", {})) for t in tools}
         return await super().request(messages, tools, settings)
 
 
@@ -106,6 +108,7 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
     script = iter(
         [
             ("run_tests", {}),
+            ("symbols", {}),
             ("view", {"path": "."}),
             ("rewrite_function", {"path": "a.py", "name": "f", "code": "def f(): pass"}),
             ("finish", {"answer": "done"}),
@@ -120,11 +123,19 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
     solve("Plain", "swe", reply, tmp_path, model)
     assert [choice for _, choice in model.seen] == [
         "run_tests",
+        "symbols",
         "view",
         "rewrite_function",
         "required",
     ]
-    assert model.seen[0][0] == {"view", "search", "run_tests", "rewrite_function", "finish"}
+    offered = {"view", "search", "symbols", "run_tests", "rewrite_function", "finish"}
+    assert model.seen[0][0] == offered
+    # Required arguments only (the 0.5B made up test ids for run_tests' optional one), and
+    # the repository's files in the prompt rather than the work dir's path, which it copied.
+    assert model.arguments["run_tests"] == set() and model.arguments["view"] == {"path"}
+    assert model.arguments["symbols"] == set()
+    assert str(tmp_path) not in model.prompt
+    assert "The repository's files (your tools take these paths)" in model.prompt
 
     # A terminal task is not an SWE one: the procedure leaves it as it is.
     terminal = ChoiceRecorder(finish)

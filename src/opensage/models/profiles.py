@@ -35,13 +35,14 @@ class Profile:
         """The tools as the model is to see them."""
         kept = {"finish", tool_choice}
         return [
-            t if self.optional_arguments else _required_only(t)
+            t if self.optional_arguments else required_only(t)
             for t in tools
             if t.name not in self.hide_tools or t.name in kept
         ]
 
 
-def _required_only(tool: ToolSchema) -> ToolSchema:
+def required_only(tool: ToolSchema) -> ToolSchema:
+    """The tool's schema with its required arguments only (the others keep their defaults)."""
     properties = tool.parameters.get("properties")
     required = tool.parameters.get("required") or []
     if not isinstance(properties, dict) or set(properties) <= set(required):

@@ -6,6 +6,7 @@ holds something else or names no single function is refused with what to do inst
 from __future__ import annotations
 
 import asyncio
+import re
 import textwrap
 from pathlib import Path
 
@@ -93,6 +94,11 @@ def test_a_method_is_found_by_its_class_and_indented_where_it_stands(bwrap, tmp_
         ("area", "def area(self):\n    return 1", "2 definitions of 'area' in shapes.py"),
         ("volume", "def volume(self):\n    return 1", "no function or method 'volume'"),
         (
+            "helper",
+            "def helper():\n    return 1",
+            "no function or method 'helper' in shapes.py. It is defined in util.py (line 1).",
+        ),
+        (
             "total",
             "def sum_areas(shapes):\n    return 0",
             "code must be exactly one definition, of total (keep its name",
@@ -106,6 +112,7 @@ def test_a_rewrite_that_is_not_one_definition_of_one_function_is_refused(
     work = tmp_path / "work"
     work.mkdir()
     (work / "shapes.py").write_text(SHAPES)
-    with pytest.raises(ToolError, match=expected.replace("(", r"\(")):
+    (work / "util.py").write_text("def helper():\n    return 0\n")
+    with pytest.raises(ToolError, match=re.escape(expected)):
         rewrite(work, home, bwrap, "shapes.py", name, code)
     assert (work / "shapes.py").read_text() == SHAPES

@@ -122,9 +122,16 @@ class Rewriter:
                 f"{len(hits)} definitions of {name!r} in {rel}: {listed}. Give the qualified "
                 "name, e.g. 'Class.method'."
             )
+        elsewhere = [
+            f"{other} (line {s.line})"
+            for other, entry in self.index.files(self.root, self.root)
+            for s in entry.symbols
+            if other != rel and s.kind in FUNCTION_KINDS and wanted in (s.name, s.qualified)
+        ]
         raise ToolError(
             f"no function or method {name!r} in {rel}. "
-            + (f"It defines: {listed}." if functions else "It defines no function.")
+            + (f"It is defined in {', '.join(elsewhere[:5])}. " if elsewhere else "")
+            + (f"{rel} defines: {listed}." if functions else f"{rel} defines no function.")
         )
 
     async def _tests(self) -> tuple[TestReport | None, str]:
