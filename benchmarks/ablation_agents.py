@@ -24,10 +24,12 @@ and the time it gives itself (at most the task's own).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 
 from opensage.bench.agents import AgentOutcome, AgentTask
 from opensage.bench.kit_agents.base import KitAgent
@@ -36,6 +38,8 @@ from opensage.core.context import RunContext
 from opensage.core.tools import Tool
 from opensage.kits import Kit
 from opensage.kits.swe import SweKit
+from opensage.kits.swe.code_index import CodeIndex
+from opensage.kits.swe.rewrite import FUNCTION_KINDS
 from opensage.kits.swe.tree import Tree
 from opensage.kits.swe.workspace import Workspace
 from opensage.models.profiles import required_only
@@ -94,22 +98,52 @@ what would have helped>, kind="lesson").""",
 }
 
 
-class Only(Kit):
-    """Another kit with only some of its tools, each showing its required arguments only (a
-    small model fills optional ones with guesses: run_tests with made-up test ids)."""
+class GuidedSwe(Kit):
+    """The SWE kit as the guided procedure gives it: only some of its tools, each showing its
+    required arguments only (the 0.5B filled optional ones with guesses: run_tests with
+    made-up test ids), and where a tool takes a file or a function, the ones there are as
+    its schema's choices (it wrote error messages and the work dir's path as paths): with a
+    grammar, the model can name nothing else. rewrite_function is offered the code outside
+    the tests only. A repository too large to list keeps free-text arguments."""
 
-    def __init__(self, kit: Kit, keep: set[str]):
-        self.kit, self.keep = kit, keep
-        self.name, self.acts_on_workdir = kit.name, kit.acts_on_workdir
-        self.adds_tools, self.supersedes = kit.adds_tools, kit.supersedes
+    name, supersedes = SweKit.name, SweKit.supersedes
+    MAX_CHOICES = 400
+
+    def __init__(self, keep: set[str]):
+        self.keep = keep
 
     @asynccontextmanager
     async def session(self, ctx: RunContext) -> AsyncIterator[list[Tool]]:
-        async with self.kit.session(ctx) as tools:
+        async with SweKit().session(ctx) as tools:
+            sources = await asyncio.to_thread(CodeIndex().files, ctx.workdir, ctx.workdir)
+            files = [rel for rel, _ in sources]
+            code = [(rel, e) for rel, e in sources if not is_test_file(rel)]
+            functions = sorted(
+                {s.qualified for _, e in code for s in e.symbols if s.kind in FUNCTION_KINDS}
+            )
+            choices = {
+                ("view", "path"): files,
+                ("rewrite_function", "path"): [rel for rel, _ in code],
+                ("rewrite_function", "name"): functions,
+            }
             kept = [t for t in tools if t.name in self.keep]
             for tool in kept:
                 tool.schema = required_only(tool.schema)
+                properties = tool.schema.parameters.get("properties", {})
+                for (name, argument), values in choices.items():
+                    if name == tool.name and 0 < len(values) <= self.MAX_CHOICES:
+                        properties[argument] = {**properties[argument], "enum": values}
             yield kept
+
+
+def is_test_file(rel: str) -> bool:
+    parts = Path(rel).parts
+    name = parts[-1]
+    return (
+        bool({"tests", "test"} & set(parts[:-1]))
+        or name.startswith("test_")
+        or (name.endswith(("_test.py", "_test.go")))
+    )
 
 
 class TeamKit(TopologyKit):
@@ -159,7 +193,7 @@ class Ablated(KitAgent):
             team |= ENSEMBLE_TOOLS
         kits: list[str | Kit] = list(task.kits)
         if self.guided(task):
-            kits = [Only(SweKit(), GUIDED_SWE_TOOLS) if k == "swe" else k for k in kits]
+            kits = [GuidedSwe(GUIDED_SWE_TOOLS) if k == "swe" else k for k in kits]
         if team:
             kits.append(TopologyKit() if team >= SUBAGENT_TOOLS | ENSEMBLE_TOOLS else TeamKit(team))
         if "synthesis" in self.features:

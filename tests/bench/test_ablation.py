@@ -30,11 +30,14 @@ MENTIONS = {"run_agent": "run_agent", "ensemble": "ensemble(", "create_tool": "c
 MENTIONS |= {"remember": "remember("}
 
 
-def solve(config: str, kind: str, reply, tmp_path: Path, model=None) -> None:
-    """Run `config`'s agent on an empty task of `kind`, with `reply` as its model (or
-    `model`)."""
+def solve(config: str, kind: str, reply, tmp_path: Path, model=None, files=None) -> None:
+    """Run `config`'s agent on a task of `kind` in a work dir holding `files` (none by
+    default), with `reply` as its model (or `model`)."""
     workdir = tmp_path / f"{config}-{kind}"
     workdir.mkdir()
+    for name, text in (files or {}).items():
+        (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / name).write_text(text)
     settings = load_config()
     task = AgentTask(
         "t",
@@ -97,7 +100,7 @@ class ChoiceRecorder(FunctionModel):
     async def request(self, messages, tools, settings=None):
         self.seen.append(({t.name for t in tools}, settings.tool_choice if settings else "auto"))
         self.prompt = messages[1].content
-        self.arguments = {t.name: set(t.parameters.get("properties", {})) for t in tools}
+        self.arguments = {t.name: t.parameters.get("properties", {}) for t in tools}
         return await super().request(messages, tools, settings)
 
 
@@ -120,7 +123,8 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
         return {"tool_calls": [{"name": name, "arguments": arguments}]}
 
     model = ChoiceRecorder(reply)
-    solve("Plain", "swe", reply, tmp_path, model)
+    files = {"calc/ops.py": "def add(a, b):\n    return a - b\n", "tests/test_ops.py": ""}
+    solve("Plain", "swe", reply, tmp_path, model, files)
     assert [choice for _, choice in model.seen] == [
         "run_tests",
         "symbols",
@@ -132,8 +136,12 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
     assert model.seen[0][0] == offered
     # Required arguments only (the 0.5B made up test ids for run_tests' optional one), and
     # the repository's files in the prompt rather than the work dir's path, which it copied.
-    assert model.arguments["run_tests"] == set() and model.arguments["view"] == {"path"}
-    assert model.arguments["symbols"] == set()
+    assert model.arguments["run_tests"] == {} and model.arguments["symbols"] == {}
+    # Files and functions are choices: it wrote error messages as paths. Not the tests, to
+    # rewrite.
+    assert model.arguments["view"]["path"]["enum"] == ["calc/ops.py", "tests/test_ops.py"]
+    rewrite = model.arguments["rewrite_function"]
+    assert (rewrite["path"]["enum"], rewrite["name"]["enum"]) == (["calc/ops.py"], ["add"])
     assert str(tmp_path) not in model.prompt
     assert "The repository's files (your tools take these paths)" in model.prompt
 
