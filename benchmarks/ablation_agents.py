@@ -72,13 +72,12 @@ GUIDED = """\
 You are a software engineer. The repository in your work directory has a bug; fix it in the
 library code. Work in this order:
 1. run_tests: which test fails, and why.
-2. symbols: the functions of each file. Find the function the failing test calls.
-3. view the file that defines it (not the test file).
-4. rewrite_function(path, name, code): that whole function, fixed. The tests run before and
-   after: a rewrite that breaks a passing test is taken back.
-5. When the tests pass, finish(answer=<what was wrong and what you changed>); if they still
-   fail, view and rewrite again. Never edit the tests."""
-GUIDED_OPENING = ("run_tests", "symbols", "view", "rewrite_function")
+2. symbols(name): the code of the function that the failing test calls.
+3. rewrite_function(name, code): that whole function, fixed. The tests run before and after:
+   a rewrite that breaks a passing test is taken back.
+4. When the tests pass, finish(answer=<what was wrong and what you changed>); if they still
+   fail, look again and rewrite again. Never edit the tests."""
+GUIDED_OPENING = ("run_tests", "symbols", "rewrite_function")
 GUIDED_SWE_TOOLS = {"view", "search", "symbols", "run_tests", "rewrite_function"}
 
 FEATURES = {
@@ -99,12 +98,13 @@ what would have helped>, kind="lesson").""",
 
 
 class GuidedSwe(Kit):
-    """The SWE kit as the guided procedure gives it: only some of its tools, each showing its
+    """The SWE kit as the guided procedure gives it: only some of its tools, each with its
     required arguments only (the 0.5B filled optional ones with guesses: run_tests with
-    made-up test ids), and where a tool takes a file or a function, the ones there are as
-    its schema's choices (it wrote error messages and the work dir's path as paths): with a
-    grammar, the model can name nothing else. rewrite_function is offered the code outside
-    the tests only. A repository too large to list keeps free-text arguments."""
+    made-up test ids), and where a tool takes a file or a function, the ones there as its
+    schema's choices (it wrote error messages and the work dir's path as paths): with a
+    grammar, the model can name nothing else. symbols takes a function's name (and shows its
+    code), and rewrite_function finds the function by name; both are offered the functions
+    outside the tests only. A repository too large to list keeps free-text arguments."""
 
     name, supersedes = SweKit.name, SweKit.supersedes
     MAX_CHOICES = 400
@@ -116,23 +116,37 @@ class GuidedSwe(Kit):
     async def session(self, ctx: RunContext) -> AsyncIterator[list[Tool]]:
         async with SweKit().session(ctx) as tools:
             sources = await asyncio.to_thread(CodeIndex().files, ctx.workdir, ctx.workdir)
-            files = [rel for rel, _ in sources]
-            code = [(rel, e) for rel, e in sources if not is_test_file(rel)]
             functions = sorted(
-                {s.qualified for _, e in code for s in e.symbols if s.kind in FUNCTION_KINDS}
+                {
+                    s.qualified
+                    for rel, entry in sources
+                    if not is_test_file(rel)
+                    for s in entry.symbols
+                    if s.kind in FUNCTION_KINDS
+                }
             )
             choices = {
-                ("view", "path"): files,
-                ("rewrite_function", "path"): [rel for rel, _ in code],
+                ("view", "path"): [rel for rel, _ in sources],
+                ("symbols", "name"): functions,
                 ("rewrite_function", "name"): functions,
             }
             kept = [t for t in tools if t.name in self.keep]
             for tool in kept:
+                schema = tool.schema.parameters
                 tool.schema = required_only(tool.schema)
-                properties = tool.schema.parameters.get("properties", {})
                 for (name, argument), values in choices.items():
-                    if name == tool.name and 0 < len(values) <= self.MAX_CHOICES:
-                        properties[argument] = {**properties[argument], "enum": values}
+                    if name != tool.name or not 0 < len(values) <= self.MAX_CHOICES:
+                        continue
+                    properties = tool.schema.parameters.setdefault("properties", {})
+                    given = schema["properties"][argument]
+                    properties[argument] = {
+                        "type": "string",
+                        "description": given.get("description", ""),
+                        "enum": values,
+                    }
+                    required = tool.schema.parameters.setdefault("required", [])
+                    if argument not in required:
+                        required.append(argument)
             yield kept
 
 

@@ -111,9 +111,8 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
     script = iter(
         [
             ("run_tests", {}),
-            ("symbols", {}),
-            ("view", {"path": "."}),
-            ("rewrite_function", {"path": "a.py", "name": "f", "code": "def f(): pass"}),
+            ("symbols", {"name": "add"}),
+            ("rewrite_function", {"name": "add", "code": "def add(a, b):\n    return a + b"}),
             ("finish", {"answer": "done"}),
         ]
     )
@@ -123,12 +122,14 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
         return {"tool_calls": [{"name": name, "arguments": arguments}]}
 
     model = ChoiceRecorder(reply)
-    files = {"calc/ops.py": "def add(a, b):\n    return a - b\n", "tests/test_ops.py": ""}
+    test = "from calc.ops import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    files = {"calc/ops.py": "def add(a, b):\n    return a - b\n", "tests/test_ops.py": test}
     solve("Plain", "swe", reply, tmp_path, model, files)
+    fixed = (tmp_path / "Plain-swe" / "calc" / "ops.py").read_text()
+    assert fixed == "def add(a, b):\n    return a + b\n"  # found by its name alone
     assert [choice for _, choice in model.seen] == [
         "run_tests",
         "symbols",
-        "view",
         "rewrite_function",
         "required",
     ]
@@ -136,12 +137,14 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
     assert model.seen[0][0] == offered
     # Required arguments only (the 0.5B made up test ids for run_tests' optional one), and
     # the repository's files in the prompt rather than the work dir's path, which it copied.
-    assert model.arguments["run_tests"] == {} and model.arguments["symbols"] == {}
-    # Files and functions are choices: it wrote error messages as paths. Not the tests, to
-    # rewrite.
+    # Required arguments only: the 0.5B made up test ids for run_tests' optional one.
+    assert model.arguments["run_tests"] == {}
+    # Files and functions are choices (it wrote error messages as paths); to look at and
+    # rewrite, the functions outside the tests.
     assert model.arguments["view"]["path"]["enum"] == ["calc/ops.py", "tests/test_ops.py"]
-    rewrite = model.arguments["rewrite_function"]
-    assert (rewrite["path"]["enum"], rewrite["name"]["enum"]) == (["calc/ops.py"], ["add"])
+    assert model.arguments["symbols"]["name"]["enum"] == ["add"]
+    assert set(model.arguments["rewrite_function"]) == {"name", "code"}
+    assert model.arguments["rewrite_function"]["name"]["enum"] == ["add"]
     assert str(tmp_path) not in model.prompt
     assert "The repository's files (your tools take these paths)" in model.prompt
 

@@ -49,17 +49,19 @@ TEST_SHAPES = textwrap.dedent("""\
     """)
 
 
-def rewrite(work: Path, home: Path, sandbox, path: str, name: str, code: str) -> str:
+def rewrite(work: Path, home: Path, sandbox, path: str | None, name: str, code: str) -> str:
     async def go() -> str:
+        where = {"path": path} if path is not None else {}
         async with swe_tools(work, home, sandbox) as tools:
-            return await use(tools, "rewrite_function", path=path, name=name, code=code)
+            return await use(tools, "rewrite_function", name=name, code=code, **where)
 
     return asyncio.run(go())
 
 
 def test_a_rewrite_that_fixes_the_failing_test_stays(bwrap, tmp_path, home):
     work = make_package(tmp_path / "work")
-    out = rewrite(work, home, bwrap, "calc/__init__.py", "add", "def add(a, b):\n    return a + b")
+    # No path: the one file that defines add is found.
+    out = rewrite(work, home, bwrap, None, "add", "def add(a, b):\n    return a + b")
     assert out.splitlines()[0] == "Rewrote add in calc/__init__.py."
     assert "The tests pass now (2 passed, 0 failed; before: 1 passed, 1 failed)." in out
     assert (work / "calc/__init__.py").read_text() == CALC.replace("a - b", "a + b")
@@ -94,6 +96,11 @@ def test_a_method_is_found_by_its_class_and_indented_where_it_stands(bwrap, tmp_
         ("area", "def area(self):\n    return 1", "2 definitions of 'area' in shapes.py"),
         ("volume", "def volume(self):\n    return 1", "no function or method 'volume'"),
         (
+            "area",  # and no path: found twice in the work dir
+            "def area(self):\n    return 1",
+            "2 definitions of 'area': shapes.py:9 Square.area, shapes.py:14 Circle.area.",
+        ),
+        (
             "helper",
             "def helper():\n    return 1",
             "no function or method 'helper' in shapes.py. It is defined in util.py (line 1).",
@@ -114,5 +121,6 @@ def test_a_rewrite_that_is_not_one_definition_of_one_function_is_refused(
     (work / "shapes.py").write_text(SHAPES)
     (work / "util.py").write_text("def helper():\n    return 0\n")
     with pytest.raises(ToolError, match=re.escape(expected)):
-        rewrite(work, home, bwrap, "shapes.py", name, code)
+        path = None if expected.startswith("2 definitions of 'area':") else "shapes.py"
+        rewrite(work, home, bwrap, path, name, code)
     assert (work / "shapes.py").read_text() == SHAPES

@@ -153,15 +153,16 @@ class SweTools:
             return self.editor.undo_edit(path)
 
     @within(VIEW_MORE)
-    async def rewrite_function(self, path: str, name: str, code: str) -> str:
+    async def rewrite_function(self, name: str, code: str, path: str | None = None) -> str:
         """Replace one function or method whole with new code, checked by the tests: they run
         before and after, and a rewrite that makes a passing test fail is taken back.
 
         Args:
-            path: the file, relative to the work directory.
             name: the function, or 'Class.method'.
             code: its whole new definition, from `def name(` (or the language's equivalent)
                 to its last line.
+            path: the file that defines it, relative to the work directory; found when
+                omitted and only one file defines it.
         """
         return await self.rewriter.rewrite(path, name, code)
 
@@ -216,7 +217,7 @@ class SweTools:
     async def symbols(self, path: str = ".", name: str | None = None) -> str:
         """A map of the code: classes, functions and methods with their lines, file by file
         (Python, C, C++, JavaScript, TypeScript, Go, Rust, Java); with name, where that symbol
-        is defined.
+        is defined (its code too, when it is defined once).
 
         Args:
             path: a folder or file, relative to the work directory.

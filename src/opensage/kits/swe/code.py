@@ -13,10 +13,12 @@ from opensage.kits.swe.code_index import NAME_TYPES, CodeIndex, Entry, Symbol
 from opensage.kits.swe.grammars import LANGUAGE_NAMES, language_of
 from opensage.kits.swe.ignore import shown_path
 from opensage.kits.swe.search import existing, path_order
+from opensage.kits.swe.text import numbered, printable
 
 MAX_OUTPUT_CHARS = LIMIT - 1_000  # so that the answer ends with our own note
 MAX_DEFINITIONS = 50
 MAX_REFERENCES = 200
+SHOWN_LINES = 80  # a single definition up to this long is shown whole
 _IDENTIFIER = re.compile(r"(?:[^\W\d]|\$)[\w$]*")
 
 
@@ -177,7 +179,21 @@ def _definitions(
             f"[{len(hits) - listed} more; give a narrower path or a qualified "
             "name such as 'Class.method']"
         )
+    if len(hits) == 1:  # the one definition: shown whole, when it is short
+        rel, s = hits[0]
+        source = _source_lines(index, root, rel, s.line, s.end_line)
+        if source:
+            out[1:] = [f"{rel}:{s.line}-{s.end_line}: {s.kind} {s.qualified}", source]
     return "\n".join(out)
+
+
+def _source_lines(index: CodeIndex, root: Path, rel: str, first: int, last: int) -> str:
+    """Lines first..last of a file, numbered as view numbers them; "" past SHOWN_LINES."""
+    data = index.read(root, rel)
+    if data is None or last - first + 1 > SHOWN_LINES:
+        return ""
+    lines = data.decode(errors="replace").split("\n")[first - 1 : last]
+    return numbered([printable(line) for line in lines], first)
 
 
 # --- references -----------------------------------------------------------------------------

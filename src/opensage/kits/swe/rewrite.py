@@ -52,10 +52,12 @@ class Rewriter:
         self.sandbox, self.limits = sandbox, limits
         self.editing = editing or threading.Lock()  # the kit's: one edit at a time
 
-    async def rewrite(self, path: str, name: str, code: str) -> str:
-        target = self.editor.workspace.locate(path)
-        rel = self.editor.workspace.rel(target)
-        symbol = await asyncio.to_thread(self.locate, rel, name)
+    async def rewrite(self, path: str | None, name: str, code: str) -> str:
+        if path is None:
+            rel, symbol = await asyncio.to_thread(self.find, name)
+        else:
+            rel = self.editor.workspace.rel(self.editor.workspace.locate(path))
+            symbol = await asyncio.to_thread(self.locate, rel, name)
         lines = (self.index.read(self.root, rel) or b"").decode(errors="replace").split("\n")
         block = fitted(code, _indent(lines[symbol.line - 1]), symbol.name, rel)
         first = symbol.line
@@ -97,6 +99,28 @@ class Rewriter:
 
         return await asyncio.to_thread(locked)
 
+    def find(self, name: str) -> tuple[str, Symbol]:
+        """The one function or method named `name` in the work dir, and its file."""
+        found = self._definitions(name)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ToolError(
+                f"{len(found)} definitions of {name!r}: "
+                + ", ".join(f"{rel}:{s.line} {s.qualified}" for rel, s in found[:10])
+                + ". Give the path of the file (and 'Class.method' for a method)."
+            )
+        raise ToolError(f"no function or method {name!r} in the work directory; symbols lists them")
+
+    def _definitions(self, name: str) -> list[tuple[str, Symbol]]:
+        wanted = name.replace("::", ".").strip()
+        return [
+            (rel, s)
+            for rel, entry in self.index.files(self.root, self.root)
+            for s in entry.symbols
+            if s.kind in FUNCTION_KINDS and wanted in (s.name, s.qualified)
+        ]
+
     def locate(self, rel: str, name: str) -> Symbol:
         """The one function or method of `rel` named `name` (or `Class.name`)."""
         language = language_of(rel)
@@ -122,12 +146,7 @@ class Rewriter:
                 f"{len(hits)} definitions of {name!r} in {rel}: {listed}. Give the qualified "
                 "name, e.g. 'Class.method'."
             )
-        elsewhere = [
-            f"{other} (line {s.line})"
-            for other, entry in self.index.files(self.root, self.root)
-            for s in entry.symbols
-            if other != rel and s.kind in FUNCTION_KINDS and wanted in (s.name, s.qualified)
-        ]
+        elsewhere = [f"{o} (line {s.line})" for o, s in self._definitions(name) if o != rel]
         raise ToolError(
             f"no function or method {name!r} in {rel}. "
             + (f"It is defined in {', '.join(elsewhere[:5])}. " if elsewhere else "")
