@@ -73,8 +73,8 @@ You are a software engineer. The repository in your work directory has a bug; fi
 library code. Work in this order:
 1. run_tests: which test fails, and why.
 2. symbols(name): the code of the function that the failing test calls.
-3. rewrite_function(name, code): that whole function, fixed. The tests run before and after:
-   a rewrite that breaks a passing test is taken back.
+3. rewrite_function(code): that whole function, fixed, from its `def` line to its last line.
+   The tests run before and after: a rewrite that breaks a passing test is taken back.
 4. When the tests pass, finish(answer=<what was wrong and what you changed>); if they still
    fail, look again and rewrite again. Never edit the tests."""
 GUIDED_OPENING = ("run_tests", "symbols", "rewrite_function")
@@ -102,9 +102,9 @@ class GuidedSwe(Kit):
     required arguments only (the 0.5B filled optional ones with guesses: run_tests with
     made-up test ids), and where a tool takes a file or a function, the ones there as its
     schema's choices (it wrote error messages and the work dir's path as paths): with a
-    grammar, the model can name nothing else. symbols takes a function's name (and shows its
-    code), and rewrite_function finds the function by name; both are offered the functions
-    outside the tests only. A repository too large to list keeps free-text arguments."""
+    grammar, the model can name nothing else. symbols takes the name of a function outside the
+    tests (and shows its code); rewrite_function takes the new code only, and finds the
+    function it defines. A repository too large to list keeps free-text arguments."""
 
     name, supersedes = SweKit.name, SweKit.supersedes
     MAX_CHOICES = 400
@@ -128,7 +128,6 @@ class GuidedSwe(Kit):
             choices = {
                 ("view", "path"): [rel for rel, _ in sources],
                 ("symbols", "name"): functions,
-                ("rewrite_function", "name"): functions,
             }
             kept = [t for t in tools if t.name in self.keep]
             for tool in kept:

@@ -112,7 +112,7 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
         [
             ("run_tests", {}),
             ("symbols", {"name": "add"}),
-            ("rewrite_function", {"name": "add", "code": "def add(a, b):\n    return a + b"}),
+            ("rewrite_function", {"code": "def add(a, b):\n    return a + b"}),
             ("finish", {"answer": "done"}),
         ]
     )
@@ -126,7 +126,7 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
     files = {"calc/ops.py": "def add(a, b):\n    return a - b\n", "tests/test_ops.py": test}
     solve("Plain", "swe", reply, tmp_path, model, files)
     fixed = (tmp_path / "Plain-swe" / "calc" / "ops.py").read_text()
-    assert fixed == "def add(a, b):\n    return a + b\n"  # found by its name alone
+    assert fixed == "def add(a, b):\n    return a + b\n"  # found by the code alone
     assert [choice for _, choice in model.seen] == [
         "run_tests",
         "symbols",
@@ -139,12 +139,11 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
     # the repository's files in the prompt rather than the work dir's path, which it copied.
     # Required arguments only: the 0.5B made up test ids for run_tests' optional one.
     assert model.arguments["run_tests"] == {}
-    # Files and functions are choices (it wrote error messages as paths); to look at and
-    # rewrite, the functions outside the tests.
+    # Files and functions are choices (it wrote error messages as paths); to look at, the
+    # functions outside the tests; a rewrite is its code only.
     assert model.arguments["view"]["path"]["enum"] == ["calc/ops.py", "tests/test_ops.py"]
     assert model.arguments["symbols"]["name"]["enum"] == ["add"]
-    assert set(model.arguments["rewrite_function"]) == {"name", "code"}
-    assert model.arguments["rewrite_function"]["name"]["enum"] == ["add"]
+    assert set(model.arguments["rewrite_function"]) == {"code"}
     assert str(tmp_path) not in model.prompt
     assert "The repository's files (your tools take these paths)" in model.prompt
 

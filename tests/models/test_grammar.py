@@ -51,8 +51,11 @@ def rule(grammar: str, name: str) -> str:
 def test_which_requests_are_constrained():
     assert grammar_for([], "required") is None
     assert grammar_for([VIEW, FINISH], "none") is None
-    # One tool named: the server constrains that one itself and returns a real call.
-    assert grammar_for([VIEW, FINISH], "view") is None
+    # One tool named: a call of that tool only, by our grammar (the server's own lets raw
+    # control characters into strings).
+    named = grammar_for([VIEW, FINISH], "view") or ""
+    assert '\\"view\\"' in rule(named, "object-call") and "finish" not in named
+    assert grammar_for([VIEW, FINISH], "other") is None
     assert rule(grammar_for([VIEW, FINISH], "required") or "", "root") == "call"
     # An agent answers through finish: with it offered, only a call is admitted...
     assert rule(grammar_for([VIEW, FINISH], "auto") or "", "root") == "call"

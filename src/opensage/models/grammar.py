@@ -157,16 +157,21 @@ def _literal(text: str) -> str:
 
 
 def grammar_for(tools: Sequence[ToolSchema], tool_choice: str, *, auto: bool = True) -> str | None:
-    """The grammar a request's tool choice calls for, or None for none: no tools offered, tool
-    choice "none", or one tool named (llama.cpp's server constrains that one itself, from its
-    schema, and returns the call as a real one). "required" admits a call only. "auto" (unless
-    `auto` is false) admits a call, or a plain-text answer where no `finish` tool is offered:
-    an agent answers through finish, and the 0.5B, let to answer in text as well, ended runs
-    on prose about the call it meant to make ("Mark the function name as ...")."""
+    """The grammar a request's tool choice calls for, or None for none: no tools offered, or
+    tool choice "none". One tool named admits a call of that tool only (llama.cpp's server
+    would constrain a named tool itself, but its grammar lets raw control characters into
+    strings, which JSON forbids: the 0.5B wrote a raw tab into code, and the call was lost).
+    "required" admits a call only. "auto" (unless `auto` is false) admits a call, or a
+    plain-text answer where no `finish` tool is offered: an agent answers through finish, and
+    the 0.5B, let to answer in text as well, ended runs on prose about the call it meant to
+    make ("Mark the function name as ...")."""
     if not tools or tool_choice == "none":
         return None
     if tool_choice == "required":
         return tool_call_grammar(tools)
+    if tool_choice != "auto":
+        named = [t for t in tools if t.name == tool_choice]
+        return tool_call_grammar(named) if named else None
     if tool_choice == "auto" and auto:
         return tool_call_grammar(tools, answer=not any(t.name == "finish" for t in tools))
     return None

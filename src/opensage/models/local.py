@@ -407,6 +407,9 @@ class LocalModel:
         if self.profile is not None:
             tools = self.profile.shown(tools, settings.tool_choice)
         client, extra = self._client, self._extra_body(tools, settings)
+        if extra and "grammar" in extra and settings.tool_choice not in ("auto", "required"):
+            # One tool named: the grammar forces it, and the server must not apply its own.
+            settings = replace(settings, tool_choice="required")
 
         async def send(sent: list[Message]) -> ModelResponse:
             async with self.server.turn():

@@ -42,7 +42,7 @@ CONTRACT: dict[str, dict[str, Any]] = {
     "str_replace": {"path": REQUIRED, "old_str": REQUIRED, "new_str": REQUIRED},
     "insert": {"path": REQUIRED, "insert_line": REQUIRED, "new_str": REQUIRED},
     "undo_edit": {"path": REQUIRED},
-    "rewrite_function": {"name": REQUIRED, "code": REQUIRED, "path": None},
+    "rewrite_function": {"code": REQUIRED, "name": None, "path": None},
     "apply_patch": {"patch": REQUIRED},
     "search": {
         "pattern": REQUIRED,

@@ -49,19 +49,20 @@ TEST_SHAPES = textwrap.dedent("""\
     """)
 
 
-def rewrite(work: Path, home: Path, sandbox, path: str | None, name: str, code: str) -> str:
+def rewrite(work: Path, home: Path, sandbox, path: str | None, name: str | None, code: str) -> str:
     async def go() -> str:
-        where = {"path": path} if path is not None else {}
+        given = {"path": path, "name": name}
+        where = {k: v for k, v in given.items() if v is not None}
         async with swe_tools(work, home, sandbox) as tools:
-            return await use(tools, "rewrite_function", name=name, code=code, **where)
+            return await use(tools, "rewrite_function", code=code, **where)
 
     return asyncio.run(go())
 
 
 def test_a_rewrite_that_fixes_the_failing_test_stays(bwrap, tmp_path, home):
     work = make_package(tmp_path / "work")
-    # No path: the one file that defines add is found.
-    out = rewrite(work, home, bwrap, None, "add", "def add(a, b):\n    return a + b")
+    # No name, no path: the function the code defines, in the one file that defines it.
+    out = rewrite(work, home, bwrap, None, None, "def add(a, b):\n    return a + b")
     assert out.splitlines()[0] == "Rewrote add in calc/__init__.py."
     assert "The tests pass now (2 passed, 0 failed; before: 1 passed, 1 failed)." in out
     assert (work / "calc/__init__.py").read_text() == CALC.replace("a - b", "a + b")
@@ -111,6 +112,7 @@ def test_a_method_is_found_by_its_class_and_indented_where_it_stands(bwrap, tmp_
             "code must be exactly one definition, of total (keep its name",
         ),
         ("total", "def total(shapes):\n    return (", "code is not valid Python"),
+        (None, "x = 1", "give name, the function to rewrite: code is not one Python function"),
     ],
 )
 def test_a_rewrite_that_is_not_one_definition_of_one_function_is_refused(

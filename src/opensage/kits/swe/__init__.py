@@ -153,14 +153,16 @@ class SweTools:
             return self.editor.undo_edit(path)
 
     @within(VIEW_MORE)
-    async def rewrite_function(self, name: str, code: str, path: str | None = None) -> str:
+    async def rewrite_function(
+        self, code: str, name: str | None = None, path: str | None = None
+    ) -> str:
         """Replace one function or method whole with new code, checked by the tests: they run
         before and after, and a rewrite that makes a passing test fail is taken back.
 
         Args:
-            name: the function, or 'Class.method'.
-            code: its whole new definition, from `def name(` (or the language's equivalent)
-                to its last line.
+            code: the function's whole new definition, from `def name(` (or the language's
+                equivalent) to its last line.
+            name: the function, or 'Class.method'; by default the one code defines (Python).
             path: the file that defines it, relative to the work directory; found when
                 omitted and only one file defines it.
         """

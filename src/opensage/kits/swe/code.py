@@ -13,7 +13,7 @@ from opensage.kits.swe.code_index import NAME_TYPES, CodeIndex, Entry, Symbol
 from opensage.kits.swe.grammars import LANGUAGE_NAMES, language_of
 from opensage.kits.swe.ignore import shown_path
 from opensage.kits.swe.search import existing, path_order
-from opensage.kits.swe.text import numbered, printable
+from opensage.kits.swe.text import printable
 
 MAX_OUTPUT_CHARS = LIMIT - 1_000  # so that the answer ends with our own note
 MAX_DEFINITIONS = 50
@@ -188,12 +188,13 @@ def _definitions(
 
 
 def _source_lines(index: CodeIndex, root: Path, rel: str, first: int, last: int) -> str:
-    """Lines first..last of a file, numbered as view numbers them; "" past SHOWN_LINES."""
+    """Lines first..last of a file as they are, without numbers (small models copied the
+    numbers into the code they wrote back); "" past SHOWN_LINES."""
     data = index.read(root, rel)
     if data is None or last - first + 1 > SHOWN_LINES:
         return ""
     lines = data.decode(errors="replace").split("\n")[first - 1 : last]
-    return numbered([printable(line) for line in lines], first)
+    return "\n".join(printable(line) for line in lines)
 
 
 # --- references -----------------------------------------------------------------------------

@@ -52,7 +52,9 @@ class Rewriter:
         self.sandbox, self.limits = sandbox, limits
         self.editing = editing or threading.Lock()  # the kit's: one edit at a time
 
-    async def rewrite(self, path: str | None, name: str, code: str) -> str:
+    async def rewrite(self, path: str | None, name: str | None, code: str) -> str:
+        if name is None:
+            name = defined_name(code)
         if path is None:
             rel, symbol = await asyncio.to_thread(self.find, name)
         else:
@@ -180,6 +182,23 @@ def fitted(code: str, indent: str, name: str, rel: str) -> str:
     if rel.endswith((".py", ".pyi")):
         _check_python(body, name)
     return "\n".join(indent + line if line.strip() else "" for line in body.split("\n")) + "\n"
+
+
+def defined_name(code: str) -> str:
+    """The name of the one Python function `code` defines (so that a rewrite need not name
+    it), or a ToolError asking for the name."""
+    fenced = _FENCE.match(code)
+    try:
+        tree = ast.parse(textwrap.dedent(fenced.group(1) if fenced else code))
+    except SyntaxError:
+        tree = None
+    defs = [] if tree is None else tree.body
+    if len(defs) == 1 and isinstance(defs[0], ast.FunctionDef | ast.AsyncFunctionDef):
+        return defs[0].name
+    raise ToolError(
+        "give name, the function to rewrite: code is not one Python function definition "
+        "that would name it (`def name(...):` and its body)"
+    )
 
 
 def _check_python(body: str, name: str) -> None:
