@@ -15,7 +15,8 @@ Each comes with one of two procedures for SWE tasks (ABLATION_PROCEDURE):
     guided      for small models: a fixed opening (run_tests, symbols, view, rewrite_function:
                 each forced in turn), then the model chooses, but every reply must call a tool
                 (finish included); edits are whole functions checked by the tests
-                (rewrite_function), and the kit's other editing tools are not given
+                (rewrite_function), the kit's other editing tools are not given, and finish
+                is refused while the tests fail
 
 Run one with `opensage bench run SUITE --agent benchmarks/ablation_agents.py:Plain --model SPEC`.
 ABLATION_MAX_STEPS and ABLATION_TIMEOUT (seconds) set the budget: the root agent's model calls,
@@ -35,11 +36,12 @@ from opensage.bench.agents import AgentOutcome, AgentTask
 from opensage.bench.kit_agents.base import KitAgent
 from opensage.bench.swe import DEFAULT_TEST_CMD
 from opensage.core.context import RunContext
-from opensage.core.tools import Tool
+from opensage.core.tools import Tool, ToolError
 from opensage.kits import Kit
 from opensage.kits.swe import SweKit
 from opensage.kits.swe.code_index import CodeIndex
 from opensage.kits.swe.rewrite import FUNCTION_KINDS
+from opensage.kits.swe.tests import test_report
 from opensage.kits.swe.tree import Tree
 from opensage.kits.swe.workspace import Workspace
 from opensage.models.profiles import required_only
@@ -130,6 +132,7 @@ class GuidedSwe(Kit):
                 ("symbols", "name"): functions,
             }
             kept = [t for t in tools if t.name in self.keep]
+            kept.append(checked_finish(ctx))
             for tool in kept:
                 schema = tool.schema.parameters
                 tool.schema = required_only(tool.schema)
@@ -147,6 +150,31 @@ class GuidedSwe(Kit):
                     if argument not in required:
                         required.append(argument)
             yield kept
+
+
+def checked_finish(ctx: RunContext) -> Tool:
+    """finish, refused while the tests fail (the 0.5B finished on failing tests, with an
+    error message as its answer): the agent's own, so the loop adds no other."""
+    sandbox, limits = ctx.sandbox(), ctx.config.sandbox_limits
+
+    async def finish(answer: str) -> str:
+        """Finish the task and give the final answer, once the tests pass.
+
+        Args:
+            answer: what was wrong and what you changed.
+        """
+        try:
+            report = await test_report(sandbox, ctx.workdir, None, 300, limits=limits)
+        except ToolError:  # no runner found: nothing to hold the answer to
+            return answer
+        if report.count("failed") or report.count("error"):
+            raise ToolError(
+                f"Not finished: the tests still fail ({report.summary()}). Fix the function "
+                "the failing test calls with rewrite_function first.\n" + report.render(2_000)
+            )
+        return answer
+
+    return Tool(finish)
 
 
 def is_test_file(rel: str) -> bool:

@@ -100,6 +100,8 @@ class ChoiceRecorder(FunctionModel):
     async def request(self, messages, tools, settings=None):
         self.seen.append(({t.name for t in tools}, settings.tool_choice if settings else "auto"))
         self.prompt = messages[1].content
+        if messages[-1].content.startswith("Not finished"):
+            self.refusal = messages[-1].content
         self.arguments = {t.name: t.parameters.get("properties", {}) for t in tools}
         return await super().request(messages, tools, settings)
 
@@ -112,6 +114,8 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
         [
             ("run_tests", {}),
             ("symbols", {"name": "add"}),
+            ("rewrite_function", {"code": "def add(a, b):\n    return a * b"}),
+            ("finish", {"answer": "done too soon"}),
             ("rewrite_function", {"code": "def add(a, b):\n    return a + b"}),
             ("finish", {"answer": "done"}),
         ]
@@ -132,7 +136,11 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
         "symbols",
         "rewrite_function",
         "required",
+        "required",
+        "required",
     ]
+    # finish was refused while the test failed, and the model told why.
+    assert model.refusal.startswith("Not finished: the tests still fail (0 passed, 1 failed).")
     offered = {"view", "search", "symbols", "run_tests", "rewrite_function", "finish"}
     assert model.seen[0][0] == offered
     # Required arguments only (the 0.5B made up test ids for run_tests' optional one), and

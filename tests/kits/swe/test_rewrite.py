@@ -113,6 +113,7 @@ def test_a_method_is_found_by_its_class_and_indented_where_it_stands(bwrap, tmp_
         ),
         ("total", "def total(shapes):\n    return (", "code is not valid Python"),
         (None, "x = 1", "give name, the function to rewrite: code is not one Python function"),
+        (None, "def total(shapes):\n    return (", "code is not valid Python (line 2: '('"),
     ],
 )
 def test_a_rewrite_that_is_not_one_definition_of_one_function_is_refused(

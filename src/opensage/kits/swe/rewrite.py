@@ -189,10 +189,13 @@ def defined_name(code: str) -> str:
     it), or a ToolError asking for the name."""
     fenced = _FENCE.match(code)
     try:
-        tree = ast.parse(textwrap.dedent(fenced.group(1) if fenced else code))
-    except SyntaxError:
-        tree = None
-    defs = [] if tree is None else tree.body
+        defs = ast.parse(textwrap.dedent(fenced.group(1) if fenced else code)).body
+    except SyntaxError as exc:
+        raise ToolError(
+            f"code is not valid Python (line {exc.lineno}: {exc.msg}); give the whole "
+            "definition of the function, from `def` to its last line (or give name, for "
+            "code in another language)"
+        ) from None
     if len(defs) == 1 and isinstance(defs[0], ast.FunctionDef | ast.AsyncFunctionDef):
         return defs[0].name
     raise ToolError(
