@@ -113,6 +113,11 @@ def test_a_method_is_found_by_its_class_and_indented_where_it_stands(bwrap, tmp_
         ),
         ("total", "def total(shapes):\n    return (", "code is not valid Python"),
         (None, "x = 1", "give name, the function to rewrite: code is not one Python function"),
+        (
+            None,
+            "def total(shapes):\n\n    return   sum(s.area() for s in shapes)",
+            "Not rewritten: this is total as it already is",
+        ),
         (None, "def total(shapes):\n    return (", "code is not valid Python (line 2: '('"),
     ],
 )

@@ -66,6 +66,12 @@ class Rewriter:
         if block.lstrip().startswith("@"):  # decorators written too: they replace the old ones
             while first > 1 and lines[first - 2].lstrip().startswith("@"):
                 first -= 1
+        if _same_code(block, lines[first - 1 : symbol.end_line]):
+            raise ToolError(
+                f"Not rewritten: this is {symbol.qualified} as it already is (blank lines and "
+                "spaces aside). Change the lines that compute the wrong result, then call "
+                "again."
+            )
         before, unchecked = await self._tests()
         edited = await self._edit(self.editor.replace_lines, rel, first, symbol.end_line, block)
         if before is None:
@@ -219,6 +225,13 @@ def _check_python(body: str, name: str) -> None:
             f"code must be exactly one definition, of {name} (keep its name: its callers "
             f"use it), starting with `def {name}(`; it holds: {found or 'nothing'}"
         )
+
+
+def _same_code(block: str, old: list[str]) -> bool:
+    def words(lines: list[str]) -> list[str]:
+        return [" ".join(line.split()) for line in lines if line.strip()]
+
+    return words(block.split("\n")) == words(old)
 
 
 def _newly_failing(before: TestReport, after: TestReport) -> list[tests.TestCase]:
