@@ -75,7 +75,23 @@ def test_a_rewrite_that_breaks_a_passing_test_is_taken_back(bwrap, tmp_path, hom
     message = str(caught.value)
     assert message.startswith("Taken back: with this version of mul, 1 test that passed before")
     assert "- test_calc.py::test_mul:" in message
+    changed = "-    return a * b\n+    return a + b\n"
+    assert f"Your version changed these lines (- removed, + added):\n{changed}" in message
     assert (work / "calc/__init__.py").read_text() == CALC  # as it was
+
+
+def test_a_rewrite_taken_back_says_which_failing_test_it_did_fix(bwrap, tmp_path, home):
+    work = make_package(tmp_path / "work")
+    # add fixed, mul broken, in one rewrite of a function both tests call.
+    (work / "calc/__init__.py").write_text(
+        "def both(a, b):\n    return a - b, a * b\n\n\ndef add(a, b):\n    return both(a, b)[0]"
+        "\n\n\ndef mul(a, b):\n    return both(a, b)[1]\n"
+    )
+    with pytest.raises(ToolError) as caught:
+        rewrite(work, home, bwrap, None, None, "def both(a, b):\n    return a + b, a + b")
+    message = str(caught.value)
+    assert "It did make test_calc.py::test_add pass: keep that change." in message
+    assert "- test_calc.py::test_mul:" in message
 
 
 def test_a_method_is_found_by_its_class_and_indented_where_it_stands(bwrap, tmp_path, home):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import difflib
 import re
 import textwrap
 import threading
@@ -81,15 +82,19 @@ class Rewriter:
             return f"{edited}\nThe tests did not run after the rewrite; run_tests to see why."
         broken = _newly_failing(before, after)
         if broken:
+            written = (self.index.read(self.root, rel) or b"").decode(errors="replace")
             await self._edit(self.editor.undo_edit, rel)
             failures = "\n".join(
                 f"- {c.id}: {c.message.strip()[:300]}" + (f" ({c.location})" if c.location else "")
                 for c in broken[:5]
             )
+            fixed = _newly_passing(before, after)
             raise ToolError(
                 f"Taken back: with this version of {symbol.qualified}, {len(broken)} test"
                 f"{'s' * (len(broken) != 1)} that passed before fail:\n{failures}\n"
-                f"{rel} is as it was. Write {symbol.qualified} again so that these pass too."
+                + (f"It did make {', '.join(fixed[:5])} pass: keep that change.\n" if fixed else "")
+                + _changes(lines, written.split("\n"))
+                + f"{rel} is as it was. Write {symbol.qualified} again so that these pass too."
             )
         now = after.summary()
         if not after.count("failed") and not after.count("error"):
@@ -225,6 +230,25 @@ def _check_python(body: str, name: str) -> None:
             f"code must be exactly one definition, of {name} (keep its name: its callers "
             f"use it), starting with `def {name}(`; it holds: {found or 'nothing'}"
         )
+
+
+def _changes(old: list[str], new: list[str]) -> str:
+    """The lines a taken-back rewrite removed and added, for the model to see what it lost
+    (the 1.5B fixed the failing case and dropped the lines the other cases needed)."""
+    diff = [
+        line
+        for line in difflib.unified_diff(old, new, lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    if not diff:
+        return ""
+    shown = diff[:30] + ([f"[... {len(diff) - 30} more changed lines]"] if len(diff) > 30 else [])
+    return "Your version changed these lines (- removed, + added):\n" + "\n".join(shown) + "\n"
+
+
+def _newly_passing(before: TestReport, after: TestReport) -> list[str]:
+    failed = {c.id for c in before.cases if c.outcome in ("failed", "error")}
+    return [c.id for c in after.cases if c.id in failed and c.outcome == "passed"]
 
 
 def _same_code(block: str, old: list[str]) -> bool:
