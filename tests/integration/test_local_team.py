@@ -11,36 +11,22 @@ from opensage.models.local import LocalModel
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-class Steered:
-    """The local model, told which tool the root agent must call at each of its first steps
-    (forced tool choice: a 135M model would not choose on its own); deterministic at
-    temperature 0."""
-
-    def __init__(self, inner, plan):
-        self.inner, self.plan = inner, plan
-
-    @property
-    def name(self):
-        return self.inner.name
-
-    async def request(self, messages, tools, settings=None):
-        step = sum(m.role == "assistant" for m in messages)
-        choice = (
-            self.plan[step] if messages[0].content == "ROOT" and step < len(self.plan) else "auto"
-        )
-        return await self.inner.request(
-            messages, tools, ModelSettings(tool_choice=choice, temperature=0)
-        )
-
-    async def aclose(self):
-        await self.inner.aclose()
-
-
 def test_the_local_model_creates_and_runs_a_sub_agent(home, tmp_path):
     async def go():
-        model = Steered(LocalModel("smollm2"), ["create_agent", "run_agent", "run_agent"])
+        model = LocalModel("smollm2")
+        # The root's first calls are forced (a 135M model would not choose on its own); at
+        # temperature 0, its sub-agents' too, the run is deterministic.
+        agent = Agent(
+            "root",
+            "ROOT",
+            model=model,
+            kits=["topology"],
+            max_steps=5,
+            opening=["create_agent", "run_agent", "run_agent"],
+            settings=ModelSettings(temperature=0),
+        )
         try:
-            return await Agent("root", "ROOT", model=model, kits=["topology"], max_steps=5).run(
+            return await agent.run(
                 "Create an agent named helper that answers questions in one word, then run "
                 "the agent helper on the task: What color is the sky?",
                 workdir=tmp_path,
