@@ -54,7 +54,8 @@ def test_where_a_symbol_is_defined(tree):
         "1 definition of 'Shape.area':",
         "src/shapes.py:2-3: method Shape.area",
     ]
-    assert one.splitlines()[2] == "    def area(self):"
+    assert one.splitlines()[2:4] == ["```python", "    def area(self):"]
+    assert one.endswith("\n```")
     missing = symbols(tree, CodeIndex(), name="are")
     assert (
         "no definition of 'are'" in missing

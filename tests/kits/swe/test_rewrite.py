@@ -68,6 +68,15 @@ def test_a_rewrite_that_fixes_the_failing_test_stays(bwrap, tmp_path, home):
     assert (work / "calc/__init__.py").read_text() == CALC.replace("a - b", "a + b")
 
 
+def test_lines_copied_from_above_the_definition_are_left_out(bwrap, tmp_path, home):
+    work = make_package(tmp_path / "work")
+    # What symbols showed, copied with the code (as the 1.5B did).
+    code = "calc/__init__.py:1-2: function add\n```python\ndef add(a, b):\n    return a + b"
+    out = rewrite(work, home, bwrap, None, None, code)
+    assert "The tests pass now" in out
+    assert (work / "calc/__init__.py").read_text() == CALC.replace("a - b", "a + b")
+
+
 def test_a_rewrite_that_breaks_a_passing_test_is_taken_back(bwrap, tmp_path, home):
     work = make_package(tmp_path / "work")
     with pytest.raises(ToolError) as caught:

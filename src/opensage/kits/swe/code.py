@@ -182,8 +182,10 @@ def _definitions(
     if len(hits) == 1:  # the one definition: shown whole, when it is short
         rel, s = hits[0]
         source = _source_lines(index, root, rel, s.line, s.end_line)
-        if source:
-            out[1:] = [f"{rel}:{s.line}-{s.end_line}: {s.kind} {s.qualified}", source]
+        if source:  # fenced: small models copied the line above it into their code
+            fence = "```" + (language_of(rel) or "")
+            out[1:] = [f"{rel}:{s.line}-{s.end_line}: {s.kind} {s.qualified}", fence, source]
+            out.append("```")
     return "\n".join(out)
 
 

@@ -33,7 +33,8 @@ from opensage.sandbox.base import Sandbox, SandboxLimits
 FUNCTION_KINDS = frozenset({"function", "method"})
 TESTS_TIMEOUT_S = 300.0  # each of the two test runs
 TIMEOUT_S = 2 * (TESTS_TIMEOUT_S + tests.GRACE_S)
-_FENCE = re.compile(r"^\s*```[\w+-]*\n(.*?)\n?```\s*$", re.DOTALL)
+_FENCE = re.compile(r"```[\w+-]*\n(.*?)\n?```", re.DOTALL)
+_DEF_START = re.compile(r"\s*(@|def\s|async\s+def\s)")
 
 
 class Rewriter:
@@ -186,21 +187,42 @@ def _indent(line: str) -> str:
 def fitted(code: str, indent: str, name: str, rel: str) -> str:
     """The model's code as it is to stand in the file: out of a code fence, indented like the
     definition it replaces; for Python, checked to define `name`."""
-    fenced = _FENCE.match(code)
-    body = textwrap.dedent(fenced.group(1) if fenced else code).strip("\n")
+    python = rel.endswith((".py", ".pyi"))
+    body = (unwrapped(code) if python else _unfenced(code)).strip("\n")
     if not body.strip():
         raise ToolError("code is empty: give the whole new definition of the function")
-    if rel.endswith((".py", ".pyi")):
+    if python:
         _check_python(body, name)
     return "\n".join(indent + line if line.strip() else "" for line in body.split("\n")) + "\n"
+
+
+def unwrapped(code: str) -> str:
+    """The code a model meant: out of a code fence, and without lines it copied from above
+    the definition (a location, a fence's opening), where the code does not parse with them
+    and does from its first `def` or decorator on."""
+    body = _unfenced(code)
+    lines = body.split("\n")
+    starts = [i for i, line in enumerate(lines) if _DEF_START.match(line)]
+    if starts and starts[0] > 0 and not _parses(body):
+        trimmed = textwrap.dedent("\n".join(lines[starts[0] :]))
+        if _parses(trimmed):
+            return trimmed
+    return body
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
 
 
 def defined_name(code: str) -> str:
     """The name of the one Python function `code` defines (so that a rewrite need not name
     it), or a ToolError asking for the name."""
-    fenced = _FENCE.match(code)
     try:
-        defs = ast.parse(textwrap.dedent(fenced.group(1) if fenced else code)).body
+        defs = ast.parse(unwrapped(code)).body
     except SyntaxError as exc:
         raise ToolError(
             f"code is not valid Python (line {exc.lineno}: {exc.msg}); give the whole "
@@ -213,6 +235,11 @@ def defined_name(code: str) -> str:
         "give name, the function to rewrite: code is not one Python function definition "
         "that would name it (`def name(...):` and its body)"
     )
+
+
+def _unfenced(code: str) -> str:
+    fenced = _FENCE.search(code)
+    return textwrap.dedent(fenced.group(1) if fenced else code)
 
 
 def _check_python(body: str, name: str) -> None:
