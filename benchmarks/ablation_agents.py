@@ -12,11 +12,10 @@ SWE and terminal tasks alike, differing only in the features the model is given 
 Each comes with one of two procedures for SWE tasks (ABLATION_PROCEDURE):
 
     free        the SWE kit's editing tools (str_replace...), the model chooses each step
-    guided      for small models: a fixed opening (run_tests, symbols, view, rewrite_function:
-                each forced in turn), then the model chooses, but every reply must call a tool
-                (finish included); edits are whole functions checked by the tests
-                (rewrite_function), the kit's other editing tools are not given, and finish
-                is refused while the tests fail
+    guided      for small models: the procedure of the swe-guided agent
+                (opensage/bench/kit_agents/guided.py): a fixed opening, choices for paths and
+                names, whole-function edits checked by the tests, finish refused while they
+                fail
 
 Run one with `opensage bench run SUITE --agent benchmarks/ablation_agents.py:Plain --model SPEC`.
 ABLATION_MAX_STEPS and ABLATION_TIMEOUT (seconds) set the budget: the root agent's model calls,
@@ -25,26 +24,20 @@ and the time it gives itself (at most the task's own).
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from pathlib import Path
 
 from opensage.bench.agents import AgentOutcome, AgentTask
 from opensage.bench.kit_agents.base import KitAgent
+from opensage.bench.kit_agents.guided import INSTRUCTIONS as GUIDED
+from opensage.bench.kit_agents.guided import OPENING as GUIDED_OPENING
+from opensage.bench.kit_agents.guided import GuidedSweKit, guided_prompt
 from opensage.bench.swe import DEFAULT_TEST_CMD
 from opensage.core.context import RunContext
-from opensage.core.tools import Tool, ToolError
+from opensage.core.tools import Tool
 from opensage.kits import Kit
-from opensage.kits.swe import SweKit
-from opensage.kits.swe.code_index import CodeIndex
-from opensage.kits.swe.rewrite import FUNCTION_KINDS
-from opensage.kits.swe.tests import test_report
-from opensage.kits.swe.tree import Tree
-from opensage.kits.swe.workspace import Workspace
-from opensage.models.profiles import required_only
 from opensage.topology import TopologyKit
 
 SUBAGENT_TOOLS = {"create_agent", "run_agent", "wait_agents", "list_agents", "retire_agent"}
@@ -69,19 +62,6 @@ list_files) take paths relative to your work directory. There is no network.
 Then finish(answer=<what you did>).""",
 }
 
-# The guided procedure (SWE tasks): its instructions, its opening and the SWE tools it keeps.
-GUIDED = """\
-You are a software engineer. The repository in your work directory has a bug; fix it in the
-library code. Work in this order:
-1. run_tests: which test fails, and why.
-2. symbols(name): the code of the function that the failing test calls.
-3. rewrite_function(code): that whole function, fixed, from its `def` line to its last line.
-   The tests run before and after: a rewrite that breaks a passing test is taken back.
-4. When the tests pass, finish(answer=<what was wrong and what you changed>); if they still
-   fail, look again and rewrite again. Never edit the tests."""
-GUIDED_OPENING = ("run_tests", "symbols", "rewrite_function")
-GUIDED_SWE_TOOLS = {"view", "search", "symbols", "run_tests", "rewrite_function"}
-
 FEATURES = {
     "subagents": """\
 You can split the work: create_agent a helper (with the tools it needs and complete
@@ -97,94 +77,6 @@ A check you will run again and again can be written once as a tool (create_tool)
 Before you finish, keep one lesson for the next tasks with remember(content=<one sentence:
 what would have helped>, kind="lesson").""",
 }
-
-
-class GuidedSwe(Kit):
-    """The SWE kit as the guided procedure gives it: only some of its tools, each with its
-    required arguments only (the 0.5B filled optional ones with guesses: run_tests with
-    made-up test ids), and where a tool takes a file or a function, the ones there as its
-    schema's choices (it wrote error messages and the work dir's path as paths): with a
-    grammar, the model can name nothing else. symbols takes the name of a function outside the
-    tests (and shows its code); rewrite_function takes the new code only, and finds the
-    function it defines. A repository too large to list keeps free-text arguments."""
-
-    name, supersedes = SweKit.name, SweKit.supersedes
-    MAX_CHOICES = 400
-
-    def __init__(self, keep: set[str]):
-        self.keep = keep
-
-    @asynccontextmanager
-    async def session(self, ctx: RunContext) -> AsyncIterator[list[Tool]]:
-        async with SweKit().session(ctx) as tools:
-            sources = await asyncio.to_thread(CodeIndex().files, ctx.workdir, ctx.workdir)
-            functions = sorted(
-                {
-                    s.qualified
-                    for rel, entry in sources
-                    if not is_test_file(rel)
-                    for s in entry.symbols
-                    if s.kind in FUNCTION_KINDS
-                }
-            )
-            choices = {
-                ("view", "path"): [rel for rel, _ in sources],
-                ("symbols", "name"): functions,
-            }
-            kept = [t for t in tools if t.name in self.keep]
-            kept.append(checked_finish(ctx))
-            for tool in kept:
-                schema = tool.schema.parameters
-                tool.schema = required_only(tool.schema)
-                for (name, argument), values in choices.items():
-                    if name != tool.name or not 0 < len(values) <= self.MAX_CHOICES:
-                        continue
-                    properties = tool.schema.parameters.setdefault("properties", {})
-                    given = schema["properties"][argument]
-                    properties[argument] = {
-                        "type": "string",
-                        "description": given.get("description", ""),
-                        "enum": values,
-                    }
-                    required = tool.schema.parameters.setdefault("required", [])
-                    if argument not in required:
-                        required.append(argument)
-            yield kept
-
-
-def checked_finish(ctx: RunContext) -> Tool:
-    """finish, refused while the tests fail (the 0.5B finished on failing tests, with an
-    error message as its answer): the agent's own, so the loop adds no other."""
-    sandbox, limits = ctx.sandbox(), ctx.config.sandbox_limits
-
-    async def finish(answer: str) -> str:
-        """Finish the task and give the final answer, once the tests pass.
-
-        Args:
-            answer: what was wrong and what you changed.
-        """
-        try:
-            report = await test_report(sandbox, ctx.workdir, None, 300, limits=limits)
-        except ToolError:  # no runner found: nothing to hold the answer to
-            return answer
-        if report.count("failed") or report.count("error"):
-            raise ToolError(
-                f"Not finished: the tests still fail ({report.summary()}). Fix the function "
-                "the failing test calls with rewrite_function first.\n" + report.render(2_000)
-            )
-        return answer
-
-    return Tool(finish)
-
-
-def is_test_file(rel: str) -> bool:
-    parts = Path(rel).parts
-    name = parts[-1]
-    return (
-        bool({"tests", "test"} & set(parts[:-1]))
-        or name.startswith("test_")
-        or (name.endswith(("_test.py", "_test.go")))
-    )
 
 
 class TeamKit(TopologyKit):
@@ -234,7 +126,7 @@ class Ablated(KitAgent):
             team |= ENSEMBLE_TOOLS
         kits: list[str | Kit] = list(task.kits)
         if self.guided(task):
-            kits = [GuidedSwe(GUIDED_SWE_TOOLS) if k == "swe" else k for k in kits]
+            kits = [GuidedSweKit() if k == "swe" else k for k in kits]
         if team:
             kits.append(TopologyKit() if team >= SUBAGENT_TOOLS | ENSEMBLE_TOOLS else TeamKit(team))
         if "synthesis" in self.features:
@@ -251,18 +143,9 @@ class Ablated(KitAgent):
 
     def prompt(self, task: AgentTask, lessons: list[str]) -> str:
         lessons = lessons if "memory" in self.features else []
-        if not self.guided(task):
-            return super().prompt(task, lessons)
-        # The repository's files instead of the work dir's absolute path, which small models
-        # copied (wrongly) into every path they gave.
-        files = Tree(Workspace(task.workdir, task.home)).render(task.workdir)
-        parts = [
-            self.describe(task),
-            f"The repository's files (your tools take these paths):\n{files}",
-        ]
-        if lessons:
-            parts.append("Lessons from earlier tasks:\n" + "\n".join(f"- {x}" for x in lessons))
-        return "\n\n".join(parts)
+        if self.guided(task):
+            return guided_prompt(task, self.describe(task), lessons)
+        return super().prompt(task, lessons)
 
     async def solve(self, task: AgentTask) -> AgentOutcome:
         if task.kind not in BASE:

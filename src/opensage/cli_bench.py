@@ -27,7 +27,8 @@ out = Console()
 err = Console(stderr=True)
 
 AGENT_HELP = (
-    "swe, terminal or poc (OpenSage agents built from the kits, run with --model), "
+    "swe, swe-guided (SWE tasks, for small local models), terminal or poc (OpenSage "
+    "agents built from the kits, run with --model), "
     "oracle (applies each task's known solution: checks the suite), null (does "
     "nothing), or path/to/file.py:NAME, your own agent: a class, an object with "
     "`async solve(task)` or an async function, loaded from that file and run in this "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from opensage.bench.agents import AgentTask, load_agent
-from opensage.bench.kit_agents import PocAgent, SweAgent, TerminalAgent
+from opensage.bench.kit_agents import PocAgent, SweAgent, SweGuidedAgent, TerminalAgent
 from opensage.bench.kit_agents.lessons import Lessons
 from opensage.config import load_config
 from opensage.core.events import EventLog
@@ -21,6 +21,13 @@ from .helpers import by_task, cli_json, run_bench
 
 SUITES = Path(__file__).resolve().parents[2] / "benchmarks" / "suites"
 SCRIPTS = Path(__file__).resolve().parent / "fixtures" / "kit_agents"
+PAGE_COUNT = (
+    "def page_count(total: int, per_page: int) -> int:\n"
+    "    if per_page < 1:\n"
+    '        raise ValueError("per_page must be at least 1")\n'
+    "    return (total + per_page - 1) // per_page\n"
+)
+FIXED = "(total + per_page - 1) // per_page"
 LESSON = "Log durations may mix units (ms and s): convert them to one unit before comparing."
 
 
@@ -66,6 +73,43 @@ def test_the_swe_agent_resolves_an_swe_task_through_the_cli(tmp_path):
     [prediction] = [json.loads(line) for line in (tmp_path / "out" / "predictions.jsonl").open()]
     assert "round(seconds)" in prediction["model_patch"]
     assert "tests/" not in prediction["model_patch"]
+
+
+def test_the_guided_agent_resolves_a_bug_fix_task_through_the_cli(tmp_path):
+    calls = [
+        ("run_tests", {}),
+        ("symbols", {"name": "page_count"}),
+        ("rewrite_function", {"code": PAGE_COUNT.replace(FIXED, "total // per_page + 1")}),
+        ("finish", {"answer": "too soon"}),
+        ("rewrite_function", {"code": PAGE_COUNT}),
+        ("finish", {"answer": "page_count rounds up"}),
+    ]
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([{"tool_calls": [{"name": n, "arguments": a}]} for n, a in calls]))
+    data = cli_json(
+        "bench",
+        "run",
+        str(SUITES / "bugfix" / "pager-1"),
+        "--agent",
+        "swe-guided",
+        "--model",
+        f"scripted:{script}",
+        "--output",
+        str(tmp_path / "out"),
+    )
+    [result] = data["results"]
+    assert (result["task_id"], result["resolved"], result["error"]) == ("pager-1", True, None)
+    assert result["steps"] == 6
+    start = run_started(result["run_id"])
+    assert start["agent"]["kits"] == ["swe"] and start["agent"]["opening"] == [
+        "run_tests",
+        "symbols",
+        "rewrite_function",
+    ]
+    log = EventLog.open(load_config().events_path)
+    results = [e.data for e in log.events(result["run_id"], ("tool_result",))]
+    # The wrong fix broke a passing test and was taken back; finish waited for the tests.
+    assert [r["ok"] for r in results] == [True, True, False, False, True, True]
 
 
 @pytest.mark.slow
@@ -168,5 +212,6 @@ def test_the_built_in_agents_are_selected_by_name():
     assert isinstance(load_agent("swe"), SweAgent)
     assert isinstance(load_agent("terminal"), TerminalAgent)
     assert isinstance(load_agent("poc"), PocAgent)
-    with pytest.raises(ConfigError, match="swe, terminal, poc, oracle, null"):
+    assert isinstance(load_agent("swe-guided"), SweGuidedAgent)
+    with pytest.raises(ConfigError, match="swe, swe-guided, terminal, poc, oracle, null"):
         load_agent("smart")

@@ -9,11 +9,11 @@ RUN_ID`). What it leaves in the work dir is what gets verified: the files of a t
 /app, the changes to an SWE repository (the patch is taken from them), the `poc` file of a PoC
 task.
 
-Built in: `swe`, `terminal` and `poc`, the model-based agents of `opensage.bench.kit_agents`
-(one plain file each, to copy and change); `oracle` applies the known solution (the one agent
-that sees it: `sees_solution`); `null` does nothing. `path/to/file.py:NAME` loads NAME from a
-Python file the user names: a class (made with no arguments), an object with `solve`, or an
-async function of the task.
+Built in: `swe`, `swe-guided` (for small local models), `terminal` and `poc`, the model-based
+agents of `opensage.bench.kit_agents` (one plain file each, to copy and change); `oracle`
+applies the known solution (the one agent that sees it: `sees_solution`); `null` does nothing.
+`path/to/file.py:NAME` loads NAME from a Python file the user names: a class (made with no
+arguments), an object with `solve`, or an async function of the task.
 That file runs in the OpenSage process, as code the user trusts; the commands it sends to the
 task's sandbox are the ones that run isolated.
 """
@@ -33,7 +33,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 from opensage.errors import ConfigError
 from opensage.sandbox import ExecResult, Sandbox, SandboxLimits
 
-BUILT_IN = ("swe", "terminal", "poc", "oracle", "null")
+BUILT_IN = ("swe", "swe-guided", "terminal", "poc", "oracle", "null")
 # The kits each kind of task calls for: what a model-based agent gives its model.
 KIND_KITS = {
     "terminal": ("files", "shell"),
@@ -183,9 +183,9 @@ def load_agent(spec: str) -> BenchAgent:
     path, colon, name = spec.rpartition(":")
     if not colon or not path.endswith(".py") or not name.isidentifier():
         raise ConfigError(
-            f"unknown agent {spec!r}: use one of {', '.join(BUILT_IN)} (swe, terminal "
-            "and poc are model-based: pass --model SPEC, or the configured default "
-            "model is used), or path/to/file.py:NAME for your own (a class, an object "
+            f"unknown agent {spec!r}: use one of {', '.join(BUILT_IN)} (swe, swe-guided, "
+            "terminal and poc are model-based: pass --model SPEC, or the configured "
+            "default model is used), or path/to/file.py:NAME for your own (a class, an object "
             "with `async solve(task)`, or an async function of the task; the built-in "
             "ones are in opensage/bench/kit_agents/, to copy)"
         )

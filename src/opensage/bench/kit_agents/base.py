@@ -1,4 +1,4 @@
-"""`KitAgent`: what the swe, terminal and poc bench agents share.
+"""`KitAgent`: what the swe, swe-guided, terminal and poc bench agents share.
 
 A kit agent is an OpenSage `Agent` run once per task: its instructions (a constant of the agent's
 file), the kits the task's kind calls for plus topology (sub-agents, ensembles), synthesis
