@@ -28,7 +28,7 @@ import ast
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -177,19 +177,11 @@ def _raw_decode(text: str, i: int) -> tuple[Any, int] | None:
 def _balanced(text: str, i: int) -> tuple[str, int]:
     """The text from `i` to the brace that closes the one at `i` (strings respected), or to the
     end of the text when none does."""
-    depth, in_string, escaped = 0, False, False
-    for j in range(i, len(text)):
-        ch = text[j]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch == "{":
+    depth = 0
+    for j, ch, quoted in _scan(text, i):
+        if quoted:
+            continue
+        if ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
@@ -201,22 +193,32 @@ def _balanced(text: str, i: int) -> tuple[str, int]:
 def _closers(segment: str) -> str:
     """The brackets that close what `segment` left open, innermost first."""
     stack: list[str] = []
-    in_string, escaped = False, False
-    for ch in segment:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
+    quoted = False
+    for _, ch, quoted in _scan(segment):
+        if quoted:
+            continue
+        if ch in "{[":
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]" and stack:
             stack.pop()
-    return ('"' if in_string else "") + "".join(reversed(stack))
+    return ('"' if quoted else "") + "".join(reversed(stack))
+
+
+def _scan(text: str, start: int = 0) -> Iterator[tuple[int, str, bool]]:
+    """Each character of `text` from `start`, its index, and whether a JSON string is open
+    after it (so a bracket is structure where this is false)."""
+    quoted, escaped = False, False
+    for j in range(start, len(text)):
+        ch = text[j]
+        if not quoted:
+            quoted = ch == '"'
+        elif escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = False
+        yield j, ch, quoted
 
 
 def _as_call(obj: Any, tool_names: Collection[str]) -> tuple[str, str] | None:
