@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tomllib
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import mean
 
@@ -110,12 +110,17 @@ def run_config(args: argparse.Namespace, out: Path, config: str, repeat: int) ->
             return False
 
 
-def seconds_left(until: str | None) -> float | None:
+def seconds_left(until: str | None, now: datetime | None = None) -> float | None:
+    """Seconds until the next HH:MM (UTC): tomorrow's, when today's has passed (a run started
+    at 23:56 with --until 00:32 must not stop at once)."""
     if until is None:
         return None
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     hour, minute = map(int, until.split(":"))
-    return max(0.0, (now.replace(hour=hour, minute=minute, second=0) - now).total_seconds())
+    then = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if then <= now:
+        then += timedelta(days=1)
+    return (then - now).total_seconds()
 
 
 def summarize(out: Path, config: str, splits: dict[str, str], since: str = "") -> dict:

@@ -3,6 +3,8 @@ features they are named for, and tell it of those only: a configuration that lea
 would make the ablation measure nothing."""
 
 import asyncio
+import importlib.util
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,15 @@ def test_the_guided_procedure_opens_with_its_three_calls_on_whole_function_edits
     solve("Plain", "terminal", finish, tmp_path, terminal)
     assert [choice for _, choice in terminal.seen] == ["auto"]
     assert "run_command" in terminal.seen[0][0]
+
+
+def test_until_is_the_next_such_time_even_past_midnight():
+    spec = importlib.util.spec_from_file_location("ablation", AGENTS.with_name("ablation.py"))
+    assert spec is not None and spec.loader is not None
+    ablation = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ablation)
+    seconds_left = ablation.seconds_left
+    evening = datetime(2026, 11, 29, 23, 56, tzinfo=UTC)
+    assert seconds_left("00:32", evening) == 36 * 60
+    assert seconds_left("23:58", evening) == 2 * 60
+    assert seconds_left(None, evening) is None
