@@ -215,3 +215,31 @@ def test_the_built_in_agents_are_selected_by_name():
     assert isinstance(load_agent("swe-guided"), SweGuidedAgent)
     with pytest.raises(ConfigError, match="swe, swe-guided, terminal, poc, oracle, null"):
         load_agent("smart")
+
+
+def test_the_guided_kit_never_offers_the_home_inside_the_work_dir(tmp_path):
+    from opensage.bench.kit_agents.guided import GuidedSweKit
+    from tests.contexts import run_context
+
+    work = tmp_path / "work"
+    (work / "calc").mkdir(parents=True)
+    (work / "calc" / "ops.py").write_text("def add(a, b):\n    return a + b\n")
+    home = work / "state"  # a run in the home's parent folder
+    home.mkdir()
+    (home / "notes.py").write_text("def secret():\n    return 1\n")
+
+    async def offered() -> dict:
+        async with GuidedSweKit().session(run_context(work, home)) as tools:
+            return {t.name: t.schema.parameters["properties"] for t in tools}
+
+    properties = asyncio.run(offered())
+    assert properties["view"]["path"]["enum"] == ["calc/ops.py"]
+    assert properties["symbols"]["name"]["enum"] == ["add"]
+    assert set(properties) == {
+        "view",
+        "search",
+        "symbols",
+        "run_tests",
+        "rewrite_function",
+        "finish",
+    }

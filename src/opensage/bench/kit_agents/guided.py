@@ -64,7 +64,8 @@ class GuidedSweKit(Kit):
     @asynccontextmanager
     async def session(self, ctx: RunContext) -> AsyncIterator[list[Tool]]:
         async with SweKit().session(ctx) as tools:
-            sources = await asyncio.to_thread(CodeIndex().files, ctx.workdir, ctx.workdir)
+            home = [ctx.config.home]  # never offered, were it inside the work dir
+            sources = await asyncio.to_thread(CodeIndex().files, ctx.workdir, ctx.workdir, home)
             functions = sorted(
                 {
                     s.qualified
