@@ -5,22 +5,30 @@ import json
 
 import pytest
 
-from opensage import Agent
+from opensage import Agent, ModelSettings
 from opensage.core.events import EventLog
 from opensage.models.local import LocalModel
-
-from .test_local_team import Steered
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def run(plan, task, workdir):
+    """One run whose first calls are forced (a 135M model would not choose them), at
+    temperature 0."""
+
     async def go():
-        model = Steered(LocalModel("smollm2"), plan)
+        model = LocalModel("smollm2")
+        agent = Agent(
+            "root",
+            "ROOT",
+            model=model,
+            kits=["memory"],
+            max_steps=2,
+            opening=plan,
+            settings=ModelSettings(temperature=0),
+        )
         try:
-            return await Agent("root", "ROOT", model=model, kits=["memory"], max_steps=2).run(
-                task, workdir=workdir
-            )
+            return await agent.run(task, workdir=workdir)
         finally:
             await model.aclose()  # a model passed in is the caller's to close
 
