@@ -140,17 +140,7 @@ def _definitions(
     root: Path, index: CodeIndex, parsed: list[tuple[str, Entry]], name: str, where: str
 ) -> str:
     wanted = name.replace("::", ".")
-    qualified = "." in wanted
-    hits = [
-        (rel, s)
-        for rel, entry in parsed
-        for s in entry.symbols
-        if (
-            s.qualified == wanted or s.qualified.endswith("." + wanted)
-            if qualified
-            else s.name == wanted
-        )
-    ]
+    hits = [(rel, s) for rel, entry in parsed for s in entry.symbols if s.named(wanted)]
     if not hits:
         last = wanted.rpartition(".")[2].lower()
         near = sorted(

@@ -66,6 +66,14 @@ class Symbol(NamedTuple):
     def qualified(self) -> str:
         return f"{self.container}.{self.name}" if self.container else self.name
 
+    def named(self, wanted: str) -> bool:
+        """Whether `wanted` names it: 'parse' its name, 'Parser.parse' (with '.' or '::') the
+        end of its qualified name."""
+        wanted = wanted.replace("::", ".")
+        if "." not in wanted:
+            return self.name == wanted
+        return self.qualified == wanted or self.qualified.endswith("." + wanted)
+
 
 @dataclass(slots=True)
 class Entry:

@@ -147,11 +147,9 @@ class Rewriter:
         tree, language, _ = parsed
         functions = [s for s in extract_symbols(tree, language) if s.kind in FUNCTION_KINDS]
         wanted = name.replace("::", ".").strip()
-        if "." in wanted:
-            hits = [s for s in functions if s.qualified == wanted]
-            hits = hits or [s for s in functions if s.qualified.endswith("." + wanted)]
-        else:
-            hits = [s for s in functions if s.name == wanted]
+        # The exact qualified name first: 'A.f' must not also find 'B.A.f'.
+        hits = [s for s in functions if s.qualified == wanted]
+        hits = hits or [s for s in functions if s.named(wanted)]
         if len(hits) == 1:
             return hits[0]
         listed = ", ".join(f"{s.qualified} (line {s.line})" for s in (hits or functions)[:30])
@@ -221,20 +219,32 @@ def _parses(code: str) -> bool:
 def defined_name(code: str) -> str:
     """The name of the one Python function `code` defines (so that a rewrite need not name
     it), or a ToolError asking for the name."""
+    _, function = _python_definition(
+        unwrapped(code),
+        "give the whole definition of the function, from `def` to its last line (or give "
+        "name, for code in another language)",
+    )
+    if function is None:
+        raise ToolError(
+            "give name, the function to rewrite: code is not one Python function definition "
+            "that would name it (`def name(...):` and its body)"
+        )
+    return function.name
+
+
+def _python_definition(
+    code: str, what_to_give: str
+) -> tuple[list[ast.stmt], ast.FunctionDef | ast.AsyncFunctionDef | None]:
+    """`code`'s statements, and the function it defines when that is all it holds; a
+    ToolError (ending with `what_to_give`) when it does not parse."""
     try:
-        defs = ast.parse(unwrapped(code)).body
+        body = ast.parse(code).body
     except SyntaxError as exc:
         raise ToolError(
-            f"code is not valid Python (line {exc.lineno}: {exc.msg}); give the whole "
-            "definition of the function, from `def` to its last line (or give name, for "
-            "code in another language)"
+            f"code is not valid Python (line {exc.lineno}: {exc.msg}); {what_to_give}"
         ) from None
-    if len(defs) == 1 and isinstance(defs[0], ast.FunctionDef | ast.AsyncFunctionDef):
-        return defs[0].name
-    raise ToolError(
-        "give name, the function to rewrite: code is not one Python function definition "
-        "that would name it (`def name(...):` and its body)"
-    )
+    only = body[0] if len(body) == 1 else None
+    return body, only if isinstance(only, ast.FunctionDef | ast.AsyncFunctionDef) else None
 
 
 def _unfenced(code: str) -> str:
@@ -242,17 +252,12 @@ def _unfenced(code: str) -> str:
     return textwrap.dedent(fenced.group(1) if fenced else code)
 
 
-def _check_python(body: str, name: str) -> None:
-    try:
-        tree = ast.parse(body)
-    except SyntaxError as exc:
-        raise ToolError(
-            f"code is not valid Python (line {exc.lineno}: {exc.msg}); give the whole "
-            f"definition, starting with `def {name}(`"
-        ) from None
-    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    if len(tree.body) != 1 or len(defs) != 1 or defs[0].name != name:
-        found = ", ".join(getattr(n, "name", type(n).__name__) for n in tree.body)
+def _check_python(code: str, name: str) -> None:
+    body, function = _python_definition(
+        code, f"give the whole definition, starting with `def {name}(`"
+    )
+    if function is None or function.name != name:
+        found = ", ".join(getattr(n, "name", type(n).__name__) for n in body)
         raise ToolError(
             f"code must be exactly one definition, of {name} (keep its name: its callers "
             f"use it), starting with `def {name}(`; it holds: {found or 'nothing'}"
