@@ -35,7 +35,7 @@ from opensage.core.tools import Tool, ToolError
 from opensage.kits import Kit
 from opensage.kits.swe import SweKit
 from opensage.kits.swe.code_index import CodeIndex
-from opensage.kits.swe.rewrite import FUNCTION_KINDS
+from opensage.kits.swe.rewrite import FUNCTION_KINDS, TESTS_TIMEOUT_S
 from opensage.kits.swe.tests import test_report
 from opensage.kits.swe.tree import Tree
 from opensage.kits.swe.workspace import Workspace
@@ -114,7 +114,7 @@ def checked_finish(ctx: RunContext) -> Tool:
             answer: what was wrong and what you changed.
         """
         try:
-            report = await test_report(sandbox, ctx.workdir, None, 300, limits=limits)
+            report = await test_report(sandbox, ctx.workdir, None, TESTS_TIMEOUT_S, limits=limits)
         except ToolError:  # no runner found: nothing to hold the answer to
             return answer
         if report.count("failed") or report.count("error"):
